@@ -1,0 +1,206 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { FEEDBACK_TABLE, PIPELINE_METRICS, timeIndexKey } from '../contract.js';
+import {
+  addSoftBounce,
+  claimAllowed,
+  type ClaimResult,
+  type FeedbackRecord,
+  type FeedbackStore,
+  type SoftBounceOutcome,
+  type SoftBouncePolicy,
+  type SuppressionReason,
+  type SuppressionState,
+} from '../domain/index.js';
+
+export interface DynamoFeedbackStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** Event records expire this many days after the event (DynamoDB TTL). */
+  readonly eventRetentionInDays: number;
+}
+
+const STATE_SK = 'STATE';
+const MAX_OPTIMISTIC_ATTEMPTS = 8;
+
+/** {@link FeedbackStore} on one DynamoDB table laid out as {@link FEEDBACK_TABLE} describes. */
+export class DynamoFeedbackStore implements FeedbackStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  public constructor(private readonly options: DynamoFeedbackStoreOptions) {
+    this.doc = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  public async putEvent(record: FeedbackRecord): Promise<'new' | 'duplicate'> {
+    const { context } = record;
+    const day = record.eventAt.slice(0, 10);
+    const shard = shardOf(`${record.address}#${record.eventKey}`);
+    const { indexes } = FEEDBACK_TABLE;
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.options.tableName,
+          Item: {
+            [FEEDBACK_TABLE.partitionKey]: addressKey(record.address),
+            [FEEDBACK_TABLE.sortKey]: `EVENT#${record.eventKey}`,
+            [indexes.byConfigurationSet.partitionKey]: timeIndexKey(
+              'byConfigurationSet',
+              context.configurationSet ?? PIPELINE_METRICS.noConfigurationSet,
+              day,
+              shard,
+            ),
+            [indexes.byCampaign.partitionKey]: context.campaign && timeIndexKey('byCampaign', context.campaign, day, shard),
+            [indexes.byRecipientDomain.partitionKey]: timeIndexKey('byRecipientDomain', record.recipientDomain, day, shard),
+            [FEEDBACK_TABLE.timeSortKey]: record.eventAt,
+            [FEEDBACK_TABLE.timeToLiveAttribute]: Math.floor(Date.parse(record.eventAt) / 1000) + this.options.eventRetentionInDays * 86_400,
+            address: record.address,
+            recipientDomain: record.recipientDomain,
+            eventType: record.eventType,
+            messageId: record.messageId,
+            action: record.action,
+            reason: record.reason ?? undefined,
+            rule: record.rule,
+            detail: record.detail,
+            format: record.format,
+            configurationSet: context.configurationSet,
+            campaign: context.campaign,
+            sendingDomain: context.sendingDomain,
+            subject: context.subject,
+            sentAt: context.sentAt,
+            tags: context.tags,
+            recordedAt: record.recordedAt,
+          },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': FEEDBACK_TABLE.partitionKey },
+        }),
+      );
+      return 'new';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'duplicate';
+      throw error;
+    }
+  }
+
+  public async addSoftBounce(address: string, eventKey: string, at: string, policy: SoftBouncePolicy): Promise<SoftBounceOutcome> {
+    for (let attempt = 0; attempt < MAX_OPTIMISTIC_ATTEMPTS; attempt++) {
+      const state = await this.getState(address);
+      const softBounces = (state?.softBounces ?? {}) as Record<string, string>;
+      const outcome = addSoftBounce({ softBounces, lastDeliveryAt: state?.lastDeliveryAt as string | undefined }, eventKey, at, policy);
+      if (eventKey in softBounces) return outcome; // already counted: nothing to write
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.options.tableName,
+            Key: this.stateKey(address),
+            UpdateExpression: 'SET softBounces = :sb, version = :next',
+            ConditionExpression: state?.version === undefined ? 'attribute_not_exists(version)' : 'version = :version',
+            ExpressionAttributeValues: {
+              ':sb': outcome.history.softBounces,
+              ':next': ((state?.version as number | undefined) ?? 0) + 1,
+              ...(state?.version === undefined ? {} : { ':version': state.version }),
+            },
+          }),
+        );
+        return outcome;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    throw new Error('soft-bounce history kept changing under concurrent updates; retry later');
+  }
+
+  public async addDelivery(address: string, at: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: this.stateKey(address),
+          UpdateExpression: 'SET lastDeliveryAt = :at, version = if_not_exists(version, :zero) + :one',
+          ConditionExpression: 'attribute_not_exists(lastDeliveryAt) OR lastDeliveryAt < :at',
+          ExpressionAttributeValues: { ':at': at, ':zero': 0, ':one': 1 },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error; // a later delivery is already noted
+    }
+  }
+
+  public async claimSuppression(address: string, reason: SuppressionReason, now: Date, leaseUntil: Date): Promise<ClaimResult> {
+    const notSuppressed =
+      reason === 'COMPLAINT' ? '(attribute_not_exists(suppressedReason) OR suppressedReason = :bounce)' : 'attribute_not_exists(suppressedReason)';
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: this.stateKey(address),
+          UpdateExpression: 'SET claimReason = :reason, leaseUntil = :lease',
+          ConditionExpression: `(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND ${notSuppressed}`,
+          ExpressionAttributeValues: {
+            ':reason': reason,
+            ':lease': leaseUntil.toISOString(),
+            ':now': now.toISOString(),
+            ...(reason === 'COMPLAINT' ? { ':bounce': 'BOUNCE' } : {}),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = (error.Item ? this.unmarshallState(error.Item) : await this.getState(address)) as SuppressionState | undefined;
+      const verdict = claimAllowed(current, reason, now);
+      // The item changed between the write and the read: let the retry decide.
+      return verdict === 'claimed' ? 'in-progress' : verdict;
+    }
+  }
+
+  public async completeSuppression(address: string, reason: SuppressionReason, at: Date): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: this.stateKey(address),
+        UpdateExpression: 'SET suppressedReason = :reason, suppressedAt = :at REMOVE claimReason, leaseUntil',
+        ExpressionAttributeValues: { ':reason': reason, ':at': at.toISOString() },
+      }),
+    );
+  }
+
+  public async releaseSuppression(address: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: this.stateKey(address),
+        UpdateExpression: 'REMOVE claimReason, leaseUntil',
+      }),
+    );
+  }
+
+  private async getState(address: string): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.options.tableName, Key: this.stateKey(address), ConsistentRead: true }),
+    );
+    return Item;
+  }
+
+  private unmarshallState(item: Record<string, { S?: string }>): SuppressionState {
+    return { suppressedReason: item.suppressedReason?.S as SuppressionReason | undefined, leaseUntil: item.leaseUntil?.S };
+  }
+
+  private stateKey(address: string): Record<string, string> {
+    return { [FEEDBACK_TABLE.partitionKey]: addressKey(address), [FEEDBACK_TABLE.sortKey]: STATE_SK };
+  }
+}
+
+function addressKey(address: string): string {
+  return `ADDR#${address}`;
+}
+
+/** FNV-1a, folded onto the shard count: stable across runs and processes. */
+function shardOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % FEEDBACK_TABLE.timeShards;
+}

@@ -1,0 +1,66 @@
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { PIPELINE_METRICS, type PipelineMetricName } from '../contract.js';
+import type { ProcessedMessage } from '../domain/index.js';
+
+const { names } = PIPELINE_METRICS;
+
+/**
+ * Counts what one invocation did, per configuration set, and publishes it as CloudWatch embedded
+ * metric format through Powertools (no PutMetricData call, no IAM permission needed).
+ */
+export class FeedbackMetrics {
+  private readonly counts = new Map<string, Map<PipelineMetricName, number>>();
+
+  public constructor(private readonly metrics: Metrics) {}
+
+  public add(processed: ProcessedMessage): void {
+    const cs = processed.configurationSet ?? PIPELINE_METRICS.noConfigurationSet;
+    for (const { decision, duplicate, suppressed } of processed.applied) {
+      if (suppressed) this.bump(cs, names.suppressions);
+      if (duplicate) {
+        this.bump(cs, names.duplicates);
+        continue;
+      }
+      this.bump(cs, names.events);
+      switch (decision.rule) {
+        case 'permanent-bounce':
+        case 'permanent-status-on-soft-bounce':
+          this.bump(cs, names.hardBounces);
+          break;
+        case 'soft-bounce':
+          this.bump(cs, names.softBounces);
+          break;
+        case 'complaint':
+          this.bump(cs, names.complaints);
+          break;
+        case 'already-on-account-suppression-list':
+        case 'message-level-bounce':
+        case 'complaint-not-spam':
+        case 'mailbox-simulator':
+        case 'no-effect':
+          break;
+      }
+    }
+  }
+
+  public addMalformed(): void {
+    this.bump(PIPELINE_METRICS.noConfigurationSet, names.malformed);
+  }
+
+  /** Writes one EMF document per configuration set seen, then starts over. */
+  public publish(): void {
+    for (const [cs, byName] of this.counts) {
+      const single = this.metrics.singleMetric();
+      single.addDimension(PIPELINE_METRICS.configurationSetDimension, cs);
+      for (const [name, value] of byName) single.addMetric(name, MetricUnit.Count, value);
+      single.publishStoredMetrics();
+    }
+    this.counts.clear();
+  }
+
+  private bump(cs: string, name: PipelineMetricName): void {
+    const byName = this.counts.get(cs) ?? new Map<PipelineMetricName, number>();
+    byName.set(name, (byName.get(name) ?? 0) + 1);
+    this.counts.set(cs, byName);
+  }
+}

@@ -1,0 +1,185 @@
+import { domainOf, isSimulatorAddress, normalizeAddress } from './address.js';
+import type { Bounce, Complaint, SesMessage } from './ses-message.js';
+
+/** What the pipeline does about one recipient of one SES event. */
+export type Action = 'suppress' | 'count' | 'record';
+
+/** The reasons the SES account-level suppression list accepts. */
+export type SuppressionReason = 'BOUNCE' | 'COMPLAINT';
+
+/**
+ * Which rule of the classification contract produced a decision; kept in the audit trail so an
+ * appeal can say why every address was suppressed.
+ */
+export type Rule =
+  | 'permanent-bounce'
+  | 'already-on-account-suppression-list'
+  | 'permanent-status-on-soft-bounce'
+  | 'soft-bounce'
+  | 'message-level-bounce'
+  | 'complaint'
+  | 'complaint-not-spam'
+  | 'mailbox-simulator'
+  | 'no-effect';
+
+/** Per-recipient facts from the SES event that an audit needs. */
+export interface DecisionDetail {
+  readonly bounceType?: string;
+  readonly bounceSubType?: string;
+  readonly status?: string;
+  readonly diagnosticCode?: string;
+  readonly complaintFeedbackType?: string;
+  readonly complaintSubType?: string;
+  readonly delayType?: string;
+}
+
+/** One decision per affected recipient address. */
+export interface Decision {
+  /** Normalised (lower-case) address. */
+  readonly address: string;
+  readonly action: Action;
+  /** Set exactly when `action` is `suppress`. */
+  readonly reason: SuppressionReason | null;
+  readonly rule: Rule;
+  readonly eventType: string;
+  readonly messageId: string;
+  /** When the event happened, ISO-8601 UTC: the detail object's timestamp, else the send time. */
+  readonly eventAt: string;
+  readonly detail: DecisionDetail;
+}
+
+/** Transient subtypes where the message, not the address, was the problem. */
+const MESSAGE_LEVEL_SUBTYPES = new Set(['MessageTooLarge', 'ContentRejected', 'AttachmentRejected']);
+/** RFC 3463 class 5: a permanent failure, whatever SES labelled the bounce. */
+const PERMANENT_STATUS = /^5\.\d{1,3}\.\d{1,3}/;
+
+type Verdict = Pick<Decision, 'action' | 'reason' | 'rule'>;
+
+/**
+ * The classification contract: one decision per affected recipient of an SES event.
+ *
+ * Pure: same message, same decisions. A recipient listed twice yields one decision (the strongest).
+ */
+export function classify(message: SesMessage): Decision[] {
+  const base = { eventType: message.eventType, messageId: message.mail.messageId };
+  const decisions: Decision[] = [];
+  const add = (rawAddress: string, verdict: Verdict, eventAt: string, detail: DecisionDetail = {}): void => {
+    const address = normalizeAddress(rawAddress);
+    const final = isSimulatorAddress(address) ? { action: 'record', reason: null, rule: 'mailbox-simulator' } as const : verdict;
+    decisions.push({ address, ...final, ...base, eventAt, detail });
+  };
+
+  switch (message.kind) {
+    case 'bounce': {
+      const { bounce } = message;
+      for (const recipient of bounce.bouncedRecipients) {
+        add(recipient.emailAddress, bounceVerdict(bounce, recipient.status), bounce.timestamp, {
+          bounceType: bounce.bounceType,
+          bounceSubType: bounce.bounceSubType,
+          status: recipient.status,
+          diagnosticCode: recipient.diagnosticCode,
+        });
+      }
+      break;
+    }
+    case 'complaint': {
+      const { complaint } = message;
+      const verdict = complaintVerdict(complaint);
+      for (const recipient of complaint.complainedRecipients) {
+        add(recipient.emailAddress, verdict, complaint.timestamp, {
+          complaintFeedbackType: complaint.complaintFeedbackType ?? undefined,
+          complaintSubType: complaint.complaintSubType ?? undefined,
+        });
+      }
+      break;
+    }
+    case 'delivery':
+      for (const address of message.delivery.recipients) add(address, RECORD, message.delivery.timestamp);
+      break;
+    case 'delivery-delay': {
+      const { deliveryDelay } = message;
+      const recipients = deliveryDelay.delayedRecipients.length > 0
+        ? deliveryDelay.delayedRecipients
+        : message.mail.destination.map((emailAddress) => ({ emailAddress, status: undefined }));
+      for (const r of recipients) {
+        add(r.emailAddress, RECORD, deliveryDelay.timestamp, { delayType: deliveryDelay.delayType, status: r.status });
+      }
+      break;
+    }
+    case 'other': {
+      const eventAt = message.eventAt ?? message.mail.timestamp;
+      for (const address of message.mail.destination) add(address, RECORD, eventAt);
+    }
+  }
+  return strongestPerAddress(decisions);
+}
+
+const RECORD: Verdict = { action: 'record', reason: null, rule: 'no-effect' };
+
+function bounceVerdict(bounce: Bounce, status: string | undefined): Verdict {
+  if (bounce.bounceType === 'Permanent') {
+    return bounce.bounceSubType === 'OnAccountSuppressionList'
+      ? { action: 'record', reason: null, rule: 'already-on-account-suppression-list' }
+      : { action: 'suppress', reason: 'BOUNCE', rule: 'permanent-bounce' };
+  }
+  // Transient and Undetermined: the message-level subtypes say nothing about the address, even when
+  // the DSN status is 5.x.x (552 5.3.4 "message too big" is about the message).
+  if (MESSAGE_LEVEL_SUBTYPES.has(bounce.bounceSubType)) {
+    return { action: 'record', reason: null, rule: 'message-level-bounce' };
+  }
+  if (status !== undefined && PERMANENT_STATUS.test(status.trim())) {
+    return { action: 'suppress', reason: 'BOUNCE', rule: 'permanent-status-on-soft-bounce' };
+  }
+  // MailboxFull, General, Undetermined, and any subtype SES adds later.
+  return { action: 'count', reason: null, rule: 'soft-bounce' };
+}
+
+function complaintVerdict(complaint: Complaint): Verdict {
+  if (complaint.complaintSubType === 'OnAccountSuppressionList') {
+    return { action: 'record', reason: null, rule: 'already-on-account-suppression-list' };
+  }
+  if (complaint.complaintFeedbackType === 'not-spam') {
+    return { action: 'record', reason: null, rule: 'complaint-not-spam' };
+  }
+  return { action: 'suppress', reason: 'COMPLAINT', rule: 'complaint' };
+}
+
+const STRENGTH: Readonly<Record<Action, number>> = { suppress: 2, count: 1, record: 0 };
+
+function strongestPerAddress(decisions: Decision[]): Decision[] {
+  const byAddress = new Map<string, Decision>();
+  for (const d of decisions) {
+    const seen = byAddress.get(d.address);
+    if (!seen || STRENGTH[d.action] > STRENGTH[seen.action]) byAddress.set(d.address, d);
+  }
+  return [...byAddress.values()];
+}
+
+/** Facts about the message (not the recipient) that the audit trail indexes. */
+export interface MailContext {
+  readonly configurationSet?: string;
+  readonly campaign?: string;
+  readonly sendingDomain?: string;
+  readonly subject?: string;
+  readonly sentAt: string;
+  readonly tags: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * Reads the configuration set, campaign tag and sending domain of a message.
+ *
+ * @param campaignTagName the message tag that names a campaign (e.g. `campaign`)
+ */
+export function mailContext(message: SesMessage, campaignTagName: string): MailContext {
+  const { mail } = message;
+  const tags = mail.tags ?? {};
+  const sourceAddress = mail.source ? /<([^<>]+)>\s*$/.exec(mail.source)?.[1] ?? mail.source : undefined;
+  return {
+    configurationSet: tags['ses:configuration-set']?.[0],
+    campaign: tags[campaignTagName]?.[0],
+    sendingDomain: tags['ses:from-domain']?.[0] ?? (sourceAddress?.includes('@') ? domainOf(sourceAddress.trim().toLowerCase()) : undefined),
+    subject: mail.commonHeaders?.subject,
+    sentAt: mail.timestamp,
+    tags,
+  };
+}

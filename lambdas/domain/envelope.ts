@@ -1,0 +1,96 @@
+import { MalformedMessageError } from './errors.js';
+import { readSesMessage, type SesMessage } from './ses-message.js';
+
+/** Where a message was found: which wrapper(s) SES feedback arrived in. */
+export type Envelope = 'bare' | 'sns' | 'sqs-raw' | 'sqs-sns' | 'lambda-sqs' | 'lambda-sns';
+
+/** What one piece of input holds: SES feedback, or a message that is deliberately not feedback. */
+export type FeedbackInput =
+  | { kind: 'feedback'; message: SesMessage; envelope: Envelope }
+  | { kind: 'not-feedback'; why: string; envelope: Envelope };
+
+/** Text SES publishes when an SNS event destination is added to a configuration set. */
+const SETUP_TEXT = /^Successfully validated SNS topic for Amazon SES event publishing/;
+const NOT_FEEDBACK_SNS_TYPES = new Set(['SubscriptionConfirmation', 'UnsubscribeConfirmation']);
+const MAX_DEPTH = 4;
+
+/**
+ * Reads SES feedback from any wrapper the pipeline can receive.
+ *
+ * Accepts the bare SES message (either format), an SNS envelope, an SNS→SQS body (raw or not), a
+ * Lambda SQS event and a Lambda SNS event, as text or as parsed JSON. SNS setup and subscription
+ * messages come back as `not-feedback`.
+ *
+ * @throws MalformedMessageError with a one-line reason when the input is none of these
+ */
+export function readFeedback(input: unknown): FeedbackInput[] {
+  return read(input, 'bare', 0);
+}
+
+/**
+ * Reads the body of one SQS message from the pipeline's queue (SNS envelope, or raw SES message).
+ *
+ * @throws MalformedMessageError with a one-line reason
+ */
+export function readSqsBody(body: string): FeedbackInput[] {
+  return read(body, 'sqs-raw', 0);
+}
+
+function read(input: unknown, envelope: Envelope, depth: number): FeedbackInput[] {
+  if (depth > MAX_DEPTH) throw new MalformedMessageError('input is nested too deeply');
+  if (typeof input === 'string') return readText(input, envelope, depth);
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new MalformedMessageError('input is not a JSON object');
+  }
+  const value = input as Record<string, unknown>;
+
+  if (Array.isArray(value.Records)) {
+    return value.Records.flatMap((record, index) => readLambdaRecord(record, index, depth));
+  }
+  if (typeof value.Type === 'string' && 'TopicArn' in value) {
+    return readSnsEnvelope(value, envelope === 'sqs-raw' ? 'sqs-sns' : envelope === 'bare' ? 'sns' : envelope, depth);
+  }
+  if ('eventType' in value || 'notificationType' in value) {
+    if (value.notificationType === 'AmazonSnsSubscriptionSucceeded') {
+      return [{ kind: 'not-feedback', why: 'SES topic subscription notice', envelope }];
+    }
+    const message = readSesMessage(value);
+    if ('error' in message) throw new MalformedMessageError(`not a valid SES message: ${message.error}`);
+    return [{ kind: 'feedback', message, envelope }];
+  }
+  throw new MalformedMessageError('not an SES message (no eventType or notificationType) nor a known envelope');
+}
+
+function readText(text: string, envelope: Envelope, depth: number): FeedbackInput[] {
+  const trimmed = text.trim();
+  if (SETUP_TEXT.test(trimmed)) return [{ kind: 'not-feedback', why: 'SES topic validation notice', envelope }];
+  if (!trimmed.startsWith('{')) throw new MalformedMessageError('message is not JSON');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    throw new MalformedMessageError('message is not valid JSON');
+  }
+  return read(parsed, envelope, depth + 1);
+}
+
+function readSnsEnvelope(value: Record<string, unknown>, envelope: Envelope, depth: number): FeedbackInput[] {
+  if (NOT_FEEDBACK_SNS_TYPES.has(value.Type as string)) {
+    return [{ kind: 'not-feedback', why: `SNS ${String(value.Type)}`, envelope }];
+  }
+  if (value.Type !== 'Notification') throw new MalformedMessageError('SNS envelope has an unknown Type');
+  if (typeof value.Message !== 'string') throw new MalformedMessageError('SNS envelope has no Message');
+  return readText(value.Message, envelope, depth);
+}
+
+function readLambdaRecord(record: unknown, index: number, depth: number): FeedbackInput[] {
+  const r = (typeof record === 'object' && record !== null ? record : {}) as Record<string, unknown>;
+  if (r.eventSource === 'aws:sqs' && typeof r.body === 'string') {
+    return read(r.body, 'lambda-sqs', depth + 1);
+  }
+  const sns = r.Sns as Record<string, unknown> | undefined;
+  if (r.EventSource === 'aws:sns' && sns && typeof sns.Message === 'string') {
+    return readSnsEnvelope({ ...sns, TopicArn: sns.TopicArn ?? '' }, 'lambda-sns', depth + 1);
+  }
+  throw new MalformedMessageError(`Records[${index}] is neither an SQS nor an SNS record`);
+}

@@ -1,0 +1,32 @@
+/**
+ * Input the pipeline cannot read as SES feedback.
+ *
+ * Retrying never helps, so the handler parks the record in the dead-letter queue with this
+ * message as the reason. The message never contains an email address.
+ */
+export class MalformedMessageError extends Error {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'MalformedMessageError';
+  }
+}
+
+/**
+ * Another worker holds the suppression claim for this address; the record is retried later.
+ */
+export class SuppressionInProgressError extends Error {
+  public constructor(message = 'suppression of this address is in progress elsewhere; retry later') {
+    super(message);
+    this.name = 'SuppressionInProgressError';
+  }
+}
+
+/**
+ * SES refused to suppress the address (bad request, sandbox account). Retrying does not help.
+ */
+export class SuppressionRejectedError extends Error {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'SuppressionRejectedError';
+  }
+}

@@ -1,0 +1,35 @@
+import { domainOf } from './address.js';
+import type { Decision } from './classify.js';
+import type { MailContext } from './classify.js';
+import type { SesFormat } from './ses-message.js';
+
+/** One audit-trail entry: one decision about one recipient of one SES event. */
+export interface FeedbackRecord extends Decision {
+  /** Identity of the event for this address: `eventAt#eventType#messageId`. */
+  readonly eventKey: string;
+  readonly recipientDomain: string;
+  readonly format: SesFormat;
+  readonly context: MailContext;
+  readonly recordedAt: string;
+}
+
+/**
+ * The identity of one SES event for one recipient.
+ *
+ * SNS duplicates, and the same event arriving through both an event destination and an identity
+ * notification topic, share it; two opens of one message do not.
+ */
+export function eventKeyOf(decision: Pick<Decision, 'eventAt' | 'eventType' | 'messageId'>): string {
+  return `${decision.eventAt}#${decision.eventType}#${decision.messageId}`;
+}
+
+export function toFeedbackRecord(decision: Decision, context: MailContext, format: SesFormat, recordedAt: Date): FeedbackRecord {
+  return {
+    ...decision,
+    eventKey: eventKeyOf(decision),
+    recipientDomain: domainOf(decision.address),
+    format,
+    context,
+    recordedAt: recordedAt.toISOString(),
+  };
+}

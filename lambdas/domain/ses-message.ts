@@ -1,0 +1,162 @@
+import { z } from 'zod';
+
+/**
+ * Explicit schemas for the SES feedback message, in both formats SES sends:
+ * event publishing (configuration set → SNS, field `eventType`) and identity notifications
+ * (`notificationType`). Unknown fields are ignored, as SES asks ("must be flexible enough to handle
+ * unknown fields"); every field the decision depends on is checked.
+ */
+
+const text = z.string().min(1);
+
+/** SES sometimes writes `2018-10-08T14:05:45 +0000`; every timestamp is normalised to ISO-8601 UTC. */
+const timestamp = z.string().transform((value, ctx) => {
+  const millis = Date.parse(value.replace(/ ([+-]\d{4})$/, '$1'));
+  if (Number.isNaN(millis)) {
+    ctx.addIssue({ code: 'custom', message: 'not a timestamp' });
+    return z.NEVER;
+  }
+  return new Date(millis).toISOString();
+});
+
+export const mailSchema = z.object({
+  messageId: text,
+  timestamp,
+  source: z.string().optional(),
+  sourceArn: z.string().optional(),
+  sendingAccountId: z.string().optional(),
+  destination: z.array(z.string()).default([]),
+  tags: z.record(z.string(), z.array(z.string())).optional(),
+  commonHeaders: z.object({ subject: z.string().optional() }).partial().optional(),
+});
+
+const recipient = z.object({ emailAddress: text });
+
+export const bounceSchema = z.object({
+  bounceType: z.enum(['Permanent', 'Transient', 'Undetermined']),
+  bounceSubType: text,
+  bouncedRecipients: z
+    .array(
+      recipient.extend({
+        action: z.string().optional(),
+        status: z.string().optional(),
+        diagnosticCode: z.string().optional(),
+      }),
+    )
+    .min(1),
+  timestamp,
+  feedbackId: z.string().optional(),
+  reportingMTA: z.string().optional(),
+});
+
+export const complaintSchema = z.object({
+  complainedRecipients: z.array(recipient).min(1),
+  timestamp,
+  feedbackId: z.string().optional(),
+  complaintSubType: z.string().nullish(),
+  complaintFeedbackType: z.string().nullish(),
+  userAgent: z.string().optional(),
+  arrivalDate: z.string().optional(),
+});
+
+export const deliverySchema = z.object({
+  recipients: z.array(z.string()).min(1),
+  timestamp,
+  smtpResponse: z.string().optional(),
+  reportingMTA: z.string().optional(),
+});
+
+export const deliveryDelaySchema = z.object({
+  delayType: z.string().optional(),
+  delayedRecipients: z.array(recipient.extend({ status: z.string().optional() })).default([]),
+  timestamp,
+  expirationTime: z.string().optional(),
+});
+
+/** Detail objects of events that never change suppression: only an optional timestamp matters. */
+const otherDetailSchema = z.object({ timestamp: timestamp.optional() });
+
+export type Mail = z.infer<typeof mailSchema>;
+export type Bounce = z.infer<typeof bounceSchema>;
+export type Complaint = z.infer<typeof complaintSchema>;
+export type Delivery = z.infer<typeof deliverySchema>;
+export type DeliveryDelay = z.infer<typeof deliveryDelaySchema>;
+
+/** Which SES feature produced the message. */
+export type SesFormat = 'event-publishing' | 'notification';
+
+/**
+ * One SES feedback message, both formats read into one shape. `kind` tells which detail object it
+ * carries; `eventType` keeps SES's own name (`Rendering Failure`, or a type SES adds later).
+ */
+export type SesMessage = { readonly format: SesFormat; readonly eventType: string; readonly mail: Mail } & (
+  | { readonly kind: 'bounce'; readonly bounce: Bounce }
+  | { readonly kind: 'complaint'; readonly complaint: Complaint }
+  | { readonly kind: 'delivery'; readonly delivery: Delivery }
+  | { readonly kind: 'delivery-delay'; readonly deliveryDelay: DeliveryDelay }
+  | { readonly kind: 'other'; readonly eventAt?: string }
+);
+
+/** The key of the detail object for each event type SES documents. */
+const DETAIL_KEYS: Readonly<Record<string, string>> = {
+  Send: 'send',
+  Reject: 'reject',
+  Open: 'open',
+  Click: 'click',
+  'Rendering Failure': 'failure',
+  Subscription: 'subscription',
+};
+
+/**
+ * Reads an object that carries `eventType` or `notificationType` as an SES message.
+ *
+ * @returns the message, or an error text naming the first offending field (never a value)
+ */
+export function readSesMessage(value: Record<string, unknown>): SesMessage | { error: string } {
+  const format: SesFormat = 'eventType' in value ? 'event-publishing' : 'notification';
+  const eventType = format === 'event-publishing' ? value.eventType : value.notificationType;
+  if (typeof eventType !== 'string' || eventType.length === 0) {
+    return { error: `${format === 'event-publishing' ? 'eventType' : 'notificationType'} is not a string` };
+  }
+  const mail = mailSchema.safeParse(value.mail);
+  if (!mail.success) return { error: describe('mail', mail.error) };
+
+  switch (eventType) {
+    case 'Bounce': {
+      const bounce = bounceSchema.safeParse(value.bounce);
+      return bounce.success ? { format, eventType, mail: mail.data, kind: 'bounce', bounce: bounce.data } : { error: describe('bounce', bounce.error) };
+    }
+    case 'Complaint': {
+      const complaint = complaintSchema.safeParse(value.complaint);
+      return complaint.success
+        ? { format, eventType, mail: mail.data, kind: 'complaint', complaint: complaint.data }
+        : { error: describe('complaint', complaint.error) };
+    }
+    case 'Delivery': {
+      const delivery = deliverySchema.safeParse(value.delivery);
+      return delivery.success
+        ? { format, eventType, mail: mail.data, kind: 'delivery', delivery: delivery.data }
+        : { error: describe('delivery', delivery.error) };
+    }
+    case 'DeliveryDelay': {
+      const delay = deliveryDelaySchema.safeParse(value.deliveryDelay);
+      return delay.success
+        ? { format, eventType, mail: mail.data, kind: 'delivery-delay', deliveryDelay: delay.data }
+        : { error: describe('deliveryDelay', delay.error) };
+    }
+    default: {
+      const key = DETAIL_KEYS[eventType];
+      const detail = key === undefined ? undefined : otherDetailSchema.safeParse(value[key] ?? {});
+      if (detail && !detail.success) return { error: describe(key ?? 'detail', detail.error) };
+      return { format, eventType, mail: mail.data, kind: 'other', eventAt: detail?.data.timestamp };
+    }
+  }
+}
+
+function describe(root: string, error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return `${root} is invalid`;
+  const path = [root, ...issue.path.map(String)].join('.');
+  // Zod's messages name the expected and received types, never the input value.
+  return `${path}: ${issue.message.toLowerCase()}`;
+}
