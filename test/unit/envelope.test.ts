@@ -1,0 +1,96 @@
+import { MalformedMessageError, readFeedback, readSqsBody } from '../../lambdas/domain/index.js';
+import { decisionsFor, fixture, fixtureJson, variant } from '../support/fixtures.js';
+
+const BOUNCE_DECISION = { address: 'recipient@example.com', action: 'suppress', reason: 'BOUNCE', eventType: 'Bounce' };
+const DSN_BOUNCE_DECISION = { address: 'jane@example.com', action: 'suppress', reason: 'BOUNCE', eventType: 'Bounce' };
+
+describe('readFeedback: every envelope gives the same decision', () => {
+  it.each([
+    ['bare event-publishing message', 'eventpub-bounce-permanent-general.json', 'bare', BOUNCE_DECISION],
+    ['SNS envelope', 'derived/sns-envelope-eventpub-bounce-permanent-general.json', 'sns', BOUNCE_DECISION],
+    ['Lambda SQS event, SNS envelope in the body', 'derived/sqs-event-eventpub-bounce-permanent-general.json', 'lambda-sqs', BOUNCE_DECISION],
+    ['Lambda SQS event, raw message delivery', 'derived/sqs-event-raw-eventpub-bounce-permanent-general.json', 'lambda-sqs', BOUNCE_DECISION],
+    ['Lambda SNS event', 'derived/lambda-sns-event-eventpub-bounce-permanent-general.json', 'lambda-sns', BOUNCE_DECISION],
+    ['bare identity notification', 'notif-bounce-permanent-general-with-dsn.json', 'bare', DSN_BOUNCE_DECISION],
+    ['SNS envelope of a notification (no Subject)', 'derived/sns-envelope-notif-bounce-permanent-general-with-dsn.json', 'sns', DSN_BOUNCE_DECISION],
+    ['Lambda SQS event of a notification', 'derived/sqs-event-notif-bounce-permanent-general-with-dsn.json', 'lambda-sqs', DSN_BOUNCE_DECISION],
+    ['Lambda SQS event of a notification, raw', 'derived/sqs-event-raw-notif-bounce-permanent-general-with-dsn.json', 'lambda-sqs', DSN_BOUNCE_DECISION],
+    ['Lambda SNS event of a notification (Subject null)', 'derived/lambda-sns-event-notif-bounce-permanent-general-with-dsn.json', 'lambda-sns', DSN_BOUNCE_DECISION],
+  ])('reads a %s', (_name, file, envelope, expected) => {
+    const [item] = readFeedback(fixture(file));
+    expect(item).toMatchObject({ kind: 'feedback', envelope });
+    expect(decisionsFor(fixture(file))).toEqual([expect.objectContaining(expected)]);
+  });
+
+  it('reads an SQS body the way the queue delivers it: SNS envelope, or the raw SES message', () => {
+    const sqsEvent = fixtureJson('derived/sqs-event-eventpub-complaint-abuse.json');
+    const rawEvent = fixtureJson('derived/sqs-event-raw-eventpub-complaint-abuse.json');
+    expect(readSqsBody(sqsEvent.Records[0].body)).toEqual([expect.objectContaining({ kind: 'feedback', envelope: 'sqs-sns' })]);
+    expect(readSqsBody(rawEvent.Records[0].body)).toEqual([expect.objectContaining({ kind: 'feedback', envelope: 'sqs-raw' })]);
+  });
+
+  it('reads the real SES→SNS→Lambda capture and its real signed SNS envelopes', () => {
+    expect(decisionsFor(fixture('lambda-sns-event-eventpub-send-simulator-real.json'))).toHaveLength(1);
+    expect(decisionsFor(fixture('sns-envelope-notif-bounce-permanent-general-simulator-real-signed.json'))).toHaveLength(1);
+  });
+
+  it('normalises the non-ISO timestamps SES writes ("2018-10-08T14:05:45 +0000")', () => {
+    const input = variant('eventpub-bounce-permanent-general.json', (m) => {
+      m.bounce.timestamp = '2018-10-08T14:05:45 +0000';
+    });
+    expect(decisionsFor(input)[0]?.eventAt).toBe('2018-10-08T14:05:45.000Z');
+  });
+});
+
+describe('readFeedback: messages that are not feedback', () => {
+  it.each([
+    ['the plain-text topic validation message', 'sns-envelope-eventpub-topic-validation-message.json'],
+    ['AmazonSnsSubscriptionSucceeded (bare)', 'notif-amazonsnssubscriptionsucceeded.json'],
+    ['AmazonSnsSubscriptionSucceeded (SNS envelope)', 'sns-envelope-notif-amazonsnssubscriptionsucceeded-real.json'],
+    ['an SNS SubscriptionConfirmation (AWS docs)', 'sns-subscriptionconfirmation-awsdoc.json'],
+    ['a real SNS SubscriptionConfirmation', 'sns-subscriptionconfirmation-real.json'],
+    ['an SNS UnsubscribeConfirmation', 'sns-unsubscribeconfirmation-awsdoc.json'],
+  ])('gives no decision and no error for %s', (_name, file) => {
+    const items = readFeedback(fixture(file));
+    expect(items).toEqual([expect.objectContaining({ kind: 'not-feedback' })]);
+    expect(decisionsFor(fixture(file))).toEqual([]);
+  });
+});
+
+describe('readFeedback: input it cannot read', () => {
+  it.each([
+    ['rejects text that is not JSON', 'this is not json', 'message is not JSON'],
+    ['rejects truncated JSON', '{"eventType":"Bounce",', 'message is not valid JSON'],
+    ['rejects a JSON array', '[1,2]', 'message is not JSON'],
+    ['rejects a generic SNS notification whose Message is not SES JSON', fixture('sns-notification-generic-awsdoc.json'), 'message is not JSON'],
+    ['rejects the AWS docs SQS test event ("Test message.")', fixture('lambda-sqs-event-generic-awsdoc.json'), 'message is not JSON'],
+    ['rejects a JSON SNS message that is not SES', fixture('lambda-sqs-event-sns-envelope-generic-powertools-ts.json'), 'not an SES message'],
+    ['rejects a bare SES fragment (bounce object alone)', fixture('fragments/fragment-notif-bounce-object-two-recipients.json'), 'not an SES message'],
+    ['rejects a bounce without bouncedRecipients', variant('eventpub-bounce-permanent-general.json', (m) => delete m.bounce.bouncedRecipients),
+      'not a valid SES message: bounce.bouncedRecipients'],
+    ['rejects a bounce with an unknown bounceType', variant('eventpub-bounce-permanent-general.json', (m) => { m.bounce.bounceType = 'Soft'; }),
+      'not a valid SES message: bounce.bounceType'],
+    ['rejects a message without mail.messageId', variant('eventpub-complaint-abuse.json', (m) => delete m.mail.messageId),
+      'not a valid SES message: mail.messageId'],
+    ['rejects a complaint with a bad timestamp', variant('eventpub-complaint-abuse.json', (m) => { m.complaint.timestamp = 'yesterday'; }),
+      'not a valid SES message: complaint.timestamp'],
+    ['rejects an SNS envelope of unknown Type', JSON.stringify({ Type: 'Surprise', TopicArn: 'arn:aws:sns:us-east-1:123456789012:t', Message: '{}' }),
+      'SNS envelope has an unknown Type'],
+  ])('%s', (_name, input, reason) => {
+    expect(() => decisionsFor(input)).toThrow(MalformedMessageError);
+    expect(() => decisionsFor(input)).toThrow(reason);
+  });
+
+  it('fails with a one-line reason that names no address', () => {
+    const input = variant('eventpub-bounce-permanent-general.json', (m) => {
+      m.bounce.bouncedRecipients[0].emailAddress = 'not an address at example.com';
+    });
+    let message = '';
+    try {
+      decisionsFor(input);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe('recipient is not an email address');
+  });
+});
