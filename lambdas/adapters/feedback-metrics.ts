@@ -47,13 +47,15 @@ export class FeedbackMetrics {
     this.bump(PIPELINE_METRICS.noConfigurationSet, names.malformed);
   }
 
-  /** Writes one EMF document per configuration set seen, then starts over. */
+  /**
+   * Writes one EMF document per configuration set seen, then starts over. Nothing is written for an
+   * invocation that counted nothing.
+   */
   public publish(): void {
     for (const [cs, byName] of this.counts) {
-      const single = this.metrics.singleMetric();
-      single.addDimension(PIPELINE_METRICS.configurationSetDimension, cs);
-      for (const [name, value] of byName) single.addMetric(name, MetricUnit.Count, value);
-      single.publishStoredMetrics();
+      this.metrics.addDimension(PIPELINE_METRICS.configurationSetDimension, cs);
+      for (const [name, value] of byName) this.metrics.addMetric(name, MetricUnit.Count, value);
+      this.metrics.publishStoredMetrics(); // also clears the dimension for the next set
     }
     this.counts.clear();
   }

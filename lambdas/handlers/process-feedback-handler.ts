@@ -74,7 +74,9 @@ export function createProcessFeedbackHandler(deps: ProcessFeedbackDependencies) 
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     try {
-      return await processPartialResponse(event, handleRecord, batch, { context });
+      // A batch whose every record failed is reported like any partial failure rather than thrown,
+      // so the function's Errors metric means a crash or timeout, not one throttled record.
+      return await processPartialResponse(event, handleRecord, batch, { context, throwOnFullBatchFailure: false });
     } finally {
       metrics.publish();
     }

@@ -1,0 +1,83 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fixture, snsEnvelope } from '../support/fixtures.js';
+import { createHarness } from '../support/harness.js';
+import { sqsRecord } from '../support/sqs.js';
+import { throttled } from '../support/fakes.js';
+
+const FIXTURES = join(__dirname, '..', 'fixtures');
+const ADDRESS = /[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
+
+function allFixtures(dir = FIXTURES): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return allFixtures(path);
+    return name.endsWith('.json') ? [relative(FIXTURES, path)] : [];
+  });
+}
+
+/** Every line the handler writes to stdout/stderr while `run` runs. */
+async function captureLogs(run: () => Promise<unknown>): Promise<string[]> {
+  const lines: string[] = [];
+  const capture = (chunk: string | Uint8Array): boolean => {
+    lines.push(...String(chunk).split('\n').filter(Boolean));
+    return true;
+  };
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+  try {
+    await run();
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  return lines;
+}
+
+describe('logs', () => {
+  it('never contain an email address in clear, for every payload in the corpus, on success and failure paths', async () => {
+    // Prepare: every fixture as an SQS body (raw, and wrapped in an SNS envelope), plus failures
+    const { invoke, ses } = createHarness();
+    const bodies = allFixtures().flatMap((file) => [fixture(file), snsEnvelope(fixture(file))]);
+    ses.failWith(throttled(), new Error('PutSuppressedDestination failed for recipient@example.com'));
+    // Act
+    const lines = await captureLogs(async () => {
+      for (const body of bodies) await invoke(sqsRecord(body));
+    });
+    // Assess: the logs are there and say something about addresses, masked
+    expect(lines.length).toBeGreaterThan(bodies.length);
+    expect(lines.some((line) => line.includes('r***@example.com'))).toBe(true);
+    const leaks = lines.flatMap((line) => line.match(ADDRESS) ?? []);
+    expect(leaks).toEqual([]);
+  });
+
+  it('detects an address when one is logged (the check above can fail)', async () => {
+    const lines = await captureLogs(async () => {
+      process.stdout.write('{"message":"oops","address":"jane@example.com"}\n');
+    });
+    expect(lines.flatMap((line) => line.match(ADDRESS) ?? [])).toEqual(['jane@example.com']);
+  });
+});
+
+describe('metrics', () => {
+  it('publishes one EMF document per configuration set with the counts of the invocation', async () => {
+    const { invoke } = createHarness();
+    const lines = await captureLogs(() =>
+      invoke(
+        sqsRecord(snsEnvelope(fixture('eventpub-bounce-permanent-general.json'))),
+        sqsRecord(snsEnvelope(fixture('derived/eventpub-complaint-not-spam.json'))),
+      ),
+    );
+    const emf = lines.map((line) => JSON.parse(line)).filter((doc) => doc._aws?.CloudWatchMetrics);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({
+      ConfigurationSet: 'ConfigSet',
+      service: 'ses-feedback-pipeline',
+      Events: 2,
+      HardBounces: 1,
+      Suppressions: 1,
+      _aws: { CloudWatchMetrics: [{ Namespace: 'SesFeedbackPipeline', Dimensions: [expect.arrayContaining(['ConfigurationSet', 'service'])] }] },
+    });
+    expect(emf[0]).not.toHaveProperty('Complaints');
+  });
+});
