@@ -1,33 +1,31 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * Explicit schemas for the SES feedback message, in both formats SES sends:
  * event publishing (configuration set → SNS, field `eventType`) and identity notifications
  * (`notificationType`). Unknown fields are ignored, as SES asks ("must be flexible enough to handle
- * unknown fields"); every field the decision depends on is checked.
+ * unknown fields"); every field the decision depends on is checked. Zod Mini keeps the bundle small.
  */
 
-const text = z.string().min(1);
+const text = z.string().check(z.minLength(1));
+const optionalText = z.optional(z.string());
 
 /** SES sometimes writes `2018-10-08T14:05:45 +0000`; every timestamp is normalised to ISO-8601 UTC. */
-const timestamp = z.string().transform((value, ctx) => {
-  const millis = Date.parse(value.replace(/ ([+-]\d{4})$/, '$1'));
-  if (Number.isNaN(millis)) {
-    ctx.addIssue({ code: 'custom', message: 'not a timestamp' });
-    return z.NEVER;
-  }
-  return new Date(millis).toISOString();
-});
+const parseTimestamp = (value: string): number => Date.parse(value.replace(/ ([+-]\d{4})$/, '$1'));
+const timestamp = z.pipe(
+  z.string().check(z.refine((value) => !Number.isNaN(parseTimestamp(value)), 'is not a timestamp')),
+  z.transform((value) => new Date(parseTimestamp(value)).toISOString()),
+);
 
 export const mailSchema = z.object({
   messageId: text,
   timestamp,
-  source: z.string().optional(),
-  sourceArn: z.string().optional(),
-  sendingAccountId: z.string().optional(),
-  destination: z.array(z.string()).default([]),
-  tags: z.record(z.string(), z.array(z.string())).optional(),
-  commonHeaders: z.object({ subject: z.string().optional() }).partial().optional(),
+  source: optionalText,
+  sourceArn: optionalText,
+  sendingAccountId: optionalText,
+  destination: z._default(z.array(z.string()), []),
+  tags: z.optional(z.record(z.string(), z.array(z.string()))),
+  commonHeaders: z.optional(z.object({ subject: optionalText })),
 });
 
 const recipient = z.object({ emailAddress: text });
@@ -36,51 +34,45 @@ export const bounceSchema = z.object({
   bounceType: z.enum(['Permanent', 'Transient', 'Undetermined']),
   bounceSubType: text,
   bouncedRecipients: z
-    .array(
-      recipient.extend({
-        action: z.string().optional(),
-        status: z.string().optional(),
-        diagnosticCode: z.string().optional(),
-      }),
-    )
-    .min(1),
+    .array(z.extend(recipient, { action: optionalText, status: optionalText, diagnosticCode: optionalText }))
+    .check(z.minLength(1)),
   timestamp,
-  feedbackId: z.string().optional(),
-  reportingMTA: z.string().optional(),
+  feedbackId: optionalText,
+  reportingMTA: optionalText,
 });
 
 export const complaintSchema = z.object({
-  complainedRecipients: z.array(recipient).min(1),
+  complainedRecipients: z.array(recipient).check(z.minLength(1)),
   timestamp,
-  feedbackId: z.string().optional(),
-  complaintSubType: z.string().nullish(),
-  complaintFeedbackType: z.string().nullish(),
-  userAgent: z.string().optional(),
-  arrivalDate: z.string().optional(),
+  feedbackId: optionalText,
+  complaintSubType: z.nullish(z.string()),
+  complaintFeedbackType: z.nullish(z.string()),
+  userAgent: optionalText,
+  arrivalDate: optionalText,
 });
 
 export const deliverySchema = z.object({
-  recipients: z.array(z.string()).min(1),
+  recipients: z.array(z.string()).check(z.minLength(1)),
   timestamp,
-  smtpResponse: z.string().optional(),
-  reportingMTA: z.string().optional(),
+  smtpResponse: optionalText,
+  reportingMTA: optionalText,
 });
 
 export const deliveryDelaySchema = z.object({
-  delayType: z.string().optional(),
-  delayedRecipients: z.array(recipient.extend({ status: z.string().optional() })).default([]),
+  delayType: optionalText,
+  delayedRecipients: z._default(z.array(z.extend(recipient, { status: optionalText })), []),
   timestamp,
-  expirationTime: z.string().optional(),
+  expirationTime: optionalText,
 });
 
 /** Detail objects of events that never change suppression: only an optional timestamp matters. */
-const otherDetailSchema = z.object({ timestamp: timestamp.optional() });
+const otherDetailSchema = z.object({ timestamp: z.optional(timestamp) });
 
-export type Mail = z.infer<typeof mailSchema>;
-export type Bounce = z.infer<typeof bounceSchema>;
-export type Complaint = z.infer<typeof complaintSchema>;
-export type Delivery = z.infer<typeof deliverySchema>;
-export type DeliveryDelay = z.infer<typeof deliveryDelaySchema>;
+export type Mail = z.output<typeof mailSchema>;
+export type Bounce = z.output<typeof bounceSchema>;
+export type Complaint = z.output<typeof complaintSchema>;
+export type Delivery = z.output<typeof deliverySchema>;
+export type DeliveryDelay = z.output<typeof deliveryDelaySchema>;
 
 /** Which SES feature produced the message. */
 export type SesFormat = 'event-publishing' | 'notification';
@@ -153,10 +145,19 @@ export function readSesMessage(value: Record<string, unknown>): SesMessage | { e
   }
 }
 
-function describe(root: string, error: z.ZodError): string {
+/** One line naming the first bad field and what is wrong with it; never the value itself. */
+function describe(root: string, error: z.core.$ZodError): string {
   const issue = error.issues[0];
   if (!issue) return `${root} is invalid`;
   const path = [root, ...issue.path.map(String)].join('.');
-  // Zod's messages name the expected and received types, never the input value.
-  return `${path}: ${issue.message.toLowerCase()}`;
+  switch (issue.code) {
+    case 'invalid_type':
+      return `${path}: expected ${issue.expected}`;
+    case 'too_small':
+      return `${path}: is empty`;
+    case 'invalid_value':
+      return `${path}: expected one of ${issue.values.map(String).join(', ')}`;
+    default:
+      return `${path}: ${issue.message ?? 'is invalid'}`;
+  }
 }

@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { pipelinePropsFromContext, SesFeedbackStack } from '../lib/index.js';
+
+const app = new App();
+const stackName = (app.node.tryGetContext('stackName') as string | undefined) ?? 'SesFeedbackPipeline';
+
+new SesFeedbackStack(app, stackName, {
+  // Environment-agnostic unless the caller's CLI environment says otherwise.
+  env: process.env.CDK_DEFAULT_ACCOUNT ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } : undefined,
+  pipeline: pipelinePropsFromContext((key) => app.node.tryGetContext(key)),
+});
+
+// cdk-nag AwsSolutions: any unacknowledged finding fails the synth.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

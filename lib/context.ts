@@ -1,0 +1,82 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { EmailSendingEvent } from 'aws-cdk-lib/aws-ses';
+import { DEFAULTS, type RateThresholds } from './defaults.js';
+import type { SesFeedbackPipelineProps } from './ses-feedback-pipeline.js';
+
+/**
+ * Context keys the app reads (cdk.json `context`, or `-c key=value`). Lists are comma-separated.
+ */
+export const CONTEXT_KEYS = [
+  'alertEmails',
+  'managedConfigurationSets',
+  'existingConfigurationSets',
+  'includeDeliveryEvents',
+  'bounceRateWarning',
+  'bounceRateCritical',
+  'complaintRateWarning',
+  'complaintRateCritical',
+  'softBounceThreshold',
+  'softBounceWindowDays',
+  'eventRetentionDays',
+  'campaignTagName',
+  'removalPolicy',
+] as const;
+
+type Lookup = (key: string) => unknown;
+
+/**
+ * Reads the pipeline's props from CDK context; keys left unset keep the construct's defaults.
+ *
+ * @throws Error naming the key and the bad value
+ */
+export function pipelinePropsFromContext(get: Lookup): SesFeedbackPipelineProps {
+  const list = (key: string): string[] | undefined => {
+    const value = get(key);
+    if (value === undefined) return undefined;
+    if (Array.isArray(value)) return value.map(String);
+    return String(value).split(',').map((s) => s.trim()).filter(Boolean);
+  };
+  const number = (key: string): number | undefined => {
+    const value = get(key);
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (value === '' || !Number.isFinite(n)) throw new Error(`context ${key} must be a number, got '${String(value)}'`);
+    return n;
+  };
+  const bool = (key: string): boolean | undefined => {
+    const value = get(key);
+    if (value === undefined) return undefined;
+    if (value === true || value === 'true') return true;
+    if (value === false || value === 'false') return false;
+    throw new Error(`context ${key} must be true or false, got '${String(value)}'`);
+  };
+  const thresholds = (warningKey: string, criticalKey: string, defaults: RateThresholds): RateThresholds | undefined => {
+    const warning = number(warningKey);
+    const critical = number(criticalKey);
+    if (warning === undefined && critical === undefined) return undefined;
+    return { warning: warning ?? defaults.warning, critical: critical ?? defaults.critical };
+  };
+  const removal = get('removalPolicy');
+  if (removal !== undefined && removal !== 'retain' && removal !== 'destroy') {
+    throw new Error(`context removalPolicy must be 'retain' or 'destroy', got '${String(removal)}'`);
+  }
+  const softBounceWindowDays = number('softBounceWindowDays');
+  const eventRetentionDays = number('eventRetentionDays');
+  const campaignTagName = get('campaignTagName');
+
+  return {
+    alertEmails: list('alertEmails'),
+    managedConfigurationSetNames: list('managedConfigurationSets'),
+    existingConfigurationSetNames: list('existingConfigurationSets'),
+    eventTypes: bool('includeDeliveryEvents')
+      ? [EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT, EmailSendingEvent.DELIVERY, EmailSendingEvent.DELIVERY_DELAY, EmailSendingEvent.REJECT]
+      : undefined,
+    bounceRateThresholds: thresholds('bounceRateWarning', 'bounceRateCritical', DEFAULTS.bounceRateThresholds),
+    complaintRateThresholds: thresholds('complaintRateWarning', 'complaintRateCritical', DEFAULTS.complaintRateThresholds),
+    softBounceThreshold: number('softBounceThreshold'),
+    softBounceWindow: softBounceWindowDays === undefined ? undefined : Duration.days(softBounceWindowDays),
+    eventRetention: eventRetentionDays === undefined ? undefined : Duration.days(eventRetentionDays),
+    campaignTagName: campaignTagName === undefined ? undefined : String(campaignTagName),
+    removalPolicy: removal === undefined ? undefined : removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  };
+}
