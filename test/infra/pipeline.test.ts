@@ -1,0 +1,306 @@
+import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { PROCESS_FEEDBACK_ENV as ENV } from '../../lambdas/contract.js';
+import { SesFeedbackPipeline, SesFeedbackStack, type SesFeedbackPipelineProps } from '../../lib/index.js';
+
+function template(props?: SesFeedbackPipelineProps): Template {
+  const app = new App();
+  return Template.fromStack(new SesFeedbackStack(app, 'Test', { pipeline: props }));
+}
+
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Principal?: unknown; Condition?: unknown; Sid?: string };
+const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+let defaults: Template;
+beforeAll(() => {
+  defaults = template();
+});
+
+describe('alarms', () => {
+  const alarms = () => Object.values(defaults.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties);
+
+  it('creates exactly 15 alarms: 4 account, 4 per managed configuration set (2), 3 pipeline health', () => {
+    defaults.resourceCountIs('AWS::CloudWatch::Alarm', 15);
+  });
+
+  it.each([
+    ['Reputation.BounceRate', undefined, [0.03, 0.05]],
+    ['Reputation.ComplaintRate', undefined, [0.0008, 0.001]],
+    ['Reputation.BounceRate', 'transactional', [0.03, 0.05]],
+    ['Reputation.ComplaintRate', 'transactional', [0.0008, 0.001]],
+    ['Reputation.BounceRate', 'marketing', [0.03, 0.05]],
+    ['Reputation.ComplaintRate', 'marketing', [0.0008, 0.001]],
+  ])('alarms on %s (%s) at >= %j, keeping state on missing data', (metricName, configurationSet, thresholds) => {
+    const matching = alarms().filter(
+      (a) =>
+        a.MetricName === metricName &&
+        (configurationSet === undefined ? a.Dimensions === undefined : a.Dimensions?.[0]?.Value === configurationSet),
+    );
+    expect(matching.map((a) => a.Threshold).sort()).toEqual(thresholds);
+    for (const alarm of matching) {
+      expect(alarm).toMatchObject({
+        Namespace: 'AWS/SES',
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'ignore',
+        Statistic: 'Maximum',
+        AlarmActions: [{ Ref: expect.stringMatching(/AlertTopic/) }],
+      });
+      if (configurationSet) expect(alarm.Dimensions).toEqual([{ Name: 'ses:configuration-set', Value: configurationSet }]);
+    }
+  });
+
+  it('alarms on pipeline health: DLQ not empty, oldest message over 15 minutes, function errors', () => {
+    const health = alarms().filter((a) => a.Namespace !== 'AWS/SES');
+    expect(health.map((a) => [a.Namespace, a.MetricName, a.Threshold, a.TreatMissingData]).sort()).toEqual([
+      ['AWS/Lambda', 'Errors', 1, 'notBreaching'],
+      ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 900, 'notBreaching'],
+      ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 1, 'notBreaching'],
+    ]);
+  });
+
+  it('sends every alarm, and its recovery, to the alert topic, which has the configured emails', () => {
+    const t = template({ alertEmails: ['ops@example.com', 'oncall@example.com'] });
+    for (const alarm of Object.values(t.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions).toHaveLength(1);
+      expect(alarm.Properties.OKActions).toEqual(alarm.Properties.AlarmActions);
+    }
+    t.resourceCountIs('AWS::SNS::Subscription', 3); // queue + 2 emails
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
+  it('uses custom thresholds (user values win)', () => {
+    const t = template({ bounceRateThresholds: { warning: 0.02, critical: 0.04 } });
+    const thresholds = Object.values(t.findResources('AWS::CloudWatch::Alarm'))
+      .map((r) => r.Properties)
+      .filter((a) => a.MetricName === 'Reputation.BounceRate')
+      .map((a) => a.Threshold);
+    expect([...new Set(thresholds)].sort()).toEqual([0.02, 0.04]);
+  });
+
+  it('draws the warning, critical and AWS pause lines on the dashboard', () => {
+    const body = JSON.stringify(defaults.findResources('AWS::CloudWatch::Dashboard'));
+    for (const label of ['warning 3 %', 'critical 5 %', 'AWS may pause 10 %', 'warning 0.08 %', 'critical 0.1 %', 'AWS may pause 0.5 %']) {
+      expect(body).toContain(label);
+    }
+  });
+});
+
+describe('feedback topic, key and queues', () => {
+  it('lets only ses.amazonaws.com publish, from this account and these configuration sets', () => {
+    const [policy] = Object.values(defaults.findResources('AWS::SNS::TopicPolicy', { Properties: { Topics: [{ Ref: Match.stringLikeRegexp('FeedbackTopic') }] } }));
+    const statements: Statement[] = policy?.Properties.PolicyDocument.Statement;
+    const allows = statements.filter((s) => s.Effect === 'Allow');
+    expect(allows).toHaveLength(2);
+    for (const [statement, set] of allows.map((s, i) => [s, ['transactional', 'marketing'][i]] as const)) {
+      expect(statement.Principal).toEqual({ Service: 'ses.amazonaws.com' });
+      expect(statement.Action).toBe('sns:Publish');
+      const condition = statement.Condition as { StringEquals: Record<string, unknown> };
+      expect(Object.keys(condition)).toEqual(['StringEquals']);
+      expect(condition.StringEquals['AWS:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+      const sourceArn = JSON.stringify(condition.StringEquals['AWS:SourceArn']);
+      expect(sourceArn).toMatch(new RegExp(`":ses:",\\{"Ref":"AWS::Region"\\},":",\\{"Ref":"AWS::AccountId"\\},":configuration-set/",\\{"Ref":"PipelineConfigurationSet${set}`));
+    }
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+  });
+
+  it('encrypts both topics with a rotating customer-managed key that SES and CloudWatch may use', () => {
+    defaults.resourceCountIs('AWS::KMS::Key', 1);
+    const [key] = Object.values(defaults.findResources('AWS::KMS::Key'));
+    expect(key?.Properties.EnableKeyRotation).toBe(true);
+    const services = (key?.Properties.KeyPolicy.Statement as Statement[])
+      .filter((s) => (s.Principal as { Service?: string }).Service)
+      .map((s) => ({ ...s, Action: actionsOf(s).sort() }));
+    expect(services).toEqual([
+      expect.objectContaining({ Principal: { Service: 'ses.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: '*' }),
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      }),
+    ]);
+    const topics = Object.values(defaults.findResources('AWS::SNS::Topic'));
+    expect(topics).toHaveLength(2);
+    for (const topic of topics) expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^PipelineKey/), 'Arn'] });
+  });
+
+  it('encrypts both queues, enforces TLS, and moves a message to the DLQ after 5 receives', () => {
+    defaults.resourceCountIs('AWS::SQS::Queue', 2);
+    for (const queue of Object.values(defaults.findResources('AWS::SQS::Queue'))) {
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    }
+    defaults.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 360,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] }, maxReceiveCount: 5 },
+    });
+    const queuePolicies = JSON.stringify(defaults.findResources('AWS::SQS::QueuePolicy'));
+    expect(queuePolicies.match(/"aws:SecureTransport":"false"/g)).toHaveLength(2);
+  });
+
+  it('reads the queue in batches with partial batch responses and at most 2 concurrent pollers', () => {
+    defaults.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+  });
+
+  it('subscribes additional feedback topics to the same queue', () => {
+    const app = new App();
+    const stack = new Stack(app, 'S');
+    new SesFeedbackPipeline(stack, 'P', { additionalFeedbackTopics: [sns.Topic.fromTopicArn(stack, 'T', 'arn:aws:sns:us-east-1:123456789012:identity-feedback')] });
+    Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      TopicArn: 'arn:aws:sns:us-east-1:123456789012:identity-feedback',
+    });
+  });
+});
+
+describe('configuration sets', () => {
+  it('creates transactional and marketing with reputation metrics, account suppression and the feedback destination', () => {
+    defaults.resourceCountIs('AWS::SES::ConfigurationSet', 2);
+    for (const name of ['transactional', 'marketing']) {
+      defaults.hasResourceProperties('AWS::SES::ConfigurationSet', {
+        Name: name,
+        ReputationOptions: { ReputationMetricsEnabled: true },
+        SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+      });
+    }
+    defaults.resourceCountIs('AWS::SES::ConfigurationSetEventDestination', 2);
+    defaults.allResourcesProperties('AWS::SES::ConfigurationSetEventDestination', {
+      EventDestination: { Enabled: true, MatchingEventTypes: ['bounce', 'complaint', 'deliveryDelay', 'reject'], Name: 'ses-feedback-pipeline' },
+    });
+  });
+
+  it('attaches the destination to existing configuration sets by name, without alarms for them', () => {
+    const t = template({ existingConfigurationSetNames: ['legacy-newsletter'], eventTypes: [ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT, ses.EmailSendingEvent.DELIVERY] });
+    t.resourceCountIs('AWS::SES::ConfigurationSet', 2);
+    t.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      ConfigurationSetName: 'legacy-newsletter',
+      EventDestination: { MatchingEventTypes: ['bounce', 'complaint', 'delivery'] },
+    });
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 15);
+  });
+});
+
+describe('feedback table', () => {
+  it('is on-demand, encrypted, point-in-time recoverable, with TTL and the three time indexes', () => {
+    defaults.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+      GlobalSecondaryIndexes: ['byConfigurationSet', 'byCampaign', 'byRecipientDomain'].map((IndexName, i) =>
+        Match.objectLike({ IndexName, KeySchema: [{ AttributeName: `gsi${i + 1}pk`, KeyType: 'HASH' }, { AttributeName: 'eventAt', KeyType: 'RANGE' }] }),
+      ),
+    });
+  });
+
+  it('is retained, with deletion protection, by default; destroyed when asked', () => {
+    defaults.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', Properties: Match.objectLike({ DeletionProtectionEnabled: true }) });
+    const t = template({ removalPolicy: RemovalPolicy.DESTROY });
+    t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ DeletionProtectionEnabled: false }) });
+  });
+});
+
+describe('process-feedback function', () => {
+  it('runs on nodejs24.x arm64 with explicit memory, timeout and log retention', () => {
+    defaults.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 256,
+      Timeout: 60,
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+    });
+    defaults.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  it('gets the defaults through its environment: threshold 5, window 30 days, retention 365 days, tag "campaign"', () => {
+    defaults.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.softBounceThreshold]: '5',
+          [ENV.softBounceWindowInDays]: '30',
+          [ENV.eventRetentionInDays]: '365',
+          [ENV.campaignTagName]: 'campaign',
+          [ENV.suppressionLeaseInSeconds]: '90',
+          [ENV.tableName]: { Ref: Match.stringLikeRegexp('Table') },
+          [ENV.deadLetterQueueUrl]: { Ref: Match.stringLikeRegexp('DeadLetterQueue') },
+        }),
+      },
+    });
+  });
+
+  it('passes custom soft-bounce, retention and tag settings through (user values win)', () => {
+    const t = template({ softBounceThreshold: 0, softBounceWindow: Duration.days(7), eventRetention: Duration.days(30), campaignTagName: 'utm_campaign' });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ [ENV.softBounceThreshold]: '0', [ENV.softBounceWindowInDays]: '7', [ENV.eventRetentionInDays]: '30', [ENV.campaignTagName]: 'utm_campaign' }),
+      },
+    });
+  });
+
+  it('may only write its logs, put suppressed destinations, write its table, consume its queue and park in its DLQ', () => {
+    const roles = defaults.findResources('AWS::IAM::Role');
+    expect(Object.keys(roles)).toHaveLength(1);
+    const [role] = Object.values(roles);
+    expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
+    const statements: Statement[] = Object.values(defaults.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const grants = statements.map((s) => [actionsOf(s).sort().join(','), JSON.stringify(s.Resource)]).sort();
+    expect(grants).toEqual(
+      [
+        ['dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem', expect.stringMatching(/Table.*Arn/)],
+        ['logs:CreateLogStream,logs:PutLogEvents', expect.stringMatching(/ProcessFeedbackLogs.*Arn/)],
+        ['ses:PutSuppressedDestination', '"*"'],
+        ['sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:ReceiveMessage', expect.stringMatching(/"PipelineQueue.*Arn/)],
+        ['sqs:SendMessage', expect.stringMatching(/DeadLetterQueue.*Arn/)],
+      ].sort(),
+    );
+    expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+  });
+});
+
+describe('props validation', () => {
+  it.each<[string, SesFeedbackPipelineProps, string]>([
+    ['fails on warning above critical', { bounceRateThresholds: { warning: 0.06, critical: 0.05 } }, 'bounce rate thresholds must satisfy 0 < warning < critical < 1 (fractions), got warning 0.06, critical 0.05'],
+    ['fails on a percentage given as a whole number', { complaintRateThresholds: { warning: 0.08, critical: 5 } }, 'complaint rate thresholds must satisfy 0 < warning < critical < 1 (fractions), got warning 0.08, critical 5'],
+    ['fails on a bad configuration set name', { managedConfigurationSetNames: ['my set'] }, "configuration set name must be 1-64 letters, digits, '_' or '-', got 'my set'"],
+    ['fails on a configuration set named twice', { managedConfigurationSetNames: ['a'], existingConfigurationSetNames: ['a'] }, "configuration set 'a' is named twice"],
+    ['fails without COMPLAINT events', { eventTypes: [ses.EmailSendingEvent.BOUNCE] }, 'eventTypes must include complaint, got [bounce]'],
+    ['fails on a negative soft-bounce threshold', { softBounceThreshold: -1 }, 'softBounceThreshold must be a whole number >= 0, got -1'],
+    ['fails on a soft-bounce window under a day', { softBounceWindow: Duration.hours(3) }, 'softBounceWindow must be at least 1 day, got 3 hours'],
+    ['fails on maxReceiveCount 0', { maxReceiveCount: 0 }, 'maxReceiveCount must be a whole number from 1 to 1000, got 0'],
+    ['fails on an alert email that is not one', { alertEmails: ['ops'] }, "alert email is not an email address: 'ops'"],
+  ])('%s', (_name, props, message) => {
+    expect(() => new SesFeedbackPipeline(new Stack(new App(), 'S'), 'P', props)).toThrow(message);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  function synthWithNag(extra?: (stack: Stack) => void): void {
+    const app = new App();
+    const stack = new SesFeedbackStack(app, 'Nag', { pipeline: { alertEmails: ['ops@example.com'], existingConfigurationSetNames: ['legacy'] } });
+    extra?.(stack);
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    app.synth();
+  }
+
+  it('finds nothing unacknowledged in the stack', () => {
+    expect(() => synthWithNag()).not.toThrow();
+  });
+
+  it('fails the synth on a finding (the check is live)', () => {
+    expect(() => synthWithNag((stack) => new sqs.Queue(stack, 'PlainQueue'))).toThrow(/AwsSolutions-SQS3[\s\S]*AwsSolutions-SQS4/);
+  });
+
+  it('acknowledges only IAM5 Resource::* on a statement that allows nothing but ses:PutSuppressedDestination', () => {
+    const statements: Statement[] = Object.values(defaults.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const wildcard = statements.filter((s) => s.Resource === '*');
+    expect(wildcard.map(actionsOf)).toEqual([['ses:PutSuppressedDestination']]);
+  });
+});
