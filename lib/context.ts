@@ -24,6 +24,9 @@ export const CONTEXT_KEYS = [
 
 type Lookup = (key: string) => unknown;
 
+/** A context value as the user typed it, for error messages. */
+const show = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+
 /**
  * Reads the pipeline's props from CDK context; keys left unset keep the construct's defaults.
  *
@@ -33,14 +36,14 @@ export function pipelinePropsFromContext(get: Lookup): SesFeedbackPipelineProps 
   const list = (key: string): string[] | undefined => {
     const value = get(key);
     if (value === undefined) return undefined;
-    if (Array.isArray(value)) return value.map(String);
-    return String(value).split(',').map((s) => s.trim()).filter(Boolean);
+    if (Array.isArray(value)) return value.map(show);
+    return show(value).split(',').map((s) => s.trim()).filter(Boolean);
   };
   const number = (key: string): number | undefined => {
     const value = get(key);
     if (value === undefined) return undefined;
     const n = Number(value);
-    if (value === '' || !Number.isFinite(n)) throw new Error(`context ${key} must be a number, got '${String(value)}'`);
+    if (value === '' || !Number.isFinite(n)) throw new Error(`context ${key} must be a number, got '${show(value)}'`);
     return n;
   };
   const bool = (key: string): boolean | undefined => {
@@ -48,7 +51,7 @@ export function pipelinePropsFromContext(get: Lookup): SesFeedbackPipelineProps 
     if (value === undefined) return undefined;
     if (value === true || value === 'true') return true;
     if (value === false || value === 'false') return false;
-    throw new Error(`context ${key} must be true or false, got '${String(value)}'`);
+    throw new Error(`context ${key} must be true or false, got '${show(value)}'`);
   };
   const thresholds = (warningKey: string, criticalKey: string, defaults: RateThresholds): RateThresholds | undefined => {
     const warning = number(warningKey);
@@ -58,7 +61,7 @@ export function pipelinePropsFromContext(get: Lookup): SesFeedbackPipelineProps 
   };
   const removal = get('removalPolicy');
   if (removal !== undefined && removal !== 'retain' && removal !== 'destroy') {
-    throw new Error(`context removalPolicy must be 'retain' or 'destroy', got '${String(removal)}'`);
+    throw new Error(`context removalPolicy must be 'retain' or 'destroy', got '${show(removal)}'`);
   }
   const softBounceWindowDays = number('softBounceWindowDays');
   const eventRetentionDays = number('eventRetentionDays');
@@ -76,7 +79,7 @@ export function pipelinePropsFromContext(get: Lookup): SesFeedbackPipelineProps 
     softBounceThreshold: number('softBounceThreshold'),
     softBounceWindow: softBounceWindowDays === undefined ? undefined : Duration.days(softBounceWindowDays),
     eventRetention: eventRetentionDays === undefined ? undefined : Duration.days(eventRetentionDays),
-    campaignTagName: campaignTagName === undefined ? undefined : String(campaignTagName),
+    campaignTagName: campaignTagName === undefined ? undefined : show(campaignTagName),
     removalPolicy: removal === undefined ? undefined : removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
   };
 }

@@ -24,8 +24,10 @@ const delivery = (n: number): string =>
     }),
   );
 
+// The handler logs every record (stdout) and every retry (stderr); logging.test.ts checks them.
 beforeEach(() => {
   jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
 });
 afterEach(() => jest.restoreAllMocks());
 
