@@ -1,3 +1,4 @@
+import { SuppressionRejectedError } from '../../lambdas/domain/index.js';
 import { SimulatedCrash, throttled } from '../support/fakes.js';
 import { fixture, snsEnvelope, variant } from '../support/fixtures.js';
 import { createHarness, LEASE_SECONDS } from '../support/harness.js';
@@ -136,7 +137,6 @@ describe('process-feedback handler: bad records', () => {
 
   it('parks a record SES refuses (BadRequest) with the reason, addresses masked, and releases the claim', async () => {
     const { ses, store, deadLetters, invoke } = createHarness();
-    const { SuppressionRejectedError } = await import('../../lambdas/domain/index.js');
     ses.failWith(new SuppressionRejectedError('SES rejected PutSuppressedDestination (BadRequestException): Invalid address recipient@example.com'));
     const response = await invoke(sqsRecord(HARD_BOUNCE));
     expect(response.batchItemFailures).toEqual([]);
