@@ -21,7 +21,8 @@ export interface DynamoFeedbackStoreOptions {
 }
 
 const STATE_SK = 'STATE';
-const MAX_OPTIMISTIC_ATTEMPTS = 8;
+/** Every round lets at least one writer through, so this bounds contention by 20 writers on one address. */
+const MAX_OPTIMISTIC_ATTEMPTS = 20;
 
 /** {@link FeedbackStore} on one DynamoDB table laid out as {@link FEEDBACK_TABLE} describes. */
 export class DynamoFeedbackStore implements FeedbackStore {
@@ -104,6 +105,7 @@ export class DynamoFeedbackStore implements FeedbackStore {
         return outcome;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (attempt + 1)));
       }
     }
     throw new Error('soft-bounce history kept changing under concurrent updates; retry later');

