@@ -38,16 +38,15 @@ export async function startDynamoDbLocal(): Promise<RunningService> {
   } finally {
     client.destroy();
   }
-  return {
-    endpoint,
-    pid: child.pid ?? -1,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
-    },
-  };
+  return { endpoint, pid: child.pid ?? -1, stop: () => stopChild(child, exited) };
+}
+
+/** Ends a child process: SIGTERM, SIGKILL after 5 s, and waits until it has exited. */
+export async function stopChild(child: ChildProcess, exited?: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const done = exited ?? new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await done;
+  clearTimeout(timer);
 }

@@ -34,7 +34,8 @@ const processor = new FeedbackProcessor({
 
 export const handler = createProcessFeedbackHandler({
   processor,
-  deadLetters: new SqsDeadLetters(new SQSClient({}), getStringFromEnv({ key: ENV.deadLetterQueueUrl })),
+  // The queue URL names the regional endpoint already; never re-derive the endpoint from it.
+  deadLetters: new SqsDeadLetters(new SQSClient({ useQueueUrlAsEndpoint: false }), getStringFromEnv({ key: ENV.deadLetterQueueUrl })),
   logger,
   metrics: new FeedbackMetrics(metrics),
 });

@@ -1,0 +1,102 @@
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+export interface EventSourceOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly handler: SqsHandler;
+  /** Pollers running at once (the stack's maxConcurrency). */
+  readonly concurrency: number;
+  readonly batchSize: number;
+}
+
+/**
+ * What Lambda's SQS event source does, on a local queue: receive up to `batchSize` messages,
+ * invoke the handler, delete the records it did not report as failed; failed records (and a whole
+ * batch whose invocation threw) reappear after the visibility timeout, and the queue's redrive
+ * policy moves them to the DLQ after maxReceiveCount receives.
+ */
+export class LocalEventSource {
+  private running = false;
+  private loops: Promise<void>[] = [];
+  public invocations = 0;
+
+  public constructor(private readonly options: EventSourceOptions) {}
+
+  public start(): void {
+    this.running = true;
+    this.loops = Array.from({ length: this.options.concurrency }, (_, i) => this.loop(i));
+  }
+
+  public async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  private async loop(poller: number): Promise<void> {
+    while (this.running) {
+      try {
+        await this.pollOnce(poller);
+      } catch (error) {
+        // Lambda's poller outlives a failed receive or delete; so does this one.
+        console.error(`event source: ${error instanceof Error ? error.message : String(error)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private async pollOnce(poller: number): Promise<void> {
+    const { sqs, queueUrl, handler, batchSize } = this.options;
+    {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: batchSize, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }),
+      );
+      if (Messages.length === 0) return;
+      this.invocations++;
+      let failed: Set<string>;
+      try {
+        const response = await handler({ Records: Messages.map((m) => this.toRecord(m)) }, context(poller, this.invocations));
+        failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+      } catch {
+        return; // the invocation failed: every record comes back after the visibility timeout
+      }
+      const done = Messages.filter((m) => !failed.has(m.MessageId ?? ''));
+      if (done.length > 0) {
+        await sqs.send(
+          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }),
+        );
+      }
+    }
+  }
+
+  private toRecord(message: Message): SQSRecord {
+    const attributes = message.Attributes ?? {};
+    return {
+      messageId: message.MessageId ?? '',
+      receiptHandle: message.ReceiptHandle ?? '',
+      body: message.Body ?? '',
+      attributes: {
+        ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+        SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+        SenderId: attributes.SenderId ?? 'local',
+        ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: message.MD5OfBody ?? '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: this.options.queueArn,
+      awsRegion: 'us-east-1',
+    };
+  }
+}
+
+function context(poller: number, invocation: number): Context {
+  return {
+    functionName: 'process-feedback-local',
+    awsRequestId: `local-${poller}-${invocation}`,
+    getRemainingTimeInMillis: () => 60_000,
+  } as Context;
+}

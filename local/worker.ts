@@ -1,0 +1,42 @@
+/**
+ * A local stand-in for the Lambda service: loads the REAL process-feedback entry (which reads its
+ * configuration and AWS endpoints from the environment, as in Lambda) and feeds it from the local
+ * queue with SQS event-source semantics until SIGTERM. Run by LocalPipeline as a child process, so
+ * a test can kill it mid-batch like a crashed Lambda.
+ */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { LocalEventSource, type SqsHandler } from './event-source.js';
+
+function main(): void {
+  const queueUrl = required('LOCAL_QUEUE_URL');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the environment is set, as Lambda does
+  const { handler } = require('../lambdas/handlers/process-feedback.js') as { handler: SqsHandler };
+  const source = new LocalEventSource({
+    sqs: new SQSClient({ useQueueUrlAsEndpoint: false }),
+    queueUrl,
+    queueArn: required('LOCAL_QUEUE_ARN'),
+    handler,
+    concurrency: Number(required('LOCAL_POLLERS')),
+    batchSize: Number(required('LOCAL_BATCH_SIZE')),
+  });
+  source.start();
+  process.send?.({ ready: true });
+  const stop = (): void => {
+    void source.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+try {
+  main();
+} catch (error) {
+  console.error(`worker: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
