@@ -12,6 +12,8 @@ export const PROCESS_FEEDBACK_ENV = {
   eventRetentionInDays: 'EVENT_RETENTION_DAYS',
   campaignTagName: 'CAMPAIGN_TAG_NAME',
   suppressionLeaseInSeconds: 'SUPPRESSION_LEASE_SECONDS',
+  /** This instance's share of SES's account-wide rate for non-send calls. */
+  sesRequestsPerSecond: 'SES_REQUESTS_PER_SECOND',
 } as const;
 
 /** CloudWatch metrics the pipeline publishes (embedded metric format, from the function's logs). */

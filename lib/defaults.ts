@@ -52,6 +52,11 @@ export const PROCESSING = {
   maxBatchingWindow: Duration.seconds(5),
   /** SES allows about 1 request/s for non-send actions account-wide: two pollers, one SES call at a time each. */
   maxConcurrency: 2,
+  /** SES's account-wide rate for non-send actions (requests per second); each poller gets an equal share. */
+  sesAccountRequestsPerSecond: 1,
+  /** AWS SDK retries (AWS_RETRY_MODE / AWS_MAX_ATTEMPTS): adaptive mode rate-limits on the client after a 429. */
+  sdkRetryMode: 'adaptive',
+  sdkMaxAttempts: 8,
   oldestMessageAlarmAge: Duration.minutes(15),
   logRetentionInDays: 90,
 } as const;

@@ -318,6 +318,9 @@ export class SesFeedbackPipeline extends Construct {
         [PROCESS_FEEDBACK_ENV.eventRetentionInDays]: String(config.eventRetention.toDays()),
         [PROCESS_FEEDBACK_ENV.campaignTagName]: config.campaignTagName,
         [PROCESS_FEEDBACK_ENV.suppressionLeaseInSeconds]: String(PROCESSING.suppressionLease.toSeconds()),
+        [PROCESS_FEEDBACK_ENV.sesRequestsPerSecond]: String(PROCESSING.sesAccountRequestsPerSecond / PROCESSING.maxConcurrency),
+        AWS_RETRY_MODE: PROCESSING.sdkRetryMode,
+        AWS_MAX_ATTEMPTS: String(PROCESSING.sdkMaxAttempts),
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {

@@ -11,6 +11,9 @@ export interface EventSourceOptions {
   /** Pollers running at once (the stack's maxConcurrency). */
   readonly concurrency: number;
   readonly batchSize: number;
+  /** Lambda's function timeout: an invocation that runs longer ends the whole sandbox. */
+  readonly timeoutMs: number;
+  readonly onTimeout: () => void;
 }
 
 /**
@@ -58,7 +61,10 @@ export class LocalEventSource {
       this.invocations++;
       let failed: Set<string>;
       try {
-        const response = await handler({ Records: Messages.map((m) => this.toRecord(m)) }, context(poller, this.invocations));
+        const timer = setTimeout(this.options.onTimeout, this.options.timeoutMs);
+        const response = await handler({ Records: Messages.map((m) => this.toRecord(m)) }, context(poller, this.invocations)).finally(() =>
+          clearTimeout(timer),
+        );
         failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
       } catch {
         return; // the invocation failed: every record comes back after the visibility timeout

@@ -15,13 +15,19 @@ export interface LocalPipelineOptions {
   /** The local SES endpoint's rate limit and faults. @default SES's 1 request/s, no faults */
   readonly ses?: LocalSesOptions;
   /**
-   * Local time runs this many times faster than the stack's settings for the queue's visibility
-   * timeout and the suppression lease (both scaled, so lease < visibility still holds).
-   * @default 120 (360 s visibility → 3 s)
+   * Local time runs this many times faster than the stack's: every duration (function timeout,
+   * suppression lease, visibility timeout) is divided by it and every rate (SES's 1 request/s, the
+   * handler's share of it) multiplied, so function timeout < lease < visibility timeout and the
+   * SES calls one invocation can make all hold as in AWS.
+   * @default 10 (SES 10 requests/s, timeout 6 s, lease 9 s, visibility timeout 36 s)
    */
   readonly timeCompression?: number;
   /** Where the worker's logs go. @default .local/logs */
   readonly logDir?: string;
+  /** AWS SDK attempts per call in the handler (the stack sets 8). Fewer let injected faults reach the handler. */
+  readonly sdkMaxAttempts?: number;
+  /** Receives before the queue moves a message to the DLQ. @default the stack's (5) */
+  readonly maxReceiveCount?: number;
 }
 
 export interface QueueDepth {
@@ -40,6 +46,10 @@ export class LocalPipeline {
   public readonly sqs: SQSClient;
   public readonly dynamodb: DynamoDBClient;
   private worker: ChildProcess | undefined;
+  private starting: Promise<ChildProcess> | undefined;
+  private stopping = false;
+  /** Times the worker died (timeout, kill) and was started again, as Lambda starts a new sandbox. */
+  public restarts = 0;
 
   private constructor(
     private readonly services: { dynamo: RunningService; fauxqs: RunningService },
@@ -57,7 +67,8 @@ export class LocalPipeline {
   public static async start(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
     const started: Array<{ stop(): Promise<void> }> = [];
     try {
-      const ses = new LocalSes(options.ses);
+      const compression = options.timeCompression ?? DEFAULT_COMPRESSION;
+      const ses = new LocalSes({ ...options.ses, requestsPerSecond: options.ses?.requestsPerSecond ?? PROCESSING.sesAccountRequestsPerSecond * compression });
       const sesEndpoint = await ses.start();
       started.push(ses);
       // Start both at once; whichever started is stopped again if the other fails.
@@ -66,7 +77,7 @@ export class LocalPipeline {
       if (dynamoResult.status === 'rejected') throw dynamoResult.reason;
       if (fauxqsResult.status === 'rejected') throw fauxqsResult.reason;
       const [dynamo, fauxqs] = [dynamoResult.value, fauxqsResult.value];
-      const resources = await createResources(fauxqs.endpoint, dynamo.endpoint, options.timeCompression ?? 120);
+      const resources = await createResources(fauxqs.endpoint, dynamo.endpoint, compression, options.maxReceiveCount ?? DEFAULTS.maxReceiveCount);
       return new LocalPipeline({ dynamo, fauxqs }, ses, sesEndpoint, resources, options);
     } catch (error) {
       await Promise.all(started.map((s) => s.stop().catch(() => undefined)));
@@ -76,7 +87,7 @@ export class LocalPipeline {
 
   /** The environment the worker runs the handler with: what the stack sets, plus local endpoints. */
   public handlerEnvironment(): Record<string, string> {
-    const compression = this.options.timeCompression ?? 120;
+    const compression = this.options.timeCompression ?? DEFAULT_COMPRESSION;
     return {
       [ENV.tableName]: this.resources.tableName,
       [ENV.deadLetterQueueUrl]: this.resources.deadLetterQueueUrl,
@@ -85,6 +96,10 @@ export class LocalPipeline {
       [ENV.eventRetentionInDays]: String(DEFAULTS.eventRetention.toDays()),
       [ENV.campaignTagName]: DEFAULTS.campaignTagName,
       [ENV.suppressionLeaseInSeconds]: String(PROCESSING.suppressionLease.toSeconds() / compression),
+      [ENV.sesRequestsPerSecond]: String((PROCESSING.sesAccountRequestsPerSecond / PROCESSING.maxConcurrency) * compression),
+      LOCAL_FUNCTION_TIMEOUT_MS: String((PROCESSING.timeout.toMilliseconds() / compression).toFixed(0)),
+      AWS_RETRY_MODE: PROCESSING.sdkRetryMode,
+      AWS_MAX_ATTEMPTS: String(this.options.sdkMaxAttempts ?? PROCESSING.sdkMaxAttempts),
       AWS_REGION: LOCAL_CLIENT_CONFIG.region,
       AWS_ACCESS_KEY_ID: LOCAL_CLIENT_CONFIG.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CLIENT_CONFIG.credentials.secretAccessKey,
@@ -99,9 +114,17 @@ export class LocalPipeline {
     };
   }
 
-  /** Starts the worker process that runs the real handler against the queue. */
+  /**
+   * Starts the worker process that runs the real handler against the queue, unless one runs. A
+   * worker that dies (function timeout, kill) is started again, as Lambda starts a new sandbox.
+   */
   public async startWorker(): Promise<ChildProcess> {
     if (this.worker && this.worker.exitCode === null && this.worker.signalCode === null) return this.worker;
+    this.starting ??= this.spawnWorker().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async spawnWorker(): Promise<ChildProcess> {
     const logDir = this.options.logDir ?? join(process.cwd(), '.local', 'logs');
     mkdirSync(logDir, { recursive: true });
     const log = createWriteStream(join(logDir, 'process-feedback.log'), { flags: 'a' });
@@ -116,16 +139,23 @@ export class LocalPipeline {
       worker.once('message', () => resolve());
       worker.once('exit', (code) => reject(new Error(`the worker exited during start-up (code ${code}); see ${logDir}`)));
     });
+    worker.once('exit', () => {
+      if (this.stopping) return;
+      this.restarts++;
+      void this.startWorker().catch(() => undefined);
+    });
     this.worker = worker;
     return worker;
   }
 
-  /** Kills the worker at once, as a crashed or timed-out Lambda would end. */
+  /** Kills the worker at once, as a crashed Lambda ends; a new one starts by itself. */
   public killWorker(): void {
     this.worker?.kill('SIGKILL');
   }
 
   public async stopWorker(): Promise<void> {
+    this.stopping = true;
+    await this.starting?.catch(() => undefined);
     if (this.worker) await stopChild(this.worker);
   }
 
@@ -192,7 +222,9 @@ export class LocalPipeline {
   }
 }
 
-async function createResources(fauxqsEndpoint: string, dynamoEndpoint: string, compression: number) {
+const DEFAULT_COMPRESSION = 10;
+
+async function createResources(fauxqsEndpoint: string, dynamoEndpoint: string, compression: number, maxReceiveCount: number) {
   const sns = new SNSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint });
   const sqs = new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint, useQueueUrlAsEndpoint: false });
   const dynamodb = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: dynamoEndpoint });
@@ -204,7 +236,7 @@ async function createResources(fauxqsEndpoint: string, dynamoEndpoint: string, c
         QueueName: 'ses-feedback',
         Attributes: {
           VisibilityTimeout: String(Math.max(1, Math.round(PROCESSING.visibilityTimeout.toSeconds() / compression))),
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: DEFAULTS.maxReceiveCount }),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
         },
       }),
     );

@@ -37,6 +37,8 @@ const PAGE_SIZE_DEFAULT = 1000;
  */
 export class LocalSes {
   public readonly list = new Map<string, SuppressedDestination>();
+  /** Accepted PutSuppressedDestination calls per address: "at most one call per address" is checked on this. */
+  public readonly putCalls = new Map<string, number>();
   private readonly stats = { succeeded: {} as Record<string, number>, throttled: 0, failed: 0 };
   private server: Server | undefined;
   private tokens: number;
@@ -119,6 +121,7 @@ export class LocalSes {
         }
         const emailAddress = input.EmailAddress.toLowerCase();
         this.list.set(emailAddress, { emailAddress, reason: input.Reason, lastUpdateTime: new Date() });
+        this.putCalls.set(emailAddress, (this.putCalls.get(emailAddress) ?? 0) + 1);
         return ok({});
       }
       case 'GetSuppressedDestination': {

@@ -18,6 +18,12 @@ function main(): void {
     handler,
     concurrency: Number(required('LOCAL_POLLERS')),
     batchSize: Number(required('LOCAL_BATCH_SIZE')),
+    timeoutMs: Number(required('LOCAL_FUNCTION_TIMEOUT_MS')),
+    onTimeout: () => {
+      // As Lambda does on a timeout: the sandbox ends, whatever it was doing.
+      console.error('worker: invocation timed out; exiting');
+      process.exit(3);
+    },
   });
   source.start();
   process.send?.({ ready: true });

@@ -23,7 +23,12 @@ const processor = new FeedbackProcessor({
     eventRetentionInDays: getNumberFromEnv({ key: ENV.eventRetentionInDays }),
   }),
   // Adaptive retry: client-side rate limiting and backoff for SES's ~1 request/s account limit.
-  suppressionList: new SesSuppressionList(new SESv2Client({ retryMode: 'adaptive', maxAttempts: 8 })),
+  // Retry mode and attempts come from AWS_RETRY_MODE / AWS_MAX_ATTEMPTS, which the stack sets
+  // (adaptive, 8): client-side rate limiting and backoff for SES's ~1 request/s account limit.
+  suppressionList: new SesSuppressionList(
+    new SESv2Client({}),
+    getNumberFromEnv({ key: ENV.sesRequestsPerSecond }),
+  ),
   softBouncePolicy: validatePolicy({
     threshold: getNumberFromEnv({ key: ENV.softBounceThreshold }),
     windowInDays: getNumberFromEnv({ key: ENV.softBounceWindowInDays }),

@@ -1,0 +1,145 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { LocalPipeline } from '../../local/pipeline.js';
+import { bounce, complaint, delivery, type MailFacts } from '../../local/ses-events.js';
+import { fixture } from '../support/fixtures.js';
+
+/**
+ * The pipeline against real local services: SES messages published to the SNS topic (fauxqs),
+ * delivered to the SQS queue, processed by the real Lambda entry in a worker process, written to
+ * DynamoDB Local and the local SESv2 suppression list (1 request/s, 429 above, as SES).
+ */
+jest.setTimeout(300_000);
+
+const facts = (n: number, extra: Partial<MailFacts> = {}): MailFacts => ({
+  address: `reader${n}@stale.example.net`,
+  messageId: `0100019a-${String(n).padStart(6, '0')}`,
+  at: new Date(Date.UTC(2026, 10, 20, 10, 0, n)),
+  configurationSet: 'marketing',
+  campaign: 'black-friday',
+  ...extra,
+});
+
+async function eventsOf(pipeline: LocalPipeline, address: string) {
+  const doc = DynamoDBDocumentClient.from(pipeline.dynamodb);
+  const { Items = [] } = await doc.send(
+    new QueryCommand({
+      TableName: pipeline.resources.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :event)',
+      ExpressionAttributeValues: { ':pk': `ADDR#${address}`, ':event': 'EVENT#' },
+    }),
+  );
+  return Items;
+}
+
+describe('local pipeline: end to end and duplicates', () => {
+  let pipeline: LocalPipeline;
+  beforeAll(async () => {
+    pipeline = await LocalPipeline.start({ logDir: '.local/logs/e2e' });
+    await pipeline.startWorker();
+  });
+  afterAll(() => pipeline?.stop());
+
+  it('turns published SES messages into the right records, suppressions and dead letters', async () => {
+    // Prepare
+    const softFacts = (day: number) => facts(100, { messageId: `soft-${day}`, at: new Date(Date.UTC(2026, 10, day)) });
+    const messages = [
+      bounce(facts(1)),
+      complaint(facts(2, { address: 'angry@example.org' })),
+      complaint(facts(3, { address: 'fan@example.org' }), 'not-spam'),
+      bounce(facts(4, { address: 'full@example.org' }), 'Transient', 'MailboxFull'),
+      delivery(facts(5, { address: 'happy@example.org', configurationSet: 'transactional', campaign: undefined })),
+      ...[1, 2, 3, 4, 5].map((day) => bounce(softFacts(day), 'Transient', 'MailboxFull')),
+      fixture('eventpub-bounce-permanent-general.json'), // AWS's documented example, as is
+      'Successfully validated SNS topic for Amazon SES event publishing.',
+      'this is not an SES message',
+    ];
+    // Act
+    await pipeline.publish(messages);
+    await pipeline.drain(120_000);
+    // Assess: suppression list (read back from the SES endpoint)
+    expect(Object.fromEntries([...pipeline.ses.list.values()].map((e) => [e.emailAddress, e.reason]))).toEqual({
+      'reader1@stale.example.net': 'BOUNCE',
+      'angry@example.org': 'COMPLAINT',
+      'reader100@stale.example.net': 'BOUNCE', // 5 consecutive soft bounces
+      'recipient@example.com': 'BOUNCE',
+    });
+    // the audit trail
+    expect(await eventsOf(pipeline, 'reader1@stale.example.net')).toEqual([
+      expect.objectContaining({ action: 'suppress', reason: 'BOUNCE', rule: 'permanent-bounce', configurationSet: 'marketing', campaign: 'black-friday', recipientDomain: 'stale.example.net' }),
+    ]);
+    expect(await eventsOf(pipeline, 'fan@example.org')).toEqual([expect.objectContaining({ action: 'record', rule: 'complaint-not-spam' })]);
+    expect(await eventsOf(pipeline, 'full@example.org')).toEqual([expect.objectContaining({ action: 'count', rule: 'soft-bounce' })]);
+    expect(await eventsOf(pipeline, 'reader100@stale.example.net')).toHaveLength(5);
+    // the dead-letter queue holds exactly the malformed message, with its reason
+    const dead = await pipeline.deadLetters();
+    expect(dead.map((d) => d.reason)).toEqual(['message is not JSON']);
+    expect(dead[0]?.body).toContain('this is not an SES message');
+  });
+
+  it('makes one record and at most one SES call per address when SNS delivers each event 1-8 times', async () => {
+    // Prepare: 24 hard bounces, event i published 1 + (i mod 8) times, interleaved
+    const events = Array.from({ length: 24 }, (_, i) => bounce(facts(1000 + i, { address: `dup${i}@example.net` })));
+    const copies: string[] = [];
+    for (let round = 0; round < 8; round++) events.forEach((event, i) => round <= i % 8 && copies.push(event)); // copies spread apart
+    // Act
+    await pipeline.publish(copies);
+    await pipeline.drain(150_000);
+    // Assess
+    for (let i = 0; i < 24; i++) {
+      const address = `dup${i}@example.net`;
+      expect(await eventsOf(pipeline, address)).toHaveLength(1);
+      expect(pipeline.ses.putCalls.get(address)).toBe(1);
+    }
+    const dlq = await pipeline.depth(pipeline.resources.deadLetterQueueUrl);
+    expect(dlq.visible + dlq.inFlight).toBe(1); // still only the malformed one from the test before
+  });
+});
+
+describe('local pipeline: faults', () => {
+  it('ends with exactly the expected suppression list and dead letters despite 30 % SES faults and a killed worker', async () => {
+    rmSync('.local/logs/faults', { recursive: true, force: true });
+    // Prepare: SES throttles 15 % and fails 15 % of the calls it would accept, on top of its rate
+    // limit. One SDK attempt per call, so every fault reaches the handler and must be retried
+    // through SQS; 10 receives (not 5) keep the chance that a record fails every receive
+    // (0.3^10 per record) out of the way of what this test checks.
+    const pipeline = await LocalPipeline.start({
+      ses: { extraThrottleRate: 0.15, failureRate: 0.15, seed: 7 },
+      sdkMaxAttempts: 1,
+      maxReceiveCount: 10,
+      timeCompression: 20,
+      logDir: '.local/logs/faults',
+    });
+    try {
+      const hard = Array.from({ length: 30 }, (_, i) => facts(2000 + i, { address: `gone${i}@stale.example.net` }));
+      const complaints = Array.from({ length: 6 }, (_, i) => facts(3000 + i, { address: `spam${i}@example.org` }));
+      const malformed = ['{"eventType":"Bounce","mail":{}}', 'garbage', '{"notificationType":"Bounce"}'];
+      await pipeline.publish([...hard.map((f) => bounce(f)), ...complaints.map((f) => complaint(f)), ...malformed]);
+      // Act: kill the worker as a crashed Lambda would die, mid-batch, then start a new one
+      await pipeline.startWorker();
+      while (pipeline.ses.list.size < 8) await new Promise((r) => setTimeout(r, 50));
+      pipeline.killWorker();
+      await pipeline.startWorker();
+      await pipeline.drain(240_000);
+      // Assess
+      const expected = Object.fromEntries([...hard.map((f) => [f.address, 'BOUNCE']), ...complaints.map((f) => [f.address, 'COMPLAINT'])]);
+      expect(Object.fromEntries([...pipeline.ses.list.values()].map((e) => [e.emailAddress, e.reason]))).toEqual(expected);
+      // A worker killed after parking a record but before deleting it parks it again on redelivery
+      // (at-least-once into a standard queue, as in AWS): compare distinct messages.
+      const dead = await pipeline.deadLetters();
+      const distinct = new Map(dead.map((d) => [(JSON.parse(d.body) as { Message: string }).Message, d.reason]));
+      expect([...distinct.keys()].sort()).toEqual([...malformed].sort());
+      expect([...distinct.values()].every((reason) => reason !== undefined)).toBe(true);
+      const stats = pipeline.ses.getStats();
+      const retried = (readFileSync('.local/logs/faults/process-feedback.log', 'utf8').match(/left on the queue for retry/g) ?? []).length;
+      console.log(
+        `faults: ${stats.throttled} throttled + ${stats.failed} failed SES calls injected, ${retried} records retried through SQS, ` +
+          `${pipeline.restarts} worker restarts (1 kill); ${pipeline.ses.list.size}/${hard.length + complaints.length} suppressed; lost 0`,
+      );
+      expect(stats.throttled).toBeGreaterThan(0);
+      expect(retried).toBeGreaterThan(0);
+    } finally {
+      await pipeline.stop();
+    }
+  });
+});
