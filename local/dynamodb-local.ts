@@ -23,6 +23,7 @@ export async function startDynamoDbLocal(): Promise<RunningService> {
   const port = await freePort();
   const child: ChildProcess = spawn({ port, sharedDb: true, stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  killOnExit(child);
   let failed: Error | undefined;
   child.once('error', (error) => (failed = error));
   const endpoint = `http://127.0.0.1:${port}`;
@@ -39,6 +40,15 @@ export async function startDynamoDbLocal(): Promise<RunningService> {
     client.destroy();
   }
   return { endpoint, pid: child.pid ?? -1, stop: () => stopChild(child, exited) };
+}
+
+/** Makes sure a child never outlives this process, even when it dies on an uncaught error. */
+export function killOnExit(child: ChildProcess): void {
+  const kill = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', kill);
+  child.once('exit', () => process.removeListener('exit', kill));
 }
 
 /** Ends a child process: SIGTERM, SIGKILL after 5 s, and waits until it has exited. */

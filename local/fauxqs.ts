@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_CLIENT_CONFIG, stopChild, type RunningService } from './dynamodb-local.js';
+import { killOnExit, LOCAL_CLIENT_CONFIG, stopChild, type RunningService } from './dynamodb-local.js';
 import { freePort, waitFor } from './ports.js';
 
 /**
@@ -15,6 +15,7 @@ export async function startFauxqs(): Promise<RunningService> {
     env: { ...process.env, FAUXQS_PORT: String(port), FAUXQS_HOST: '127.0.0.1', FAUXQS_LOGGER: 'false', FAUXQS_DEFAULT_REGION: LOCAL_CLIENT_CONFIG.region },
     stdio: 'ignore',
   });
+  killOnExit(child);
   const endpoint = `http://127.0.0.1:${port}`;
   const sqs = new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint });
   try {

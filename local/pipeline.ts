@@ -1,12 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PROCESS_FEEDBACK_ENV as ENV } from '../lambdas/contract.js';
 import { DEFAULTS, PROCESSING } from '../lib/defaults.js';
-import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal, stopChild, type RunningService } from './dynamodb-local.js';
+import { killOnExit, LOCAL_CLIENT_CONFIG, startDynamoDbLocal, stopChild, type RunningService } from './dynamodb-local.js';
 import { startFauxqs } from './fauxqs.js';
 import { createFeedbackTable } from './feedback-table.js';
 import { LocalSes, type LocalSesOptions } from './ses-server.js';
@@ -46,6 +46,7 @@ export class LocalPipeline {
   public readonly sqs: SQSClient;
   public readonly dynamodb: DynamoDBClient;
   private worker: ChildProcess | undefined;
+  private log: WriteStream | undefined;
   private starting: Promise<ChildProcess> | undefined;
   private stopping = false;
   /** Times the worker died (timeout, kill) and was started again, as Lambda starts a new sandbox. */
@@ -127,14 +128,16 @@ export class LocalPipeline {
   private async spawnWorker(): Promise<ChildProcess> {
     const logDir = this.options.logDir ?? join(process.cwd(), '.local', 'logs');
     mkdirSync(logDir, { recursive: true });
-    const log = createWriteStream(join(logDir, 'process-feedback.log'), { flags: 'a' });
+    const log = (this.log ??= createWriteStream(join(logDir, 'process-feedback.log'), { flags: 'a' }));
     const worker = fork(join(__dirname, 'worker.ts'), [], {
       execArgv: ['--require', require.resolve('tsx/cjs')],
       env: { PATH: process.env.PATH, ...this.handlerEnvironment() },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    worker.stdout?.pipe(log);
-    worker.stderr?.pipe(log);
+    killOnExit(worker);
+    // One log for every worker the run starts; a pipe must not close it when its worker ends.
+    worker.stdout?.pipe(log, { end: false });
+    worker.stderr?.pipe(log, { end: false });
     await new Promise<void>((resolve, reject) => {
       worker.once('message', () => resolve());
       worker.once('exit', (code) => reject(new Error(`the worker exited during start-up (code ${code}); see ${logDir}`)));
@@ -157,6 +160,7 @@ export class LocalPipeline {
     this.stopping = true;
     await this.starting?.catch(() => undefined);
     if (this.worker) await stopChild(this.worker);
+    this.log?.end();
   }
 
   /** Publishes SES messages (JSON text) to the feedback topic, as SES does, 10 per call. */

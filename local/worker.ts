@@ -32,6 +32,8 @@ function main(): void {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // The parent died without stopping us: end too, like a sandbox whose service is gone.
+  process.once('disconnect', () => process.exit(0));
 }
 
 function required(name: string): string {

@@ -1,0 +1,81 @@
+import { bounce, complaint, type MailFacts } from './ses-events.js';
+
+/** Sends per configuration set: SES reputation rates are per message sent, so the summary needs them. */
+export interface Scenario {
+  readonly name: string;
+  readonly sends: Readonly<Record<string, number>>;
+  /** SES messages as SES publishes them to the topic, duplicates and malformed ones included. */
+  readonly messages: string[];
+  /** What a correct pipeline must end with, to check the run against. */
+  readonly expected: { readonly suppressed: number; readonly malformed: number };
+}
+
+const DAY = Date.UTC(2026, 10, 20, 9);
+
+/**
+ * A campaign gone wrong beside a healthy stream: "spring-sale" in the marketing configuration set
+ * goes to 20,000 addresses of an old list; 8 % hard-bounce, most of them on one stale domain
+ * (oldmail.example.net, a webmail that closed); complaints pass 0.1 %; some mailboxes are full
+ * five times running. Transactional mail (5,000 sends) stays healthy. SNS delivers 3 % of the
+ * events twice, and four messages on the topic are not SES feedback at all.
+ */
+export function builtInScenario(): Scenario {
+  const messages: string[] = [];
+  let n = 0;
+  let suppressed = 0;
+  const at = (offsetSeconds: number): Date => new Date(DAY + offsetSeconds * 1000);
+  const marketing = (address: string, seconds: number): MailFacts => ({
+    address,
+    messageId: `0100019a-spring-${String(++n).padStart(6, '0')}`,
+    at: at(seconds),
+    configurationSet: 'marketing',
+    campaign: 'spring-sale',
+    fromDomain: 'news.example.com',
+  });
+  const transactional = (address: string, seconds: number): MailFacts => ({
+    address,
+    messageId: `0100019a-receipt-${String(++n).padStart(6, '0')}`,
+    at: at(seconds),
+    configurationSet: 'transactional',
+    fromDomain: 'example.com',
+  });
+
+  // 1,600 hard bounces (8 % of 20,000): 1,300 on the stale domain, 300 scattered
+  for (let i = 0; i < 1300; i++) messages.push(bounce(marketing(`user${i}@oldmail.example.net`, i)));
+  const others = ['example.org', 'mail.example.com', 'example.edu', 'inbox.example.net'];
+  for (let i = 0; i < 300; i++) messages.push(bounce(marketing(`old${i}@${others[i % others.length]}`, 1300 + i)));
+  suppressed += 1600;
+  // complaints: 36 abuse (0.18 %), 6 not-spam (recorded only)
+  for (let i = 0; i < 36; i++) messages.push(complaint(marketing(`reader${i}@example.org`, 2000 + i)));
+  for (let i = 0; i < 6; i++) messages.push(complaint(marketing(`fan${i}@example.org`, 2100 + i), 'not-spam'));
+  suppressed += 36;
+  // 40 mailboxes full on 5 consecutive sends (escalate), 100 full once (counted, not suppressed)
+  for (let send = 0; send < 5; send++) {
+    for (let i = 0; i < 40; i++) messages.push(bounce(marketing(`full${i}@example.com`, 3000 + send * 3600 + i), 'Transient', 'MailboxFull'));
+  }
+  for (let i = 0; i < 100; i++) messages.push(bounce(marketing(`busy${i}@example.com`, 4000 + i), 'Transient', 'MailboxFull'));
+  suppressed += 40;
+  // transactional: 20 hard bounces (0.4 % of 5,000), 1 complaint
+  for (let i = 0; i < 20; i++) messages.push(bounce(transactional(`typo${i}@gmial.example.com`, 5000 + i)));
+  messages.push(complaint(transactional('buyer@example.net', 5100)));
+  suppressed += 21;
+
+  // SNS duplicates (3 %), spread through the stream
+  const duplicates = messages.filter((_, i) => i % 33 === 0);
+  const all = [...messages, ...duplicates];
+  // not feedback and not readable: these must end in the DLQ with a reason
+  const malformed = ['{"eventType":"Bounce","mail":{}}', 'Hello from a misconfigured publisher', '{"notificationType":"Complaint","mail":{"messageId":"x","timestamp":"2026-11-20T09:00:00Z"}}', '{"unexpected":true}'];
+  all.push(...malformed);
+  return { name: 'spring-sale gone wrong', sends: { marketing: 20_000, transactional: 5_000 }, messages: shuffle(all), expected: { suppressed, malformed: malformed.length } };
+}
+
+/** Deterministic shuffle (seeded), so every run sends the same order. */
+function shuffle<T>(items: T[]): T[] {
+  let seed = 42;
+  const random = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}

@@ -1,0 +1,152 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { ListSuppressedDestinationsCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { AWS_ENFORCEMENT_LINES, DEFAULTS } from '../lib/defaults.js';
+import { LOCAL_CLIENT_CONFIG } from './dynamodb-local.js';
+import type { LocalPipeline } from './pipeline.js';
+
+export interface RunFacts {
+  readonly sends?: Readonly<Record<string, number>>;
+  readonly published: number;
+  readonly publishSeconds: number;
+  readonly processSeconds: number;
+  readonly logFile: string;
+  readonly timeCompression: number;
+  readonly expected?: { readonly suppressed: number; readonly malformed: number };
+}
+
+interface EventItem {
+  readonly configurationSet?: string;
+  readonly campaign?: string;
+  readonly recipientDomain: string;
+  readonly rule: string;
+}
+
+/** Reads the run back from every store and prints what happened; returns false if a check failed. */
+export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print: (line: string) => void): Promise<boolean> {
+  const events = await scanEvents(pipeline);
+  const suppressed = await readSuppressionList(pipeline.sesEndpoint);
+  const dead = await pipeline.deadLetters();
+  const distinctDead = new Map(dead.map((d) => [d.body, d.reason ?? 'failed maxReceiveCount times']));
+  const duplicates = countDuplicates(run.logFile);
+  const ses = pipeline.ses.getStats();
+  const pct = (n: number, d: number): string => `${((100 * n) / d).toFixed(2)} %`;
+
+  print('');
+  print(`Published ${run.published} SNS messages in ${run.publishSeconds.toFixed(1)} s; the pipeline processed them in ${run.processSeconds.toFixed(1)} s.`);
+  print('');
+  print('Events by class (read back from the DynamoDB audit trail)');
+  const sets = [...new Set(events.map((e) => e.configurationSet ?? 'none'))].sort();
+  const count = (set: string, ...rules: string[]): number => events.filter((e) => (e.configurationSet ?? 'none') === set && rules.includes(e.rule)).length;
+  print(table(
+    ['configuration set', 'sends', 'hard bounces', 'soft bounces', 'complaints', 'not-spam', 'bounce rate', 'complaint rate'],
+    sets.map((set) => {
+      const sends = run.sends?.[set];
+      const hard = count(set, 'permanent-bounce', 'permanent-status-on-soft-bounce');
+      const complaints = count(set, 'complaint');
+      return [set, sends ?? '?', hard, count(set, 'soft-bounce'), complaints, count(set, 'complaint-not-spam'), sends ? pct(hard, sends) : '?', sends ? pct(complaints, sends) : '?'];
+    }),
+  ));
+
+  if (run.sends) {
+    print('');
+    print('Alarms that would fire (rate = events / sends; the stack alarms on SES\'s own reputation metrics)');
+    const bounceT = DEFAULTS.bounceRateThresholds;
+    const complaintT = DEFAULTS.complaintRateThresholds;
+    let any = false;
+    for (const set of sets) {
+      const sends = run.sends[set];
+      if (!sends) continue;
+      const bounceRate = count(set, 'permanent-bounce', 'permanent-status-on-soft-bounce') / sends;
+      const complaintRate = count(set, 'complaint') / sends;
+      const fired = [
+        bounceRate >= bounceT.critical ? `BounceRate critical (>= ${pct(bounceT.critical, 1)})` : bounceRate >= bounceT.warning ? `BounceRate warning (>= ${pct(bounceT.warning, 1)})` : '',
+        complaintRate >= complaintT.critical ? `ComplaintRate critical (>= ${pct(complaintT.critical, 1)})` : complaintRate >= complaintT.warning ? `ComplaintRate warning (>= ${pct(complaintT.warning, 1)})` : '',
+      ].filter(Boolean);
+      const aws = bounceRate >= AWS_ENFORCEMENT_LINES.bounceRate.pause || complaintRate >= AWS_ENFORCEMENT_LINES.complaintRate.pause
+        ? ' - past the line where AWS may pause sending'
+        : bounceRate >= AWS_ENFORCEMENT_LINES.bounceRate.review || complaintRate >= AWS_ENFORCEMENT_LINES.complaintRate.review
+          ? ' - past the line where AWS reviews accounts'
+          : '';
+      if (fired.length > 0) {
+        any = true;
+        print(`  ${set}: ${fired.join(', ')}${aws}`);
+      }
+    }
+    if (!any) print('  none');
+  }
+
+  const hardBounces = events.filter((e) => e.rule === 'permanent-bounce' || e.rule === 'permanent-status-on-soft-bounce');
+  if (hardBounces.length > 0) {
+    print('');
+    print('Where the hard bounces come from');
+    print(table(['recipient domain', 'hard bounces', 'share'], top(hardBounces.map((e) => e.recipientDomain), 5).map(([k, v]) => [k, v, pct(v, hardBounces.length)])));
+    print(table(['campaign tag', 'hard bounces', 'share'], top(hardBounces.map((e) => e.campaign ?? '(none)'), 5).map(([k, v]) => [k, v, pct(v, hardBounces.length)])));
+  }
+
+  const byReason = top(suppressed.map((s) => s.reason), 2);
+  print('');
+  print(`Suppression list (read back with ListSuppressedDestinations): ${suppressed.length} addresses (${byReason.map(([r, n]) => `${r} ${n}`).join(', ')})`);
+  print(`Duplicates absorbed: ${duplicates} redelivered decisions made no second record and no second SES call.`);
+  print(`Dead-letter queue: ${distinctDead.size} distinct messages`);
+  for (const [reason, n] of top([...distinctDead.values()], 10)) print(`  ${n} x ${reason}`);
+  print(`Worker restarts (function timeouts or crashes; each retry redoes only what was missing): ${pipeline.restarts}`);
+  print(`SES: ${ses.succeeded.PutSuppressedDestination ?? 0} PutSuppressedDestination accepted, ${ses.throttled} throttled (local clock x${run.timeCompression}: SES's 1 request/s runs at ${run.timeCompression}/s).`);
+  const calls = ses.succeeded.PutSuppressedDestination ?? 0;
+  if (calls > 60) {
+    print(`  At SES's real 1 request/s these ${calls} one-by-one calls take ${Math.ceil(calls / 60)} min, while SES keeps sending to the addresses; bulk import jobs are the fix (issue #4).`);
+  }
+
+  if (!run.expected) return true;
+  const ok = suppressed.length === run.expected.suppressed && distinctDead.size === run.expected.malformed;
+  print('');
+  print(ok
+    ? `Check: ${suppressed.length} addresses suppressed and ${distinctDead.size} malformed messages in the DLQ, as expected; nothing lost.`
+    : `CHECK FAILED: expected ${run.expected.suppressed} suppressed and ${run.expected.malformed} in the DLQ, found ${suppressed.length} and ${distinctDead.size}.`);
+  return ok;
+}
+
+async function scanEvents(pipeline: LocalPipeline): Promise<EventItem[]> {
+  const doc = DynamoDBDocumentClient.from(pipeline.dynamodb);
+  const items: EventItem[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(new ScanCommand({ TableName: pipeline.resources.tableName, FilterExpression: 'begins_with(sk, :e)', ExpressionAttributeValues: { ':e': 'EVENT#' }, ExclusiveStartKey: start }));
+    items.push(...((page.Items ?? []) as EventItem[]));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+async function readSuppressionList(endpoint: string): Promise<Array<{ address: string; reason: string }>> {
+  const ses = new SESv2Client({ ...LOCAL_CLIENT_CONFIG, endpoint, retryMode: 'adaptive', maxAttempts: 10 });
+  const out: Array<{ address: string; reason: string }> = [];
+  let token: string | undefined;
+  try {
+    do {
+      const page = await ses.send(new ListSuppressedDestinationsCommand({ NextToken: token, PageSize: 1000 }));
+      out.push(...(page.SuppressedDestinationSummaries ?? []).map((s) => ({ address: s.EmailAddress ?? '', reason: s.Reason ?? '' })));
+      token = page.NextToken;
+    } while (token);
+  } finally {
+    ses.destroy();
+  }
+  return out;
+}
+
+function countDuplicates(logFile: string): number {
+  if (!existsSync(logFile)) return 0;
+  return (readFileSync(logFile, 'utf8').match(/"duplicate":true/g) ?? []).length;
+}
+
+function top(values: string[], n: number): Array<[string, number]> {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
+}
+
+function table(header: string[], rows: Array<Array<string | number>>): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => '  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')).join('\n');
+}
