@@ -74,7 +74,8 @@ function userEvents(file: string): { name: string; messages: string[] } {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new Error(`cannot read ${file}: ${why}`, { cause: error });
   }
   const messages = text.split(/\r?\n/).filter((line) => line.trim() !== '');
   if (messages.length === 0) throw new Error(`${file} has no events (expected JSON lines)`);
