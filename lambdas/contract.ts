@@ -16,6 +16,41 @@ export const PROCESS_FEEDBACK_ENV = {
   sesRequestsPerSecond: 'SES_REQUESTS_PER_SECOND',
 } as const;
 
+/** What the process-feedback function is configured with; {@link processFeedbackEnvironment} encodes it. */
+export interface ProcessFeedbackSettings {
+  readonly tableName: string;
+  readonly deadLetterQueueUrl: string;
+  readonly softBounceThreshold: number;
+  readonly softBounceWindowInDays: number;
+  readonly eventRetentionInDays: number;
+  readonly campaignTagName: string;
+  readonly suppressionLeaseInSeconds: number;
+  readonly sesRequestsPerSecond: number;
+  /** AWS SDK retries, through the SDK's own AWS_RETRY_MODE / AWS_MAX_ATTEMPTS. */
+  readonly sdkRetryMode: string;
+  readonly sdkMaxAttempts: number;
+}
+
+/**
+ * The function's environment, built in one place for the stack and the local pipeline alike, so
+ * the two can never set different variables.
+ */
+export function processFeedbackEnvironment(settings: ProcessFeedbackSettings): Record<string, string> {
+  const env = PROCESS_FEEDBACK_ENV;
+  return {
+    [env.tableName]: settings.tableName,
+    [env.deadLetterQueueUrl]: settings.deadLetterQueueUrl,
+    [env.softBounceThreshold]: String(settings.softBounceThreshold),
+    [env.softBounceWindowInDays]: String(settings.softBounceWindowInDays),
+    [env.eventRetentionInDays]: String(settings.eventRetentionInDays),
+    [env.campaignTagName]: settings.campaignTagName,
+    [env.suppressionLeaseInSeconds]: String(settings.suppressionLeaseInSeconds),
+    [env.sesRequestsPerSecond]: String(settings.sesRequestsPerSecond),
+    AWS_RETRY_MODE: settings.sdkRetryMode,
+    AWS_MAX_ATTEMPTS: String(settings.sdkMaxAttempts),
+  };
+}
+
 /** CloudWatch metrics the pipeline publishes (embedded metric format, from the function's logs). */
 export const PIPELINE_METRICS = {
   namespace: 'SesFeedbackPipeline',

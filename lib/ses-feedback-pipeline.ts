@@ -14,7 +14,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FEEDBACK_TABLE, PIPELINE_METRICS, PROCESS_FEEDBACK_ENV, type PipelineMetricName } from '../lambdas/contract.js';
+import { FEEDBACK_TABLE, PIPELINE_METRICS, processFeedbackEnvironment, type PipelineMetricName } from '../lambdas/contract.js';
 import { AWS_ENFORCEMENT_LINES, DEFAULTS, PROCESSING, type RateThresholds } from './defaults.js';
 
 /** Properties of {@link SesFeedbackPipeline}; every one is optional. */
@@ -311,16 +311,18 @@ export class SesFeedbackPipeline extends Construct {
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: {
-        [PROCESS_FEEDBACK_ENV.tableName]: this.table.tableName,
-        [PROCESS_FEEDBACK_ENV.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
-        [PROCESS_FEEDBACK_ENV.softBounceThreshold]: String(config.softBounceThreshold),
-        [PROCESS_FEEDBACK_ENV.softBounceWindowInDays]: String(config.softBounceWindow.toDays()),
-        [PROCESS_FEEDBACK_ENV.eventRetentionInDays]: String(config.eventRetention.toDays()),
-        [PROCESS_FEEDBACK_ENV.campaignTagName]: config.campaignTagName,
-        [PROCESS_FEEDBACK_ENV.suppressionLeaseInSeconds]: String(PROCESSING.suppressionLease.toSeconds()),
-        [PROCESS_FEEDBACK_ENV.sesRequestsPerSecond]: String(PROCESSING.sesAccountRequestsPerSecond / PROCESSING.maxConcurrency),
-        AWS_RETRY_MODE: PROCESSING.sdkRetryMode,
-        AWS_MAX_ATTEMPTS: String(PROCESSING.sdkMaxAttempts),
+        ...processFeedbackEnvironment({
+          tableName: this.table.tableName,
+          deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
+          softBounceThreshold: config.softBounceThreshold,
+          softBounceWindowInDays: config.softBounceWindow.toDays(),
+          eventRetentionInDays: config.eventRetention.toDays(),
+          campaignTagName: config.campaignTagName,
+          suppressionLeaseInSeconds: PROCESSING.suppressionLease.toSeconds(),
+          sesRequestsPerSecond: PROCESSING.sesAccountRequestsPerSecond / PROCESSING.maxConcurrency,
+          sdkRetryMode: PROCESSING.sdkRetryMode,
+          sdkMaxAttempts: PROCESSING.sdkMaxAttempts,
+        }),
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {

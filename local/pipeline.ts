@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { PROCESS_FEEDBACK_ENV as ENV } from '../lambdas/contract.js';
+import { processFeedbackEnvironment } from '../lambdas/contract.js';
 import { DEFAULTS, PROCESSING } from '../lib/defaults.js';
 import { killOnExit, LOCAL_CLIENT_CONFIG, startDynamoDbLocal, stopChild, type RunningService } from './dynamodb-local.js';
 import { startFauxqs } from './fauxqs.js';
@@ -90,17 +90,19 @@ export class LocalPipeline {
   public handlerEnvironment(): Record<string, string> {
     const compression = this.options.timeCompression ?? DEFAULT_COMPRESSION;
     return {
-      [ENV.tableName]: this.resources.tableName,
-      [ENV.deadLetterQueueUrl]: this.resources.deadLetterQueueUrl,
-      [ENV.softBounceThreshold]: String(DEFAULTS.softBounceThreshold),
-      [ENV.softBounceWindowInDays]: String(DEFAULTS.softBounceWindow.toDays()),
-      [ENV.eventRetentionInDays]: String(DEFAULTS.eventRetention.toDays()),
-      [ENV.campaignTagName]: DEFAULTS.campaignTagName,
-      [ENV.suppressionLeaseInSeconds]: String(PROCESSING.suppressionLease.toSeconds() / compression),
-      [ENV.sesRequestsPerSecond]: String((PROCESSING.sesAccountRequestsPerSecond / PROCESSING.maxConcurrency) * compression),
+      ...processFeedbackEnvironment({
+        tableName: this.resources.tableName,
+        deadLetterQueueUrl: this.resources.deadLetterQueueUrl,
+        softBounceThreshold: DEFAULTS.softBounceThreshold,
+        softBounceWindowInDays: DEFAULTS.softBounceWindow.toDays(),
+        eventRetentionInDays: DEFAULTS.eventRetention.toDays(),
+        campaignTagName: DEFAULTS.campaignTagName,
+        suppressionLeaseInSeconds: PROCESSING.suppressionLease.toSeconds() / compression,
+        sesRequestsPerSecond: (PROCESSING.sesAccountRequestsPerSecond / PROCESSING.maxConcurrency) * compression,
+        sdkRetryMode: PROCESSING.sdkRetryMode,
+        sdkMaxAttempts: this.options.sdkMaxAttempts ?? PROCESSING.sdkMaxAttempts,
+      }),
       LOCAL_FUNCTION_TIMEOUT_MS: String((PROCESSING.timeout.toMilliseconds() / compression).toFixed(0)),
-      AWS_RETRY_MODE: PROCESSING.sdkRetryMode,
-      AWS_MAX_ATTEMPTS: String(this.options.sdkMaxAttempts ?? PROCESSING.sdkMaxAttempts),
       AWS_REGION: LOCAL_CLIENT_CONFIG.region,
       AWS_ACCESS_KEY_ID: LOCAL_CLIENT_CONFIG.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CLIENT_CONFIG.credentials.secretAccessKey,
