@@ -7,25 +7,22 @@
 export const PROCESS_FEEDBACK_ENV = {
   tableName: 'FEEDBACK_TABLE_NAME',
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  suppressionQueueUrl: 'SUPPRESSION_QUEUE_URL',
   softBounceThreshold: 'SOFT_BOUNCE_THRESHOLD',
   softBounceWindowInDays: 'SOFT_BOUNCE_WINDOW_DAYS',
   eventRetentionInDays: 'EVENT_RETENTION_DAYS',
   campaignTagName: 'CAMPAIGN_TAG_NAME',
-  suppressionLeaseInSeconds: 'SUPPRESSION_LEASE_SECONDS',
-  /** This instance's share of SES's account-wide rate for non-send calls. */
-  sesRequestsPerSecond: 'SES_REQUESTS_PER_SECOND',
 } as const;
 
 /** What the process-feedback function is configured with; {@link processFeedbackEnvironment} encodes it. */
 export interface ProcessFeedbackSettings {
   readonly tableName: string;
   readonly deadLetterQueueUrl: string;
+  readonly suppressionQueueUrl: string;
   readonly softBounceThreshold: number;
   readonly softBounceWindowInDays: number;
   readonly eventRetentionInDays: number;
   readonly campaignTagName: string;
-  readonly suppressionLeaseInSeconds: number;
-  readonly sesRequestsPerSecond: number;
   /** AWS SDK retries, through the SDK's own AWS_RETRY_MODE / AWS_MAX_ATTEMPTS. */
   readonly sdkRetryMode: string;
   readonly sdkMaxAttempts: number;
@@ -40,16 +37,66 @@ export function processFeedbackEnvironment(settings: ProcessFeedbackSettings): R
   return {
     [env.tableName]: settings.tableName,
     [env.deadLetterQueueUrl]: settings.deadLetterQueueUrl,
+    [env.suppressionQueueUrl]: settings.suppressionQueueUrl,
     [env.softBounceThreshold]: String(settings.softBounceThreshold),
     [env.softBounceWindowInDays]: String(settings.softBounceWindowInDays),
     [env.eventRetentionInDays]: String(settings.eventRetentionInDays),
     [env.campaignTagName]: settings.campaignTagName,
-    [env.suppressionLeaseInSeconds]: String(settings.suppressionLeaseInSeconds),
+    AWS_RETRY_MODE: settings.sdkRetryMode,
+    AWS_MAX_ATTEMPTS: String(settings.sdkMaxAttempts),
+  };
+}
+
+/** Environment variables the suppression-writer function reads (all required). */
+export const SUPPRESSION_WRITER_ENV = {
+  tableName: 'FEEDBACK_TABLE_NAME',
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  suppressionQueueUrl: 'SUPPRESSION_QUEUE_URL',
+  importJobQueueUrl: 'IMPORT_JOB_QUEUE_URL',
+  importBucketName: 'IMPORT_BUCKET_NAME',
+  importThreshold: 'IMPORT_THRESHOLD',
+  maxAttempts: 'SUPPRESSION_MAX_ATTEMPTS',
+  followInitialSeconds: 'IMPORT_FOLLOW_INITIAL_SECONDS',
+  /** This instance's share of SES's account-wide rate for non-send calls. */
+  sesRequestsPerSecond: 'SES_REQUESTS_PER_SECOND',
+} as const;
+
+export interface SuppressionWriterSettings {
+  readonly tableName: string;
+  readonly deadLetterQueueUrl: string;
+  readonly suppressionQueueUrl: string;
+  readonly importJobQueueUrl: string;
+  readonly importBucketName: string;
+  readonly importThreshold: number;
+  readonly maxAttempts: number;
+  readonly followInitialSeconds: number;
+  readonly sesRequestsPerSecond: number;
+  readonly sdkRetryMode: string;
+  readonly sdkMaxAttempts: number;
+}
+
+/** The suppression writer's environment, for the stack and the local pipeline alike. */
+export function suppressionWriterEnvironment(settings: SuppressionWriterSettings): Record<string, string> {
+  const env = SUPPRESSION_WRITER_ENV;
+  return {
+    [env.tableName]: settings.tableName,
+    [env.deadLetterQueueUrl]: settings.deadLetterQueueUrl,
+    [env.suppressionQueueUrl]: settings.suppressionQueueUrl,
+    [env.importJobQueueUrl]: settings.importJobQueueUrl,
+    [env.importBucketName]: settings.importBucketName,
+    [env.importThreshold]: String(settings.importThreshold),
+    [env.maxAttempts]: String(settings.maxAttempts),
+    [env.followInitialSeconds]: String(settings.followInitialSeconds),
     [env.sesRequestsPerSecond]: String(settings.sesRequestsPerSecond),
     AWS_RETRY_MODE: settings.sdkRetryMode,
     AWS_MAX_ATTEMPTS: String(settings.sdkMaxAttempts),
   };
 }
+
+/** SES takes at most this many addresses per object in one suppression-list import (bulk add). */
+export const SES_MAX_ROWS_PER_IMPORT = 100_000;
+/** SQS's longest message delay: the writer's longest wait between two looks at an import job. */
+export const MAX_FOLLOW_DELAY_SECONDS = 900;
 
 /** CloudWatch metrics the pipeline publishes (embedded metric format, from the function's logs). */
 export const PIPELINE_METRICS = {
@@ -58,12 +105,20 @@ export const PIPELINE_METRICS = {
   /** Dimension on every metric; `none` for identity notifications, which carry no configuration set. */
   configurationSetDimension: 'ConfigurationSet',
   noConfigurationSet: 'none',
+  /** The writer's metrics carry this dimension instead (it does not know configuration sets). */
+  writerDimension: { name: 'Component', value: 'suppression-writer' },
   names: {
     events: 'Events',
     hardBounces: 'HardBounces',
     softBounces: 'SoftBounces',
     complaints: 'Complaints',
+    /** Addresses the processor handed to the writer (per configuration set). */
+    suppressionRequests: 'SuppressionRequests',
+    /** Addresses SES accepted (writer: single calls + completed import rows). */
     suppressions: 'Suppressions',
+    suppressionsSkipped: 'SuppressionsSkipped',
+    suppressionsRejected: 'SuppressionsRejected',
+    importJobs: 'ImportJobs',
     duplicates: 'Duplicates',
     malformed: 'Malformed',
   },
@@ -75,7 +130,11 @@ export type PipelineMetricName = (typeof PIPELINE_METRICS.names)[keyof typeof PI
  * The feedback table: one item per (recipient, event), plus one state item per address.
  *
  * - `pk = ADDR#<address>`, `sk = EVENT#<eventAt>#<eventType>#<messageId>`: all events of an address.
- * - `pk = ADDR#<address>`, `sk = STATE`: soft-bounce history and suppression state.
+ * - `pk = ADDR#<address>`, `sk = STATE`: soft-bounce history.
+ * - `pk = ADDR#<address>`, `sk = SUPPRESSION`: the address is on the SES suppression list (reason,
+ *   when, how: single call, pipeline import job or operator import), expiring after
+ *   `suppressionLedgerDays` so an address removed outside the pipeline is suppressed again in time.
+ * - `pk = IMPORT#<sha-256 of the rows>`, `sk = JOB`: an operator import job, so a re-run resumes it.
  * - Three time indexes, partition `<DIM>#<value>#<yyyy-mm-dd>#<shard>`, sort `eventAt`: events in a
  *   time range by configuration set, campaign tag, or recipient domain. `shard` (0..timeShards-1)
  *   spreads one busy day over several partitions; a reader queries each shard of each day.
@@ -86,6 +145,8 @@ export const FEEDBACK_TABLE = {
   timeToLiveAttribute: 'expiresAt',
   timeSortKey: 'eventAt',
   timeShards: 8,
+  sortKeys: { state: 'STATE', suppression: 'SUPPRESSION', importJob: 'JOB' },
+  suppressionLedgerDays: 30,
   indexes: {
     byConfigurationSet: { indexName: 'byConfigurationSet', partitionKey: 'gsi1pk', prefix: 'CS' },
     byCampaign: { indexName: 'byCampaign', partitionKey: 'gsi2pk', prefix: 'CAMPAIGN' },

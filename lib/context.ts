@@ -20,6 +20,8 @@ export const CONTEXT_KEYS = [
   'eventRetentionDays',
   'campaignTagName',
   'removalPolicy',
+  'suppressionBatchingWindowSeconds',
+  'importThreshold',
 ] as const;
 
 type Lookup = (key: string) => unknown;
@@ -66,6 +68,7 @@ export function pipelinePropsFromContext(get: Lookup): SesFeedbackPipelineProps 
   const softBounceWindowDays = number('softBounceWindowDays');
   const eventRetentionDays = number('eventRetentionDays');
   const campaignTagName = get('campaignTagName');
+  const batchingWindowSeconds = number('suppressionBatchingWindowSeconds');
 
   return {
     alertEmails: list('alertEmails'),
@@ -81,5 +84,7 @@ export function pipelinePropsFromContext(get: Lookup): SesFeedbackPipelineProps 
     eventRetention: eventRetentionDays === undefined ? undefined : Duration.days(eventRetentionDays),
     campaignTagName: campaignTagName === undefined ? undefined : show(campaignTagName),
     removalPolicy: removal === undefined ? undefined : removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    suppressionBatchingWindow: batchingWindowSeconds === undefined ? undefined : Duration.seconds(batchingWindowSeconds),
+    importThreshold: number('importThreshold'),
   };
 }

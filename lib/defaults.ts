@@ -32,6 +32,12 @@ export const DEFAULTS = {
   removalPolicy: RemovalPolicy.RETAIN,
   campaignTagName: 'campaign',
   maxReceiveCount: 5,
+  /** How long the writer gathers addresses before it writes them (SQS allows up to 300 s). */
+  suppressionBatchingWindow: Duration.seconds(30),
+  /** From this many addresses in one batch, an import job replaces single calls. */
+  importThreshold: 25,
+  /** Import files are deleted this long after they are written (the job has long ended). */
+  importFileRetention: Duration.days(14),
 } as const;
 
 /** Lines AWS itself uses, drawn on the dashboard (not alarmed: the alarms sit below them). */
@@ -46,17 +52,37 @@ export const PROCESSING = {
   timeout: Duration.seconds(60),
   /** AWS guidance for SQS event sources: visibility timeout at least 6x the function timeout. */
   visibilityTimeout: Duration.seconds(360),
-  /** Longer than the function timeout, shorter than the visibility timeout. */
-  suppressionLease: Duration.seconds(90),
   batchSize: 10,
   maxBatchingWindow: Duration.seconds(5),
-  /** SES allows about 1 request/s for non-send actions account-wide: two pollers, one SES call at a time each. */
-  maxConcurrency: 2,
-  /** SES's account-wide rate for non-send actions (requests per second); each poller gets an equal share. */
-  sesAccountRequestsPerSecond: 1,
+  /** The processor makes no SES call (the writer does), so it may run wider than SES's rate. */
+  maxConcurrency: 10,
   /** AWS SDK retries (AWS_RETRY_MODE / AWS_MAX_ATTEMPTS): adaptive mode rate-limits on the client after a 429. */
   sdkRetryMode: 'adaptive',
   sdkMaxAttempts: 8,
   oldestMessageAlarmAge: Duration.minutes(15),
   logRetentionInDays: 90,
+} as const;
+
+/** Sizing of the suppression writer and its queue. */
+export const SUPPRESSION_WRITER = {
+  memorySizeInMb: 512,
+  /** Room for a batch of single calls at this instance's share of SES's rate, plus SDK retries. */
+  timeout: Duration.minutes(3),
+  /** 6x the timeout plus the longest batching window (AWS guidance for SQS event sources). */
+  visibilityTimeout: Duration.minutes(23),
+  /** SQS's largest batch for a standard queue (needs a batching window); Lambda's 6 MB payload limit may cut it. */
+  batchSize: 10_000,
+  /** SQS event sources run at least 2 pollers, on each of the writer's two queues; SES's rate is shared among all four. */
+  maxConcurrency: 2,
+  eventSources: 2,
+  /** The import-job queue: follow-up looks, read at once (no batching window). */
+  importJobBatchSize: 10,
+  /** SES's account-wide rate for non-send actions (requests per second); each poller gets an equal share. */
+  sesAccountRequestsPerSecond: 1,
+  /** Attempts per address before it is surfaced in the dead-letter queue. */
+  maxAttempts: 3,
+  /** First look at a new import job; each later look waits twice as long (at most 900 s). */
+  followInitialDelay: Duration.seconds(10),
+  /** Longer than the longest follow-up delay (900 s): only a stuck writer trips it. */
+  oldestMessageAlarmAge: Duration.minutes(30),
 } as const;

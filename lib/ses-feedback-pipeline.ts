@@ -9,13 +9,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FEEDBACK_TABLE, PIPELINE_METRICS, processFeedbackEnvironment, type PipelineMetricName } from '../lambdas/contract.js';
-import { AWS_ENFORCEMENT_LINES, DEFAULTS, PROCESSING, type RateThresholds } from './defaults.js';
+import { FEEDBACK_TABLE, PIPELINE_METRICS, processFeedbackEnvironment, suppressionWriterEnvironment, type PipelineMetricName } from '../lambdas/contract.js';
+import { AWS_ENFORCEMENT_LINES, DEFAULTS, PROCESSING, SUPPRESSION_WRITER, type RateThresholds } from './defaults.js';
 
 /** Properties of {@link SesFeedbackPipeline}; every one is optional. */
 export interface SesFeedbackPipelineProps {
@@ -102,6 +103,26 @@ export interface SesFeedbackPipelineProps {
    * @default 5
    */
   readonly maxReceiveCount?: number;
+  /**
+   * How long the suppression writer gathers addresses before writing them: the longest a trickle
+   * waits, and what lets a flood become a few import jobs. 1 second to 5 minutes.
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly suppressionBatchingWindow?: Duration;
+  /**
+   * From this many addresses in one writer batch, one SES import job replaces single
+   * PutSuppressedDestination calls.
+   *
+   * @default 25
+   */
+  readonly importThreshold?: number;
+  /**
+   * Import files (addresses in clear) are deleted from the import bucket this long after they are written.
+   *
+   * @default Duration.days(14)
+   */
+  readonly importFileRetention?: Duration;
 }
 
 /** Alarm severity. */
@@ -124,6 +145,14 @@ export class SesFeedbackPipeline extends Construct {
   public readonly table: dynamodb.Table;
   /** The processing function. */
   public readonly processFeedback: nodejs.NodejsFunction;
+  /** Addresses to suppress, and import jobs to follow, for the suppression writer. */
+  public readonly suppressionQueue: sqs.Queue;
+  /** The writer's next looks at running import jobs (delayed messages). */
+  public readonly importJobQueue: sqs.Queue;
+  /** Files of suppression-list import jobs (SES reads them; KMS-encrypted with {@link key}). */
+  public readonly importBucket: s3.Bucket;
+  /** The function that puts addresses on the SES suppression list (single calls or import jobs). */
+  public readonly writeSuppressions: nodejs.NodejsFunction;
   /** Every alarm publishes here. */
   public readonly alertTopic: sns.Topic;
   /** Managed configuration sets, by name. */
@@ -137,12 +166,12 @@ export class SesFeedbackPipeline extends Construct {
     const config = resolveProps(props);
 
     this.key = new kms.Key(this, 'Key', {
-      description: 'SES feedback pipeline: feedback and alert topics',
+      description: 'SES feedback pipeline: feedback and alert topics, suppression import files',
       enableKeyRotation: true,
       removalPolicy: config.removalPolicy,
     });
-    // SES's documented statement for encrypted feedback topics; the topic policy carries the
-    // confused-deputy conditions (aws:SourceAccount, aws:SourceArn).
+    // SES's documented statement for encrypted feedback topics (it also lets SES decrypt import
+    // files); the topic and bucket policies carry the confused-deputy conditions.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowSESToUseKMSKey',
@@ -226,7 +255,23 @@ export class SesFeedbackPipeline extends Construct {
       });
     }
 
+    this.suppressionQueue = new sqs.Queue(this, 'SuppressionQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: SUPPRESSION_WRITER.visibilityTimeout,
+      retentionPeriod: Duration.days(14),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: config.maxReceiveCount },
+    });
+    this.importJobQueue = new sqs.Queue(this, 'ImportJobQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: SUPPRESSION_WRITER.visibilityTimeout,
+      retentionPeriod: Duration.days(14),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: config.maxReceiveCount },
+    });
+    this.importBucket = this.createImportBucket(config);
     this.processFeedback = this.createProcessFeedbackFunction(config);
+    this.writeSuppressions = this.createWriteSuppressionsFunction(config);
     this.alertTopic = new sns.Topic(this, 'AlertTopic', {
       displayName: 'SES feedback pipeline alerts',
       masterKey: this.key,
@@ -267,22 +312,43 @@ export class SesFeedbackPipeline extends Construct {
     });
   }
 
-  private createProcessFeedbackFunction(config: ResolvedProps): nodejs.NodejsFunction {
-    const logGroup = new logs.LogGroup(this, 'ProcessFeedbackLogs', {
+  /** A count the suppression writer publishes (suppressions, skipped, rejected, import jobs). */
+  public metricWriter(name: PipelineMetricName, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: PIPELINE_METRICS.namespace,
+      metricName: name,
+      dimensionsMap: { service: PIPELINE_METRICS.serviceName, [PIPELINE_METRICS.writerDimension.name]: PIPELINE_METRICS.writerDimension.value },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      label: name,
+      ...props,
+    });
+  }
+
+  /**
+   * A function's log group and role. A role of our own rather than AWSLambdaBasicExecutionRole:
+   * it may write only its own log group; each function adds exactly what it needs.
+   */
+  private functionIdentity(id: string, description: string): { logGroup: logs.LogGroup; role: iam.Role } {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: PROCESSING.logRetentionInDays as logs.RetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    // A role of our own rather than AWSLambdaBasicExecutionRole: it may write only its own log group.
-    const role = new iam.Role(this, 'ProcessFeedbackRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'process-feedback: suppress addresses, write the feedback table, park bad records',
-    });
+    const role = new iam.Role(this, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
     logGroup.grantWrite(role);
+    return { logGroup, role };
+  }
+
+  private createProcessFeedbackFunction(config: ResolvedProps): nodejs.NodejsFunction {
+    const { logGroup, role } = this.functionIdentity(
+      'ProcessFeedback',
+      'process-feedback: write the feedback table, hand addresses to the suppression writer, park bad records',
+    );
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        sid: 'SuppressAddresses',
-        actions: ['ses:PutSuppressedDestination'],
-        resources: ['*'],
+        sid: 'RequestSuppressions',
+        actions: ['sqs:SendMessage'],
+        resources: [this.suppressionQueue.queueArn],
       }),
     );
     role.addToPrincipalPolicy(
@@ -301,7 +367,7 @@ export class SesFeedbackPipeline extends Construct {
     );
 
     const fn = new nodejs.NodejsFunction(this, 'ProcessFeedback', {
-      description: 'Classifies SES bounces and complaints, suppresses, records and counts them',
+      description: 'Classifies SES bounces and complaints, records and counts them, requests suppressions',
       entry: path.join(__dirname, '..', 'lambdas', 'handlers', 'process-feedback.ts'),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -314,23 +380,17 @@ export class SesFeedbackPipeline extends Construct {
         ...processFeedbackEnvironment({
           tableName: this.table.tableName,
           deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
+          suppressionQueueUrl: this.suppressionQueue.queueUrl,
           softBounceThreshold: config.softBounceThreshold,
           softBounceWindowInDays: config.softBounceWindow.toDays(),
           eventRetentionInDays: config.eventRetention.toDays(),
           campaignTagName: config.campaignTagName,
-          suppressionLeaseInSeconds: PROCESSING.suppressionLease.toSeconds(),
-          sesRequestsPerSecond: PROCESSING.sesAccountRequestsPerSecond / PROCESSING.maxConcurrency,
           sdkRetryMode: PROCESSING.sdkRetryMode,
           sdkMaxAttempts: PROCESSING.sdkMaxAttempts,
         }),
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node22',
-      },
+      bundling: BUNDLING,
     });
     fn.addEventSource(
       new SqsEventSource(this.queue, {
@@ -340,10 +400,124 @@ export class SesFeedbackPipeline extends Construct {
         reportBatchItemFailures: true,
       }),
     );
+    return fn;
+  }
 
+  private createImportBucket(config: ResolvedProps): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'ImportBucket', {
+      encryption: s3.BucketEncryption.KMS,
+      // SES can read import files only when they are encrypted with a customer-managed key.
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      lifecycleRules: [{ expiration: config.importFileRetention, abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      removalPolicy: config.removalPolicy,
+    });
+    // SES's documented bucket policy for suppression-list imports: read only, only for this account.
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowSESToReadImportFiles',
+        principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects(`${IMPORT_PREFIX}*`)],
+        conditions: { StringEquals: { 'aws:Referer': Stack.of(this).account } },
+      }),
+    );
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Holds only short-lived import files that the writer and SES read once; every access is a CloudTrail management or data event if the account enables them. An access-log bucket would hold more copies of the addresses than the files themselves.',
+    });
+    return bucket;
+  }
+
+  private createWriteSuppressionsFunction(config: ResolvedProps): nodejs.NodejsFunction {
+    const { logGroup, role } = this.functionIdentity(
+      'WriteSuppressions',
+      'write-suppressions: put addresses on the SES suppression list (single calls or import jobs)',
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'SuppressAddresses',
+        actions: ['ses:PutSuppressedDestination', 'ses:CreateImportJob', 'ses:GetImportJob'],
+        resources: ['*'],
+      }),
+    );
+    const pipelineFiles = this.importBucket.arnForObjects(`${IMPORT_PREFIX}pipeline/*`);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'WriteImportFiles', actions: ['s3:PutObject', 's3:GetObject'], resources: [pipelineFiles] }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'EncryptImportFiles', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.key.keyArn] }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'SuppressionLedger',
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
+        resources: [this.table.tableArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'FollowJobsAndParkRejected',
+        actions: ['sqs:SendMessage'],
+        resources: [this.suppressionQueue.queueArn, this.importJobQueue.queueArn, this.deadLetterQueue.queueArn],
+      }),
+    );
+
+    const fn = new nodejs.NodejsFunction(this, 'WriteSuppressions', {
+      description: 'Puts addresses on the SES account-level suppression list: single calls for a trickle, import jobs for a flood',
+      entry: path.join(__dirname, '..', 'lambdas', 'handlers', 'write-suppressions.ts'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: SUPPRESSION_WRITER.memorySizeInMb,
+      timeout: SUPPRESSION_WRITER.timeout,
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: {
+        ...suppressionWriterEnvironment({
+          tableName: this.table.tableName,
+          deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
+          suppressionQueueUrl: this.suppressionQueue.queueUrl,
+          importJobQueueUrl: this.importJobQueue.queueUrl,
+          importBucketName: this.importBucket.bucketName,
+          importThreshold: config.importThreshold,
+          maxAttempts: SUPPRESSION_WRITER.maxAttempts,
+          followInitialSeconds: SUPPRESSION_WRITER.followInitialDelay.toSeconds(),
+          sesRequestsPerSecond: SUPPRESSION_WRITER.sesAccountRequestsPerSecond / (SUPPRESSION_WRITER.maxConcurrency * SUPPRESSION_WRITER.eventSources),
+          sdkRetryMode: PROCESSING.sdkRetryMode,
+          sdkMaxAttempts: PROCESSING.sdkMaxAttempts,
+        }),
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: BUNDLING,
+    });
+    fn.addEventSource(
+      new SqsEventSource(this.suppressionQueue, {
+        batchSize: SUPPRESSION_WRITER.batchSize,
+        maxBatchingWindow: config.suppressionBatchingWindow,
+        maxConcurrency: SUPPRESSION_WRITER.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    fn.addEventSource(
+      new SqsEventSource(this.importJobQueue, {
+        batchSize: SUPPRESSION_WRITER.importJobBatchSize,
+        maxConcurrency: SUPPRESSION_WRITER.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ses:PutSuppressedDestination has no resource-level permissions (the account-level suppression list is not an ARN resource); the statement allows that one action only.',
+      reason:
+        'ses:PutSuppressedDestination, ses:CreateImportJob and ses:GetImportJob act on the account-level suppression list, which has no ARN; the statement allows those three actions only.',
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.importBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${IMPORT_PREFIX}pipeline/*]`,
+      reason: 'Each import file has a new random key; the writer may read and write only under imports/pipeline/ of its own bucket.',
     });
     return fn;
   }
@@ -390,6 +564,19 @@ export class SesFeedbackPipeline extends Construct {
     );
     this.addAlarm('ProcessFeedbackErrors', this.processFeedback.metricErrors({ statistic: 'Sum' }), 1, {
       description: 'The process-feedback function crashed or timed out (record-level failures are retried, not counted here). Read its logs.',
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.addAlarm(
+      'SuppressionQueueOldestMessageAge',
+      this.suppressionQueue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum' }),
+      SUPPRESSION_WRITER.oldestMessageAlarmAge.toSeconds(),
+      {
+        description: `Addresses have waited more than ${SUPPRESSION_WRITER.oldestMessageAlarmAge.toMinutes()} minutes to be suppressed. Check the write-suppressions function's errors and SES TooManyRequests in its logs.`,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      },
+    );
+    this.addAlarm('WriteSuppressionsErrors', this.writeSuppressions.metricErrors({ statistic: 'Sum' }), 1, {
+      description: 'The write-suppressions function crashed or timed out; its batch is retried. Read its logs.',
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
   }
@@ -457,7 +644,13 @@ export class SesFeedbackPipeline extends Construct {
           new cloudwatch.GraphWidget({
             title: 'Suppressions and duplicates',
             width: 12,
-            left: [countsBy(PIPELINE_METRICS.names.suppressions), countsBy(PIPELINE_METRICS.names.duplicates), countsBy(PIPELINE_METRICS.names.malformed)],
+            left: [
+              countsBy(PIPELINE_METRICS.names.suppressionRequests),
+              ...(['suppressions', 'suppressionsSkipped', 'suppressionsRejected'] as const).map((key) => this.metricWriter(PIPELINE_METRICS.names[key])),
+              countsBy(PIPELINE_METRICS.names.duplicates),
+              countsBy(PIPELINE_METRICS.names.malformed),
+            ],
+            right: [this.metricWriter(PIPELINE_METRICS.names.importJobs)],
           }),
         ],
         [
@@ -465,7 +658,10 @@ export class SesFeedbackPipeline extends Construct {
             title: 'Queue health',
             width: 12,
             left: [this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'DLQ depth', statistic: 'Maximum' })],
-            right: [this.queue.metricApproximateAgeOfOldestMessage({ label: 'oldest message (s)', statistic: 'Maximum' })],
+            right: [
+              this.queue.metricApproximateAgeOfOldestMessage({ label: 'oldest feedback (s)', statistic: 'Maximum' }),
+              this.suppressionQueue.metricApproximateAgeOfOldestMessage({ label: 'oldest suppression request (s)', statistic: 'Maximum' }),
+            ],
           }),
           new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 12, alarms: this.alarms }),
         ],
@@ -473,6 +669,16 @@ export class SesFeedbackPipeline extends Construct {
     });
   }
 }
+
+/** Import files live under this prefix: `pipeline/` for the writer, `operator/` for the CLI's imports. */
+export const IMPORT_PREFIX = 'imports/';
+
+const BUNDLING: nodejs.BundlingOptions = {
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  target: 'node22',
+};
 
 type ResolvedProps = Required<Omit<SesFeedbackPipelineProps, 'eventTypes'>> & { eventTypes: ses.EmailSendingEvent[] };
 
@@ -494,6 +700,9 @@ function resolveProps(props: SesFeedbackPipelineProps): ResolvedProps {
     additionalFeedbackTopics: props.additionalFeedbackTopics ?? [],
     campaignTagName: props.campaignTagName ?? DEFAULTS.campaignTagName,
     maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
+    suppressionBatchingWindow: props.suppressionBatchingWindow ?? DEFAULTS.suppressionBatchingWindow,
+    importThreshold: props.importThreshold ?? DEFAULTS.importThreshold,
+    importFileRetention: props.importFileRetention ?? DEFAULTS.importFileRetention,
   };
   const names = [...config.managedConfigurationSetNames, ...config.existingConfigurationSetNames];
   for (const name of names) {
@@ -524,6 +733,16 @@ function resolveProps(props: SesFeedbackPipelineProps): ResolvedProps {
   }
   if (!Number.isInteger(config.maxReceiveCount) || config.maxReceiveCount < 1 || config.maxReceiveCount > 1000) {
     throw new Error(`maxReceiveCount must be a whole number from 1 to 1000, got ${config.maxReceiveCount}`);
+  }
+  const window = config.suppressionBatchingWindow.toSeconds();
+  if (!(window >= 1 && window <= 300)) {
+    throw new Error(`suppressionBatchingWindow must be 1 second to 5 minutes (SQS's limit), got ${config.suppressionBatchingWindow.toHumanString()}`);
+  }
+  if (!Number.isInteger(config.importThreshold) || config.importThreshold < 1) {
+    throw new Error(`importThreshold must be a whole number >= 1, got ${config.importThreshold}`);
+  }
+  if (config.importFileRetention.toDays() < 1) {
+    throw new Error(`importFileRetention must be at least 1 day, got ${config.importFileRetention.toHumanString()}`);
   }
   for (const email of config.alertEmails) {
     if (!Token.isUnresolved(email) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {

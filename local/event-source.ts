@@ -1,6 +1,10 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
+/** Lambda's invocation payload limit, and roughly what each SQS record adds to its body in the event. */
+const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+const RECORD_OVERHEAD_BYTES = 700;
+
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 export interface EventSourceOptions {
@@ -11,6 +15,11 @@ export interface EventSourceOptions {
   /** Pollers running at once (the stack's maxConcurrency). */
   readonly concurrency: number;
   readonly batchSize: number;
+  /**
+   * Lambda's MaximumBatchingWindowInSeconds: keep receiving until `batchSize` records, this long
+   * since the first one, or 6 MB of payload. @default 0 (invoke with what one receive returns)
+   */
+  readonly maxBatchingWindowMs?: number;
   /** Lambda's function timeout: an invocation that runs longer ends the whole sandbox. */
   readonly timeoutMs: number;
   readonly onTimeout: () => void;
@@ -52,11 +61,9 @@ export class LocalEventSource {
   }
 
   private async pollOnce(poller: number): Promise<void> {
-    const { sqs, queueUrl, handler, batchSize } = this.options;
+    const { sqs, queueUrl, handler } = this.options;
     {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: batchSize, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }),
-      );
+      const Messages = await this.gather();
       if (Messages.length === 0) return;
       this.invocations++;
       let failed: Set<string>;
@@ -70,12 +77,36 @@ export class LocalEventSource {
         return; // the invocation failed: every record comes back after the visibility timeout
       }
       const done = Messages.filter((m) => !failed.has(m.MessageId ?? ''));
-      if (done.length > 0) {
+      for (let i = 0; i < done.length; i += 10) {
         await sqs.send(
-          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }),
+          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })) }),
         );
       }
     }
+  }
+
+  /** Receives one batch the way Lambda's poller does (see {@link EventSourceOptions.maxBatchingWindowMs}). */
+  private async gather(): Promise<Message[]> {
+    const { sqs, queueUrl, batchSize, maxBatchingWindowMs = 0 } = this.options;
+    const messages: Message[] = [];
+    let bytes = 0;
+    let deadline = Infinity;
+    while (this.running && messages.length < batchSize && bytes < MAX_PAYLOAD_BYTES && Date.now() < deadline) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: Math.min(10, batchSize - messages.length),
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ['All'],
+        }),
+      );
+      if (Messages.length > 0 && messages.length === 0) deadline = Date.now() + maxBatchingWindowMs;
+      messages.push(...Messages);
+      bytes += Messages.reduce((sum, m) => sum + (m.Body?.length ?? 0) + RECORD_OVERHEAD_BYTES, 0);
+      if (maxBatchingWindowMs === 0 && messages.length > 0) break;
+      if (messages.length === 0) break;
+    }
+    return messages;
   }
 
   private toRecord(message: Message): SQSRecord {

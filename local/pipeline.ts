@@ -2,10 +2,12 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { processFeedbackEnvironment } from '../lambdas/contract.js';
-import { DEFAULTS, PROCESSING } from '../lib/defaults.js';
+import type { Duration } from 'aws-cdk-lib';
+import { processFeedbackEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
+import { DEFAULTS, PROCESSING, SUPPRESSION_WRITER } from '../lib/defaults.js';
 import { killOnExit, LOCAL_CLIENT_CONFIG, startDynamoDbLocal, stopChild, type RunningService } from './dynamodb-local.js';
 import { startFauxqs } from './fauxqs.js';
 import { createFeedbackTable } from './feedback-table.js';
@@ -28,40 +30,89 @@ export interface LocalPipelineOptions {
   readonly sdkMaxAttempts?: number;
   /** Receives before the queue moves a message to the DLQ. @default the stack's (5) */
   readonly maxReceiveCount?: number;
+  /** The suppression writer's batching window, in stack time (divided by timeCompression). @default the stack's (30 s) */
+  readonly suppressionBatchingWindowSeconds?: number;
 }
+
+/**
+ * The stack's functions, run locally as worker processes: one per event source, as Lambda polls
+ * each source separately (`follow-imports` is the writer function on its import-job queue).
+ */
+export type LocalFunction = 'process-feedback' | 'write-suppressions' | 'follow-imports';
 
 export interface QueueDepth {
   readonly visible: number;
   readonly inFlight: number;
+  /** Sent with a delay that has not passed yet (the writer's follow-up looks at import jobs). */
+  readonly delayed: number;
+}
+
+export interface LocalResources {
+  readonly topicArn: string;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly deadLetterQueueUrl: string;
+  readonly suppressionQueueUrl: string;
+  readonly suppressionQueueArn: string;
+  readonly importJobQueueUrl: string;
+  readonly importJobQueueArn: string;
+  readonly tableName: string;
+  readonly importBucketName: string;
+}
+
+/** What a client outside the pipeline (the operator CLI) needs to reach it. */
+export interface LocalEndpoints {
+  readonly region: string;
+  readonly dynamodb: string;
+  readonly sqs: string;
+  readonly s3: string;
+  readonly sesv2: string;
+  readonly resources: LocalResources;
 }
 
 /**
- * The whole pipeline on this machine: DynamoDB Local, fauxqs (SNS + SQS), the local SESv2
- * endpoint, and the real process-feedback handler in a worker process, wired like the stack:
- * topic → queue (redrive to DLQ after maxReceiveCount) → handler → table, suppression list, DLQ.
- * Settings come from lib/defaults.ts and the shared table layout, not from a second copy.
+ * The whole pipeline on this machine: DynamoDB Local, fauxqs (SNS, SQS, S3), the local SESv2
+ * endpoint, and the real functions in worker processes, wired like the stack: topic → queue
+ * (redrive to DLQ after maxReceiveCount) → process-feedback → table, DLQ, suppression queue →
+ * write-suppressions → SES (single calls, or import files in S3 + import jobs), table, DLQ.
+ * Settings come from lib/defaults.ts and the shared contract, not from a second copy.
  */
 export class LocalPipeline {
   public readonly sns: SNSClient;
   public readonly sqs: SQSClient;
   public readonly dynamodb: DynamoDBClient;
-  private worker: ChildProcess | undefined;
-  private log: WriteStream | undefined;
-  private starting: Promise<ChildProcess> | undefined;
+  public readonly s3: S3Client;
+  private readonly workers = new Map<LocalFunction, Worker>();
   private stopping = false;
-  /** Times the worker died (timeout, kill) and was started again, as Lambda starts a new sandbox. */
-  public restarts = 0;
 
   private constructor(
     private readonly services: { dynamo: RunningService; fauxqs: RunningService },
     public readonly ses: LocalSes,
     public readonly sesEndpoint: string,
-    public readonly resources: { topicArn: string; queueUrl: string; queueArn: string; deadLetterQueueUrl: string; tableName: string },
+    public readonly resources: LocalResources,
     private readonly options: LocalPipelineOptions,
   ) {
     this.sns = new SNSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: services.fauxqs.endpoint });
     this.sqs = new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: services.fauxqs.endpoint, useQueueUrlAsEndpoint: false });
     this.dynamodb = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: services.dynamo.endpoint });
+    this.s3 = new S3Client({ ...LOCAL_CLIENT_CONFIG, endpoint: services.fauxqs.endpoint });
+  }
+
+  /** Times a worker died (timeout, kill) and was started again, as Lambda starts a new sandbox. */
+  public get restarts(): number {
+    return [...this.workers.values()].reduce((sum, w) => sum + w.restarts, 0);
+  }
+
+  /** Where the local services listen, for the operator CLI (`--local`). */
+  public endpoints(): LocalEndpoints {
+    return {
+      region: LOCAL_CLIENT_CONFIG.region,
+      dynamodb: this.services.dynamo.endpoint,
+      sqs: this.services.fauxqs.endpoint,
+      s3: this.services.fauxqs.endpoint,
+      sesv2: this.sesEndpoint,
+      resources: this.resources,
+    };
   }
 
   /** Starts every service and creates the resources. Stop it with {@link stop}, always. */
@@ -69,7 +120,16 @@ export class LocalPipeline {
     const started: Array<{ stop(): Promise<void> }> = [];
     try {
       const compression = options.timeCompression ?? DEFAULT_COMPRESSION;
-      const ses = new LocalSes({ ...options.ses, requestsPerSecond: options.ses?.requestsPerSecond ?? PROCESSING.sesAccountRequestsPerSecond * compression });
+      // The endpoint reads import files through the pipeline's S3 client, which exists only later.
+      const clients: { s3?: S3Client } = {};
+      const ses = new LocalSes({
+        ...options.ses,
+        requestsPerSecond: options.ses?.requestsPerSecond ?? SUPPRESSION_WRITER.sesAccountRequestsPerSecond * compression,
+        readObject: async (bucket, key) => {
+          const object = await clients.s3?.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+          return (await object?.Body?.transformToString('utf8')) ?? '';
+        },
+      });
       const sesEndpoint = await ses.start();
       started.push(ses);
       // Start both at once; whichever started is stopped again if the other fails.
@@ -79,90 +139,105 @@ export class LocalPipeline {
       if (fauxqsResult.status === 'rejected') throw fauxqsResult.reason;
       const [dynamo, fauxqs] = [dynamoResult.value, fauxqsResult.value];
       const resources = await createResources(fauxqs.endpoint, dynamo.endpoint, compression, options.maxReceiveCount ?? DEFAULTS.maxReceiveCount);
-      return new LocalPipeline({ dynamo, fauxqs }, ses, sesEndpoint, resources, options);
+      const pipeline = new LocalPipeline({ dynamo, fauxqs }, ses, sesEndpoint, resources, options);
+      clients.s3 = pipeline.s3;
+      return pipeline;
     } catch (error) {
       await Promise.all(started.map((s) => s.stop().catch(() => undefined)));
       throw error;
     }
   }
 
-  /** The environment the worker runs the handler with: what the stack sets, plus local endpoints. */
-  public handlerEnvironment(): Record<string, string> {
+  /** The environment a worker runs a function with: what the stack sets, plus local endpoints. */
+  public handlerEnvironment(fn: LocalFunction = 'process-feedback'): Record<string, string> {
     const compression = this.options.timeCompression ?? DEFAULT_COMPRESSION;
-    return {
-      ...processFeedbackEnvironment({
-        tableName: this.resources.tableName,
-        deadLetterQueueUrl: this.resources.deadLetterQueueUrl,
-        softBounceThreshold: DEFAULTS.softBounceThreshold,
-        softBounceWindowInDays: DEFAULTS.softBounceWindow.toDays(),
-        eventRetentionInDays: DEFAULTS.eventRetention.toDays(),
-        campaignTagName: DEFAULTS.campaignTagName,
-        suppressionLeaseInSeconds: PROCESSING.suppressionLease.toSeconds() / compression,
-        sesRequestsPerSecond: (PROCESSING.sesAccountRequestsPerSecond / PROCESSING.maxConcurrency) * compression,
-        sdkRetryMode: PROCESSING.sdkRetryMode,
-        sdkMaxAttempts: this.options.sdkMaxAttempts ?? PROCESSING.sdkMaxAttempts,
-      }),
-      LOCAL_FUNCTION_TIMEOUT_MS: String((PROCESSING.timeout.toMilliseconds() / compression).toFixed(0)),
+    const sdkMaxAttempts = this.options.sdkMaxAttempts ?? PROCESSING.sdkMaxAttempts;
+    const { resources } = this;
+    const local = {
       AWS_REGION: LOCAL_CLIENT_CONFIG.region,
       AWS_ACCESS_KEY_ID: LOCAL_CLIENT_CONFIG.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CLIENT_CONFIG.credentials.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: this.services.dynamo.endpoint,
       AWS_ENDPOINT_URL_SQS: this.services.fauxqs.endpoint,
+      AWS_ENDPOINT_URL_S3: this.services.fauxqs.endpoint,
       AWS_ENDPOINT_URL_SESV2: this.sesEndpoint,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      LOCAL_QUEUE_URL: this.resources.queueUrl,
-      LOCAL_QUEUE_ARN: this.resources.queueArn,
-      LOCAL_POLLERS: String(PROCESSING.maxConcurrency),
-      LOCAL_BATCH_SIZE: String(PROCESSING.batchSize),
+      LOCAL_HANDLER: fn === 'follow-imports' ? 'write-suppressions' : fn,
+    };
+    if (fn === 'process-feedback') {
+      return {
+        ...processFeedbackEnvironment({
+          tableName: resources.tableName,
+          deadLetterQueueUrl: resources.deadLetterQueueUrl,
+          suppressionQueueUrl: resources.suppressionQueueUrl,
+          softBounceThreshold: DEFAULTS.softBounceThreshold,
+          softBounceWindowInDays: DEFAULTS.softBounceWindow.toDays(),
+          eventRetentionInDays: DEFAULTS.eventRetention.toDays(),
+          campaignTagName: DEFAULTS.campaignTagName,
+          sdkRetryMode: PROCESSING.sdkRetryMode,
+          sdkMaxAttempts,
+        }),
+        ...local,
+        LOCAL_FUNCTION_TIMEOUT_MS: String((PROCESSING.timeout.toMilliseconds() / compression).toFixed(0)),
+        LOCAL_QUEUE_URL: resources.queueUrl,
+        LOCAL_QUEUE_ARN: resources.queueArn,
+        LOCAL_POLLERS: String(PROCESSING.maxConcurrency),
+        LOCAL_BATCH_SIZE: String(PROCESSING.batchSize),
+      };
+    }
+    const windowSeconds = this.options.suppressionBatchingWindowSeconds ?? DEFAULTS.suppressionBatchingWindow.toSeconds();
+    return {
+      ...suppressionWriterEnvironment({
+        tableName: resources.tableName,
+        deadLetterQueueUrl: resources.deadLetterQueueUrl,
+        suppressionQueueUrl: resources.suppressionQueueUrl,
+        importJobQueueUrl: resources.importJobQueueUrl,
+        importBucketName: resources.importBucketName,
+        importThreshold: DEFAULTS.importThreshold,
+        maxAttempts: SUPPRESSION_WRITER.maxAttempts,
+        followInitialSeconds: SUPPRESSION_WRITER.followInitialDelay.toSeconds() / compression,
+        sesRequestsPerSecond: (SUPPRESSION_WRITER.sesAccountRequestsPerSecond / (SUPPRESSION_WRITER.maxConcurrency * SUPPRESSION_WRITER.eventSources)) * compression,
+        sdkRetryMode: PROCESSING.sdkRetryMode,
+        sdkMaxAttempts,
+      }),
+      ...local,
+      LOCAL_FUNCTION_TIMEOUT_MS: String((SUPPRESSION_WRITER.timeout.toMilliseconds() / compression).toFixed(0)),
+      LOCAL_POLLERS: String(SUPPRESSION_WRITER.maxConcurrency),
+      ...(fn === 'write-suppressions'
+        ? {
+            LOCAL_QUEUE_URL: resources.suppressionQueueUrl,
+            LOCAL_QUEUE_ARN: resources.suppressionQueueArn,
+            LOCAL_BATCH_SIZE: String(SUPPRESSION_WRITER.batchSize),
+            LOCAL_BATCHING_WINDOW_MS: String(Math.round((windowSeconds * 1000) / compression)),
+          }
+        : {
+            LOCAL_QUEUE_URL: resources.importJobQueueUrl,
+            LOCAL_QUEUE_ARN: resources.importJobQueueArn,
+            LOCAL_BATCH_SIZE: String(SUPPRESSION_WRITER.importJobBatchSize),
+          }),
     };
   }
 
   /**
-   * Starts the worker process that runs the real handler against the queue, unless one runs. A
-   * worker that dies (function timeout, kill) is started again, as Lambda starts a new sandbox.
+   * Starts a worker process per function (unless running) that runs the real handler against its
+   * queue. A worker that dies (function timeout, kill) is started again, as Lambda starts a new sandbox.
    */
-  public async startWorker(): Promise<ChildProcess> {
-    if (this.worker && this.worker.exitCode === null && this.worker.signalCode === null) return this.worker;
-    this.starting ??= this.spawnWorker().finally(() => (this.starting = undefined));
-    return this.starting;
-  }
-
-  private async spawnWorker(): Promise<ChildProcess> {
+  public async startWorker(): Promise<void> {
     const logDir = this.options.logDir ?? join(process.cwd(), '.local', 'logs');
-    mkdirSync(logDir, { recursive: true });
-    const log = (this.log ??= createWriteStream(join(logDir, 'process-feedback.log'), { flags: 'a' }));
-    const worker = fork(join(__dirname, 'worker.ts'), [], {
-      execArgv: ['--require', require.resolve('tsx/cjs')],
-      env: { PATH: process.env.PATH, ...this.handlerEnvironment() },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    killOnExit(worker);
-    // One log for every worker the run starts; a pipe must not close it when its worker ends.
-    worker.stdout?.pipe(log, { end: false });
-    worker.stderr?.pipe(log, { end: false });
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('exit', (code) => reject(new Error(`the worker exited during start-up (code ${code}); see ${logDir}`)));
-    });
-    worker.once('exit', () => {
-      if (this.stopping) return;
-      this.restarts++;
-      void this.startWorker().catch(() => undefined);
-    });
-    this.worker = worker;
-    return worker;
+    for (const fn of ['process-feedback', 'write-suppressions', 'follow-imports'] as const) {
+      if (!this.workers.has(fn)) this.workers.set(fn, new Worker(fn, this.handlerEnvironment(fn), logDir, () => this.stopping));
+    }
+    await Promise.all([...this.workers.values()].map((w) => w.start()));
   }
 
-  /** Kills the worker at once, as a crashed Lambda ends; a new one starts by itself. */
-  public killWorker(): void {
-    this.worker?.kill('SIGKILL');
+  /** Kills a worker at once, as a crashed Lambda ends; a new one starts by itself. */
+  public killWorker(fn: LocalFunction = 'process-feedback'): void {
+    this.workers.get(fn)?.kill();
   }
 
   public async stopWorker(): Promise<void> {
     this.stopping = true;
-    await this.starting?.catch(() => undefined);
-    if (this.worker) await stopChild(this.worker);
-    this.log?.end();
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
   }
 
   /** Publishes SES messages (JSON text) to the feedback topic, as SES does, 10 per call. */
@@ -187,20 +262,37 @@ export class LocalPipeline {
 
   public async depth(queueUrl = this.resources.queueUrl): Promise<QueueDepth> {
     const { Attributes = {} } = await this.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      }),
     );
-    return { visible: Number(Attributes.ApproximateNumberOfMessages ?? 0), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) };
+    return {
+      visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+      inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+      delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
+    };
   }
 
-  /** Waits until the queue is empty (nothing visible, nothing in flight), with a progress callback. */
+  /** Every work queue's depth added up: zero when no work is left anywhere in the pipeline. */
+  public async totalDepth(): Promise<QueueDepth> {
+    const { queueUrl, suppressionQueueUrl, importJobQueueUrl } = this.resources;
+    const depths = await Promise.all([queueUrl, suppressionQueueUrl, importJobQueueUrl].map((url) => this.depth(url)));
+    return depths.reduce((a, b) => ({ visible: a.visible + b.visible, inFlight: a.inFlight + b.inFlight, delayed: a.delayed + b.delayed }));
+  }
+
+  /**
+   * Waits until every work queue is empty (nothing visible, in flight or delayed: every suppression
+   * written, every import job settled), with a progress callback.
+   */
   public async drain(timeoutMs: number, onProgress?: (depth: QueueDepth) => void): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let emptyChecks = 0;
     while (emptyChecks < 2) {
-      if (Date.now() > deadline) throw new Error(`the queue did not drain within ${timeoutMs / 1000} s`);
-      const depth = await this.depth();
+      if (Date.now() > deadline) throw new Error(`the queues did not drain within ${timeoutMs / 1000} s`);
+      const depth = await this.totalDepth();
       onProgress?.(depth);
-      emptyChecks = depth.visible + depth.inFlight === 0 ? emptyChecks + 1 : 0;
+      emptyChecks = depth.visible + depth.inFlight + depth.delayed === 0 ? emptyChecks + 1 : 0;
       await new Promise((r) => setTimeout(r, 250));
     }
   }
@@ -224,36 +316,48 @@ export class LocalPipeline {
     this.sns.destroy();
     this.sqs.destroy();
     this.dynamodb.destroy();
+    this.s3.destroy();
     await Promise.all([this.ses.stop(), this.services.dynamo.stop(), this.services.fauxqs.stop()]);
   }
 }
 
 const DEFAULT_COMPRESSION = 10;
 
-async function createResources(fauxqsEndpoint: string, dynamoEndpoint: string, compression: number, maxReceiveCount: number) {
+async function createResources(fauxqsEndpoint: string, dynamoEndpoint: string, compression: number, maxReceiveCount: number): Promise<LocalResources> {
   const sns = new SNSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint });
   const sqs = new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint, useQueueUrlAsEndpoint: false });
   const dynamodb = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: dynamoEndpoint });
+  const s3 = new S3Client({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint });
   try {
     const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'ses-feedback-dlq' }))).QueueUrl ?? '';
     const dlqArn = await queueArn(sqs, dlqUrl);
-    const created = await sqs.send(
-      new CreateQueueCommand({
-        QueueName: 'ses-feedback',
-        Attributes: {
-          VisibilityTimeout: String(Math.max(1, Math.round(PROCESSING.visibilityTimeout.toSeconds() / compression))),
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
-        },
-      }),
-    );
-    const queueUrl = created.QueueUrl ?? '';
-    const arn = await queueArn(sqs, queueUrl);
+    // Work queues as the stack makes them: visibility timeout (compressed) and redrive to the DLQ.
+    const workQueue = async (name: string, visibility: Duration): Promise<{ url: string; arn: string }> => {
+      const attributes = {
+        VisibilityTimeout: String(Math.max(1, Math.round(visibility.toSeconds() / compression))),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+      };
+      const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl ?? '';
+      return { url, arn: await queueArn(sqs, url) };
+    };
+    const { url: queueUrl, arn } = await workQueue('ses-feedback', PROCESSING.visibilityTimeout);
+    const suppressions = await workQueue('ses-feedback-suppressions', SUPPRESSION_WRITER.visibilityTimeout);
+    const importJobs = await workQueue('ses-feedback-import-jobs', SUPPRESSION_WRITER.visibilityTimeout);
+    const importBucketName = 'ses-feedback-imports';
+    await s3.send(new CreateBucketCommand({ Bucket: importBucketName }));
     const topic = await sns.send(new CreateTopicCommand({ Name: 'ses-feedback' }));
     await sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'sqs', Endpoint: arn }));
     const tableName = 'ses-feedback';
     await createFeedbackTable(dynamodb, tableName);
-    return { topicArn: topic.TopicArn ?? '', queueUrl, queueArn: arn, deadLetterQueueUrl: dlqUrl, tableName };
+    return { topicArn: topic.TopicArn ?? '', queueUrl, queueArn: arn, deadLetterQueueUrl: dlqUrl, suppressionQueueUrl: suppressions.url,
+      suppressionQueueArn: suppressions.arn,
+      importJobQueueUrl: importJobs.url,
+      importJobQueueArn: importJobs.arn,
+      tableName,
+      importBucketName,
+    };
   } finally {
+    s3.destroy();
     sns.destroy();
     sqs.destroy();
     dynamodb.destroy();
@@ -264,4 +368,60 @@ async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
   if (!Attributes.QueueArn) throw new Error(`no ARN for queue ${queueUrl}`);
   return Attributes.QueueArn;
+}
+
+/** One function's worker process, restarted when it dies unless the pipeline is stopping. */
+class Worker {
+  private process: ChildProcess | undefined;
+  private starting: Promise<ChildProcess> | undefined;
+  private log: WriteStream | undefined;
+  public restarts = 0;
+
+  public constructor(
+    private readonly fn: LocalFunction,
+    private readonly env: Record<string, string>,
+    private readonly logDir: string,
+    private readonly stopping: () => boolean,
+  ) {}
+
+  public async start(): Promise<ChildProcess> {
+    if (this.process && this.process.exitCode === null && this.process.signalCode === null) return this.process;
+    this.starting ??= this.spawn().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  public kill(): void {
+    this.process?.kill('SIGKILL');
+  }
+
+  public async stop(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    if (this.process) await stopChild(this.process);
+    this.log?.end();
+  }
+
+  private async spawn(): Promise<ChildProcess> {
+    mkdirSync(this.logDir, { recursive: true });
+    const log = (this.log ??= createWriteStream(join(this.logDir, `${this.fn}.log`), { flags: 'a' }));
+    const worker = fork(join(__dirname, 'worker.ts'), [], {
+      execArgv: ['--require', require.resolve('tsx/cjs')],
+      env: { PATH: process.env.PATH, ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    killOnExit(worker);
+    // One log for every worker the run starts; a pipe must not close it when its worker ends.
+    worker.stdout?.pipe(log, { end: false });
+    worker.stderr?.pipe(log, { end: false });
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('exit', (code) => reject(new Error(`the ${this.fn} worker exited during start-up (code ${code}); see ${this.logDir}`)));
+    });
+    worker.once('exit', () => {
+      if (this.stopping()) return;
+      this.restarts++;
+      void this.start().catch(() => undefined);
+    });
+    this.process = worker;
+    return worker;
+  }
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
 /** One entry of the local account-level suppression list. */
@@ -17,6 +18,27 @@ export interface LocalSesOptions {
   readonly extraThrottleRate?: number;
   /** Seed of the fault dice, so a fault run can be replayed. @default 1 */
   readonly seed?: number;
+  /**
+   * Reads an import job's `s3://bucket/key` data source (the local pipeline points it at fauxqs's
+   * S3). Without it, CreateImportJob fails the job.
+   */
+  readonly readObject?: (bucket: string, key: string) => Promise<string>;
+  /** Rows an import job settles per second, after a one-second start. @default 20000 */
+  readonly importRowsPerSecond?: number;
+}
+
+/** One import job of the local endpoint. */
+export interface LocalImportJob {
+  readonly jobId: string;
+  readonly action: 'PUT' | 'DELETE';
+  readonly s3Url: string;
+  readonly format: 'CSV' | 'JSON';
+  status: 'CREATED' | 'PROCESSING' | 'COMPLETED' | 'FAILED';
+  readonly createdAt: Date;
+  completedAt?: Date;
+  processed: number;
+  failedRows: string[];
+  errorMessage?: string;
 }
 
 export interface LocalSesStats {
@@ -39,6 +61,8 @@ export class LocalSes {
   public readonly list = new Map<string, SuppressedDestination>();
   /** Accepted PutSuppressedDestination calls per address: "at most one call per address" is checked on this. */
   public readonly putCalls = new Map<string, number>();
+  public readonly importJobs = new Map<string, LocalImportJob>();
+  private endpoint = '';
   private readonly stats = { succeeded: {} as Record<string, number>, throttled: 0, failed: 0 };
   private server: Server | undefined;
   private tokens: number;
@@ -60,7 +84,8 @@ export class LocalSes {
       this.handle(req, res).catch((error: unknown) => send(res, 500, 'InternalFailure', { message: String(error) }));
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.endpoint;
   }
 
   public async stop(): Promise<void> {
@@ -89,9 +114,22 @@ export class LocalSes {
     return true;
   }
 
+  /** Every SES API request this endpoint answered or refused, by outcome: what "SES calls" counts. */
+  public totalCalls(): number {
+    const stats = this.getStats();
+    return Object.values(stats.succeeded).reduce((a, b) => a + b, 0) + stats.throttled + stats.failed;
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'GET' && url.pathname.startsWith(FAILED_RECORDS_PATH)) {
+      // Stands in for the presigned S3 URL of SES's failed-records file: not an SES API call.
+      const job = this.importJobs.get(url.pathname.slice(FAILED_RECORDS_PATH.length));
+      if (!job) return send(res, 404, 'NoSuchKey', { message: 'no such failed-records file' });
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' }).end(job.failedRows.join('\n') + '\n');
+      return;
+    }
     const operation = route(req.method ?? 'GET', url.pathname);
     if (!operation) return send(res, 404, 'NotFoundException', { message: `no route for ${req.method} ${url.pathname}` });
 
@@ -150,6 +188,49 @@ export class LocalSes {
           ...(offset + pageSize < all.length ? { NextToken: String(offset + pageSize) } : {}),
         });
       }
+      case 'CreateImportJob': {
+        const input = JSON.parse(body || '{}') as {
+          ImportDestination?: { SuppressionListDestination?: { SuppressionListImportAction?: string } };
+          ImportDataSource?: { S3Url?: string; DataFormat?: string };
+        };
+        const action = input.ImportDestination?.SuppressionListDestination?.SuppressionListImportAction;
+        const source = input.ImportDataSource;
+        if (action !== 'PUT' && action !== 'DELETE') return send(res, 400, 'BadRequestException', { message: 'SuppressionListImportAction must be PUT or DELETE' });
+        if (!source?.S3Url?.startsWith('s3://') || (source.DataFormat !== 'CSV' && source.DataFormat !== 'JSON')) {
+          return send(res, 400, 'BadRequestException', { message: 'ImportDataSource needs an s3:// S3Url and DataFormat CSV or JSON' });
+        }
+        const job: LocalImportJob = {
+          jobId: `local-${randomUUID()}`,
+          action,
+          s3Url: source.S3Url,
+          format: source.DataFormat,
+          status: 'CREATED',
+          createdAt: new Date(),
+          processed: 0,
+          failedRows: [],
+        };
+        this.importJobs.set(job.jobId, job);
+        void this.runImport(job);
+        return ok({ JobId: job.jobId });
+      }
+      case 'GetImportJob': {
+        const job = this.importJobs.get(decodeURIComponent(url.pathname.slice(IMPORT_JOBS_PATH.length + 1)));
+        if (!job) return send(res, 404, 'NotFoundException', { message: 'import job not found' });
+        const done = job.status === 'COMPLETED' || job.status === 'FAILED';
+        return ok({
+          JobId: job.jobId,
+          ImportDestination: { SuppressionListDestination: { SuppressionListImportAction: job.action } },
+          ImportDataSource: { S3Url: job.s3Url, DataFormat: job.format },
+          JobStatus: job.status,
+          CreatedTimestamp: job.createdAt.getTime() / 1000,
+          ...(job.completedAt ? { CompletedTimestamp: job.completedAt.getTime() / 1000 } : {}),
+          ProcessedRecordsCount: job.processed,
+          ...(done ? { FailedRecordsCount: job.failedRows.length } : {}),
+          ...(done && (job.failedRows.length > 0 || job.errorMessage)
+            ? { FailureInfo: { ...(job.failedRows.length > 0 ? { FailedRecordsS3Url: `${this.endpoint}${FAILED_RECORDS_PATH}${job.jobId}` } : {}), ...(job.errorMessage ? { ErrorMessage: job.errorMessage } : {}) } }
+            : {}),
+        });
+      }
       case 'GetAccount':
         return ok({
           DedicatedIpAutoWarmupEnabled: false,
@@ -161,12 +242,84 @@ export class LocalSes {
         });
     }
   }
+
+  /** Reads the job's file, applies its valid rows, keeps the invalid ones for the failed-records file. */
+  private async runImport(job: LocalImportJob): Promise<void> {
+    await delay(1000);
+    job.status = 'PROCESSING';
+    try {
+      const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(job.s3Url);
+      if (!match || !this.options.readObject) throw new Error('cannot read the data source');
+      const text = await this.options.readObject(match[1] ?? '', match[2] ?? '');
+      const rows = text.split(/\r?\n/).filter((line) => line.trim() !== '');
+      if (rows.length > (job.action === 'PUT' ? 100_000 : 10_000)) throw new Error(`too many records: ${rows.length}`);
+      const perSecond = this.options.importRowsPerSecond ?? 20_000;
+      for (let i = 0; i < rows.length; i += 1000) {
+        for (const line of rows.slice(i, i + 1000)) {
+          const row = parseImportRow(line, job.format);
+          if (typeof row === 'string') {
+            job.failedRows.push(JSON.stringify({ record: line, error: row }));
+          } else if (job.action === 'PUT') {
+            this.list.set(row.emailAddress, { emailAddress: row.emailAddress, reason: row.reason, lastUpdateTime: new Date() });
+          } else {
+            this.list.delete(row.emailAddress);
+          }
+          job.processed++;
+        }
+        await delay((Math.min(1000, rows.length - i) / perSecond) * 1000);
+      }
+    } catch (error) {
+      job.errorMessage = error instanceof Error ? error.message : String(error);
+      job.status = 'FAILED';
+      job.completedAt = new Date();
+      return;
+    }
+    job.status = 'COMPLETED';
+    job.completedAt = new Date();
+  }
 }
 
-type Operation = 'PutSuppressedDestination' | 'GetSuppressedDestination' | 'DeleteSuppressedDestination' | 'ListSuppressedDestinations' | 'GetAccount';
+/** One row of an import file, or why it is refused. */
+function parseImportRow(line: string, format: 'CSV' | 'JSON'): { emailAddress: string; reason: 'BOUNCE' | 'COMPLAINT' } | string {
+  let address: unknown;
+  let reason: unknown;
+  if (format === 'JSON') {
+    try {
+      const row = JSON.parse(line) as { emailAddress?: unknown; reason?: unknown };
+      address = row.emailAddress;
+      reason = row.reason;
+    } catch {
+      return 'not JSON';
+    }
+  } else {
+    [address, reason] = line.split(',').map((cell) => cell.trim());
+  }
+  if (typeof address !== 'string' || !VALID_ADDRESS.test(address)) return 'invalid email address';
+  if (reason !== 'BOUNCE' && reason !== 'COMPLAINT') return 'reason must be BOUNCE or COMPLAINT';
+  return { emailAddress: address.toLowerCase(), reason };
+}
+
+const VALID_ADDRESS = /^[^@\s,]+@[^@\s,]+\.[^@\s,]+$/;
+const IMPORT_JOBS_PATH = '/v2/email/import-jobs';
+const FAILED_RECORDS_PATH = '/local/failed-records/';
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+type Operation =
+  | 'PutSuppressedDestination'
+  | 'GetSuppressedDestination'
+  | 'DeleteSuppressedDestination'
+  | 'ListSuppressedDestinations'
+  | 'GetAccount'
+  | 'CreateImportJob'
+  | 'GetImportJob';
 
 function route(method: string, path: string): Operation | undefined {
   if (path === '/v2/email/account' && method === 'GET') return 'GetAccount';
+  if (path === IMPORT_JOBS_PATH && method === 'POST') return 'CreateImportJob';
+  if (path.startsWith(`${IMPORT_JOBS_PATH}/`) && method === 'GET') return 'GetImportJob';
   if (path === SUPPRESSION_PATH) {
     if (method === 'PUT') return 'PutSuppressedDestination';
     if (method === 'GET') return 'ListSuppressedDestinations';

@@ -87,15 +87,18 @@ export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print
   const byReason = top(suppressed.map((s) => s.reason), 2);
   print('');
   print(`Suppression list (read back with ListSuppressedDestinations): ${suppressed.length} addresses (${byReason.map(([r, n]) => `${r} ${n}`).join(', ')})`);
-  print(`Duplicates absorbed: ${duplicates} redelivered decisions made no second record and no second SES call.`);
+  print(`Duplicates absorbed: ${duplicates} redelivered decisions made no second record (and the writer skips addresses already suppressed).`);
   print(`Dead-letter queue: ${distinctDead.size} distinct messages`);
   for (const [reason, n] of top([...distinctDead.values()], 10)) print(`  ${n} x ${reason}`);
   print(`Worker restarts (function timeouts or crashes; each retry redoes only what was missing): ${pipeline.restarts}`);
-  print(`SES: ${ses.succeeded.PutSuppressedDestination ?? 0} PutSuppressedDestination accepted, ${ses.throttled} throttled (local clock x${run.timeCompression}: SES's 1 request/s runs at ${run.timeCompression}/s).`);
-  const calls = ses.succeeded.PutSuppressedDestination ?? 0;
-  if (calls > 60) {
-    print(`  At SES's real 1 request/s these ${calls} one-by-one calls take ${Math.ceil(calls / 60)} min, while SES keeps sending to the addresses; bulk import jobs are the fix (issue #4).`);
-  }
+  const calls = pipeline.ses.totalCalls();
+  const rows = [...pipeline.ses.importJobs.values()].reduce((sum, job) => sum + job.processed, 0);
+  print(
+    `SES: ${calls} API calls for ${suppressed.length} suppressed addresses: ${ses.succeeded.PutSuppressedDestination ?? 0} single PutSuppressedDestination, ` +
+      `${ses.succeeded.CreateImportJob ?? 0} import jobs (${rows} rows) followed by ${ses.succeeded.GetImportJob ?? 0} GetImportJob, ${ses.throttled} throttled ` +
+      `(local clock x${run.timeCompression}: SES's 1 request/s runs at ${run.timeCompression}/s).`,
+  );
+  print(`  At SES's real 1 request/s these calls take about ${Math.ceil(calls / 60)} min; one call per address would take ${Math.ceil(suppressed.length / 60)} min.`);
 
   if (!run.expected) return true;
   const ok = suppressed.length === run.expected.suppressed && distinctDead.size === run.expected.malformed;

@@ -1,5 +1,5 @@
 /**
- * A local stand-in for the Lambda service: loads the REAL process-feedback entry (which reads its
+ * A local stand-in for the Lambda service: loads a REAL function entry (LOCAL_HANDLER, which reads its
  * configuration and AWS endpoints from the environment, as in Lambda) and feeds it from the local
  * queue with SQS event-source semantics until SIGTERM. Run by LocalPipeline as a child process, so
  * a test can kill it mid-batch like a crashed Lambda.
@@ -10,7 +10,7 @@ import { LocalEventSource, type SqsHandler } from './event-source.js';
 function main(): void {
   const queueUrl = required('LOCAL_QUEUE_URL');
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the environment is set, as Lambda does
-  const { handler } = require('../lambdas/handlers/process-feedback.js') as { handler: SqsHandler };
+  const { handler } = require(`../lambdas/handlers/${required('LOCAL_HANDLER')}.js`) as { handler: SqsHandler };
   const source = new LocalEventSource({
     sqs: new SQSClient({ useQueueUrlAsEndpoint: false }),
     queueUrl,
@@ -18,6 +18,7 @@ function main(): void {
     handler,
     concurrency: Number(required('LOCAL_POLLERS')),
     batchSize: Number(required('LOCAL_BATCH_SIZE')),
+    maxBatchingWindowMs: Number(process.env.LOCAL_BATCHING_WINDOW_MS ?? 0),
     timeoutMs: Number(required('LOCAL_FUNCTION_TIMEOUT_MS')),
     onTimeout: () => {
       // As Lambda does on a timeout: the sandbox ends, whatever it was doing.

@@ -3,14 +3,10 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@
 import { FEEDBACK_TABLE, PIPELINE_METRICS, timeIndexKey } from '../contract.js';
 import {
   addSoftBounce,
-  claimAllowed,
-  type ClaimResult,
   type FeedbackRecord,
   type FeedbackStore,
   type SoftBounceOutcome,
   type SoftBouncePolicy,
-  type SuppressionReason,
-  type SuppressionState,
 } from '../domain/index.js';
 
 export interface DynamoFeedbackStoreOptions {
@@ -127,56 +123,6 @@ export class DynamoFeedbackStore implements FeedbackStore {
     }
   }
 
-  public async claimSuppression(address: string, reason: SuppressionReason, now: Date, leaseUntil: Date): Promise<ClaimResult> {
-    const notSuppressed =
-      reason === 'COMPLAINT' ? '(attribute_not_exists(suppressedReason) OR suppressedReason = :bounce)' : 'attribute_not_exists(suppressedReason)';
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.options.tableName,
-          Key: this.stateKey(address),
-          UpdateExpression: 'SET claimReason = :reason, leaseUntil = :lease',
-          ConditionExpression: `(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND ${notSuppressed}`,
-          ExpressionAttributeValues: {
-            ':reason': reason,
-            ':lease': leaseUntil.toISOString(),
-            ':now': now.toISOString(),
-            ...(reason === 'COMPLAINT' ? { ':bounce': 'BOUNCE' } : {}),
-          },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return 'claimed';
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = (error.Item ? this.unmarshallState(error.Item) : await this.getState(address)) as SuppressionState | undefined;
-      const verdict = claimAllowed(current, reason, now);
-      // The item changed between the write and the read: let the retry decide.
-      return verdict === 'claimed' ? 'in-progress' : verdict;
-    }
-  }
-
-  public async completeSuppression(address: string, reason: SuppressionReason, at: Date): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.options.tableName,
-        Key: this.stateKey(address),
-        UpdateExpression: 'SET suppressedReason = :reason, suppressedAt = :at REMOVE claimReason, leaseUntil',
-        ExpressionAttributeValues: { ':reason': reason, ':at': at.toISOString() },
-      }),
-    );
-  }
-
-  public async releaseSuppression(address: string): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.options.tableName,
-        Key: this.stateKey(address),
-        UpdateExpression: 'REMOVE claimReason, leaseUntil',
-      }),
-    );
-  }
-
   private async getState(address: string): Promise<Record<string, unknown> | undefined> {
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.options.tableName, Key: this.stateKey(address), ConsistentRead: true }),
@@ -184,21 +130,17 @@ export class DynamoFeedbackStore implements FeedbackStore {
     return Item;
   }
 
-  private unmarshallState(item: Record<string, { S?: string }>): SuppressionState {
-    return { suppressedReason: item.suppressedReason?.S as SuppressionReason | undefined, leaseUntil: item.leaseUntil?.S };
-  }
-
   private stateKey(address: string): Record<string, string> {
     return { [FEEDBACK_TABLE.partitionKey]: addressKey(address), [FEEDBACK_TABLE.sortKey]: STATE_SK };
   }
 }
 
-function addressKey(address: string): string {
+export function addressKey(address: string): string {
   return `ADDR#${address}`;
 }
 
 /** FNV-1a, folded onto the shard count: stable across runs and processes. */
-function shardOf(text: string): number {
+export function shardOf(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);

@@ -15,8 +15,8 @@ export class FeedbackMetrics {
 
   public add(processed: ProcessedMessage): void {
     const cs = processed.configurationSet ?? PIPELINE_METRICS.noConfigurationSet;
-    for (const { decision, duplicate, suppressed } of processed.applied) {
-      if (suppressed) this.bump(cs, names.suppressions);
+    for (const { decision, duplicate, suppress } of processed.applied) {
+      if (suppress) this.bump(cs, names.suppressionRequests);
       if (duplicate) {
         this.bump(cs, names.duplicates);
         continue;
@@ -64,5 +64,24 @@ export class FeedbackMetrics {
     const byName = this.counts.get(cs) ?? new Map<PipelineMetricName, number>();
     byName.set(name, (byName.get(name) ?? 0) + 1);
     this.counts.set(cs, byName);
+  }
+}
+
+/** The suppression writer's counts, one EMF document per invocation, under the writer's own dimension. */
+export class SuppressionWriterMetrics {
+  private readonly counts = new Map<PipelineMetricName, number>();
+
+  public constructor(private readonly metrics: Metrics) {}
+
+  public add(name: PipelineMetricName, value: number): void {
+    if (value > 0) this.counts.set(name, (this.counts.get(name) ?? 0) + value);
+  }
+
+  public publish(): void {
+    if (this.counts.size === 0) return;
+    this.metrics.addDimension(PIPELINE_METRICS.writerDimension.name, PIPELINE_METRICS.writerDimension.value);
+    for (const [name, value] of this.counts) this.metrics.addMetric(name, MetricUnit.Count, value);
+    this.metrics.publishStoredMetrics();
+    this.counts.clear();
   }
 }

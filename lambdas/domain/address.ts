@@ -44,3 +44,25 @@ const ADDRESS_IN_TEXT = /[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
 export function redactAddresses(text: string): string {
   return text.replace(ADDRESS_IN_TEXT, (address) => maskAddress(address));
 }
+
+/** Every address-shaped token in free text, normalised (for files whose layout is not documented). */
+export function addressesInText(text: string): Set<string> {
+  return new Set(Array.from(text.matchAll(ADDRESS_IN_TEXT), (m) => m[0].toLowerCase()));
+}
+
+const VALID_ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+/**
+ * Why a bare address (no display name) cannot go on the suppression list, or undefined if it can:
+ * the RFC 5321 shape SES accepts (dot-atom local part of at most 64 characters, a domain with at
+ * least one dot, 254 characters in all). Used to validate operator input before any SES call.
+ */
+export function addressProblem(address: string): string | undefined {
+  if (address.length === 0) return 'empty';
+  if (address.length > 254) return 'longer than 254 characters';
+  if (!VALID_ADDRESS.test(address)) return 'not an email address';
+  const local = address.slice(0, address.lastIndexOf('@'));
+  if (local.length > 64) return 'local part longer than 64 characters';
+  if (local.startsWith('.') || local.endsWith('.') || local.includes('..')) return 'misplaced dot in the local part';
+  return undefined;
+}

@@ -12,16 +12,6 @@ export class MalformedMessageError extends Error {
 }
 
 /**
- * Another worker holds the suppression claim for this address; the record is retried later.
- */
-export class SuppressionInProgressError extends Error {
-  public constructor(message = 'suppression of this address is in progress elsewhere; retry later') {
-    super(message);
-    this.name = 'SuppressionInProgressError';
-  }
-}
-
-/**
  * SES refused to suppress the address (bad request, sandbox account). Retrying does not help.
  */
 export class SuppressionRejectedError extends Error {

@@ -1,21 +1,15 @@
 import { classify, mailContext, type Decision, type SuppressionReason } from './classify.js';
-import { SuppressionInProgressError } from './errors.js';
 import { toFeedbackRecord } from './feedback-record.js';
-import type { FeedbackStore, SuppressionList } from './ports.js';
+import type { FeedbackStore } from './ports.js';
 import type { SesMessage } from './ses-message.js';
 import type { SoftBouncePolicy } from './soft-bounce-policy.js';
+import type { SuppressionEntry } from './suppression.js';
 
 export interface FeedbackProcessorOptions {
   readonly store: FeedbackStore;
-  readonly suppressionList: SuppressionList;
   readonly softBouncePolicy: SoftBouncePolicy;
   /** The message tag that names a campaign in the audit trail. */
   readonly campaignTagName: string;
-  /**
-   * How long a suppression claim holds before another worker may take it over. Must exceed the
-   * longest time one invocation can spend on it (the function timeout).
-   */
-  readonly suppressionLeaseInSeconds: number;
   readonly clock?: () => Date;
 }
 
@@ -24,8 +18,8 @@ export interface AppliedDecision {
   readonly decision: Decision;
   /** The event was already in the audit trail (an SNS duplicate or a retry). */
   readonly duplicate: boolean;
-  /** SES was called and accepted the address, with this reason. */
-  readonly suppressed?: SuppressionReason;
+  /** The address is to be suppressed with this reason (handed to the suppression writer). */
+  readonly suppress?: SuppressionReason;
   /** A `count` decision reached the soft-bounce threshold. */
   readonly escalated: boolean;
 }
@@ -33,14 +27,18 @@ export interface AppliedDecision {
 export interface ProcessedMessage {
   readonly configurationSet?: string;
   readonly applied: readonly AppliedDecision[];
+  /** Addresses to put on the suppression list; the caller hands them to the suppression writer. */
+  readonly suppressions: readonly SuppressionEntry[];
 }
 
 /**
- * Applies the classification of one SES message: audit record, soft-bounce state, suppression.
+ * Applies the classification of one SES message: audit record, soft-bounce state, and the list of
+ * addresses to suppress.
  *
  * At-least-once in, exactly-once effect out: processing the same message again (duplicate, or a
- * retry after a crash between any two steps) writes no second record and calls SES again only if
- * the earlier call never completed.
+ * retry after a crash between any two steps) writes no second record and asks for the same
+ * suppressions again, which the writer skips once SES has them. Suppressing is not done here: a
+ * flood of bounces must become a few import jobs, not one SES call per address.
  */
 export class FeedbackProcessor {
   private readonly clock: () => Date;
@@ -55,43 +53,23 @@ export class FeedbackProcessor {
     for (const decision of classify(message)) {
       applied.push(await this.apply(decision, toFeedbackRecord(decision, context, message.format, this.clock())));
     }
-    return { configurationSet: context.configurationSet, applied };
+    const suppressions = applied.flatMap(({ decision, suppress }) => (suppress ? [{ address: decision.address, reason: suppress }] : []));
+    return { configurationSet: context.configurationSet, applied, suppressions };
   }
 
   private async apply(decision: Decision, record: ReturnType<typeof toFeedbackRecord>): Promise<AppliedDecision> {
     const { store, softBouncePolicy } = this.options;
     const duplicate = (await store.putEvent(record)) === 'duplicate';
     switch (decision.action) {
-      case 'suppress': {
-        const suppressed = await this.suppress(decision.address, decision.reason ?? 'BOUNCE');
-        return { decision, duplicate, suppressed, escalated: false };
-      }
+      case 'suppress':
+        return { decision, duplicate, suppress: decision.reason ?? 'BOUNCE', escalated: false };
       case 'count': {
         const outcome = await store.addSoftBounce(decision.address, record.eventKey, decision.eventAt, softBouncePolicy);
-        const suppressed = outcome.escalate ? await this.suppress(decision.address, 'BOUNCE') : undefined;
-        return { decision, duplicate, suppressed, escalated: outcome.escalate };
+        return { decision, duplicate, ...(outcome.escalate ? { suppress: 'BOUNCE' as const } : {}), escalated: outcome.escalate };
       }
       case 'record':
         if (decision.eventType === 'Delivery') await store.addDelivery(decision.address, decision.eventAt);
         return { decision, duplicate, escalated: false };
     }
-  }
-
-  /** Claim → SES → mark applied. Returns the reason when SES was called. */
-  private async suppress(address: string, reason: SuppressionReason): Promise<SuppressionReason | undefined> {
-    const { store, suppressionList, suppressionLeaseInSeconds } = this.options;
-    const now = this.clock();
-    const leaseUntil = new Date(now.getTime() + suppressionLeaseInSeconds * 1000);
-    const claim = await store.claimSuppression(address, reason, now, leaseUntil);
-    if (claim === 'already-suppressed') return undefined;
-    if (claim === 'in-progress') throw new SuppressionInProgressError();
-    try {
-      await suppressionList.suppress(address, reason);
-    } catch (error) {
-      await store.releaseSuppression(address).catch(() => undefined);
-      throw error;
-    }
-    await store.completeSuppression(address, reason, this.clock());
-    return reason;
   }
 }

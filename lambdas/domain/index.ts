@@ -7,3 +7,5 @@ export * from './feedback-record.js';
 export * from './ports.js';
 export * from './ses-message.js';
 export * from './soft-bounce-policy.js';
+export * from './suppression.js';
+export * from './suppression-writer.js';

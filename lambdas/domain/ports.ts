@@ -1,17 +1,7 @@
 import type { SuppressionReason } from './classify.js';
 import type { FeedbackRecord } from './feedback-record.js';
 import type { SoftBounceOutcome, SoftBouncePolicy } from './soft-bounce-policy.js';
-
-/** Outcome of trying to take the right to suppress an address. */
-export type ClaimResult = 'claimed' | 'already-suppressed' | 'in-progress';
-
-/** What the store knows about an address's suppression. */
-export interface SuppressionState {
-  /** Set once SES accepted the address. */
-  readonly suppressedReason?: SuppressionReason;
-  /** While a worker holds the claim: when it lapses (ISO-8601), so a crashed worker never blocks it. */
-  readonly leaseUntil?: string;
-}
+import type { ImportJobRef, SuppressionEntry } from './suppression.js';
 
 /**
  * The audit trail and per-address state.
@@ -25,29 +15,53 @@ export interface FeedbackStore {
   addSoftBounce(address: string, eventKey: string, at: string, policy: SoftBouncePolicy): Promise<SoftBounceOutcome>;
   /** Notes a delivery, which cancels earlier soft bounces. */
   addDelivery(address: string, at: string): Promise<void>;
-  /** Takes the right to call SES for this address and reason (see {@link claimAllowed}). */
-  claimSuppression(address: string, reason: SuppressionReason, now: Date, leaseUntil: Date): Promise<ClaimResult>;
-  /** Marks the address suppressed, after SES accepted it. */
-  completeSuppression(address: string, reason: SuppressionReason, at: Date): Promise<void>;
-  /** Gives a claim back after SES failed, so a retry can take it at once. */
-  releaseSuppression(address: string): Promise<void>;
 }
 
-/** The SES account-level suppression list. */
-export interface SuppressionList {
-  suppress(address: string, reason: SuppressionReason): Promise<void>;
+/** How an address got on the list, for the audit trail. */
+export interface SuppressionProvenance {
+  readonly via: 'put' | 'import' | 'operator-import';
+  readonly jobId?: string;
 }
 
 /**
- * Whether a new suppression claim may be taken, given what the store holds.
- *
- * Not when SES already has the address (the same reason, or COMPLAINT: SES keeps one reason per
- * address and a complaint is the stronger signal, so BOUNCE → COMPLAINT is the one upgrade); not
- * while another worker's lease is live. Otherwise yes.
+ * What the pipeline knows is on the SES suppression list: lets the writer skip calls that would
+ * change nothing. A cache of SES's list, kept by the writer and the operator commands.
  */
-export function claimAllowed(current: SuppressionState | undefined, reason: SuppressionReason, now: Date): ClaimResult {
-  const upgrade = current?.suppressedReason === 'BOUNCE' && reason === 'COMPLAINT';
-  if (current?.suppressedReason !== undefined && !upgrade) return 'already-suppressed';
-  if (current?.leaseUntil !== undefined && current.leaseUntil >= now.toISOString()) return 'in-progress';
-  return 'claimed';
+export interface SuppressionLedger {
+  /** The recorded reason of each of these addresses that is on the list (absent: not known to be). */
+  suppressedReasons(addresses: readonly string[]): Promise<Map<string, SuppressionReason>>;
+  /** Records that SES accepted these addresses. */
+  recordSuppressed(entries: readonly SuppressionEntry[], provenance: SuppressionProvenance, at: Date): Promise<void>;
+}
+
+/** The SES account-level suppression list, one address at a time. */
+export interface SuppressionList {
+  /** @throws SuppressionRejectedError when SES refuses the address for good */
+  suppress(address: string, reason: SuppressionReason): Promise<void>;
+}
+
+/** What SES says of an import job. */
+export type ImportJobStatus =
+  | { readonly state: 'running'; readonly processed?: number }
+  | { readonly state: 'completed'; readonly failedAddresses: ReadonlySet<string>; readonly errorMessage?: string }
+  | { readonly state: 'failed'; readonly errorMessage: string };
+
+/** SES suppression-list import jobs and the files they read. */
+export interface SuppressionImports {
+  /** Writes the rows where SES can read them and starts a PUT import job on them. */
+  start(rows: readonly SuppressionEntry[]): Promise<ImportJobRef>;
+  status(jobId: string): Promise<ImportJobStatus>;
+  /** The rows of a job this pipeline started. */
+  rows(objectKey: string): Promise<SuppressionEntry[]>;
+}
+
+/** The writer's own queue: where it schedules its next look at a job, and retries rows. */
+export interface SuppressionQueue {
+  followImport(job: ImportJobRef, attempt: number, polls: number, delaySeconds: number): Promise<void>;
+  retry(entries: readonly SuppressionEntry[], attempt: number): Promise<void>;
+}
+
+/** Where the feedback processor hands over addresses to suppress. */
+export interface SuppressionRequests {
+  request(entries: readonly SuppressionEntry[]): Promise<void>;
 }

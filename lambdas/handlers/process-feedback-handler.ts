@@ -10,10 +10,14 @@ import {
   readSqsBody,
   redactAddresses,
   type FeedbackProcessor,
+  type SuppressionEntry,
+  type SuppressionRequests,
 } from '../domain/index.js';
 
 export interface ProcessFeedbackDependencies {
   readonly processor: FeedbackProcessor;
+  /** Where addresses to suppress go: the suppression writer's queue. */
+  readonly suppressions: SuppressionRequests;
   readonly deadLetters: DeadLetters;
   readonly logger: Logger;
   readonly metrics: FeedbackMetrics;
@@ -25,12 +29,15 @@ export interface ProcessFeedbackDependencies {
  * A record that no retry can fix (malformed, or refused by SES) is parked in the dead-letter queue
  * with its reason and counts as done; any other failure is reported as a batch item failure, so
  * SQS redelivers it and, after the queue's maxReceiveCount, moves it to the same dead-letter queue.
+ *
+ * The addresses to suppress of every record that succeeded go to the suppression writer in one
+ * message at the end of the batch; if that send fails, those records fail too and come back.
  */
 export function createProcessFeedbackHandler(deps: ProcessFeedbackDependencies) {
-  const { processor, deadLetters, logger, metrics } = deps;
-  const batch = new BatchProcessor(EventType.SQS);
+  const { processor, suppressions, deadLetters, logger, metrics } = deps;
 
-  const handleRecord = async (record: SQSRecord): Promise<void> => {
+  /** One record; what it asks to suppress goes into `requested`, handed over at the end of the batch. */
+  const handleRecord = async (record: SQSRecord, requested: Map<string, SuppressionEntry[]>): Promise<void> => {
     try {
       for (const input of readSqsBody(record.body)) {
         if (input.kind === 'not-feedback') {
@@ -38,18 +45,19 @@ export function createProcessFeedbackHandler(deps: ProcessFeedbackDependencies) 
           continue;
         }
         const processed = await processor.process(input.message);
+        if (processed.suppressions.length > 0) requested.set(record.messageId, [...(requested.get(record.messageId) ?? []), ...processed.suppressions]);
         metrics.add(processed);
         logger.info('feedback applied', {
           sqsMessageId: record.messageId,
           messageId: input.message.mail.messageId,
           eventType: input.message.eventType,
           configurationSet: processed.configurationSet,
-          decisions: processed.applied.map(({ decision, duplicate, suppressed, escalated }) => ({
+          decisions: processed.applied.map(({ decision, duplicate, suppress, escalated }) => ({
             address: maskAddress(decision.address),
             action: decision.action,
             rule: decision.rule,
             duplicate,
-            ...(suppressed ? { suppressed } : {}),
+            ...(suppress ? { suppress } : {}),
             ...(escalated ? { escalated } : {}),
           })),
         });
@@ -72,11 +80,37 @@ export function createProcessFeedbackHandler(deps: ProcessFeedbackDependencies) 
     }
   };
 
+  /** Hands the batch's addresses over in one message; if that fails, their records are retried. */
+  const handOver = async (response: SQSBatchResponse, requested: Map<string, SuppressionEntry[]>): Promise<SQSBatchResponse> => {
+    const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    const handed = [...requested].filter(([messageId]) => !failed.has(messageId));
+    if (handed.length === 0) return response;
+    try {
+      await suppressions.request(handed.flatMap(([, entries]) => entries));
+      return response;
+    } catch (error) {
+      logger.warn('could not hand addresses to the suppression writer; their records are retried', {
+        records: handed.length,
+        error: error instanceof Error ? error.name : 'Error',
+        reason: redactAddresses(error instanceof Error ? error.message : String(error)),
+      });
+      return { batchItemFailures: [...response.batchItemFailures, ...handed.map(([itemIdentifier]) => ({ itemIdentifier }))] };
+    }
+  };
+
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    // Per invocation, not per module: the processor's state must not be shared by invocations
+    // that overlap (several pollers in one local worker, or Lambda's multi-concurrency modes).
+    const batch = new BatchProcessor(EventType.SQS);
+    const requested = new Map<string, SuppressionEntry[]>();
     try {
       // A batch whose every record failed is reported like any partial failure rather than thrown,
       // so the function's Errors metric means a crash or timeout, not one throttled record.
-      return await processPartialResponse(event, handleRecord, batch, { context, throwOnFullBatchFailure: false });
+      const response = await processPartialResponse(event, (record: SQSRecord) => handleRecord(record, requested), batch, {
+        context,
+        throwOnFullBatchFailure: false,
+      });
+      return await handOver(response, requested);
     } finally {
       metrics.publish();
     }

@@ -4,6 +4,7 @@ import { fixture, snsEnvelope } from '../support/fixtures.js';
 import { createHarness } from '../support/harness.js';
 import { sqsRecord } from '../support/sqs.js';
 import { throttled } from '../support/fakes.js';
+import { SuppressionRejectedError } from '../../lambdas/domain/index.js';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
 const ADDRESS = /[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
@@ -37,12 +38,18 @@ async function captureLogs(run: () => Promise<unknown>): Promise<string[]> {
 describe('logs', () => {
   it('never contain an email address in clear, for every payload in the corpus, on success and failure paths', async () => {
     // Prepare: every fixture as an SQS body (raw, and wrapped in an SNS envelope), plus failures
-    const { invoke, ses } = createHarness();
+    const { drain, ses, imports } = createHarness({ importThreshold: 5, maxAttempts: 1 });
     const bodies = allFixtures().flatMap((file) => [fixture(file), snsEnvelope(fixture(file))]);
-    ses.failWith(throttled(), new Error('PutSuppressedDestination failed for recipient@example.com'));
-    // Act
+    ses.failWith(
+      throttled(),
+      new Error('PutSuppressedDestination failed for recipient@example.com'),
+      new SuppressionRejectedError('SES rejected PutSuppressedDestination (BadRequestException): bad recipient@example.com'),
+    );
+    imports.refuse.add('richard@example.com');
+    // Act: both handlers, single calls and import jobs (threshold 5), retries and DLQ parking
     const lines = await captureLogs(async () => {
-      for (const body of bodies) await invoke(sqsRecord(body));
+      await drain(bodies.slice(0, 3), 1);
+      await drain(bodies, 1);
     });
     // Assess: the logs are there and say something about addresses, masked
     expect(lines.length).toBeGreaterThan(bodies.length);
@@ -75,7 +82,7 @@ describe('metrics', () => {
       service: 'ses-feedback-pipeline',
       Events: 2,
       HardBounces: 1,
-      Suppressions: 1,
+      SuppressionRequests: 1,
       _aws: { CloudWatchMetrics: [{ Namespace: 'SesFeedbackPipeline', Dimensions: [expect.arrayContaining(['ConfigurationSet', 'service'])] }] },
     });
     expect(emf[0]).not.toHaveProperty('Complaints');

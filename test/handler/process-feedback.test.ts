@@ -1,7 +1,7 @@
 import { SuppressionRejectedError } from '../../lambdas/domain/index.js';
-import { SimulatedCrash, throttled } from '../support/fakes.js';
+import { throttled } from '../support/fakes.js';
 import { fixture, snsEnvelope, variant } from '../support/fixtures.js';
-import { createHarness, LEASE_SECONDS } from '../support/harness.js';
+import { createHarness } from '../support/harness.js';
 import { sqsRecord } from '../support/sqs.js';
 
 const HARD_BOUNCE = snsEnvelope(fixture('eventpub-bounce-permanent-general.json'));
@@ -25,25 +25,33 @@ const delivery = (n: number): string =>
     }),
   );
 
-// The handler logs every record (stdout) and every retry (stderr); logging.test.ts checks them.
+// The handlers log every record (stdout) and every retry (stderr); logging.test.ts checks them.
 beforeEach(() => {
   jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
   jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
 });
 afterEach(() => jest.restoreAllMocks());
 
-describe('process-feedback handler: duplicates', () => {
+describe('pipeline over fakes: duplicates', () => {
   it.each([1, 2, 3, 4, 5, 6, 7, 8])('makes one record and one SES call when SNS delivers a hard bounce %i times', async (copies) => {
     // Prepare
     const { store, ses, deadLetters, drain } = createHarness();
     // Act: copies spread over batches of 3, processed in parallel inside each batch
-    const { redriven } = await drain(Array.from({ length: copies }, () => HARD_BOUNCE), 3);
+    const { redriven, writerRedriven } = await drain(Array.from({ length: copies }, () => HARD_BOUNCE), 3);
     // Assess
     expect(store.events.size).toBe(1);
     expect(ses.callsFor(ADDRESS)).toBe(1);
     expect(ses.list.get(ADDRESS)).toBe('BOUNCE');
     expect(deadLetters.parked).toEqual([]);
-    expect(redriven).toEqual([]);
+    expect([...redriven, ...writerRedriven]).toEqual([]);
+  });
+
+  it('makes no SES call for a duplicate that arrives after the address is suppressed', async () => {
+    const { ses, ledger, drain } = createHarness();
+    await drain([HARD_BOUNCE]);
+    await drain([HARD_BOUNCE, HARD_BOUNCE]);
+    expect(ses.callsFor(ADDRESS)).toBe(1);
+    expect(ledger.entries.get(ADDRESS)).toEqual({ reason: 'BOUNCE', via: 'put', jobId: undefined });
   });
 
   it('counts a redelivered soft bounce once toward the threshold', async () => {
@@ -54,80 +62,84 @@ describe('process-feedback handler: duplicates', () => {
   });
 });
 
-describe('process-feedback handler: a crash between steps never loses a suppression', () => {
-  it('suppresses on retry when the process died after the DynamoDB record, before the claim', async () => {
-    const { store, ses, drain } = createHarness();
-    store.crashOn('claimSuppression');
-    await drain([HARD_BOUNCE]);
+describe('pipeline over fakes: a crash between steps never loses a suppression', () => {
+  it('suppresses on retry when the hand-over to the writer failed after the DynamoDB record', async () => {
+    const { store, ses, queues, drain } = createHarness();
+    queues.failRequests();
+    const { redriven } = await drain([HARD_BOUNCE]);
+    expect(redriven).toEqual([]);
     expect(store.events.size).toBe(1);
     expect(ses.list.get(ADDRESS)).toBe('BOUNCE');
-    expect(ses.callsFor(ADDRESS)).toBe(1);
   });
 
-  it('suppresses on retry when the process died during the SES call, holding the claim', async () => {
+  it('escalates on retry when the processor died after the 5th soft bounce was recorded, before its count', async () => {
     const { store, ses, drain } = createHarness();
-    ses.failWith(new SimulatedCrash('PutSuppressedDestination'));
-    store.crashOn('releaseSuppression'); // dead processes do not clean up
-    await drain([HARD_BOUNCE]);
+    await drain([1, 2, 3, 4].map(softBounce));
+    store.crashOn('addSoftBounce');
+    await drain([softBounce(5)]);
     expect(ses.list.get(ADDRESS)).toBe('BOUNCE');
-    expect(store.suppression.get(ADDRESS)).toEqual({ suppressedReason: 'BOUNCE' });
   });
 
-  it('suppresses on retry when the process died after SES accepted, before it was marked', async () => {
-    const { store, ses, drain } = createHarness();
-    store.crashOn('completeSuppression');
-    await drain([HARD_BOUNCE]);
+  it('suppresses again, idempotently, when the writer died after SES accepted, before the ledger write', async () => {
+    const { ses, ledger, drain } = createHarness();
+    ledger.crashOnRecord();
+    const { writerRedriven } = await drain([HARD_BOUNCE]);
+    expect(writerRedriven).toEqual([]);
     expect(ses.list.get(ADDRESS)).toBe('BOUNCE');
-    expect(store.suppression.get(ADDRESS)).toEqual({ suppressedReason: 'BOUNCE' });
+    expect(ledger.entries.get(ADDRESS)?.reason).toBe('BOUNCE');
     expect(ses.callsFor(ADDRESS)).toBe(2); // the repeat is PutSuppressedDestination's idempotent PUT
   });
 
-  it('fails a record whose address is claimed by a live worker, and skips the call on retry', async () => {
-    const { store, ses, clock, invoke } = createHarness();
-    await store.claimSuppression(ADDRESS, 'BOUNCE', clock.now(), new Date(clock.now().getTime() + LEASE_SECONDS * 1000));
-    const record = sqsRecord(HARD_BOUNCE);
-    const first = await invoke(record);
-    expect(first.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
-    await store.completeSuppression(ADDRESS, 'BOUNCE');
-    const retry = await invoke(sqsRecord(HARD_BOUNCE, 2, record.messageId));
-    expect(retry.batchItemFailures).toEqual([]);
-    expect(ses.calls).toEqual([]);
+  it('settles an import job whose writer died before the ledger write, when the follow-up comes back', async () => {
+    const { ses, ledger, imports, drain } = createHarness();
+    ledger.crashOnRecord();
+    await drain(distinctHardBounces(30));
+    expect(ses.list.size).toBe(30);
+    expect(ledger.entries.size).toBe(30);
+    expect(imports.jobs.size).toBe(1);
   });
 });
 
-describe('process-feedback handler: SES throttling', () => {
-  it('leaves a throttled record for retry (no DLQ) and suppresses it on redelivery', async () => {
-    const { ses, deadLetters, invoke, clock } = createHarness();
+describe('pipeline over fakes: SES throttling', () => {
+  it('leaves a throttled suppression on the writer queue (no DLQ) and suppresses it on redelivery', async () => {
+    const { ses, deadLetters, drain } = createHarness();
     ses.failWith(throttled());
-    const record = sqsRecord(HARD_BOUNCE);
-    const first = await invoke(record);
-    expect(first.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
-    // The claim was released, so the retry need not wait for the lease.
-    clock.advanceSeconds(1);
-    const retry = await invoke(sqsRecord(HARD_BOUNCE, 2, record.messageId));
-    expect(retry.batchItemFailures).toEqual([]);
+    const { writerRedriven } = await drain([HARD_BOUNCE]);
+    expect(writerRedriven).toEqual([]);
     expect(ses.list.get(ADDRESS)).toBe('BOUNCE');
     expect(deadLetters.parked).toEqual([]);
   });
 
-  it('moves a record throttled on every receive to the queue DLQ after maxReceiveCount, never dropping it', async () => {
+  it('moves a suppression throttled on every receive to the DLQ after maxReceiveCount, never dropping it', async () => {
     const { ses, drain } = createHarness();
     ses.failWith(...Array.from({ length: 5 }, throttled));
-    const { redriven } = await drain([HARD_BOUNCE]);
-    expect(redriven).toEqual([HARD_BOUNCE]);
+    const { writerRedriven } = await drain([HARD_BOUNCE]);
+    expect(writerRedriven).toHaveLength(1);
+    expect(JSON.parse(writerRedriven[0] ?? '{}')).toEqual({ type: 'suppress', entries: [{ address: ADDRESS, reason: 'BOUNCE' }], attempt: 1 });
     expect(ses.list.size).toBe(0);
+  });
+
+  it('stops calling SES after the first throttle in a batch and retries the rest', async () => {
+    const { ses, invokeWriter } = createHarness();
+    ses.failWith(throttled());
+    const entries = ['a@example.com', 'b@example.com', 'c@example.com'].map((address) => ({ address, reason: 'BOUNCE' }));
+    const record = sqsRecord(JSON.stringify({ type: 'suppress', entries, attempt: 1 }));
+    const response = await invokeWriter(record);
+    expect(ses.calls).toHaveLength(1);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
   });
 });
 
-describe('process-feedback handler: bad records', () => {
+describe('pipeline over fakes: bad records', () => {
   it('parks a malformed record in the DLQ with its reason and processes its neighbours', async () => {
     // Prepare
-    const { store, ses, deadLetters, invoke } = createHarness();
+    const { store, ses, deadLetters, invoke, settle } = createHarness();
     const good1 = sqsRecord(HARD_BOUNCE);
     const bad = sqsRecord('{"Type":"Notification","TopicArn":"arn:aws:sns:us-east-1:123456789012:t","Message":"oops"}');
     const good2 = sqsRecord(OTHER_COMPLAINT);
     // Act
     const response = await invoke(good1, bad, good2);
+    await settle();
     // Assess
     expect(response.batchItemFailures).toEqual([]);
     expect(deadLetters.parked).toEqual([{ body: bad.body, reason: 'message is not JSON', sourceMessageId: bad.messageId }]);
@@ -135,13 +147,22 @@ describe('process-feedback handler: bad records', () => {
     expect(ses.calls).toHaveLength(2);
   });
 
-  it('parks a record SES refuses (BadRequest) with the reason, addresses masked, and releases the claim', async () => {
-    const { ses, store, deadLetters, invoke } = createHarness();
-    ses.failWith(new SuppressionRejectedError('SES rejected PutSuppressedDestination (BadRequestException): Invalid address recipient@example.com'));
-    const response = await invoke(sqsRecord(HARD_BOUNCE));
+  it('parks a malformed writer message with its reason', async () => {
+    const { deadLetters, invokeWriter } = createHarness();
+    const record = sqsRecord('{"type":"suppress","entries":[{"address":"x@example.com","reason":"SPAM"}],"attempt":1}');
+    const response = await invokeWriter(record);
     expect(response.batchItemFailures).toEqual([]);
-    expect(deadLetters.parked[0]?.reason).toBe('SES rejected PutSuppressedDestination (BadRequestException): Invalid address r***@example.com');
-    expect(store.suppression.get(ADDRESS)).toEqual({ suppressedReason: undefined });
+    expect(deadLetters.parked[0]?.reason).toMatch(/^suppression message is not valid: entries\.0\.reason: /);
+  });
+
+  it('parks an address SES refuses (BadRequest) with the reason, addresses masked', async () => {
+    const { ses, deadLetters, drain } = createHarness();
+    ses.failWith(new SuppressionRejectedError('SES rejected PutSuppressedDestination (BadRequestException): Invalid address recipient@example.com'));
+    const { writerRedriven } = await drain([HARD_BOUNCE]);
+    expect(writerRedriven).toEqual([]);
+    expect(deadLetters.parked).toHaveLength(1);
+    expect(deadLetters.parked[0]?.reason).toBe('1 address(es) not suppressed: SES rejected PutSuppressedDestination (BadRequestException): Invalid address r***@example.com');
+    expect(JSON.parse(deadLetters.parked[0]?.body ?? '{}').entries).toEqual([{ address: ADDRESS, reason: 'BOUNCE' }]);
   });
 
   it('reports only the failing record when the store fails for one of three', async () => {
@@ -151,6 +172,15 @@ describe('process-feedback handler: bad records', () => {
     const response = await invoke(...records);
     expect(response.batchItemFailures).toHaveLength(1);
     expect(store.events.size).toBe(2);
+  });
+
+  it('does not hand over the addresses of a record that failed', async () => {
+    const { store, queues, invoke } = createHarness();
+    store.failOn('putEvent');
+    const failing = sqsRecord(HARD_BOUNCE);
+    const response = await invoke(failing, sqsRecord(OTHER_COMPLAINT));
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: failing.messageId }]);
+    expect(queues.requests.map((body) => JSON.parse(body).entries)).toEqual([[{ address: 'richard@example.com', reason: 'COMPLAINT' }]]);
   });
 
   it('skips setup and subscription messages without a record, a failure or a DLQ entry', async () => {
@@ -165,7 +195,7 @@ describe('process-feedback handler: bad records', () => {
   });
 });
 
-describe('process-feedback handler: soft-bounce escalation', () => {
+describe('pipeline over fakes: soft-bounce escalation', () => {
   it('suppresses with reason BOUNCE at the 5th consecutive soft bounce', async () => {
     const { ses, drain } = createHarness();
     await drain([1, 2, 3, 4].map(softBounce));
@@ -181,26 +211,109 @@ describe('process-feedback handler: soft-bounce escalation', () => {
   });
 
   it('honours a soft-bounce threshold of 0 (escalation off)', async () => {
-    const { ses, drain } = createHarness({ threshold: 0, windowInDays: 30 });
+    const { ses, drain } = createHarness({ policy: { threshold: 0, windowInDays: 30 } });
     await drain([1, 2, 3, 4, 5, 6, 7].map(softBounce));
     expect(ses.calls).toEqual([]);
   });
 });
 
-describe('process-feedback handler: suppression reasons', () => {
-  it('sends a bounce and a complaint for one address in one batch to SES one at a time (the second retries)', async () => {
-    const { ses, invoke } = createHarness();
-    const response = await invoke(sqsRecord(HARD_BOUNCE), sqsRecord(COMPLAINT));
-    expect(response.batchItemFailures).toHaveLength(1);
-    expect(ses.calls).toHaveLength(1);
+describe('pipeline over fakes: suppression reasons', () => {
+  it('sends a bounce and a complaint for one address in one window as one COMPLAINT call', async () => {
+    const { ses, drain } = createHarness();
+    await drain([HARD_BOUNCE, COMPLAINT]);
+    expect(ses.calls).toEqual([{ address: ADDRESS, reason: 'COMPLAINT' }]);
   });
 
   it('upgrades a BOUNCE suppression to COMPLAINT with one more call, never the reverse', async () => {
     const { ses, drain } = createHarness();
-    await drain([HARD_BOUNCE, COMPLAINT, HARD_BOUNCE, COMPLAINT]);
+    await drain([HARD_BOUNCE]);
+    await drain([COMPLAINT]);
+    await drain([HARD_BOUNCE]);
+    await drain([COMPLAINT]);
     expect(ses.calls).toEqual([
       { address: ADDRESS, reason: 'BOUNCE' },
       { address: ADDRESS, reason: 'COMPLAINT' },
     ]);
   });
 });
+
+describe('pipeline over fakes: floods become import jobs', () => {
+  it('suppresses 24 new addresses with single calls and 25 with one import job (the threshold)', async () => {
+    const below = createHarness();
+    await below.drain(distinctHardBounces(24));
+    expect(below.ses.calls).toHaveLength(24);
+    expect(below.imports.jobs.size).toBe(0);
+
+    const at = createHarness();
+    await at.drain(distinctHardBounces(25));
+    expect(at.ses.calls).toHaveLength(0);
+    expect(at.imports.jobs.size).toBe(1);
+    expect(at.ses.list.size).toBe(25);
+    expect([...at.ledger.entries.values()].every((e) => e.via === 'import' && e.jobId === 'job-1')).toBe(true);
+  });
+
+  it('counts only addresses not yet suppressed toward the threshold', async () => {
+    const { ses, imports, drain } = createHarness();
+    await drain(distinctHardBounces(20));
+    await drain(distinctHardBounces(30)); // 20 known, 10 new
+    expect(imports.jobs.size).toBe(0);
+    expect(ses.calls).toHaveLength(30);
+  });
+
+  it('looks at a running job again with doubling delays until it completes', async () => {
+    const { imports, queues, drain } = createHarness();
+    imports.runningPolls = 3;
+    const delays: number[] = [];
+    const original = queues.followImport.bind(queues);
+    queues.followImport = async (job, attempt, polls, delaySeconds) => {
+      delays.push(delaySeconds);
+      return original(job, attempt, polls, delaySeconds);
+    };
+    await drain(distinctHardBounces(40));
+    expect(delays).toEqual([10, 20, 40, 80]);
+    expect(imports.statusCalls).toBe(4);
+  });
+
+  it('retries the rows SES refused in a job, and parks what SES refuses again in the DLQ, never dropping them', async () => {
+    const { ses, imports, deadLetters, drain } = createHarness({ maxAttempts: 2 });
+    imports.refuse.add('hard3@example.net');
+    ses.failWith(new SuppressionRejectedError('SES rejected PutSuppressedDestination (BadRequestException): invalid address'));
+    await drain(distinctHardBounces(30));
+    expect(ses.list.size).toBe(29);
+    // attempt 1: the job; attempt 2: a single call (one row is below the threshold), refused again
+    expect(ses.calls).toEqual([{ address: 'hard3@example.net', reason: 'BOUNCE' }]);
+    expect(deadLetters.parked).toHaveLength(1);
+    expect(JSON.parse(deadLetters.parked[0]?.body ?? '{}')).toEqual({ type: 'suppress', entries: [{ address: 'hard3@example.net', reason: 'BOUNCE' }], attempt: 2 });
+  });
+
+  it('parks refused rows once their attempts are used up', async () => {
+    const { imports, deadLetters, drain } = createHarness({ maxAttempts: 1 });
+    imports.refuse.add('hard3@example.net');
+    await drain(distinctHardBounces(30));
+    expect(deadLetters.parked).toHaveLength(1);
+    expect(deadLetters.parked[0]?.reason).toMatch(/^1 address\(es\) not suppressed: row failed in import job job-1/);
+    expect(JSON.parse(deadLetters.parked[0]?.body ?? '{}').entries).toEqual([{ address: 'hard3@example.net', reason: 'BOUNCE' }]);
+  });
+
+  it('runs a failed job again with the same rows', async () => {
+    const { ses, imports, deadLetters, drain } = createHarness();
+    imports.failJobs(1);
+    await drain(distinctHardBounces(30));
+    expect(imports.jobs.size).toBe(2);
+    expect(ses.list.size).toBe(30);
+    expect(deadLetters.parked).toEqual([]);
+  });
+});
+
+/** `count` hard bounces to hard0@ … hard{count-1}@example.net, one SES message each. */
+function distinctHardBounces(count: number): string[] {
+  return Array.from({ length: count }, (_, i) =>
+    snsEnvelope(
+      variant('eventpub-bounce-permanent-general.json', (m) => {
+        m.mail.messageId = `flood-${i}`;
+        m.mail.destination = [`hard${i}@example.net`];
+        m.bounce.bouncedRecipients[0].emailAddress = `hard${i}@example.net`;
+      }),
+    ),
+  );
+}

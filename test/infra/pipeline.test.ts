@@ -4,7 +4,7 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { PROCESS_FEEDBACK_ENV as ENV } from '../../lambdas/contract.js';
+import { PROCESS_FEEDBACK_ENV as ENV, SUPPRESSION_WRITER_ENV as WRITER_ENV } from '../../lambdas/contract.js';
 import { SesFeedbackPipeline, SesFeedbackStack, type SesFeedbackPipelineProps } from '../../lib/index.js';
 
 function template(props?: SesFeedbackPipelineProps): Template {
@@ -23,8 +23,8 @@ beforeAll(() => {
 describe('alarms', () => {
   const alarms = () => Object.values(defaults.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties);
 
-  it('creates exactly 15 alarms: 4 account, 4 per managed configuration set (2), 3 pipeline health', () => {
-    defaults.resourceCountIs('AWS::CloudWatch::Alarm', 15);
+  it('creates exactly 17 alarms: 4 account, 4 per managed configuration set (2), 5 pipeline health', () => {
+    defaults.resourceCountIs('AWS::CloudWatch::Alarm', 17);
   });
 
   it.each([
@@ -53,10 +53,12 @@ describe('alarms', () => {
     }
   });
 
-  it('alarms on pipeline health: DLQ not empty, oldest message over 15 minutes, function errors', () => {
+  it('alarms on pipeline health: DLQ not empty, feedback waiting 15 min, suppressions waiting 30 min, either function failing', () => {
     const health = alarms().filter((a) => a.Namespace !== 'AWS/SES');
     expect(health.map((a) => [a.Namespace, a.MetricName, a.Threshold, a.TreatMissingData]).sort()).toEqual([
       ['AWS/Lambda', 'Errors', 1, 'notBreaching'],
+      ['AWS/Lambda', 'Errors', 1, 'notBreaching'],
+      ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 1800, 'notBreaching'],
       ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 900, 'notBreaching'],
       ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 1, 'notBreaching'],
     ]);
@@ -127,8 +129,8 @@ describe('feedback topic, key and queues', () => {
     for (const topic of topics) expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^PipelineKey/), 'Arn'] });
   });
 
-  it('encrypts both queues, enforces TLS, and moves a message to the DLQ after 5 receives', () => {
-    defaults.resourceCountIs('AWS::SQS::Queue', 2);
+  it('encrypts every queue, enforces TLS, and moves a message to the DLQ after 5 receives', () => {
+    defaults.resourceCountIs('AWS::SQS::Queue', 4);
     for (const queue of Object.values(defaults.findResources('AWS::SQS::Queue'))) {
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     }
@@ -137,16 +139,35 @@ describe('feedback topic, key and queues', () => {
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] }, maxReceiveCount: 5 },
     });
     const queuePolicies = JSON.stringify(defaults.findResources('AWS::SQS::QueuePolicy'));
-    expect(queuePolicies.match(/"aws:SecureTransport":"false"/g)).toHaveLength(2);
+    expect(queuePolicies.match(/"aws:SecureTransport":"false"/g)).toHaveLength(4);
+    const redrives = Object.values(defaults.findResources('AWS::SQS::Queue')).filter((q) => q.Properties.RedrivePolicy);
+    expect(redrives.map((q) => q.Properties.VisibilityTimeout).sort()).toEqual([1380, 1380, 360]);
   });
 
-  it('reads the queue in batches with partial batch responses and at most 2 concurrent pollers', () => {
+  it('reads feedback in batches of 10 with up to 10 pollers (no SES call there), with partial batch responses', () => {
     defaults.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('PipelineQueue'), 'Arn'] },
       BatchSize: 10,
       MaximumBatchingWindowInSeconds: 5,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 10 },
+    });
+  });
+
+  it('gathers suppression requests for 30 s into batches of up to 10,000, and reads import-job follow-ups at once', () => {
+    defaults.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('SuppressionQueue'), 'Arn'] },
+      BatchSize: 10_000,
+      MaximumBatchingWindowInSeconds: 30,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 2 },
     });
+    const followUps = Object.values(defaults.findResources('AWS::Lambda::EventSourceMapping')).find((m) =>
+      JSON.stringify(m.Properties.EventSourceArn).includes('ImportJobQueue'),
+    );
+    expect(followUps?.Properties).toMatchObject({ BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 2 } });
+    expect(followUps?.Properties.MaximumBatchingWindowInSeconds).toBeUndefined();
+    template({ suppressionBatchingWindow: Duration.seconds(120) }).hasResourceProperties('AWS::Lambda::EventSourceMapping', { MaximumBatchingWindowInSeconds: 120 });
   });
 
   it('subscribes additional feedback topics to the same queue', () => {
@@ -183,7 +204,7 @@ describe('configuration sets', () => {
       ConfigurationSetName: 'legacy-newsletter',
       EventDestination: { MatchingEventTypes: ['bounce', 'complaint', 'delivery'] },
     });
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 15);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 17);
   });
 });
 
@@ -228,12 +249,11 @@ describe('process-feedback function', () => {
           [ENV.softBounceWindowInDays]: '30',
           [ENV.eventRetentionInDays]: '365',
           [ENV.campaignTagName]: 'campaign',
-          [ENV.suppressionLeaseInSeconds]: '90',
-          [ENV.sesRequestsPerSecond]: '0.5',
           AWS_RETRY_MODE: 'adaptive',
           AWS_MAX_ATTEMPTS: '8',
           [ENV.tableName]: { Ref: Match.stringLikeRegexp('Table') },
           [ENV.deadLetterQueueUrl]: { Ref: Match.stringLikeRegexp('DeadLetterQueue') },
+          [ENV.suppressionQueueUrl]: { Ref: Match.stringLikeRegexp('SuppressionQueue') },
         }),
       },
     });
@@ -248,23 +268,88 @@ describe('process-feedback function', () => {
     });
   });
 
-  it('may only write its logs, put suppressed destinations, write its table, consume its queue and park in its DLQ', () => {
-    const roles = defaults.findResources('AWS::IAM::Role');
-    expect(Object.keys(roles)).toHaveLength(1);
-    const [role] = Object.values(roles);
-    expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
-    const statements: Statement[] = Object.values(defaults.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
-    const grants = statements.map((s) => [actionsOf(s).sort().join(','), JSON.stringify(s.Resource)]).sort();
-    expect(grants).toEqual(
+  it('may only write its logs and its table, consume its queue, hand over to the writer and park in the DLQ (no SES)', () => {
+    expect(grantsOf('ProcessFeedbackRole')).toEqual(
       [
         ['dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem', expect.stringMatching(/Table.*Arn/)],
         ['logs:CreateLogStream,logs:PutLogEvents', expect.stringMatching(/ProcessFeedbackLogs.*Arn/)],
-        ['ses:PutSuppressedDestination', '"*"'],
         ['sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:ReceiveMessage', expect.stringMatching(/"PipelineQueue.*Arn/)],
         ['sqs:SendMessage', expect.stringMatching(/DeadLetterQueue.*Arn/)],
+        ['sqs:SendMessage', expect.stringMatching(/SuppressionQueue.*Arn/)],
       ].sort(),
     );
-    expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+  });
+});
+
+/** A role's grants as sorted [actions, resource] pairs. */
+function grantsOf(roleIdPart: string): Array<[string, string]> {
+  const policies = Object.values(defaults.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(roleIdPart));
+  const statements: Statement[] = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+  expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+  return statements.map((s): [string, string] => [actionsOf(s).sort().join(','), JSON.stringify(s.Resource)]).sort();
+}
+
+describe('suppression writer', () => {
+  it('has two roles in the stack, neither with a managed policy', () => {
+    const roles = Object.values(defaults.findResources('AWS::IAM::Role'));
+    expect(roles).toHaveLength(2);
+    for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('may only call the three SES suppression actions, use its import files, its ledger and its queues', () => {
+    expect(grantsOf('WriteSuppressionsRole')).toEqual(
+      [
+        ['dynamodb:BatchGetItem,dynamodb:BatchWriteItem', expect.stringMatching(/Table.*Arn/)],
+        ['kms:Decrypt,kms:GenerateDataKey', expect.stringMatching(/PipelineKey.*Arn/)],
+        ['logs:CreateLogStream,logs:PutLogEvents', expect.stringMatching(/WriteSuppressionsLogs.*Arn/)],
+        ['s3:GetObject,s3:PutObject', expect.stringMatching(/ImportBucket.*\/imports\/pipeline\/\*/)],
+        ['ses:CreateImportJob,ses:GetImportJob,ses:PutSuppressedDestination', '"*"'],
+        ['sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:ReceiveMessage', expect.stringMatching(/ImportJobQueue.*Arn/)],
+        ['sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:ReceiveMessage', expect.stringMatching(/"PipelineSuppressionQueue.*Arn/)],
+        ['sqs:SendMessage', expect.stringMatching(/SuppressionQueue.*ImportJobQueue.*DeadLetterQueue/)],
+      ].sort(),
+    );
+  });
+
+  it('gets its settings through its environment: threshold 25, 3 attempts, first look after 10 s, 1/4 of SES rate per poller', () => {
+    defaults.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 512,
+      Timeout: 180,
+      Environment: {
+        Variables: Match.objectLike({
+          [WRITER_ENV.importThreshold]: '25',
+          [WRITER_ENV.maxAttempts]: '3',
+          [WRITER_ENV.followInitialSeconds]: '10',
+          [WRITER_ENV.sesRequestsPerSecond]: '0.25',
+          [WRITER_ENV.importBucketName]: { Ref: Match.stringLikeRegexp('ImportBucket') },
+          [WRITER_ENV.importJobQueueUrl]: { Ref: Match.stringLikeRegexp('ImportJobQueue') },
+        }),
+      },
+    });
+    template({ importThreshold: 100 }).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [WRITER_ENV.importThreshold]: '100' }) },
+    });
+  });
+
+  it('keeps import files in a private, TLS-only bucket encrypted with the pipeline key, deleted after 14 days', () => {
+    defaults.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [Match.stringLikeRegexp('PipelineKey'), 'Arn'] } } },
+        ],
+      },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 14, Status: 'Enabled' })] },
+    });
+  });
+
+  it('lets SES read import files only on behalf of this account (aws:Referer), and denies plain HTTP', () => {
+    const [policy] = Object.values(defaults.findResources('AWS::S3::BucketPolicy'));
+    const statements: Statement[] = policy?.Properties.PolicyDocument.Statement;
+    const ses = statements.find((s) => JSON.stringify(s.Principal).includes('ses.amazonaws.com'));
+    expect(ses).toMatchObject({ Effect: 'Allow', Action: 's3:GetObject', Condition: { StringEquals: { 'aws:Referer': { Ref: 'AWS::AccountId' } } } });
+    expect(JSON.stringify(ses?.Resource)).toContain('/imports/*');
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
   });
 });
 
@@ -279,6 +364,8 @@ describe('props validation', () => {
     ['fails on a soft-bounce window under a day', { softBounceWindow: Duration.hours(3) }, 'softBounceWindow must be at least 1 day, got 3 hours'],
     ['fails on maxReceiveCount 0', { maxReceiveCount: 0 }, 'maxReceiveCount must be a whole number from 1 to 1000, got 0'],
     ['fails on an alert email that is not one', { alertEmails: ['ops'] }, "alert email is not an email address: 'ops'"],
+    ['fails on a batching window over SQS\'s 5 minutes', { suppressionBatchingWindow: Duration.minutes(6) }, "suppressionBatchingWindow must be 1 second to 5 minutes (SQS's limit), got 6 minutes"],
+    ['fails on an import threshold of 0', { importThreshold: 0 }, 'importThreshold must be a whole number >= 1, got 0'],
   ])('%s', (_name, props, message) => {
     expect(() => new SesFeedbackPipeline(new Stack(new App(), 'S'), 'P', props)).toThrow(message);
   });
@@ -301,9 +388,9 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => synthWithNag((stack) => new sqs.Queue(stack, 'PlainQueue'))).toThrow(/AwsSolutions-SQS3[\s\S]*AwsSolutions-SQS4/);
   });
 
-  it('acknowledges only IAM5 Resource::* on a statement that allows nothing but ses:PutSuppressedDestination', () => {
+  it('has Resource::* on one statement only, which allows nothing but the three SES suppression-list actions', () => {
     const statements: Statement[] = Object.values(defaults.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const wildcard = statements.filter((s) => s.Resource === '*');
-    expect(wildcard.map(actionsOf)).toEqual([['ses:PutSuppressedDestination']]);
+    expect(wildcard.map((s) => actionsOf(s).sort())).toEqual([['ses:CreateImportJob', 'ses:GetImportJob', 'ses:PutSuppressedDestination']]);
   });
 });

@@ -1,6 +1,7 @@
 import { GetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoFeedbackStore } from '../../lambdas/adapters/dynamo-feedback-store.js';
+import { DynamoSuppressionLedger } from '../../lambdas/adapters/dynamo-suppression-ledger.js';
 import { FEEDBACK_TABLE, timeIndexKeysForDay } from '../../lambdas/contract.js';
 import { classify, mailContext, readFeedback, toFeedbackRecord, type FeedbackRecord } from '../../lambdas/domain/index.js';
 import { fixture } from '../support/fixtures.js';
@@ -8,7 +9,6 @@ import { freshFeedbackTable, localDynamoDb } from '../support/local-aws.js';
 
 const POLICY = { threshold: 5, windowInDays: 30 };
 const NOW = new Date('2026-11-23T09:00:00.000Z');
-const later = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
 
 function recordOf(file: string): FeedbackRecord {
   const [item] = readFeedback(fixture(file));
@@ -37,7 +37,7 @@ describe('DynamoFeedbackStore on DynamoDB Local', () => {
   it('writes an event once: the second put of the same event is a duplicate', async () => {
     const record = recordOf('eventpub-bounce-permanent-general.json');
     expect(await store.putEvent(record)).toBe('new');
-    expect(await store.putEvent({ ...record, recordedAt: later(5).toISOString() })).toBe('duplicate');
+    expect(await store.putEvent({ ...record, recordedAt: new Date(NOW.getTime() + 5000).toISOString() })).toBe('duplicate');
     const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'ADDR#recipient@example.com', sk: `EVENT#${record.eventKey}` } }));
     expect(Item).toMatchObject({ action: 'suppress', reason: 'BOUNCE', rule: 'permanent-bounce', recordedAt: NOW.toISOString(), configurationSet: 'ConfigSet' });
   });
@@ -70,33 +70,6 @@ describe('DynamoFeedbackStore on DynamoDB Local', () => {
     expect(Item?.expiresAt).toBe(Math.floor(Date.parse('2017-08-05T00:41:02.669Z') / 1000) + 365 * 86_400);
   });
 
-  it('grants one claim, refuses a second while the lease is live, and grants it again after the lease lapses', async () => {
-    expect(await store.claimSuppression('a@example.com', 'BOUNCE', NOW, later(90))).toBe('claimed');
-    expect(await store.claimSuppression('a@example.com', 'BOUNCE', later(10), later(100))).toBe('in-progress');
-    expect(await store.claimSuppression('a@example.com', 'BOUNCE', later(91), later(181))).toBe('claimed');
-  });
-
-  it('reports already-suppressed after completion, and allows exactly one BOUNCE → COMPLAINT upgrade', async () => {
-    await store.claimSuppression('a@example.com', 'BOUNCE', NOW, later(90));
-    await store.completeSuppression('a@example.com', 'BOUNCE', later(1));
-    expect(await store.claimSuppression('a@example.com', 'BOUNCE', later(2), later(92))).toBe('already-suppressed');
-    expect(await store.claimSuppression('a@example.com', 'COMPLAINT', later(3), later(93))).toBe('claimed');
-    await store.completeSuppression('a@example.com', 'COMPLAINT', later(4));
-    expect(await store.claimSuppression('a@example.com', 'COMPLAINT', later(5), later(95))).toBe('already-suppressed');
-    expect(await store.claimSuppression('a@example.com', 'BOUNCE', later(6), later(96))).toBe('already-suppressed');
-  });
-
-  it('lets a released claim be taken at once, keeping an earlier suppression', async () => {
-    await store.claimSuppression('a@example.com', 'BOUNCE', NOW, later(90));
-    await store.completeSuppression('a@example.com', 'BOUNCE', later(1));
-    await store.claimSuppression('a@example.com', 'COMPLAINT', later(2), later(92));
-    await store.releaseSuppression('a@example.com');
-    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'ADDR#a@example.com', sk: 'STATE' } }));
-    expect(Item).toMatchObject({ suppressedReason: 'BOUNCE' });
-    expect(Item).not.toHaveProperty('leaseUntil');
-    expect(await store.claimSuppression('a@example.com', 'COMPLAINT', later(3), later(93))).toBe('claimed');
-  });
-
   it('counts 10 concurrent soft bounces of one address exactly once each (optimistic locking)', async () => {
     const at = (i: number) => new Date(Date.UTC(2026, 10, 1, i)).toISOString();
     const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => store.addSoftBounce('a@example.com', `event-${i}`, at(i), POLICY)));
@@ -112,5 +85,41 @@ describe('DynamoFeedbackStore on DynamoDB Local', () => {
     await store.addDelivery('a@example.com', '2026-11-01T12:00:00.000Z'); // older delivery arrives late: ignored
     const outcome = await store.addSoftBounce('a@example.com', 'e3', '2026-11-04T00:00:00.000Z', POLICY);
     expect(outcome.consecutive).toBe(1);
+  });
+});
+
+describe('DynamoSuppressionLedger on DynamoDB Local', () => {
+  let ledger: DynamoSuppressionLedger;
+  beforeEach(async () => {
+    tableName = await freshFeedbackTable(client);
+    ledger = new DynamoSuppressionLedger(client, tableName);
+  });
+
+  it('records 1,234 addresses in batches of 25 and reads them back in batches of 100', async () => {
+    const entries = Array.from({ length: 1234 }, (_, i) => ({ address: `a${i}@example.com`, reason: i % 10 === 0 ? ('COMPLAINT' as const) : ('BOUNCE' as const) }));
+    await ledger.recordSuppressed(entries, { via: 'import', jobId: 'job-1' }, NOW);
+    const asked = [...entries.map((e) => e.address), 'unknown@example.com'];
+    const found = await ledger.suppressedReasons(asked);
+    expect(found.size).toBe(1234);
+    expect(found.get('a10@example.com')).toBe('COMPLAINT');
+    expect(found.get('a11@example.com')).toBe('BOUNCE');
+    expect(found.has('unknown@example.com')).toBe(false);
+  });
+
+  it('keeps the state item (soft-bounce history) apart, and expires after the ledger period', async () => {
+    const store = new DynamoFeedbackStore({ client, tableName, eventRetentionInDays: 365 });
+    await store.addSoftBounce('a@example.com', 'e1', '2026-11-01T00:00:00.000Z', POLICY);
+    await ledger.recordSuppressed([{ address: 'a@example.com', reason: 'BOUNCE' }], { via: 'put' }, NOW);
+    const state = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'ADDR#a@example.com', sk: 'STATE' } }));
+    const entry = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'ADDR#a@example.com', sk: 'SUPPRESSION' } }));
+    expect(Object.keys(state.Item?.softBounces ?? {})).toEqual(['e1']);
+    expect(entry.Item).toMatchObject({ reason: 'BOUNCE', via: 'put', suppressedAt: NOW.toISOString() });
+    expect(entry.Item?.expiresAt).toBe(Math.floor(NOW.getTime() / 1000) + FEEDBACK_TABLE.suppressionLedgerDays * 86_400);
+  });
+
+  it('forgets an address, so it is suppressed again on its next hard bounce', async () => {
+    await ledger.recordSuppressed([{ address: 'a@example.com', reason: 'BOUNCE' }], { via: 'put' }, NOW);
+    await ledger.forget('a@example.com');
+    expect((await ledger.suppressedReasons(['a@example.com'])).size).toBe(0);
   });
 });

@@ -6,8 +6,9 @@ import { fixture } from '../support/fixtures.js';
 
 /**
  * The pipeline against real local services: SES messages published to the SNS topic (fauxqs),
- * delivered to the SQS queue, processed by the real Lambda entry in a worker process, written to
- * DynamoDB Local and the local SESv2 suppression list (1 request/s, 429 above, as SES).
+ * delivered to the SQS queue, processed by the real Lambda entries in worker processes, written to
+ * DynamoDB Local and, through the suppression writer, to the local SESv2 suppression list
+ * (1 request/s, 429 above, as SES; import jobs read from fauxqs's S3).
  */
 jest.setTimeout(300_000);
 
@@ -77,22 +78,30 @@ describe('local pipeline: end to end and duplicates', () => {
     expect(dead[0]?.body).toContain('this is not an SES message');
   });
 
-  it('makes one record and at most one SES call per address when SNS delivers each event 1-8 times', async () => {
+  it('makes one record per event and far fewer SES calls than copies when SNS delivers each event 1-8 times', async () => {
     // Prepare: 24 hard bounces, event i published 1 + (i mod 8) times, interleaved
     const events = Array.from({ length: 24 }, (_, i) => bounce(facts(1000 + i, { address: `dup${i}@example.net` })));
     const copies: string[] = [];
     for (let round = 0; round < 8; round++) events.forEach((event, i) => round <= i % 8 && copies.push(event)); // copies spread apart
+    const dlqBefore = await pipeline.depth(pipeline.resources.deadLetterQueueUrl);
     // Act
     await pipeline.publish(copies);
     await pipeline.drain(150_000);
     // Assess
+    let calls = 0;
     for (let i = 0; i < 24; i++) {
       const address = `dup${i}@example.net`;
       expect(await eventsOf(pipeline, address)).toHaveLength(1);
-      expect(pipeline.ses.putCalls.get(address)).toBe(1);
+      expect(pipeline.ses.list.get(address)?.reason).toBe('BOUNCE');
+      // The writer merges copies within a batch and skips what its ledger knows; its two pollers
+      // may each hold a copy in windows that overlap, so an address can see a second (idempotent) call.
+      const single = pipeline.ses.putCalls.get(address) ?? 0;
+      expect(single).toBeLessThanOrEqual(2);
+      calls += single;
     }
+    expect(calls).toBeLessThan(copies.length / 2);
     const dlq = await pipeline.depth(pipeline.resources.deadLetterQueueUrl);
-    expect(dlq.visible + dlq.inFlight).toBe(1); // still only the malformed one from the test before
+    expect(dlq.visible + dlq.inFlight).toBe(dlqBefore.visible + dlqBefore.inFlight); // nothing new in the DLQ
   });
 });
 
@@ -117,8 +126,9 @@ describe('local pipeline: faults', () => {
       await pipeline.publish([...hard.map((f) => bounce(f)), ...complaints.map((f) => complaint(f)), ...malformed]);
       // Act: kill the worker as a crashed Lambda would die, mid-batch, then start a new one
       await pipeline.startWorker();
-      while (pipeline.ses.list.size < 8) await new Promise((r) => setTimeout(r, 50));
-      pipeline.killWorker();
+      while (pipeline.ses.list.size < 1) await new Promise((r) => setTimeout(r, 50));
+      pipeline.killWorker('process-feedback');
+      pipeline.killWorker('write-suppressions');
       await pipeline.startWorker();
       await pipeline.drain(240_000);
       // Assess
@@ -131,13 +141,16 @@ describe('local pipeline: faults', () => {
       expect([...distinct.keys()].sort()).toEqual([...malformed].sort());
       expect([...distinct.values()].every((reason) => reason !== undefined)).toBe(true);
       const stats = pipeline.ses.getStats();
-      const retried = (readFileSync('.local/logs/faults/process-feedback.log', 'utf8').match(/left on the queue for retry/g) ?? []).length;
+      const retried = ['process-feedback', 'write-suppressions', 'follow-imports']
+        .map((fn) => (readFileSync(`.local/logs/faults/${fn}.log`, 'utf8').match(/left on the queue for retry/g) ?? []).length)
+        .reduce((a, b) => a + b, 0);
       console.log(
-        `faults: ${stats.throttled} throttled + ${stats.failed} failed SES calls injected, ${retried} records retried through SQS, ` +
-          `${pipeline.restarts} worker restarts (1 kill); ${pipeline.ses.list.size}/${hard.length + complaints.length} suppressed; lost 0`,
+        `faults: ${stats.throttled} throttled + ${stats.failed} failed SES calls injected, ${retried} messages retried through SQS, ` +
+          `${pipeline.restarts} worker restarts (2 kills); ${pipeline.ses.list.size}/${hard.length + complaints.length} suppressed; lost 0`,
       );
-      expect(stats.throttled).toBeGreaterThan(0);
+      expect(stats.throttled + stats.failed).toBeGreaterThan(0);
       expect(retried).toBeGreaterThan(0);
+      expect(pipeline.restarts).toBeGreaterThanOrEqual(2);
     } finally {
       await pipeline.stop();
     }

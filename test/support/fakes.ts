@@ -1,16 +1,23 @@
 import {
   addDelivery,
   addSoftBounce,
-  claimAllowed,
-  type ClaimResult,
+  addressesInText,
   type FeedbackRecord,
   type FeedbackStore,
+  type ImportJobRef,
+  type ImportJobStatus,
   type SoftBounceHistory,
   type SoftBounceOutcome,
   type SoftBouncePolicy,
+  type SuppressionEntry,
+  type SuppressionImports,
+  type SuppressionLedger,
   type SuppressionList,
+  type SuppressionMessage,
+  type SuppressionProvenance,
+  type SuppressionQueue,
   type SuppressionReason,
-  type SuppressionState,
+  type SuppressionRequests,
 } from '../../lambdas/domain/index.js';
 import type { DeadLetters } from '../../lambdas/adapters/sqs-dead-letters.js';
 
@@ -28,7 +35,6 @@ export class SimulatedCrash extends Error {
 export class InMemoryFeedbackStore implements FeedbackStore {
   public readonly events = new Map<string, FeedbackRecord>();
   public readonly histories = new Map<string, SoftBounceHistory>();
-  public readonly suppression = new Map<string, SuppressionState>();
   private readonly crashes = new Map<StoreMethod, number>();
   private readonly transient = new Map<StoreMethod, number>();
 
@@ -62,25 +68,6 @@ export class InMemoryFeedbackStore implements FeedbackStore {
     this.histories.set(address, addDelivery(this.histories.get(address) ?? { softBounces: {} }, at));
   }
 
-  public async claimSuppression(address: string, reason: SuppressionReason, now: Date, leaseUntil: Date): Promise<ClaimResult> {
-    this.trip('claimSuppression');
-    const current = this.suppression.get(address);
-    const result = claimAllowed(current, reason, now);
-    if (result === 'claimed') this.suppression.set(address, { ...current, leaseUntil: leaseUntil.toISOString() });
-    return result;
-  }
-
-  public async completeSuppression(address: string, reason: SuppressionReason): Promise<void> {
-    this.trip('completeSuppression');
-    this.suppression.set(address, { suppressedReason: reason });
-  }
-
-  public async releaseSuppression(address: string): Promise<void> {
-    this.trip('releaseSuppression');
-    const current = this.suppression.get(address);
-    if (current) this.suppression.set(address, { suppressedReason: current.suppressedReason });
-  }
-
   private trip(method: StoreMethod): void {
     const crashes = this.crashes.get(method) ?? 0;
     if (crashes > 0) {
@@ -99,6 +86,8 @@ export class InMemoryFeedbackStore implements FeedbackStore {
 export class FakeSuppressionList implements SuppressionList {
   public readonly calls: Array<{ address: string; reason: SuppressionReason }> = [];
   public readonly list = new Map<string, SuppressionReason>();
+  /** CreateImportJob calls (counted by {@link FakeSuppressionImports}). */
+  public importCalls = 0;
   private failures: Error[] = [];
 
   /** The next calls fail with these errors, in order. */
@@ -115,6 +104,113 @@ export class FakeSuppressionList implements SuppressionList {
 
   public callsFor(address: string): number {
     return this.calls.filter((c) => c.address === address).length;
+  }
+}
+
+/** In-memory {@link SuppressionLedger}; can crash on a call like the store. */
+export class InMemorySuppressionLedger implements SuppressionLedger {
+  public readonly entries = new Map<string, { reason: SuppressionReason; via: string; jobId?: string }>();
+  public reads = 0;
+  private crashes = 0;
+
+  public crashOnRecord(times = 1): void {
+    this.crashes = times;
+  }
+
+  public async suppressedReasons(addresses: readonly string[]): Promise<Map<string, SuppressionReason>> {
+    this.reads++;
+    const found = new Map<string, SuppressionReason>();
+    for (const address of addresses) {
+      const entry = this.entries.get(address);
+      if (entry) found.set(address, entry.reason);
+    }
+    return found;
+  }
+
+  public async recordSuppressed(entries: readonly SuppressionEntry[], provenance: SuppressionProvenance): Promise<void> {
+    if (this.crashes > 0) {
+      this.crashes--;
+      throw new SimulatedCrash('recordSuppressed');
+    }
+    for (const e of entries) this.entries.set(e.address, { reason: e.reason, via: provenance.via, jobId: provenance.jobId });
+  }
+}
+
+/**
+ * Fake SES import jobs: keeps each job's rows, applies them to a {@link FakeSuppressionList}'s
+ * list when the job completes, and can keep a job running, fail it, or fail some rows.
+ */
+export class FakeSuppressionImports implements SuppressionImports {
+  public readonly files = new Map<string, SuppressionEntry[]>();
+  public readonly jobs = new Map<string, { objectKey: string; polls: number }>();
+  public statusCalls = 0;
+  /** Looks at which a job still runs before it completes. */
+  public runningPolls = 0;
+  /** Addresses SES refuses in an import (named in the failed-records file). */
+  public readonly refuse = new Set<string>();
+  private failNextJobs = 0;
+
+  public constructor(private readonly ses: FakeSuppressionList) {}
+
+  /** The next `times` jobs fail as a whole. */
+  public failJobs(times = 1): void {
+    this.failNextJobs = times;
+  }
+
+  public async start(rows: readonly SuppressionEntry[]): Promise<ImportJobRef> {
+    const objectKey = `imports/pipeline/file-${this.files.size + 1}.jsonl`;
+    this.files.set(objectKey, [...rows]);
+    const jobId = `job-${this.jobs.size + 1}`;
+    this.jobs.set(jobId, { objectKey, polls: 0 });
+    this.ses.importCalls++;
+    return { jobId, objectKey, rows: rows.length };
+  }
+
+  public async status(jobId: string): Promise<ImportJobStatus> {
+    this.statusCalls++;
+    const job = this.jobs.get(jobId);
+    if (!job) throw new Error(`no job ${jobId}`);
+    if (job.polls++ < this.runningPolls) return { state: 'running' };
+    if (this.failNextJobs > 0) {
+      this.failNextJobs--;
+      return { state: 'failed', errorMessage: 'Access denied to the data source' };
+    }
+    const rows = this.files.get(job.objectKey) ?? [];
+    const failedRecords = rows.filter((r) => this.refuse.has(r.address)).map((r) => `${r.address},${r.reason},INVALID_EMAIL`).join('\n');
+    for (const r of rows) if (!this.refuse.has(r.address)) this.ses.list.set(r.address, r.reason);
+    return { state: 'completed', failedAddresses: addressesInText(failedRecords) };
+  }
+
+  public async rows(objectKey: string): Promise<SuppressionEntry[]> {
+    return [...(this.files.get(objectKey) ?? [])];
+  }
+}
+
+/** The writer's two queues in memory: what is sent is read back by the harness. */
+export class InMemorySuppressionQueues implements SuppressionQueue, SuppressionRequests {
+  public readonly requests: string[] = [];
+  public readonly importJobs: Array<{ body: string; delaySeconds: number }> = [];
+  private failures = 0;
+
+  /** The next `times` hand-overs from the processor fail. */
+  public failRequests(times = 1): void {
+    this.failures = times;
+  }
+
+  public async request(entries: readonly SuppressionEntry[]): Promise<void> {
+    if (this.failures > 0) {
+      this.failures--;
+      throw Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' });
+    }
+    this.requests.push(JSON.stringify({ type: 'suppress', entries, attempt: 1 } satisfies SuppressionMessage));
+  }
+
+  public async retry(entries: readonly SuppressionEntry[], attempt: number): Promise<void> {
+    this.requests.push(JSON.stringify({ type: 'suppress', entries, attempt } satisfies SuppressionMessage));
+  }
+
+  public async followImport(job: ImportJobRef, attempt: number, polls: number, delaySeconds: number): Promise<void> {
+    this.importJobs.push({ body: JSON.stringify({ type: 'follow-import', job, attempt, polls } satisfies SuppressionMessage), delaySeconds });
   }
 }
 

@@ -1,44 +1,75 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { FeedbackMetrics } from '../../lambdas/adapters/feedback-metrics.js';
+import { FeedbackMetrics, SuppressionWriterMetrics } from '../../lambdas/adapters/feedback-metrics.js';
 import { PIPELINE_METRICS } from '../../lambdas/contract.js';
-import { FeedbackProcessor, type SoftBouncePolicy } from '../../lambdas/domain/index.js';
+import { FeedbackProcessor, SuppressionWriter, type SoftBouncePolicy } from '../../lambdas/domain/index.js';
 import { createProcessFeedbackHandler } from '../../lambdas/handlers/process-feedback-handler.js';
-import { FakeDeadLetters, FakeSuppressionList, InMemoryFeedbackStore, ManualClock } from './fakes.js';
+import { createWriteSuppressionsHandler } from '../../lambdas/handlers/write-suppressions-handler.js';
+import {
+  FakeDeadLetters,
+  FakeSuppressionImports,
+  FakeSuppressionList,
+  InMemoryFeedbackStore,
+  InMemorySuppressionLedger,
+  InMemorySuppressionQueues,
+  ManualClock,
+} from './fakes.js';
 import { lambdaContext, sqsEvent, sqsRecord } from './sqs.js';
 
-export const LEASE_SECONDS = 90;
 export const VISIBILITY_TIMEOUT_SECONDS = 360;
 export const MAX_RECEIVE_COUNT = 5;
+export const IMPORT_THRESHOLD = 25;
 
-/** The real handler and processor over fakes of every port. */
-export function createHarness(policy: SoftBouncePolicy = { threshold: 5, windowInDays: 30 }) {
+export interface HarnessOptions {
+  readonly policy?: SoftBouncePolicy;
+  readonly importThreshold?: number;
+  readonly maxAttempts?: number;
+}
+
+/** Both real handlers (process-feedback, write-suppressions) and their domain services over fakes of every port. */
+export function createHarness(options: HarnessOptions = {}) {
   const store = new InMemoryFeedbackStore();
   const ses = new FakeSuppressionList();
+  const imports = new FakeSuppressionImports(ses);
+  const ledger = new InMemorySuppressionLedger();
+  const queues = new InMemorySuppressionQueues();
   const deadLetters = new FakeDeadLetters();
   const clock = new ManualClock();
+  const logger = new Logger({ serviceName: PIPELINE_METRICS.serviceName, logLevel: 'DEBUG' });
+  const metrics = new Metrics({ namespace: PIPELINE_METRICS.namespace, serviceName: PIPELINE_METRICS.serviceName });
   const processor = new FeedbackProcessor({
     store,
-    suppressionList: ses,
-    softBouncePolicy: policy,
+    softBouncePolicy: options.policy ?? { threshold: 5, windowInDays: 30 },
     campaignTagName: 'campaign',
-    suppressionLeaseInSeconds: LEASE_SECONDS,
     clock: clock.now,
   });
-  const handler = createProcessFeedbackHandler({
-    processor,
-    deadLetters,
-    logger: new Logger({ serviceName: PIPELINE_METRICS.serviceName, logLevel: 'DEBUG' }),
-    metrics: new FeedbackMetrics(new Metrics({ namespace: PIPELINE_METRICS.namespace, serviceName: PIPELINE_METRICS.serviceName })),
+  const handler = createProcessFeedbackHandler({ processor, suppressions: queues, deadLetters, logger, metrics: new FeedbackMetrics(metrics) });
+  const writer = new SuppressionWriter({
+    ledger,
+    list: ses,
+    imports,
+    queue: queues,
+    importThreshold: options.importThreshold ?? IMPORT_THRESHOLD,
+    maxRowsPerImport: 100_000,
+    maxAttempts: options.maxAttempts ?? 3,
+    followDelay: { initialSeconds: 10, maxSeconds: 900 },
+    clock: clock.now,
   });
+  const writerHandler = createWriteSuppressionsHandler({ writer, deadLetters, logger, metrics: new SuppressionWriterMetrics(metrics) });
+
   const invoke = (...records: SQSRecord[]): Promise<SQSBatchResponse> => handler(sqsEvent(...records), lambdaContext);
+  const invokeWriter = (...records: SQSRecord[]): Promise<SQSBatchResponse> => writerHandler(sqsEvent(...records));
 
   /**
-   * Delivers bodies the way an SQS event source does: batches, redelivery of failed records after
-   * the visibility timeout, and redrive to the queue's dead-letter queue after MAX_RECEIVE_COUNT.
+   * Delivers bodies through one handler the way an SQS event source does: batches, redelivery of
+   * failed records after the visibility timeout, redrive to the dead-letter queue after MAX_RECEIVE_COUNT.
    */
-  async function drain(bodies: string[], batchSize = 10): Promise<{ redriven: string[]; invocations: number }> {
+  async function deliver(
+    call: (...records: SQSRecord[]) => Promise<SQSBatchResponse>,
+    bodies: string[],
+    batchSize: number,
+  ): Promise<{ redriven: string[]; invocations: number }> {
     let pending = bodies.map((body) => sqsRecord(body));
     const redriven: string[] = [];
     let invocations = 0;
@@ -49,7 +80,7 @@ export function createHarness(policy: SoftBouncePolicy = { threshold: 5, windowI
         invocations++;
         let failedIds: Set<string>;
         try {
-          const response = await invoke(...batch);
+          const response = await call(...batch);
           failedIds = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
         } catch {
           failedIds = new Set(batch.map((r) => r.messageId)); // whole batch failed
@@ -67,5 +98,29 @@ export function createHarness(policy: SoftBouncePolicy = { threshold: 5, windowI
     return { redriven, invocations };
   }
 
-  return { store, ses, deadLetters, clock, handler, invoke, drain };
+  /** Runs the writer over everything on its queues until both are empty (each window: one batch of up to 10,000). */
+  async function settle(): Promise<{ redriven: string[]; invocations: number }> {
+    const redriven: string[] = [];
+    let invocations = 0;
+    while (queues.requests.length > 0 || queues.importJobs.length > 0) {
+      const requests = queues.requests.splice(0);
+      const jobs = queues.importJobs.splice(0).map((j) => j.body);
+      for (const [bodies, size] of [[requests, 10_000], [jobs, 10]] as const) {
+        if (bodies.length === 0) continue;
+        const result = await deliver(invokeWriter, bodies, size);
+        redriven.push(...result.redriven);
+        invocations += result.invocations;
+      }
+    }
+    return { redriven, invocations };
+  }
+
+  /** Feedback through process-feedback, then the writer until nothing is left. */
+  async function drain(bodies: string[], batchSize = 10): Promise<{ redriven: string[]; invocations: number; writerRedriven: string[] }> {
+    const processed = await deliver(invoke, bodies, batchSize);
+    const written = await settle();
+    return { ...processed, writerRedriven: written.redriven };
+  }
+
+  return { store, ses, imports, ledger, queues, deadLetters, clock, handler, invoke, invokeWriter, drain, settle };
 }

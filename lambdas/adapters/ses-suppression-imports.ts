@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateImportJobCommand, GetImportJobCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import {
+  addressesIn,
+  fromImportFile,
+  toImportFile,
+  type ImportJobRef,
+  type ImportJobStatus,
+  type SuppressionEntry,
+  type SuppressionImports,
+} from '../domain/index.js';
+import { SesPacer } from './ses-pacer.js';
+import { asRejection } from './ses-suppression-list.js';
+
+export interface SesSuppressionImportsOptions {
+  readonly ses: SESv2Client;
+  readonly s3: S3Client;
+  /** The stack's import bucket: SES may read it (bucket policy) and decrypt its objects (key policy). */
+  readonly bucketName: string;
+  /** Key prefix of the files this writer creates. @default imports/pipeline/ */
+  readonly prefix?: string;
+  readonly pacer?: SesPacer;
+  /** Downloads the failed-records file SES links to (a presigned URL). @default fetch */
+  readonly download?: (url: string) => Promise<string>;
+}
+
+/**
+ * SES suppression-list import jobs: the rows go to S3 as SES's JSON-lines format, then one
+ * CreateImportJob (action PUT) takes them all. GetImportJob reports progress, and the failed-records
+ * file SES links to names the rows it refused.
+ */
+export class SesSuppressionImports implements SuppressionImports {
+  private readonly pacer: SesPacer;
+  private readonly download: (url: string) => Promise<string>;
+
+  public constructor(private readonly options: SesSuppressionImportsOptions) {
+    this.pacer = options.pacer ?? new SesPacer();
+    this.download = options.download ?? fetchText;
+  }
+
+  public async start(rows: readonly SuppressionEntry[]): Promise<ImportJobRef> {
+    const { s3, ses, bucketName, prefix = 'imports/pipeline/' } = this.options;
+    const objectKey = `${prefix}${new Date().toISOString().slice(0, 10)}/${randomUUID()}.jsonl`;
+    await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: objectKey, Body: toImportFile(rows), ContentType: 'application/x-ndjson' }));
+    const { JobId } = await this.pacer.run(() =>
+      ses
+        .send(
+          new CreateImportJobCommand({
+            ImportDestination: { SuppressionListDestination: { SuppressionListImportAction: 'PUT' } },
+            ImportDataSource: { S3Url: `s3://${bucketName}/${objectKey}`, DataFormat: 'JSON' },
+          }),
+        )
+        .catch((error: unknown) => Promise.reject(asRejection(error, 'CreateImportJob'))),
+    );
+    if (!JobId) throw new Error('SES CreateImportJob returned no JobId');
+    return { jobId: JobId, objectKey, rows: rows.length };
+  }
+
+  public async status(jobId: string): Promise<ImportJobStatus> {
+    const job = await this.pacer.run(() => this.options.ses.send(new GetImportJobCommand({ JobId: jobId })));
+    switch (job.JobStatus) {
+      case 'COMPLETED': {
+        const url = job.FailureInfo?.FailedRecordsS3Url;
+        const failedAddresses = (job.FailedRecordsCount ?? 0) > 0 && url ? addressesIn(await this.download(url)) : new Set<string>();
+        if ((job.FailedRecordsCount ?? 0) > 0 && failedAddresses.size === 0) {
+          // SES counted failed rows but named none we can read: retry the whole job rather than lose them.
+          return { state: 'failed', errorMessage: `${job.FailedRecordsCount} rows failed and the failed-records file named none` };
+        }
+        return { state: 'completed', failedAddresses, errorMessage: job.FailureInfo?.ErrorMessage };
+      }
+      case 'FAILED':
+      case 'CANCELLED':
+        return { state: 'failed', errorMessage: job.FailureInfo?.ErrorMessage ?? `job ${job.JobStatus.toLowerCase()}` };
+      default:
+        return { state: 'running', processed: job.ProcessedRecordsCount };
+    }
+  }
+
+  public async rows(objectKey: string): Promise<SuppressionEntry[]> {
+    const object = await this.options.s3.send(new GetObjectCommand({ Bucket: this.options.bucketName, Key: objectKey }));
+    return fromImportFile((await object.Body?.transformToString('utf8')) ?? '');
+  }
+}
+
+async function fetchText(url: string): Promise<string> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`failed-records file: HTTP ${response.status}`);
+  return response.text();
+}

@@ -1,0 +1,99 @@
+/**
+ * `npm run test:scale [-- N]`: N newly hard-bounced addresses (default 50,000) published at once to
+ * the local pipeline running in real time (no time compression: the local SES endpoint allows
+ * 1 request/s, the writer's batching window is the stack's 30 s). Passes only if every address ends
+ * up on the suppression list, with at most N/1,000 SES calls, no 429 reaching a handler as an error,
+ * nothing in the dead-letter queue, and within 3 minutes. Prints the SES call count and wall time.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocalPipeline } from './pipeline.js';
+import { bounce } from './ses-events.js';
+
+const TIME_LIMIT_S = 180;
+
+async function main(): Promise<number> {
+  const total = Number(process.argv[2] ?? 50_000);
+  const maxCalls = Math.max(1, Math.ceil(total / 1000));
+  const messages = Array.from({ length: total }, (_, i) =>
+    bounce({
+      address: `hard${i}@d${i % 700}.example.org`,
+      messageId: `0100019a-scale-${i}`,
+      at: new Date(Date.UTC(2026, 10, 22, 9) + i * 10),
+      configurationSet: 'marketing',
+      campaign: 'spring-sale',
+    }),
+  );
+  const logDir = join('.local', 'logs', 'scale');
+  rmSync(logDir, { recursive: true, force: true });
+  const pipeline = await LocalPipeline.start({ timeCompression: 1, logDir });
+  try {
+    await pipeline.startWorker();
+    const t0 = Date.now();
+    let lastPrint = 0;
+    const publishing = pipeline.publish(messages);
+    let suppressedAt: number | undefined;
+    while (Date.now() - t0 < (TIME_LIMIT_S + 60) * 1000) {
+      await new Promise((r) => setTimeout(r, 500));
+      const suppressed = pipeline.ses.list.size;
+      if (Date.now() - lastPrint > 10_000) {
+        lastPrint = Date.now();
+        const feedback = await pipeline.depth();
+        const requests = await pipeline.depth(pipeline.resources.suppressionQueueUrl);
+        console.log(
+          `  ${((Date.now() - t0) / 1000).toFixed(0)} s: ${suppressed}/${total} on the list; SES calls ${pipeline.ses.totalCalls()}; ` +
+            `feedback queued ${feedback.visible + feedback.inFlight}, suppression requests queued ${requests.visible + requests.inFlight}`,
+        );
+      }
+      if (suppressed >= total) {
+        suppressedAt = Date.now();
+        break;
+      }
+    }
+    await publishing;
+    // Let the writer settle its last jobs (ledger, follow-ups) before counting everything.
+    await pipeline.drain(5 * 60_000);
+    const seconds = ((suppressedAt ?? Date.now()) - t0) / 1000;
+    const stats = pipeline.ses.getStats();
+    const calls = pipeline.ses.totalCalls();
+    const dead = await pipeline.deadLetters();
+    const expected = new Set(messages.map((_, i) => `hard${i}@d${i % 700}.example.org`));
+    const missing = [...expected].filter((a) => !pipeline.ses.list.has(a)).length;
+    const surfaced = handlerErrors(logDir);
+    console.log(
+      `scale: ${total} hard-bounced addresses; ${total - missing} on the suppression list in ${seconds.toFixed(1)} s (limit ${TIME_LIMIT_S} s)`,
+    );
+    console.log(
+      `scale: SES calls ${calls} (limit ${maxCalls}): ${JSON.stringify(stats.succeeded)}, 429 answered ${stats.throttled}, 5xx ${stats.failed}; ` +
+        `import jobs ${pipeline.ses.importJobs.size}; throttles surfaced as handler errors ${surfaced}; DLQ ${dead.length}; worker restarts ${pipeline.restarts}`,
+    );
+    const ok = missing === 0 && calls <= maxCalls && seconds <= TIME_LIMIT_S && dead.length === 0 && surfaced === 0;
+    console.log(ok ? 'scale: PASS' : 'scale: FAIL');
+    return ok ? 0 : 1;
+  } finally {
+    await pipeline.stop();
+  }
+}
+
+/** Warnings and errors the functions logged about SES throttling (a 429 the SDK did not absorb). */
+function handlerErrors(logDir: string): number {
+  let count = 0;
+  for (const fn of ['process-feedback', 'write-suppressions', 'follow-imports']) {
+    let text: string;
+    try {
+      text = readFileSync(join(logDir, `${fn}.log`), 'utf8');
+    } catch {
+      continue;
+    }
+    count += text.split('\n').filter((line) => /TooManyRequests/.test(line) && /"level":"(WARN|ERROR)"/.test(line)).length;
+  }
+  return count;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`scale: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);
