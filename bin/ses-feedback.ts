@@ -1,4 +1,6 @@
 #!/usr/bin/env node
 import { main, processIo } from '../cli/main.js';
 
-process.exitCode = main(process.argv.slice(2), processIo);
+void main(process.argv.slice(2), processIo).then((code) => {
+  process.exitCode = code;
+});

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { redactAddresses } from '../lambdas/domain/index.js';
+import { redactAddresses, type SuppressionReason } from '../lambdas/domain/index.js';
 import { classifyText } from './classify-command.js';
+import { formatStatus, readStatus } from './status-command.js';
+import { exportSuppressions, importSuppressions, removeSuppression, type CommandOutput } from './suppression-commands.js';
+import { DEFAULT_STACK_NAME, describeError, LOCAL_ENDPOINTS_FILE, resolveTarget, type Target } from './target.js';
 
 /** Where the CLI reads and writes; injected so tests run it in-process. */
 export interface CliIo {
@@ -9,32 +12,78 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   readonly readStdin: () => string;
   readonly readFile: (path: string) => string;
+  /** Environment (AWS_REGION, AWS_PROFILE, SES_FEEDBACK_LOCAL ...). @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Whether stderr is a terminal (progress redraws one line) or a log (a line per 10 %). */
+  readonly stderrIsTTY?: boolean;
 }
 
-export const EXIT = { ok: 0, unreadableInput: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, unreadableInput: 1, usage: 2, failed: 1 } as const;
 
 const USAGE = `Usage: ses-feedback <command> [options]
 
 Commands:
-  classify <file|->   What the pipeline would do with an SES message, offline.
-                      Reads one JSON document (bare SES message, SNS envelope, SNS->SQS body,
-                      Lambda SQS or SNS event) or JSON lines; prints one JSON object per decision.
+  classify <file|->              What the pipeline would do with an SES message, offline.
+                                 Reads one JSON document (bare SES message, SNS envelope, SNS->SQS
+                                 body, Lambda SQS or SNS event) or JSON lines; prints one JSON
+                                 object per decision.
+  suppression import <file>      Put every address of a CSV (address[,reason]) or JSON-lines
+                                 ({"emailAddress","reason"}) file on the SES account-level
+                                 suppression list: invalid rows reported by line number first,
+                                 import jobs of up to 100,000 addresses, a progress line, and safe
+                                 to run again after an interruption (it resumes).
+  suppression export             Every suppressed address as CSV on standard output.
+  suppression remove <address>   Take one address off the list (it works again), recorded in the
+                                 audit trail; the pipeline suppresses it again on a new hard bounce.
+  status                         SES enforcement status, sending, suppression settings, reputation
+                                 rates against the alarm thresholds, alarm states, dead letters,
+                                 events of the last 24 h.
+
+Target (every command but classify):
+  --stack NAME        The deployed stack, found through its CloudFormation outputs (default ${DEFAULT_STACK_NAME}).
+  --region REGION     Its region (default: AWS_REGION / your profile's).
+  --local             The local pipeline started by 'npm start -- --keep-running' (${LOCAL_ENDPOINTS_FILE});
+                      or set SES_FEEDBACK_LOCAL=<endpoints file>.
 
 Options:
+  --reason R          import: BOUNCE or COMPLAINT for rows without one. export: only this reason.
+  --since DATE        export: only addresses added since DATE (ISO 8601, e.g. 2026-11-01).
+  --note TEXT         remove: why, kept in the audit trail.
+  --json              status: print JSON instead of a table.
+  --poll-seconds N    import: seconds between looks at an import job (default 5).
   -h, --help          Show this help.
 
 Examples:
   npx ses-feedback classify bounce.json
   aws sqs receive-message --queue-url "$DLQ" --query 'Messages[0].Body' --output text | npx ses-feedback classify -
+  npx ses-feedback suppression import old-bounces.csv --reason BOUNCE --stack SesFeedbackPipeline
+  npx ses-feedback suppression export --since 2026-11-01 --reason COMPLAINT > complaints.csv
+  npx ses-feedback suppression remove jane@example.com --note "ticket 4711: mailbox restored"
+  npx ses-feedback status --json
+  npx ses-feedback status --local
 
-Exit status: 0 when every input was read (including messages that are not feedback, which print
-nothing), 1 when some input could not be read, 2 on a usage error.
+Exit status: 0 on success; 1 when something failed or some input could not be read or imported
+(invalid rows, rows SES refused); 2 on a usage error. Errors are one line on standard error.
 `;
 
-export function main(argv: string[], io: CliIo): number {
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  local: { type: 'boolean' },
+  stack: { type: 'string' },
+  region: { type: 'string' },
+  reason: { type: 'string' },
+  since: { type: 'string' },
+  note: { type: 'string' },
+  json: { type: 'boolean' },
+  'poll-seconds': { type: 'string' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>>['values'];
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (error) {
     io.stderr(`ses-feedback: ${(error as Error).message}\n`);
     return EXIT.usage;
@@ -47,10 +96,109 @@ export function main(argv: string[], io: CliIo): number {
   switch (command) {
     case 'classify':
       return classify(rest, io);
+    case 'suppression':
+    case 'status':
+      return operate(command, rest, parsed.values, io);
     default:
       io.stderr(`ses-feedback: unknown command '${command}' (try --help)\n`);
       return EXIT.usage;
   }
+}
+
+/** The commands that act on a deployed stack or the local pipeline. */
+async function operate(command: 'suppression' | 'status', args: string[], values: Values, io: CliIo): Promise<number> {
+  const usage = (message: string): number => {
+    io.stderr(`ses-feedback ${command}: ${message} (try --help)\n`);
+    return EXIT.usage;
+  };
+  const sub = command === 'status' ? 'status' : args[0];
+  const operands = command === 'status' ? args : args.slice(1);
+  const given = values.reason?.toUpperCase();
+  if (given !== undefined && given !== 'BOUNCE' && given !== 'COMPLAINT') return usage(`--reason must be BOUNCE or COMPLAINT, got '${values.reason}'`);
+  const reason: SuppressionReason | undefined = given;
+  const since = values.since === undefined ? undefined : new Date(values.since);
+  if (since && Number.isNaN(since.getTime())) return usage(`--since must be a date (ISO 8601, e.g. 2026-11-01), got '${values.since}'`);
+  const pollSeconds = Number(values['poll-seconds'] ?? 5);
+  if (!(pollSeconds > 0)) return usage(`--poll-seconds must be a number above 0, got '${values['poll-seconds']}'`);
+  const expected: Record<string, number> = { status: 0, import: 1, export: 0, remove: 1 };
+  if (sub === undefined || !(sub in expected)) return usage(`unknown subcommand '${sub ?? ''}': use import, export or remove`);
+  if (operands.length !== expected[sub]) return usage(sub === 'import' ? 'give one file' : sub === 'remove' ? 'give one address' : 'takes no arguments');
+
+  let text = '';
+  if (sub === 'import') {
+    try {
+      text = io.readFile(operands[0] as string);
+    } catch (error) {
+      io.stderr(`ses-feedback: cannot read ${operands[0]}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}\n`);
+      return EXIT.unreadableInput;
+    }
+  }
+  const output = commandOutput(io);
+  let target: Target | undefined;
+  try {
+    target = await resolveTarget({ local: values.local, stack: values.stack, region: values.region }, io.env ?? process.env);
+    switch (sub) {
+      case 'status': {
+        const status = await readStatus(target);
+        io.stdout(values.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+        return EXIT.ok;
+      }
+      case 'import': {
+        const summary = await importSuppressions(target, text, reason, { pollSeconds }, output);
+        output.done();
+        io.stderr(
+          `imported ${summary.imported} addresses (${summary.jobs} new import jobs, ${summary.resumed} resumed or done before); ` +
+            `${summary.invalid} invalid rows, ${summary.refused} refused by SES\n`,
+        );
+        return summary.invalid + summary.refused > 0 ? EXIT.failed : EXIT.ok;
+      }
+      case 'export': {
+        const count = await exportSuppressions(target, { since, reason }, output);
+        output.done();
+        io.stderr(`exported ${count} addresses\n`);
+        return EXIT.ok;
+      }
+      default: {
+        const outcome = await removeSuppression(target, operands[0] as string, values.note);
+        io.stderr(outcome === 'removed' ? 'removed from the suppression list; recorded in the audit trail\n' : 'not on the suppression list; nothing to remove\n');
+        return EXIT.ok;
+      }
+    }
+  } catch (error) {
+    output.done();
+    io.stderr(`ses-feedback: ${redactAddresses(describeError(error))}\n`);
+    return EXIT.failed;
+  } finally {
+    target?.destroy();
+  }
+}
+
+/** Progress on stderr: one redrawn line on a terminal, a line per 10 % step otherwise. */
+function commandOutput(io: CliIo): CommandOutput & { done(): void } {
+  let drawn = false;
+  let lastStep = -1;
+  return {
+    out: io.stdout,
+    err: (text) => {
+      if (drawn) io.stderr('\n');
+      drawn = false;
+      io.stderr(text);
+    },
+    progress: (line) => {
+      if (io.stderrIsTTY) {
+        io.stderr(`\r${line}`);
+        drawn = true;
+        return;
+      }
+      const step = Math.floor(Number(/(\d+) %/.exec(line)?.[1] ?? -10) / 10);
+      if (step !== lastStep) io.stderr(`${line}\n`);
+      lastStep = step;
+    },
+    done: () => {
+      if (drawn) io.stderr('\n');
+      drawn = false;
+    },
+  };
 }
 
 function classify(args: string[], io: CliIo): number {
@@ -80,4 +228,6 @@ export const processIo: CliIo = {
   stderr: (text) => process.stderr.write(text),
   readStdin: () => readFileSync(0, 'utf8'),
   readFile: (path) => readFileSync(path, 'utf8'),
+  env: process.env,
+  stderrIsTTY: process.stderr.isTTY,
 };

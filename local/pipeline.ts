@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -67,6 +67,8 @@ export interface LocalEndpoints {
   readonly sqs: string;
   readonly s3: string;
   readonly sesv2: string;
+  /** The local SES endpoint's rate (SES's 1 request/s times the time compression). */
+  readonly sesRequestsPerSecond: number;
   readonly resources: LocalResources;
 }
 
@@ -84,6 +86,7 @@ export class LocalPipeline {
   public readonly s3: S3Client;
   private readonly workers = new Map<LocalFunction, Worker>();
   private stopping = false;
+  private endpointsFile: string | undefined;
 
   private constructor(
     private readonly services: { dynamo: RunningService; fauxqs: RunningService },
@@ -111,8 +114,16 @@ export class LocalPipeline {
       sqs: this.services.fauxqs.endpoint,
       s3: this.services.fauxqs.endpoint,
       sesv2: this.sesEndpoint,
+      sesRequestsPerSecond: SUPPRESSION_WRITER.sesAccountRequestsPerSecond * (this.options.timeCompression ?? DEFAULT_COMPRESSION),
       resources: this.resources,
     };
+  }
+
+  /** Writes {@link endpoints} where `ses-feedback --local` finds them (removed again by {@link stop}). */
+  public writeEndpointsFile(file: string): void {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(this.endpoints(), null, 2));
+    this.endpointsFile = file;
   }
 
   /** Starts every service and creates the resources. Stop it with {@link stop}, always. */
@@ -312,6 +323,7 @@ export class LocalPipeline {
 
   /** Stops the worker and every service, and waits until their processes have exited. */
   public async stop(): Promise<void> {
+    if (this.endpointsFile) rmSync(this.endpointsFile, { force: true });
     await this.stopWorker().catch(() => undefined);
     this.sns.destroy();
     this.sqs.destroy();

@@ -6,21 +6,27 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { LOCAL_ENDPOINTS_FILE } from '../cli/target.js';
 import { LocalPipeline } from './pipeline.js';
 import { builtInScenario } from './scenario.js';
 import { printSummary } from './summary.js';
 
-const HELP = `Usage: npm start [-- --events FILE] [--time-compression N]
+const HELP = `Usage: npm start [-- --events FILE] [--time-compression N] [--keep-running]
 
 Starts DynamoDB Local, fauxqs (SNS + SQS) and a local SESv2 endpoint, wires them like the stack,
 runs the real process-feedback handler on the queue, replays SES feedback, and prints a summary.
 
   --events FILE           replay your own SES events: JSON lines, any envelope SES feedback comes in
   --time-compression N    local clock speed-up (default 60): durations / N, SES's rate x N
+  --keep-running          after the summary, keep every service up for the operator commands
+                          (npx ses-feedback status --local, suppression import/export/remove --local)
+                          until Ctrl-C
 `;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { events: { type: 'string' }, 'time-compression': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    options: { events: { type: 'string' }, 'time-compression': { type: 'string' }, 'keep-running': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
@@ -35,6 +41,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   const pipeline = await LocalPipeline.start({ timeCompression: compression, logDir });
   const stop = once(() => pipeline.stop());
+  process.once('SIGTERM', () => void stop().finally(() => process.exit(143)));
   process.once('SIGINT', () => {
     say('\nInterrupted: stopping every service ...');
     void stop().finally(() => process.exit(130));
@@ -62,6 +69,12 @@ async function main(): Promise<number> {
       },
       say,
     );
+    if (values['keep-running']) {
+      pipeline.writeEndpointsFile(LOCAL_ENDPOINTS_FILE);
+      say('');
+      say(`Still running (endpoints in ${LOCAL_ENDPOINTS_FILE}). Try: npx ses-feedback status --local. Ctrl-C stops every service.`);
+      await new Promise<never>(() => undefined); // until SIGINT, whose handler stops everything
+    }
     return ok ? 0 : 1;
   } finally {
     await stop();

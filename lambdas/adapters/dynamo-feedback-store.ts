@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { FEEDBACK_TABLE, PIPELINE_METRICS, timeIndexKey } from '../contract.js';
 import {
   addSoftBounce,
+  domainOf,
   type FeedbackRecord,
   type FeedbackStore,
   type SoftBounceOutcome,
@@ -16,7 +18,9 @@ export interface DynamoFeedbackStoreOptions {
   readonly eventRetentionInDays: number;
 }
 
-const STATE_SK = 'STATE';
+const STATE_SK = FEEDBACK_TABLE.sortKeys.state;
+/** The time-index value under which operator actions (removals) are recorded. */
+export const OPERATOR_CONFIGURATION_SET = 'operator';
 /** Every round lets at least one writer through, so this bounds contention by 20 writers on one address. */
 const MAX_OPTIMISTIC_ATTEMPTS = 20;
 
@@ -121,6 +125,37 @@ export class DynamoFeedbackStore implements FeedbackStore {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error; // a later delivery is already noted
     }
+  }
+
+  /**
+   * Records that an operator took an address off the suppression list, as an event of that address
+   * in the audit trail (time-indexed under the configuration set `operator`).
+   */
+  public async recordOperatorRemoval(address: string, note: string | undefined, at: Date): Promise<void> {
+    const eventAt = at.toISOString();
+    const eventKey = `${eventAt}#OperatorRemoval#${randomUUID()}`;
+    const day = eventAt.slice(0, 10);
+    const shard = shardOf(`${address}#${eventKey}`);
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.options.tableName,
+        Item: {
+          [FEEDBACK_TABLE.partitionKey]: addressKey(address),
+          [FEEDBACK_TABLE.sortKey]: `EVENT#${eventKey}`,
+          [FEEDBACK_TABLE.indexes.byConfigurationSet.partitionKey]: timeIndexKey('byConfigurationSet', OPERATOR_CONFIGURATION_SET, day, shard),
+          [FEEDBACK_TABLE.indexes.byRecipientDomain.partitionKey]: timeIndexKey('byRecipientDomain', domainOf(address), day, shard),
+          [FEEDBACK_TABLE.timeSortKey]: eventAt,
+          [FEEDBACK_TABLE.timeToLiveAttribute]: Math.floor(at.getTime() / 1000) + this.options.eventRetentionInDays * 86_400,
+          address,
+          recipientDomain: domainOf(address),
+          eventType: 'OperatorRemoval',
+          action: 'unsuppress',
+          rule: 'operator-removal',
+          detail: note,
+          recordedAt: eventAt,
+        },
+      }),
+    );
   }
 
   private async getState(address: string): Promise<Record<string, unknown> | undefined> {

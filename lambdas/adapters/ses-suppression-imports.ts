@@ -39,9 +39,10 @@ export class SesSuppressionImports implements SuppressionImports {
     this.download = options.download ?? fetchText;
   }
 
-  public async start(rows: readonly SuppressionEntry[]): Promise<ImportJobRef> {
+  /** @param key where the file goes under the prefix (default: today's date and a random name) */
+  public async start(rows: readonly SuppressionEntry[], key?: string): Promise<ImportJobRef> {
     const { s3, ses, bucketName, prefix = 'imports/pipeline/' } = this.options;
-    const objectKey = `${prefix}${new Date().toISOString().slice(0, 10)}/${randomUUID()}.jsonl`;
+    const objectKey = `${prefix}${key ?? `${new Date().toISOString().slice(0, 10)}/${randomUUID()}.jsonl`}`;
     await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: objectKey, Body: toImportFile(rows), ContentType: 'application/x-ndjson' }));
     const { JobId } = await this.pacer.run(() =>
       ses

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { EXIT, main, type CliIo } from '../../cli/main.js';
 import { fixture } from '../support/fixtures.js';
 
-function run(argv: string[], stdin = '') {
+async function run(argv: string[], stdin = '') {
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = {
@@ -15,7 +15,7 @@ function run(argv: string[], stdin = '') {
     readStdin: () => stdin,
     readFile: (path) => fixture(path),
   };
-  const code = main(argv, io);
+  const code = await main(argv, io);
   const stdout = out.join('');
   return {
     code,
@@ -28,8 +28,8 @@ function run(argv: string[], stdin = '') {
 }
 
 describe('ses-feedback classify', () => {
-  it('prints one JSON object per decision with the contract fields', () => {
-    const { code, lines } = run(['classify', 'notif-bounce-permanent-general-no-dsn-multi-recipient.json']);
+  it('prints one JSON object per decision with the contract fields', async () => {
+    const { code, lines } = await run(['classify', 'notif-bounce-permanent-general-no-dsn-multi-recipient.json']);
     expect(code).toBe(EXIT.ok);
     expect(lines).toEqual([
       expect.objectContaining({ address: 'jane@example.com', action: 'suppress', reason: 'BOUNCE', eventType: 'Bounce', messageId: expect.any(String) }),
@@ -37,47 +37,47 @@ describe('ses-feedback classify', () => {
     ]);
   });
 
-  it('reads standard input with -', () => {
-    const { code, lines } = run(['classify', '-'], fixture('derived/eventpub-complaint-not-spam.json'));
+  it('reads standard input with -', async () => {
+    const { code, lines } = await run(['classify', '-'], fixture('derived/eventpub-complaint-not-spam.json'));
     expect(code).toBe(EXIT.ok);
     expect(lines).toEqual([expect.objectContaining({ action: 'record', reason: null, eventType: 'Complaint', configurationSet: 'ConfigSet' })]);
   });
 
-  it('reads every record of a Lambda SQS event', () => {
-    const { lines } = run(['classify', 'derived/sqs-event-notif-complaint-abuse-with-feedback.json']);
+  it('reads every record of a Lambda SQS event', async () => {
+    const { lines } = await run(['classify', 'derived/sqs-event-notif-complaint-abuse-with-feedback.json']);
     expect(lines).toEqual([expect.objectContaining({ address: 'richard@example.com', action: 'suppress', reason: 'COMPLAINT' })]);
   });
 
-  it('reads JSON lines, one message per line', () => {
+  it('reads JSON lines, one message per line', async () => {
     const input = [fixture('eventpub-bounce-permanent-general.json'), fixture('derived/eventpub-bounce-transient-mailboxfull.json')]
       .map((text) => JSON.stringify(JSON.parse(text)))
       .join('\n');
-    const { code, lines } = run(['classify', '-'], input);
+    const { code, lines } = await run(['classify', '-'], input);
     expect(code).toBe(EXIT.ok);
     expect(lines.map((l) => l.action)).toEqual(['suppress', 'count']);
   });
 
-  it('prints nothing and exits 0 for a message that is not feedback', () => {
-    const { code, stdout, stderr } = run(['classify', 'sns-envelope-eventpub-topic-validation-message.json']);
+  it('prints nothing and exits 0 for a message that is not feedback', async () => {
+    const { code, stdout, stderr } = await run(['classify', 'sns-envelope-eventpub-topic-validation-message.json']);
     expect([code, stdout, stderr]).toEqual([EXIT.ok, '', '']);
   });
 
-  it('fails with a one-line error and exit 1 on input it cannot read', () => {
-    const { code, stdout, stderr } = run(['classify', '-'], 'hello');
+  it('fails with a one-line error and exit 1 on input it cannot read', async () => {
+    const { code, stdout, stderr } = await run(['classify', '-'], 'hello');
     expect(code).toBe(EXIT.unreadableInput);
     expect(stdout).toBe('');
     expect(stderr).toBe('ses-feedback: message is not JSON\n');
   });
 
-  it('fails with the line number of a bad JSON line and still prints the good lines', () => {
+  it('fails with the line number of a bad JSON line and still prints the good lines', async () => {
     const good = JSON.stringify(JSON.parse(fixture('eventpub-complaint-abuse.json')));
-    const { code, lines, stderr } = run(['classify', '-'], `${good}\n{"eventType":\n${good}\n`);
+    const { code, lines, stderr } = await run(['classify', '-'], `${good}\n{"eventType":\n${good}\n`);
     expect(code).toBe(EXIT.unreadableInput);
     expect(lines).toHaveLength(2);
     expect(stderr).toBe('ses-feedback: line 2: message is not valid JSON\n');
   });
 
-  it('fails with exit 1 on a missing file, naming it, without a stack trace', () => {
+  it('fails with exit 1 on a missing file, naming it, without a stack trace', async () => {
     const io: CliIo = {
       stdout: () => undefined,
       stderr: (t) => err.push(t),
@@ -87,16 +87,16 @@ describe('ses-feedback classify', () => {
       },
     };
     const err: string[] = [];
-    expect(main(['classify', 'missing.json'], io)).toBe(EXIT.unreadableInput);
+    expect(await main(['classify', 'missing.json'], io)).toBe(EXIT.unreadableInput);
     expect(err).toEqual(['ses-feedback: cannot read missing.json: no such file\n']);
   });
 
-  it.each([[[]], [['classify']], [['classify', 'a', 'b']], [['launch']], [['--bogus']]])('fails with exit 2 on usage %j', (argv) => {
-    expect(run(argv).code).toBe(EXIT.usage);
+  it.each([[[]], [['classify']], [['classify', 'a', 'b']], [['launch']], [['--bogus']]])('fails with exit 2 on usage %j', async (argv) => {
+    expect((await run(argv)).code).toBe(EXIT.usage);
   });
 
-  it('shows help with examples on --help and exits 0', () => {
-    const { code, stdout } = run(['--help']);
+  it('shows help with examples on --help and exits 0', async () => {
+    const { code, stdout } = await run(['--help']);
     expect(code).toBe(EXIT.ok);
     expect(stdout).toContain('npx ses-feedback classify bounce.json');
   });
@@ -110,13 +110,13 @@ describe('the ses-feedback binary', () => {
     buildSync({ entryPoints: [join(__dirname, '..', '..', 'bin', 'ses-feedback.ts')], bundle: true, platform: 'node', outfile: bin, logLevel: 'error' });
   });
 
-  it('runs as a process: decisions on stdout, exit 0', () => {
+  it('runs as a process: decisions on stdout, exit 0', async () => {
     const result = spawnSync(process.execPath, [bin, 'classify', '-'], { input: fixture('eventpub-bounce-permanent-general.json'), encoding: 'utf8' });
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ address: 'recipient@example.com', action: 'suppress', reason: 'BOUNCE' });
   });
 
-  it('exits 1 with one line on stderr and no stack trace for unreadable input', () => {
+  it('exits 1 with one line on stderr and no stack trace for unreadable input', async () => {
     const result = spawnSync(process.execPath, [bin, 'classify', '-'], { input: '{"eventType":"Bounce"}', encoding: 'utf8' });
     expect(result.status).toBe(1);
     expect(result.stderr).toBe('ses-feedback: not a valid SES message: mail: expected object\n');

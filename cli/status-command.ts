@@ -1,0 +1,151 @@
+import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetAccountCommand } from '@aws-sdk/client-sesv2';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { OPERATOR_CONFIGURATION_SET } from '../lambdas/adapters/dynamo-feedback-store.js';
+import { FEEDBACK_TABLE, PIPELINE_METRICS, timeIndexKeysForDay } from '../lambdas/contract.js';
+import { chunk } from '../lambdas/domain/index.js';
+import { AWS_ENFORCEMENT_LINES, DEFAULTS } from '../lib/defaults.js';
+import type { Target } from './target.js';
+
+/** What `ses-feedback status` reports (also its `--json` form). */
+export interface Status {
+  readonly target: { readonly kind: Target['kind']; readonly name: string };
+  readonly account: {
+    readonly enforcementStatus: string;
+    readonly sendingEnabled: boolean;
+    readonly productionAccess: boolean;
+    readonly suppressedReasons: readonly string[];
+  };
+  /** SES reputation rates (fractions, latest value of the last 24 h); null where unknown (no data, or local). */
+  readonly reputation: {
+    readonly bounceRate: number | null;
+    readonly complaintRate: number | null;
+    readonly thresholds: { readonly bounce: typeof DEFAULTS.bounceRateThresholds; readonly complaint: typeof DEFAULTS.complaintRateThresholds };
+    readonly aws: typeof AWS_ENFORCEMENT_LINES;
+  };
+  readonly alarms: ReadonlyArray<{ readonly name: string; readonly state: string; readonly metric: string; readonly threshold: number | null }>;
+  readonly deadLetterQueueDepth: number;
+  readonly last24Hours: { readonly events: number; readonly hardBounces: number; readonly softBounces: number; readonly complaints: number; readonly suppressions: number; readonly operatorRemovals: number };
+}
+
+export async function readStatus(target: Target, now = new Date()): Promise<Status> {
+  const [account, reputation, alarms, dlq, last24Hours] = await Promise.all([
+    target.ses.send(new GetAccountCommand({})),
+    readReputation(target, now),
+    readAlarms(target),
+    target.sqs.send(new GetQueueAttributesCommand({ QueueUrl: target.deadLetterQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] })),
+    countLastDay(target, now),
+  ]);
+  return {
+    target: { kind: target.kind, name: target.name },
+    account: {
+      enforcementStatus: account.EnforcementStatus ?? 'UNKNOWN',
+      sendingEnabled: account.SendingEnabled ?? false,
+      productionAccess: account.ProductionAccessEnabled ?? false,
+      suppressedReasons: account.SuppressionAttributes?.SuppressedReasons ?? [],
+    },
+    reputation: { ...reputation, thresholds: { bounce: DEFAULTS.bounceRateThresholds, complaint: DEFAULTS.complaintRateThresholds }, aws: AWS_ENFORCEMENT_LINES },
+    alarms,
+    deadLetterQueueDepth: Number(dlq.Attributes?.ApproximateNumberOfMessages ?? 0),
+    last24Hours,
+  };
+}
+
+async function readReputation(target: Target, now: Date): Promise<{ bounceRate: number | null; complaintRate: number | null }> {
+  if (!target.cloudwatch) return { bounceRate: null, complaintRate: null };
+  const query = (id: string, metricName: string) => ({
+    Id: id,
+    MetricStat: { Metric: { Namespace: 'AWS/SES', MetricName: metricName }, Period: 900, Stat: 'Maximum' },
+  });
+  const { MetricDataResults = [] } = await target.cloudwatch.send(
+    new GetMetricDataCommand({
+      StartTime: new Date(now.getTime() - 86_400_000),
+      EndTime: now,
+      ScanBy: 'TimestampDescending',
+      MetricDataQueries: [query('bounce', 'Reputation.BounceRate'), query('complaint', 'Reputation.ComplaintRate')],
+    }),
+  );
+  const latest = (id: string): number | null => MetricDataResults.find((r) => r.Id === id)?.Values?.[0] ?? null;
+  return { bounceRate: latest('bounce'), complaintRate: latest('complaint') };
+}
+
+async function readAlarms(target: Target): Promise<Status['alarms']> {
+  if (!target.cloudwatch || target.alarmNames.length === 0) return [];
+  const alarms: Array<Status['alarms'][number]> = [];
+  for (const names of chunk(target.alarmNames, 100)) {
+    const { MetricAlarms = [] } = await target.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: names, MaxRecords: 100 }));
+    for (const a of MetricAlarms) {
+      const dimension = a.Dimensions?.[0]?.Value;
+      alarms.push({ name: a.AlarmName ?? '', state: a.StateValue ?? 'UNKNOWN', metric: `${a.MetricName ?? '?'}${dimension ? ` (${dimension})` : ''}`, threshold: a.Threshold ?? null });
+    }
+  }
+  return alarms.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Events of the last 24 h, from the audit trail's configuration-set time index (each shard of today and yesterday). */
+async function countLastDay(target: Target, now: Date): Promise<Status['last24Hours']> {
+  const doc = DynamoDBDocumentClient.from(target.dynamodb);
+  const since = new Date(now.getTime() - 86_400_000);
+  const days = [since, now].map((d) => d.toISOString().slice(0, 10));
+  const sets = [...target.configurationSetNames, PIPELINE_METRICS.noConfigurationSet, OPERATOR_CONFIGURATION_SET];
+  const keys = [...new Set(days)].flatMap((day) => sets.flatMap((set) => timeIndexKeysForDay('byConfigurationSet', set, day)));
+  const counts = { events: 0, hardBounces: 0, softBounces: 0, complaints: 0, suppressions: 0, operatorRemovals: 0 };
+  const index = FEEDBACK_TABLE.indexes.byConfigurationSet;
+  await Promise.all(
+    keys.map(async (key) => {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page: QueryCommandOutput = await doc.send(
+          new QueryCommand({
+            TableName: target.tableName,
+            IndexName: index.indexName,
+            KeyConditionExpression: '#pk = :pk AND #at >= :since',
+            ExpressionAttributeNames: { '#pk': index.partitionKey, '#at': FEEDBACK_TABLE.timeSortKey, '#rule': 'rule', '#action': 'action' },
+            ExpressionAttributeValues: { ':pk': key, ':since': since.toISOString() },
+            ProjectionExpression: '#rule, #action',
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const rule = item.rule as string;
+          if (rule === 'operator-removal') {
+            counts.operatorRemovals++;
+            continue;
+          }
+          counts.events++;
+          if (rule === 'permanent-bounce' || rule === 'permanent-status-on-soft-bounce') counts.hardBounces++;
+          if (rule === 'soft-bounce') counts.softBounces++;
+          if (rule === 'complaint') counts.complaints++;
+          if (item.action === 'suppress') counts.suppressions++;
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+    }),
+  );
+  return counts;
+}
+
+/** The human form of {@link Status}. */
+export function formatStatus(status: Status): string {
+  const pct = (n: number | null): string => (n === null ? 'n/a' : `${Number((n * 100).toPrecision(3))} %`);
+  const { account, reputation, last24Hours: day } = status;
+  const healthy = account.enforcementStatus === 'HEALTHY' && account.sendingEnabled;
+  const lines = [
+    `${status.target.kind === 'local' ? 'Local pipeline' : `Stack ${status.target.name}`}`,
+    '',
+    `SES account     enforcement ${account.enforcementStatus}, sending ${account.sendingEnabled ? 'enabled' : 'DISABLED'}, ${account.productionAccess ? 'production' : 'sandbox'}${healthy ? '' : '  <-- act now'}`,
+    `Suppression     account-level list adds ${account.suppressedReasons.length > 0 ? account.suppressedReasons.join(' and ') : 'nothing (off!)'}`,
+    `Bounce rate     ${pct(reputation.bounceRate)}   (warning ${pct(reputation.thresholds.bounce.warning)}, critical ${pct(reputation.thresholds.bounce.critical)}; AWS reviews at ${pct(reputation.aws.bounceRate.review)}, may pause at ${pct(reputation.aws.bounceRate.pause)})`,
+    `Complaint rate  ${pct(reputation.complaintRate)}   (warning ${pct(reputation.thresholds.complaint.warning)}, critical ${pct(reputation.thresholds.complaint.critical)}; AWS reviews at ${pct(reputation.aws.complaintRate.review)}, may pause at ${pct(reputation.aws.complaintRate.pause)})`,
+    `Dead letters    ${status.deadLetterQueueDepth}${status.deadLetterQueueDepth > 0 ? '  <-- inspect them (README, "Dead-letter queue")' : ''}`,
+    `Last 24 h       ${day.events} events: ${day.hardBounces} hard bounces, ${day.softBounces} soft bounces, ${day.complaints} complaints; ${day.suppressions} suppression decisions; ${day.operatorRemovals} operator removals`,
+  ];
+  if (status.target.kind === 'local') lines.push('', 'Alarms and reputation rates live in CloudWatch: not available locally.');
+  else if (status.alarms.length > 0) {
+    lines.push('', 'Alarms');
+    const width = Math.max(...status.alarms.map((a) => a.state.length));
+    for (const a of status.alarms) lines.push(`  ${a.state.padEnd(width)}  ${a.metric} >= ${a.threshold ?? '?'}  ${a.name}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,227 @@
+import { createHash } from 'node:crypto';
+import { DeleteSuppressedDestinationCommand, ListSuppressedDestinationsCommand, NotFoundException } from '@aws-sdk/client-sesv2';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoFeedbackStore } from '../lambdas/adapters/dynamo-feedback-store.js';
+import { DynamoSuppressionLedger } from '../lambdas/adapters/dynamo-suppression-ledger.js';
+import { SesPacer } from '../lambdas/adapters/ses-pacer.js';
+import { SesSuppressionImports } from '../lambdas/adapters/ses-suppression-imports.js';
+import { SesSuppressionList } from '../lambdas/adapters/ses-suppression-list.js';
+import { FEEDBACK_TABLE, SES_MAX_ROWS_PER_IMPORT } from '../lambdas/contract.js';
+import { addressProblem, chunk, mergeEntries, SuppressionRejectedError, type SuppressionEntry, type SuppressionReason } from '../lambdas/domain/index.js';
+import { DEFAULTS } from '../lib/defaults.js';
+import { CliError, type Target } from './target.js';
+
+/** What the commands print to; `progress` rewrites one status line (stderr). */
+export interface CommandOutput {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly progress: (line: string) => void;
+}
+
+const REASONS = new Set(['BOUNCE', 'COMPLAINT']);
+
+/** One problem row of an import file. */
+export interface RowProblem {
+  readonly line: number;
+  readonly problem: string;
+}
+
+/** The rows of an operator's file: CSV (`address[,reason]`, optional header) or JSON lines. */
+export function parseSuppressionFile(text: string, defaultReason: SuppressionReason | undefined): { entries: SuppressionEntry[]; problems: RowProblem[] } {
+  const entries: SuppressionEntry[] = [];
+  const problems: RowProblem[] = [];
+  const lines = text.split(/\r?\n/);
+  const json = lines.find((l) => l.trim() !== '')?.trim().startsWith('{') ?? false;
+  lines.forEach((raw, index) => {
+    const line = index + 1;
+    const text = raw.trim();
+    if (text === '' || text.startsWith('#')) return;
+    let address: unknown;
+    let reason: unknown;
+    if (json) {
+      try {
+        const row = JSON.parse(text) as Record<string, unknown>;
+        address = row.emailAddress ?? row.email ?? row.address;
+        reason = row.reason;
+      } catch {
+        problems.push({ line, problem: 'not a JSON object' });
+        return;
+      }
+    } else {
+      const cells = text.split(',').map((cell) => cell.trim().replace(/^"(.*)"$/, '$1'));
+      if (index === lines.findIndex((l) => l.trim() !== '') && /e-?mail|address/i.test(cells[0] ?? '') && !(cells[0] ?? '').includes('@')) return; // header
+      [address, reason] = cells;
+    }
+    const resolvedReason = typeof reason === 'string' && reason !== '' ? reason.toUpperCase() : defaultReason;
+    if (typeof address !== 'string') {
+      problems.push({ line, problem: 'no address' });
+      return;
+    }
+    const problem = addressProblem(address.trim());
+    if (problem) {
+      problems.push({ line, problem });
+      return;
+    }
+    if (!resolvedReason || !REASONS.has(resolvedReason)) {
+      problems.push({ line, problem: resolvedReason ? `reason must be BOUNCE or COMPLAINT, got '${resolvedReason}'` : 'no reason: add one per row or pass --reason' });
+      return;
+    }
+    entries.push({ address: address.trim().toLowerCase(), reason: resolvedReason as SuppressionReason });
+  });
+  return { entries, problems };
+}
+
+export interface ImportOptions {
+  readonly pollSeconds: number;
+  /** Below this many addresses, single PutSuppressedDestination calls are used. */
+  readonly singleCallLimit?: number;
+}
+
+export interface ImportSummary {
+  readonly valid: number;
+  readonly invalid: number;
+  readonly imported: number;
+  readonly refused: number;
+  readonly jobs: number;
+  readonly resumed: number;
+}
+
+/**
+ * `suppression import`: validates every row first, then puts the valid addresses on the list (one
+ * import job per 100,000, single calls for a handful), follows each job with a progress line, and
+ * records the result in the pipeline's ledger. A chunk is keyed by the hash of its rows, so a
+ * re-run after an interruption follows the job already started or skips the finished one.
+ */
+export async function importSuppressions(target: Target, text: string, reason: SuppressionReason | undefined, options: ImportOptions, output: CommandOutput): Promise<ImportSummary> {
+  const { entries, problems } = parseSuppressionFile(text, reason);
+  // Every invalid row, by line number and problem (not the address: stderr may end up in a log).
+  if (problems.length > 0) output.err(problems.map((p) => `line ${p.line}: ${p.problem}\n`).join(''));
+  const rows = mergeEntries(entries).sort((a, b) => (a.address < b.address ? -1 : 1));
+  output.err(`${rows.length} addresses to suppress (${entries.length} valid rows, ${problems.length} invalid)\n`);
+  const ledger = new DynamoSuppressionLedger(target.dynamodb, target.tableName);
+  const pacer = new SesPacer(target.sesRequestsPerSecond);
+  let imported = 0;
+  let refused = 0;
+  let jobs = 0;
+  let resumed = 0;
+
+  if (rows.length > 0 && rows.length < (options.singleCallLimit ?? DEFAULTS.importThreshold)) {
+    const list = new SesSuppressionList(target.ses, pacer);
+    const done: SuppressionEntry[] = [];
+    for (const row of rows) {
+      try {
+        await list.suppress(row.address, row.reason);
+        done.push(row);
+      } catch (error) {
+        if (!(error instanceof SuppressionRejectedError)) throw error;
+        refused++;
+        output.err(`refused by SES: ${error.message}\n`);
+      }
+      output.progress(bar('suppressing', done.length + refused, rows.length));
+    }
+    await ledger.recordSuppressed(done, { via: 'operator-import' }, new Date());
+    return { valid: entries.length, invalid: problems.length, imported: done.length, refused, jobs, resumed };
+  }
+
+  const imports = new SesSuppressionImports({ ses: target.ses, s3: target.s3, bucketName: target.importBucketName, prefix: 'imports/operator/', pacer });
+  const doc = DynamoDBDocumentClient.from(target.dynamodb);
+  for (const part of chunk(rows, SES_MAX_ROWS_PER_IMPORT)) {
+    const digest = createHash('sha256').update(part.map((r) => `${r.address},${r.reason}`).join('\n')).digest('hex');
+    const key = { [FEEDBACK_TABLE.partitionKey]: `IMPORT#${digest}`, [FEEDBACK_TABLE.sortKey]: FEEDBACK_TABLE.sortKeys.importJob };
+    const known = (await doc.send(new GetCommand({ TableName: target.tableName, Key: key }))).Item as { jobId?: string; status?: string } | undefined;
+    if (known?.status === 'COMPLETED') {
+      output.err(`rows ${imported + refused + 1}-${imported + refused + part.length}: imported before (job ${known.jobId}), skipped\n`);
+      imported += part.length;
+      resumed++;
+      continue;
+    }
+    let jobId = known?.jobId;
+    if (jobId) {
+      output.err(`resuming import job ${jobId} (${part.length} rows)\n`);
+      resumed++;
+    } else {
+      jobId = (await imports.start(part, `${digest}.jsonl`)).jobId;
+      jobs++;
+      await doc.send(new PutCommand({ TableName: target.tableName, Item: { ...key, jobId, rows: part.length, status: 'RUNNING', startedAt: new Date().toISOString() } }));
+    }
+    for (;;) {
+      const status = await imports.status(jobId);
+      if (status.state === 'running') {
+        output.progress(bar(`import job ${jobId}`, status.processed ?? 0, part.length));
+        await new Promise((resolve) => setTimeout(resolve, options.pollSeconds * 1000));
+        continue;
+      }
+      if (status.state === 'failed') {
+        // Forget the job, so that running the command again starts a new one.
+        await doc.send(new PutCommand({ TableName: target.tableName, Item: { ...key, status: 'FAILED', failedJobId: jobId, error: status.errorMessage } }));
+        throw new CliError(`import job ${jobId} failed: ${status.errorMessage} (run the command again to retry)`);
+      }
+      output.progress(bar(`import job ${jobId}`, part.length, part.length));
+      const done = part.filter((r) => !status.failedAddresses.has(r.address));
+      await ledger.recordSuppressed(done, { via: 'operator-import', jobId }, new Date());
+      await doc.send(new PutCommand({ TableName: target.tableName, Item: { ...key, jobId, rows: part.length, status: 'COMPLETED', completedAt: new Date().toISOString() } }));
+      imported += done.length;
+      refused += part.length - done.length;
+      if (part.length > done.length) output.err(`import job ${jobId}: SES refused ${part.length - done.length} rows (see its failed-records file)\n`);
+      break;
+    }
+  }
+  return { valid: entries.length, invalid: problems.length, imported, refused, jobs, resumed };
+}
+
+/** `suppression export`: every listed address as CSV (`email,reason,last_update_time`), paged at SES's rate. */
+export async function exportSuppressions(target: Target, filter: { since?: Date; reason?: SuppressionReason }, output: CommandOutput): Promise<number> {
+  const pacer = new SesPacer(target.sesRequestsPerSecond);
+  output.out('email,reason,last_update_time\n');
+  let count = 0;
+  let token: string | undefined;
+  do {
+    const page = await pacer.run(() =>
+      target.ses.send(
+        new ListSuppressedDestinationsCommand({
+          PageSize: 1000,
+          NextToken: token,
+          ...(filter.since ? { StartDate: filter.since } : {}),
+          ...(filter.reason ? { Reasons: [filter.reason] } : {}),
+        }),
+      ),
+    );
+    const lines = (page.SuppressedDestinationSummaries ?? []).map((s) => `${s.EmailAddress},${s.Reason},${s.LastUpdateTime?.toISOString() ?? ''}\n`);
+    output.out(lines.join(''));
+    count += lines.length;
+    output.progress(`exported ${count} addresses`);
+    token = page.NextToken;
+  } while (token);
+  return count;
+}
+
+/**
+ * `suppression remove`: takes one address off the list (for a user who proved it works again),
+ * forgets it in the ledger so a new hard bounce suppresses it again, and records who-knows-why in
+ * the audit trail.
+ */
+export async function removeSuppression(target: Target, address: string, note: string | undefined): Promise<'removed' | 'not-listed'> {
+  const problem = addressProblem(address);
+  if (problem) throw new CliError(`'${address}' is ${problem === 'empty' ? 'empty' : 'not a valid address'} (${problem})`);
+  const normalized = address.toLowerCase();
+  let outcome: 'removed' | 'not-listed' = 'removed';
+  try {
+    await target.ses.send(new DeleteSuppressedDestinationCommand({ EmailAddress: normalized }));
+  } catch (error) {
+    if (!(error instanceof NotFoundException)) throw error;
+    outcome = 'not-listed';
+  }
+  await new DynamoSuppressionLedger(target.dynamodb, target.tableName).forget(normalized);
+  if (outcome === 'removed') {
+    const store = new DynamoFeedbackStore({ client: target.dynamodb, tableName: target.tableName, eventRetentionInDays: DEFAULTS.eventRetention.toDays() });
+    await store.recordOperatorRemoval(normalized, note, new Date());
+  }
+  return outcome;
+}
+
+/** `label [#####-----]  45 % 45,000/100,000` */
+export function bar(label: string, done: number, total: number): string {
+  const share = total === 0 ? 1 : Math.min(1, done / total);
+  const filled = Math.round(share * 20);
+  return `${label} [${'#'.repeat(filled)}${'-'.repeat(20 - filled)}] ${String(Math.floor(share * 100)).padStart(3)} % ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}`;
+}

@@ -1,0 +1,165 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SQSClient } from '@aws-sdk/client-sqs';
+
+/** The stack's name when `--stack` is not given (bin/app.ts deploys this one). */
+export const DEFAULT_STACK_NAME = 'SesFeedbackPipeline';
+/** Where a running local pipeline (`npm start -- --keep-running`) writes its endpoints. */
+export const LOCAL_ENDPOINTS_FILE = join('.local', 'endpoints.json');
+
+/** What the operator commands act on: the deployed stack, or the local pipeline. */
+export interface Target {
+  readonly kind: 'deployed' | 'local';
+  /** Stack name, or the local endpoints file. */
+  readonly name: string;
+  readonly ses: SESv2Client;
+  readonly dynamodb: DynamoDBClient;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  /** Absent locally (there is no local CloudWatch). */
+  readonly cloudwatch?: CloudWatchClient;
+  readonly tableName: string;
+  readonly importBucketName: string;
+  readonly deadLetterQueueUrl: string;
+  readonly configurationSetNames: readonly string[];
+  /** SES's rate for non-send actions: 1 request/s in AWS, faster on a time-compressed local pipeline. */
+  readonly sesRequestsPerSecond: number;
+  /** The stack's alarms, by name (deployed only). */
+  readonly alarmNames: readonly string[];
+  destroy(): void;
+}
+
+export interface TargetOptions {
+  readonly local?: boolean;
+  readonly stack?: string;
+  readonly region?: string;
+}
+
+/** A local pipeline's endpoints, as `LocalPipeline.endpoints()` gives them. */
+interface LocalEndpointsFile {
+  readonly region: string;
+  readonly dynamodb: string;
+  readonly sqs: string;
+  readonly s3: string;
+  readonly sesv2: string;
+  readonly sesRequestsPerSecond: number;
+  readonly resources: { readonly tableName: string; readonly importBucketName: string; readonly deadLetterQueueUrl: string };
+}
+
+/** An error whose message is already the one line the operator should read. */
+export class CliError extends Error {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/**
+ * Finds what to act on: with `--local` (or SES_FEEDBACK_LOCAL=file), the local pipeline's endpoints
+ * file; otherwise the deployed stack's CloudFormation outputs, in the SDK's region.
+ */
+export async function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv): Promise<Target> {
+  const localFile = env.SES_FEEDBACK_LOCAL ?? (options.local ? LOCAL_ENDPOINTS_FILE : undefined);
+  return localFile ? localTarget(localFile) : deployedTarget(options.stack ?? DEFAULT_STACK_NAME, options.region);
+}
+
+function localTarget(file: string): Target {
+  if (!existsSync(file)) {
+    throw new CliError(`no local pipeline is running (${file} not found): start one with 'npm start -- --keep-running'`);
+  }
+  const endpoints = JSON.parse(readFileSync(file, 'utf8')) as LocalEndpointsFile;
+  const base = { region: endpoints.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const clients = {
+    ses: new SESv2Client({ ...base, endpoint: endpoints.sesv2 }),
+    dynamodb: new DynamoDBClient({ ...base, endpoint: endpoints.dynamodb }),
+    s3: new S3Client({ ...base, endpoint: endpoints.s3 }),
+    sqs: new SQSClient({ ...base, endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false }),
+  };
+  return {
+    kind: 'local',
+    name: file,
+    ...clients,
+    tableName: endpoints.resources.tableName,
+    importBucketName: endpoints.resources.importBucketName,
+    deadLetterQueueUrl: endpoints.resources.deadLetterQueueUrl,
+    configurationSetNames: ['transactional', 'marketing'],
+    sesRequestsPerSecond: endpoints.sesRequestsPerSecond,
+    alarmNames: [],
+    destroy: () => Object.values(clients).forEach((c) => c.destroy()),
+  };
+}
+
+async function deployedTarget(stackName: string, region: string | undefined): Promise<Target> {
+  const config = region ? { region } : {};
+  const cloudformation = new CloudFormationClient(config);
+  try {
+    const { Stacks = [] } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
+    const outputs: Record<string, string> = Object.fromEntries((Stacks[0]?.Outputs ?? []).map((o): [string, string] => [o.OutputKey ?? '', o.OutputValue ?? '']));
+    const required = (key: string): string => {
+      const value = outputs[key];
+      if (!value) throw new CliError(`stack ${stackName} has no ${key} output: deploy this version of ses-feedback-pipeline first`);
+      return value;
+    };
+    const { StackResources = [] } = await cloudformation.send(new DescribeStackResourcesCommand({ StackName: stackName }));
+    const clients = {
+      ses: new SESv2Client(config),
+      dynamodb: new DynamoDBClient(config),
+      s3: new S3Client(config),
+      sqs: new SQSClient({ ...config, useQueueUrlAsEndpoint: false }),
+      cloudwatch: new CloudWatchClient(config),
+    };
+    return {
+      kind: 'deployed',
+      name: stackName,
+      ...clients,
+      tableName: required('TableName'),
+      importBucketName: required('ImportBucketName'),
+      deadLetterQueueUrl: required('DeadLetterQueueUrl'),
+      configurationSetNames: (outputs.ConfigurationSetNames ?? '').split(',').filter(Boolean),
+      sesRequestsPerSecond: 1,
+      alarmNames: StackResources.filter((r) => r.ResourceType === 'AWS::CloudWatch::Alarm').map((r) => r.PhysicalResourceId ?? '').filter(Boolean),
+      destroy: () => Object.values(clients).forEach((c) => c.destroy()),
+    };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : '';
+    if (/does not exist/.test(message)) {
+      const where = await cloudformation.config.region().catch(() => 'the default region');
+      throw new CliError(`stack ${stackName} not found in ${where}: check --stack and --region (or AWS_REGION), or deploy it first`);
+    }
+    throw error;
+  } finally {
+    cloudformation.destroy();
+  }
+}
+
+/**
+ * The one line to print for an error: what went wrong and what to do, never a stack trace.
+ * Covers the failures operators meet first: credentials, region, permissions, sandbox, throttling.
+ */
+export function describeError(error: unknown): string {
+  if (error instanceof CliError) return error.message;
+  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const name = e.name ?? 'Error';
+  const message = (e.message ?? String(error)).split('\n')[0] ?? '';
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+    return 'no AWS credentials found: set AWS_PROFILE, run `aws sso login` or `aws configure`, or use --local';
+  }
+  if (/Region is missing/i.test(message)) return 'no AWS region set: pass --region or set AWS_REGION';
+  if (name === 'UnrecognizedClientException' || name === 'InvalidClientTokenId' || name === 'ExpiredTokenException' || name === 'ExpiredToken') {
+    return `AWS rejected the credentials (${name}): refresh them (aws sso login) or pick another profile`;
+  }
+  if (name === 'AccessDeniedException' || name === 'AccessDenied' || e.$metadata?.httpStatusCode === 403) {
+    return `not allowed: ${message} (the credentials need the permissions listed in README, "Operator commands")`;
+  }
+  if (/sandbox/i.test(message) || (name === 'BadRequestException' && /production access/i.test(message))) {
+    return `this SES account is in the sandbox, where the suppression-list API cannot be called: request production access (${message})`;
+  }
+  if (name === 'TooManyRequestsException') return 'SES throttled the request even after retries: wait a minute and run the command again (it resumes)';
+  if (name === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return `cannot connect (${message}): is the local pipeline still running?`;
+  return `${name}: ${message}`;
+}

@@ -1,0 +1,206 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { EXIT, main, type CliIo } from '../../cli/main.js';
+import type { Status } from '../../cli/status-command.js';
+import { describeError } from '../../cli/target.js';
+import { LocalPipeline } from '../../local/pipeline.js';
+import { bounce } from '../../local/ses-events.js';
+
+/**
+ * The operator commands (`ses-feedback suppression ...`, `status`) against the local pipeline,
+ * found through its endpoints file as `--local` finds it, driving the real SDK clients.
+ */
+jest.setTimeout(600_000);
+
+const ROWS = 100_000;
+let pipeline: LocalPipeline;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  pipeline = await LocalPipeline.start({ timeCompression: 20, logDir: '.local/logs/operator' });
+  dir = mkdtempSync(join(tmpdir(), 'ses-feedback-cli-'));
+  const endpoints = join(dir, 'endpoints.json');
+  pipeline.writeEndpointsFile(endpoints);
+  env = { SES_FEEDBACK_LOCAL: endpoints };
+});
+afterAll(() => pipeline?.stop());
+
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    readStdin: () => '',
+    readFile: (path) => readFileSync(path, 'utf8'),
+    env,
+    stderrIsTTY: false,
+  };
+  const code = await main(argv, io);
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+describe('suppression import and export: 100,000 rows, 1 % invalid', () => {
+  /** Line numbers (1-based, the header is line 1) of the rows that are invalid, and why. */
+  const invalid = new Map<number, string>();
+  const valid = new Set<string>();
+  let file: string;
+
+  beforeAll(() => {
+    const lines = ['email,reason'];
+    const broken = ['not-an-address', 'two@@example.com', '.dot@example.com', 'nodomain@', 'a@b'];
+    for (let i = 0; i < ROWS; i++) {
+      if (i % 100 === 37) {
+        const bad = broken[i % broken.length] as string;
+        lines.push(`${bad},BOUNCE`);
+        invalid.set(lines.length, bad);
+      } else if (i % 1000 === 500) {
+        lines.push(`user${i}@example.org,SPAM`); // a valid address with a bad reason is a bad row too
+        invalid.set(lines.length, 'reason');
+      } else {
+        const address = `user${i}@list${i % 97}.example.com`;
+        lines.push(`${address},${i % 50 === 0 ? 'COMPLAINT' : ''}`);
+        valid.add(address);
+      }
+    }
+    file = join(dir, 'old-bounces.csv');
+    writeFileSync(file, lines.join('\n'));
+  });
+
+  it('imports every valid row with one import job and reports each invalid row by line number', async () => {
+    const before = pipeline.ses.getStats().succeeded.CreateImportJob ?? 0;
+    const { code, stderr } = await cli('suppression', 'import', file, '--reason', 'BOUNCE', '--poll-seconds', '0.2');
+    expect(code).toBe(EXIT.failed); // some rows were invalid
+    const reported = [...stderr.matchAll(/^line (\d+): (.+)$/gm)].map((m) => Number(m[1]));
+    expect(reported).toEqual([...invalid.keys()]);
+    expect(invalid.size).toBe(1100);
+    expect(stderr).toContain(`imported ${valid.size} addresses (1 new import jobs, 0 resumed or done before); 1100 invalid rows, 0 refused by SES`);
+    expect(stderr).toMatch(/import job local-[\w-]+ \[#{20}\] 100 % 98,900\/98,900/);
+    expect(pipeline.ses.getStats().succeeded.CreateImportJob).toBe(before + 1);
+    expect(pipeline.ses.list.size).toBe(valid.size);
+    expect(pipeline.ses.list.get('user0@list0.example.com')?.reason).toBe('COMPLAINT');
+    expect(pipeline.ses.list.get('user1@list1.example.com')?.reason).toBe('BOUNCE');
+    // no address of the file in what it printed
+    expect(stderr).not.toMatch(/@/);
+  });
+
+  it('exports exactly the valid addresses afterwards', async () => {
+    const { code, stdout } = await cli('suppression', 'export');
+    expect(code).toBe(EXIT.ok);
+    const [header, ...rows] = stdout.trim().split('\n');
+    expect(header).toBe('email,reason,last_update_time');
+    const exported = rows.map((r) => r.split(',')[0]);
+    expect(exported).toHaveLength(valid.size);
+    expect(new Set(exported)).toEqual(valid);
+  });
+
+  it('filters the export by reason', async () => {
+    const { stdout } = await cli('suppression', 'export', '--reason', 'COMPLAINT');
+    const rows = stdout.trim().split('\n').slice(1);
+    expect(rows.length).toBe([...valid].filter((a) => Number(/user(\d+)@/.exec(a)?.[1]) % 50 === 0).length);
+    expect(rows.every((r) => r.split(',')[1] === 'COMPLAINT')).toBe(true);
+  });
+
+  it('is safe to run again: the finished job is recognised and no new job starts', async () => {
+    const before = pipeline.ses.getStats().succeeded.CreateImportJob ?? 0;
+    const { stderr } = await cli('suppression', 'import', file, '--reason', 'BOUNCE', '--poll-seconds', '0.2');
+    expect(stderr).toMatch(/imported before \(job local-[\w-]+\), skipped/);
+    expect(pipeline.ses.getStats().succeeded.CreateImportJob).toBe(before);
+  });
+
+  it('records imported addresses in the ledger, so the pipeline makes no SES call when they bounce', async () => {
+    const doc = DynamoDBDocumentClient.from(pipeline.dynamodb);
+    const { Item } = await doc.send(new GetCommand({ TableName: pipeline.resources.tableName, Key: { pk: 'ADDR#user1@list1.example.com', sk: 'SUPPRESSION' } }));
+    expect(Item).toMatchObject({ reason: 'BOUNCE', via: 'operator-import' });
+  });
+});
+
+describe('suppression remove', () => {
+  it('takes the address off the list, clears the ledger and records the removal in the audit trail', async () => {
+    const address = 'user3@list3.example.com';
+    expect(pipeline.ses.list.has(address)).toBe(true);
+    const { code, stderr } = await cli('suppression', 'remove', address, '--note', 'ticket 4711: mailbox works again');
+    expect(code).toBe(EXIT.ok);
+    expect(stderr).toBe('removed from the suppression list; recorded in the audit trail\n');
+    expect(pipeline.ses.list.has(address)).toBe(false);
+    const doc = DynamoDBDocumentClient.from(pipeline.dynamodb);
+    const { Items = [] } = await doc.send(
+      new QueryCommand({ TableName: pipeline.resources.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ADDR#${address}` } }),
+    );
+    expect(Items.map((i) => i.sk as string).sort()).toEqual([expect.stringMatching(/^EVENT#.*#OperatorRemoval#/)]);
+    expect(Items[0]).toMatchObject({ action: 'unsuppress', rule: 'operator-removal', detail: 'ticket 4711: mailbox works again' });
+  });
+
+  it('says so when the address is not listed, and refuses a malformed one with exit 1', async () => {
+    expect((await cli('suppression', 'remove', 'nobody@example.com')).stderr).toBe('not on the suppression list; nothing to remove\n');
+    const bad = await cli('suppression', 'remove', 'nobody');
+    expect(bad.code).toBe(EXIT.failed);
+    expect(bad.stderr).toBe("ses-feedback: 'nobody' is not a valid address (not an email address)\n");
+  });
+});
+
+describe('status', () => {
+  it('reports the account, the dead letters and the events of the last 24 h as JSON', async () => {
+    // Prepare: three hard bounces of today through the running pipeline
+    await pipeline.startWorker();
+    const now = new Date();
+    await pipeline.publish(
+      [1, 2, 3].map((i) => bounce({ address: `today${i}@example.net`, messageId: `status-${i}`, at: new Date(now.getTime() - i * 60_000), configurationSet: 'marketing' })),
+    );
+    await pipeline.drain(60_000);
+    // Act
+    const { code, stdout } = await cli('status', '--json');
+    // Assess
+    expect(code).toBe(EXIT.ok);
+    const status = JSON.parse(stdout) as Status;
+    expect(status.account).toEqual({ enforcementStatus: 'HEALTHY', sendingEnabled: true, productionAccess: true, suppressedReasons: ['BOUNCE', 'COMPLAINT'] });
+    expect(status.deadLetterQueueDepth).toBe(0);
+    expect(status.last24Hours).toMatchObject({ events: 3, hardBounces: 3, suppressions: 3, operatorRemovals: 1 });
+    expect(status.reputation.bounceRate).toBeNull(); // no CloudWatch locally
+  });
+
+  it('prints a table by default', async () => {
+    const { stdout } = await cli('status');
+    expect(stdout).toMatch(/^Local pipeline\n/);
+    expect(stdout).toContain('SES account     enforcement HEALTHY, sending enabled, production');
+    expect(stdout).toContain('Last 24 h       3 events: 3 hard bounces');
+  });
+});
+
+describe('one-line errors', () => {
+  it('says how to start a local pipeline when none runs', async () => {
+    const saved = env;
+    env = { SES_FEEDBACK_LOCAL: join(dir, 'missing.json') };
+    try {
+      const { code, stderr } = await cli('status');
+      expect(code).toBe(EXIT.failed);
+      expect(stderr).toBe(`ses-feedback: no local pipeline is running (${join(dir, 'missing.json')} not found): start one with 'npm start -- --keep-running'\n`);
+    } finally {
+      env = saved;
+    }
+  });
+
+  it.each([
+    [Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'no AWS credentials found: set AWS_PROFILE, run `aws sso login` or `aws configure`, or use --local'],
+    [new Error('Region is missing'), 'no AWS region set: pass --region or set AWS_REGION'],
+    [Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredTokenException' }), 'AWS rejected the credentials (ExpiredTokenException): refresh them (aws sso login) or pick another profile'],
+    [Object.assign(new Error('Your account is in the sandbox'), { name: 'BadRequestException' }), 'this SES account is in the sandbox, where the suppression-list API cannot be called: request production access (Your account is in the sandbox)'],
+    [Object.assign(new Error('User is not authorized to perform: ses:CreateImportJob'), { name: 'AccessDeniedException' }), 'not allowed: User is not authorized to perform: ses:CreateImportJob (the credentials need the permissions listed in README, "Operator commands")'],
+  ])('maps %s to one line', (error, line) => {
+    expect(describeError(error)).toBe(line);
+  });
+
+  it.each([
+    [['suppression'], "ses-feedback suppression: unknown subcommand '': use import, export or remove (try --help)\n"],
+    [['suppression', 'import'], 'ses-feedback suppression: give one file (try --help)\n'],
+    [['suppression', 'export', '--since', 'yesterday'], "ses-feedback suppression: --since must be a date (ISO 8601, e.g. 2026-11-01), got 'yesterday' (try --help)\n"],
+    [['suppression', 'import', 'x.csv', '--reason', 'SPAM'], "ses-feedback suppression: --reason must be BOUNCE or COMPLAINT, got 'SPAM' (try --help)\n"],
+  ])('rejects %j with exit 2', async (argv, message) => {
+    const { code, stderr } = await cli(...argv);
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toBe(message);
+  });
+});
