@@ -30,6 +30,8 @@ export interface LocalPipelineOptions {
   readonly sdkMaxAttempts?: number;
   /** Receives before the queue moves a message to the DLQ. @default the stack's (5) */
   readonly maxReceiveCount?: number;
+  /** From this many new addresses in a writer batch, an import job. @default the stack's (25) */
+  readonly importThreshold?: number;
   /** The suppression writer's batching window, in stack time (divided by timeCompression). @default the stack's (30 s) */
   readonly suppressionBatchingWindowSeconds?: number;
 }
@@ -204,7 +206,7 @@ export class LocalPipeline {
         suppressionQueueUrl: resources.suppressionQueueUrl,
         importJobQueueUrl: resources.importJobQueueUrl,
         importBucketName: resources.importBucketName,
-        importThreshold: DEFAULTS.importThreshold,
+        importThreshold: this.options.importThreshold ?? DEFAULTS.importThreshold,
         maxAttempts: SUPPRESSION_WRITER.maxAttempts,
         followInitialSeconds: SUPPRESSION_WRITER.followInitialDelay.toSeconds() / compression,
         sesRequestsPerSecond: (SUPPRESSION_WRITER.sesAccountRequestsPerSecond / (SUPPRESSION_WRITER.maxConcurrency * SUPPRESSION_WRITER.eventSources)) * compression,

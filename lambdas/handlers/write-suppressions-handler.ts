@@ -55,6 +55,9 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
         const notDone = new Set(outcome.retryLater.map((e) => e.address));
         const retried = group.filter((r) => r.entries.some((e) => notDone.has(e.address.toLowerCase())));
         failed.push(...retried.map((r) => r.record.messageId));
+        if (retried.length > 0) {
+          logger.warn('SES failed part-way; messages left on the queue for retry', { messages: retried.length, addresses: outcome.retryLater.length });
+        }
         logger.info('suppressions written', {
           messages: group.length,
           attempt,
