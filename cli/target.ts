@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { LocalEndpoints } from '../local/pipeline.js';
 
 /** The stack's name when `--stack` is not given (bin/app.ts deploys this one). */
 export const DEFAULT_STACK_NAME = 'SesFeedbackPipeline';
@@ -40,17 +41,6 @@ export interface TargetOptions {
   readonly region?: string;
 }
 
-/** A local pipeline's endpoints, as `LocalPipeline.endpoints()` gives them. */
-interface LocalEndpointsFile {
-  readonly region: string;
-  readonly dynamodb: string;
-  readonly sqs: string;
-  readonly s3: string;
-  readonly sesv2: string;
-  readonly sesRequestsPerSecond: number;
-  readonly resources: { readonly tableName: string; readonly importBucketName: string; readonly deadLetterQueueUrl: string };
-}
-
 /** An error whose message is already the one line the operator should read. */
 export class CliError extends Error {
   public constructor(message: string) {
@@ -72,7 +62,7 @@ function localTarget(file: string): Target {
   if (!existsSync(file)) {
     throw new CliError(`no local pipeline is running (${file} not found): start one with 'npm start -- --keep-running'`);
   }
-  const endpoints = JSON.parse(readFileSync(file, 'utf8')) as LocalEndpointsFile;
+  const endpoints = JSON.parse(readFileSync(file, 'utf8')) as LocalEndpoints;
   const base = { region: endpoints.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   const clients = {
     ses: new SESv2Client({ ...base, endpoint: endpoints.sesv2 }),
