@@ -65,8 +65,10 @@ export function classify(message: SesMessage): Decision[] {
   const decisions: Decision[] = [];
   const add = (rawAddress: string, verdict: Verdict, eventAt: string, detail: DecisionDetail = {}): void => {
     const address = normalizeAddress(rawAddress);
-    const final = isSimulatorAddress(address) ? { action: 'record', reason: null, rule: 'mailbox-simulator' } as const : verdict;
-    decisions.push({ address, ...final, ...base, eventAt, detail });
+    const { action, reason, rule } = isSimulatorAddress(address) ? SIMULATOR : verdict;
+    // Every decision is built with the same fields in the same order: one object shape keeps the
+    // hot path monomorphic (spreading varied shapes cost ~10 µs per record; see bench/).
+    decisions.push({ address, action, reason, rule, eventType: base.eventType, messageId: base.messageId, eventAt, detail });
   };
 
   switch (message.kind) {
@@ -115,6 +117,7 @@ export function classify(message: SesMessage): Decision[] {
 }
 
 const RECORD: Verdict = { action: 'record', reason: null, rule: 'no-effect' };
+const SIMULATOR: Verdict = { action: 'record', reason: null, rule: 'mailbox-simulator' };
 
 function bounceVerdict(bounce: Bounce, status: string | undefined): Verdict {
   if (bounce.bounceType === 'Permanent') {

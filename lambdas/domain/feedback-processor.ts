@@ -50,8 +50,9 @@ export class FeedbackProcessor {
   public async process(message: SesMessage): Promise<ProcessedMessage> {
     const context = mailContext(message, this.options.campaignTagName);
     const applied: AppliedDecision[] = [];
+    const recordedAt = this.clock();
     for (const decision of classify(message)) {
-      applied.push(await this.apply(decision, toFeedbackRecord(decision, context, message.format, this.clock())));
+      applied.push(await this.apply(decision, toFeedbackRecord(decision, context, message.format, recordedAt)));
     }
     const suppressions = applied.flatMap(({ decision, suppress }) => (suppress ? [{ address: decision.address, reason: suppress }] : []));
     return { configurationSet: context.configurationSet, applied, suppressions };

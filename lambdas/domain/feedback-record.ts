@@ -24,8 +24,17 @@ export function eventKeyOf(decision: Pick<Decision, 'eventAt' | 'eventType' | 'm
 }
 
 export function toFeedbackRecord(decision: Decision, context: MailContext, format: SesFormat, recordedAt: Date): FeedbackRecord {
+  // Field by field, not `...decision`: spreading decisions into a wider literal took ~10 µs per
+  // record in V8, two thirds of the classification's CPU (`npm run bench`).
   return {
-    ...decision,
+    address: decision.address,
+    action: decision.action,
+    reason: decision.reason,
+    rule: decision.rule,
+    eventType: decision.eventType,
+    messageId: decision.messageId,
+    eventAt: decision.eventAt,
+    detail: decision.detail,
     eventKey: eventKeyOf(decision),
     recipientDomain: domainOf(decision.address),
     format,

@@ -10,11 +10,28 @@ import * as z from 'zod/mini';
 const text = z.string().check(z.minLength(1));
 const optionalText = z.optional(z.string());
 
-/** SES sometimes writes `2018-10-08T14:05:45 +0000`; every timestamp is normalised to ISO-8601 UTC. */
-const parseTimestamp = (value: string): number => Date.parse(value.replace(/ ([+-]\d{4})$/, '$1'));
+/**
+ * SES's usual form, already ISO-8601 UTC with milliseconds, with fields that cannot roll over
+ * (day <= 28, hour <= 23): `toISOString` would give back the same text, so it is kept as it is.
+ */
+const CANONICAL_UTC = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+/**
+ * SES sometimes writes `2018-10-08T14:05:45 +0000`; every timestamp is normalised to ISO-8601 UTC.
+ * Parsed once per value: the former refine-then-transform parsed twice and re-formatted every
+ * timestamp, a fifth of the message's CPU (`npm run bench`).
+ */
 const timestamp = z.pipe(
-  z.string().check(z.refine((value) => !Number.isNaN(parseTimestamp(value)), 'is not a timestamp')),
-  z.transform((value) => new Date(parseTimestamp(value)).toISOString()),
+  z.string(),
+  z.transform((value: string, payload) => {
+    if (CANONICAL_UTC.test(value)) return value;
+    const ms = Date.parse(value.replace(/ ([+-]\d{4})$/, '$1'));
+    if (Number.isNaN(ms)) {
+      payload.issues.push({ code: 'custom', message: 'is not a timestamp', input: value });
+      return z.NEVER;
+    }
+    return new Date(ms).toISOString();
+  }),
 );
 
 export const mailSchema = z.object({

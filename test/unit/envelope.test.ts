@@ -40,6 +40,21 @@ describe('readFeedback: every envelope gives the same decision', () => {
     });
     expect(decisionsFor(input)[0]?.eventAt).toBe('2018-10-08T14:05:45.000Z');
   });
+
+  // The canonical form is kept as it is without re-formatting (the hot path); every other form,
+  // including ISO text that rolls over, must come out exactly as Date#toISOString writes it.
+  it.each([
+    ['canonical UTC, kept', '2016-01-27T14:59:38.237Z', '2016-01-27T14:59:38.237Z'],
+    ['no milliseconds', '2016-01-27T14:59:38Z', '2016-01-27T14:59:38.000Z'],
+    ['an offset', '2016-01-27T16:59:38.237+02:00', '2016-01-27T14:59:38.237Z'],
+    ['hour 24 rolls over', '2019-02-28T24:00:00.000Z', '2019-03-01T00:00:00.000Z'],
+    ['day 30 of February rolls over', '2019-02-30T10:00:00.000Z', '2019-03-02T10:00:00.000Z'],
+  ])('normalises a timestamp: %s', (_, raw, expected) => {
+    const input = variant('eventpub-bounce-permanent-general.json', (m) => {
+      m.bounce.timestamp = raw;
+    });
+    expect(decisionsFor(input)[0]?.eventAt).toBe(expected);
+  });
 });
 
 describe('readFeedback: messages that are not feedback', () => {
