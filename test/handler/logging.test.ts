@@ -66,6 +66,29 @@ describe('logs', () => {
   });
 });
 
+describe('log volume', () => {
+  it('writes one INFO summary per invocation; the per-record lines are DEBUG only', async () => {
+    // Prepare: a batch of three records (hard bounce, not-spam complaint, delivery)
+    const { invoke } = createHarness();
+    const records = [
+      sqsRecord(snsEnvelope(fixture('eventpub-bounce-permanent-general.json'))),
+      sqsRecord(snsEnvelope(fixture('derived/eventpub-complaint-not-spam.json'))),
+      sqsRecord(snsEnvelope(fixture('eventpub-delivery.json'))),
+    ];
+    // Act
+    const lines = await captureLogs(() => invoke(...records));
+    // Assess: one summary with the batch's tally; every per-record line at DEBUG
+    const logs = lines.map((line) => JSON.parse(line)).filter((doc) => !doc._aws);
+    const summaries = logs.filter((doc) => doc.message === 'batch processed');
+    expect(summaries).toEqual([
+      expect.objectContaining({ level: 'INFO', records: 3, failed: 0, handedOver: 1, decisions: { suppress: 1, count: 0, record: 2, duplicates: 0 } }),
+    ]);
+    const perRecord = logs.filter((doc) => doc.message === 'feedback applied');
+    expect(perRecord).toHaveLength(3);
+    expect(perRecord.every((doc) => doc.level === 'DEBUG')).toBe(true);
+  });
+});
+
 describe('metrics', () => {
   it('publishes one EMF document per configuration set with the counts of the invocation', async () => {
     const { invoke } = createHarness();
