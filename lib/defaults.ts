@@ -46,6 +46,17 @@ export const AWS_ENFORCEMENT_LINES = {
   complaintRate: { review: 0.001, pause: 0.005 },
 } as const;
 
+/**
+ * How every function is bundled (esbuild through NodejsFunction; the AWS SDK v3 is left to the
+ * Lambda runtime, NodejsFunction's default). `npm run bench` bundles the same way to measure size and start.
+ */
+export const LAMBDA_BUNDLING = {
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  target: 'node22',
+} as const;
+
 /** Sizing of the processing function and its queue, fixed by design (see README, "Throughput"). */
 export const PROCESSING = {
   memorySizeInMb: 256,

@@ -16,7 +16,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FEEDBACK_TABLE, PIPELINE_METRICS, processFeedbackEnvironment, suppressionWriterEnvironment, type PipelineMetricName } from '../lambdas/contract.js';
-import { AWS_ENFORCEMENT_LINES, DEFAULTS, PROCESSING, SUPPRESSION_WRITER, type RateThresholds } from './defaults.js';
+import { AWS_ENFORCEMENT_LINES, DEFAULTS, LAMBDA_BUNDLING, PROCESSING, SUPPRESSION_WRITER, type RateThresholds } from './defaults.js';
 
 /** Properties of {@link SesFeedbackPipeline}; every one is optional. */
 export interface SesFeedbackPipelineProps {
@@ -673,12 +673,7 @@ export class SesFeedbackPipeline extends Construct {
 /** Import files live under this prefix: `pipeline/` for the writer, `operator/` for the CLI's imports. */
 export const IMPORT_PREFIX = 'imports/';
 
-const BUNDLING: nodejs.BundlingOptions = {
-  minify: true,
-  sourceMap: true,
-  sourcesContent: false,
-  target: 'node22',
-};
+const BUNDLING: nodejs.BundlingOptions = { ...LAMBDA_BUNDLING };
 
 type ResolvedProps = Required<Omit<SesFeedbackPipelineProps, 'eventTypes'>> & { eventTypes: ses.EmailSendingEvent[] };
 

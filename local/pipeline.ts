@@ -11,6 +11,7 @@ import { DEFAULTS, PROCESSING, SUPPRESSION_WRITER } from '../lib/defaults.js';
 import { killOnExit, LOCAL_CLIENT_CONFIG, startDynamoDbLocal, stopChild, type RunningService } from './dynamodb-local.js';
 import { startFauxqs } from './fauxqs.js';
 import { createFeedbackTable } from './feedback-table.js';
+import { CallMeter, type MeteredService } from './call-meter.js';
 import { LocalSes, type LocalSesOptions } from './ses-server.js';
 
 export interface LocalPipelineOptions {
@@ -34,6 +35,15 @@ export interface LocalPipelineOptions {
   readonly importThreshold?: number;
   /** The suppression writer's batching window, in stack time (divided by timeCompression). @default the stack's (30 s) */
   readonly suppressionBatchingWindowSeconds?: number;
+  /** Route the functions' AWS calls through a {@link CallMeter} that counts them (`npm run bench`). @default false */
+  readonly meter?: boolean;
+}
+
+/** One function's invocations so far (every worker process it had), for the bench. */
+export interface InvocationStats {
+  invocations: number;
+  records: number;
+  durationMs: number;
 }
 
 /**
@@ -96,6 +106,8 @@ export class LocalPipeline {
     public readonly sesEndpoint: string,
     public readonly resources: LocalResources,
     private readonly options: LocalPipelineOptions,
+    /** Counts the functions' AWS calls, when started with `meter: true`. */
+    public readonly meter?: { readonly calls: CallMeter; readonly endpoints: Record<MeteredService, string> },
   ) {
     this.sns = new SNSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: services.fauxqs.endpoint });
     this.sqs = new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: services.fauxqs.endpoint, useQueueUrlAsEndpoint: false });
@@ -152,7 +164,13 @@ export class LocalPipeline {
       if (fauxqsResult.status === 'rejected') throw fauxqsResult.reason;
       const [dynamo, fauxqs] = [dynamoResult.value, fauxqsResult.value];
       const resources = await createResources(fauxqs.endpoint, dynamo.endpoint, compression, options.maxReceiveCount ?? DEFAULTS.maxReceiveCount);
-      const pipeline = new LocalPipeline({ dynamo, fauxqs }, ses, sesEndpoint, resources, options);
+      let meter: { calls: CallMeter; endpoints: Record<MeteredService, string> } | undefined;
+      if (options.meter) {
+        const calls = new CallMeter();
+        started.push(calls);
+        meter = { calls, endpoints: await calls.start({ dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint, sesv2: sesEndpoint }) };
+      }
+      const pipeline = new LocalPipeline({ dynamo, fauxqs }, ses, sesEndpoint, resources, options, meter);
       clients.s3 = pipeline.s3;
       return pipeline;
     } catch (error) {
@@ -170,10 +188,10 @@ export class LocalPipeline {
       AWS_REGION: LOCAL_CLIENT_CONFIG.region,
       AWS_ACCESS_KEY_ID: LOCAL_CLIENT_CONFIG.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CLIENT_CONFIG.credentials.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: this.services.dynamo.endpoint,
-      AWS_ENDPOINT_URL_SQS: this.services.fauxqs.endpoint,
-      AWS_ENDPOINT_URL_S3: this.services.fauxqs.endpoint,
-      AWS_ENDPOINT_URL_SESV2: this.sesEndpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: this.meter?.endpoints.dynamodb ?? this.services.dynamo.endpoint,
+      AWS_ENDPOINT_URL_SQS: this.meter?.endpoints.sqs ?? this.services.fauxqs.endpoint,
+      AWS_ENDPOINT_URL_S3: this.meter?.endpoints.s3 ?? this.services.fauxqs.endpoint,
+      AWS_ENDPOINT_URL_SESV2: this.meter?.endpoints.sesv2 ?? this.sesEndpoint,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       LOCAL_HANDLER: fn === 'follow-imports' ? 'write-suppressions' : fn,
     };
@@ -241,6 +259,16 @@ export class LocalPipeline {
       if (!this.workers.has(fn)) this.workers.set(fn, new Worker(fn, this.handlerEnvironment(fn), logDir, () => this.stopping));
     }
     await Promise.all([...this.workers.values()].map((w) => w.start()));
+  }
+
+  /** Invocations per function so far, with their records and summed duration. */
+  public invocations(): Record<LocalFunction, InvocationStats> {
+    const none = (): InvocationStats => ({ invocations: 0, records: 0, durationMs: 0 });
+    return {
+      'process-feedback': this.workers.get('process-feedback')?.stats ?? none(),
+      'write-suppressions': this.workers.get('write-suppressions')?.stats ?? none(),
+      'follow-imports': this.workers.get('follow-imports')?.stats ?? none(),
+    };
   }
 
   /** Kills a worker at once, as a crashed Lambda ends; a new one starts by itself. */
@@ -331,7 +359,7 @@ export class LocalPipeline {
     this.sqs.destroy();
     this.dynamodb.destroy();
     this.s3.destroy();
-    await Promise.all([this.ses.stop(), this.services.dynamo.stop(), this.services.fauxqs.stop()]);
+    await Promise.all([this.ses.stop(), this.services.dynamo.stop(), this.services.fauxqs.stop(), this.meter?.calls.stop()]);
   }
 }
 
@@ -390,6 +418,7 @@ class Worker {
   private starting: Promise<ChildProcess> | undefined;
   private log: WriteStream | undefined;
   public restarts = 0;
+  public readonly stats: InvocationStats = { invocations: 0, records: 0, durationMs: 0 };
 
   public constructor(
     private readonly fn: LocalFunction,
@@ -426,6 +455,12 @@ class Worker {
     // One log for every worker the run starts; a pipe must not close it when its worker ends.
     worker.stdout?.pipe(log, { end: false });
     worker.stderr?.pipe(log, { end: false });
+    worker.on('message', (message: { invocation?: { records: number; durationMs: number } }) => {
+      if (!message.invocation) return;
+      this.stats.invocations++;
+      this.stats.records += message.invocation.records;
+      this.stats.durationMs += message.invocation.durationMs;
+    });
     await new Promise<void>((resolve, reject) => {
       worker.once('message', () => resolve());
       worker.once('exit', (code) => reject(new Error(`the ${this.fn} worker exited during start-up (code ${code}); see ${this.logDir}`)));

@@ -20,6 +20,7 @@ function main(): void {
     batchSize: Number(required('LOCAL_BATCH_SIZE')),
     maxBatchingWindowMs: Number(process.env.LOCAL_BATCHING_WINDOW_MS ?? 0),
     timeoutMs: Number(required('LOCAL_FUNCTION_TIMEOUT_MS')),
+    onInvocation: (records, durationMs) => process.send?.({ invocation: { records, durationMs } }),
     onTimeout: () => {
       // As Lambda does on a timeout: the sandbox ends, whatever it was doing.
       console.error('worker: invocation timed out; exiting');

@@ -1,0 +1,183 @@
+/**
+ * `npm run bench [-- --quick]`: what one feedback event costs, against the floor of the work and
+ * against the naive baseline, in one run: CPU per event, cold start, AWS calls per 1,000 events and
+ * dollars per million events. Each figure is printed with its target; the run fails (exit 1) when a
+ * figure is past its guard: the issue's target where it is met, or the recorded figure plus a
+ * margin where the target is out of reach (README, "What an event costs", says why).
+ *
+ * --quick (for CI, under a minute): 20,000 CPU records, 5 cold starts each, the scenario's first 600 messages.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cpus } from 'node:os';
+import { builtInScenario } from '../local/scenario.js';
+import { measureNaiveCalls, measurePipelineCalls, type PipelineCalls, type NaiveCalls } from './calls.js';
+import { bundle, measureStarts, type Bundle } from './cold-start.js';
+import { naiveCost, pipelineCost, type CostLine } from './cost.js';
+import type { CpuFigures } from './cpu.js';
+import { PRICES } from './prices.js';
+
+interface Figure {
+  readonly name: string;
+  readonly value: string;
+  readonly target: string;
+  /** True when the figure meets the issue's target. */
+  readonly met: boolean;
+  /** False when the figure regressed past its guard: fails the run. */
+  readonly guarded: boolean;
+}
+
+const figures: Figure[] = [];
+const figure = (name: string, value: string, target: string, met: boolean, guarded = met): void => {
+  figures.push({ name, value, target, met, guarded });
+  console.log(`  ${name.padEnd(46)} ${value.padEnd(34)} target ${target.padEnd(20)} ${met ? 'met' : guarded ? 'NOT MET (known, see README)' : 'REGRESSED'}`);
+};
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' } } });
+  const quick = values.quick === true;
+  const started = Date.now();
+  console.log(`bench${quick ? ' --quick' : ''}: ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
+
+  // 1. CPU per event
+  const cpu = measureCpuBundled(quick ? 20_000 : 100_000, 5);
+  const cpuRatio = cpu.pipelineMicros / cpu.floorMicros;
+  console.log(`\n1. CPU per event (${cpu.records.toLocaleString('en-US')} SQS records, SNS envelope inside, both SES formats; best of 5 rounds)`);
+  console.log(`  floor (2 x JSON.parse per record): ${cpu.floorMicros.toFixed(1)} us; read + validate + classify + decide: ${cpu.pipelineMicros.toFixed(1)} us`);
+  figure('CPU per event vs 2 x JSON.parse', `${cpuRatio.toFixed(2)}x`, '<= 2.5x', cpuRatio <= 2.5);
+
+  // 2. Cold start
+  const bundles: Bundle[] = ['empty', 'sdk-floor', 'process-feedback', 'write-suppressions', 'naive'];
+  const built = Object.fromEntries(bundles.map((b) => [b, bundle(b)])) as Record<Bundle, { file: string; bytes: number }>;
+  const starts = measureStarts(
+    Object.fromEntries(bundles.map((b) => [b, built[b].file])),
+    quick ? 5 : 15,
+    HANDLER_ENV,
+  );
+  console.log(`\n2. Cold start (fresh Node process to handler ready, median of ${quick ? 5 : 15}; bundles as deployed: esbuild, minified, SDK from the runtime)`);
+  for (const b of bundles) {
+    console.log(`  ${b.padEnd(20)} ${(built[b].bytes / 1024).toFixed(1).padStart(7)} KB   ready ${starts[b]?.readyMs.toFixed(0)} ms (module init ${starts[b]?.initMs.toFixed(0)} ms)`);
+  }
+  const kb = built['process-feedback'].bytes / 1024;
+  figure('process-feedback bundle', `${kb.toFixed(1)} KB`, '<= 250 KB', kb <= 250);
+  figure('write-suppressions bundle', `${(built['write-suppressions'].bytes / 1024).toFixed(1)} KB`, '<= 250 KB', built['write-suppressions'].bytes / 1024 <= 250);
+  const ready = (b: Bundle): number => starts[b]?.readyMs ?? NaN;
+  const vsEmpty = ready('process-feedback') / ready('empty');
+  const vsFloor = ready('process-feedback') / ready('sdk-floor');
+  figure('start vs empty handler', `${vsEmpty.toFixed(2)}x`, '<= 1.5x', vsEmpty <= 1.5, vsFloor <= GUARDS.startVsSdkFloor);
+  figure('start vs SDK floor (DynamoDB + SQS clients)', `${vsFloor.toFixed(2)}x`, `<= ${GUARDS.startVsSdkFloor}x (guard)`, vsFloor <= GUARDS.startVsSdkFloor);
+  console.log(`  (the SDK floor alone starts in ${(ready('sdk-floor') / ready('empty')).toFixed(2)}x the empty handler's time; naive baseline ${(ready('naive') / ready('empty')).toFixed(2)}x)`);
+
+  // 3. AWS calls per 1,000 events
+  const scenario = builtInScenario();
+  const messages = quick ? scenario.messages.slice(0, 600) : scenario.messages;
+  const logDir = join('.local', 'bench', 'logs');
+  // Clock x10: the processing function's timeout is 6 s. At x60 (npm start) it is 1 s, which this
+  // 2-core machine overruns under load; restarted workers would re-run batches and inflate the counts.
+  const calls = await measurePipelineCalls(messages, TIME_COMPRESSION, logDir);
+  const naive = await measureNaiveCalls(messages, built.naive.file);
+  printCalls(calls, naive);
+  const per1000 = (n: number): number => (n * 1000) / calls.messages;
+  const itemsRatio = calls.reading.dynamodb.itemsWritten / calls.newEvents;
+  figure('DynamoDB items written vs 1 per new event', `${itemsRatio.toFixed(2)}x (${per1000(calls.reading.dynamodb.itemsWritten).toFixed(0)} vs ${per1000(calls.newEvents).toFixed(0)} /1000)`, '<= 1.2x', itemsRatio <= 1.2, itemsRatio <= GUARDS.dynamodbItemsRatio);
+  const sesRatio = calls.ses.calls / calls.ses.minimum;
+  figure('SES calls vs minimum', `${sesRatio.toFixed(2)}x (${calls.ses.calls} vs ${calls.ses.minimum})`, '= 1.00x', calls.ses.calls === calls.ses.minimum, sesRatio <= GUARDS.sesRatio);
+
+  // 4. Dollars per million events, and 5. the naive baseline beside them
+  const ours = pipelineCost(calls);
+  const theirs = naiveCost(naive);
+  console.log(`\n4-5. Dollars per million feedback events (AWS on-demand, ${PRICES.region}, prices of ${PRICES.asOf}; per-event costs only)`);
+  console.log(`  ${'line'.padEnd(24)} ${'pipeline'.padStart(10)} ${'naive'.padStart(10)}`);
+  for (const line of Object.keys(ours).filter((k) => k !== 'total') as CostLine[]) {
+    console.log(`  ${line.padEnd(24)} ${usd(ours[line]).padStart(10)} ${usd(theirs[line]).padStart(10)}`);
+  }
+  console.log(`  ${'total'.padEnd(24)} ${usd(ours.total).padStart(10)} ${usd(theirs.total).padStart(10)}   (naive / pipeline ${(theirs.total / ours.total).toFixed(2)}x)`);
+  const withoutSns = ours.total - ours['SNS publish (by SES)'];
+  figure('dollars per million events', usd(ours.total), '< $1.00', ours.total < 1, ours.total <= GUARDS.dollarsPerMillion);
+  console.log(`  (without SES's SNS publish, which any pipeline pays: ${usd(withoutSns)})`);
+
+  const out = join('.local', 'bench', quick ? 'results-quick.json' : 'results.json');
+  mkdirSync(join('.local', 'bench'), { recursive: true });
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), quick, cpu, bundles: built, starts, calls, naive, cost: { pipeline: ours, naive: theirs }, figures }, null, 2));
+  const regressed = figures.filter((f) => !f.guarded);
+  console.log(`\nbench: ${figures.filter((f) => f.met).length}/${figures.length} targets met; ${regressed.length} regressed; ${((Date.now() - started) / 1000).toFixed(0)} s; details in ${out}`);
+  return regressed.length === 0 ? 0 : 1;
+}
+
+/**
+ * Where a target of the issue is out of reach, the run still fails if the figure gets worse than
+ * this (the figure measured when the bench was written, plus a margin for machine noise).
+ */
+const TIME_COMPRESSION = 10;
+
+const GUARDS = {
+  startVsSdkFloor: 1.25,
+  dynamodbItemsRatio: 2.2,
+  sesRatio: 1.25,
+  dollarsPerMillion: 6,
+} as const;
+
+/** What the processing function reads at start-up (values never used: nothing is called). */
+const HANDLER_ENV: Record<string, string> = {
+  FEEDBACK_TABLE_NAME: 'ses-feedback',
+  DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111111111111/dlq',
+  SUPPRESSION_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111111111111/suppressions',
+  IMPORT_JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111111111111/import-jobs',
+  IMPORT_BUCKET_NAME: 'imports',
+  IMPORT_THRESHOLD: '25',
+  SUPPRESSION_MAX_ATTEMPTS: '3',
+  IMPORT_FOLLOW_INITIAL_SECONDS: '10',
+  SES_REQUESTS_PER_SECOND: '0.25',
+  SOFT_BOUNCE_THRESHOLD: '5',
+  SOFT_BOUNCE_WINDOW_DAYS: '14',
+  EVENT_RETENTION_DAYS: '90',
+  CAMPAIGN_TAG_NAME: 'campaign',
+};
+
+function printCalls(calls: PipelineCalls, naive: NaiveCalls): void {
+  const per1000 = (n: number, of = calls.messages): string => ((n * 1000) / of).toFixed(1);
+  const d = calls.reading.dynamodb;
+  const ops = (service: keyof PipelineCalls['reading']['services'], reading = calls.reading): string =>
+    Object.entries(reading.services[service].operations)
+      .map(([op, n]) => `${op} ${per1000(n, service === 'dynamodb' && reading === naive.reading ? naive.messages : calls.messages)}`)
+      .join(', ') || 'none';
+  const inv = calls.invocations;
+  console.log(`\n3. AWS calls per 1,000 events (${calls.messages} SNS messages of the built-in scenario, ${calls.newEvents} distinct events; local pipeline, clock x${TIME_COMPRESSION}, ${calls.seconds.toFixed(0)} s, ${calls.restarts} worker restarts)`);
+  console.log(`  DynamoDB requests: ${ops('dynamodb')}`);
+  console.log(`  DynamoDB items written ${per1000(d.itemsWritten)} (minimum ${per1000(calls.newEvents)}), refused as duplicates ${per1000(d.refusedWrites)}; items read ${per1000(d.itemsRead)}`);
+  console.log(`  DynamoDB capacity: ${per1000(d.writeUnits)} write units (${per1000(d.indexWriteUnits)} of them for the 3 time indexes), ${per1000(d.readUnits)} read units`);
+  console.log(`  SES: ${ops('sesv2')} (minimum ${per1000(calls.ses.minimum)}: ${calls.ses.importJobs} import jobs, ${calls.ses.suppressed} addresses suppressed)`);
+  console.log(`  SQS (functions): ${ops('sqs')}; ${calls.reading.sqs.emptyReceives} empty receives (idle polling)`);
+  console.log(`  S3: ${ops('s3')}; EventBridge 0, CloudWatch API 0 (metrics go out as EMF log lines)`);
+  console.log(
+    `  Lambda invocations: process-feedback ${per1000(inv['process-feedback'].invocations)}, write-suppressions ${per1000(inv['write-suppressions'].invocations)}, ` +
+      `follow-imports ${per1000(inv['follow-imports'].invocations)}; log bytes per event ${(Object.values(calls.logBytes).reduce((a, b) => a + b, 0) / calls.messages).toFixed(0)}`,
+  );
+  const nd = naive.reading.dynamodb;
+  console.log(
+    `  naive baseline: ${per1000(naive.invocations, naive.messages)} invocations, DynamoDB ${ops('dynamodb', naive.reading)} ` +
+      `(${per1000(nd.writeUnits, naive.messages)} write units), SES ${ops('sesv2', naive.reading)}`,
+  );
+}
+
+/** The CPU measurement, bundled and minified like the functions, in a fresh Node process. */
+function measureCpuBundled(records: number, rounds: number): CpuFigures {
+  const { file } = bundle('cpu-run');
+  const result = spawnSync(process.execPath, [file, String(records), String(rounds)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (result.status !== 0) throw new Error(`the CPU measurement failed: ${result.stderr.trim().split('\n').pop() ?? ''}`);
+  return JSON.parse(result.stdout) as CpuFigures;
+}
+
+function usd(value: number): string {
+  return `$${value.toFixed(value < 0.1 ? 4 : 3)}`;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,205 @@
+import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** The AWS services the functions call, as their `AWS_ENDPOINT_URL_<SERVICE>` names them. */
+export type MeteredService = 'dynamodb' | 'sqs' | 's3' | 'sesv2';
+
+/** What the functions asked of one service. */
+export interface ServiceCalls {
+  /** Calls per API operation (`PutItem`, `SendMessageBatch`, `PutSuppressedDestination` ...). */
+  readonly operations: Record<string, number>;
+  /** Calls answered with an error (throttles, conditional check failures ...). */
+  readonly errors: Record<string, number>;
+}
+
+export interface MeterReading {
+  readonly services: Record<MeteredService, ServiceCalls>;
+  readonly dynamodb: {
+    /** Capacity units as DynamoDB reports them (ReturnConsumedCapacity INDEXES), table and indexes. */
+    readonly readUnits: number;
+    readonly writeUnits: number;
+    /** Of writeUnits, those spent on global secondary indexes. */
+    readonly indexWriteUnits: number;
+    /** Items written and read (a BatchWriteItem of 25 puts is 25 items). */
+    readonly itemsWritten: number;
+    readonly itemsRead: number;
+    /** Conditional writes refused (duplicates): they consume write units too, estimated from the item size. */
+    readonly refusedWrites: number;
+  };
+  readonly sqs: {
+    /** Messages handed out by ReceiveMessage calls that returned any. */
+    readonly messagesReceived: number;
+    readonly emptyReceives: number;
+    /** SQS bills each 64 KB of a request's payload as one request. */
+    readonly billedSendRequests: number;
+  };
+}
+
+const DYNAMODB_CAPACITY_OPERATIONS = new Set([
+  'PutItem', 'UpdateItem', 'DeleteItem', 'GetItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem', 'TransactWriteItems', 'TransactGetItems',
+]);
+
+/**
+ * A metering proxy in front of each local service: the functions' AWS SDK clients are pointed at it
+ * (`AWS_ENDPOINT_URL_*`), it forwards every request unchanged (except that it asks DynamoDB for
+ * its consumed capacity) and counts what was asked, per service and operation. Only the functions'
+ * own calls pass through it; the harness (publishing, queue depths) talks to the services directly.
+ */
+export class CallMeter {
+  private readonly servers: Server[] = [];
+  private readonly endpoints = new Map<MeteredService, string>();
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  private calls = emptyCalls();
+  private dynamodb = { readUnits: 0, writeUnits: 0, indexWriteUnits: 0, itemsWritten: 0, itemsRead: 0, refusedWrites: 0 };
+  private sqs = { messagesReceived: 0, emptyReceives: 0, billedSendRequests: 0 };
+
+  /** Starts one proxy per service; returns the endpoints to give the functions. */
+  public async start(targets: Record<MeteredService, string>): Promise<Record<MeteredService, string>> {
+    for (const [service, target] of Object.entries(targets) as Array<[MeteredService, string]>) {
+      const server = createServer((req, res) => void this.forward(service, new URL(target), req, res));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      this.servers.push(server);
+      this.endpoints.set(service, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    }
+    return Object.fromEntries(this.endpoints) as Record<MeteredService, string>;
+  }
+
+  /** Everything counted since the start or the last {@link reset}. */
+  public read(): MeterReading {
+    return structuredClone({ services: this.calls, dynamodb: this.dynamodb, sqs: this.sqs });
+  }
+
+  public reset(): void {
+    this.calls = emptyCalls();
+    this.dynamodb = { readUnits: 0, writeUnits: 0, indexWriteUnits: 0, itemsWritten: 0, itemsRead: 0, refusedWrites: 0 };
+    this.sqs = { messagesReceived: 0, emptyReceives: 0, billedSendRequests: 0 };
+  }
+
+  public async stop(): Promise<void> {
+    this.agent.destroy();
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+
+  private async forward(service: MeteredService, target: URL, req: IncomingMessage, res: ServiceResponse): Promise<void> {
+    let body = await readAll(req);
+    const operation = operationOf(service, req);
+    if (service === 'dynamodb' && DYNAMODB_CAPACITY_OPERATIONS.has(operation)) {
+      body = Buffer.from(JSON.stringify({ ...(JSON.parse(body.toString('utf8')) as object), ReturnConsumedCapacity: 'INDEXES' }));
+    }
+    const headers = { ...req.headers, host: target.host, 'content-length': String(body.length) };
+    const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent: this.agent });
+    upstream.on('response', (answer) => {
+      void readAll(answer).then((reply) => {
+        this.count(service, operation, body, answer.statusCode ?? 500, reply);
+        res.writeHead(answer.statusCode ?? 500, answer.headers);
+        res.end(reply);
+      });
+    });
+    upstream.on('error', (error) => {
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`call meter: ${error.message}`);
+    });
+    upstream.end(body);
+  }
+
+  private count(service: MeteredService, operation: string, request: Buffer, status: number, reply: Buffer): void {
+    const calls = this.calls[service];
+    calls.operations[operation] = (calls.operations[operation] ?? 0) + 1;
+    if (status >= 400) calls.errors[operation] = (calls.errors[operation] ?? 0) + 1;
+    if (service === 'dynamodb') this.countDynamoDb(operation, request, status, reply);
+    if (service === 'sqs') this.countSqs(operation, request, status, reply);
+  }
+
+  private countDynamoDb(operation: string, requestBody: Buffer, status: number, reply: Buffer): void {
+    const input = JSON.parse(requestBody.toString('utf8')) as DynamoDbRequest;
+    if (status >= 400) {
+      // A refused conditional write still consumes write units for the item's size (AWS docs:
+      // "ConditionExpression ... evaluates to false ... still consumes write capacity").
+      if (/ConditionalCheckFailed/.test(reply.toString('utf8'))) {
+        this.dynamodb.refusedWrites++;
+        this.dynamodb.writeUnits += Math.max(1, Math.ceil(JSON.stringify(input.Item ?? input.Key ?? {}).length / 1024));
+      }
+      return;
+    }
+    const output = JSON.parse(reply.toString('utf8') || '{}') as DynamoDbResponse;
+    const consumed = ([] as Capacity[]).concat(output.ConsumedCapacity ?? []);
+    const writes = /Put|Update|Delete|Write/.test(operation);
+    for (const c of consumed) {
+      const units = Number(c.CapacityUnits ?? 0);
+      const indexUnits = Object.values(c.GlobalSecondaryIndexes ?? {}).reduce((s, i) => s + Number(i.CapacityUnits ?? 0), 0);
+      if (writes) {
+        this.dynamodb.writeUnits += units;
+        this.dynamodb.indexWriteUnits += indexUnits;
+      } else {
+        this.dynamodb.readUnits += units;
+      }
+    }
+    if (operation === 'BatchWriteItem') {
+      const requested = Object.values(input.RequestItems ?? {}).reduce((s, items) => s + items.length, 0);
+      const unprocessed = Object.values(output.UnprocessedItems ?? {}).reduce((s, items) => s + items.length, 0);
+      this.dynamodb.itemsWritten += requested - unprocessed;
+    } else if (operation === 'BatchGetItem') {
+      this.dynamodb.itemsRead += Object.values(output.Responses ?? {}).reduce((s, items) => s + items.length, 0);
+    } else if (writes) {
+      this.dynamodb.itemsWritten += 1;
+    } else {
+      this.dynamodb.itemsRead += operation === 'GetItem' ? (output.Item ? 1 : 0) : Number(output.Count ?? 0);
+    }
+  }
+
+  private countSqs(operation: string, requestBody: Buffer, status: number, reply: Buffer): void {
+    if (status >= 400) return;
+    if (operation === 'ReceiveMessage') {
+      const received = ((JSON.parse(reply.toString('utf8') || '{}') as { Messages?: unknown[] }).Messages ?? []).length;
+      this.sqs.messagesReceived += received;
+      if (received === 0) this.sqs.emptyReceives++;
+    }
+    if (operation === 'SendMessage' || operation === 'SendMessageBatch') {
+      this.sqs.billedSendRequests += Math.max(1, Math.ceil(requestBody.length / 65_536));
+    }
+  }
+}
+
+type ServiceResponse = ServerResponse<IncomingMessage>;
+
+/** The parts of DynamoDB's JSON wire format the meter reads. */
+interface DynamoDbRequest {
+  readonly Item?: unknown;
+  readonly Key?: unknown;
+  readonly RequestItems?: Record<string, unknown[]>;
+}
+interface Capacity {
+  readonly CapacityUnits?: number;
+  readonly GlobalSecondaryIndexes?: Record<string, { readonly CapacityUnits?: number }>;
+}
+interface DynamoDbResponse {
+  readonly ConsumedCapacity?: Capacity | Capacity[];
+  readonly UnprocessedItems?: Record<string, unknown[]>;
+  readonly Responses?: Record<string, unknown[]>;
+  readonly Item?: unknown;
+  readonly Count?: number;
+}
+
+function emptyCalls(): Record<MeteredService, { operations: Record<string, number>; errors: Record<string, number> }> {
+  return { dynamodb: { operations: {}, errors: {} }, sqs: { operations: {}, errors: {} }, s3: { operations: {}, errors: {} }, sesv2: { operations: {}, errors: {} } };
+}
+
+async function readAll(stream: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The API operation of a request: the JSON protocols name it in X-Amz-Target, REST ones by method and path. */
+function operationOf(service: MeteredService, req: IncomingMessage): string {
+  const target = req.headers['x-amz-target'];
+  if (typeof target === 'string') return target.slice(target.lastIndexOf('.') + 1);
+  const path = (req.url ?? '').split('?')[0] ?? '';
+  if (service === 'sesv2') {
+    if (path.startsWith('/v2/email/suppression/addresses')) return req.method === 'PUT' ? 'PutSuppressedDestination' : req.method === 'DELETE' ? 'DeleteSuppressedDestination' : 'GetSuppressedDestination';
+    if (path.startsWith('/v2/email/import-jobs')) return req.method === 'POST' ? 'CreateImportJob' : 'GetImportJob';
+    if (path.startsWith('/local/failed-records')) return 'GetFailedRecords';
+  }
+  if (service === 's3') return req.method === 'PUT' ? 'PutObject' : req.method === 'GET' ? 'GetObject' : `${req.method ?? ''}Object`;
+  return `${req.method ?? 'GET'} ${path}`;
+}
