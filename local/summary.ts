@@ -137,9 +137,19 @@ async function readSuppressionList(endpoint: string): Promise<Array<{ address: s
   return out;
 }
 
+/** Duplicates the processing function reported in its per-invocation summaries ("batch processed"). */
 function countDuplicates(logFile: string): number {
   if (!existsSync(logFile)) return 0;
-  return (readFileSync(logFile, 'utf8').match(/"duplicate":true/g) ?? []).length;
+  let duplicates = 0;
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes('"batch processed"')) continue;
+    try {
+      duplicates += Number((JSON.parse(line) as { decisions?: { duplicates?: number } }).decisions?.duplicates ?? 0);
+    } catch {
+      // not a log line of the function (a worker's own message): nothing to count
+    }
+  }
+  return duplicates;
 }
 
 function top(values: string[], n: number): Array<[string, number]> {
