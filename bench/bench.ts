@@ -147,7 +147,7 @@ function printCalls(calls: PipelineCalls, naive: NaiveCalls): void {
   console.log(`\n3. AWS calls per 1,000 events (${calls.messages} SNS messages of the built-in scenario, ${calls.newEvents} distinct events; local pipeline, clock x${TIME_COMPRESSION}, ${calls.seconds.toFixed(0)} s, ${calls.restarts} worker restarts)`);
   console.log(`  DynamoDB requests: ${ops('dynamodb')}`);
   console.log(`  DynamoDB items written ${per1000(d.itemsWritten)} (minimum ${per1000(calls.newEvents)}), refused as duplicates ${per1000(d.refusedWrites)}; items read ${per1000(d.itemsRead)}`);
-  console.log(`  DynamoDB capacity: ${per1000(d.writeUnits)} write units (${per1000(d.indexWriteUnits)} of them for the 3 time indexes), ${per1000(d.readUnits)} read units`);
+  console.log(`  DynamoDB capacity: ${per1000(d.writeUnits)} write units (${per1000(d.indexWriteUnits)} of them for the time index), ${per1000(d.readUnits)} read units`);
   console.log(`  SES: ${ops('sesv2')} (minimum ${per1000(calls.ses.minimum)}: ${calls.ses.importJobs} import jobs, ${calls.ses.suppressed} addresses suppressed)`);
   console.log(`  SQS (functions): ${ops('sqs')}; ${calls.reading.sqs.emptyReceives} empty receives (idle polling)`);
   console.log(`  S3: ${ops('s3')}; EventBridge 0, CloudWatch API 0 (metrics go out as EMF log lines)`);

@@ -1,11 +1,10 @@
 import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetAccountCommand } from '@aws-sdk/client-sesv2';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { OPERATOR_CONFIGURATION_SET } from '../lambdas/adapters/dynamo-feedback-store.js';
-import { FEEDBACK_TABLE, PIPELINE_METRICS, timeIndexKeysForDay } from '../lambdas/contract.js';
 import { chunk } from '../lambdas/domain/index.js';
 import { AWS_ENFORCEMENT_LINES, DEFAULTS } from '../lib/defaults.js';
+import { SUPPRESSED_EVENT_TYPE } from '../lambdas/adapters/dynamo-suppression-ledger.js';
+import { AuditTrail } from './audit-trail.js';
 import type { Target } from './target.js';
 
 /** What `ses-feedback status` reports (also its `--json` form). */
@@ -70,7 +69,7 @@ async function readReputation(target: Target, now: Date): Promise<{ bounceRate: 
   return { bounceRate: latest('bounce'), complaintRate: latest('complaint') };
 }
 
-async function readAlarms(target: Target): Promise<Status['alarms']> {
+export async function readAlarms(target: Target): Promise<Status['alarms']> {
   if (!target.cloudwatch || target.alarmNames.length === 0) return [];
   const alarms: Array<Status['alarms'][number]> = [];
   for (const names of chunk(target.alarmNames, 100)) {
@@ -83,46 +82,23 @@ async function readAlarms(target: Target): Promise<Status['alarms']> {
   return alarms.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Events of the last 24 h, from the audit trail's configuration-set time index (each shard of today and yesterday). */
+/** Events of the last 24 h, from the audit trail's time index (each shard of today and yesterday). */
 async function countLastDay(target: Target, now: Date): Promise<Status['last24Hours']> {
-  const doc = DynamoDBDocumentClient.from(target.dynamodb);
-  const since = new Date(now.getTime() - 86_400_000);
-  const days = [since, now].map((d) => d.toISOString().slice(0, 10));
-  const sets = [...target.configurationSetNames, PIPELINE_METRICS.noConfigurationSet, OPERATOR_CONFIGURATION_SET];
-  const keys = [...new Set(days)].flatMap((day) => sets.flatMap((set) => timeIndexKeysForDay('byConfigurationSet', set, day)));
   const counts = { events: 0, hardBounces: 0, softBounces: 0, complaints: 0, suppressions: 0, operatorRemovals: 0 };
-  const index = FEEDBACK_TABLE.indexes.byConfigurationSet;
-  await Promise.all(
-    keys.map(async (key) => {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page: QueryCommandOutput = await doc.send(
-          new QueryCommand({
-            TableName: target.tableName,
-            IndexName: index.indexName,
-            KeyConditionExpression: '#pk = :pk AND #at >= :since',
-            ExpressionAttributeNames: { '#pk': index.partitionKey, '#at': FEEDBACK_TABLE.timeSortKey, '#rule': 'rule', '#action': 'action' },
-            ExpressionAttributeValues: { ':pk': key, ':since': since.toISOString() },
-            ProjectionExpression: '#rule, #action',
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          const rule = item.rule as string;
-          if (rule === 'operator-removal') {
-            counts.operatorRemovals++;
-            continue;
-          }
-          counts.events++;
-          if (rule === 'permanent-bounce' || rule === 'permanent-status-on-soft-bounce') counts.hardBounces++;
-          if (rule === 'soft-bounce') counts.softBounces++;
-          if (rule === 'complaint') counts.complaints++;
-          if (item.action === 'suppress') counts.suppressions++;
-        }
-        start = page.LastEvaluatedKey;
-      } while (start);
-    }),
-  );
+  await new AuditTrail(target.dynamodb, target.tableName).forEachEvent(new Date(now.getTime() - 86_400_000), now, (event) => {
+    if (event.eventType === SUPPRESSED_EVENT_TYPE) {
+      counts.suppressions++; // SES accepted it (whatever the cause: a hard bounce, soft bounces, a complaint, an import)
+      return;
+    }
+    if (event.rule === 'operator-removal') {
+      counts.operatorRemovals++;
+      return;
+    }
+    counts.events++;
+    if (event.rule === 'permanent-bounce' || event.rule === 'permanent-status-on-soft-bounce') counts.hardBounces++;
+    if (event.rule === 'soft-bounce') counts.softBounces++;
+    if (event.rule === 'complaint') counts.complaints++;
+  });
   return counts;
 }
 
@@ -139,7 +115,7 @@ export function formatStatus(status: Status): string {
     `Bounce rate     ${pct(reputation.bounceRate)}   (warning ${pct(reputation.thresholds.bounce.warning)}, critical ${pct(reputation.thresholds.bounce.critical)}; AWS reviews at ${pct(reputation.aws.bounceRate.review)}, may pause at ${pct(reputation.aws.bounceRate.pause)})`,
     `Complaint rate  ${pct(reputation.complaintRate)}   (warning ${pct(reputation.thresholds.complaint.warning)}, critical ${pct(reputation.thresholds.complaint.critical)}; AWS reviews at ${pct(reputation.aws.complaintRate.review)}, may pause at ${pct(reputation.aws.complaintRate.pause)})`,
     `Dead letters    ${status.deadLetterQueueDepth}${status.deadLetterQueueDepth > 0 ? '  <-- inspect them (README, "Dead-letter queue")' : ''}`,
-    `Last 24 h       ${day.events} events: ${day.hardBounces} hard bounces, ${day.softBounces} soft bounces, ${day.complaints} complaints; ${day.suppressions} suppression decisions; ${day.operatorRemovals} operator removals`,
+    `Last 24 h       ${day.events} events: ${day.hardBounces} hard bounces, ${day.softBounces} soft bounces, ${day.complaints} complaints; ${day.suppressions} suppressions; ${day.operatorRemovals} operator removals`,
   ];
   if (status.target.kind === 'local') lines.push('', 'Alarms and reputation rates live in CloudWatch: not available locally.');
   else if (status.alarms.length > 0) {

@@ -135,9 +135,13 @@ export type PipelineMetricName = (typeof PIPELINE_METRICS.names)[keyof typeof PI
  *   when, how: single call, pipeline import job or operator import), expiring after
  *   `suppressionLedgerDays` so an address removed outside the pipeline is suppressed again in time.
  * - `pk = IMPORT#<sha-256 of the rows>`, `sk = JOB`: an operator import job, so a re-run resumes it.
- * - Three time indexes, partition `<DIM>#<value>#<yyyy-mm-dd>#<shard>`, sort `eventAt`: events in a
- *   time range by configuration set, campaign tag, or recipient domain. `shard` (0..timeShards-1)
- *   spreads one busy day over several partitions; a reader queries each shard of each day.
+ * - `pk = ACCOUNT`, `sk = SNAPSHOT#<at>`: the reputation watcher's snapshots of the account
+ *   (enforcement status, sending enabled, reputation rates), the history the report shows.
+ * - One time index, `byDay`: partition `DAY#<yyyy-mm-dd>#<shard>`, sort `eventAt`: every event,
+ *   operator action and suppression-ledger entry (`eventType = Suppressed`) of a day, with the few attributes a report groups by projected. `shard`
+ *   (0..timeShards-1) spreads one busy day over several partitions; a reader queries each shard of
+ *   each day and filters by configuration set, campaign or domain itself. One index, not one per
+ *   dimension: each index a write is projected into is billed as one more write unit.
  */
 export const FEEDBACK_TABLE = {
   partitionKey: 'pk',
@@ -147,21 +151,33 @@ export const FEEDBACK_TABLE = {
   timeShards: 8,
   sortKeys: { state: 'STATE', suppression: 'SUPPRESSION', importJob: 'JOB' },
   suppressionLedgerDays: 30,
-  indexes: {
-    byConfigurationSet: { indexName: 'byConfigurationSet', partitionKey: 'gsi1pk', prefix: 'CS' },
-    byCampaign: { indexName: 'byCampaign', partitionKey: 'gsi2pk', prefix: 'CAMPAIGN' },
-    byRecipientDomain: { indexName: 'byRecipientDomain', partitionKey: 'gsi3pk', prefix: 'DOMAIN' },
+  account: { partitionKey: 'ACCOUNT', snapshotPrefix: 'SNAPSHOT#' },
+  timeIndex: {
+    indexName: 'byDay',
+    partitionKey: 'dayShard',
+    prefix: 'DAY',
+    /** What the index carries besides the keys (`pk` holds the address): what reports group and count by. */
+    projectedAttributes: ['eventType', 'action', 'reason', 'rule', 'configurationSet', 'campaign', 'sendingDomain', 'recipientDomain', 'via'],
   },
 } as const;
 
-export type TimeIndex = keyof typeof FEEDBACK_TABLE.indexes;
-
-/** Partition key of one shard of one day of a time index. */
-export function timeIndexKey(index: TimeIndex, value: string, day: string, shard: number): string {
-  return `${FEEDBACK_TABLE.indexes[index].prefix}#${value}#${day}#${shard}`;
+/** Partition key of one shard of one day (`yyyy-mm-dd`) of the time index. */
+export function dayShardKey(day: string, shard: number): string {
+  return `${FEEDBACK_TABLE.timeIndex.prefix}#${day}#${shard}`;
 }
 
-/** Every partition key a reader queries to read one day of one value of a time index. */
-export function timeIndexKeysForDay(index: TimeIndex, value: string, day: string): string[] {
-  return Array.from({ length: FEEDBACK_TABLE.timeShards }, (_, shard) => timeIndexKey(index, value, day, shard));
+/** Every partition key a reader queries to read one day (`yyyy-mm-dd`) of the time index. */
+export function dayShardKeys(day: string): string[] {
+  return Array.from({ length: FEEDBACK_TABLE.timeShards }, (_, shard) => dayShardKey(day, shard));
+}
+
+/** Every UTC day (`yyyy-mm-dd`) from `from`'s to `until`'s, inclusive. */
+export function daysBetween(from: Date, until: Date): string[] {
+  const days: string[] = [];
+  const day = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()));
+  while (day.getTime() <= until.getTime()) {
+    days.push(day.toISOString().slice(0, 10));
+    day.setUTCDate(day.getUTCDate() + 1);
+  }
+  return days;
 }

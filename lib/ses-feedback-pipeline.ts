@@ -92,7 +92,7 @@ export interface SesFeedbackPipelineProps {
    */
   readonly additionalFeedbackTopics?: sns.ITopic[];
   /**
-   * The message tag that names a campaign; the audit trail indexes events by its value.
+   * The message tag that names a campaign; the audit trail records its value with each event.
    *
    * @default 'campaign'
    */
@@ -246,14 +246,13 @@ export class SesFeedbackPipeline extends Construct {
       removalPolicy: config.removalPolicy,
       deletionProtection: config.removalPolicy === RemovalPolicy.RETAIN,
     });
-    for (const index of Object.values(FEEDBACK_TABLE.indexes)) {
-      this.table.addGlobalSecondaryIndex({
-        indexName: index.indexName,
-        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
-        sortKey: { name: FEEDBACK_TABLE.timeSortKey, type: dynamodb.AttributeType.STRING },
-        projectionType: dynamodb.ProjectionType.ALL,
-      });
-    }
+    this.table.addGlobalSecondaryIndex({
+      indexName: FEEDBACK_TABLE.timeIndex.indexName,
+      partitionKey: { name: FEEDBACK_TABLE.timeIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: FEEDBACK_TABLE.timeSortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...FEEDBACK_TABLE.timeIndex.projectedAttributes],
+    });
 
     this.suppressionQueue = new sqs.Queue(this, 'SuppressionQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

@@ -6,7 +6,7 @@ import { FEEDBACK_TABLE } from '../lambdas/contract.js';
  * source of truth for both), for local runs and integration tests.
  */
 export async function createFeedbackTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const indexes = Object.values(FEEDBACK_TABLE.indexes);
+  const index = FEEDBACK_TABLE.timeIndex;
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -15,20 +15,22 @@ export async function createFeedbackTable(client: DynamoDBClient, tableName: str
         { AttributeName: FEEDBACK_TABLE.partitionKey, AttributeType: 'S' },
         { AttributeName: FEEDBACK_TABLE.sortKey, AttributeType: 'S' },
         { AttributeName: FEEDBACK_TABLE.timeSortKey, AttributeType: 'S' },
-        ...indexes.map((index) => ({ AttributeName: index.partitionKey, AttributeType: 'S' as const })),
+        { AttributeName: index.partitionKey, AttributeType: 'S' },
       ],
       KeySchema: [
         { AttributeName: FEEDBACK_TABLE.partitionKey, KeyType: 'HASH' },
         { AttributeName: FEEDBACK_TABLE.sortKey, KeyType: 'RANGE' },
       ],
-      GlobalSecondaryIndexes: indexes.map((index) => ({
-        IndexName: index.indexName,
-        KeySchema: [
-          { AttributeName: index.partitionKey, KeyType: 'HASH' },
-          { AttributeName: FEEDBACK_TABLE.timeSortKey, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      })),
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            { AttributeName: FEEDBACK_TABLE.timeSortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] },
+        },
+      ],
     }),
   );
   await client.send(

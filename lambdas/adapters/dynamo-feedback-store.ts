@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { FEEDBACK_TABLE, PIPELINE_METRICS, timeIndexKey } from '../contract.js';
+import { dayShardKey, FEEDBACK_TABLE } from '../contract.js';
 import {
   addSoftBounce,
   domainOf,
@@ -36,7 +36,6 @@ export class DynamoFeedbackStore implements FeedbackStore {
     const { context } = record;
     const day = record.eventAt.slice(0, 10);
     const shard = shardOf(`${record.address}#${record.eventKey}`);
-    const { indexes } = FEEDBACK_TABLE;
     try {
       await this.doc.send(
         new PutCommand({
@@ -44,14 +43,7 @@ export class DynamoFeedbackStore implements FeedbackStore {
           Item: {
             [FEEDBACK_TABLE.partitionKey]: addressKey(record.address),
             [FEEDBACK_TABLE.sortKey]: `EVENT#${record.eventKey}`,
-            [indexes.byConfigurationSet.partitionKey]: timeIndexKey(
-              'byConfigurationSet',
-              context.configurationSet ?? PIPELINE_METRICS.noConfigurationSet,
-              day,
-              shard,
-            ),
-            [indexes.byCampaign.partitionKey]: context.campaign && timeIndexKey('byCampaign', context.campaign, day, shard),
-            [indexes.byRecipientDomain.partitionKey]: timeIndexKey('byRecipientDomain', record.recipientDomain, day, shard),
+            [FEEDBACK_TABLE.timeIndex.partitionKey]: dayShardKey(day, shard),
             [FEEDBACK_TABLE.timeSortKey]: record.eventAt,
             [FEEDBACK_TABLE.timeToLiveAttribute]: Math.floor(Date.parse(record.eventAt) / 1000) + this.options.eventRetentionInDays * 86_400,
             address: record.address,
@@ -129,7 +121,7 @@ export class DynamoFeedbackStore implements FeedbackStore {
 
   /**
    * Records that an operator took an address off the suppression list, as an event of that address
-   * in the audit trail (time-indexed under the configuration set `operator`).
+   * in the audit trail (time-indexed, with the configuration set `operator`).
    */
   public async recordOperatorRemoval(address: string, note: string | undefined, at: Date): Promise<void> {
     const eventAt = at.toISOString();
@@ -142,8 +134,7 @@ export class DynamoFeedbackStore implements FeedbackStore {
         Item: {
           [FEEDBACK_TABLE.partitionKey]: addressKey(address),
           [FEEDBACK_TABLE.sortKey]: `EVENT#${eventKey}`,
-          [FEEDBACK_TABLE.indexes.byConfigurationSet.partitionKey]: timeIndexKey('byConfigurationSet', OPERATOR_CONFIGURATION_SET, day, shard),
-          [FEEDBACK_TABLE.indexes.byRecipientDomain.partitionKey]: timeIndexKey('byRecipientDomain', domainOf(address), day, shard),
+          [FEEDBACK_TABLE.timeIndex.partitionKey]: dayShardKey(day, shard),
           [FEEDBACK_TABLE.timeSortKey]: eventAt,
           [FEEDBACK_TABLE.timeToLiveAttribute]: Math.floor(at.getTime() / 1000) + this.options.eventRetentionInDays * 86_400,
           address,
@@ -151,6 +142,7 @@ export class DynamoFeedbackStore implements FeedbackStore {
           eventType: 'OperatorRemoval',
           action: 'unsuppress',
           rule: 'operator-removal',
+          configurationSet: OPERATOR_CONFIGURATION_SET,
           detail: note,
           recordedAt: eventAt,
         },

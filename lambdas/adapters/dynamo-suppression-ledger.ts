@@ -1,11 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, BatchWriteCommand, type BatchGetCommandOutput, type BatchWriteCommandInput, type BatchWriteCommandOutput, DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { FEEDBACK_TABLE } from '../contract.js';
+import { dayShardKey, FEEDBACK_TABLE } from '../contract.js';
 import { chunk, type SuppressionEntry, type SuppressionLedger, type SuppressionProvenance, type SuppressionReason } from '../domain/index.js';
-import { addressKey } from './dynamo-feedback-store.js';
+import { addressKey, shardOf } from './dynamo-feedback-store.js';
 
 const { partitionKey: PK, sortKey: SK } = FEEDBACK_TABLE;
 const SUPPRESSION_SK = FEEDBACK_TABLE.sortKeys.suppression;
+/** The time index's `eventType` of a ledger entry: SES accepted the address onto the list. */
+export const SUPPRESSED_EVENT_TYPE = 'Suppressed';
 type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
 /** DynamoDB's limits per BatchGetItem and BatchWriteItem call. */
@@ -48,15 +50,22 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
 
   public async recordSuppressed(entries: readonly SuppressionEntry[], provenance: SuppressionProvenance, at: Date): Promise<void> {
     const expiresAt = Math.floor(at.getTime() / 1000) + FEEDBACK_TABLE.suppressionLedgerDays * 86_400;
+    const suppressedAt = at.toISOString();
+    const day = suppressedAt.slice(0, 10);
     await this.inParallel(chunk(entries, WRITE_BATCH), async (batch) => {
       let requests: WriteRequest[] | undefined = batch.map((e): WriteRequest => ({
         PutRequest: {
           Item: {
             [PK]: addressKey(e.address),
             [SK]: SUPPRESSION_SK,
+            // On the time index too, as a `Suppressed` entry: what the report lists as done.
+            [FEEDBACK_TABLE.timeIndex.partitionKey]: dayShardKey(day, shardOf(e.address)),
+            [FEEDBACK_TABLE.timeSortKey]: suppressedAt,
+            eventType: SUPPRESSED_EVENT_TYPE,
+            action: 'suppress',
             address: e.address,
             reason: e.reason,
-            suppressedAt: at.toISOString(),
+            suppressedAt,
             via: provenance.via,
             jobId: provenance.jobId,
             [FEEDBACK_TABLE.timeToLiveAttribute]: expiresAt,

@@ -209,16 +209,20 @@ describe('configuration sets', () => {
 });
 
 describe('feedback table', () => {
-  it('is on-demand, encrypted, point-in-time recoverable, with TTL and the three time indexes', () => {
+  it('is on-demand, encrypted, point-in-time recoverable, with TTL and one time index carrying only what reports read', () => {
     defaults.hasResourceProperties('AWS::DynamoDB::Table', {
       BillingMode: 'PAY_PER_REQUEST',
       SSESpecification: { SSEEnabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-      GlobalSecondaryIndexes: ['byConfigurationSet', 'byCampaign', 'byRecipientDomain'].map((IndexName, i) =>
-        Match.objectLike({ IndexName, KeySchema: [{ AttributeName: `gsi${i + 1}pk`, KeyType: 'HASH' }, { AttributeName: 'eventAt', KeyType: 'RANGE' }] }),
-      ),
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byDay',
+          KeySchema: [{ AttributeName: 'dayShard', KeyType: 'HASH' }, { AttributeName: 'eventAt', KeyType: 'RANGE' }],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: Match.arrayWith(['eventType', 'action', 'rule', 'configurationSet', 'campaign', 'recipientDomain']) },
+        },
+      ],
     });
   });
 

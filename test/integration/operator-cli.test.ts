@@ -158,7 +158,9 @@ describe('status', () => {
     const status = JSON.parse(stdout) as Status;
     expect(status.account).toEqual({ enforcementStatus: 'HEALTHY', sendingEnabled: true, productionAccess: true, suppressedReasons: ['BOUNCE', 'COMPLAINT'] });
     expect(status.deadLetterQueueDepth).toBe(0);
-    expect(status.last24Hours).toMatchObject({ events: 3, hardBounces: 3, suppressions: 3, operatorRemovals: 1 });
+    // Suppressions: everything SES accepted today: the 3 hard bounces and the imported rows, less the one removed
+    expect(pipeline.ses.list.size).toBe(98_900 - 1 + 3);
+    expect(status.last24Hours).toMatchObject({ events: 3, hardBounces: 3, suppressions: 98_900 - 1 + 3, operatorRemovals: 1 });
     expect(status.reputation.bounceRate).toBeNull(); // no CloudWatch locally
   });
 

@@ -1,0 +1,125 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { daysBetween, dayShardKeys, FEEDBACK_TABLE } from '../lambdas/contract.js';
+
+/** One entry of the audit trail as the time index carries it (the projected attributes). */
+export interface IndexedEvent {
+  readonly address: string;
+  readonly eventAt: string;
+  readonly eventType: string;
+  readonly action: string;
+  readonly rule: string;
+  readonly reason?: string;
+  readonly configurationSet?: string;
+  readonly campaign?: string;
+  readonly sendingDomain?: string;
+  readonly recipientDomain?: string;
+  /** Suppression-ledger entries: how SES got the address (`put`, `import`, `operator-import`). */
+  readonly via?: string;
+}
+
+/** A snapshot the reputation watcher stored. */
+export interface AccountSnapshot {
+  readonly at: string;
+  readonly enforcementStatus: string;
+  readonly sendingEnabled: boolean;
+  readonly bounceRate: number | null;
+  readonly complaintRate: number | null;
+}
+
+/** Queries in flight at once: 8 shards of two days. */
+const PARALLEL_QUERIES = 16;
+
+/**
+ * Reads the audit trail by time, through the `byDay` index (every shard of every day in range) and
+ * the account snapshots, page by page, without a scan.
+ */
+export class AuditTrail {
+  private readonly doc: DynamoDBDocumentClient;
+
+  public constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client);
+  }
+
+  /** Calls `visit` once per entry with `from <= eventAt <= until`, in no particular order. */
+  public async forEachEvent(from: Date, until: Date, visit: (event: IndexedEvent) => void): Promise<void> {
+    const index = FEEDBACK_TABLE.timeIndex;
+    const keys = daysBetween(from, until).flatMap(dayShardKeys);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < keys.length) {
+        const key = keys[next++] as string;
+        let start: Record<string, unknown> | undefined;
+        do {
+          const page: QueryCommandOutput = await this.doc.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: index.indexName,
+              KeyConditionExpression: '#pk = :pk AND #at BETWEEN :from AND :until',
+              ExpressionAttributeNames: { '#pk': index.partitionKey, '#at': FEEDBACK_TABLE.timeSortKey },
+              ExpressionAttributeValues: { ':pk': key, ':from': from.toISOString(), ':until': until.toISOString() },
+              ExclusiveStartKey: start,
+            }),
+          );
+          for (const item of page.Items ?? []) visit(toIndexedEvent(item));
+          start = page.LastEvaluatedKey;
+        } while (start);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_QUERIES, keys.length) }, lane));
+  }
+
+  /** The reputation watcher's snapshots with `from <= at <= until`, oldest first. */
+  public async snapshots(from: Date, until: Date): Promise<AccountSnapshot[]> {
+    const { account } = FEEDBACK_TABLE;
+    const snapshots: AccountSnapshot[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :until',
+          ExpressionAttributeNames: { '#pk': FEEDBACK_TABLE.partitionKey, '#sk': FEEDBACK_TABLE.sortKey },
+          ExpressionAttributeValues: {
+            ':pk': account.partitionKey,
+            ':from': `${account.snapshotPrefix}${from.toISOString()}`,
+            ':until': `${account.snapshotPrefix}${until.toISOString()}`,
+          },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        snapshots.push({
+          at: item.at as string,
+          enforcementStatus: item.enforcementStatus as string,
+          sendingEnabled: item.sendingEnabled as boolean,
+          bounceRate: (item.bounceRate as number | undefined) ?? null,
+          complaintRate: (item.complaintRate as number | undefined) ?? null,
+        });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return snapshots;
+  }
+
+}
+
+function toIndexedEvent(item: Record<string, unknown>): IndexedEvent {
+  const pk = item[FEEDBACK_TABLE.partitionKey] as string;
+  return {
+    address: pk.slice(pk.indexOf('#') + 1),
+    eventAt: item[FEEDBACK_TABLE.timeSortKey] as string,
+    eventType: item.eventType as string,
+    action: item.action as string,
+    rule: item.rule as string,
+    reason: item.reason as string | undefined,
+    configurationSet: item.configurationSet as string | undefined,
+    campaign: item.campaign as string | undefined,
+    sendingDomain: item.sendingDomain as string | undefined,
+    recipientDomain: item.recipientDomain as string | undefined,
+    via: item.via as string | undefined,
+  };
+}
