@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { redactAddresses, type SuppressionReason } from '../lambdas/domain/index.js';
 import { classifyText } from './classify-command.js';
+import { readAppealReport, renderReport } from './report-command.js';
 import { formatStatus, readStatus } from './status-command.js';
 import { exportSuppressions, importSuppressions, removeSuppression, type CommandOutput } from './suppression-commands.js';
 import { DEFAULT_STACK_NAME, describeError, LOCAL_ENDPOINTS_FILE, resolveTarget, type Target } from './target.js';
@@ -12,6 +13,8 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   readonly readStdin: () => string;
   readonly readFile: (path: string) => string;
+  /** @default fs.writeFileSync */
+  readonly writeFile?: (path: string, text: string) => void;
   /** Environment (AWS_REGION, AWS_PROFILE, SES_FEEDBACK_LOCAL ...). @default process.env */
   readonly env?: NodeJS.ProcessEnv;
   /** Whether stderr is a terminal (progress redraws one line) or a log (a line per 10 %). */
@@ -35,6 +38,11 @@ Commands:
   suppression export             Every suppressed address as CSV on standard output.
   suppression remove <address>   Take one address off the list (it works again), recorded in the
                                  audit trail; the pipeline suppresses it again on a new hard bounce.
+  report                         The evidence an appeal to AWS needs, from the audit trail: feedback
+                                 per day with the reputation rates, the campaigns, configuration
+                                 sets and domains that drove it, what was suppressed, the alarms
+                                 and the enforcement status history. Markdown (paste into the
+                                 support case) or one self-contained HTML file with charts.
   status                         SES enforcement status, sending, suppression settings, reputation
                                  rates against the alarm thresholds, alarm states, dead letters,
                                  events of the last 24 h.
@@ -48,6 +56,12 @@ Target (every command but classify):
 Options:
   --reason R          import: BOUNCE or COMPLAINT for rows without one. export: only this reason.
   --since DATE        export: only addresses added since DATE (ISO 8601, e.g. 2026-11-01).
+                      report: from DATE (default: 30 days before --until).
+  --until DATE        report: up to DATE, inclusive when a day (default: now).
+  --format F          report: md (default) or html.
+  --out FILE          report: write to FILE instead of standard output.
+  --show-addresses    report: list the suppressed addresses (left out by default: the report
+                      is meant to be shared).
   --note TEXT         remove: why, kept in the audit trail.
   --json              status: print JSON instead of a table.
   --poll-seconds N    import: seconds between looks at an import job (default 5).
@@ -61,6 +75,8 @@ Examples:
   npx ses-feedback suppression remove jane@example.com --note "ticket 4711: mailbox restored"
   npx ses-feedback status --json
   npx ses-feedback status --local
+  npx ses-feedback report --since 2026-11-01 --format html --out appeal.html
+  npx ses-feedback report --local --since 2026-11-20
 
 Exit status: 0 on success; 1 when something failed or some input could not be read or imported
 (invalid rows, rows SES refused); 2 on a usage error. Errors are one line on standard error.
@@ -76,6 +92,10 @@ const OPTIONS = {
   note: { type: 'string' },
   json: { type: 'boolean' },
   'poll-seconds': { type: 'string' },
+  until: { type: 'string' },
+  format: { type: 'string' },
+  out: { type: 'string' },
+  'show-addresses': { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>>['values'];
@@ -99,6 +119,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     case 'suppression':
     case 'status':
       return operate(command, rest, parsed.values, io);
+    case 'report':
+      return report(rest, parsed.values, io);
     default:
       io.stderr(`ses-feedback: unknown command '${command}' (try --help)\n`);
       return EXIT.usage;
@@ -173,6 +195,45 @@ async function operate(command: 'suppression' | 'status', args: string[], values
   }
 }
 
+/** A date option: ISO 8601; a bare day means its start (`from`) or its end (`until`). */
+function parseDate(text: string, end: 'start' | 'end'): Date | undefined {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const date = new Date(day ? `${text}T${end === 'start' ? '00:00:00.000' : '23:59:59.999'}Z` : text);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+async function report(args: string[], values: Values, io: CliIo): Promise<number> {
+  const usage = (message: string): number => {
+    io.stderr(`ses-feedback report: ${message} (try --help)\n`);
+    return EXIT.usage;
+  };
+  if (args.length > 0) return usage('takes no arguments');
+  const until = values.until === undefined ? new Date() : parseDate(values.until, 'end');
+  if (!until) return usage(`--until must be a date (ISO 8601, e.g. 2026-11-30), got '${values.until}'`);
+  const from = values.since === undefined ? new Date(until.getTime() - 30 * 86_400_000) : parseDate(values.since, 'start');
+  if (!from) return usage(`--since must be a date (ISO 8601, e.g. 2026-11-01), got '${values.since}'`);
+  if (from > until) return usage('--since is after --until');
+  if (until.getTime() - from.getTime() > 400 * 86_400_000) return usage('the range is longer than 400 days (the audit trail keeps a year by default)');
+  const format = values.format ?? 'md';
+  if (format !== 'md' && format !== 'html') return usage(`--format must be md or html, got '${format}'`);
+  let target: Target | undefined;
+  try {
+    target = await resolveTarget({ local: values.local, stack: values.stack, region: values.region }, io.env ?? process.env);
+    const appeal = await readAppealReport(target, { from, until, showAddresses: values['show-addresses'] ?? false });
+    const text = renderReport(appeal, format);
+    if (values.out) {
+      (io.writeFile ?? writeFileSync)(values.out, text);
+      io.stderr(`report written to ${values.out} (${appeal.totals.events} events, ${appeal.suppressed.total} suppressions, ${appeal.days.length} days)\n`);
+    } else io.stdout(text);
+    return EXIT.ok;
+  } catch (error) {
+    io.stderr(`ses-feedback: ${redactAddresses(describeError(error))}\n`);
+    return EXIT.failed;
+  } finally {
+    target?.destroy();
+  }
+}
+
 /** Progress on stderr: one redrawn line on a terminal, a line per 10 % step otherwise. */
 function commandOutput(io: CliIo): CommandOutput & { done(): void } {
   let drawn = false;
@@ -228,6 +289,7 @@ export const processIo: CliIo = {
   stderr: (text) => process.stderr.write(text),
   readStdin: () => readFileSync(0, 'utf8'),
   readFile: (path) => readFileSync(path, 'utf8'),
+  writeFile: (path, text) => writeFileSync(path, text),
   env: process.env,
   stderrIsTTY: process.stderr.isTTY,
 };

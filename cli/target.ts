@@ -30,6 +30,8 @@ export interface Target {
   readonly configurationSetNames: readonly string[];
   /** SES's rate for non-send actions: 1 request/s in AWS, faster on a time-compressed local pipeline. */
   readonly sesRequestsPerSecond: number;
+  /** When the pipeline went live: the stack's creation, or the local pipeline's start. */
+  readonly liveSince: string | null;
   /** The stack's alarms, by name (deployed only). */
   readonly alarmNames: readonly string[];
   destroy(): void;
@@ -80,6 +82,7 @@ function localTarget(file: string): Target {
     configurationSetNames: ['transactional', 'marketing'],
     sesRequestsPerSecond: endpoints.sesRequestsPerSecond,
     alarmNames: [],
+    liveSince: endpoints.startedAt ?? null,
     destroy: () => Object.values(clients).forEach((c) => c.destroy()),
   };
 }
@@ -112,6 +115,7 @@ async function deployedTarget(stackName: string, region: string | undefined): Pr
       deadLetterQueueUrl: required('DeadLetterQueueUrl'),
       configurationSetNames: (outputs.ConfigurationSetNames ?? '').split(',').filter(Boolean),
       sesRequestsPerSecond: 1,
+      liveSince: Stacks[0]?.CreationTime?.toISOString() ?? null,
       alarmNames: StackResources.filter((r) => r.ResourceType === 'AWS::CloudWatch::Alarm').map((r) => r.PhysicalResourceId ?? '').filter(Boolean),
       destroy: () => Object.values(clients).forEach((c) => c.destroy()),
     };

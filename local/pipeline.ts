@@ -82,6 +82,8 @@ export interface LocalEndpoints {
   /** The local SES endpoint's rate (SES's 1 request/s times the time compression). */
   readonly sesRequestsPerSecond: number;
   readonly resources: LocalResources;
+  /** When this pipeline started: what the report calls "live since". */
+  readonly startedAt: string;
 }
 
 /**
@@ -99,6 +101,8 @@ export class LocalPipeline {
   private readonly workers = new Map<LocalFunction, Worker>();
   private stopping = false;
   private endpointsFile: string | undefined;
+
+  private readonly startedAt = new Date();
 
   private constructor(
     private readonly services: { dynamo: RunningService; fauxqs: RunningService },
@@ -130,6 +134,7 @@ export class LocalPipeline {
       sesv2: this.sesEndpoint,
       sesRequestsPerSecond: SUPPRESSION_WRITER.sesAccountRequestsPerSecond * (this.options.timeCompression ?? DEFAULT_COMPRESSION),
       resources: this.resources,
+      startedAt: this.startedAt.toISOString(),
     };
   }
 

@@ -1,0 +1,49 @@
+import { DEFAULTS, AWS_ENFORCEMENT_LINES } from '../lib/defaults.js';
+import { AuditTrail } from './audit-trail.js';
+import { type AppealReport, AppealReportBuilder } from './report/appeal-report.js';
+import { toHtml } from './report/html.js';
+import { toMarkdown } from './report/markdown.js';
+import { readAlarms } from './status-command.js';
+import type { Target } from './target.js';
+
+export type ReportFormat = 'md' | 'html';
+
+export interface ReportOptions {
+  readonly from: Date;
+  readonly until: Date;
+  readonly showAddresses: boolean;
+}
+
+/**
+ * `report`: reads the range from the audit trail (time index and the watcher's snapshots, no scan)
+ * and the stack's alarms, and builds the appeal report.
+ */
+export async function readAppealReport(target: Target, options: ReportOptions, now = new Date()): Promise<AppealReport> {
+  const trail = new AuditTrail(target.dynamodb, target.tableName);
+  const builder = new AppealReportBuilder(options.showAddresses);
+  const [, snapshots, alarms] = await Promise.all([
+    trail.forEachEvent(options.from, options.until, (event) => builder.add(event)),
+    trail.snapshots(options.from, options.until),
+    readAlarms(target),
+  ]);
+  return builder.build({
+    from: options.from,
+    until: options.until,
+    generatedAt: now,
+    target: { kind: target.kind, name: target.name },
+    liveSince: target.liveSince,
+    thresholds: {
+      bounceRate: DEFAULTS.bounceRateThresholds,
+      complaintRate: DEFAULTS.complaintRateThresholds,
+      aws: AWS_ENFORCEMENT_LINES,
+      softBounce: { threshold: DEFAULTS.softBounceThreshold, windowInDays: DEFAULTS.softBounceWindow.toDays() },
+    },
+    alarms,
+    snapshots,
+    showAddresses: options.showAddresses,
+  });
+}
+
+export function renderReport(report: AppealReport, format: ReportFormat): string {
+  return format === 'html' ? toHtml(report) : toMarkdown(report);
+}

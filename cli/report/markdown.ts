@@ -1,0 +1,112 @@
+import { type AppealReport, type DriverDimension, isEmpty, MAX_LISTED_ADDRESSES, NONE, percent } from './appeal-report.js';
+
+export const DIMENSION_TITLES: Readonly<Record<DriverDimension, string>> = {
+  configurationSet: 'Configuration set',
+  campaign: 'Campaign (message tag)',
+  sendingDomain: 'Sending domain',
+  recipientDomain: 'Recipient domain',
+};
+
+const count = (n: number): string => n.toLocaleString('en-US');
+/** A value from the mail (campaign tag, domain) as inline code in a table cell: no pipe or backtick can break out. */
+const code = (value: string): string => `\`${value.replace(/[`|\\\n\r]/g, '?')}\``;
+const day = (iso: string | null): string => (iso ? iso.slice(0, 10) : 'unknown');
+const time = (iso: string | null): string => (iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : 'unknown');
+
+/** The report as Markdown, ready to paste into the AWS support case. */
+export function toMarkdown(report: AppealReport): string {
+  const lines: string[] = [];
+  const push = (...more: string[]): void => void lines.push(...more);
+  push(`# Amazon SES sending review: evidence from ${day(report.range.from)} to ${day(report.range.until)}`, '');
+  push(`Generated ${time(report.generatedAt)} by ses-feedback-pipeline from its audit trail (${report.target.kind === 'local' ? 'local pipeline' : `stack ${report.target.name}`}).`, '');
+  if (isEmpty(report)) {
+    push('**No events in range.** The audit trail holds no bounce, complaint, suppression or account snapshot between these dates.', '');
+    push(...protection(report));
+    return `${lines.join('\n')}\n`;
+  }
+
+  push('## 1. What happened', '');
+  const { totals } = report;
+  push(
+    `${count(totals.hardBounces)} hard bounces, ${count(totals.complaints)} complaints and ${count(totals.softBounces)} soft bounces were recorded ` +
+      `(${count(totals.events)} events in all).`,
+    '',
+  );
+  const byCampaign = report.drivers.campaign[0] !== undefined && report.drivers.campaign[0].value !== NONE;
+  const top = byCampaign ? report.drivers.campaign[0] : report.drivers.configurationSet[0];
+  const topDomain = report.drivers.recipientDomain[0];
+  if (top && topDomain && totals.hardBounces + totals.complaints > 0) {
+    const peak = [...report.days].sort((a, b) => b.hardBounces + b.complaints - (a.hardBounces + a.complaints))[0];
+    push(
+      `**Main cause:** ${byCampaign ? 'campaign' : 'configuration set'} ${code(top.value)} produced ${percent(top.share)} of the hard bounces and complaints; ` +
+        `recipient domain ${code(topDomain.value)} alone ${percent(topDomain.share)}.` +
+        (peak ? ` The worst day was ${peak.day} (${count(peak.hardBounces)} hard bounces, ${count(peak.complaints)} complaints).` : ''),
+      '',
+    );
+  }
+  push('### Per day', '');
+  push('| Day | Hard bounces | Complaints | Soft bounces | Suppressed | Bounce rate (peak) | Complaint rate (peak) |', '|---|---:|---:|---:|---:|---:|---:|');
+  for (const d of report.days) {
+    push(
+      `| ${d.day} | ${count(d.hardBounces)} | ${count(d.complaints)} | ${count(d.softBounces)} | ${count(d.suppressed)} | ${d.bounceRate === null ? '–' : percent(d.bounceRate)} | ${d.complaintRate === null ? '–' : percent(d.complaintRate)} |`,
+    );
+  }
+  push('');
+  if (report.snapshots === 0) push('_Reputation rates: no watcher snapshots in range (the deployed watcher stores one every 15 minutes)._', '');
+  push('### What drove the hard bounces and complaints', '');
+  for (const [dimension, title] of Object.entries(DIMENSION_TITLES) as Array<[DriverDimension, string]>) {
+    const drivers = report.drivers[dimension];
+    if (drivers.length === 0) continue;
+    push(`| ${title} | Hard bounces | Complaints | Share |`, '|---|---:|---:|---:|');
+    for (const d of drivers) push(`| ${code(d.value)} | ${count(d.hardBounces)} | ${count(d.complaints)} | ${percent(d.share)} |`);
+    push('');
+  }
+
+  push('## 2. What is already fixed', '');
+  const s = report.suppressed;
+  push(
+    `${count(s.total)} addresses were put on the account-level suppression list between ${time(s.first)} and ${time(s.last)}, ` +
+      `so SES will not send to them again: ` +
+      `${Object.entries(s.byReason).map(([reason, n]) => `${count(n)} for ${reason}`).join(', ') || 'none'}; ` +
+      `${count(s.byVia.pipeline ?? 0)} automatically by the pipeline as the feedback arrived, ${count(s.byVia['operator-import'] ?? 0)} imported from earlier bounce and complaint records.`,
+    '',
+  );
+  if (report.operatorRemovals > 0) push(`${count(report.operatorRemovals)} addresses were taken off the list by an operator after the recipient proved the mailbox works (recorded in the audit trail).`, '');
+  if (report.showAddresses) {
+    push('| Address | Reason | Suppressed | How |', '|---|---|---|---|');
+    for (const a of s.addresses) push(`| ${a.address} | ${a.reason} | ${time(a.at)} | ${a.via} |`);
+    if (s.total > s.addresses.length) push('', `_${count(s.total - s.addresses.length)} more not listed (at most ${count(MAX_LISTED_ADDRESSES)})._`);
+    push('');
+  }
+
+  push(...protection(report));
+  return `${lines.join('\n')}\n`;
+}
+
+function protection(report: AppealReport): string[] {
+  const { thresholds, alarms, liveSince, firstEventAt } = report.protection;
+  const lines = ['## 3. What prevents a recurrence', ''];
+  lines.push(
+    `- Every bounce and complaint is processed automatically within seconds${liveSince ? ` (pipeline live since ${time(liveSince)})` : ''}${firstEventAt ? `; first event in this report ${time(firstEventAt)}` : ''}.`,
+    '- Hard bounces and spam complaints put the address on the account-level suppression list at once; ' +
+      `an address that soft-bounces ${thresholds.softBounce.threshold} times in ${thresholds.softBounce.windowInDays} days without a delivery is suppressed too.`,
+    `- Alarms notify the team well below AWS's lines: bounce rate at ${percent(thresholds.bounceRate.warning)} and ${percent(thresholds.bounceRate.critical)} ` +
+      `(AWS reviews at ${percent(thresholds.aws.bounceRate.review)}), complaint rate at ${percent(thresholds.complaintRate.warning)} and ${percent(thresholds.complaintRate.critical)} ` +
+      `(AWS reviews at ${percent(thresholds.aws.complaintRate.review)}).`,
+    '- A watcher reads the account\'s enforcement status every 15 minutes and alerts on any change.',
+    '',
+  );
+  if (alarms.length > 0) {
+    lines.push('| Alarm | Metric | Threshold | State |', '|---|---|---:|---|');
+    for (const a of alarms) lines.push(`| ${a.name} | ${a.metric} | ${a.threshold ?? '–'} | ${a.state} |`);
+    lines.push('');
+  }
+  lines.push('### Enforcement status history', '');
+  if (report.enforcementHistory.length === 0) lines.push('_No watcher snapshots in range._', '');
+  else {
+    lines.push('| Since | Enforcement status | Sending |', '|---|---|---|');
+    for (const s of report.enforcementHistory) lines.push(`| ${time(s.at)} | ${s.enforcementStatus} | ${s.sendingEnabled ? 'enabled' : 'disabled'} |`);
+    lines.push('');
+  }
+  return lines;
+}

@@ -1,0 +1,150 @@
+/// <reference lib="dom" />
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { EXIT, main, type CliIo } from '../../cli/main.js';
+import { LocalPipeline } from '../../local/pipeline.js';
+import { builtInScenario } from '../../local/scenario.js';
+
+/**
+ * `ses-feedback report` on the built-in scenario run through the local pipeline (the "spring-sale"
+ * campaign to a stale list, most hard bounces on oldmail.example.net), and on an empty range; the
+ * HTML form rendered in headless Chromium.
+ */
+jest.setTimeout(600_000);
+
+/** Debian's Chromium (`npm run setup:browser`), or the one CHROMIUM_PATH names. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let pipeline: LocalPipeline;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  pipeline = await LocalPipeline.start({ timeCompression: 60, logDir: '.local/logs/report' });
+  dir = mkdtempSync(join(tmpdir(), 'ses-feedback-report-'));
+  const endpoints = join(dir, 'endpoints.json');
+  pipeline.writeEndpointsFile(endpoints);
+  env = { SES_FEEDBACK_LOCAL: endpoints };
+  await pipeline.startWorker();
+  await pipeline.publish(builtInScenario().messages);
+  await pipeline.drain(240_000);
+});
+afterAll(() => pipeline?.stop());
+
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { stdout: (t) => out.push(t), stderr: (t) => err.push(t), readStdin: () => '', readFile: (path) => readFileSync(path, 'utf8'), env, stderrIsTTY: false };
+  const code = await main(argv, io);
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+/** The rows of the Markdown table whose header starts with `title`. */
+function tableRows(markdown: string, title: string): string[][] {
+  const lines = markdown.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`| ${title} |`));
+  if (start < 0) throw new Error(`no table '${title}'`);
+  const rows: string[][] = [];
+  for (const line of lines.slice(start + 2)) {
+    if (!line.startsWith('|')) break;
+    rows.push(line.split('|').slice(1, -1).map((cell) => cell.trim()));
+  }
+  return rows;
+}
+
+describe('report on the built-in scenario', () => {
+  it('names the planted cause first: campaign spring-sale, recipient domain oldmail.example.net, marketing', async () => {
+    const { code, stdout } = await cli('report', '--since', '2026-11-20', '--until', '2026-11-30');
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toMatch(/^# Amazon SES sending review: evidence from 2026-11-20 to 2026-11-30\n/);
+    expect(stdout).toContain('1,620 hard bounces, 37 complaints');
+    expect(stdout).toContain('**Main cause:** campaign `spring-sale`');
+    const campaigns = tableRows(stdout, 'Campaign (message tag)');
+    expect(campaigns[0]?.slice(0, 3)).toEqual(['`spring-sale`', '1,600', '36']);
+    const domains = tableRows(stdout, 'Recipient domain');
+    expect(domains[0]?.slice(0, 3)).toEqual(['`oldmail.example.net`', '1,300', '0']);
+    expect(tableRows(stdout, 'Configuration set')[0]?.[0]).toBe('`marketing`');
+    // the day of the scenario carries its feedback
+    const day = tableRows(stdout, 'Day').find((row) => row[0] === '2026-11-20');
+    expect(day?.slice(0, 4)).toEqual(['2026-11-20', '1,620', '37', '300']);
+    // what is fixed: every suppressed address, by the pipeline
+    expect(stdout).toContain(`${pipeline.ses.list.size.toLocaleString('en-US')} addresses were put on the account-level suppression list`);
+    // no address in clear without --show-addresses
+    expect(stdout).not.toMatch(/[\w.+-]+@[\w-]+\.[\w.-]+/);
+  });
+
+  it('lists the suppressed addresses only when asked', async () => {
+    const { stdout } = await cli('report', '--since', '2026-11-20', '--show-addresses');
+    const listed = tableRows(stdout, 'Address');
+    expect(listed).toHaveLength(pipeline.ses.list.size);
+    expect(listed.map((row) => row[0])).toContain('user0@oldmail.example.net');
+  });
+
+  it('writes one self-contained HTML file whose charts render in headless Chromium', async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run 'npm run setup:browser' or set CHROMIUM_PATH`);
+    const file = join(dir, 'appeal.html');
+    const { code, stderr } = await cli('report', '--since', '2026-11-14', '--until', '2026-11-23', '--format', 'html', '--out', file);
+    expect(code).toBe(EXIT.ok);
+    expect(stderr).toMatch(new RegExp(`^report written to ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
+    const html = readFileSync(file, 'utf8');
+    expect(html).not.toMatch(/<script|<link|src="http|href="http/); // nothing fetched at view time
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      await page.goto(`file://${file}`);
+      expect(requests.filter((url) => !url.startsWith('file://'))).toEqual([]);
+      // the timeline: one stacked bar per kind on the scenario's day, drawn with a visible size
+      const bars = await page.$$eval('#timeline rect.bar', (rects) =>
+        rects.map((r) => ({ day: r.getAttribute('data-day'), series: r.getAttribute('data-series'), box: r.getBoundingClientRect().toJSON() as DOMRect })),
+      );
+      expect(bars.map((b) => `${b.day} ${b.series}`).sort()).toEqual(['2026-11-20 complaints', '2026-11-20 hardBounces', '2026-11-20 softBounces']);
+      const hard = bars.find((b) => b.series === 'hardBounces')?.box;
+      expect(hard?.height).toBeGreaterThan(100); // the tallest share of the day's bar
+      expect(hard?.width).toBeGreaterThan(10);
+      // no snapshots locally: the rate chart says so instead of drawing empty axes
+      expect(await page.textContent('#rates .no-data')).toContain('No reputation snapshots in range');
+      // and the pixels: the hard-bounce bar is painted in its colour (decoded by Chromium on a blank page)
+      const png = await page.locator('#timeline rect.bar[data-series="hardBounces"]').screenshot();
+      const decoder = await browser.newPage();
+      const centre = await decoder.evaluate(async (base64) => {
+        const image = new Image();
+        image.src = `data:image/png;base64,${base64}`;
+        await image.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = image.width;
+        canvas.height = image.height;
+        const context = canvas.getContext('2d') as CanvasRenderingContext2D;
+        context.drawImage(image, 0, 0);
+        const [r, g, b] = context.getImageData(Math.floor(image.width / 2), Math.floor(image.height / 2), 1, 1).data;
+        return `#${[r, g, b].map((v) => (v ?? 0).toString(16).padStart(2, '0')).join('')}`;
+      }, png.toString('base64'));
+      expect(centre).toBe('#c0392b');
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe('report on an empty range', () => {
+  it('says there are no events in range instead of failing', async () => {
+    const { code, stdout } = await cli('report', '--since', '2020-01-01', '--until', '2020-01-31');
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toContain('**No events in range.**');
+    expect(stdout).toContain('## 3. What prevents a recurrence');
+    const html = await cli('report', '--since', '2020-01-01', '--until', '2020-01-31', '--format', 'html');
+    expect(html.stdout).toContain('<strong>No events in range.</strong>');
+  });
+
+  it('refuses a range that ends before it starts, with exit 2', async () => {
+    const { code, stderr } = await cli('report', '--since', '2026-11-20', '--until', '2026-11-01');
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toBe('ses-feedback report: --since is after --until (try --help)\n');
+  });
+});
