@@ -150,7 +150,7 @@ function printCalls(calls: PipelineCalls, naive: NaiveCalls): void {
   console.log(`  DynamoDB capacity: ${per1000(d.writeUnits)} write units (${per1000(d.indexWriteUnits)} of them for the time index), ${per1000(d.readUnits)} read units`);
   console.log(`  SES: ${ops('sesv2')} (minimum ${per1000(calls.ses.minimum)}: ${calls.ses.importJobs} import jobs, ${calls.ses.suppressed} addresses suppressed)`);
   console.log(`  SQS (functions): ${ops('sqs')}; ${calls.reading.sqs.emptyReceives} empty receives (idle polling)`);
-  console.log(`  S3: ${ops('s3')}; EventBridge 0, CloudWatch API 0 (metrics go out as EMF log lines)`);
+  console.log(`  S3: ${ops('s3')}; EventBridge: ${ops('eventbridge')} (${per1000(calls.eventsPublished)} Address Suppressed events); CloudWatch API 0 (metrics go out as EMF log lines)`);
   console.log(
     `  Lambda invocations: process-feedback ${per1000(inv['process-feedback'].invocations)}, write-suppressions ${per1000(inv['write-suppressions'].invocations)}, ` +
       `follow-imports ${per1000(inv['follow-imports'].invocations)}; log bytes per event ${(Object.values(calls.logBytes).reduce((a, b) => a + b, 0) / calls.messages).toFixed(0)}`,

@@ -28,6 +28,8 @@ export interface PipelineCalls {
     readonly importJobs: number;
     readonly suppressed: number;
   };
+  /** "Address Suppressed" events the writer put on the local default bus. */
+  readonly eventsPublished: number;
   readonly seconds: number;
   /** Worker processes that died (function timeouts) and were started again: their batches ran twice. */
   readonly restarts: number;
@@ -60,6 +62,7 @@ export async function measurePipelineCalls(messages: string[], timeCompression: 
         importJobs: ses.importJobs.size,
         suppressed: ses.list.size,
       },
+      eventsPublished: pipeline.events.bus.events.length,
       seconds,
       restarts: pipeline.restarts,
     };
@@ -89,7 +92,7 @@ export async function measureNaiveCalls(messages: string[], bundleFile: string):
   try {
     const sesEndpoint = await ses.start();
     const dynamodbEndpoint = pipeline.endpoints().dynamodb;
-    const endpoints = await meter.start({ dynamodb: dynamodbEndpoint, sesv2: sesEndpoint, sqs: sesEndpoint, s3: sesEndpoint });
+    const endpoints = await meter.start({ dynamodb: dynamodbEndpoint, sesv2: sesEndpoint, sqs: sesEndpoint, s3: sesEndpoint, eventbridge: sesEndpoint });
     const tableName = 'naive-feedback';
     await pipeline.dynamodb.send(
       new CreateTableCommand({

@@ -13,7 +13,7 @@ const PLATFORM_LOG_BYTES_PER_INVOCATION = 350;
 /** The naive function at NodejsFunction's default memory size. */
 const NAIVE_MEMORY_MB = 128;
 
-export type CostLine = 'SNS publish (by SES)' | 'SQS' | 'Lambda requests' | 'Lambda compute' | 'DynamoDB writes' | 'DynamoDB reads' | 'S3' | 'CloudWatch Logs';
+export type CostLine = 'SNS publish (by SES)' | 'SQS' | 'Lambda requests' | 'Lambda compute' | 'DynamoDB writes' | 'DynamoDB reads' | 'S3' | 'EventBridge' | 'CloudWatch Logs';
 
 export type CostPerMillion = Record<CostLine, number> & { total: number };
 
@@ -46,6 +46,7 @@ export function pipelineCost(calls: PipelineCalls): CostPerMillion {
     'DynamoDB reads': reading.dynamodb.readUnits * PRICES.dynamodbPerReadUnit * perMillion,
     // SES reads each import file once
     S3: ((s3.PutObject ?? 0) * PRICES.s3PerPut + ((s3.GetObject ?? 0) + calls.ses.importJobs) * PRICES.s3PerGet) * perMillion,
+    EventBridge: calls.eventsPublished * PRICES.eventBridgePerEvent * perMillion,
     'CloudWatch Logs': (logBytes / 1024 ** 3) * PRICES.logsPerGb * perMillion,
   });
 }
@@ -60,6 +61,7 @@ export function naiveCost(calls: NaiveCalls): CostPerMillion {
     'DynamoDB writes': calls.reading.dynamodb.writeUnits * PRICES.dynamodbPerWriteUnit * perMillion,
     'DynamoDB reads': calls.reading.dynamodb.readUnits * PRICES.dynamodbPerReadUnit * perMillion,
     S3: 0,
+    EventBridge: 0,
     'CloudWatch Logs': ((calls.invocations * PLATFORM_LOG_BYTES_PER_INVOCATION) / 1024 ** 3) * PRICES.logsPerGb * perMillion,
   });
 }

@@ -1,6 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { toSnapshot } from '../lambdas/adapters/dynamo-account-snapshots.js';
 import { daysBetween, dayShardKeys, FEEDBACK_TABLE } from '../lambdas/contract.js';
+import type { AccountSnapshot } from '../lambdas/domain/index.js';
 
 /** One entry of the audit trail as the time index carries it (the projected attributes). */
 export interface IndexedEvent {
@@ -18,14 +20,7 @@ export interface IndexedEvent {
   readonly via?: string;
 }
 
-/** A snapshot the reputation watcher stored. */
-export interface AccountSnapshot {
-  readonly at: string;
-  readonly enforcementStatus: string;
-  readonly sendingEnabled: boolean;
-  readonly bounceRate: number | null;
-  readonly complaintRate: number | null;
-}
+export type { AccountSnapshot } from '../lambdas/domain/index.js';
 
 /** Queries in flight at once: 8 shards of two days. */
 const PARALLEL_QUERIES = 16;
@@ -91,15 +86,7 @@ export class AuditTrail {
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) {
-        snapshots.push({
-          at: item.at as string,
-          enforcementStatus: item.enforcementStatus as string,
-          sendingEnabled: item.sendingEnabled as boolean,
-          bounceRate: (item.bounceRate as number | undefined) ?? null,
-          complaintRate: (item.complaintRate as number | undefined) ?? null,
-        });
-      }
+      for (const item of page.Items ?? []) snapshots.push(toSnapshot(item));
       start = page.LastEvaluatedKey;
     } while (start);
     return snapshots;

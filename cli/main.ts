@@ -1,11 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { redactAddresses, type SuppressionReason } from '../lambdas/domain/index.js';
+import { addressProblem, redactAddresses, type SuppressionReason } from '../lambdas/domain/index.js';
 import { classifyText } from './classify-command.js';
 import { readAppealReport, renderReport } from './report-command.js';
+import { deployedSimulationPorts, formatSimulation, simulate } from './simulate-command.js';
 import { formatStatus, readStatus } from './status-command.js';
 import { exportSuppressions, importSuppressions, removeSuppression, type CommandOutput } from './suppression-commands.js';
-import { DEFAULT_STACK_NAME, describeError, LOCAL_ENDPOINTS_FILE, resolveTarget, type Target } from './target.js';
+import { CliError, DEFAULT_STACK_NAME, describeError, LOCAL_ENDPOINTS_FILE, resolveTarget, type Target } from './target.js';
 
 /** Where the CLI reads and writes; injected so tests run it in-process. */
 export interface CliIo {
@@ -43,6 +44,10 @@ Commands:
                                  sets and domains that drove it, what was suppressed, the alarms
                                  and the enforcement status history. Markdown (paste into the
                                  support case) or one self-contained HTML file with charts.
+  simulate --from ADDRESS        After a deploy: one message through each configuration set to each
+                                 SES mailbox simulator address (success, bounce, complaint,
+                                 suppressionlist, ooto), then waits until the audit trail shows the
+                                 pipeline's decision for each; a pass/fail table, exit 1 on a miss.
   status                         SES enforcement status, sending, suppression settings, reputation
                                  rates against the alarm thresholds, alarm states, dead letters,
                                  events of the last 24 h.
@@ -60,6 +65,8 @@ Options:
   --until DATE        report: up to DATE, inclusive when a day (default: now).
   --format F          report: md (default) or html.
   --out FILE          report: write to FILE instead of standard output.
+  --from ADDRESS      simulate: the verified sender identity (address, or any address of a verified domain).
+  --timeout SECONDS   simulate: how long to wait for the feedback (default 300).
   --show-addresses    report: list the suppressed addresses (left out by default: the report
                       is meant to be shared).
   --note TEXT         remove: why, kept in the audit trail.
@@ -77,6 +84,7 @@ Examples:
   npx ses-feedback status --local
   npx ses-feedback report --since 2026-11-01 --format html --out appeal.html
   npx ses-feedback report --local --since 2026-11-20
+  npx ses-feedback simulate --from noreply@example.com --stack SesFeedbackPipeline
 
 Exit status: 0 on success; 1 when something failed or some input could not be read or imported
 (invalid rows, rows SES refused); 2 on a usage error. Errors are one line on standard error.
@@ -96,6 +104,8 @@ const OPTIONS = {
   format: { type: 'string' },
   out: { type: 'string' },
   'show-addresses': { type: 'boolean' },
+  from: { type: 'string' },
+  timeout: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>>['values'];
@@ -121,6 +131,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return operate(command, rest, parsed.values, io);
     case 'report':
       return report(rest, parsed.values, io);
+    case 'simulate':
+      return simulateCommand(rest, parsed.values, io);
     default:
       io.stderr(`ses-feedback: unknown command '${command}' (try --help)\n`);
       return EXIT.usage;
@@ -156,9 +168,7 @@ async function operate(command: 'suppression' | 'status', args: string[], values
     }
   }
   const output = commandOutput(io);
-  let target: Target | undefined;
-  try {
-    target = await resolveTarget({ local: values.local, stack: values.stack, region: values.region }, io.env ?? process.env);
+  return withTarget(values, io, output, async (target) => {
     switch (sub) {
       case 'status': {
         const status = await readStatus(target);
@@ -186,6 +196,18 @@ async function operate(command: 'suppression' | 'status', args: string[], values
         return EXIT.ok;
       }
     }
+  });
+}
+
+/**
+ * Runs a command on its target (deployed stack or local pipeline): finds it, always releases its
+ * clients, and turns any error into the one line the operator reads, with exit 1.
+ */
+async function withTarget(values: Values, io: CliIo, output: { done(): void }, command: (target: Target) => Promise<number>): Promise<number> {
+  let target: Target | undefined;
+  try {
+    target = await resolveTarget({ local: values.local, stack: values.stack, region: values.region }, io.env ?? process.env);
+    return await command(target);
   } catch (error) {
     output.done();
     io.stderr(`ses-feedback: ${redactAddresses(describeError(error))}\n`);
@@ -216,9 +238,7 @@ async function report(args: string[], values: Values, io: CliIo): Promise<number
   if (until.getTime() - from.getTime() > 400 * 86_400_000) return usage('the range is longer than 400 days (the audit trail keeps a year by default)');
   const format = values.format ?? 'md';
   if (format !== 'md' && format !== 'html') return usage(`--format must be md or html, got '${format}'`);
-  let target: Target | undefined;
-  try {
-    target = await resolveTarget({ local: values.local, stack: values.stack, region: values.region }, io.env ?? process.env);
+  return withTarget(values, io, { done: () => undefined }, async (target) => {
     const appeal = await readAppealReport(target, { from, until, showAddresses: values['show-addresses'] ?? false });
     const text = renderReport(appeal, format);
     if (values.out) {
@@ -226,12 +246,28 @@ async function report(args: string[], values: Values, io: CliIo): Promise<number
       io.stderr(`report written to ${values.out} (${appeal.totals.events} events, ${appeal.suppressed.total} suppressions, ${appeal.days.length} days)\n`);
     } else io.stdout(text);
     return EXIT.ok;
-  } catch (error) {
-    io.stderr(`ses-feedback: ${redactAddresses(describeError(error))}\n`);
-    return EXIT.failed;
-  } finally {
-    target?.destroy();
-  }
+  });
+}
+
+async function simulateCommand(args: string[], values: Values, io: CliIo): Promise<number> {
+  const usage = (message: string): number => {
+    io.stderr(`ses-feedback simulate: ${message} (try --help)\n`);
+    return EXIT.usage;
+  };
+  if (args.length > 0) return usage('takes no arguments');
+  const from = values.from;
+  if (!from) return usage('give the sender with --from (a verified address, or an address of a verified domain)');
+  if (addressProblem(from)) return usage(`--from must be an email address, got '${from}'`);
+  const timeoutSeconds = Number(values.timeout ?? 300);
+  if (!(timeoutSeconds > 0)) return usage(`--timeout must be a number of seconds above 0, got '${values.timeout}'`);
+  const output = commandOutput(io);
+  return withTarget(values, io, output, async (target) => {
+    if (target.configurationSetNames.length === 0) throw new CliError(`stack ${target.name} lists no configuration sets (ConfigurationSetNames output)`);
+    const results = await simulate(deployedSimulationPorts(target), { from, configurationSets: target.configurationSetNames, timeoutSeconds, pollSeconds: 5 }, output.progress);
+    output.done();
+    io.stdout(formatSimulation(results));
+    return results.every((r) => r.pass) ? EXIT.ok : EXIT.failed;
+  });
 }
 
 /** Progress on stderr: one redrawn line on a terminal, a line per 10 % step otherwise. */

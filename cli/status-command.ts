@@ -1,8 +1,9 @@
-import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetAccountCommand } from '@aws-sdk/client-sesv2';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { chunk } from '../lambdas/domain/index.js';
 import { AWS_ENFORCEMENT_LINES, DEFAULTS } from '../lib/defaults.js';
+import { readReputationRates } from '../lambdas/adapters/ses-account-reader.js';
 import { SUPPRESSED_EVENT_TYPE } from '../lambdas/adapters/dynamo-suppression-ledger.js';
 import { AuditTrail } from './audit-trail.js';
 import type { Target } from './target.js';
@@ -52,21 +53,7 @@ export async function readStatus(target: Target, now = new Date()): Promise<Stat
 }
 
 async function readReputation(target: Target, now: Date): Promise<{ bounceRate: number | null; complaintRate: number | null }> {
-  if (!target.cloudwatch) return { bounceRate: null, complaintRate: null };
-  const query = (id: string, metricName: string) => ({
-    Id: id,
-    MetricStat: { Metric: { Namespace: 'AWS/SES', MetricName: metricName }, Period: 900, Stat: 'Maximum' },
-  });
-  const { MetricDataResults = [] } = await target.cloudwatch.send(
-    new GetMetricDataCommand({
-      StartTime: new Date(now.getTime() - 86_400_000),
-      EndTime: now,
-      ScanBy: 'TimestampDescending',
-      MetricDataQueries: [query('bounce', 'Reputation.BounceRate'), query('complaint', 'Reputation.ComplaintRate')],
-    }),
-  );
-  const latest = (id: string): number | null => MetricDataResults.find((r) => r.Id === id)?.Values?.[0] ?? null;
-  return { bounceRate: latest('bounce'), complaintRate: latest('complaint') };
+  return target.cloudwatch ? readReputationRates(target.cloudwatch, now) : { bounceRate: null, complaintRate: null };
 }
 
 export async function readAlarms(target: Target): Promise<Status['alarms']> {

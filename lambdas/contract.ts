@@ -59,6 +59,8 @@ export const SUPPRESSION_WRITER_ENV = {
   followInitialSeconds: 'IMPORT_FOLLOW_INITIAL_SECONDS',
   /** This instance's share of SES's account-wide rate for non-send calls. */
   sesRequestsPerSecond: 'SES_REQUESTS_PER_SECOND',
+  /** Where "Address Suppressed" events go (the account's default bus unless configured). */
+  eventBusName: 'EVENT_BUS_NAME',
 } as const;
 
 export interface SuppressionWriterSettings {
@@ -71,6 +73,7 @@ export interface SuppressionWriterSettings {
   readonly maxAttempts: number;
   readonly followInitialSeconds: number;
   readonly sesRequestsPerSecond: number;
+  readonly eventBusName: string;
   readonly sdkRetryMode: string;
   readonly sdkMaxAttempts: number;
 }
@@ -88,9 +91,53 @@ export function suppressionWriterEnvironment(settings: SuppressionWriterSettings
     [env.maxAttempts]: String(settings.maxAttempts),
     [env.followInitialSeconds]: String(settings.followInitialSeconds),
     [env.sesRequestsPerSecond]: String(settings.sesRequestsPerSecond),
+    [env.eventBusName]: settings.eventBusName,
     AWS_RETRY_MODE: settings.sdkRetryMode,
     AWS_MAX_ATTEMPTS: String(settings.sdkMaxAttempts),
   };
+}
+
+/** Environment variables the reputation watcher reads (all required). */
+export const REPUTATION_WATCHER_ENV = {
+  tableName: 'FEEDBACK_TABLE_NAME',
+  alertTopicArn: 'ALERT_TOPIC_ARN',
+  snapshotRetentionInDays: 'SNAPSHOT_RETENTION_DAYS',
+} as const;
+
+export interface ReputationWatcherSettings {
+  readonly tableName: string;
+  readonly alertTopicArn: string;
+  readonly snapshotRetentionInDays: number;
+}
+
+export function reputationWatcherEnvironment(settings: ReputationWatcherSettings): Record<string, string> {
+  const env = REPUTATION_WATCHER_ENV;
+  return {
+    [env.tableName]: settings.tableName,
+    [env.alertTopicArn]: settings.alertTopicArn,
+    [env.snapshotRetentionInDays]: String(settings.snapshotRetentionInDays),
+  };
+}
+
+/**
+ * The EventBridge event the writer puts for every address SES accepted onto the suppression list.
+ * Its detail holds no more personal data than the address and the reason.
+ */
+export const ADDRESS_SUPPRESSED_EVENT = {
+  source: 'ses-feedback-pipeline',
+  detailType: 'Address Suppressed',
+  /** PutEvents takes at most 10 entries per call. */
+  entriesPerCall: 10,
+} as const;
+
+/** The detail of an {@link ADDRESS_SUPPRESSED_EVENT}. */
+export interface AddressSuppressedDetail {
+  readonly address: string;
+  readonly reason: 'BOUNCE' | 'COMPLAINT';
+  /** When SES accepted it (ISO 8601). */
+  readonly suppressedAt: string;
+  /** `put` (one SES call) or `import` (an SES import job of the pipeline). */
+  readonly via: string;
 }
 
 /** SES takes at most this many addresses per object in one suppression-list import (bulk add). */
@@ -121,7 +168,13 @@ export const PIPELINE_METRICS = {
     importJobs: 'ImportJobs',
     duplicates: 'Duplicates',
     malformed: 'Malformed',
+    /** Reputation watcher: 1 when the account is not HEALTHY or sending is disabled, else 0 (no dimension). */
+    accountUnhealthy: 'AccountUnhealthy',
+    /** Reputation watcher: 1 when the enforcement status or sending changed since the last look. */
+    enforcementChanges: 'EnforcementStatusChanges',
   },
+  /** The watcher's metrics carry this dimension. */
+  watcherDimension: { name: 'Component', value: 'reputation-watcher' },
 } as const;
 
 export type PipelineMetricName = (typeof PIPELINE_METRICS.names)[keyof typeof PIPELINE_METRICS.names];

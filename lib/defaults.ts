@@ -38,6 +38,7 @@ export const DEFAULTS = {
   importThreshold: 25,
   /** Import files are deleted this long after they are written (the job has long ended). */
   importFileRetention: Duration.days(14),
+  reputationWatchInterval: Duration.minutes(15),
 } as const;
 
 /** Lines AWS itself uses, drawn on the dashboard (not alarmed: the alarms sit below them). */
@@ -96,4 +97,11 @@ export const SUPPRESSION_WRITER = {
   followInitialDelay: Duration.seconds(10),
   /** Longer than the longest follow-up delay (900 s): only a stuck writer trips it. */
   oldestMessageAlarmAge: Duration.minutes(30),
+} as const;
+
+/** The reputation watcher function. */
+export const REPUTATION_WATCHER = {
+  memorySizeInMb: 256,
+  /** GetAccount, one GetMetricData, one Query, one PutItem and maybe one Publish. */
+  timeout: Duration.seconds(30),
 } as const;

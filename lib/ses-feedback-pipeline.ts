@@ -3,6 +3,8 @@ import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib'
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,8 +17,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FEEDBACK_TABLE, PIPELINE_METRICS, processFeedbackEnvironment, suppressionWriterEnvironment, type PipelineMetricName } from '../lambdas/contract.js';
-import { AWS_ENFORCEMENT_LINES, DEFAULTS, LAMBDA_BUNDLING, PROCESSING, SUPPRESSION_WRITER, type RateThresholds } from './defaults.js';
+import { FEEDBACK_TABLE, PIPELINE_METRICS, processFeedbackEnvironment, reputationWatcherEnvironment, suppressionWriterEnvironment, type PipelineMetricName } from '../lambdas/contract.js';
+import { AWS_ENFORCEMENT_LINES, DEFAULTS, LAMBDA_BUNDLING, PROCESSING, REPUTATION_WATCHER, SUPPRESSION_WRITER, type RateThresholds } from './defaults.js';
 
 /** Properties of {@link SesFeedbackPipeline}; every one is optional. */
 export interface SesFeedbackPipelineProps {
@@ -123,6 +125,20 @@ export interface SesFeedbackPipelineProps {
    * @default Duration.days(14)
    */
   readonly importFileRetention?: Duration;
+  /**
+   * Where the writer puts an "Address Suppressed" event (source `ses-feedback-pipeline`) for each
+   * address SES accepted onto the suppression list, for the user's own systems to unsubscribe it.
+   *
+   * @default the account's default event bus
+   */
+  readonly suppressionEventBus?: events.IEventBus;
+  /**
+   * How often the reputation watcher reads the account's enforcement status and reputation rates
+   * (one SES GetAccount call each time). 5 minutes to 1 hour.
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly reputationWatchInterval?: Duration;
 }
 
 /** Alarm severity. */
@@ -153,6 +169,10 @@ export class SesFeedbackPipeline extends Construct {
   public readonly importBucket: s3.Bucket;
   /** The function that puts addresses on the SES suppression list (single calls or import jobs). */
   public readonly writeSuppressions: nodejs.NodejsFunction;
+  /** Receives an "Address Suppressed" event per address the pipeline put on the suppression list. */
+  public readonly suppressionEventBus: events.IEventBus;
+  /** Reads the account's enforcement status on a schedule, keeps snapshots, alerts on a change. */
+  public readonly watchReputation: nodejs.NodejsFunction;
   /** Every alarm publishes here. */
   public readonly alertTopic: sns.Topic;
   /** Managed configuration sets, by name. */
@@ -269,6 +289,7 @@ export class SesFeedbackPipeline extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: config.maxReceiveCount },
     });
     this.importBucket = this.createImportBucket(config);
+    this.suppressionEventBus = props.suppressionEventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     this.processFeedback = this.createProcessFeedbackFunction(config);
     this.writeSuppressions = this.createWriteSuppressionsFunction(config);
     this.alertTopic = new sns.Topic(this, 'AlertTopic', {
@@ -277,9 +298,10 @@ export class SesFeedbackPipeline extends Construct {
       enforceSSL: true,
     });
     config.alertEmails.forEach((email) => this.alertTopic.addSubscription(new subscriptions.EmailSubscription(email)));
+    this.watchReputation = this.createWatchReputationFunction(config);
 
     this.createReputationAlarms(config);
-    this.createPipelineAlarms();
+    this.createPipelineAlarms(config);
     this.dashboard = this.createDashboard(config);
   }
 
@@ -487,6 +509,7 @@ export class SesFeedbackPipeline extends Construct {
           maxAttempts: SUPPRESSION_WRITER.maxAttempts,
           followInitialSeconds: SUPPRESSION_WRITER.followInitialDelay.toSeconds(),
           sesRequestsPerSecond: SUPPRESSION_WRITER.sesAccountRequestsPerSecond / (SUPPRESSION_WRITER.maxConcurrency * SUPPRESSION_WRITER.eventSources),
+          eventBusName: this.suppressionEventBus.eventBusName,
           sdkRetryMode: PROCESSING.sdkRetryMode,
           sdkMaxAttempts: PROCESSING.sdkMaxAttempts,
         }),
@@ -494,6 +517,7 @@ export class SesFeedbackPipeline extends Construct {
       },
       bundling: BUNDLING,
     });
+    this.suppressionEventBus.grantPutEventsTo(role);
     fn.addEventSource(
       new SqsEventSource(this.suppressionQueue, {
         batchSize: SUPPRESSION_WRITER.batchSize,
@@ -517,6 +541,56 @@ export class SesFeedbackPipeline extends Construct {
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.importBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${IMPORT_PREFIX}pipeline/*]`,
       reason: 'Each import file has a new random key; the writer may read and write only under imports/pipeline/ of its own bucket.',
+    });
+    return fn;
+  }
+
+  private createWatchReputationFunction(config: ResolvedProps): nodejs.NodejsFunction {
+    const { logGroup, role } = this.functionIdentity(
+      'WatchReputation',
+      'watch-reputation: read the SES account enforcement status and reputation, keep snapshots, alert on a change',
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadAccountAndReputation',
+        actions: ['ses:GetAccount', 'cloudwatch:GetMetricData'],
+        resources: ['*'],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'KeepSnapshots', actions: ['dynamodb:Query', 'dynamodb:PutItem'], resources: [this.table.tableArn] }),
+    );
+    // Publish to the encrypted alert topic: sns:Publish plus the two key actions SNS needs (no wildcard).
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'Alert', actions: ['sns:Publish'], resources: [this.alertTopic.topicArn] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'AlertTopicKey', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.key.keyArn] }));
+    const fn = new nodejs.NodejsFunction(this, 'WatchReputation', {
+      description: 'Reads the SES account enforcement status and reputation rates, keeps a snapshot, alerts when the status changes',
+      entry: path.join(__dirname, '..', 'lambdas', 'handlers', 'watch-reputation.ts'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: REPUTATION_WATCHER.memorySizeInMb,
+      timeout: REPUTATION_WATCHER.timeout,
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: {
+        ...reputationWatcherEnvironment({
+          tableName: this.table.tableName,
+          alertTopicArn: this.alertTopic.topicArn,
+          snapshotRetentionInDays: config.eventRetention.toDays(),
+        }),
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: BUNDLING,
+    });
+    new events.Rule(this, 'WatchReputationSchedule', {
+      description: 'Runs the reputation watcher',
+      schedule: events.Schedule.rate(config.reputationWatchInterval),
+      targets: [new eventTargets.LambdaFunction(fn, { retryAttempts: 2 })],
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ses:GetAccount and cloudwatch:GetMetricData have no resource-level permissions (AWS service authorization reference); the statement allows those two read actions only.',
     });
     return fn;
   }
@@ -546,7 +620,7 @@ export class SesFeedbackPipeline extends Construct {
     }
   }
 
-  private createPipelineAlarms(): void {
+  private createPipelineAlarms(config: ResolvedProps): void {
     this.addAlarm('DeadLetterQueueNotEmpty', this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' }), 1, {
       description:
         'Feedback records wait in the dead-letter queue: malformed (see the failureReason attribute) or failed 5 times. Inspect them, fix the cause, then redrive them to the queue.',
@@ -574,6 +648,28 @@ export class SesFeedbackPipeline extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       },
     );
+    this.addAlarm(
+      'AccountEnforcement',
+      new cloudwatch.Metric({
+        namespace: PIPELINE_METRICS.namespace,
+        metricName: PIPELINE_METRICS.names.accountUnhealthy,
+        dimensionsMap: { service: PIPELINE_METRICS.serviceName, [PIPELINE_METRICS.watcherDimension.name]: PIPELINE_METRICS.watcherDimension.value },
+        statistic: 'Maximum',
+        period: config.reputationWatchInterval,
+      }),
+      1,
+      {
+        description:
+          'The SES account is under review (PROBATION), paused (SHUTDOWN) or has sending disabled, as the reputation watcher read it (GetAccount). ' +
+          'Find the cause with `ses-feedback report`, stop that sending, and appeal with the report.',
+        // Missing data means the watcher did not run: its Errors alarm covers that, not this one.
+        treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+      },
+    );
+    this.addAlarm('WatchReputationErrors', this.watchReputation.metricErrors({ statistic: 'Sum', period: Duration.hours(1) }), 2, {
+      description: 'The reputation watcher failed twice in an hour: enforcement changes may go unnoticed. Read its logs (GetAccount permission, throttling).',
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     this.addAlarm('WriteSuppressionsErrors', this.writeSuppressions.metricErrors({ statistic: 'Sum' }), 1, {
       description: 'The write-suppressions function crashed or timed out; its batch is retried. Read its logs.',
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -674,7 +770,7 @@ export const IMPORT_PREFIX = 'imports/';
 
 const BUNDLING: nodejs.BundlingOptions = { ...LAMBDA_BUNDLING };
 
-type ResolvedProps = Required<Omit<SesFeedbackPipelineProps, 'eventTypes'>> & { eventTypes: ses.EmailSendingEvent[] };
+type ResolvedProps = Required<Omit<SesFeedbackPipelineProps, 'eventTypes' | 'suppressionEventBus'>> & { eventTypes: ses.EmailSendingEvent[] };
 
 const CONFIGURATION_SET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -697,7 +793,10 @@ function resolveProps(props: SesFeedbackPipelineProps): ResolvedProps {
     suppressionBatchingWindow: props.suppressionBatchingWindow ?? DEFAULTS.suppressionBatchingWindow,
     importThreshold: props.importThreshold ?? DEFAULTS.importThreshold,
     importFileRetention: props.importFileRetention ?? DEFAULTS.importFileRetention,
+    reputationWatchInterval: props.reputationWatchInterval ?? DEFAULTS.reputationWatchInterval,
   };
+  const watchMinutes = config.reputationWatchInterval.toMinutes({ integral: false });
+  if (watchMinutes < 5 || watchMinutes > 60) throw new Error(`reputationWatchInterval must be 5 minutes to 1 hour, got ${watchMinutes} minutes`);
   const names = [...config.managedConfigurationSetNames, ...config.existingConfigurationSetNames];
   for (const name of names) {
     if (!Token.isUnresolved(name) && !CONFIGURATION_SET_NAME.test(name)) {

@@ -2,7 +2,7 @@ import { Agent, createServer, request, type IncomingMessage, type Server, type S
 import type { AddressInfo } from 'node:net';
 
 /** The AWS services the functions call, as their `AWS_ENDPOINT_URL_<SERVICE>` names them. */
-export type MeteredService = 'dynamodb' | 'sqs' | 's3' | 'sesv2';
+export type MeteredService = 'dynamodb' | 'sqs' | 's3' | 'sesv2' | 'eventbridge';
 
 /** What the functions asked of one service. */
 export interface ServiceCalls {
@@ -181,7 +181,7 @@ interface DynamoDbResponse {
 }
 
 function emptyCalls(): Record<MeteredService, { operations: Record<string, number>; errors: Record<string, number> }> {
-  return { dynamodb: { operations: {}, errors: {} }, sqs: { operations: {}, errors: {} }, s3: { operations: {}, errors: {} }, sesv2: { operations: {}, errors: {} } };
+  return { dynamodb: { operations: {}, errors: {} }, sqs: { operations: {}, errors: {} }, s3: { operations: {}, errors: {} }, sesv2: { operations: {}, errors: {} }, eventbridge: { operations: {}, errors: {} } };
 }
 
 async function readAll(stream: IncomingMessage): Promise<Buffer> {

@@ -12,6 +12,7 @@ import { killOnExit, LOCAL_CLIENT_CONFIG, startDynamoDbLocal, stopChild, type Ru
 import { startFauxqs } from './fauxqs.js';
 import { createFeedbackTable } from './feedback-table.js';
 import { CallMeter, type MeteredService } from './call-meter.js';
+import { LocalEventBus, type LocalEventBusOptions } from './event-bus.js';
 import { LocalSes, type LocalSesOptions } from './ses-server.js';
 
 export interface LocalPipelineOptions {
@@ -37,6 +38,8 @@ export interface LocalPipelineOptions {
   readonly suppressionBatchingWindowSeconds?: number;
   /** Route the functions' AWS calls through a {@link CallMeter} that counts them (`npm run bench`). @default false */
   readonly meter?: boolean;
+  /** Faults of the local event bus. @default none */
+  readonly eventBus?: LocalEventBusOptions;
 }
 
 /** One function's invocations so far (every worker process it had), for the bench. */
@@ -108,6 +111,8 @@ export class LocalPipeline {
     private readonly services: { dynamo: RunningService; fauxqs: RunningService },
     public readonly ses: LocalSes,
     public readonly sesEndpoint: string,
+    /** The account's default event bus: "Address Suppressed" events land here. */
+    public readonly events: { readonly bus: LocalEventBus; readonly endpoint: string },
     public readonly resources: LocalResources,
     private readonly options: LocalPipelineOptions,
     /** Counts the functions' AWS calls, when started with `meter: true`. */
@@ -162,6 +167,9 @@ export class LocalPipeline {
       });
       const sesEndpoint = await ses.start();
       started.push(ses);
+      const bus = new LocalEventBus(options.eventBus);
+      const busEndpoint = await bus.start();
+      started.push(bus);
       // Start both at once; whichever started is stopped again if the other fails.
       const [dynamoResult, fauxqsResult] = await Promise.allSettled([startDynamoDbLocal(), startFauxqs()]);
       for (const result of [dynamoResult, fauxqsResult]) if (result.status === 'fulfilled') started.push(result.value);
@@ -173,9 +181,9 @@ export class LocalPipeline {
       if (options.meter) {
         const calls = new CallMeter();
         started.push(calls);
-        meter = { calls, endpoints: await calls.start({ dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint, sesv2: sesEndpoint }) };
+        meter = { calls, endpoints: await calls.start({ dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint, sesv2: sesEndpoint, eventbridge: busEndpoint }) };
       }
-      const pipeline = new LocalPipeline({ dynamo, fauxqs }, ses, sesEndpoint, resources, options, meter);
+      const pipeline = new LocalPipeline({ dynamo, fauxqs }, ses, sesEndpoint, { bus, endpoint: busEndpoint }, resources, options, meter);
       clients.s3 = pipeline.s3;
       return pipeline;
     } catch (error) {
@@ -197,6 +205,7 @@ export class LocalPipeline {
       AWS_ENDPOINT_URL_SQS: this.meter?.endpoints.sqs ?? this.services.fauxqs.endpoint,
       AWS_ENDPOINT_URL_S3: this.meter?.endpoints.s3 ?? this.services.fauxqs.endpoint,
       AWS_ENDPOINT_URL_SESV2: this.meter?.endpoints.sesv2 ?? this.sesEndpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: this.meter?.endpoints.eventbridge ?? this.events.endpoint,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       LOCAL_HANDLER: fn === 'follow-imports' ? 'write-suppressions' : fn,
     };
@@ -233,6 +242,7 @@ export class LocalPipeline {
         maxAttempts: SUPPRESSION_WRITER.maxAttempts,
         followInitialSeconds: SUPPRESSION_WRITER.followInitialDelay.toSeconds() / compression,
         sesRequestsPerSecond: (SUPPRESSION_WRITER.sesAccountRequestsPerSecond / (SUPPRESSION_WRITER.maxConcurrency * SUPPRESSION_WRITER.eventSources)) * compression,
+        eventBusName: 'default',
         sdkRetryMode: PROCESSING.sdkRetryMode,
         sdkMaxAttempts,
       }),
@@ -364,7 +374,7 @@ export class LocalPipeline {
     this.sqs.destroy();
     this.dynamodb.destroy();
     this.s3.destroy();
-    await Promise.all([this.ses.stop(), this.services.dynamo.stop(), this.services.fauxqs.stop(), this.meter?.calls.stop()]);
+    await Promise.all([this.ses.stop(), this.events.bus.stop(), this.services.dynamo.stop(), this.services.fauxqs.stop(), this.meter?.calls.stop()]);
   }
 }
 

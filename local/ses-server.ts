@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LocalHttpService, readBody } from './http-service.js';
 
 /** One entry of the local account-level suppression list. */
 export interface SuppressedDestination {
@@ -57,19 +57,21 @@ const PAGE_SIZE_DEFAULT = 1000;
  * (`endpoint` or `AWS_ENDPOINT_URL_SESV2`). It enforces SES's rate for non-send actions with a
  * token bucket and answers excess calls with HTTP 429 TooManyRequestsException, as SES does.
  */
-export class LocalSes {
+export class LocalSes extends LocalHttpService {
   public readonly list = new Map<string, SuppressedDestination>();
   /** Accepted PutSuppressedDestination calls per address: "at most one call per address" is checked on this. */
   public readonly putCalls = new Map<string, number>();
   public readonly importJobs = new Map<string, LocalImportJob>();
+  /** What GetAccount answers; tests change it to play AWS putting the account under review. */
+  public readonly account = { enforcementStatus: 'HEALTHY', sendingEnabled: true, productionAccess: true };
   private endpoint = '';
   private readonly stats = { succeeded: {} as Record<string, number>, throttled: 0, failed: 0 };
-  private server: Server | undefined;
   private tokens: number;
   private lastRefill = Date.now();
   private random: () => number;
 
   public constructor(private readonly options: LocalSesOptions = {}) {
+    super();
     this.tokens = this.rate;
     this.random = mulberry32(options.seed ?? 1);
   }
@@ -79,21 +81,13 @@ export class LocalSes {
   }
 
   /** Listens on a free port of 127.0.0.1 and returns the endpoint URL. */
-  public async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => send(res, 500, 'InternalFailure', { message: String(error) }));
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  public override async start(): Promise<string> {
+    this.endpoint = await super.start();
     return this.endpoint;
   }
 
-  public async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    this.server = undefined;
+  protected fail(res: ServerResponse, error: unknown): void {
+    send(res, 500, 'InternalFailure', { message: String(error) });
   }
 
   public getStats(): LocalSesStats {
@@ -120,7 +114,7 @@ export class LocalSes {
     return Object.values(stats.succeeded).reduce((a, b) => a + b, 0) + stats.throttled + stats.failed;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'GET' && url.pathname.startsWith(FAILED_RECORDS_PATH)) {
@@ -234,9 +228,9 @@ export class LocalSes {
       case 'GetAccount':
         return ok({
           DedicatedIpAutoWarmupEnabled: false,
-          EnforcementStatus: 'HEALTHY',
-          ProductionAccessEnabled: true,
-          SendingEnabled: true,
+          EnforcementStatus: this.account.enforcementStatus,
+          ProductionAccessEnabled: this.account.productionAccess,
+          SendingEnabled: this.account.sendingEnabled,
           SendQuota: { Max24HourSend: 50000, MaxSendRate: 14, SentLast24Hours: 0 },
           SuppressionAttributes: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
         });
@@ -337,15 +331,6 @@ function send(res: ServerResponse, status: number, errorType: string | undefined
   res.writeHead(status, headers).end(JSON.stringify(payload));
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
-}
 
 /** A small seeded PRNG, so fault injection is repeatable. */
 function mulberry32(seed: number): () => number {

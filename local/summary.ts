@@ -87,6 +87,8 @@ export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print
   const byReason = top(suppressed.map((s) => s.reason), 2);
   print('');
   print(`Suppression list (read back with ListSuppressedDestinations): ${suppressed.length} addresses (${byReason.map(([r, n]) => `${r} ${n}`).join(', ')})`);
+  const announced = new Set(pipeline.events.bus.events.filter((e) => e.detailType === 'Address Suppressed').map((e) => (e.detail as { address: string }).address));
+  print(`"Address Suppressed" events on the default bus: ${announced.size} addresses (read back from the local EventBridge endpoint).`);
   print(`Duplicates absorbed: ${duplicates} redelivered decisions made no second record (and the writer skips addresses already suppressed).`);
   print(`Dead-letter queue: ${distinctDead.size} distinct messages`);
   for (const [reason, n] of top([...distinctDead.values()], 10)) print(`  ${n} x ${reason}`);
@@ -101,11 +103,11 @@ export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print
   print(`  At SES's real 1 request/s these calls take about ${Math.ceil(calls / 60)} min; one call per address would take ${Math.ceil(suppressed.length / 60)} min.`);
 
   if (!run.expected) return true;
-  const ok = suppressed.length === run.expected.suppressed && distinctDead.size === run.expected.malformed;
+  const ok = suppressed.length === run.expected.suppressed && distinctDead.size === run.expected.malformed && announced.size === suppressed.length;
   print('');
   print(ok
-    ? `Check: ${suppressed.length} addresses suppressed and ${distinctDead.size} malformed messages in the DLQ, as expected; nothing lost.`
-    : `CHECK FAILED: expected ${run.expected.suppressed} suppressed and ${run.expected.malformed} in the DLQ, found ${suppressed.length} and ${distinctDead.size}.`);
+    ? `Check: ${suppressed.length} addresses suppressed (each announced) and ${distinctDead.size} malformed messages in the DLQ, as expected; nothing lost.`
+    : `CHECK FAILED: expected ${run.expected.suppressed} suppressed, each announced, and ${run.expected.malformed} in the DLQ; found ${suppressed.length}, ${announced.size} announced, ${distinctDead.size}.`);
   return ok;
 }
 

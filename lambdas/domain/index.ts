@@ -9,3 +9,4 @@ export * from './ses-message.js';
 export * from './soft-bounce-policy.js';
 export * from './suppression.js';
 export * from './suppression-writer.js';
+export * from './reputation-watcher.js';

@@ -34,6 +34,15 @@ export interface SuppressionLedger {
   recordSuppressed(entries: readonly SuppressionEntry[], provenance: SuppressionProvenance, at: Date): Promise<void>;
 }
 
+/**
+ * Tells the user's own systems that SES accepted addresses onto the suppression list, so they can
+ * drop them from their mailing lists. At least once per address: called before the ledger records
+ * them, so a crash in between announces them again rather than never.
+ */
+export interface SuppressionAnnouncements {
+  announce(entries: readonly SuppressionEntry[], provenance: SuppressionProvenance, at: Date): Promise<void>;
+}
+
 /** The SES account-level suppression list, one address at a time. */
 export interface SuppressionList {
   /** @throws SuppressionRejectedError when SES refuses the address for good */

@@ -1,5 +1,5 @@
 import { SuppressionRejectedError } from './errors.js';
-import type { SuppressionImports, SuppressionLedger, SuppressionList, SuppressionQueue } from './ports.js';
+import type { SuppressionAnnouncements, SuppressionImports, SuppressionLedger, SuppressionList, SuppressionProvenance, SuppressionQueue } from './ports.js';
 import { chunk, followDelaySeconds, mergeEntries, suppressionChanges, type ImportJobRef, type SuppressionEntry } from './suppression.js';
 
 export interface SuppressionWriterOptions {
@@ -7,6 +7,8 @@ export interface SuppressionWriterOptions {
   readonly list: SuppressionList;
   readonly imports: SuppressionImports;
   readonly queue: SuppressionQueue;
+  /** Told of every address SES accepted ("Address Suppressed" events). */
+  readonly announcements: SuppressionAnnouncements;
   /**
    * At or above this many addresses still to suppress, one import job replaces the single calls.
    * A job costs one CreateImportJob plus the GetImportJob looks that follow it (3-5 for a job of a
@@ -76,7 +78,7 @@ export class SuppressionWriter {
 
   /** Looks at an import job once: reschedules the next look, or settles its rows. */
   public async follow(job: ImportJobRef, attempt: number, polls: number): Promise<FollowOutcome> {
-    const { imports, ledger, queue, maxAttempts, followDelay } = this.options;
+    const { imports, queue, maxAttempts, followDelay } = this.options;
     const status = await imports.status(job.jobId);
     if (status.state === 'running') {
       const next = followDelaySeconds(polls + 1, followDelay.initialSeconds, followDelay.maxSeconds);
@@ -87,7 +89,7 @@ export class SuppressionWriter {
     const failed = status.state === 'failed' ? new Set(rows.map((r) => r.address)) : status.failedAddresses;
     const done = rows.filter((r) => !failed.has(r.address));
     const notDone = rows.filter((r) => failed.has(r.address));
-    await ledger.recordSuppressed(done, { via: 'import', jobId: job.jobId }, this.clock());
+    await this.settle(done, { via: 'import', jobId: job.jobId });
     const why = status.state === 'failed' ? `import job failed: ${status.errorMessage}` : `row failed in import job ${job.jobId}${status.errorMessage ? `: ${status.errorMessage}` : ''}`;
     if (attempt < maxAttempts) {
       await queue.retry(notDone, attempt + 1);
@@ -129,7 +131,15 @@ export class SuppressionWriter {
         break;
       }
     }
-    await this.options.ledger.recordSuppressed(suppressed, { via: 'put' }, this.clock());
+    await this.settle(suppressed, { via: 'put' });
     return { suppressed, rejected, retryLater };
+  }
+
+  /** Announces what SES accepted, then records it: a failure in between announces again, never loses one. */
+  private async settle(entries: readonly SuppressionEntry[], provenance: SuppressionProvenance): Promise<void> {
+    if (entries.length === 0) return;
+    const at = this.clock();
+    await this.options.announcements.announce(entries, provenance, at);
+    await this.options.ledger.recordSuppressed(entries, provenance, at);
   }
 }

@@ -1,11 +1,13 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { getNumberFromEnv, getStringFromEnv } from '@aws-lambda-powertools/commons/utils/env';
 import { DynamoSuppressionLedger } from '../adapters/dynamo-suppression-ledger.js';
+import { EventBridgeSuppressionAnnouncements } from '../adapters/eventbridge-suppression-announcements.js';
 import { SuppressionWriterMetrics } from '../adapters/feedback-metrics.js';
 import { SesPacer } from '../adapters/ses-pacer.js';
 import { SesSuppressionImports } from '../adapters/ses-suppression-imports.js';
@@ -33,6 +35,7 @@ const writer = new SuppressionWriter({
   list: new SesSuppressionList(ses, pacer),
   imports: new SesSuppressionImports({ ses, s3: new S3Client({}), bucketName: getStringFromEnv({ key: ENV.importBucketName }), pacer }),
   queue,
+  announcements: new EventBridgeSuppressionAnnouncements(new EventBridgeClient({}), getStringFromEnv({ key: ENV.eventBusName })),
   importThreshold: getNumberFromEnv({ key: ENV.importThreshold }),
   maxRowsPerImport: SES_MAX_ROWS_PER_IMPORT,
   maxAttempts: getNumberFromEnv({ key: ENV.maxAttempts }),

@@ -2,6 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fixture, snsEnvelope } from '../support/fixtures.js';
 import { createHarness } from '../support/harness.js';
+import { captureLogs } from '../support/capture-logs.js';
 import { sqsRecord } from '../support/sqs.js';
 import { throttled } from '../support/fakes.js';
 import { SuppressionRejectedError } from '../../lambdas/domain/index.js';
@@ -15,24 +16,6 @@ function allFixtures(dir = FIXTURES): string[] {
     if (statSync(path).isDirectory()) return allFixtures(path);
     return name.endsWith('.json') ? [relative(FIXTURES, path)] : [];
   });
-}
-
-/** Every line the handler writes to stdout/stderr while `run` runs. */
-async function captureLogs(run: () => Promise<unknown>): Promise<string[]> {
-  const lines: string[] = [];
-  const capture = (chunk: string | Uint8Array): boolean => {
-    lines.push(...String(chunk).split('\n').filter(Boolean));
-    return true;
-  };
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-  try {
-    await run();
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  return lines;
 }
 
 describe('logs', () => {

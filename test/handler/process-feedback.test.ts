@@ -317,3 +317,30 @@ function distinctHardBounces(count: number): string[] {
     ),
   );
 }
+
+describe('pipeline over fakes: "Address Suppressed" announcements', () => {
+  it('announces each address SES accepted exactly as suppressed, by single call and by import job, never one it skipped', async () => {
+    const single = createHarness();
+    await single.drain([HARD_BOUNCE, COMPLAINT, HARD_BOUNCE]);
+    expect(single.announcements.announced).toEqual([{ address: ADDRESS, reason: 'COMPLAINT', via: 'put' }]);
+    await single.drain([HARD_BOUNCE]); // already on the list: no call, no announcement
+    expect(single.announcements.announced).toHaveLength(1);
+
+    const flood = createHarness();
+    flood.imports.refuse.add('hard3@example.net');
+    await flood.drain(distinctHardBounces(30));
+    const announced = flood.announcements.announced;
+    expect(new Set(announced.map((a) => a.address))).toEqual(new Set([...flood.ses.list.keys()]));
+    expect(announced.filter((a) => a.via === 'import')).toHaveLength(29); // the refused row went by a single call on its retry
+    expect(announced).toHaveLength(30);
+  });
+
+  it('loses no announcement when EventBridge fails: the message comes back, SES is asked again, the event goes out', async () => {
+    const { ses, ledger, announcements, drain } = createHarness();
+    announcements.failNext(1);
+    await drain([HARD_BOUNCE]);
+    expect(announcements.announced).toEqual([{ address: ADDRESS, reason: 'BOUNCE', via: 'put' }]);
+    expect(ses.calls).toHaveLength(2); // SES accepted it twice (idempotent); the ledger only once announced
+    expect(ledger.entries.get(ADDRESS)?.via).toBe('put');
+  });
+});

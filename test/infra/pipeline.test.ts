@@ -4,7 +4,7 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { PROCESS_FEEDBACK_ENV as ENV, SUPPRESSION_WRITER_ENV as WRITER_ENV } from '../../lambdas/contract.js';
+import { PROCESS_FEEDBACK_ENV as ENV, REPUTATION_WATCHER_ENV as WATCHER_ENV, SUPPRESSION_WRITER_ENV as WRITER_ENV } from '../../lambdas/contract.js';
 import { SesFeedbackPipeline, SesFeedbackStack, type SesFeedbackPipelineProps } from '../../lib/index.js';
 
 function template(props?: SesFeedbackPipelineProps): Template {
@@ -23,8 +23,8 @@ beforeAll(() => {
 describe('alarms', () => {
   const alarms = () => Object.values(defaults.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties);
 
-  it('creates exactly 17 alarms: 4 account, 4 per managed configuration set (2), 5 pipeline health', () => {
-    defaults.resourceCountIs('AWS::CloudWatch::Alarm', 17);
+  it('creates exactly 19 alarms: 4 account, 4 per managed configuration set (2), 5 pipeline health, 2 enforcement watch', () => {
+    defaults.resourceCountIs('AWS::CloudWatch::Alarm', 19);
   });
 
   it.each([
@@ -53,14 +53,16 @@ describe('alarms', () => {
     }
   });
 
-  it('alarms on pipeline health: DLQ not empty, feedback waiting 15 min, suppressions waiting 30 min, either function failing', () => {
+  it('alarms on pipeline health: DLQ not empty, feedback waiting 15 min, suppressions waiting 30 min, a function failing, the enforcement status', () => {
     const health = alarms().filter((a) => a.Namespace !== 'AWS/SES');
     expect(health.map((a) => [a.Namespace, a.MetricName, a.Threshold, a.TreatMissingData]).sort()).toEqual([
       ['AWS/Lambda', 'Errors', 1, 'notBreaching'],
       ['AWS/Lambda', 'Errors', 1, 'notBreaching'],
+      ['AWS/Lambda', 'Errors', 2, 'notBreaching'],
       ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 1800, 'notBreaching'],
       ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 900, 'notBreaching'],
       ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 1, 'notBreaching'],
+      ['SesFeedbackPipeline', 'AccountUnhealthy', 1, 'ignore'],
     ]);
   });
 
@@ -204,7 +206,7 @@ describe('configuration sets', () => {
       ConfigurationSetName: 'legacy-newsletter',
       EventDestination: { MatchingEventTypes: ['bounce', 'complaint', 'delivery'] },
     });
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 17);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 19);
   });
 });
 
@@ -294,16 +296,17 @@ function grantsOf(roleIdPart: string): Array<[string, string]> {
 }
 
 describe('suppression writer', () => {
-  it('has two roles in the stack, neither with a managed policy', () => {
+  it('has three roles in the stack (one per function), none with a managed policy', () => {
     const roles = Object.values(defaults.findResources('AWS::IAM::Role'));
-    expect(roles).toHaveLength(2);
+    expect(roles).toHaveLength(3);
     for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  it('may only call the three SES suppression actions, use its import files, its ledger and its queues', () => {
+  it('may only call the three SES suppression actions, use its import files, its ledger and its queues, and put events on the default bus', () => {
     expect(grantsOf('WriteSuppressionsRole')).toEqual(
       [
         ['dynamodb:BatchGetItem,dynamodb:BatchWriteItem', expect.stringMatching(/Table.*Arn/)],
+        ['events:PutEvents', expect.stringMatching(/arn:.*:events:.*:event-bus\/default"/)],
         ['kms:Decrypt,kms:GenerateDataKey', expect.stringMatching(/PipelineKey.*Arn/)],
         ['logs:CreateLogStream,logs:PutLogEvents', expect.stringMatching(/WriteSuppressionsLogs.*Arn/)],
         ['s3:GetObject,s3:PutObject', expect.stringMatching(/ImportBucket.*\/imports\/pipeline\/\*/)],
@@ -327,6 +330,7 @@ describe('suppression writer', () => {
           [WRITER_ENV.sesRequestsPerSecond]: '0.25',
           [WRITER_ENV.importBucketName]: { Ref: Match.stringLikeRegexp('ImportBucket') },
           [WRITER_ENV.importJobQueueUrl]: { Ref: Match.stringLikeRegexp('ImportJobQueue') },
+          [WRITER_ENV.eventBusName]: 'default',
         }),
       },
     });
@@ -375,6 +379,62 @@ describe('props validation', () => {
   });
 });
 
+describe('reputation watcher', () => {
+  it('runs every 15 minutes on a schedule, retried twice, with the table, the alert topic and the retention in its environment', () => {
+    defaults.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('WatchReputation'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2 } })],
+    });
+    defaults.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 256,
+      Timeout: 30,
+      Environment: {
+        Variables: Match.objectLike({
+          [WATCHER_ENV.tableName]: { Ref: Match.stringLikeRegexp('Table') },
+          [WATCHER_ENV.alertTopicArn]: { Ref: Match.stringLikeRegexp('AlertTopic') },
+          [WATCHER_ENV.snapshotRetentionInDays]: '365',
+        }),
+      },
+    });
+    template({ reputationWatchInterval: Duration.minutes(5) }).hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+    expect(() => template({ reputationWatchInterval: Duration.minutes(2) })).toThrow('reputationWatchInterval must be 5 minutes to 1 hour, got 2 minutes');
+  });
+
+  it('may read the account and its reputation, keep snapshots in the table, and publish to the alert topic, nothing else', () => {
+    expect(grantsOf('WatchReputationRole')).toEqual(
+      [
+        ['cloudwatch:GetMetricData,ses:GetAccount', '"*"'],
+        ['dynamodb:PutItem,dynamodb:Query', expect.stringMatching(/Table.*Arn/)],
+        ['kms:Decrypt,kms:GenerateDataKey', expect.stringMatching(/PipelineKey.*Arn/)],
+        ['logs:CreateLogStream,logs:PutLogEvents', expect.stringMatching(/WatchReputationLogs.*Arn/)],
+        ['sns:Publish', expect.stringMatching(/AlertTopic/)],
+      ].sort(),
+    );
+  });
+
+  it('alarms when the account is not HEALTHY or cannot send, from the watcher\'s metric, and when the watcher keeps failing', () => {
+    defaults.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'SesFeedbackPipeline',
+      MetricName: 'AccountUnhealthy',
+      Dimensions: Match.arrayWith([{ Name: 'Component', Value: 'reputation-watcher' }, { Name: 'service', Value: 'ses-feedback-pipeline' }]),
+      Statistic: 'Maximum',
+      Period: 900,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('AlertTopic') }],
+    });
+    defaults.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('WatchReputation') } }],
+      Period: 3600,
+      Threshold: 2,
+    });
+  });
+});
+
 describe('cdk-nag AwsSolutions', () => {
   function synthWithNag(extra?: (stack: Stack) => void): void {
     const app = new App();
@@ -392,9 +452,12 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => synthWithNag((stack) => new sqs.Queue(stack, 'PlainQueue'))).toThrow(/AwsSolutions-SQS3[\s\S]*AwsSolutions-SQS4/);
   });
 
-  it('has Resource::* on one statement only, which allows nothing but the three SES suppression-list actions', () => {
+  it('has Resource::* on two statements only: the three SES suppression-list actions, and the watcher\'s two reads that have no resource ARN', () => {
     const statements: Statement[] = Object.values(defaults.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const wildcard = statements.filter((s) => s.Resource === '*');
-    expect(wildcard.map((s) => actionsOf(s).sort())).toEqual([['ses:CreateImportJob', 'ses:GetImportJob', 'ses:PutSuppressedDestination']]);
+    expect(wildcard.map((s) => actionsOf(s).sort().join(',')).sort()).toEqual([
+      'cloudwatch:GetMetricData,ses:GetAccount',
+      'ses:CreateImportJob,ses:GetImportJob,ses:PutSuppressedDestination',
+    ]);
   });
 });

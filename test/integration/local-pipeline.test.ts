@@ -1,5 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { AddressSuppressedDetail } from '../../lambdas/contract.js';
 import { LocalPipeline } from '../../local/pipeline.js';
 import { bounce, complaint, delivery, type MailFacts } from '../../local/ses-events.js';
 import { fixture } from '../support/fixtures.js';
@@ -65,6 +66,10 @@ describe('local pipeline: end to end and duplicates', () => {
       'reader100@stale.example.net': 'BOUNCE', // 5 consecutive soft bounces
       'recipient@example.com': 'BOUNCE',
     });
+    // one "Address Suppressed" event per address on the list, on the default bus
+    const announced = pipeline.events.bus.detailsOf<AddressSuppressedDetail>('Address Suppressed');
+    expect(Object.fromEntries(announced.map((d) => [d.address, d.reason]))).toEqual(Object.fromEntries([...pipeline.ses.list.values()].map((e) => [e.emailAddress, e.reason])));
+    expect(announced).toHaveLength(4);
     // the audit trail
     expect(await eventsOf(pipeline, 'reader1@stale.example.net')).toEqual([
       expect.objectContaining({ action: 'suppress', reason: 'BOUNCE', rule: 'permanent-bounce', configurationSet: 'marketing', campaign: 'black-friday', recipientDomain: 'stale.example.net' }),

@@ -9,6 +9,7 @@ import {
   type SoftBounceHistory,
   type SoftBounceOutcome,
   type SoftBouncePolicy,
+  type SuppressionAnnouncements,
   type SuppressionEntry,
   type SuppressionImports,
   type SuppressionLedger,
@@ -133,6 +134,24 @@ export class InMemorySuppressionLedger implements SuppressionLedger {
       throw new SimulatedCrash('recordSuppressed');
     }
     for (const e of entries) this.entries.set(e.address, { reason: e.reason, via: provenance.via, jobId: provenance.jobId });
+  }
+}
+
+/** Keeps every announcement ("Address Suppressed" event); can fail like EventBridge out of retries. */
+export class RecordedAnnouncements implements SuppressionAnnouncements {
+  public readonly announced: Array<{ address: string; reason: SuppressionReason; via: string }> = [];
+  private failures = 0;
+
+  public failNext(times = 1): void {
+    this.failures = times;
+  }
+
+  public async announce(entries: readonly SuppressionEntry[], provenance: SuppressionProvenance): Promise<void> {
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error('EventBridge refused 1 Address Suppressed event(s) 5 times (ThrottlingException); retry later');
+    }
+    for (const e of entries) this.announced.push({ address: e.address, reason: e.reason, via: provenance.via });
   }
 }
 

@@ -14,6 +14,7 @@ import {
   InMemorySuppressionLedger,
   InMemorySuppressionQueues,
   ManualClock,
+  RecordedAnnouncements,
 } from './fakes.js';
 import { lambdaContext, sqsEvent, sqsRecord } from './sqs.js';
 
@@ -35,6 +36,7 @@ export function createHarness(options: HarnessOptions = {}) {
   const ledger = new InMemorySuppressionLedger();
   const queues = new InMemorySuppressionQueues();
   const deadLetters = new FakeDeadLetters();
+  const announcements = new RecordedAnnouncements();
   const clock = new ManualClock();
   const logger = new Logger({ serviceName: PIPELINE_METRICS.serviceName, logLevel: 'DEBUG' });
   const metrics = new Metrics({ namespace: PIPELINE_METRICS.namespace, serviceName: PIPELINE_METRICS.serviceName });
@@ -50,6 +52,7 @@ export function createHarness(options: HarnessOptions = {}) {
     list: ses,
     imports,
     queue: queues,
+    announcements,
     importThreshold: options.importThreshold ?? IMPORT_THRESHOLD,
     maxRowsPerImport: 100_000,
     maxAttempts: options.maxAttempts ?? 3,
@@ -122,5 +125,5 @@ export function createHarness(options: HarnessOptions = {}) {
     return { ...processed, writerRedriven: written.redriven };
   }
 
-  return { store, ses, imports, ledger, queues, deadLetters, clock, handler, invoke, invokeWriter, drain, settle };
+  return { store, ses, imports, ledger, queues, deadLetters, announcements, clock, handler, invoke, invokeWriter, drain, settle };
 }

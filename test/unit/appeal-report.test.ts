@@ -83,7 +83,7 @@ describe('AppealReportBuilder', () => {
   });
 
   it('keeps the days\' peak reputation rates and only the snapshots where the enforcement status or sending changed', () => {
-    const snap = (at: string, enforcementStatus: string, bounceRate: number, sendingEnabled = true): AccountSnapshot => ({ at, enforcementStatus, sendingEnabled, bounceRate, complaintRate: 0.0002 });
+    const snap = (at: string, enforcementStatus: string, bounceRate: number, sendingEnabled = true): AccountSnapshot => ({ at, enforcementStatus, sendingEnabled, productionAccess: true, bounceRate, complaintRate: 0.0002 });
     const report = build([], [
       snap('2026-11-01T00:00:00.000Z', 'HEALTHY', 0.01),
       snap('2026-11-01T12:00:00.000Z', 'HEALTHY', 0.04),
