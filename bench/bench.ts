@@ -12,6 +12,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
+import { processFeedbackEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
+import { DEFAULTS, PROCESSING, SUPPRESSION_WRITER } from '../lib/defaults.js';
 import { builtInScenario } from '../local/scenario.js';
 import { measureNaiveCalls, measurePipelineCalls, type PipelineCalls, type NaiveCalls } from './calls.js';
 import { bundle, measureStarts, type Bundle } from './cold-start.js';
@@ -119,21 +121,34 @@ const GUARDS = {
   dollarsPerMillion: 6,
 } as const;
 
-/** What the processing function reads at start-up (values never used: nothing is called). */
+/** What the functions read at start-up, built as the stack builds it (values never used: nothing is called). */
+const QUEUE = 'https://sqs.us-east-1.amazonaws.com/000000000000';
 const HANDLER_ENV: Record<string, string> = {
-  FEEDBACK_TABLE_NAME: 'ses-feedback',
-  DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111111111111/dlq',
-  SUPPRESSION_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111111111111/suppressions',
-  IMPORT_JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111111111111/import-jobs',
-  IMPORT_BUCKET_NAME: 'imports',
-  IMPORT_THRESHOLD: '25',
-  SUPPRESSION_MAX_ATTEMPTS: '3',
-  IMPORT_FOLLOW_INITIAL_SECONDS: '10',
-  SES_REQUESTS_PER_SECOND: '0.25',
-  SOFT_BOUNCE_THRESHOLD: '5',
-  SOFT_BOUNCE_WINDOW_DAYS: '14',
-  EVENT_RETENTION_DAYS: '90',
-  CAMPAIGN_TAG_NAME: 'campaign',
+  ...processFeedbackEnvironment({
+    tableName: 'ses-feedback',
+    deadLetterQueueUrl: `${QUEUE}/dlq`,
+    suppressionQueueUrl: `${QUEUE}/suppressions`,
+    softBounceThreshold: DEFAULTS.softBounceThreshold,
+    softBounceWindowInDays: DEFAULTS.softBounceWindow.toDays(),
+    eventRetentionInDays: DEFAULTS.eventRetention.toDays(),
+    campaignTagName: DEFAULTS.campaignTagName,
+    sdkRetryMode: PROCESSING.sdkRetryMode,
+    sdkMaxAttempts: PROCESSING.sdkMaxAttempts,
+  }),
+  ...suppressionWriterEnvironment({
+    tableName: 'ses-feedback',
+    deadLetterQueueUrl: `${QUEUE}/dlq`,
+    suppressionQueueUrl: `${QUEUE}/suppressions`,
+    importJobQueueUrl: `${QUEUE}/import-jobs`,
+    importBucketName: 'imports',
+    importThreshold: DEFAULTS.importThreshold,
+    maxAttempts: SUPPRESSION_WRITER.maxAttempts,
+    followInitialSeconds: SUPPRESSION_WRITER.followInitialDelay.toSeconds(),
+    sesRequestsPerSecond: 0.25,
+    eventBusName: 'default',
+    sdkRetryMode: PROCESSING.sdkRetryMode,
+    sdkMaxAttempts: PROCESSING.sdkMaxAttempts,
+  }),
 };
 
 function printCalls(calls: PipelineCalls, naive: NaiveCalls): void {

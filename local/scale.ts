@@ -3,8 +3,9 @@
  * the local pipeline running in real time (no time compression: the local SES endpoint allows
  * 1 request/s, the writer's batching window is the stack's 30 s). Passes only if every address ends
  * up on the suppression list, with at most N/1,000 SES calls, no 429 reaching a handler as an error,
- * and nothing in the dead-letter queue; prints the SES call count and wall time against the
- * 3-minute target (which fails the run only with --strict-time).
+ * nothing in the dead-letter queue, and all of it within 3 minutes of wall time; prints the SES
+ * call count and the wall time. `--lenient-time` reports a missed time target without failing
+ * (for machines slower than the 2-core one the target was set on).
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,20 +62,23 @@ async function main(): Promise<number> {
     const expected = new Set(messages.map((_, i) => `hard${i}@d${i % 700}.example.org`));
     const missing = [...expected].filter((a) => !pipeline.ses.list.has(a)).length;
     const surfaced = handlerErrors(logDir);
+    const announced = new Set(pipeline.events.bus.events.map((e) => (e.detail as { address: string }).address));
+    const unannounced = [...expected].filter((a) => !announced.has(a)).length;
     console.log(
       `scale: ${total} hard-bounced addresses; ${total - missing} on the suppression list in ${seconds.toFixed(1)} s (limit ${TIME_LIMIT_S} s)`,
     );
     console.log(
       `scale: SES calls ${calls} (limit ${maxCalls}): ${JSON.stringify(stats.succeeded)}, 429 answered ${stats.throttled}, 5xx ${stats.failed}; ` +
-        `import jobs ${pipeline.ses.importJobs.size}; throttles surfaced as handler errors ${surfaced}; DLQ ${dead.length}; worker restarts ${pipeline.restarts}`,
+        `import jobs ${pipeline.ses.importJobs.size}; throttles surfaced as handler errors ${surfaced}; DLQ ${dead.length}; worker restarts ${pipeline.restarts}; ` +
+        `"Address Suppressed" events for ${announced.size} addresses (${unannounced} missing)`,
     );
-    // Correctness (every address, call budget, nothing lost or surfaced) always fails the run. The
-    // 3-minute target is not met on every run of this 2-core machine (DynamoDB Local's writes are the
-    // bottleneck; issue #4 stays open on it): it fails the run only with --strict-time.
-    const correct = missing === 0 && calls <= maxCalls && dead.length === 0 && surfaced === 0;
+    // Correctness (every address, call budget, nothing lost or surfaced) and the 3-minute target.
+    // DynamoDB Local's writes are the bottleneck on 2 cores: one time index instead of three took
+    // the run from ~165 s to ~133 s.
+    const correct = missing === 0 && unannounced === 0 && calls <= maxCalls && dead.length === 0 && surfaced === 0;
     const inTime = seconds <= TIME_LIMIT_S;
     console.log(correct ? (inTime ? 'scale: PASS' : `scale: PASS on correctness; TIME TARGET MISSED by ${(seconds - TIME_LIMIT_S).toFixed(0)} s`) : 'scale: FAIL');
-    return correct && (inTime || !process.argv.includes('--strict-time')) ? 0 : 1;
+    return correct && (inTime || process.argv.includes('--lenient-time')) ? 0 : 1;
   } finally {
     await pipeline.stop();
   }

@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { EXIT, main, type CliIo } from '../../cli/main.js';
+import { readAppealReport, renderReport } from '../../cli/report-command.js';
+import type { Target } from '../../cli/target.js';
 import { LocalPipeline } from '../../local/pipeline.js';
 import { builtInScenario } from '../../local/scenario.js';
+import { freshFeedbackTable, localDynamoDb } from '../support/local-aws.js';
 
 /**
  * `ses-feedback report` on the built-in scenario run through the local pipeline (the "spring-sale"
@@ -146,5 +149,22 @@ describe('report on an empty range', () => {
     const { code, stderr } = await cli('report', '--since', '2026-11-20', '--until', '2026-11-01');
     expect(code).toBe(EXIT.usage);
     expect(stderr).toBe('ses-feedback report: --since is after --until (try --help)\n');
+  });
+});
+
+describe('report on an empty table', () => {
+  it('gives the "no events in range" report for a table that has never recorded anything', async () => {
+    const dynamodb = localDynamoDb();
+    try {
+      const tableName = await freshFeedbackTable(dynamodb);
+      const target = { kind: 'local', name: 'fresh table', dynamodb, tableName, liveSince: null, alarmNames: [] } as unknown as Target;
+      const appeal = await readAppealReport(target, { from: new Date('2026-11-01T00:00:00Z'), until: new Date('2026-11-23T23:59:59Z'), showAddresses: false });
+      expect(appeal.totals).toEqual({ events: 0, hardBounces: 0, softBounces: 0, complaints: 0 });
+      expect(appeal.days).toHaveLength(23);
+      expect(renderReport(appeal, 'md')).toContain('**No events in range.**');
+      expect(renderReport(appeal, 'html')).toContain('<strong>No events in range.</strong>');
+    } finally {
+      dynamodb.destroy();
+    }
   });
 });
