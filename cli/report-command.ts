@@ -33,8 +33,8 @@ export async function readAppealReport(target: Target, options: ReportOptions, n
     target: { kind: target.kind, name: target.name },
     liveSince: target.liveSince,
     thresholds: {
-      bounceRate: DEFAULTS.bounceRateThresholds,
-      complaintRate: DEFAULTS.complaintRateThresholds,
+      bounceRate: alarmedThresholds(alarms, 'Reputation.BounceRate') ?? DEFAULTS.bounceRateThresholds,
+      complaintRate: alarmedThresholds(alarms, 'Reputation.ComplaintRate') ?? DEFAULTS.complaintRateThresholds,
       aws: AWS_ENFORCEMENT_LINES,
       softBounce: { threshold: DEFAULTS.softBounceThreshold, windowInDays: DEFAULTS.softBounceWindow.toDays() },
     },
@@ -42,6 +42,16 @@ export async function readAppealReport(target: Target, options: ReportOptions, n
     snapshots,
     showAddresses: options.showAddresses,
   });
+}
+
+/**
+ * The warning and critical thresholds of the stack's account-wide alarms on one SES reputation
+ * metric (what the stack was deployed with); undefined without them (local pipeline), where the
+ * defaults stand in.
+ */
+export function alarmedThresholds(alarms: AppealReport['protection']['alarms'], metricName: string): { warning: number; critical: number } | undefined {
+  const thresholds = alarms.filter((a) => a.metric === metricName && a.threshold !== null).map((a) => a.threshold as number);
+  return thresholds.length === 0 ? undefined : { warning: Math.min(...thresholds), critical: Math.max(...thresholds) };
 }
 
 export function renderReport(report: AppealReport, format: ReportFormat): string {

@@ -2,6 +2,7 @@ import type { AccountSnapshot, IndexedEvent } from '../../cli/audit-trail.js';
 import { AppealReportBuilder, isEmpty, type ReportContext } from '../../cli/report/appeal-report.js';
 import { toHtml } from '../../cli/report/html.js';
 import { toMarkdown } from '../../cli/report/markdown.js';
+import { alarmedThresholds } from '../../cli/report-command.js';
 
 const FROM = new Date('2026-11-01T00:00:00.000Z');
 const UNTIL = new Date('2026-11-03T23:59:59.999Z');
@@ -115,5 +116,19 @@ describe('AppealReportBuilder', () => {
     expect(toMarkdown(report)).toContain('| `a?b?c<script>` | 1 | 0 | 100.00 % |');
     expect(toHtml(report)).toContain('<code>a|b`c&#60;script&#62;</code>');
     expect(toHtml(report)).not.toContain('<script>');
+  });
+});
+
+describe('alarmedThresholds', () => {
+  it('takes the report\'s thresholds from the stack\'s account-wide alarms, not the per-set ones', () => {
+    const alarms = [
+      { name: 'a', metric: 'Reputation.BounceRate', threshold: 0.02, state: 'OK' },
+      { name: 'b', metric: 'Reputation.BounceRate', threshold: 0.04, state: 'OK' },
+      { name: 'c', metric: 'Reputation.BounceRate (marketing)', threshold: 0.01, state: 'OK' },
+      { name: 'd', metric: 'Reputation.ComplaintRate', threshold: 0.0005, state: 'ALARM' },
+    ];
+    expect(alarmedThresholds(alarms, 'Reputation.BounceRate')).toEqual({ warning: 0.02, critical: 0.04 });
+    expect(alarmedThresholds(alarms, 'Reputation.ComplaintRate')).toEqual({ warning: 0.0005, critical: 0.0005 });
+    expect(alarmedThresholds([], 'Reputation.BounceRate')).toBeUndefined();
   });
 });
