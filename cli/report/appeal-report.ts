@@ -243,3 +243,13 @@ export function percent(fraction: number): string {
   const value = fraction * 100;
   return `${value >= 1 ? value.toFixed(2) : value.toFixed(3)} %`;
 }
+
+/** `1620` → `1,620`. */
+export function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** An ISO time to the minute, in UTC: `2026-11-20 09:00 UTC`. */
+export function minute(iso: string | null): string {
+  return iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : 'unknown';
+}

@@ -1,4 +1,4 @@
-import { type AppealReport, type DayTally, type DriverDimension, isEmpty, MAX_LISTED_ADDRESSES, percent } from './appeal-report.js';
+import { type AppealReport, count, type DayTally, type DriverDimension, isEmpty, MAX_LISTED_ADDRESSES, minute as time, percent } from './appeal-report.js';
 import { DIMENSION_TITLES } from './markdown.js';
 
 /** The colours of the three kinds of feedback, in every chart. */
@@ -9,8 +9,6 @@ const SERIES = [
 ] as const;
 
 const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const count = (n: number): string => n.toLocaleString('en-US');
-const time = (iso: string | null): string => (iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : 'unknown');
 
 /**
  * The report as one self-contained HTML file: inline CSS and SVG charts, no script, nothing

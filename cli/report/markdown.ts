@@ -1,4 +1,4 @@
-import { type AppealReport, type DriverDimension, isEmpty, MAX_LISTED_ADDRESSES, NONE, percent } from './appeal-report.js';
+import { type AppealReport, count, type DriverDimension, isEmpty, MAX_LISTED_ADDRESSES, minute as time, NONE, percent } from './appeal-report.js';
 
 export const DIMENSION_TITLES: Readonly<Record<DriverDimension, string>> = {
   configurationSet: 'Configuration set',
@@ -7,11 +7,9 @@ export const DIMENSION_TITLES: Readonly<Record<DriverDimension, string>> = {
   recipientDomain: 'Recipient domain',
 };
 
-const count = (n: number): string => n.toLocaleString('en-US');
 /** A value from the mail (campaign tag, domain) as inline code in a table cell: no pipe or backtick can break out. */
 const code = (value: string): string => `\`${value.replace(/[`|\\\n\r]/g, '?')}\``;
 const day = (iso: string | null): string => (iso ? iso.slice(0, 10) : 'unknown');
-const time = (iso: string | null): string => (iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : 'unknown');
 
 /** The report as Markdown, ready to paste into the AWS support case. */
 export function toMarkdown(report: AppealReport): string {
