@@ -375,7 +375,7 @@ export class SesFeedbackPipeline extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'WriteFeedbackTable',
-        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
+        actions: ['dynamodb:PartiQLInsert', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
         resources: [this.table.tableArn],
       }),
     );

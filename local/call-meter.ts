@@ -1,5 +1,8 @@
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FEEDBACK_TABLE } from '../lambdas/contract.js';
+
+const TIME_INDEX_KEY = FEEDBACK_TABLE.timeIndex.partitionKey;
 
 /** The AWS services the functions call, as their `AWS_ENDPOINT_URL_<SERVICE>` names them. */
 export type MeteredService = 'dynamodb' | 'sqs' | 's3' | 'sesv2' | 'eventbridge';
@@ -122,6 +125,10 @@ export class CallMeter {
       return;
     }
     const output = JSON.parse(reply.toString('utf8') || '{}') as DynamoDbResponse;
+    if (operation === 'BatchExecuteStatement') {
+      this.countStatements(input, output);
+      return;
+    }
     const consumed = ([] as Capacity[]).concat(output.ConsumedCapacity ?? []);
     const writes = /Put|Update|Delete|Write/.test(operation);
     for (const c of consumed) {
@@ -147,6 +154,30 @@ export class CallMeter {
     }
   }
 
+  /**
+   * PartiQL INSERTs (the event records). DynamoDB Local reports no consumed capacity for
+   * BatchExecuteStatement, so it is worked out as DynamoDB bills a put: 1 write unit per KB of the
+   * item, plus 1 for the time index (its INCLUDE projection is far under 1 KB) when the item has the
+   * index's key; an INSERT refused as a duplicate is a refused conditional write.
+   */
+  private countStatements(input: DynamoDbRequest, output: DynamoDbResponse): void {
+    (input.Statements ?? []).forEach((statement, i) => {
+      const names = [...statement.Statement.matchAll(/'([^']+)'\s*:\s*\?/g)].map((m) => m[1] ?? '');
+      const size = names.reduce((sum, name, j) => sum + Buffer.byteLength(name) + attributeSize(statement.Parameters?.[j]), 0);
+      const units = Math.max(1, Math.ceil(size / 1024));
+      const error = (output.Responses as Array<{ Error?: { Code?: string } }> | undefined)?.[i]?.Error;
+      if (error?.Code === 'DuplicateItem') {
+        this.dynamodb.refusedWrites++;
+        this.dynamodb.writeUnits += units;
+      } else if (!error) {
+        const indexed = names.includes(TIME_INDEX_KEY) ? 1 : 0;
+        this.dynamodb.writeUnits += units + indexed;
+        this.dynamodb.indexWriteUnits += indexed;
+        this.dynamodb.itemsWritten++;
+      }
+    });
+  }
+
   private countSqs(operation: string, requestBody: Buffer, status: number, reply: Buffer): void {
     if (status >= 400) return;
     if (operation === 'ReceiveMessage') {
@@ -164,6 +195,7 @@ type ServiceResponse = ServerResponse<IncomingMessage>;
 
 /** The parts of DynamoDB's JSON wire format the meter reads. */
 interface DynamoDbRequest {
+  readonly Statements?: Array<{ readonly Statement: string; readonly Parameters?: unknown[] }>;
   readonly Item?: unknown;
   readonly Key?: unknown;
   readonly RequestItems?: Record<string, unknown[]>;
@@ -178,6 +210,24 @@ interface DynamoDbResponse {
   readonly Responses?: Record<string, unknown[]>;
   readonly Item?: unknown;
   readonly Count?: number;
+}
+
+/** An attribute value's billed size (DynamoDB's item size rules, numbers approximated by their digits). */
+function attributeSize(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  const [type, inner] = Object.entries(value)[0] ?? [];
+  switch (type) {
+    case 'S':
+      return Buffer.byteLength(String(inner));
+    case 'N':
+      return Math.ceil(String(inner).replace(/^-|\./g, '').length / 2) + 1;
+    case 'M':
+      return 3 + Object.entries(inner as Record<string, unknown>).reduce((sum, [name, v]) => sum + 1 + Buffer.byteLength(name) + attributeSize(v), 0);
+    case 'L':
+      return 3 + (inner as unknown[]).reduce((sum: number, v) => sum + 1 + attributeSize(v), 0);
+    default:
+      return 1;
+  }
 }
 
 function emptyCalls(): Record<MeteredService, { operations: Record<string, number>; errors: Record<string, number> }> {

@@ -156,11 +156,11 @@ describe('feedback topic, key and queues', () => {
     });
   });
 
-  it('gathers suppression requests for 30 s into batches of up to 10,000, and reads import-job follow-ups at once', () => {
+  it('gathers suppression requests for 20 s into batches of up to 10,000, and reads import-job follow-ups at once', () => {
     defaults.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('SuppressionQueue'), 'Arn'] },
       BatchSize: 10_000,
-      MaximumBatchingWindowInSeconds: 30,
+      MaximumBatchingWindowInSeconds: 20,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 2 },
     });
@@ -277,7 +277,7 @@ describe('process-feedback function', () => {
   it('may only write its logs and its table, consume its queue, hand over to the writer and park in the DLQ (no SES)', () => {
     expect(grantsOf('ProcessFeedbackRole')).toEqual(
       [
-        ['dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem', expect.stringMatching(/Table.*Arn/)],
+        ['dynamodb:GetItem,dynamodb:PartiQLInsert,dynamodb:UpdateItem', expect.stringMatching(/Table.*Arn/)],
         ['logs:CreateLogStream,logs:PutLogEvents', expect.stringMatching(/ProcessFeedbackLogs.*Arn/)],
         ['sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:ReceiveMessage', expect.stringMatching(/"PipelineQueue.*Arn/)],
         ['sqs:SendMessage', expect.stringMatching(/DeadLetterQueue.*Arn/)],

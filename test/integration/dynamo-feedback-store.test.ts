@@ -43,6 +43,27 @@ describe('DynamoFeedbackStore on DynamoDB Local', () => {
     expect(Item).toMatchObject({ action: 'suppress', reason: 'BOUNCE', rule: 'permanent-bounce', recordedAt: NOW.toISOString(), configurationSet: 'ConfigSet' });
   });
 
+  it('writes the events of one batch together and still tells each new event from each duplicate', async () => {
+    const base = recordOf('eventpub-bounce-permanent-general.json');
+    const records = Array.from({ length: 60 }, (_, i) => ({ ...base, address: `r${i}@example.com`, eventKey: `${base.eventKey}#${i}` }));
+    await store.putEvent(records[7]!); // already recorded before the batch
+    const outcomes = await Promise.all([...records, records[3]!].map((r) => store.putEvent(r))); // 61 at once: 3 requests of up to 25
+    expect(outcomes.filter((o) => o === 'duplicate').length).toBe(2);
+    expect(outcomes[7]).toBe('duplicate');
+    expect([outcomes[3], outcomes[60]].sort()).toEqual(['duplicate', 'new']); // the same event twice in one batch: recorded once
+    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'ADDR#r59@example.com', sk: `EVENT#${base.eventKey}#59` } }));
+    expect(Item).toMatchObject({ address: 'r59@example.com', rule: 'permanent-bounce', dayShard: expect.stringMatching(/^DAY#2017-08-05#[0-7]$/) });
+  });
+
+  it('fails only the event DynamoDB refuses, with a one-line reason, and writes the rest of its batch', async () => {
+    const base = recordOf('eventpub-bounce-permanent-general.json');
+    const tooBig = { ...base, address: 'big@example.com', detail: { ...base.detail, diagnosticCode: 'x'.repeat(410 * 1024) } }; // over DynamoDB's 400 KB item limit
+    const [ok, refused] = await Promise.allSettled([store.putEvent(base), store.putEvent(tooBig)]);
+    expect(ok).toEqual({ status: 'fulfilled', value: 'new' });
+    expect(refused).toMatchObject({ status: 'rejected', reason: { name: 'EventNotWrittenError', code: 'ValidationException' } });
+    expect(String((refused as PromiseRejectedResult).reason.message)).toMatch(/^DynamoDB did not write the event record: ValidationException: Item size has exceeded[^\n]*$/);
+  });
+
   it('makes an event findable by its day through the time index, with what reports group by, without a scan', async () => {
     const record = recordOf('eventpub-bounce-permanent-general.json');
     await store.putEvent(record);
