@@ -33,7 +33,7 @@ export const DEFAULTS = {
   campaignTagName: 'campaign',
   maxReceiveCount: 5,
   /** How long the writer gathers addresses before it writes them (SQS allows up to 300 s). */
-  suppressionBatchingWindow: Duration.seconds(30),
+  suppressionBatchingWindow: Duration.seconds(20),
   /** From this many addresses in one batch, an import job replaces single calls. */
   importThreshold: 25,
   /** Import files are deleted this long after they are written (the job has long ended). */
