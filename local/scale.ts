@@ -79,7 +79,7 @@ async function main(): Promise<number> {
         `"Address Suppressed" events for ${announced.size} addresses (${unannounced} missing)`,
     );
     // Correctness (every address, call budget, nothing lost or surfaced) and the 3-minute target.
-    // DynamoDB Local (one JVM, ~1 core) is the bottleneck on 2 cores: see README, "Scale".
+    // DynamoDB Local (one JVM, ~1 core) is the bottleneck on 2 cores: see README, "Reliability, measured".
     const correct = missing === 0 && unannounced === 0 && calls <= maxCalls && dead.length === 0 && surfaced === 0;
     const inTime = seconds <= TIME_LIMIT_S;
     console.log(correct ? (inTime ? 'scale: PASS' : `scale: PASS on correctness; TIME TARGET MISSED by ${(seconds - TIME_LIMIT_S).toFixed(0)} s`) : 'scale: FAIL');
