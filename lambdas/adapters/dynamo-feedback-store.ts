@@ -51,9 +51,12 @@ function isRequestRefused(error: unknown): boolean {
   return error instanceof DynamoDBServiceException && error.$fault === 'client' && !/Throttl|LimitExceeded/.test(error.name);
 }
 
-/** `INSERT INTO "table" VALUE {'a': ?, ...}` with the item's values as parameters, in the same order. */
+/**
+ * `INSERT INTO "table" VALUE {'a': ?, ...}` with the item's values as parameters, in the same order;
+ * a statement names each attribute it sets, so absent ones are left out rather than written as NULL.
+ */
 function insertStatement(tableName: string, item: Record<string, unknown>): { Statement: string; Parameters: unknown[] } {
-  const names = Object.keys(item);
+  const names = Object.keys(item).filter((name) => item[name] !== undefined);
   return { Statement: `INSERT INTO "${tableName}" VALUE {${names.map((name) => `'${name}': ?`).join(', ')}}`, Parameters: names.map((name) => item[name]) };
 }
 
@@ -141,7 +144,7 @@ export class DynamoFeedbackStore implements FeedbackStore {
     const { context } = record;
     const day = record.eventAt.slice(0, 10);
     const shard = shardOf(`${record.address}#${record.eventKey}`);
-    const item: Record<string, unknown> = {
+    return {
       [FEEDBACK_TABLE.partitionKey]: addressKey(record.address),
       [FEEDBACK_TABLE.sortKey]: `EVENT#${record.eventKey}`,
       [FEEDBACK_TABLE.timeIndex.partitionKey]: dayShardKey(day, shard),
@@ -164,9 +167,6 @@ export class DynamoFeedbackStore implements FeedbackStore {
       tags: context.tags,
       recordedAt: record.recordedAt,
     };
-    // A statement names each attribute it sets: leave out the absent ones rather than write NULL.
-    for (const key of Object.keys(item)) if (item[key] === undefined) delete item[key];
-    return item;
   }
 
   public async addSoftBounce(address: string, eventKey: string, at: string, policy: SoftBouncePolicy): Promise<SoftBounceOutcome> {
