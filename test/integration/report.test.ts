@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -8,6 +8,7 @@ import { readAppealReport, renderReport } from '../../cli/report-command.js';
 import type { Target } from '../../cli/target.js';
 import { LocalPipeline } from '../../local/pipeline.js';
 import { builtInScenario } from '../../local/scenario.js';
+import { findOrInstallChromium } from '../support/chromium.js';
 import { freshFeedbackTable, localDynamoDb } from '../support/local-aws.js';
 
 /**
@@ -17,8 +18,6 @@ import { freshFeedbackTable, localDynamoDb } from '../support/local-aws.js';
  */
 jest.setTimeout(600_000);
 
-/** Debian's Chromium (`npm run setup:browser`), or the one CHROMIUM_PATH names. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let pipeline: LocalPipeline;
 let dir: string;
@@ -86,7 +85,7 @@ describe('report on the built-in scenario', () => {
   });
 
   it('writes one self-contained HTML file whose charts render in headless Chromium', async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run 'npm run setup:browser' or set CHROMIUM_PATH`);
+    const executablePath = findOrInstallChromium();
     const file = join(dir, 'appeal.html');
     const { code, stderr } = await cli('report', '--since', '2026-11-14', '--until', '2026-11-23', '--format', 'html', '--out', file);
     expect(code).toBe(EXIT.ok);
@@ -94,7 +93,7 @@ describe('report on the built-in scenario', () => {
     const html = readFileSync(file, 'utf8');
     expect(html).not.toMatch(/<script|<link|src="http|href="http/); // nothing fetched at view time
     const browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     try {
