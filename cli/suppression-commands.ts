@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { stringify as toCsv } from 'csv-stringify/sync';
 import { DeleteSuppressedDestinationCommand, ListSuppressedDestinationsCommand, NotFoundException } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoFeedbackStore } from '../lambdas/adapters/dynamo-feedback-store.js';
@@ -7,7 +9,17 @@ import { SesPacer } from '../lambdas/adapters/ses-pacer.js';
 import { SesSuppressionImports } from '../lambdas/adapters/ses-suppression-imports.js';
 import { SesSuppressionList } from '../lambdas/adapters/ses-suppression-list.js';
 import { FEEDBACK_TABLE, SES_MAX_ROWS_PER_IMPORT } from '../lambdas/contract.js';
-import { addressProblem, chunk, mergeEntries, SuppressionRejectedError, type SuppressionEntry, type SuppressionReason } from '../lambdas/domain/index.js';
+import {
+  addressProblem,
+  chunk,
+  importLines,
+  matchFailedRecords,
+  mergeEntries,
+  redactAddresses,
+  SuppressionRejectedError,
+  type SuppressionEntry,
+  type SuppressionReason,
+} from '../lambdas/domain/index.js';
 import { DEFAULTS } from '../lib/defaults.js';
 import { CliError, type Target } from './target.js';
 
@@ -26,12 +38,17 @@ export interface RowProblem {
   readonly problem: string;
 }
 
-/** The rows of an operator's file: CSV (`address[,reason]`, optional header) or JSON lines. */
+/**
+ * The rows of an operator's file: CSV (RFC 4180: `address[,reason]`, optional header, cells
+ * quoted as spreadsheets write them) or JSON lines. A cell that {@link exportSuppressions} wrote
+ * with a `'` before a formula character reads back as the address it was.
+ */
 export function parseSuppressionFile(text: string, defaultReason: SuppressionReason | undefined): { entries: SuppressionEntry[]; problems: RowProblem[] } {
   const entries: SuppressionEntry[] = [];
   const problems: RowProblem[] = [];
   const lines = text.split(/\r?\n/);
-  const json = lines.find((l) => l.trim() !== '')?.trim().startsWith('{') ?? false;
+  const firstLine = lines.findIndex((l) => l.trim() !== '');
+  const json = lines[firstLine]?.trim().startsWith('{') ?? false;
   lines.forEach((raw, index) => {
     const line = index + 1;
     const text = raw.trim();
@@ -48,8 +65,14 @@ export function parseSuppressionFile(text: string, defaultReason: SuppressionRea
         return;
       }
     } else {
-      const cells = text.split(',').map((cell) => cell.trim().replace(/^"(.*)"$/, '$1'));
-      if (index === lines.findIndex((l) => l.trim() !== '') && /e-?mail|address/i.test(cells[0] ?? '') && !(cells[0] ?? '').includes('@')) return; // header
+      let cells: string[];
+      try {
+        cells = (parseCsv(text, { relax_column_count: true })[0] ?? []).map((cell) => unescapeFormula(cell.trim()));
+      } catch {
+        problems.push({ line, problem: 'not a CSV row (a quote is not closed)' });
+        return;
+      }
+      if (index === firstLine && /e-?mail|address/i.test(cells[0] ?? '') && !(cells[0] ?? '').includes('@')) return; // header
       [address, reason] = cells;
     }
     const resolvedReason = typeof reason === 'string' && reason !== '' ? reason.toUpperCase() : defaultReason;
@@ -63,12 +86,26 @@ export function parseSuppressionFile(text: string, defaultReason: SuppressionRea
       return;
     }
     if (!resolvedReason || !REASONS.has(resolvedReason)) {
-      problems.push({ line, problem: resolvedReason ? `reason must be BOUNCE or COMPLAINT, got '${resolvedReason}'` : 'no reason: add one per row or pass --reason' });
+      problems.push({ line, problem: resolvedReason ? `reason must be BOUNCE or COMPLAINT, got '${shortCell(resolvedReason)}'` : 'no reason: add one per row or pass --reason' });
       return;
     }
     entries.push({ address: address.trim().toLowerCase(), reason: resolvedReason as SuppressionReason });
   });
   return { entries, problems };
+}
+
+/** A cell as it may be echoed on stderr: addresses masked, at most 40 characters. */
+function shortCell(cell: string): string {
+  const masked = redactAddresses(cell);
+  return masked.length > 40 ? `${masked.slice(0, 40)}... (${cell.length} characters)` : masked;
+}
+
+/** Characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** Undoes the `'` that {@link exportSuppressions} puts before a cell that would read as a formula. */
+function unescapeFormula(cell: string): string {
+  return cell.startsWith("'") && FORMULA_START.test(cell.slice(1)) ? cell.slice(1) : cell;
 }
 
 export interface ImportOptions {
@@ -157,7 +194,13 @@ export async function importSuppressions(target: Target, text: string, reason: S
         throw new CliError(`import job ${jobId} failed: ${status.errorMessage} (run the command again to retry)`);
       }
       output.progress(bar(`import job ${jobId}`, part.length, part.length));
-      const done = part.filter((r) => !status.failedAddresses.has(r.address));
+      const match = matchFailedRecords(importLines(part), status.failedRecords, status.failedCount);
+      if (match.unknown !== undefined) {
+        // Nothing is recorded as suppressed on an answer we cannot read: forget the job, so a re-run imports again.
+        await doc.send(new PutCommand({ TableName: target.tableName, Item: { ...key, status: 'FAILED', failedJobId: jobId, error: match.unknown } }));
+        throw new CliError(`import job ${jobId}: ${match.unknown}; nothing of it was recorded as suppressed (run the command again to retry)`);
+      }
+      const done = part.filter((_, i) => !match.failed.has(i));
       await ledger.recordSuppressed(done, { via: 'operator-import', jobId }, new Date());
       await doc.send(new PutCommand({ TableName: target.tableName, Item: { ...key, jobId, rows: part.length, status: 'COMPLETED', completedAt: new Date().toISOString() } }));
       imported += done.length;
@@ -169,10 +212,14 @@ export async function importSuppressions(target: Target, text: string, reason: S
   return { valid: entries.length, invalid: problems.length, imported, refused, jobs, resumed };
 }
 
-/** `suppression export`: every listed address as CSV (`email,reason,last_update_time`), paged at SES's rate. */
+/**
+ * `suppression export`: every listed address as CSV (`email,reason,last_update_time`), paged at
+ * SES's rate. RFC 4180 quoting, and a `'` before any cell a spreadsheet would run as a formula
+ * (OWASP's rule for CSV injection); `suppression import` reads the file back to the same list.
+ */
 export async function exportSuppressions(target: Target, filter: { since?: Date; reason?: SuppressionReason }, output: CommandOutput): Promise<number> {
   const pacer = new SesPacer(target.sesRequestsPerSecond);
-  output.out('email,reason,last_update_time\n');
+  output.out(toCsv([['email', 'reason', 'last_update_time']]));
   let count = 0;
   let token: string | undefined;
   do {
@@ -186,9 +233,9 @@ export async function exportSuppressions(target: Target, filter: { since?: Date;
         }),
       ),
     );
-    const lines = (page.SuppressedDestinationSummaries ?? []).map((s) => `${s.EmailAddress},${s.Reason},${s.LastUpdateTime?.toISOString() ?? ''}\n`);
-    output.out(lines.join(''));
-    count += lines.length;
+    const rows = (page.SuppressedDestinationSummaries ?? []).map((s) => [s.EmailAddress ?? '', s.Reason ?? '', s.LastUpdateTime?.toISOString() ?? '']);
+    if (rows.length > 0) output.out(toCsv(rows, { escape_formulas: true }));
+    count += rows.length;
     output.progress(`exported ${count} addresses`);
     token = page.NextToken;
   } while (token);

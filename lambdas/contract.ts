@@ -12,6 +12,8 @@ export const PROCESS_FEEDBACK_ENV = {
   softBounceWindowInDays: 'SOFT_BOUNCE_WINDOW_DAYS',
   eventRetentionInDays: 'EVENT_RETENTION_DAYS',
   campaignTagName: 'CAMPAIGN_TAG_NAME',
+  /** The queue's maxReceiveCount: on its last receive, a failing record is parked with its reason. */
+  maxReceiveCount: 'MAX_RECEIVE_COUNT',
 } as const;
 
 /** What the process-feedback function is configured with; {@link processFeedbackEnvironment} encodes it. */
@@ -23,6 +25,7 @@ export interface ProcessFeedbackSettings {
   readonly softBounceWindowInDays: number;
   readonly eventRetentionInDays: number;
   readonly campaignTagName: string;
+  readonly maxReceiveCount: number;
   /** AWS SDK retries, through the SDK's own AWS_RETRY_MODE / AWS_MAX_ATTEMPTS. */
   readonly sdkRetryMode: string;
   readonly sdkMaxAttempts: number;
@@ -42,6 +45,7 @@ export function processFeedbackEnvironment(settings: ProcessFeedbackSettings): R
     [env.softBounceWindowInDays]: String(settings.softBounceWindowInDays),
     [env.eventRetentionInDays]: String(settings.eventRetentionInDays),
     [env.campaignTagName]: settings.campaignTagName,
+    [env.maxReceiveCount]: String(settings.maxReceiveCount),
     AWS_RETRY_MODE: settings.sdkRetryMode,
     AWS_MAX_ATTEMPTS: String(settings.sdkMaxAttempts),
   };
@@ -61,6 +65,8 @@ export const SUPPRESSION_WRITER_ENV = {
   sesRequestsPerSecond: 'SES_REQUESTS_PER_SECOND',
   /** Where "Address Suppressed" events go (the account's default bus unless configured). */
   eventBusName: 'EVENT_BUS_NAME',
+  /** The queues' maxReceiveCount: on its last receive, a failing message is parked with its reason. */
+  maxReceiveCount: 'MAX_RECEIVE_COUNT',
 } as const;
 
 export interface SuppressionWriterSettings {
@@ -74,6 +80,7 @@ export interface SuppressionWriterSettings {
   readonly followInitialSeconds: number;
   readonly sesRequestsPerSecond: number;
   readonly eventBusName: string;
+  readonly maxReceiveCount: number;
   readonly sdkRetryMode: string;
   readonly sdkMaxAttempts: number;
 }
@@ -92,6 +99,7 @@ export function suppressionWriterEnvironment(settings: SuppressionWriterSettings
     [env.followInitialSeconds]: String(settings.followInitialSeconds),
     [env.sesRequestsPerSecond]: String(settings.sesRequestsPerSecond),
     [env.eventBusName]: settings.eventBusName,
+    [env.maxReceiveCount]: String(settings.maxReceiveCount),
     AWS_RETRY_MODE: settings.sdkRetryMode,
     AWS_MAX_ATTEMPTS: String(settings.sdkMaxAttempts),
   };
@@ -144,6 +152,16 @@ export interface AddressSuppressedDetail {
 export const SES_MAX_ROWS_PER_IMPORT = 100_000;
 /** SQS's longest message delay: the writer's longest wait between two looks at an import job. */
 export const MAX_FOLLOW_DELAY_SECONDS = 900;
+/**
+ * Looks at one import job before the writer gives up waiting (about a day: 10 s doubling to 900 s):
+ * its rows are then retried as a new job, and parked once their attempts are spent.
+ */
+export const IMPORT_JOB_MAX_LOOKS = 100;
+/**
+ * Addresses per message on the writer's queues and in the dead-letter queue: about 100 KB, well
+ * under SQS's 256 KB message limit, whatever the addresses (at most 254 characters each).
+ */
+export const ENTRIES_PER_MESSAGE = 300;
 
 /** CloudWatch metrics the pipeline publishes (embedded metric format, from the function's logs). */
 export const PIPELINE_METRICS = {
@@ -152,6 +170,8 @@ export const PIPELINE_METRICS = {
   /** Dimension on every metric; `none` for identity notifications, which carry no configuration set. */
   configurationSetDimension: 'ConfigurationSet',
   noConfigurationSet: 'none',
+  /** Dimension value for a configuration-set tag that is not a configuration-set name (never shown in clear). */
+  invalidConfigurationSet: 'invalid',
   /** The writer's metrics carry this dimension instead (it does not know configuration sets). */
   writerDimension: { name: 'Component', value: 'suppression-writer' },
   names: {
@@ -168,6 +188,10 @@ export const PIPELINE_METRICS = {
     importJobs: 'ImportJobs',
     duplicates: 'Duplicates',
     malformed: 'Malformed',
+    /** Recipients parked in the dead-letter queue while the rest of their message went on. */
+    parkedRecipients: 'ParkedRecipients',
+    /** Messages that are deliberately not feedback (SNS subscription and topic-validation notices). */
+    notFeedback: 'NotFeedback',
     /** Reputation watcher: 1 when the account is not HEALTHY or sending is disabled, else 0 (no dimension). */
     accountUnhealthy: 'AccountUnhealthy',
     /** Reputation watcher: 1 when the enforcement status or sending changed since the last look. */

@@ -25,6 +25,12 @@ export interface LocalSesOptions {
   readonly readObject?: (bucket: string, key: string) => Promise<string>;
   /** Rows an import job settles per second, after a one-second start. @default 20000 */
   readonly importRowsPerSecond?: number;
+  /**
+   * How the failed-records file of an import job is laid out. SES documents no layout, so code
+   * must not lean on one: by default each endpoint picks one of the two at random.
+   * @default 'json-lines' or 'csv', at random
+   */
+  readonly failedRecordsLayout?: 'json-lines' | 'csv';
 }
 
 /** One import job of the local endpoint. */
@@ -37,7 +43,8 @@ export interface LocalImportJob {
   readonly createdAt: Date;
   completedAt?: Date;
   processed: number;
-  failedRows: string[];
+  /** Each refused row: its raw text and why. */
+  failedRows: Array<{ record: string; error: string }>;
   errorMessage?: string;
 }
 
@@ -69,11 +76,25 @@ export class LocalSes extends LocalHttpService {
   private tokens: number;
   private lastRefill = Date.now();
   private random: () => number;
+  /** The layout of this endpoint's failed-records files. */
+  public readonly failedRecordsLayout: 'json-lines' | 'csv';
+  /** CreateImportJob calls still to answer with LimitExceededException (see {@link refuseImportJobs}). */
+  private importJobRefusals = 0;
 
   public constructor(private readonly options: LocalSesOptions = {}) {
     super();
     this.tokens = this.rate;
     this.random = mulberry32(options.seed ?? 1);
+    this.failedRecordsLayout = options.failedRecordsLayout ?? (Math.random() < 0.5 ? 'json-lines' : 'csv');
+  }
+
+  /**
+   * The next `times` CreateImportJob calls are answered 400 LimitExceededException ("too many
+   * instances of the specified resource type"), which SES documents without saying when it sends
+   * it: on demand, so that the writer's retry path is exercised.
+   */
+  public refuseImportJobs(times: number): void {
+    this.importJobRefusals = times;
   }
 
   private get rate(): number {
@@ -121,7 +142,8 @@ export class LocalSes extends LocalHttpService {
       // Stands in for the presigned S3 URL of SES's failed-records file: not an SES API call.
       const job = this.importJobs.get(url.pathname.slice(FAILED_RECORDS_PATH.length));
       if (!job) return send(res, 404, 'NoSuchKey', { message: 'no such failed-records file' });
-      res.writeHead(200, { 'content-type': 'application/x-ndjson' }).end(job.failedRows.join('\n') + '\n');
+      const file = failedRecordsFile(job.failedRows, this.failedRecordsLayout);
+      res.writeHead(200, { 'content-type': this.failedRecordsLayout === 'csv' ? 'text/csv' : 'application/x-ndjson' }).end(file);
       return;
     }
     const operation = route(req.method ?? 'GET', url.pathname);
@@ -193,6 +215,10 @@ export class LocalSes extends LocalHttpService {
         if (!source?.S3Url?.startsWith('s3://') || (source.DataFormat !== 'CSV' && source.DataFormat !== 'JSON')) {
           return send(res, 400, 'BadRequestException', { message: 'ImportDataSource needs an s3:// S3Url and DataFormat CSV or JSON' });
         }
+        if (this.importJobRefusals > 0) {
+          this.importJobRefusals--;
+          return send(res, 400, 'LimitExceededException', { message: 'There are too many instances of the specified resource type.' });
+        }
         const job: LocalImportJob = {
           jobId: `local-${randomUUID()}`,
           action,
@@ -252,7 +278,7 @@ export class LocalSes extends LocalHttpService {
         for (const line of rows.slice(i, i + 1000)) {
           const row = parseImportRow(line, job.format);
           if (typeof row === 'string') {
-            job.failedRows.push(JSON.stringify({ record: line, error: row }));
+            job.failedRows.push({ record: line, error: row });
           } else if (job.action === 'PUT') {
             this.list.set(row.emailAddress, { emailAddress: row.emailAddress, reason: row.reason, lastUpdateTime: new Date() });
           } else {
@@ -271,6 +297,13 @@ export class LocalSes extends LocalHttpService {
     job.status = 'COMPLETED';
     job.completedAt = new Date();
   }
+}
+
+/** A failed-records file: JSON lines `{"record","error"}`, or CSV (RFC 4180) with a header. */
+function failedRecordsFile(rows: ReadonlyArray<{ record: string; error: string }>, layout: 'json-lines' | 'csv'): string {
+  if (layout === 'json-lines') return rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+  const cell = (text: string): string => `"${text.replace(/"/g, '""')}"`;
+  return ['record,error', ...rows.map((r) => `${cell(r.record)},${cell(r.error)}`)].join('\r\n') + '\r\n';
 }
 
 /** One row of an import file, or why it is refused. */

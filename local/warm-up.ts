@@ -36,7 +36,7 @@ export async function warmUpDynamoDbLocal(client: DynamoDBClient, events = 5_000
 function madeUpBounce(i: number): FeedbackRecord {
   const [item] = readFeedback(bounce({ address: `warm${i}@warm-up.invalid`, messageId: `warm-up-${i}`, at: new Date(Date.UTC(2026, 0, 1) + i), configurationSet: 'warm-up' }));
   if (item?.kind !== 'feedback') throw new Error('warm-up: the made-up bounce is not feedback');
-  const [decision] = classify(item.message);
+  const [decision] = classify(item.message).decisions;
   if (!decision) throw new Error('warm-up: the made-up bounce has no decision');
   return toFeedbackRecord(decision, mailContext(item.message, 'campaign'), item.message.format, new Date());
 }

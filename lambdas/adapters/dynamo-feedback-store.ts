@@ -5,6 +5,7 @@ import { dayShardKey, FEEDBACK_TABLE } from '../contract.js';
 import {
   addSoftBounce,
   domainOf,
+  RecordRefusedError,
   type FeedbackRecord,
   type FeedbackStore,
   type SoftBounceOutcome,
@@ -49,6 +50,17 @@ export class EventNotWrittenError extends Error {
 /** A request DynamoDB answered with a client error no retry can fix (throttling the SDK has retried already). */
 function isRequestRefused(error: unknown): boolean {
   return error instanceof DynamoDBServiceException && error.$fault === 'client' && !/Throttl|LimitExceeded/.test(error.name);
+}
+
+/**
+ * DynamoDB's answer for an item it will never take (a key or item over its size limit, an empty
+ * map key): the record is refused for good. Other refusals (a missing table, a denied action) are
+ * a deployment problem that a fix and a retry clear, so their records are retried.
+ */
+function refusedForGood(code: string, message: string): RecordRefusedError | undefined {
+  return code === 'ValidationException' || code === 'ValidationError'
+    ? new RecordRefusedError(`DynamoDB refused the audit record for good (${code}: ${message})`)
+    : undefined;
 }
 
 /**
@@ -122,7 +134,9 @@ export class DynamoFeedbackStore implements FeedbackStore {
         await Promise.all(inserts.map((insert) => this.insert([insert], attempt)));
         return;
       }
-      const refused = isRequestRefused(error) ? new EventNotWrittenError((error as Error).name, (error as Error).message) : error;
+      const refused = isRequestRefused(error)
+        ? (refusedForGood((error as Error).name, (error as Error).message) ?? new EventNotWrittenError((error as Error).name, (error as Error).message))
+        : error;
       for (const insert of inserts) insert.reject(refused);
       return;
     }
@@ -132,7 +146,7 @@ export class DynamoFeedbackStore implements FeedbackStore {
       if (!error) insert.resolve('new');
       else if (error.Code === 'DuplicateItem') insert.resolve('duplicate');
       else if (RETRYABLE_STATEMENT_ERRORS.has(error.Code ?? '') && attempt < MAX_STATEMENT_ATTEMPTS) again.push(insert);
-      else insert.reject(new EventNotWrittenError(error.Code ?? 'Unknown', error.Message ?? ''));
+      else insert.reject(refusedForGood(error.Code ?? '', error.Message ?? '') ?? new EventNotWrittenError(error.Code ?? 'Unknown', error.Message ?? ''));
     });
     if (again.length === 0) return;
     // Full jitter on 50 ms doubling, as the SDK backs off a throttled request.
@@ -153,18 +167,19 @@ export class DynamoFeedbackStore implements FeedbackStore {
       address: record.address,
       recipientDomain: record.recipientDomain,
       eventType: record.eventType,
-      messageId: record.messageId,
+      messageId: bounded(record.messageId),
       action: record.action,
       reason: record.reason ?? undefined,
       rule: record.rule,
-      detail: record.detail,
+      detail: boundedDetail(record.detail),
       format: record.format,
-      configurationSet: context.configurationSet,
-      campaign: context.campaign,
-      sendingDomain: context.sendingDomain,
-      subject: context.subject,
+      configurationSet: bounded(context.configurationSet, SHORT_TEXT),
+      campaign: bounded(context.campaign, SHORT_TEXT),
+      sendingDomain: bounded(context.sendingDomain, SHORT_TEXT),
+      subject: bounded(context.subject),
       sentAt: context.sentAt,
-      tags: context.tags,
+      tags: boundedTags(context.tags),
+      derived: record.derived,
       recordedAt: record.recordedAt,
     };
   }
@@ -255,6 +270,32 @@ export class DynamoFeedbackStore implements FeedbackStore {
   private stateKey(address: string): Record<string, string> {
     return { [FEEDBACK_TABLE.partitionKey]: addressKey(address), [FEEDBACK_TABLE.sortKey]: STATE_SK };
   }
+}
+
+/**
+ * Bounds on what a message may put into its audit record, so that any message SES could send (and
+ * any a hostile publisher could) makes an item DynamoDB takes: far under 400 KB, no empty map key.
+ * What is cut is marked; the decision never depends on it.
+ */
+const LONG_TEXT = 1000;
+const SHORT_TEXT = 256;
+const MAX_TAGS = 50;
+const MAX_TAG_VALUES = 10;
+
+function bounded<T extends string | undefined>(text: T, max = LONG_TEXT): T {
+  return (text !== undefined && text.length > max ? `${text.slice(0, max)}…[${text.length - max} more characters]` : text) as T;
+}
+
+function boundedDetail(detail: FeedbackRecord['detail']): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(detail).map(([key, value]) => [key, bounded(value)]));
+}
+
+function boundedTags(tags: Readonly<Record<string, readonly string[]>>): Record<string, string[]> | undefined {
+  const kept = Object.entries(tags)
+    .filter(([name]) => name !== '')
+    .slice(0, MAX_TAGS)
+    .map(([name, values]) => [bounded(name, SHORT_TEXT), values.slice(0, MAX_TAG_VALUES).map((v) => bounded(v, SHORT_TEXT))] as const);
+  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
 }
 
 export function addressKey(address: string): string {

@@ -14,7 +14,8 @@ export class FeedbackMetrics {
   public constructor(private readonly metrics: Metrics) {}
 
   public add(processed: ProcessedMessage): void {
-    const cs = processed.configurationSet ?? PIPELINE_METRICS.noConfigurationSet;
+    const cs = dimensionValue(processed.configurationSet);
+    for (let i = 0; i < processed.parked.length; i++) this.bump(cs, names.parkedRecipients);
     for (const { decision, duplicate, suppress } of processed.applied) {
       if (suppress) this.bump(cs, names.suppressionRequests);
       if (duplicate) {
@@ -47,6 +48,11 @@ export class FeedbackMetrics {
     this.bump(PIPELINE_METRICS.noConfigurationSet, names.malformed);
   }
 
+  /** A message that is deliberately not feedback (SNS subscription and topic-validation notices): counted, never silent. */
+  public addNotFeedback(): void {
+    this.bump(PIPELINE_METRICS.noConfigurationSet, names.notFeedback);
+  }
+
   /**
    * Writes one EMF document per configuration set seen, then starts over. Nothing is written for an
    * invocation that counted nothing.
@@ -65,6 +71,19 @@ export class FeedbackMetrics {
     byName.set(name, (byName.get(name) ?? 0) + 1);
     this.counts.set(cs, byName);
   }
+}
+
+/** SES's own grammar for configuration-set names. */
+const CONFIGURATION_SET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The metric dimension for a message's configuration-set tag: the name, `none` without one, and
+ * `invalid` for a tag SES could not have written (it might carry anything, an address included,
+ * and a dimension value is stored and shown in clear).
+ */
+function dimensionValue(configurationSet: string | undefined): string {
+  if (configurationSet === undefined) return PIPELINE_METRICS.noConfigurationSet;
+  return CONFIGURATION_SET_NAME.test(configurationSet) ? configurationSet : PIPELINE_METRICS.invalidConfigurationSet;
 }
 
 /** The suppression writer's counts, one EMF document per invocation, under the writer's own dimension. */

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateImportJobCommand, GetImportJobCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import {
-  addressesIn,
   fromImportFile,
   toImportFile,
   type ImportJobRef,
   type ImportJobStatus,
+  type ImportRow,
   type SuppressionEntry,
   type SuppressionImports,
 } from '../domain/index.js';
@@ -27,8 +27,8 @@ export interface SesSuppressionImportsOptions {
 
 /**
  * SES suppression-list import jobs: the rows go to S3 as SES's JSON-lines format, then one
- * CreateImportJob (action PUT) takes them all. GetImportJob reports progress, and the failed-records
- * file SES links to names the rows it refused.
+ * CreateImportJob (action PUT) takes them all. GetImportJob reports progress, and hands over the
+ * failed-records file SES links to, unread: the domain matches it to the rows submitted.
  */
 export class SesSuppressionImports implements SuppressionImports {
   private readonly pacer: SesPacer;
@@ -62,13 +62,11 @@ export class SesSuppressionImports implements SuppressionImports {
     const job = await this.pacer.run(() => this.options.ses.send(new GetImportJobCommand({ JobId: jobId })));
     switch (job.JobStatus) {
       case 'COMPLETED': {
+        const failedCount = job.FailedRecordsCount ?? 0;
         const url = job.FailureInfo?.FailedRecordsS3Url;
-        const failedAddresses = (job.FailedRecordsCount ?? 0) > 0 && url ? addressesIn(await this.download(url)) : new Set<string>();
-        if ((job.FailedRecordsCount ?? 0) > 0 && failedAddresses.size === 0) {
-          // SES counted failed rows but named none we can read: retry the whole job rather than lose them.
-          return { state: 'failed', errorMessage: `${job.FailedRecordsCount} rows failed and the failed-records file named none` };
-        }
-        return { state: 'completed', failedAddresses, errorMessage: job.FailureInfo?.ErrorMessage };
+        // Which rows failed is decided in the domain (matchFailedRecords), against the rows submitted.
+        const failedRecords = failedCount > 0 && url ? await this.download(url) : '';
+        return { state: 'completed', failedCount, failedRecords, errorMessage: job.FailureInfo?.ErrorMessage };
       }
       case 'FAILED':
       case 'CANCELLED':
@@ -78,7 +76,7 @@ export class SesSuppressionImports implements SuppressionImports {
     }
   }
 
-  public async rows(objectKey: string): Promise<SuppressionEntry[]> {
+  public async rows(objectKey: string): Promise<ImportRow[]> {
     const object = await this.options.s3.send(new GetObjectCommand({ Bucket: this.options.bucketName, Key: objectKey }));
     return fromImportFile((await object.Body?.transformToString('utf8')) ?? '');
   }

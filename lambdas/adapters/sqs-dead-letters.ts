@@ -1,9 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-
-/** Where records go that no retry can fix, with the reason next to them. */
-export interface DeadLetters {
-  park(body: string, reason: string, sourceMessageId: string): Promise<void>;
-}
+import type { DeadLetters } from '../domain/index.js';
 
 /** Message attribute that carries the reason a record was parked. */
 export const FAILURE_REASON_ATTRIBUTE = 'failureReason';

@@ -1,8 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ENTRIES_PER_MESSAGE } from '../contract.js';
 import { chunk, type ImportJobRef, type SuppressionEntry, type SuppressionMessage, type SuppressionQueue, type SuppressionRequests } from '../domain/index.js';
 
-/** Entries per message: about 60 KB, well under SQS's message size limit. */
-const ENTRIES_PER_MESSAGE = 1000;
 /** SQS's longest message delay. */
 const MAX_DELAY_SECONDS = 900;
 

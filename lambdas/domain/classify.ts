@@ -1,4 +1,4 @@
-import { domainOf, isSimulatorAddress, normalizeAddress } from './address.js';
+import { domainOf, isSimulatorAddress, maskAddress, readAddress } from './address.js';
 import type { Bounce, Complaint, SesMessage } from './ses-message.js';
 
 /** What the pipeline does about one recipient of one SES event. */
@@ -48,6 +48,35 @@ export interface Decision {
   readonly detail: DecisionDetail;
 }
 
+/**
+ * A recipient the pipeline cannot decide about: its address is not one SES would take. It is parked
+ * (dead-letter queue) with this reason, while the message's other recipients go on.
+ */
+export interface RefusedRecipient {
+  /** 1-based position among the recipients the event lists. */
+  readonly position: number;
+  /** How many recipients the event lists. */
+  readonly of: number;
+  /** The recipient as masked for logs and reasons ({@link maskAddress}). */
+  readonly masked: string;
+  /** What is wrong with it, in words (never the address). */
+  readonly problem: string;
+}
+
+/** What {@link classify} found in one message: one decision per readable recipient, and the others. */
+export interface Classification {
+  readonly decisions: Decision[];
+  readonly refused: RefusedRecipient[];
+}
+
+/** One line naming a refused recipient (masked) and why: the reason a parked message carries. */
+export function describeRefusal(refused: RefusedRecipient, eventType: string): string {
+  return `${eventType} recipient ${refused.position} of ${refused.of} (${refused.masked}): SES would refuse this address: ${refused.problem}`;
+}
+
+/** SES sends one message to at most 50 recipients (To, Cc and Bcc together). */
+export const MAX_RECIPIENTS = 50;
+
 /** Transient subtypes where the message, not the address, was the problem. */
 const MESSAGE_LEVEL_SUBTYPES = new Set(['MessageTooLarge', 'ContentRejected', 'AttachmentRejected']);
 /** RFC 3463 class 5: a permanent failure, whatever SES labelled the bounce. */
@@ -59,12 +88,29 @@ type Verdict = Pick<Decision, 'action' | 'reason' | 'rule'>;
  * The classification contract: one decision per affected recipient of an SES event.
  *
  * Pure: same message, same decisions. A recipient listed twice yields one decision (the strongest).
+ * Per recipient, never per message: a recipient whose address SES would refuse is returned in
+ * `refused`, and the others are decided as if it were not there.
  */
-export function classify(message: SesMessage): Decision[] {
+export function classify(message: SesMessage): Classification {
   const base = { eventType: message.eventType, messageId: message.mail.messageId };
   const decisions: Decision[] = [];
+  const refused: RefusedRecipient[] = [];
+  let position = 0;
+  let of = 0;
   const add = (rawAddress: string, verdict: Verdict, eventAt: string, detail: DecisionDetail = {}): void => {
-    const address = normalizeAddress(rawAddress);
+    position++;
+    if (position > MAX_RECIPIENTS) {
+      // Not SES's: it sends one message to at most 50. Each recipient beyond is parked, not decided,
+      // which also bounds the work (and the function's time) one message can cause.
+      refused.push({ position, of, masked: maskAddress(rawAddress), problem: `beyond the ${MAX_RECIPIENTS} recipients SES sends one message to` });
+      return;
+    }
+    const reading = readAddress(rawAddress);
+    if (reading.problem !== undefined) {
+      refused.push({ position, of, masked: maskAddress(rawAddress), problem: reading.problem });
+      return;
+    }
+    const address = reading.address;
     const { action, reason, rule } = isSimulatorAddress(address) ? SIMULATOR : verdict;
     // Every decision is built with the same fields in the same order: one object shape keeps the
     // hot path monomorphic (spreading varied shapes cost ~10 µs per record; see bench/).
@@ -74,6 +120,7 @@ export function classify(message: SesMessage): Decision[] {
   switch (message.kind) {
     case 'bounce': {
       const { bounce } = message;
+      of = bounce.bouncedRecipients.length;
       for (const recipient of bounce.bouncedRecipients) {
         add(recipient.emailAddress, bounceVerdict(bounce, recipient.status), bounce.timestamp, {
           bounceType: bounce.bounceType,
@@ -87,6 +134,7 @@ export function classify(message: SesMessage): Decision[] {
     case 'complaint': {
       const { complaint } = message;
       const verdict = complaintVerdict(complaint);
+      of = complaint.complainedRecipients.length;
       for (const recipient of complaint.complainedRecipients) {
         add(recipient.emailAddress, verdict, complaint.timestamp, {
           complaintFeedbackType: complaint.complaintFeedbackType ?? undefined,
@@ -96,6 +144,7 @@ export function classify(message: SesMessage): Decision[] {
       break;
     }
     case 'delivery':
+      of = message.delivery.recipients.length;
       for (const address of message.delivery.recipients) add(address, RECORD, message.delivery.timestamp);
       break;
     case 'delivery-delay': {
@@ -103,6 +152,7 @@ export function classify(message: SesMessage): Decision[] {
       const recipients = deliveryDelay.delayedRecipients.length > 0
         ? deliveryDelay.delayedRecipients
         : message.mail.destination.map((emailAddress) => ({ emailAddress, status: undefined }));
+      of = recipients.length;
       for (const r of recipients) {
         add(r.emailAddress, RECORD, deliveryDelay.timestamp, { delayType: deliveryDelay.delayType, status: r.status });
       }
@@ -110,10 +160,11 @@ export function classify(message: SesMessage): Decision[] {
     }
     case 'other': {
       const eventAt = message.eventAt ?? message.mail.timestamp;
+      of = message.mail.destination.length;
       for (const address of message.mail.destination) add(address, RECORD, eventAt);
     }
   }
-  return strongestPerAddress(decisions);
+  return { decisions: strongestPerAddress(decisions), refused };
 }
 
 const RECORD: Verdict = { action: 'record', reason: null, rule: 'no-effect' };

@@ -1,5 +1,5 @@
 import { MalformedMessageError } from './errors.js';
-import { readSesMessage, type SesMessage } from './ses-message.js';
+import { readSesMessage, type EnvelopeFacts, type SesMessage } from './ses-message.js';
 
 /** Where a message was found: which wrapper(s) SES feedback arrived in. */
 export type Envelope = 'bare' | 'sns' | 'sqs-raw' | 'sqs-sns' | 'lambda-sqs' | 'lambda-sns';
@@ -24,44 +24,52 @@ const MAX_DEPTH = 4;
  * @throws MalformedMessageError with a one-line reason when the input is none of these
  */
 export function readFeedback(input: unknown): FeedbackInput[] {
-  return read(input, 'bare', 0);
+  return read(input, 'bare', 0, {});
 }
 
 /**
  * Reads the body of one SQS message from the pipeline's queue (SNS envelope, or raw SES message).
  *
+ * @param receivedAt when the queue received it (SQS `SentTimestamp`, ISO-8601): the time of last
+ *   resort for a message that carries none and has no SNS envelope
  * @throws MalformedMessageError with a one-line reason
  */
-export function readSqsBody(body: string): FeedbackInput[] {
-  return read(body, 'sqs-raw', 0);
+export function readSqsBody(body: string, receivedAt?: string): FeedbackInput[] {
+  return read(body, 'sqs-raw', 0, receivedAt === undefined ? {} : { time: { at: receivedAt, source: 'the SQS receipt' } });
 }
 
-function read(input: unknown, envelope: Envelope, depth: number): FeedbackInput[] {
+/** Detail objects that make a message feedback, whatever its type field says. */
+const FEEDBACK_DETAILS = ['bounce', 'complaint', 'delivery'] as const;
+
+function read(input: unknown, envelope: Envelope, depth: number, facts: EnvelopeFacts): FeedbackInput[] {
   if (depth > MAX_DEPTH) throw new MalformedMessageError('input is nested too deeply');
-  if (typeof input === 'string') return readText(input, envelope, depth);
+  if (typeof input === 'string') return readText(input, envelope, depth, facts);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new MalformedMessageError('input is not a JSON object');
   }
   const value = input as Record<string, unknown>;
 
   if (Array.isArray(value.Records)) {
+    if (value.Records.length === 0) throw new MalformedMessageError('Records is empty: the event holds no message');
     return value.Records.flatMap((record, index) => readLambdaRecord(record, index, depth));
   }
-  if (typeof value.Type === 'string' && 'TopicArn' in value) {
-    return readSnsEnvelope(value, envelope === 'sqs-raw' ? 'sqs-sns' : envelope === 'bare' ? 'sns' : envelope, depth);
+  if (typeof value.Type === 'string' && ('TopicArn' in value || 'Message' in value) && !('eventType' in value || 'notificationType' in value)) {
+    return readSnsEnvelope(value, envelope === 'sqs-raw' ? 'sqs-sns' : envelope === 'bare' ? 'sns' : envelope, depth, facts);
   }
   if ('eventType' in value || 'notificationType' in value) {
     if (value.notificationType === 'AmazonSnsSubscriptionSucceeded') {
+      const detail = FEEDBACK_DETAILS.find((key) => key in value);
+      if (detail) throw new MalformedMessageError(`notificationType AmazonSnsSubscriptionSucceeded carries a ${detail} object: not a subscription notice`);
       return [{ kind: 'not-feedback', why: 'SES topic subscription notice', envelope }];
     }
-    const message = readSesMessage(value);
+    const message = readSesMessage(value, facts);
     if ('error' in message) throw new MalformedMessageError(`not a valid SES message: ${message.error}`);
     return [{ kind: 'feedback', message, envelope }];
   }
   throw new MalformedMessageError('not an SES message (no eventType or notificationType) nor a known envelope');
 }
 
-function readText(text: string, envelope: Envelope, depth: number): FeedbackInput[] {
+function readText(text: string, envelope: Envelope, depth: number, facts: EnvelopeFacts): FeedbackInput[] {
   const trimmed = text.trim();
   if (SETUP_TEXT.test(trimmed)) return [{ kind: 'not-feedback', why: 'SES topic validation notice', envelope }];
   if (!trimmed.startsWith('{')) throw new MalformedMessageError('message is not JSON');
@@ -71,26 +79,49 @@ function readText(text: string, envelope: Envelope, depth: number): FeedbackInpu
   } catch {
     throw new MalformedMessageError('message is not valid JSON');
   }
-  return read(parsed, envelope, depth + 1);
+  return read(parsed, envelope, depth + 1, facts);
 }
 
-function readSnsEnvelope(value: Record<string, unknown>, envelope: Envelope, depth: number): FeedbackInput[] {
-  if (NOT_FEEDBACK_SNS_TYPES.has(value.Type as string)) {
-    return [{ kind: 'not-feedback', why: `SNS ${String(value.Type)}`, envelope }];
+function readSnsEnvelope(value: Record<string, unknown>, envelope: Envelope, depth: number, facts: EnvelopeFacts): FeedbackInput[] {
+  const type = String(value.Type);
+  if (NOT_FEEDBACK_SNS_TYPES.has(type)) {
+    if (carriesSesMessage(value.Message)) throw new MalformedMessageError(`SNS ${type} wraps an SES message: not a subscription message`);
+    return [{ kind: 'not-feedback', why: `SNS ${type}`, envelope }];
   }
-  if (value.Type !== 'Notification') throw new MalformedMessageError('SNS envelope has an unknown Type');
+  if (type !== 'Notification') throw new MalformedMessageError('SNS envelope has an unknown Type');
   if (typeof value.Message !== 'string') throw new MalformedMessageError('SNS envelope has no Message');
-  return readText(value.Message, envelope, depth);
+  return readText(value.Message, envelope, depth, snsFacts(value, facts));
+}
+
+/** The SNS notification's time and ID, which every copy SNS delivers shares; else what was known before. */
+function snsFacts(sns: Record<string, unknown>, outer: EnvelopeFacts): EnvelopeFacts {
+  const at = typeof sns.Timestamp === 'string' && !Number.isNaN(Date.parse(sns.Timestamp)) ? new Date(sns.Timestamp).toISOString() : undefined;
+  return {
+    time: at === undefined ? outer.time : { at, source: 'the SNS envelope' },
+    snsMessageId: typeof sns.MessageId === 'string' && sns.MessageId !== '' ? sns.MessageId : outer.snsMessageId,
+  };
+}
+
+function carriesSesMessage(message: unknown): boolean {
+  if (typeof message !== 'string' || !message.trim().startsWith('{')) return false;
+  try {
+    const parsed = JSON.parse(message) as Record<string, unknown> | null;
+    return typeof parsed === 'object' && parsed !== null && ('eventType' in parsed || 'notificationType' in parsed);
+  } catch {
+    return false;
+  }
 }
 
 function readLambdaRecord(record: unknown, index: number, depth: number): FeedbackInput[] {
   const r = (typeof record === 'object' && record !== null ? record : {}) as Record<string, unknown>;
   if (r.eventSource === 'aws:sqs' && typeof r.body === 'string') {
-    return read(r.body, 'lambda-sqs', depth + 1);
+    const sent = Number((r.attributes as Record<string, unknown> | undefined)?.SentTimestamp);
+    const facts: EnvelopeFacts = Number.isFinite(sent) && sent > 0 ? { time: { at: new Date(sent).toISOString(), source: 'the SQS receipt' } } : {};
+    return read(r.body, 'lambda-sqs', depth + 1, facts);
   }
   const sns = r.Sns as Record<string, unknown> | undefined;
   if (r.EventSource === 'aws:sns' && sns && typeof sns.Message === 'string') {
-    return readSnsEnvelope({ ...sns, TopicArn: sns.TopicArn ?? '' }, 'lambda-sns', depth + 1);
+    return readSnsEnvelope(sns, 'lambda-sns', depth + 1, {});
   }
   throw new MalformedMessageError(`Records[${index}] is neither an SQS nor an SNS record`);
 }

@@ -20,3 +20,14 @@ export class SuppressionRejectedError extends Error {
     this.name = 'SuppressionRejectedError';
   }
 }
+
+/**
+ * The audit trail refused one record for good (DynamoDB's ValidationException: a key or item over
+ * its size limit, an empty map key). Retrying never helps: the recipient is parked with this reason.
+ */
+export class RecordRefusedError extends Error {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'RecordRefusedError';
+  }
+}

@@ -1,4 +1,6 @@
-import { classify, mailContext, type Decision, type SuppressionReason } from './classify.js';
+import { classify, describeRefusal, mailContext, type Decision, type SuppressionReason } from './classify.js';
+import { maskAddress } from './address.js';
+import { RecordRefusedError } from './errors.js';
 import { toFeedbackRecord } from './feedback-record.js';
 import type { FeedbackStore } from './ports.js';
 import type { SesMessage } from './ses-message.js';
@@ -22,11 +24,23 @@ export interface AppliedDecision {
   readonly suppress?: SuppressionReason;
   /** A `count` decision reached the soft-bounce threshold. */
   readonly escalated: boolean;
+  /** Why the audit trail refused this decision's record for good (the rest of the decision was applied). */
+  readonly recordRefused?: string;
+}
+
+/** A recipient of the message that was not decided and recorded, and why (masked: safe to log). */
+export interface ParkedRecipient {
+  readonly reason: string;
 }
 
 export interface ProcessedMessage {
   readonly configurationSet?: string;
   readonly applied: readonly AppliedDecision[];
+  /**
+   * Recipients to park in the dead-letter queue, each with its reason: an address SES would refuse,
+   * or a record the audit trail refused for good. The message's other recipients are applied.
+   */
+  readonly parked: readonly ParkedRecipient[];
   /** Addresses to put on the suppression list; the caller hands them to the suppression writer. */
   readonly suppressions: readonly SuppressionEntry[];
 }
@@ -49,28 +63,43 @@ export class FeedbackProcessor {
 
   public async process(message: SesMessage): Promise<ProcessedMessage> {
     const context = mailContext(message, this.options.campaignTagName);
+    const { decisions, refused } = classify(message);
+    const parked: ParkedRecipient[] = refused.map((r) => ({ reason: describeRefusal(r, message.eventType) }));
     const applied: AppliedDecision[] = [];
     const recordedAt = this.clock();
-    for (const decision of classify(message)) {
-      applied.push(await this.apply(decision, toFeedbackRecord(decision, context, message.format, recordedAt)));
+    for (const decision of decisions) {
+      const outcome = await this.apply(decision, toFeedbackRecord(decision, context, message.format, recordedAt, message.derived));
+      applied.push(outcome);
+      if (outcome.recordRefused !== undefined) {
+        // The decision stands without its audit record (a hard bounce is still suppressed, a delivery
+        // still resets the soft-bounce count); the recipient is parked so the missing record is seen.
+        parked.push({ reason: `${message.eventType} recipient ${maskAddress(decision.address)}: ${outcome.recordRefused}` });
+      }
     }
     const suppressions = applied.flatMap(({ decision, suppress }) => (suppress ? [{ address: decision.address, reason: suppress }] : []));
-    return { configurationSet: context.configurationSet, applied, suppressions };
+    return { configurationSet: context.configurationSet, applied, parked, suppressions };
   }
 
   private async apply(decision: Decision, record: ReturnType<typeof toFeedbackRecord>): Promise<AppliedDecision> {
     const { store, softBouncePolicy } = this.options;
-    const duplicate = (await store.putEvent(record)) === 'duplicate';
+    let duplicate = false;
+    let recordRefused: string | undefined;
+    try {
+      duplicate = (await store.putEvent(record)) === 'duplicate';
+    } catch (error) {
+      if (!(error instanceof RecordRefusedError)) throw error;
+      recordRefused = error.message;
+    }
     switch (decision.action) {
       case 'suppress':
-        return { decision, duplicate, suppress: decision.reason ?? 'BOUNCE', escalated: false };
+        return { decision, duplicate, suppress: decision.reason ?? 'BOUNCE', escalated: false, recordRefused };
       case 'count': {
         const outcome = await store.addSoftBounce(decision.address, record.eventKey, decision.eventAt, softBouncePolicy);
-        return { decision, duplicate, ...(outcome.escalate ? { suppress: 'BOUNCE' as const } : {}), escalated: outcome.escalate };
+        return { decision, duplicate, suppress: outcome.escalate ? 'BOUNCE' : undefined, escalated: outcome.escalate, recordRefused };
       }
       case 'record':
         if (decision.eventType === 'Delivery') await store.addDelivery(decision.address, decision.eventAt);
-        return { decision, duplicate, escalated: false };
+        return { decision, duplicate, escalated: false, recordRefused };
     }
   }
 }

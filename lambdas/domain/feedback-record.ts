@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { domainOf } from './address.js';
 import type { Decision } from './classify.js';
 import type { MailContext } from './classify.js';
@@ -11,6 +12,8 @@ export interface FeedbackRecord extends Decision {
   readonly format: SesFormat;
   readonly context: MailContext;
   readonly recordedAt: string;
+  /** Fields the message lacked and the pipeline filled in, with where from (see `SesMessage.derived`). */
+  readonly derived?: readonly string[];
 }
 
 /**
@@ -20,10 +23,16 @@ export interface FeedbackRecord extends Decision {
  * notification topic, share it; two opens of one message do not.
  */
 export function eventKeyOf(decision: Pick<Decision, 'eventAt' | 'eventType' | 'messageId'>): string {
-  return `${decision.eventAt}#${decision.eventType}#${decision.messageId}`;
+  return `${decision.eventAt}#${keyPart(decision.eventType)}#${keyPart(decision.messageId)}`;
 }
 
-export function toFeedbackRecord(decision: Decision, context: MailContext, format: SesFormat, recordedAt: Date): FeedbackRecord {
+/** A key part of at most ~200 bytes (DynamoDB sort keys take 1,024): a longer one is replaced by its digest, still exact. */
+function keyPart(text: string): string {
+  if (text.length <= 66 || Buffer.byteLength(text) <= 200) return text;
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
+}
+
+export function toFeedbackRecord(decision: Decision, context: MailContext, format: SesFormat, recordedAt: Date, derived?: readonly string[]): FeedbackRecord {
   // Field by field, not `...decision`: spreading decisions into a wider literal took ~10 µs per
   // record in V8, two thirds of the classification's CPU (`npm run bench`).
   return {
@@ -40,5 +49,6 @@ export function toFeedbackRecord(decision: Decision, context: MailContext, forma
     format,
     context,
     recordedAt: recordedAt.toISOString(),
+    derived,
   };
 }

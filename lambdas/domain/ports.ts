@@ -1,7 +1,7 @@
 import type { SuppressionReason } from './classify.js';
 import type { FeedbackRecord } from './feedback-record.js';
 import type { SoftBounceOutcome, SoftBouncePolicy } from './soft-bounce-policy.js';
-import type { ImportJobRef, SuppressionEntry } from './suppression.js';
+import type { ImportJobRef, ImportRow, SuppressionEntry } from './suppression.js';
 
 /**
  * The audit trail and per-address state.
@@ -52,7 +52,14 @@ export interface SuppressionList {
 /** What SES says of an import job. */
 export type ImportJobStatus =
   | { readonly state: 'running'; readonly processed?: number }
-  | { readonly state: 'completed'; readonly failedAddresses: ReadonlySet<string>; readonly errorMessage?: string }
+  | {
+      readonly state: 'completed';
+      /** How many rows SES counted as failed. */
+      readonly failedCount: number;
+      /** The text of SES's failed-records file ('' when no row failed); its layout is not documented. */
+      readonly failedRecords: string;
+      readonly errorMessage?: string;
+    }
   | { readonly state: 'failed'; readonly errorMessage: string };
 
 /** SES suppression-list import jobs and the files they read. */
@@ -60,8 +67,8 @@ export interface SuppressionImports {
   /** Writes the rows where SES can read them and starts a PUT import job on them. */
   start(rows: readonly SuppressionEntry[]): Promise<ImportJobRef>;
   status(jobId: string): Promise<ImportJobStatus>;
-  /** The rows of a job this pipeline started. */
-  rows(objectKey: string): Promise<SuppressionEntry[]>;
+  /** The rows of a job this pipeline started, each with the raw line SES read. */
+  rows(objectKey: string): Promise<ImportRow[]>;
 }
 
 /** The writer's own queue: where it schedules its next look at a job, and retries rows. */
@@ -73,4 +80,10 @@ export interface SuppressionQueue {
 /** Where the feedback processor hands over addresses to suppress. */
 export interface SuppressionRequests {
   request(entries: readonly SuppressionEntry[]): Promise<void>;
+}
+
+/** Where records go that no retry can fix, with the reason next to them. */
+export interface DeadLetters {
+  /** @param reason one line, addresses masked: what a human reads to fix it */
+  park(body: string, reason: string, sourceMessageId: string): Promise<void>;
 }

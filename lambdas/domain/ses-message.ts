@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 
 /**
@@ -35,8 +36,8 @@ const timestamp = z.pipe(
 );
 
 export const mailSchema = z.object({
-  messageId: text,
-  timestamp,
+  messageId: z.optional(text),
+  timestamp: z.optional(timestamp),
   source: optionalText,
   sourceArn: optionalText,
   sendingAccountId: optionalText,
@@ -53,14 +54,14 @@ export const bounceSchema = z.object({
   bouncedRecipients: z
     .array(z.extend(recipient, { action: optionalText, status: optionalText, diagnosticCode: optionalText }))
     .check(z.minLength(1)),
-  timestamp,
+  timestamp: z.optional(timestamp),
   feedbackId: optionalText,
   reportingMTA: optionalText,
 });
 
 export const complaintSchema = z.object({
   complainedRecipients: z.array(recipient).check(z.minLength(1)),
-  timestamp,
+  timestamp: z.optional(timestamp),
   feedbackId: optionalText,
   complaintSubType: z.nullish(z.string()),
   complaintFeedbackType: z.nullish(z.string()),
@@ -70,7 +71,7 @@ export const complaintSchema = z.object({
 
 export const deliverySchema = z.object({
   recipients: z.array(z.string()).check(z.minLength(1)),
-  timestamp,
+  timestamp: z.optional(timestamp),
   smtpResponse: optionalText,
   reportingMTA: optionalText,
 });
@@ -78,18 +79,21 @@ export const deliverySchema = z.object({
 export const deliveryDelaySchema = z.object({
   delayType: optionalText,
   delayedRecipients: z._default(z.array(z.extend(recipient, { status: optionalText })), []),
-  timestamp,
+  timestamp: z.optional(timestamp),
   expirationTime: optionalText,
 });
 
 /** Detail objects of events that never change suppression: only an optional timestamp matters. */
 const otherDetailSchema = z.object({ timestamp: z.optional(timestamp) });
 
-export type Mail = z.output<typeof mailSchema>;
-export type Bounce = z.output<typeof bounceSchema>;
-export type Complaint = z.output<typeof complaintSchema>;
-export type Delivery = z.output<typeof deliverySchema>;
-export type DeliveryDelay = z.output<typeof deliveryDelaySchema>;
+/** Fields the decision and the audit trail key on are always there once read (see {@link readSesMessage}). */
+type Settled<T, K extends keyof T> = Omit<T, K> & { readonly [P in K]-?: NonNullable<T[P]> };
+
+export type Mail = Settled<z.output<typeof mailSchema>, 'messageId' | 'timestamp'>;
+export type Bounce = Settled<z.output<typeof bounceSchema>, 'timestamp'>;
+export type Complaint = Settled<z.output<typeof complaintSchema>, 'timestamp'>;
+export type Delivery = Settled<z.output<typeof deliverySchema>, 'timestamp'>;
+export type DeliveryDelay = Settled<z.output<typeof deliveryDelaySchema>, 'timestamp'>;
 
 /** Which SES feature produced the message. */
 export type SesFormat = 'event-publishing' | 'notification';
@@ -98,7 +102,16 @@ export type SesFormat = 'event-publishing' | 'notification';
  * One SES feedback message, both formats read into one shape. `kind` tells which detail object it
  * carries; `eventType` keeps SES's own name (`Rendering Failure`, or a type SES adds later).
  */
-export type SesMessage = { readonly format: SesFormat; readonly eventType: string; readonly mail: Mail } & (
+export type SesMessage = {
+  readonly format: SesFormat;
+  readonly eventType: string;
+  readonly mail: Mail;
+  /**
+   * Fields the message lacked and the pipeline filled in, each with where from (e.g. `mail.timestamp
+   * from the SNS envelope`): kept in the audit record, so nothing inferred passes for what SES said.
+   */
+  readonly derived?: readonly string[];
+} & (
   | { readonly kind: 'bounce'; readonly bounce: Bounce }
   | { readonly kind: 'complaint'; readonly complaint: Complaint }
   | { readonly kind: 'delivery'; readonly delivery: Delivery }
@@ -117,49 +130,103 @@ const DETAIL_KEYS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * What the envelope around a message knows, for the fields a complete message could lack: the SNS
+ * notification's `Timestamp` and `MessageId` (the same on every copy SNS delivers), or the time
+ * the queue received it.
+ */
+export interface EnvelopeFacts {
+  /** ISO-8601 time, and where it comes from (`the SNS envelope`, `the SQS receipt`). */
+  readonly time?: { readonly at: string; readonly source: string };
+  /** The SNS notification's MessageId. */
+  readonly snsMessageId?: string;
+}
+
+/**
  * Reads an object that carries `eventType` or `notificationType` as an SES message.
+ *
+ * Refuses only what the pipeline cannot act on: no feedback type, no detail object, no recipient, a
+ * field of the wrong type. A missing time is taken from the detail object, the send time or the
+ * envelope, and a missing message ID from the feedback ID, the SNS MessageId or a digest of the
+ * detail object; each such field is listed in `derived`.
  *
  * @returns the message, or an error text naming the first offending field (never a value)
  */
-export function readSesMessage(value: Record<string, unknown>): SesMessage | { error: string } {
+export function readSesMessage(value: Record<string, unknown>, envelope: EnvelopeFacts = {}): SesMessage | { error: string } {
   const format: SesFormat = 'eventType' in value ? 'event-publishing' : 'notification';
   const eventType = format === 'event-publishing' ? value.eventType : value.notificationType;
   if (typeof eventType !== 'string' || eventType.length === 0) {
     return { error: `${format === 'event-publishing' ? 'eventType' : 'notificationType'} is not a string` };
   }
-  const mail = mailSchema.safeParse(value.mail);
+  const mail = mailSchema.safeParse(value.mail ?? {});
   if (!mail.success) return { error: describe('mail', mail.error) };
+  const derived: string[] = [];
+  const settle = <T extends { timestamp?: string }>(detailKey: string, detail: T): (T & { timestamp: string }) | { error: string } => {
+    // The usual case, on the hot path: SES gave the time; no copy.
+    if (detail.timestamp !== undefined) return detail as T & { timestamp: string };
+    const at = mail.data.timestamp ?? envelope.time?.at;
+    if (at === undefined) return { error: `${detailKey}.timestamp: missing, and neither mail.timestamp nor the envelope gives a time` };
+    derived.push(`${detailKey}.timestamp from ${mail.data.timestamp !== undefined ? 'mail.timestamp' : (envelope.time?.source ?? 'the envelope')}`);
+    return { ...detail, timestamp: at };
+  };
+  const settledMail = (detailKey: string | undefined): Mail | { error: string } => {
+    if (mail.data.timestamp !== undefined && mail.data.messageId !== undefined) return mail.data as Mail;
+    const timestamp = mail.data.timestamp ?? envelope.time?.at;
+    if (timestamp === undefined) return { error: 'mail.timestamp: missing, and the envelope gives no time' };
+    if (mail.data.timestamp === undefined) derived.push(`mail.timestamp from ${envelope.time?.source ?? 'the envelope'}`);
+    const messageId = mail.data.messageId ?? derivedMessageId(detailKey === undefined ? undefined : value[detailKey], envelope);
+    if (mail.data.messageId === undefined) derived.push(`mail.messageId from ${messageId.slice(0, messageId.indexOf(':'))}`);
+    return { ...mail.data, timestamp, messageId };
+  };
+  const done = <M extends SesMessage>(build: (mail: Mail) => M, detailKey: string | undefined): M | { error: string } => {
+    const m = settledMail(detailKey);
+    if ('error' in m) return m;
+    const message = build(m);
+    return derived.length > 0 ? { ...message, derived } : message;
+  };
 
   switch (eventType) {
     case 'Bounce': {
       const bounce = bounceSchema.safeParse(value.bounce);
-      return bounce.success ? { format, eventType, mail: mail.data, kind: 'bounce', bounce: bounce.data } : { error: describe('bounce', bounce.error) };
+      if (!bounce.success) return { error: describe('bounce', bounce.error) };
+      const detail = settle('bounce', bounce.data);
+      return 'error' in detail ? detail : done((m) => ({ format, eventType, mail: m, kind: 'bounce', bounce: detail }), 'bounce');
     }
     case 'Complaint': {
       const complaint = complaintSchema.safeParse(value.complaint);
-      return complaint.success
-        ? { format, eventType, mail: mail.data, kind: 'complaint', complaint: complaint.data }
-        : { error: describe('complaint', complaint.error) };
+      if (!complaint.success) return { error: describe('complaint', complaint.error) };
+      const detail = settle('complaint', complaint.data);
+      return 'error' in detail ? detail : done((m) => ({ format, eventType, mail: m, kind: 'complaint', complaint: detail }), 'complaint');
     }
     case 'Delivery': {
       const delivery = deliverySchema.safeParse(value.delivery);
-      return delivery.success
-        ? { format, eventType, mail: mail.data, kind: 'delivery', delivery: delivery.data }
-        : { error: describe('delivery', delivery.error) };
+      if (!delivery.success) return { error: describe('delivery', delivery.error) };
+      const detail = settle('delivery', delivery.data);
+      return 'error' in detail ? detail : done((m) => ({ format, eventType, mail: m, kind: 'delivery', delivery: detail }), 'delivery');
     }
     case 'DeliveryDelay': {
       const delay = deliveryDelaySchema.safeParse(value.deliveryDelay);
-      return delay.success
-        ? { format, eventType, mail: mail.data, kind: 'delivery-delay', deliveryDelay: delay.data }
-        : { error: describe('deliveryDelay', delay.error) };
+      if (!delay.success) return { error: describe('deliveryDelay', delay.error) };
+      const detail = settle('deliveryDelay', delay.data);
+      return 'error' in detail ? detail : done((m) => ({ format, eventType, mail: m, kind: 'delivery-delay', deliveryDelay: detail }), 'deliveryDelay');
     }
     default: {
       const key = DETAIL_KEYS[eventType];
       const detail = key === undefined ? undefined : otherDetailSchema.safeParse(value[key] ?? {});
       if (detail && !detail.success) return { error: describe(key ?? 'detail', detail.error) };
-      return { format, eventType, mail: mail.data, kind: 'other', eventAt: detail?.data.timestamp };
+      return done((m) => ({ format, eventType, mail: m, kind: 'other', eventAt: detail?.data.timestamp }), key);
     }
   }
+}
+
+/**
+ * An identity for a message that has no `mail.messageId`, the same for every copy of it: the
+ * detail's feedback ID, else the SNS notification's MessageId, else a digest of the detail object.
+ */
+function derivedMessageId(detail: unknown, envelope: EnvelopeFacts): string {
+  const feedbackId = (detail as { feedbackId?: unknown } | undefined)?.feedbackId;
+  if (typeof feedbackId === 'string' && feedbackId !== '') return `feedbackId:${feedbackId}`;
+  if (envelope.snsMessageId) return `snsMessageId:${envelope.snsMessageId}`;
+  return `digest:${createHash('sha256').update(JSON.stringify(detail ?? null)).digest('hex').slice(0, 32)}`;
 }
 
 /** One line naming the first bad field and what is wrong with it; never the value itself. */

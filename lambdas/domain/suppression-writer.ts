@@ -1,6 +1,7 @@
 import { SuppressionRejectedError } from './errors.js';
 import type { SuppressionAnnouncements, SuppressionImports, SuppressionLedger, SuppressionList, SuppressionProvenance, SuppressionQueue } from './ports.js';
-import { chunk, followDelaySeconds, mergeEntries, suppressionChanges, type ImportJobRef, type SuppressionEntry } from './suppression.js';
+import { readAddress } from './address.js';
+import { chunk, followDelaySeconds, matchFailedRecords, mergeEntries, suppressionChanges, type ImportJobRef, type SuppressionEntry } from './suppression.js';
 
 export interface SuppressionWriterOptions {
   readonly ledger: SuppressionLedger;
@@ -19,6 +20,8 @@ export interface SuppressionWriterOptions {
   readonly maxRowsPerImport: number;
   /** Attempts per address before it is surfaced as rejected (failed import rows are retried). */
   readonly maxAttempts: number;
+  /** Looks at one import job before the writer stops waiting for it and treats its outcome as unknown. */
+  readonly maxLooks: number;
   readonly followDelay: { readonly initialSeconds: number; readonly maxSeconds: number };
   readonly clock?: () => Date;
 }
@@ -41,7 +44,8 @@ export interface WriteOutcome {
 export type FollowOutcome =
   | { readonly state: 'running'; readonly nextLookInSeconds: number }
   | {
-      readonly state: 'completed' | 'failed';
+      /** `unknown`: SES's answer could not be matched to the rows, or the job never ended: nothing was taken as suppressed. */
+      readonly state: 'completed' | 'failed' | 'unknown';
       readonly suppressed: number;
       /** Rows queued again (a failed job, or failed rows with attempts left). */
       readonly retried: number;
@@ -65,49 +69,85 @@ export class SuppressionWriter {
   /** Suppresses these addresses (any number; duplicates and no-ops are dropped first). */
   public async write(requested: readonly SuppressionEntry[], attempt = 1): Promise<WriteOutcome> {
     const { ledger, importThreshold } = this.options;
-    const merged = mergeEntries(requested);
+    // An address SES would refuse (from a hand-edited redrive, say) is surfaced, not sent and not retried.
+    const refused: Array<{ entry: SuppressionEntry; why: string }> = [];
+    const readable = requested.filter((entry) => {
+      const problem = readAddress(entry.address).problem;
+      if (problem !== undefined) refused.push({ entry, why: `SES would refuse this address: ${problem}` });
+      return problem === undefined;
+    });
+    const merged = mergeEntries(readable);
     const known = await ledger.suppressedReasons(merged.map((e) => e.address));
     const pending = merged.filter((e) => suppressionChanges(known.get(e.address), e.reason));
     const skipped = merged.length - pending.length;
-    if (pending.length === 0) return { suppressed: [], imports: [], skipped, rejected: [], retryLater: [] };
+    if (pending.length === 0) return { suppressed: [], imports: [], skipped, rejected: refused, retryLater: [] };
     if (pending.length >= importThreshold) {
-      return { suppressed: [], imports: await this.startImports(pending, attempt), skipped, rejected: [], retryLater: [] };
+      const started = await this.startImports(pending, attempt);
+      return { suppressed: [], imports: started.imports, skipped, rejected: [...refused, ...started.rejected], retryLater: [] };
     }
-    return { ...(await this.putEach(pending)), imports: [], skipped };
+    const each = await this.putEach(pending);
+    return { ...each, rejected: [...refused, ...each.rejected], imports: [], skipped };
   }
 
-  /** Looks at an import job once: reschedules the next look, or settles its rows. */
+  /**
+   * Looks at an import job once: reschedules the next look, or settles its rows. Only rows SES is
+   * known to have accepted are settled (announced, recorded); the others are retried as a new job,
+   * and parked with the reason once their attempts are spent. A job that is still running after
+   * `maxLooks` looks is given up on in the same way: the loop has a bound.
+   */
   public async follow(job: ImportJobRef, attempt: number, polls: number): Promise<FollowOutcome> {
-    const { imports, queue, maxAttempts, followDelay } = this.options;
+    const { imports, queue, maxAttempts, maxLooks, followDelay } = this.options;
     const status = await imports.status(job.jobId);
-    if (status.state === 'running') {
+    if (status.state === 'running' && polls + 1 < maxLooks) {
       const next = followDelaySeconds(polls + 1, followDelay.initialSeconds, followDelay.maxSeconds);
       await queue.followImport(job, attempt, polls + 1, next);
       return { state: 'running', nextLookInSeconds: next };
     }
     const rows = await imports.rows(job.objectKey);
-    const failed = status.state === 'failed' ? new Set(rows.map((r) => r.address)) : status.failedAddresses;
-    const done = rows.filter((r) => !failed.has(r.address));
-    const notDone = rows.filter((r) => failed.has(r.address));
+    let failed: ReadonlySet<number>;
+    let why: string;
+    let state: 'completed' | 'failed' | 'unknown';
+    if (status.state === 'completed') {
+      const match = matchFailedRecords(rows.map((r) => r.line), status.failedRecords, status.failedCount);
+      state = match.unknown === undefined ? 'completed' : 'unknown';
+      failed = match.failed ?? new Set(rows.keys());
+      why = match.unknown === undefined
+        ? `row refused in import job ${job.jobId}${status.errorMessage ? `: ${status.errorMessage}` : ''}`
+        : `outcome of import job ${job.jobId} unknown: ${match.unknown}`;
+    } else {
+      state = status.state === 'failed' ? 'failed' : 'unknown';
+      failed = new Set(rows.keys());
+      why = status.state === 'failed' ? `import job ${job.jobId} failed: ${status.errorMessage}` : `import job ${job.jobId} still running after ${polls + 1} looks`;
+    }
+    const done = rows.filter((_, i) => !failed.has(i)).map((r) => r.entry);
+    const notDone = rows.filter((_, i) => failed.has(i)).map((r) => r.entry);
     await this.settle(done, { via: 'import', jobId: job.jobId });
-    const why = status.state === 'failed' ? `import job failed: ${status.errorMessage}` : `row failed in import job ${job.jobId}${status.errorMessage ? `: ${status.errorMessage}` : ''}`;
     if (attempt < maxAttempts) {
       await queue.retry(notDone, attempt + 1);
-      return { state: status.state, suppressed: done.length, retried: notDone.length, rejected: [] };
+      return { state, suppressed: done.length, retried: notDone.length, rejected: [] };
     }
-    return { state: status.state, suppressed: done.length, retried: 0, rejected: notDone.map((entry) => ({ entry, why })) };
+    return { state, suppressed: done.length, retried: 0, rejected: notDone.map((entry) => ({ entry, why })) };
   }
 
-  private async startImports(pending: readonly SuppressionEntry[], attempt: number): Promise<ImportJobRef[]> {
+  /** One import job per chunk; a chunk SES refuses for good (bad request, sandbox) is rejected with SES's reason. */
+  private async startImports(pending: readonly SuppressionEntry[], attempt: number): Promise<Pick<WriteOutcome, 'imports' | 'rejected'>> {
     const { imports, queue, maxRowsPerImport, followDelay } = this.options;
     const started: ImportJobRef[] = [];
+    const rejected: Array<{ entry: SuppressionEntry; why: string }> = [];
     for (const rows of chunk(pending, maxRowsPerImport)) {
-      const job = await imports.start(rows);
+      let job: ImportJobRef;
+      try {
+        job = await imports.start(rows);
+      } catch (error) {
+        if (!(error instanceof SuppressionRejectedError)) throw error;
+        rejected.push(...rows.map((entry) => ({ entry, why: error.message })));
+        continue;
+      }
       // The follow-up message is what makes the job durable: from here on, the queue holds it.
       await queue.followImport(job, attempt, 0, followDelay.initialSeconds);
       started.push(job);
     }
-    return started;
+    return { imports: started, rejected };
   }
 
   /**

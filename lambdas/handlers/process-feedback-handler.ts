@@ -2,13 +2,13 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { FeedbackMetrics } from '../adapters/feedback-metrics.js';
-import type { DeadLetters } from '../adapters/sqs-dead-letters.js';
 import {
   MalformedMessageError,
   SuppressionRejectedError,
   maskAddress,
   readSqsBody,
   redactAddresses,
+  type DeadLetters,
   type FeedbackProcessor,
   type SuppressionEntry,
   type SuppressionRequests,
@@ -20,6 +20,8 @@ interface BatchTally {
   count: number;
   record: number;
   duplicates: number;
+  /** Recipients parked in the dead-letter queue while the rest of their message went on. */
+  parked: number;
 }
 
 export interface ProcessFeedbackDependencies {
@@ -29,26 +31,41 @@ export interface ProcessFeedbackDependencies {
   readonly deadLetters: DeadLetters;
   readonly logger: Logger;
   readonly metrics: FeedbackMetrics;
+  /**
+   * The queue's maxReceiveCount: a record that fails on its last receive is parked by the handler,
+   * with the error as its reason, instead of being moved to the dead-letter queue by SQS without one.
+   */
+  readonly maxReceiveCount: number;
 }
 
 /**
  * The SQS handler: each record read, classified and applied on its own.
  *
- * A record that no retry can fix (malformed, or refused by SES) is parked in the dead-letter queue
- * with its reason and counts as done; any other failure is reported as a batch item failure, so
- * SQS redelivers it and, after the queue's maxReceiveCount, moves it to the same dead-letter queue.
+ * Per recipient, never per message: a recipient that cannot be decided (an address SES would refuse,
+ * a record the audit trail refuses) is parked in the dead-letter queue with a reason naming it
+ * (masked), and the message's other recipients go on. A record that no retry can fix (malformed)
+ * is parked with its reason and counts as done; any other failure is reported as a batch item
+ * failure, so SQS redelivers it, and on its last receive it is parked with the last error as reason.
  *
  * The addresses to suppress of every record that succeeded go to the suppression writer in one
  * message at the end of the batch; if that send fails, those records fail too and come back.
  */
 export function createProcessFeedbackHandler(deps: ProcessFeedbackDependencies) {
-  const { processor, suppressions, deadLetters, logger, metrics } = deps;
+  const { processor, suppressions, deadLetters, logger, metrics, maxReceiveCount } = deps;
+
+  const park = async (record: SQSRecord, reason: string, error: string): Promise<void> => {
+    const masked = redactAddresses(reason);
+    await deadLetters.park(record.body, masked, record.messageId);
+    logger.error('parked in the dead-letter queue', { sqsMessageId: record.messageId, error, reason: masked });
+  };
 
   /** One record; what it asks to suppress goes into `requested`, handed over at the end of the batch. */
   const handleRecord = async (record: SQSRecord, requested: Map<string, SuppressionEntry[]>, tally: BatchTally): Promise<void> => {
     try {
-      for (const input of readSqsBody(record.body)) {
+      const parked: string[] = [];
+      for (const input of readSqsBody(record.body, sentAt(record))) {
         if (input.kind === 'not-feedback') {
+          metrics.addNotFeedback();
           logger.info('not feedback; skipped', { sqsMessageId: record.messageId, why: input.why });
           continue;
         }
@@ -59,13 +76,14 @@ export function createProcessFeedbackHandler(deps: ProcessFeedbackDependencies) 
           tally[decision.action]++;
           if (duplicate) tally.duplicates++;
         }
+        for (const p of processed.parked) parked.push(p.reason);
         // Per record at DEBUG only: the audit trail holds every decision, and a line per record was
         // 40 % of the pipeline's CloudWatch Logs bill (`npm run bench`). POWERTOOLS_LOG_LEVEL=DEBUG shows them.
         logger.debug('feedback applied', {
           sqsMessageId: record.messageId,
-          messageId: input.message.mail.messageId,
-          eventType: input.message.eventType,
-          configurationSet: processed.configurationSet,
+          messageId: redactAddresses(input.message.mail.messageId),
+          eventType: redactAddresses(input.message.eventType),
+          configurationSet: processed.configurationSet === undefined ? undefined : redactAddresses(processed.configurationSet),
           decisions: processed.applied.map(({ decision, duplicate, suppress, escalated }) => ({
             address: maskAddress(decision.address),
             action: decision.action,
@@ -76,19 +94,29 @@ export function createProcessFeedbackHandler(deps: ProcessFeedbackDependencies) 
           })),
         });
       }
+      if (parked.length > 0) {
+        tally.parked += parked.length;
+        const more = parked.length > 3 ? `; and ${parked.length - 3} more` : '';
+        await park(record, `${parked.length} recipient(s) parked, the others applied: ${parked.slice(0, 3).join('; ')}${more}`, 'RecipientsParked');
+      }
     } catch (error) {
       if (error instanceof MalformedMessageError || error instanceof SuppressionRejectedError) {
-        const reason = redactAddresses(error.message);
-        await deadLetters.park(record.body, reason, record.messageId);
+        await park(record, error.message, error.name);
         metrics.addMalformed();
-        logger.error('record parked in the dead-letter queue', { sqsMessageId: record.messageId, error: error.name, reason });
+        return;
+      }
+      const receives = Number(record.attributes.ApproximateReceiveCount);
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      if (receives >= maxReceiveCount) {
+        // SQS would move it to the DLQ without a word: park it with the reason instead.
+        await park(record, `failed on each of its ${receives} receives; the last time: ${reason}`, 'RetriesExhausted');
         return;
       }
       logger.warn('record failed; left on the queue for retry', {
         sqsMessageId: record.messageId,
         receiveCount: record.attributes.ApproximateReceiveCount,
         error: error instanceof Error ? error.name : 'Error',
-        reason: redactAddresses(error instanceof Error ? error.message : String(error)),
+        reason: redactAddresses(reason),
       });
       throw error;
     }
@@ -117,7 +145,7 @@ export function createProcessFeedbackHandler(deps: ProcessFeedbackDependencies) 
     // that overlap (several pollers in one local worker, or Lambda's multi-concurrency modes).
     const batch = new BatchProcessor(EventType.SQS);
     const requested = new Map<string, SuppressionEntry[]>();
-    const tally: BatchTally = { suppress: 0, count: 0, record: 0, duplicates: 0 };
+    const tally: BatchTally = { suppress: 0, count: 0, record: 0, duplicates: 0, parked: 0 };
     try {
       // A batch whose every record failed is reported like any partial failure rather than thrown,
       // so the function's Errors metric means a crash or timeout, not one throttled record.
@@ -137,4 +165,10 @@ export function createProcessFeedbackHandler(deps: ProcessFeedbackDependencies) 
       metrics.publish();
     }
   };
+}
+
+/** When the queue received the record (ISO-8601), for a message that carries no time of its own. */
+function sentAt(record: SQSRecord): string | undefined {
+  const ms = Number(record.attributes.SentTimestamp);
+  return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : undefined;
 }

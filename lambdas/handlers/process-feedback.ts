@@ -37,4 +37,5 @@ export const handler = createProcessFeedbackHandler({
   deadLetters: new SqsDeadLetters(sqs, getStringFromEnv({ key: ENV.deadLetterQueueUrl })),
   logger,
   metrics: new FeedbackMetrics(metrics),
+  maxReceiveCount: getNumberFromEnv({ key: ENV.maxReceiveCount }),
 });

@@ -1,12 +1,15 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { PIPELINE_METRICS } from '../contract.js';
+import { ENTRIES_PER_MESSAGE, PIPELINE_METRICS } from '../contract.js';
 import type { SuppressionWriterMetrics } from '../adapters/feedback-metrics.js';
-import type { DeadLetters } from '../adapters/sqs-dead-letters.js';
 import {
+  chunk,
   MalformedMessageError,
+  maskAddress,
+  readAddress,
   readSuppressionMessage,
   redactAddresses,
+  type DeadLetters,
   type ImportJobRef,
   type SuppressionEntry,
   type SuppressionWriter,
@@ -17,9 +20,17 @@ export interface WriteSuppressionsDependencies {
   readonly deadLetters: DeadLetters;
   readonly logger: Logger;
   readonly metrics: SuppressionWriterMetrics;
+  /** The queues' maxReceiveCount: a message failing on its last receive is parked with the reason. */
+  readonly maxReceiveCount: number;
 }
 
 const { names } = PIPELINE_METRICS;
+
+/** A message that was not done this time, and why. */
+interface Failure {
+  readonly record: SQSRecord;
+  readonly reason: string;
+}
 
 /**
  * The suppression queue's handler. Every address of the whole batch (up to 10,000 messages over
@@ -28,21 +39,33 @@ const { names } = PIPELINE_METRICS;
  *
  * Failure handling: a message that cannot be read, and addresses SES refused for good, go to the
  * dead-letter queue with their reason; a message whose addresses were not done (SES throttled or
- * failed) is reported as a batch item failure and comes back. Nothing is dropped.
+ * failed) is reported as a batch item failure and comes back, and on its last receive it is parked
+ * with the last failure as its reason. Nothing is dropped, nothing is parked without a reason.
  */
 export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependencies) {
-  const { writer, deadLetters, logger, metrics } = deps;
+  const { writer, deadLetters, logger, metrics, maxReceiveCount } = deps;
 
+  /**
+   * Parks refused addresses, grouped by why and chunked under SQS's message size: each message is a
+   * `suppress` message (so a redrive to the suppression queue retries it) whose reason names its
+   * addresses, masked.
+   */
   const park = async (entries: ReadonlyArray<{ entry: SuppressionEntry; why: string }>, attempt: number, sourceMessageId: string): Promise<void> => {
     if (entries.length === 0) return;
-    const reason = redactAddresses(`${entries.length} address(es) not suppressed: ${entries[0]?.why ?? ''}`);
-    await deadLetters.park(JSON.stringify({ type: 'suppress', entries: entries.map((e) => e.entry), attempt }), reason, sourceMessageId);
+    const byWhy = new Map<string, SuppressionEntry[]>();
+    for (const { entry, why } of entries) byWhy.set(why, [...(byWhy.get(why) ?? []), entry]);
+    for (const [why, group] of byWhy) {
+      for (const part of chunk(group, ENTRIES_PER_MESSAGE)) {
+        const reason = redactAddresses(`${part.length} address(es) not suppressed (${namesOf(part)}): ${why}`);
+        await deadLetters.park(JSON.stringify({ type: 'suppress', entries: part, attempt }), reason, sourceMessageId);
+        logger.error('addresses parked in the dead-letter queue', { count: part.length, reason });
+      }
+    }
     metrics.add(names.suppressionsRejected, entries.length);
-    logger.error('addresses parked in the dead-letter queue', { count: entries.length, reason });
   };
 
-  const writeAll = async (records: ReadonlyArray<{ record: SQSRecord; entries: readonly SuppressionEntry[]; attempt: number }>): Promise<string[]> => {
-    const failed: string[] = [];
+  const writeAll = async (records: ReadonlyArray<{ record: SQSRecord; entries: readonly SuppressionEntry[]; attempt: number }>): Promise<Failure[]> => {
+    const failed: Failure[] = [];
     const byAttempt = new Map<number, typeof records>();
     for (const r of records) byAttempt.set(r.attempt, [...(byAttempt.get(r.attempt) ?? []), r]);
     for (const [attempt, group] of byAttempt) {
@@ -53,8 +76,8 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
         metrics.add(names.importJobs, outcome.imports.length);
         await park(outcome.rejected, attempt, group[0]?.record.messageId ?? '');
         const notDone = new Set(outcome.retryLater.map((e) => e.address));
-        const retried = group.filter((r) => r.entries.some((e) => notDone.has(e.address.toLowerCase())));
-        failed.push(...retried.map((r) => r.record.messageId));
+        const retried = group.filter((r) => r.entries.some((e) => notDone.has(readAddress(e.address).address ?? e.address)));
+        failed.push(...retried.map((r) => ({ record: r.record, reason: 'SES failed part-way (throttled or unavailable) before these addresses' })));
         if (retried.length > 0) {
           logger.warn('SES failed part-way; messages left on the queue for retry', { messages: retried.length, addresses: outcome.retryLater.length });
         }
@@ -68,27 +91,44 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
           retryLater: outcome.retryLater.length,
         });
       } catch (error) {
-        failed.push(...group.map((r) => r.record.messageId));
-        logger.warn('suppressions failed; messages left on the queue for retry', { messages: group.length, ...describe(error) });
+        const why = describe(error);
+        failed.push(...group.map((r) => ({ record: r.record, reason: `${why.error}: ${why.reason}` })));
+        logger.warn('suppressions failed; messages left on the queue for retry', { messages: group.length, ...why });
       }
     }
     return failed;
   };
 
-  const follow = async (record: SQSRecord, job: ImportJobRef, attempt: number, polls: number): Promise<boolean> => {
+  const follow = async (record: SQSRecord, job: ImportJobRef, attempt: number, polls: number): Promise<Failure | undefined> => {
     try {
       const outcome = await writer.follow(job, attempt, polls);
       if (outcome.state === 'running') {
         logger.info('import job still running', { jobId: job.jobId, polls: polls + 1, nextLookInSeconds: outcome.nextLookInSeconds });
-        return true;
+        return undefined;
       }
       metrics.add(names.suppressions, outcome.suppressed);
       await park(outcome.rejected, attempt, record.messageId);
       logger.info('import job settled', { jobId: job.jobId, state: outcome.state, rows: job.rows, suppressed: outcome.suppressed, retried: outcome.retried, rejected: outcome.rejected.length });
-      return true;
+      return undefined;
     } catch (error) {
-      logger.warn('import job look failed; left on the queue for retry', { jobId: job.jobId, ...describe(error) });
-      return false;
+      const why = describe(error);
+      logger.warn('import job look failed; left on the queue for retry', { jobId: job.jobId, ...why });
+      return { record, reason: `a look at import job ${job.jobId} failed: ${why.error}: ${why.reason}` };
+    }
+  };
+
+  /** Fails a message back to its queue, or, on its last receive, parks it with the reason. */
+  const failOrPark = async ({ record, reason }: Failure): Promise<string | undefined> => {
+    const receives = Number(record.attributes.ApproximateReceiveCount);
+    if (receives < maxReceiveCount) return record.messageId;
+    try {
+      const masked = redactAddresses(`failed on each of its ${receives} receives; the last time: ${reason}`);
+      await deadLetters.park(record.body, masked, record.messageId);
+      logger.error('record parked in the dead-letter queue', { sqsMessageId: record.messageId, reason: masked });
+      return undefined;
+    } catch (parkError) {
+      logger.warn('could not park a record on its last receive; SQS moves it to the dead-letter queue', { sqsMessageId: record.messageId, ...describe(parkError) });
+      return record.messageId;
     }
   };
 
@@ -105,21 +145,35 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
         } catch (error) {
           if (!(error instanceof MalformedMessageError)) throw error;
           try {
-            await deadLetters.park(record.body, error.message, record.messageId);
-            logger.error('record parked in the dead-letter queue', { sqsMessageId: record.messageId, reason: error.message });
+            const reason = redactAddresses(error.message);
+            await deadLetters.park(record.body, reason, record.messageId);
+            logger.error('record parked in the dead-letter queue', { sqsMessageId: record.messageId, reason });
           } catch (parkError) {
             failures.push(record.messageId);
             logger.warn('could not park a malformed record; left on the queue', { sqsMessageId: record.messageId, ...describe(parkError) });
           }
         }
       }
-      failures.push(...(await writeAll(toWrite)));
-      for (const f of toFollow) if (!(await follow(f.record, f.job, f.attempt, f.polls))) failures.push(f.record.messageId);
+      const failed = await writeAll(toWrite);
+      for (const f of toFollow) {
+        const failure = await follow(f.record, f.job, f.attempt, f.polls);
+        if (failure) failed.push(failure);
+      }
+      for (const failure of failed) {
+        const id = await failOrPark(failure);
+        if (id !== undefined) failures.push(id);
+      }
       return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
     } finally {
       metrics.publish();
     }
   };
+}
+
+/** The first few addresses of a parked group, masked, and how many more. */
+function namesOf(entries: readonly SuppressionEntry[]): string {
+  const shown = entries.slice(0, 5).map((e) => maskAddress(e.address)).join(', ');
+  return entries.length > 5 ? `${shown} and ${entries.length - 5} more` : shown;
 }
 
 function describe(error: unknown): { error: string; reason: string } {

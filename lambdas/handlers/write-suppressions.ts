@@ -14,7 +14,7 @@ import { SesSuppressionImports } from '../adapters/ses-suppression-imports.js';
 import { SesSuppressionList } from '../adapters/ses-suppression-list.js';
 import { SqsDeadLetters } from '../adapters/sqs-dead-letters.js';
 import { SqsSuppressionQueue } from '../adapters/sqs-suppression-queue.js';
-import { MAX_FOLLOW_DELAY_SECONDS, PIPELINE_METRICS, SES_MAX_ROWS_PER_IMPORT, SUPPRESSION_WRITER_ENV as ENV } from '../contract.js';
+import { IMPORT_JOB_MAX_LOOKS, MAX_FOLLOW_DELAY_SECONDS, PIPELINE_METRICS, SES_MAX_ROWS_PER_IMPORT, SUPPRESSION_WRITER_ENV as ENV } from '../contract.js';
 import { SuppressionWriter } from '../domain/index.js';
 import { createWriteSuppressionsHandler } from './write-suppressions-handler.js';
 
@@ -39,6 +39,7 @@ const writer = new SuppressionWriter({
   importThreshold: getNumberFromEnv({ key: ENV.importThreshold }),
   maxRowsPerImport: SES_MAX_ROWS_PER_IMPORT,
   maxAttempts: getNumberFromEnv({ key: ENV.maxAttempts }),
+  maxLooks: IMPORT_JOB_MAX_LOOKS,
   followDelay: { initialSeconds: getNumberFromEnv({ key: ENV.followInitialSeconds }), maxSeconds: MAX_FOLLOW_DELAY_SECONDS },
 });
 
@@ -47,4 +48,5 @@ export const handler = createWriteSuppressionsHandler({
   deadLetters: new SqsDeadLetters(sqs, getStringFromEnv({ key: ENV.deadLetterQueueUrl })),
   logger,
   metrics: new SuppressionWriterMetrics(metrics),
+  maxReceiveCount: getNumberFromEnv({ key: ENV.maxReceiveCount }),
 });

@@ -31,7 +31,7 @@ function scriptedStore(answer: (statements: number, call: number) => BatchStatem
 const base = ((): FeedbackRecord => {
   const [item] = readFeedback(fixture('eventpub-bounce-permanent-general.json'));
   if (item?.kind !== 'feedback') throw new Error('fixture is not feedback');
-  return toFeedbackRecord(classify(item.message)[0]!, mailContext(item.message, 'campaign'), item.message.format, new Date('2026-11-23T09:00:00.000Z'));
+  return toFeedbackRecord(classify(item.message).decisions[0]!, mailContext(item.message, 'campaign'), item.message.format, new Date('2026-11-23T09:00:00.000Z'));
 })();
 const recordFor = (i: number): FeedbackRecord => ({ ...base, address: `r${i}@example.com`, eventKey: `${base.eventKey}#${i}` });
 

@@ -119,6 +119,6 @@ describe('the ses-feedback binary', () => {
   it('exits 1 with one line on stderr and no stack trace for unreadable input', async () => {
     const result = spawnSync(process.execPath, [bin, 'classify', '-'], { input: '{"eventType":"Bounce"}', encoding: 'utf8' });
     expect(result.status).toBe(1);
-    expect(result.stderr).toBe('ses-feedback: not a valid SES message: mail: expected object\n');
+    expect(result.stderr).toBe('ses-feedback: not a valid SES message: bounce: expected object\n');
   });
 });

@@ -33,7 +33,7 @@ function world(options: { deliveries?: boolean; lagPolls?: number; lose?: string
         const [item] = readFeedback(JSON.parse(payload));
         if (item?.kind !== 'feedback') throw new Error('not feedback');
         if (item.message.eventType === 'Delivery' && !options.deliveries) continue; // not published to the pipeline
-        for (const d of classify(item.message)) {
+        for (const d of classify(item.message).decisions) {
           const entries = trail.get(d.address) ?? [];
           entries.push({ eventType: d.eventType, action: d.action, rule: options.tamper?.(d.rule) ?? d.rule, visibleAfter: polls + (options.lagPolls ?? 2) });
           trail.set(d.address, entries);

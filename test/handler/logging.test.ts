@@ -64,7 +64,7 @@ describe('log volume', () => {
     const logs = lines.map((line) => JSON.parse(line)).filter((doc) => !doc._aws);
     const summaries = logs.filter((doc) => doc.message === 'batch processed');
     expect(summaries).toEqual([
-      expect.objectContaining({ level: 'INFO', records: 3, failed: 0, handedOver: 1, decisions: { suppress: 1, count: 0, record: 2, duplicates: 0 } }),
+      expect.objectContaining({ level: 'INFO', records: 3, failed: 0, handedOver: 1, decisions: { suppress: 1, count: 0, record: 2, duplicates: 0, parked: 0 } }),
     ]);
     const perRecord = logs.filter((doc) => doc.message === 'feedback applied');
     expect(perRecord).toHaveLength(3);

@@ -110,12 +110,14 @@ describe('pipeline over fakes: SES throttling', () => {
     expect(deadLetters.parked).toEqual([]);
   });
 
-  it('moves a suppression throttled on every receive to the DLQ after maxReceiveCount, never dropping it', async () => {
-    const { ses, drain } = createHarness();
+  it('parks a suppression throttled on every receive, on its last receive, with the reason (SQS would redrive it without one)', async () => {
+    const { ses, deadLetters, drain } = createHarness();
     ses.failWith(...Array.from({ length: 5 }, throttled));
     const { writerRedriven } = await drain([HARD_BOUNCE]);
-    expect(writerRedriven).toHaveLength(1);
-    expect(JSON.parse(writerRedriven[0] ?? '{}')).toEqual({ type: 'suppress', entries: [{ address: ADDRESS, reason: 'BOUNCE' }], attempt: 1 });
+    expect(writerRedriven).toEqual([]);
+    expect(deadLetters.parked).toHaveLength(1);
+    expect(JSON.parse(deadLetters.parked[0]?.body ?? '{}')).toEqual({ type: 'suppress', entries: [{ address: ADDRESS, reason: 'BOUNCE' }], attempt: 1 });
+    expect(deadLetters.parked[0]?.reason).toBe('failed on each of its 5 receives; the last time: SES failed part-way (throttled or unavailable) before these addresses');
     expect(ses.list.size).toBe(0);
   });
 
@@ -161,7 +163,7 @@ describe('pipeline over fakes: bad records', () => {
     const { writerRedriven } = await drain([HARD_BOUNCE]);
     expect(writerRedriven).toEqual([]);
     expect(deadLetters.parked).toHaveLength(1);
-    expect(deadLetters.parked[0]?.reason).toBe('1 address(es) not suppressed: SES rejected PutSuppressedDestination (BadRequestException): Invalid address r***@example.com');
+    expect(deadLetters.parked[0]?.reason).toBe('1 address(es) not suppressed (r***@example.com): SES rejected PutSuppressedDestination (BadRequestException): Invalid address r***@example.com');
     expect(JSON.parse(deadLetters.parked[0]?.body ?? '{}').entries).toEqual([{ address: ADDRESS, reason: 'BOUNCE' }]);
   });
 
@@ -291,7 +293,7 @@ describe('pipeline over fakes: floods become import jobs', () => {
     imports.refuse.add('hard3@example.net');
     await drain(distinctHardBounces(30));
     expect(deadLetters.parked).toHaveLength(1);
-    expect(deadLetters.parked[0]?.reason).toMatch(/^1 address\(es\) not suppressed: row failed in import job job-1/);
+    expect(deadLetters.parked[0]?.reason).toMatch(/^1 address\(es\) not suppressed \(h\*\*\*@example\.net\): row refused in import job job-1/);
     expect(JSON.parse(deadLetters.parked[0]?.body ?? '{}').entries).toEqual([{ address: 'hard3@example.net', reason: 'BOUNCE' }]);
   });
 

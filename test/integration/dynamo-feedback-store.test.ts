@@ -14,7 +14,7 @@ const NOW = new Date('2026-11-23T09:00:00.000Z');
 function recordOf(file: string): FeedbackRecord {
   const [item] = readFeedback(fixture(file));
   if (item?.kind !== 'feedback') throw new Error(`${file} is not feedback`);
-  const [decision] = classify(item.message);
+  const [decision] = classify(item.message).decisions;
   if (!decision) throw new Error(`${file} has no decision`);
   return toFeedbackRecord(decision, mailContext(item.message, 'campaign'), item.message.format, NOW);
 }

@@ -1,11 +1,13 @@
 import {
   addDelivery,
   addSoftBounce,
-  addressesInText,
+  importLines,
+  type DeadLetters,
   type FeedbackRecord,
   type FeedbackStore,
   type ImportJobRef,
   type ImportJobStatus,
+  type ImportRow,
   type SoftBounceHistory,
   type SoftBounceOutcome,
   type SoftBouncePolicy,
@@ -20,7 +22,6 @@ import {
   type SuppressionReason,
   type SuppressionRequests,
 } from '../../lambdas/domain/index.js';
-import type { DeadLetters } from '../../lambdas/adapters/sqs-dead-letters.js';
 
 type StoreMethod = keyof FeedbackStore;
 
@@ -155,18 +156,28 @@ export class RecordedAnnouncements implements SuppressionAnnouncements {
   }
 }
 
+/** How a fake failed-records file is laid out: SES documents none, so tests vary it. */
+export type FailedRecordsLayout = 'json-lines' | 'csv' | 'addresses-only';
+
 /**
  * Fake SES import jobs: keeps each job's rows, applies them to a {@link FakeSuppressionList}'s
- * list when the job completes, and can keep a job running, fail it, or fail some rows.
+ * list when the job completes, and can keep a job running, fail it, or fail some rows, naming
+ * them in a failed-records file of the chosen layout.
  */
 export class FakeSuppressionImports implements SuppressionImports {
-  public readonly files = new Map<string, SuppressionEntry[]>();
+  public readonly files = new Map<string, ImportRow[]>();
   public readonly jobs = new Map<string, { objectKey: string; polls: number }>();
   public statusCalls = 0;
   /** Looks at which a job still runs before it completes. */
   public runningPolls = 0;
   /** Addresses SES refuses in an import (named in the failed-records file). */
   public readonly refuse = new Set<string>();
+  /**
+   * `json-lines`: `{"record": <the row's raw line>, "error": ...}` per failed row; `csv`: a header
+   * and `"<raw line>",INVALID_EMAIL` rows (RFC 4180); `addresses-only`: one address per line, which
+   * names no submitted row (the outcome must then be unknown).
+   */
+  public layout: FailedRecordsLayout = 'json-lines';
   private failNextJobs = 0;
 
   public constructor(private readonly ses: FakeSuppressionList) {}
@@ -178,7 +189,8 @@ export class FakeSuppressionImports implements SuppressionImports {
 
   public async start(rows: readonly SuppressionEntry[]): Promise<ImportJobRef> {
     const objectKey = `imports/pipeline/file-${this.files.size + 1}.jsonl`;
-    this.files.set(objectKey, [...rows]);
+    const lines = importLines(rows);
+    this.files.set(objectKey, rows.map((entry, i) => ({ line: lines[i] ?? '', entry })));
     const jobId = `job-${this.jobs.size + 1}`;
     this.jobs.set(jobId, { objectKey, polls: 0 });
     this.ses.importCalls++;
@@ -195,13 +207,26 @@ export class FakeSuppressionImports implements SuppressionImports {
       return { state: 'failed', errorMessage: 'Access denied to the data source' };
     }
     const rows = this.files.get(job.objectKey) ?? [];
-    const failedRecords = rows.filter((r) => this.refuse.has(r.address)).map((r) => `${r.address},${r.reason},INVALID_EMAIL`).join('\n');
-    for (const r of rows) if (!this.refuse.has(r.address)) this.ses.list.set(r.address, r.reason);
-    return { state: 'completed', failedAddresses: addressesInText(failedRecords) };
+    const failed = rows.filter((r) => this.refuse.has(r.entry.address));
+    for (const r of rows) if (!this.refuse.has(r.entry.address)) this.ses.list.set(r.entry.address, r.entry.reason);
+    return { state: 'completed', failedCount: failed.length, failedRecords: failedRecordsFile(failed, this.layout) };
   }
 
-  public async rows(objectKey: string): Promise<SuppressionEntry[]> {
+  public async rows(objectKey: string): Promise<ImportRow[]> {
     return [...(this.files.get(objectKey) ?? [])];
+  }
+}
+
+/** A failed-records file in one of the layouts a test picks. */
+export function failedRecordsFile(failed: readonly ImportRow[], layout: FailedRecordsLayout): string {
+  if (failed.length === 0) return '';
+  switch (layout) {
+    case 'json-lines':
+      return failed.map((r) => JSON.stringify({ record: r.line, error: 'INVALID_EMAIL' })).join('\n') + '\n';
+    case 'csv':
+      return ['record,error', ...failed.map((r) => `"${r.line.replace(/"/g, '""')}",INVALID_EMAIL`)].join('\r\n') + '\r\n';
+    case 'addresses-only':
+      return failed.map((r) => r.entry.address).join('\n') + '\n';
   }
 }
 

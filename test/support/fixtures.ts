@@ -25,7 +25,7 @@ export function variant(relativePath: string, change: (message: any) => void): s
 
 /** Every decision the pipeline makes for one input. */
 export function decisionsFor(input: string): Decision[] {
-  return readFeedback(input).flatMap((item) => (item.kind === 'feedback' ? classify(item.message) : []));
+  return readFeedback(input).flatMap((item) => (item.kind === 'feedback' ? classify(item.message).decisions : []));
 }
 
 /** Wraps a bare SES message the way SNS delivers it to an SQS queue (raw delivery off). */

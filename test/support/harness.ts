@@ -26,6 +26,7 @@ export interface HarnessOptions {
   readonly policy?: SoftBouncePolicy;
   readonly importThreshold?: number;
   readonly maxAttempts?: number;
+  readonly maxLooks?: number;
 }
 
 /** Both real handlers (process-feedback, write-suppressions) and their domain services over fakes of every port. */
@@ -46,7 +47,7 @@ export function createHarness(options: HarnessOptions = {}) {
     campaignTagName: 'campaign',
     clock: clock.now,
   });
-  const handler = createProcessFeedbackHandler({ processor, suppressions: queues, deadLetters, logger, metrics: new FeedbackMetrics(metrics) });
+  const handler = createProcessFeedbackHandler({ processor, suppressions: queues, deadLetters, logger, metrics: new FeedbackMetrics(metrics), maxReceiveCount: MAX_RECEIVE_COUNT });
   const writer = new SuppressionWriter({
     ledger,
     list: ses,
@@ -56,10 +57,11 @@ export function createHarness(options: HarnessOptions = {}) {
     importThreshold: options.importThreshold ?? IMPORT_THRESHOLD,
     maxRowsPerImport: 100_000,
     maxAttempts: options.maxAttempts ?? 3,
+    maxLooks: options.maxLooks ?? 100,
     followDelay: { initialSeconds: 10, maxSeconds: 900 },
     clock: clock.now,
   });
-  const writerHandler = createWriteSuppressionsHandler({ writer, deadLetters, logger, metrics: new SuppressionWriterMetrics(metrics) });
+  const writerHandler = createWriteSuppressionsHandler({ writer, deadLetters, logger, metrics: new SuppressionWriterMetrics(metrics), maxReceiveCount: MAX_RECEIVE_COUNT });
 
   const invoke = (...records: SQSRecord[]): Promise<SQSBatchResponse> => handler(sqsEvent(...records), lambdaContext);
   const invokeWriter = (...records: SQSRecord[]): Promise<SQSBatchResponse> => writerHandler(sqsEvent(...records));

@@ -1,12 +1,13 @@
 import {
   addressProblem,
-  addressesIn,
   followDelaySeconds,
   fromImportFile,
   MalformedMessageError,
   mergeEntries,
   readSuppressionMessage,
   suppressionChanges,
+  importLines,
+  matchFailedRecords,
   toImportFile,
 } from '../../lambdas/domain/index.js';
 
@@ -59,12 +60,7 @@ describe('suppression requests', () => {
     ] as const;
     const file = toImportFile(entries);
     expect(file).toBe('{"emailAddress":"a@example.com","reason":"BOUNCE"}\n{"emailAddress":"b@example.com","reason":"COMPLAINT"}\n');
-    expect(fromImportFile(file)).toEqual(entries);
-  });
-
-  it('finds the addresses in a failed-records file whatever its layout (CSV or JSON)', () => {
-    expect([...addressesIn('A@Example.com,BOUNCE,INVALID\n{"emailAddress":"b@example.com","error":"x"}\n')]).toEqual(['a@example.com', 'b@example.com']);
-    expect(addressesIn('').size).toBe(0);
+    expect(fromImportFile(file)).toEqual(entries.map((entry, i) => ({ entry, line: importLines(entries)[i] })));
   });
 
   it('waits twice as long before each look at an import job, at most 900 s', () => {
@@ -77,15 +73,53 @@ describe('addressProblem (operator input)', () => {
     ['jane.doe+tag@example.co.uk', undefined],
     ["o'brien@example.com", undefined],
     ['', 'empty'],
-    ['jane', 'not an email address'],
-    ['jane@localhost', 'not an email address'],
-    ['jane doe@example.com', 'not an email address'],
-    ['jane@@example.com', 'not an email address'],
+    ['jane', 'not an email address (no local part and domain around an @)'],
+    ['jane@localhost', 'domain has no dot'],
+    ['jane doe@example.com', 'local part has a character RFC 5321 does not allow unquoted'],
+    ['jane@@example.com', 'more than one @'],
     ['.jane@example.com', 'misplaced dot in the local part'],
     ['ja..ne@example.com', 'misplaced dot in the local part'],
     [`${'a'.repeat(65)}@example.com`, 'local part longer than 64 characters'],
     [`a@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.${'e'.repeat(60)}.com`, 'longer than 254 characters'],
   ])('%s → %s', (address, problem) => {
     expect(addressProblem(address)).toBe(problem);
+  });
+});
+
+describe('matchFailedRecords: which submitted rows SES refused', () => {
+  // Rows no address regex reads right: non-ASCII domain in Punycode, atext symbols, a one-label-looking local part.
+  const entries = [
+    { address: 'good@example.com', reason: 'BOUNCE' },
+    { address: 'a!#$&*/=?^{|}~b@example.com', reason: 'BOUNCE' },
+    { address: 'jane@xn--mller-kva.example', reason: 'COMPLAINT' },
+    { address: 'x@example.org', reason: 'BOUNCE' },
+  ] as const;
+  const lines = importLines(entries);
+
+  it.each([
+    ['JSON lines quoting the raw row', `${JSON.stringify({ record: lines[1], error: 'INVALID' })}\n${JSON.stringify({ record: lines[2], error: 'INVALID' })}\n`],
+    ['CSV (RFC 4180) with a header', `record,error\r\n"${lines[1]?.replace(/"/g, '""')}",INVALID\r\n"${lines[2]?.replace(/"/g, '""')}",INVALID\r\n`],
+    ['the raw rows themselves', `${lines[1]}\n${lines[2]}\n`],
+    ['JSON lines nesting the row deeper', `${JSON.stringify({ failure: { rows: [lines[1]] } })}\n${JSON.stringify({ failure: { rows: [lines[2]] } })}\n`],
+  ])('names exactly the refused rows in %s', (_layout, file) => {
+    expect(matchFailedRecords(lines, file, 2)).toEqual({ failed: new Set([1, 2]) });
+  });
+
+  it('treats a file that names fewer of our rows than SES counted as unknown (nothing taken as suppressed)', () => {
+    const addressesOnly = 'a!#$&*/=?^{|}~b@example.com\njane@xn--mller-kva.example\n';
+    expect(matchFailedRecords(lines, addressesOnly, 2)).toEqual({
+      unknown: 'SES counted 2 failed rows, and its failed-records file names 0 of the rows submitted',
+    });
+    expect(matchFailedRecords(lines, `${JSON.stringify({ record: lines[1] })}\n`, 2)).toEqual({
+      unknown: 'SES counted 2 failed rows, and its failed-records file names 1 of the rows submitted',
+    });
+  });
+
+  it('treats a file that is neither JSON lines nor CSV as unknown', () => {
+    expect(matchFailedRecords(lines, '"unterminated,quote\n', 1)).toEqual({ unknown: 'the failed-records file is neither JSON lines nor CSV (1 rows failed)' });
+  });
+
+  it('needs no file when SES counted no failed row', () => {
+    expect(matchFailedRecords(lines, '', 0)).toEqual({ failed: new Set() });
   });
 });
