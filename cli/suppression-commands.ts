@@ -219,7 +219,7 @@ export async function importSuppressions(target: Target, text: string, reason: S
  */
 export async function exportSuppressions(target: Target, filter: { since?: Date; reason?: SuppressionReason }, output: CommandOutput): Promise<number> {
   const pacer = new SesPacer(target.sesRequestsPerSecond);
-  output.out(toCsv([['email', 'reason', 'last_update_time']]));
+  output.out(exportCsv([], true));
   let count = 0;
   let token: string | undefined;
   do {
@@ -233,13 +233,23 @@ export async function exportSuppressions(target: Target, filter: { since?: Date;
         }),
       ),
     );
-    const rows = (page.SuppressedDestinationSummaries ?? []).map((s) => [s.EmailAddress ?? '', s.Reason ?? '', s.LastUpdateTime?.toISOString() ?? '']);
-    if (rows.length > 0) output.out(toCsv(rows, { escape_formulas: true }));
+    const rows = (page.SuppressedDestinationSummaries ?? []).map((s) => ({ address: s.EmailAddress ?? '', reason: s.Reason ?? '', lastUpdateTime: s.LastUpdateTime }));
+    if (rows.length > 0) output.out(exportCsv(rows, false));
     count += rows.length;
     output.progress(`exported ${count} addresses`);
     token = page.NextToken;
   } while (token);
   return count;
+}
+
+/**
+ * Rows of the export file: RFC 4180, and a `'` before every cell a spreadsheet would read as a
+ * formula (csv-stringify's `escape_formulas`, OWASP's rule against CSV injection). A cell starting
+ * with `#` (a valid address: `#a@example.com`) is quoted, or import would read its row as a comment.
+ */
+export function exportCsv(rows: ReadonlyArray<{ address: string; reason: string; lastUpdateTime?: Date }>, header: boolean): string {
+  const cells = rows.map((r) => [r.address, r.reason, r.lastUpdateTime?.toISOString() ?? '']);
+  return toCsv(header ? [['email', 'reason', 'last_update_time'], ...cells] : cells, { escape_formulas: true, quoted_match: /^#/ });
 }
 
 /**

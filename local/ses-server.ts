@@ -53,6 +53,8 @@ export interface LocalSesStats {
   readonly succeeded: Record<string, number>;
   readonly throttled: number;
   readonly failed: number;
+  /** CreateImportJob calls answered LimitExceededException ({@link LocalSes.refuseImportJobs}). */
+  readonly limitExceeded: number;
 }
 
 const SUPPRESSION_PATH = '/v2/email/suppression/addresses';
@@ -69,10 +71,12 @@ export class LocalSes extends LocalHttpService {
   /** Accepted PutSuppressedDestination calls per address: "at most one call per address" is checked on this. */
   public readonly putCalls = new Map<string, number>();
   public readonly importJobs = new Map<string, LocalImportJob>();
+  /** Addresses an import job refuses as if SES did (SES does not document which it refuses): tests add to it. */
+  public readonly refuseInImports = new Set<string>();
   /** What GetAccount answers; tests change it to play AWS putting the account under review. */
   public readonly account = { enforcementStatus: 'HEALTHY', sendingEnabled: true, productionAccess: true };
   private endpoint = '';
-  private readonly stats = { succeeded: {} as Record<string, number>, throttled: 0, failed: 0 };
+  private readonly stats = { succeeded: {} as Record<string, number>, throttled: 0, failed: 0, limitExceeded: 0 };
   private tokens: number;
   private lastRefill = Date.now();
   private random: () => number;
@@ -112,7 +116,7 @@ export class LocalSes extends LocalHttpService {
   }
 
   public getStats(): LocalSesStats {
-    return { succeeded: { ...this.stats.succeeded }, throttled: this.stats.throttled, failed: this.stats.failed };
+    return { succeeded: { ...this.stats.succeeded }, throttled: this.stats.throttled, failed: this.stats.failed, limitExceeded: this.stats.limitExceeded };
   }
 
   /** Changes the fault rates of a running endpoint (for tests that heal a fault). */
@@ -132,7 +136,7 @@ export class LocalSes extends LocalHttpService {
   /** Every SES API request this endpoint answered or refused, by outcome: what "SES calls" counts. */
   public totalCalls(): number {
     const stats = this.getStats();
-    return Object.values(stats.succeeded).reduce((a, b) => a + b, 0) + stats.throttled + stats.failed;
+    return Object.values(stats.succeeded).reduce((a, b) => a + b, 0) + stats.throttled + stats.failed + stats.limitExceeded;
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -217,6 +221,7 @@ export class LocalSes extends LocalHttpService {
         }
         if (this.importJobRefusals > 0) {
           this.importJobRefusals--;
+          this.stats.limitExceeded++;
           return send(res, 400, 'LimitExceededException', { message: 'There are too many instances of the specified resource type.' });
         }
         const job: LocalImportJob = {
@@ -276,7 +281,8 @@ export class LocalSes extends LocalHttpService {
       const perSecond = this.options.importRowsPerSecond ?? 20_000;
       for (let i = 0; i < rows.length; i += 1000) {
         for (const line of rows.slice(i, i + 1000)) {
-          const row = parseImportRow(line, job.format);
+          const parsed = parseImportRow(line, job.format);
+          const row = typeof parsed !== 'string' && this.refuseInImports.has(parsed.emailAddress) ? 'refused for this test' : parsed;
           if (typeof row === 'string') {
             job.failedRows.push({ record: line, error: row });
           } else if (job.action === 'PUT') {

@@ -38,7 +38,7 @@ export function readAddress(raw: string): AddressReading {
   text = text.trim().toLowerCase();
   if (text === '') return { problem: 'empty' };
   const at = text.lastIndexOf('@');
-  if (at <= 0 || at === text.length - 1) return { problem: 'not an email address (no local part and domain around an @)' };
+  if (at <= 0 || at === text.length - 1) return { problem: 'not an email address (no local part and domain around an at sign)' };
   const local = text.slice(0, at);
   let domain = text.slice(at + 1);
   if (NON_ASCII.test(local)) return { problem: 'local part is not 7-bit ASCII (SES does not support SMTPUTF8)' };
@@ -58,7 +58,7 @@ export function readAddress(raw: string): AddressReading {
 
 /** The first rule a well-sized address breaks, in words (never the address). */
 function problemOfShape(local: string, domain: string): string {
-  if (local.includes('@')) return 'more than one @';
+  if (local.includes('@')) return 'more than one at sign';
   if (local.startsWith('"')) return 'quoted local part (SES takes dot-atom local parts only)';
   if (/^\.|\.$|\.\./.test(local)) return 'misplaced dot in the local part';
   if (!/^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+$/.test(local)) return 'local part has a character RFC 5321 does not allow unquoted';
@@ -119,5 +119,5 @@ const TOKEN_WITH_AT = /"(?:[^"\\\r\n]|\\.)*"@[^\s"<>(),;]*|[^\s"<>(),;]*@[^\s"<>
  * diagnostics, reasons) before it is logged: no address, valid or not, survives in clear.
  */
 export function redactAddresses(text: string): string {
-  return text.includes('@') ? text.replace(TOKEN_WITH_AT, (token) => maskAddress(token)) : text;
+  return text.includes('@') ? text.replace(TOKEN_WITH_AT, (token) => (token === '@' ? token : maskAddress(token))) : text;
 }

@@ -59,7 +59,7 @@ export interface RefusedRecipient {
   readonly of: number;
   /** The recipient as masked for logs and reasons ({@link maskAddress}). */
   readonly masked: string;
-  /** What is wrong with it, in words (never the address). */
+  /** Why it is not decided, in words (never the address). */
   readonly problem: string;
 }
 
@@ -71,7 +71,7 @@ export interface Classification {
 
 /** One line naming a refused recipient (masked) and why: the reason a parked message carries. */
 export function describeRefusal(refused: RefusedRecipient, eventType: string): string {
-  return `${eventType} recipient ${refused.position} of ${refused.of} (${refused.masked}): SES would refuse this address: ${refused.problem}`;
+  return `${eventType} recipient ${refused.position} of ${refused.of} (${refused.masked}): ${refused.problem}`;
 }
 
 /** SES sends one message to at most 50 recipients (To, Cc and Bcc together). */
@@ -107,7 +107,7 @@ export function classify(message: SesMessage): Classification {
     }
     const reading = readAddress(rawAddress);
     if (reading.problem !== undefined) {
-      refused.push({ position, of, masked: maskAddress(rawAddress), problem: reading.problem });
+      refused.push({ position, of, masked: maskAddress(rawAddress), problem: `SES would refuse this address: ${reading.problem}` });
       return;
     }
     const address = reading.address;

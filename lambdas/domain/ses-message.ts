@@ -46,7 +46,8 @@ export const mailSchema = z.object({
   commonHeaders: z.optional(z.object({ subject: optionalText })),
 });
 
-const recipient = z.object({ emailAddress: text });
+/** A recipient's address is read by the address grammar, per recipient: even an empty one only parks itself. */
+const recipient = z.object({ emailAddress: z.string() });
 
 export const bounceSchema = z.object({
   bounceType: z.enum(['Permanent', 'Transient', 'Undetermined']),

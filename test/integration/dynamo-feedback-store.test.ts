@@ -4,7 +4,7 @@ import { DynamoFeedbackStore } from '../../lambdas/adapters/dynamo-feedback-stor
 import { DynamoSuppressionLedger } from '../../lambdas/adapters/dynamo-suppression-ledger.js';
 import { AuditTrail, type IndexedEvent } from '../../cli/audit-trail.js';
 import { FEEDBACK_TABLE } from '../../lambdas/contract.js';
-import { classify, mailContext, readFeedback, toFeedbackRecord, type FeedbackRecord } from '../../lambdas/domain/index.js';
+import { classify, eventKeyOf, mailContext, readFeedback, toFeedbackRecord, type FeedbackRecord } from '../../lambdas/domain/index.js';
 import { fixture } from '../support/fixtures.js';
 import { freshFeedbackTable, localDynamoDb } from '../support/local-aws.js';
 
@@ -55,13 +55,33 @@ describe('DynamoFeedbackStore on DynamoDB Local', () => {
     expect(Item).toMatchObject({ address: 'r59@example.com', rule: 'permanent-bounce', dayShard: expect.stringMatching(/^DAY#2017-08-05#[0-7]$/) });
   });
 
-  it('fails only the event DynamoDB refuses, with a one-line reason, and writes the rest of its batch', async () => {
+  it('writes a record whose message overruns DynamoDB\'s limits, bounded: a 410 KB diagnostic, an empty tag key, a 2,000-byte message ID', async () => {
     const base = recordOf('eventpub-bounce-permanent-general.json');
-    const tooBig = { ...base, address: 'big@example.com', detail: { ...base.detail, diagnosticCode: 'x'.repeat(410 * 1024) } }; // over DynamoDB's 400 KB item limit
-    const [ok, refused] = await Promise.allSettled([store.putEvent(base), store.putEvent(tooBig)]);
+    const hostile: FeedbackRecord = {
+      ...base,
+      address: 'big@example.com',
+      messageId: 'm'.repeat(2000),
+      eventKey: eventKeyOf({ eventAt: base.eventAt, eventType: base.eventType, messageId: 'm'.repeat(2000) }),
+      detail: { ...base.detail, diagnosticCode: 'x'.repeat(410 * 1024) },
+      context: { ...base.context, tags: { ...base.context.tags, '': ['empty key'] }, subject: 's'.repeat(300 * 1024) },
+    };
+    const [ok, big] = await Promise.allSettled([store.putEvent(base), store.putEvent(hostile)]);
     expect(ok).toEqual({ status: 'fulfilled', value: 'new' });
-    expect(refused).toMatchObject({ status: 'rejected', reason: { name: 'EventNotWrittenError', code: 'ValidationException' } });
-    expect(String((refused as PromiseRejectedResult).reason.message)).toMatch(/^DynamoDB did not write the event record: ValidationException: Item size has exceeded[^\n]*$/);
+    expect(big).toEqual({ status: 'fulfilled', value: 'new' });
+    expect(hostile.eventKey).toMatch(/^2017-08-05T00:41:02\.669Z#Bounce#sha256:[0-9a-f]{64}$/);
+    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'ADDR#big@example.com', sk: `EVENT#${hostile.eventKey}` } }));
+    expect(Item?.detail.diagnosticCode).toMatch(/^x{1000}…\[418840 more characters\]$/);
+    expect(Object.keys(Item?.tags ?? {})).not.toContain('');
+    expect(await store.putEvent(hostile)).toBe('duplicate');
+  });
+
+  it('refuses for good, with a one-line reason, a record DynamoDB will never take, and writes the rest of its batch', async () => {
+    const base = recordOf('eventpub-bounce-permanent-general.json');
+    const keyTooLong = { ...base, address: `${'k'.repeat(2100)}@example.com` }; // over DynamoDB's 2,048-byte partition key
+    const [ok, refused] = await Promise.allSettled([store.putEvent(base), store.putEvent(keyTooLong)]);
+    expect(ok).toEqual({ status: 'fulfilled', value: 'new' });
+    expect(refused).toMatchObject({ status: 'rejected', reason: { name: 'RecordRefusedError' } });
+    expect(String((refused as PromiseRejectedResult).reason.message)).toMatch(/^DynamoDB refused the audit record for good \(ValidationError: Hash primary key values must be under 2048 bytes[^\n]*\)$/);
   });
 
   it('makes an event findable by its day through the time index, with what reports group by, without a scan', async () => {

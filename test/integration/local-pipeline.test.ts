@@ -114,9 +114,10 @@ describe('local pipeline: faults', () => {
   it('ends with exactly the expected suppression list and dead letters despite 30 % SES faults and a killed worker', async () => {
     rmSync('.local/logs/faults', { recursive: true, force: true });
     // Prepare: SES throttles 15 % and fails 15 % of the calls it would accept, on top of its rate
-    // limit. One SDK attempt per call, so every fault reaches the handler and must be retried
-    // through SQS; 10 receives (not 5) keep the chance that a record fails every receive
-    // (0.3^10 per record) out of the way of what this test checks.
+    // limit, and refuses the first import job with LimitExceededException, so at least one fault
+    // lands whatever the dice do. One SDK attempt per call, so every fault reaches the handler and
+    // must be retried through SQS; 10 receives (not 5) keep the chance that a record fails every
+    // receive (0.3^10 per record) out of the way of what this test checks.
     const pipeline = await LocalPipeline.start({
       ses: { extraThrottleRate: 0.15, failureRate: 0.15, seed: 7 },
       sdkMaxAttempts: 1,
@@ -125,6 +126,7 @@ describe('local pipeline: faults', () => {
       logDir: '.local/logs/faults',
     });
     try {
+      pipeline.ses.refuseImportJobs(1);
       const hard = Array.from({ length: 30 }, (_, i) => facts(2000 + i, { address: `gone${i}@stale.example.net` }));
       const complaints = Array.from({ length: 6 }, (_, i) => facts(3000 + i, { address: `spam${i}@example.org` }));
       const malformed = ['{"eventType":"Bounce","mail":{}}', 'garbage', '{"notificationType":"Bounce"}'];
@@ -150,12 +152,13 @@ describe('local pipeline: faults', () => {
         .map((fn) => (readFileSync(`.local/logs/faults/${fn}.log`, 'utf8').match(/left on the queue for retry/g) ?? []).length)
         .reduce((a, b) => a + b, 0);
       console.log(
-        `faults: ${stats.throttled} throttled + ${stats.failed} failed SES calls injected, ${retried} messages retried through SQS, ` +
+        `faults: ${stats.throttled} throttled + ${stats.failed} failed + ${stats.limitExceeded} LimitExceeded SES calls injected, ${retried} messages retried through SQS, ` +
           `${pipeline.restarts} worker restarts (2 kills); ${pipeline.ses.list.size}/${hard.length + complaints.length} suppressed; lost 0`,
       );
-      // The writer batches, so only a handful of SES calls are made and the dice may spare them all;
-      // every fault that does land must be retried (the handler tests pin throttling deterministically).
-      if (stats.throttled + stats.failed > 0) expect(retried).toBeGreaterThan(0);
+      // Faults landed (the refused import job at least), and each was retried through SQS.
+      expect(stats.limitExceeded).toBe(1);
+      expect(stats.throttled + stats.failed + stats.limitExceeded).toBeGreaterThan(0);
+      expect(retried).toBeGreaterThan(0);
       expect(pipeline.restarts).toBeGreaterThanOrEqual(2);
     } finally {
       await pipeline.stop();

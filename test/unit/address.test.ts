@@ -16,18 +16,18 @@ describe('the address grammar (what SES and RFC 5321 both accept)', () => {
   });
 
   it.each([
-    ['no-at-sign', 'not an email address (no local part and domain around an @)'],
-    ['@example.com', 'not an email address (no local part and domain around an @)'],
-    ['jane@', 'not an email address (no local part and domain around an @)'],
+    ['no-at-sign', 'not an email address (no local part and domain around an at sign)'],
+    ['@example.com', 'not an email address (no local part and domain around an at sign)'],
+    ['jane@', 'not an email address (no local part and domain around an at sign)'],
     ['', 'empty'],
     ['jane doe@example.com', 'local part has a character RFC 5321 does not allow unquoted'],
     ['"john doe"@example.com', 'quoted local part (SES takes dot-atom local parts only)'],
     ['jörg.müller@example.de', 'local part is not 7-bit ASCII (SES does not support SMTPUTF8)'],
     ['jane\u200b@example.com', 'local part is not 7-bit ASCII (SES does not support SMTPUTF8)'],
     ['foo@bar', 'domain has no dot'],
-    ['a@b@example.com', 'more than one @'],
+    ['a@b@example.com', 'more than one at sign'],
     ['<script>@example.com', 'angle brackets that are not a display-name form'],
-    ['a@example.com,b@example.com', 'more than one @'],
+    ['a@example.com,b@example.com', 'more than one at sign'],
     ['http://user@example.com/path', 'local part has a character RFC 5321 does not allow unquoted'],
     ['bounce@simulator.amazonses.com.', 'domain ends with a dot'],
     ['jane.doe@[192.0.2.1]', 'address literal (SES sends to domain names only)'],

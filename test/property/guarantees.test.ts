@@ -1,0 +1,265 @@
+import { parse as parseCsv } from 'csv-parse/sync';
+import fc from 'fast-check';
+import { exportCsv, parseSuppressionFile } from '../../cli/suppression-commands.js';
+import { classifyText } from '../../cli/classify-command.js';
+import { eventKeyOf, readAddress, redactAddresses, SuppressionRejectedError, type SuppressionEntry } from '../../lambdas/domain/index.js';
+import { captureLogs } from '../support/capture-logs.js';
+import { throttled, type FailedRecordsLayout } from '../support/fakes.js';
+import { fixtureJson, snsEnvelope } from '../support/fixtures.js';
+import { createHarness } from '../support/harness.js';
+
+/**
+ * The guarantees, tried on generated input rather than on cases picked by the hands that wrote the
+ * code: addresses valid, hostile and Unicode; SES messages in both formats inside every envelope;
+ * SES and import-job faults. Counterexamples found along the way are pinned as example tests
+ * (test/unit/address.test.ts, test/handler/hostile-input.test.ts).
+ */
+
+const RUNS = { numRuns: 100 };
+
+/** Addresses fast-check builds by RFC 5322 / RFC 1123 (an oracle independent of our grammar). */
+const rfcAddress = fc.emailAddress().filter((a) => a.length <= 254);
+
+/** Characters that break an address in the ways real and hostile input does. */
+const BREAKERS = [' ', '"', '@', ',', '<', '>', '\u200b', 'ü', '..', '[', ']', '\n', '(', ')', ';', '\\'];
+
+/** Addresses SES would refuse, or that only look like addresses. */
+const hostileAddress = fc.oneof(
+  fc.tuple(rfcAddress, fc.nat(), fc.constantFrom(...BREAKERS)).map(([a, at, b]) => a.slice(0, at % (a.length + 1)) + b + a.slice(at % (a.length + 1))),
+  fc.tuple(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }), rfcAddress).map(([s, a]) => `${s}@${a.slice(a.indexOf('@') + 1)}`),
+  fc.tuple(fc.string({ minLength: 1, maxLength: 12 }), rfcAddress).map(([s, a]) => `"${s}"@${a.slice(a.indexOf('@') + 1)}`),
+  rfcAddress.map((a) => `${a}.`),
+  rfcAddress.map((a) => `${a.slice(0, a.indexOf('@'))}@[192.0.2.${a.length % 255}]`),
+  fc.string({ unit: 'grapheme', maxLength: 30 }),
+);
+
+const anyAddress = fc.oneof({ weight: 3, arbitrary: rfcAddress }, { weight: 2, arbitrary: hostileAddress });
+
+/** The local part as it could appear in a log line: what masking must never let through. */
+function localParts(address: string): string[] {
+  const at = address.lastIndexOf('@');
+  if (at < 2) return [];
+  const local = address.slice(0, at);
+  return [...new Set([local, local.toLowerCase()])].filter((l) => l.trim().length >= 2);
+}
+
+describe('the address grammar', () => {
+  it('accepts every address of fast-check\'s RFC 5322 generator, in one canonical form that reads back as itself', () => {
+    fc.assert(
+      fc.property(rfcAddress, (raw) => {
+        const reading = readAddress(raw);
+        expect(reading.problem).toBeUndefined();
+        expect(readAddress(reading.address ?? '')).toEqual({ address: reading.address });
+        expect(reading.address).toBe(raw.toLowerCase());
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never throws, and what it accepts is 7-bit ASCII with one @, at most 254 characters', () => {
+    fc.assert(
+      fc.property(anyAddress, (raw) => {
+        const reading = readAddress(raw);
+        if (reading.address === undefined) return;
+        expect(reading.address).toMatch(/^[\x21-\x7e]+$/);
+        expect(reading.address.split('@')).toHaveLength(2);
+        expect(reading.address.length).toBeLessThanOrEqual(254);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('masks the local part of every address in free text, whatever its shape', () => {
+    fc.assert(
+      fc.property(anyAddress, fc.string({ maxLength: 10 }), fc.string({ maxLength: 10 }), (address, before, after) => {
+        fc.pre(address.includes('@'));
+        const text = `${before} ${address} ${after}`;
+        const masked = redactAddresses(text);
+        for (const local of localParts(address)) {
+          if (!/\s/.test(local) && !before.includes(local) && !after.includes(local)) expect(masked).not.toContain(`${local}@`);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+/** One generated SES message: which format and kind, to whom, and with what hostile extras. */
+interface GeneratedMessage {
+  readonly format: 'event-publishing' | 'notification';
+  readonly kind: 'Permanent' | 'Transient' | 'Complaint' | 'Delivery';
+  readonly recipients: string[];
+  readonly messageId: string;
+  readonly configurationSet: string;
+  readonly envelope: 'sns' | 'raw';
+}
+
+const generatedMessage = fc.record<GeneratedMessage>({
+  format: fc.constantFrom('event-publishing', 'notification'),
+  kind: fc.constantFrom('Permanent', 'Transient', 'Complaint', 'Delivery'),
+  recipients: fc.array(anyAddress, { minLength: 1, maxLength: 6 }),
+  // An address in the message ID or the configuration-set tag must not reach a log line either.
+  messageId: fc.oneof(fc.uuid(), rfcAddress.map((a) => `id-${a}`)),
+  configurationSet: fc.oneof(fc.constantFrom('marketing', 'transactional'), rfcAddress),
+  envelope: fc.constantFrom('sns', 'raw'),
+});
+
+/** The SES message, built on AWS's documentation examples of each format. */
+function sesMessage(m: GeneratedMessage, n: number): string {
+  const base = fixtureJson(m.format === 'event-publishing' ? 'eventpub-bounce-permanent-general.json' : 'notif-bounce-permanent-general-with-dsn.json');
+  const type = m.kind === 'Complaint' ? 'Complaint' : m.kind === 'Delivery' ? 'Delivery' : 'Bounce';
+  const message: Record<string, any> = { [m.format === 'event-publishing' ? 'eventType' : 'notificationType']: type, mail: { ...base.mail } };
+  message.mail.messageId = `${m.messageId}-${n}`;
+  message.mail.destination = m.recipients;
+  message.mail.tags = { 'ses:configuration-set': [m.configurationSet] };
+  const at = new Date(Date.UTC(2026, 10, 1, 0, n)).toISOString();
+  if (type === 'Bounce') {
+    message.bounce = {
+      bounceType: m.kind,
+      bounceSubType: 'General',
+      timestamp: at,
+      bouncedRecipients: m.recipients.map((emailAddress) => ({ emailAddress, status: m.kind === 'Permanent' ? '5.1.1' : '4.4.7' })),
+    };
+  } else if (type === 'Complaint') {
+    message.complaint = { complainedRecipients: m.recipients.map((emailAddress) => ({ emailAddress })), timestamp: at, complaintFeedbackType: 'abuse' };
+  } else {
+    message.delivery = { recipients: m.recipients, timestamp: at };
+  }
+  const text = JSON.stringify(message);
+  return m.envelope === 'sns' ? snsEnvelope(text, `sns-${n}`) : text;
+}
+
+describe('the per-recipient rule, through both handlers', () => {
+  it('decides and records each readable recipient, parks each other one in a reason that counts it, suppresses only what SES accepted, and logs no address', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(generatedMessage, { minLength: 1, maxLength: 10 }), async (messages) => {
+        const { store, ses, ledger, announcements, deadLetters, drain } = createHarness();
+        const bodies = messages.map(sesMessage);
+        let outcome: Awaited<ReturnType<typeof drain>> | undefined;
+        const lines = await captureLogs(async () => {
+          outcome = await drain(bodies);
+        });
+        // nothing thrown out of a batch, nothing redriven without a reason
+        expect(outcome?.redriven).toEqual([]);
+        expect(outcome?.writerRedriven).toEqual([]);
+        messages.forEach((m, n) => {
+          const readable = new Set(m.recipients.map((r) => readAddress(r).address).filter((a): a is string => a !== undefined));
+          const unreadable = m.recipients.filter((r) => readAddress(r).address === undefined).length;
+          const body = bodies[n] ?? '';
+          const at = new Date(Date.UTC(2026, 10, 1, 0, n)).toISOString();
+          const eventType = m.kind === 'Complaint' ? 'Complaint' : m.kind === 'Delivery' ? 'Delivery' : 'Bounce';
+          for (const address of readable) {
+            const key = `${address}|${eventKeyOf({ eventAt: at, eventType, messageId: `${m.messageId}-${n}` })}`;
+            expect(store.events.has(key)).toBe(true);
+          }
+          const parked = deadLetters.parked.filter((p) => p.body === body);
+          if (unreadable === 0) expect(parked).toEqual([]);
+          else expect(parked.map((p) => p.reason)).toEqual([expect.stringMatching(new RegExp(`^${unreadable} recipient\\(s\\) parked, the others applied: ${eventType} recipient \\d+ of ${m.recipients.length} `))]);
+        });
+        // "suppressed" is what SES accepted: the ledger and the announcements never claim more
+        expect(new Set(ledger.entries.keys())).toEqual(new Set(ses.list.keys()));
+        expect(new Set(announcements.announced.map((a) => a.address))).toEqual(new Set(ses.list.keys()));
+        // no generated address in any log line or DLQ reason
+        const said = [...lines, ...deadLetters.parked.map((p) => p.reason)].join('\n');
+        for (const m of messages) {
+          for (const address of [...m.recipients, m.messageId, m.configurationSet]) {
+            for (const local of localParts(address)) if (address.includes('@')) expect(said).not.toContain(`${local}@`);
+          }
+        }
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('the suppression writer under SES faults', () => {
+  const fault = fc.constantFrom('none', 'none', 'throttle', 'reject');
+
+  it('puts on the ledger and announces exactly what SES accepted, and parks the rest: nothing lost, whatever SES does', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(rfcAddress.map((a) => a.toLowerCase()), { minLength: 1, maxLength: 60 }),
+        fc.array(fault, { maxLength: 30 }),
+        fc.constantFrom<FailedRecordsLayout>('json-lines', 'csv', 'addresses-only'),
+        fc.nat({ max: 2 }),
+        fc.func(fc.boolean()),
+        async (addresses, faults, layout, failedJobs, refusedInImport) => {
+          const { ses, imports, ledger, announcements, deadLetters, queues, settle } = createHarness({ maxAttempts: 2 });
+          imports.layout = layout;
+          imports.failJobs(failedJobs);
+          for (const a of addresses) if (refusedInImport(a)) imports.refuse.add(a);
+          ses.failWith(...faults.filter((f) => f !== 'none').map((f) => (f === 'throttle' ? throttled() : new SuppressionRejectedError('SES rejected PutSuppressedDestination (BadRequestException): refused'))));
+          const requested: SuppressionEntry[] = addresses.map((address, i) => ({ address, reason: i % 3 === 0 ? 'COMPLAINT' : 'BOUNCE' }));
+          await queues.request(requested);
+          let result: Awaited<ReturnType<typeof settle>> | undefined;
+          await captureLogs(async () => {
+            result = await settle();
+          });
+          const onList = new Set(ses.list.keys());
+          for (const a of ledger.entries.keys()) expect(onList.has(a)).toBe(true);
+          for (const a of announcements.announced) expect(onList.has(a.address)).toBe(true);
+          const parked = new Set(deadLetters.parked.flatMap((p) => (JSON.parse(p.body) as { entries: SuppressionEntry[] }).entries.map((e) => e.address)));
+          const redriven = new Set((result?.redriven ?? []).flatMap((b) => (JSON.parse(b) as { entries?: SuppressionEntry[] }).entries?.map((e) => e.address) ?? []));
+          for (const a of addresses) expect(onList.has(a) || parked.has(a) || redriven.has(a)).toBe(true);
+          expect(redriven.size).toBe(0);
+          for (const p of deadLetters.parked) expect(p.reason).not.toMatch(/^\s*$/);
+        },
+      ),
+      RUNS,
+    );
+  });
+});
+
+describe('suppression export and import', () => {
+  it('writes no cell a spreadsheet runs as a formula, and reads its own export back to the same list', () => {
+    const formulaLead = fc.tuple(fc.constantFrom('=', '+', '-'), rfcAddress).map(([c, a]) => `${c}${a}`);
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.oneof(rfcAddress, formulaLead).map((a) => a.toLowerCase()), { minLength: 1, maxLength: 20 }), fc.array(fc.constantFrom('BOUNCE', 'COMPLAINT'), { minLength: 20, maxLength: 20 }), (addresses, reasons) => {
+        const rows = addresses.map((address, i) => ({ address, reason: reasons[i] ?? 'BOUNCE', lastUpdateTime: new Date(Date.UTC(2026, 10, 1)) }));
+        const file = exportCsv(rows, true);
+        for (const cells of parseCsv(file, { relax_column_count: true }) as string[][]) for (const cell of cells) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+        const { entries, problems } = parseSuppressionFile(file, undefined);
+        expect(problems.filter((p) => readAddress(addresses[p.line - 2] ?? '').problem === undefined)).toEqual([]);
+        const valid = rows.filter((r) => readAddress(r.address).problem === undefined).map((r) => ({ address: r.address, reason: r.reason }));
+        expect(entries).toEqual(valid);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('never lets a hostile cell through as a formula', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 40 }), { minLength: 1, maxLength: 10 }), (addresses) => {
+        const file = exportCsv(addresses.map((address) => ({ address, reason: 'BOUNCE' })), false);
+        for (const cells of parseCsv(file, { relax_column_count: true }) as string[][]) for (const cell of cells) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('ses-feedback classify', () => {
+  it('decides the same for a message in every envelope, pretty-printed or not, and names each recipient it cannot decide', () => {
+    fc.assert(
+      fc.property(generatedMessage, fc.boolean(), (m, pretty) => {
+        const bare = sesMessage({ ...m, envelope: 'raw' }, 0);
+        const sns = JSON.parse(snsEnvelope(bare)) as Record<string, unknown>;
+        const wrappers = [
+          bare,
+          JSON.stringify(sns),
+          JSON.stringify({ Records: [{ eventSource: 'aws:sqs', body: JSON.stringify(sns), attributes: { SentTimestamp: '1763888400000' } }] }),
+          JSON.stringify({ Records: [{ EventSource: 'aws:sns', Sns: sns }] }),
+        ].map((text) => (pretty ? JSON.stringify(JSON.parse(text), null, 2) : text));
+        const expected = classifyText(bare);
+        const unreadable = m.recipients.filter((r) => readAddress(r).address === undefined).length;
+        expect(expected.errors).toHaveLength(unreadable);
+        for (const text of wrappers) {
+          const result = classifyText(text);
+          expect(result.decisions).toEqual(expected.decisions);
+          expect(result.errors).toEqual(expected.errors);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
