@@ -9,6 +9,12 @@ export const DIMENSION_TITLES: Readonly<Record<DriverDimension, string>> = {
 
 /** A value from the mail (campaign tag, domain) as inline code in a table cell: no pipe or backtick can break out. */
 const code = (value: string): string => `\`${value.replace(/[`|\\\n\r]/g, '?')}\``;
+/**
+ * Any other value interpolated into the Markdown (an address, an alarm or stack name): each character
+ * Markdown gives a meaning is backslash-escaped and line breaks become spaces, so a value can never
+ * end a table cell, start a row or a heading, or format itself.
+ */
+const text = (value: string): string => value.replace(/[\\`*_{}[\]<>()#+\-!|~]/g, '\\$&').replace(/[\r\n]+/g, ' ');
 const day = (iso: string | null): string => (iso ? iso.slice(0, 10) : 'unknown');
 
 /** The report as Markdown, ready to paste into the AWS support case. */
@@ -16,7 +22,7 @@ export function toMarkdown(report: AppealReport): string {
   const lines: string[] = [];
   const push = (...more: string[]): void => void lines.push(...more);
   push(`# Amazon SES sending review: evidence from ${day(report.range.from)} to ${day(report.range.until)}`, '');
-  push(`Generated ${time(report.generatedAt)} by ses-feedback-pipeline from its audit trail (${report.target.kind === 'local' ? 'local pipeline' : `stack ${report.target.name}`}).`, '');
+  push(`Generated ${time(report.generatedAt)} by ses-feedback-pipeline from its audit trail (${report.target.kind === 'local' ? 'local pipeline' : `stack ${text(report.target.name)}`}).`, '');
   if (isEmpty(report)) {
     push('**No events in range.** The audit trail holds no bounce, complaint, suppression or account snapshot between these dates.', '');
     push(...protection(report));
@@ -72,7 +78,7 @@ export function toMarkdown(report: AppealReport): string {
   if (report.operatorRemovals > 0) push(`${count(report.operatorRemovals)} addresses were taken off the list by an operator after the recipient proved the mailbox works (recorded in the audit trail).`, '');
   if (report.showAddresses) {
     push('| Address | Reason | Suppressed | How |', '|---|---|---|---|');
-    for (const a of s.addresses) push(`| ${a.address} | ${a.reason} | ${time(a.at)} | ${a.via} |`);
+    for (const a of s.addresses) push(`| ${text(a.address)} | ${a.reason} | ${time(a.at)} | ${text(a.via)} |`);
     if (s.total > s.addresses.length) push('', `_${count(s.total - s.addresses.length)} more not listed (at most ${count(MAX_LISTED_ADDRESSES)})._`);
     push('');
   }
@@ -96,14 +102,14 @@ function protection(report: AppealReport): string[] {
   );
   if (alarms.length > 0) {
     lines.push('| Alarm | Metric | Threshold | State |', '|---|---|---:|---|');
-    for (const a of alarms) lines.push(`| ${a.name} | ${a.metric} | ${a.threshold ?? '–'} | ${a.state} |`);
+    for (const a of alarms) lines.push(`| ${text(a.name)} | ${text(a.metric)} | ${a.threshold ?? '–'} | ${text(a.state)} |`);
     lines.push('');
   }
   lines.push('### Enforcement status history', '');
   if (report.enforcementHistory.length === 0) lines.push('_No watcher snapshots in range._', '');
   else {
     lines.push('| Since | Enforcement status | Sending |', '|---|---|---|');
-    for (const s of report.enforcementHistory) lines.push(`| ${time(s.at)} | ${s.enforcementStatus} | ${s.sendingEnabled ? 'enabled' : 'disabled'} |`);
+    for (const s of report.enforcementHistory) lines.push(`| ${time(s.at)} | ${text(s.enforcementStatus)} | ${s.sendingEnabled ? 'enabled' : 'disabled'} |`);
     lines.push('');
   }
   return lines;

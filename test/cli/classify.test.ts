@@ -28,6 +28,25 @@ async function run(argv: string[], stdin = '') {
 }
 
 describe('ses-feedback classify', () => {
+  it('gives a pretty-printed document it refuses one reason, not one error per line', async () => {
+    const pretty = JSON.stringify(JSON.parse(fixture('sns-to-sqs-message-body-generic-awsdoc.json')), null, 2);
+    const { code, stderr } = await run(['classify', '-'], pretty);
+    expect(code).toBe(EXIT.unreadableInput);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^ses-feedback: [^\n]+\n$/);
+  });
+
+  it('prints the decisions of the readable recipients and one masked line for each it cannot decide, exit 1', async () => {
+    const input = JSON.stringify({
+      ...JSON.parse(fixture('eventpub-bounce-permanent-general.json')),
+      bounce: { ...JSON.parse(fixture('eventpub-bounce-permanent-general.json')).bounce, bouncedRecipients: [{ emailAddress: 'good@example.com' }, { emailAddress: '"john doe"@example.com' }] },
+    });
+    const { code, lines, stderr } = await run(['classify', '-'], input);
+    expect(code).toBe(EXIT.unreadableInput);
+    expect(lines.map((l) => l.address)).toEqual(['good@example.com']);
+    expect(stderr).toBe('ses-feedback: Bounce recipient 2 of 2 (***@example.com): SES would refuse this address: quoted local part (SES takes dot-atom local parts only)\n');
+  });
+
   it('prints one JSON object per decision with the contract fields', async () => {
     const { code, lines } = await run(['classify', 'notif-bounce-permanent-general-no-dsn-multi-recipient.json']);
     expect(code).toBe(EXIT.ok);

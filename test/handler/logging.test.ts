@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fixture, snsEnvelope } from '../support/fixtures.js';
+import { fixture, snsEnvelope, variant } from '../support/fixtures.js';
 import { createHarness } from '../support/harness.js';
 import { captureLogs } from '../support/capture-logs.js';
 import { sqsRecord } from '../support/sqs.js';
@@ -39,6 +39,25 @@ describe('logs', () => {
     expect(lines.some((line) => line.includes('r***@example.com'))).toBe(true);
     const leaks = lines.flatMap((line) => line.match(ADDRESS) ?? []);
     expect(leaks).toEqual([]);
+  });
+
+  it('masks an address hidden in the message ID, the event type or the configuration-set tag, and keeps it out of the metric dimensions', async () => {
+    // Prepare: a DEBUG logger (the harness's), so the per-record line that names these fields is written
+    const { drain } = createHarness();
+    const body = snsEnvelope(
+      variant('eventpub-bounce-permanent-general.json', (m) => {
+        m.mail.messageId = 'id-jane.doe@example.com';
+        m.mail.tags['ses:configuration-set'] = ['ops@example.com'];
+      }),
+    );
+    const odd = snsEnvelope(variant('eventpub-send.json', (m) => { m.eventType = 'Send to bob.smith@example.org'; }));
+    // Act
+    const lines = await captureLogs(() => drain([body, odd]));
+    // Assess
+    expect(lines.flatMap((line) => line.match(ADDRESS) ?? [])).toEqual([]);
+    expect(lines.some((line) => line.includes('"messageId":"i***@example.com"') && line.includes('"configurationSet":"o***@example.com"'))).toBe(true);
+    const dimensions = lines.map((line) => JSON.parse(line)).filter((doc) => doc._aws && 'ConfigurationSet' in doc).map((doc) => doc.ConfigurationSet);
+    expect(dimensions).toEqual(['invalid', 'ConfigSet']);
   });
 
   it('detects an address when one is logged (the check above can fail)', async () => {

@@ -117,6 +117,21 @@ describe('AppealReportBuilder', () => {
     expect(toHtml(report)).toContain('<code>a|b`c&#60;script&#62;</code>');
     expect(toHtml(report)).not.toContain('<script>');
   });
+
+  it('escapes every other value it interpolates into the Markdown: an address, an alarm name or a stack name cannot forge a row', () => {
+    const forged = 'a|b@example.com\n| forged | row |';
+    const builder = new AppealReportBuilder(true);
+    builder.add(event('permanent-bounce'));
+    builder.add(event('suppressed', { eventType: 'Suppressed', address: forged, reason: 'BOUNCE', via: 'put' }));
+    const base = context([], true);
+    const report = builder.build({ ...base, target: { kind: 'deployed', name: 'Stack|x' }, alarms: [{ name: 'Alarm|forged\n|', metric: 'M', threshold: 1, state: 'OK' }] });
+    const markdown = toMarkdown(report);
+    const rows = markdown.split('\n').filter((line) => line.startsWith('|'));
+    expect(rows.some((line) => line.includes('forged | row'))).toBe(false);
+    expect(markdown).toContain('| a\\|b@example.com \\| forged \\| row \\| | BOUNCE |');
+    expect(markdown).toContain('| Alarm\\|forged \\| | M | 1 | OK |');
+    expect(markdown).toContain('stack Stack\\|x');
+  });
 });
 
 describe('alarmedThresholds', () => {
