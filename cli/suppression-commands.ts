@@ -259,7 +259,7 @@ export function exportCsv(rows: ReadonlyArray<{ address: string; reason: string;
  */
 export async function removeSuppression(target: Target, address: string, note: string | undefined): Promise<'removed' | 'not-listed'> {
   const problem = addressProblem(address);
-  if (problem) throw new CliError(`'${address}' is ${problem === 'empty' ? 'empty' : 'not a valid address'} (${problem})`);
+  if (problem) throw new CliError(problem === 'empty' ? 'the address is empty' : `'${address}' is not a valid address: ${problem}`);
   const normalized = address.toLowerCase();
   let outcome: 'removed' | 'not-listed' = 'removed';
   try {
