@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fixture, snsEnvelope } from '../support/fixtures.js';
+import { fixture, snsEnvelope, variant } from '../support/fixtures.js';
 import { createHarness } from '../support/harness.js';
 import { captureLogs } from '../support/capture-logs.js';
 import { sqsRecord } from '../support/sqs.js';
@@ -92,5 +92,22 @@ describe('metrics', () => {
       _aws: { CloudWatchMetrics: [{ Namespace: 'SesFeedbackPipeline', Dimensions: [expect.arrayContaining(['ConfigurationSet', 'service'])] }] },
     });
     expect(emf[0]).not.toHaveProperty('Complaints');
+  });
+
+  it('counts a provider block as ProviderBlocks, not as a hard or soft bounce, under the same dimensions', async () => {
+    // Prepare: a Transient/General bounce whose recipient's provider refused the sender (5.7.26)
+    // (base derived/eventpub-bounce-transient-general.json, recipient given Gmail's DMARC refusal)
+    const { invoke } = createHarness();
+    const block = variant('derived/eventpub-bounce-transient-general.json', (m) => {
+      m.bounce.bouncedRecipients[0].status = '5.7.26';
+      m.bounce.bouncedRecipients[0].diagnosticCode = "smtp; 550 5.7.26 Unauthenticated email from example.com is not accepted due to domain's DMARC policy.";
+    });
+    // Act
+    const lines = await captureLogs(() => invoke(sqsRecord(snsEnvelope(block))));
+    // Assess
+    const emf = lines.map((line) => JSON.parse(line)).filter((doc) => doc._aws?.CloudWatchMetrics);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ ConfigurationSet: 'ConfigSet', service: 'ses-feedback-pipeline', Events: 1, ProviderBlocks: 1 });
+    for (const name of ['HardBounces', 'SoftBounces', 'SuppressionRequests']) expect(emf[0]).not.toHaveProperty(name);
   });
 });
