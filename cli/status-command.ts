@@ -77,7 +77,9 @@ export async function readAlarms(target: Target): Promise<Status['alarms']> {
     const { MetricAlarms = [] } = await target.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: names, MaxRecords: 100 }));
     for (const a of MetricAlarms) {
       const dimension = a.Dimensions?.[0]?.Value;
-      alarms.push({ name: a.AlarmName ?? '', state: a.StateValue ?? 'UNKNOWN', metric: `${a.MetricName ?? '?'}${dimension ? ` (${dimension})` : ''}`, threshold: a.Threshold ?? null });
+      // An alarm on a query or expression has no metric name: its returned expression's label names it.
+      const metric = a.MetricName ?? a.Metrics?.find((m) => m.ReturnData)?.Label ?? '?';
+      alarms.push({ name: a.AlarmName ?? '', state: a.StateValue ?? 'UNKNOWN', metric: `${metric}${dimension ? ` (${dimension})` : ''}`, threshold: a.Threshold ?? null });
     }
   }
   return alarms.sort((a, b) => a.name.localeCompare(b.name));
