@@ -142,6 +142,15 @@ const DSN_ROWS: DsnRow[] = [
   ['counts a status that carries no enhanced code', { status: 'failed' }, SOFT],
 ];
 const withDsn = (recipient: DsnRow[1]) => (r: any) => Object.assign(r, recipient);
+/** Rows where the bounce itself changes too: its type or subtype, with the statuses tried and their decisions. */
+const CHANGED_BOUNCES: Array<[what: string, change: { bounceType?: string; bounceSubType?: string }, cases: Array<[status: string, expected: DsnRow[2]]>]> = [
+  ['decides an Undetermined bounce the same way (5.7.1 recorded, 5.1.1 suppressed)', { bounceType: 'Undetermined', bounceSubType: 'Undetermined' }, [['5.7.1', BLOCK], ['5.1.1', SUPPRESS]]],
+  ['lets a message-level subtype win over an address or policy status', { bounceSubType: 'MessageTooLarge' }, [['5.1.1', MESSAGE], ['5.7.1', MESSAGE]]],
+  ['still suppresses a Permanent bounce whose status is 5.7.1 or 4.4.7 (SES decided)', { bounceType: 'Permanent', bounceSubType: 'General' }, [
+    ['5.7.1', { action: 'suppress', reason: 'BOUNCE', rule: 'permanent-bounce' }],
+    ['4.4.7', { action: 'suppress', reason: 'BOUNCE', rule: 'permanent-bounce' }],
+  ]],
+];
 const FORMATS: Array<[format: string, base: string, addresses: string[]]> = [
   ['event publishing', TRANSIENT_GENERAL, ['recipient@example.com']],
   ['notification', 'derived/notif-bounce-transient-general.json', ['jane@example.com', 'richard@example.com']],
@@ -158,33 +167,15 @@ describe('classify: Transient and Undetermined bounces, by DSN status', () => {
       expect(decisions).toEqual(addresses.map((address) => ({ address, ...expected })));
     });
 
-    it('decides an Undetermined bounce the same way (5.7.1 recorded, 5.1.1 suppressed)', () => {
-      const undetermined = (status: string) => variant(base, (m) => {
-        m.bounce.bounceType = 'Undetermined';
-        m.bounce.bounceSubType = 'Undetermined';
-        m.bounce.bouncedRecipients.forEach(withDsn({ status }));
-      });
-      expect(decisionsFor(undetermined('5.7.1')).map(pick)).toEqual(addresses.map((address) => ({ address, ...BLOCK })));
-      expect(decisionsFor(undetermined('5.1.1')).map(pick)).toEqual(addresses.map((address) => ({ address, ...SUPPRESS })));
-    });
-
-    it('lets a message-level subtype win over an address or policy status', () => {
-      const tooLarge = (status: string) => variant(base, (m) => {
-        m.bounce.bounceSubType = 'MessageTooLarge';
-        m.bounce.bouncedRecipients.forEach(withDsn({ status }));
-      });
-      expect(decisionsFor(tooLarge('5.1.1')).map(pick)).toEqual(addresses.map((address) => ({ address, ...MESSAGE })));
-      expect(decisionsFor(tooLarge('5.7.1')).map(pick)).toEqual(addresses.map((address) => ({ address, ...MESSAGE })));
-    });
-
-    it('still suppresses a Permanent bounce whose status is 5.7.1 or 4.4.7 (SES decided)', () => {
-      const permanent = (status: string) => variant(base, (m) => {
-        m.bounce.bounceType = 'Permanent';
-        m.bounce.bounceSubType = 'General';
-        m.bounce.bouncedRecipients.forEach(withDsn({ status }));
-      });
-      for (const status of ['5.7.1', '4.4.7']) {
-        expect(decisionsFor(permanent(status)).map(pick)).toEqual(addresses.map((address) => ({ address, action: 'suppress', reason: 'BOUNCE', rule: 'permanent-bounce' })));
+    it.each(CHANGED_BOUNCES)('%s', (_what, change, cases) => {
+      for (const [status, expected] of cases) {
+        // Prepare
+        const input = variant(base, (m) => {
+          Object.assign(m.bounce, change);
+          m.bounce.bouncedRecipients.forEach(withDsn({ status }));
+        });
+        // Act, Assess
+        expect(decisionsFor(input).map(pick)).toEqual(addresses.map((address) => ({ address, ...expected })));
       }
     });
   });
