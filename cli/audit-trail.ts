@@ -1,11 +1,19 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { toSnapshot } from '../lambdas/adapters/dynamo-account-snapshots.js';
 import { daysBetween, dayShardKeys, FEEDBACK_TABLE } from '../lambdas/contract.js';
 import type { AccountSnapshot } from '../lambdas/domain/index.js';
+import { type BlockDetail, keyId } from './report/provider-blocks.js';
+
+/** The table key of an audit-trail entry (the index carries it), to read the rest of the entry. */
+export interface TableKey {
+  readonly pk: string;
+  readonly sk: string;
+}
 
 /** One entry of the audit trail as the time index carries it (the projected attributes). */
 export interface IndexedEvent {
+  readonly tableKey: TableKey;
   readonly address: string;
   readonly eventAt: string;
   readonly eventType: string;
@@ -24,6 +32,10 @@ export type { AccountSnapshot } from '../lambdas/domain/index.js';
 
 /** Queries in flight at once: 8 shards of two days. */
 const PARALLEL_QUERIES = 16;
+/** BatchGetItem's limit. */
+const KEYS_PER_BATCH_GET = 100;
+/** Rounds of BatchGetItem for keys DynamoDB left unprocessed (throttling) before the rest is given up. */
+const BATCH_GET_ROUNDS = 5;
 
 /**
  * Reads the audit trail by time, through the `byDay` index (every shard of every day in range) and
@@ -92,11 +104,49 @@ export class AuditTrail {
     return snapshots;
   }
 
+  /**
+   * The DSN status and diagnostic code of these events (BatchGetItem, 100 keys a request), by
+   * {@link keyId}; entries DynamoDB still leaves unprocessed after a few rounds are left out.
+   */
+  public async bounceDetails(keys: readonly TableKey[]): Promise<Map<string, BlockDetail>> {
+    const details = new Map<string, BlockDetail>();
+    for (let i = 0; i < keys.length; i += KEYS_PER_BATCH_GET) {
+      let pending: Array<Record<string, unknown>> = keys.slice(i, i + KEYS_PER_BATCH_GET).map((key) => ({ [FEEDBACK_TABLE.partitionKey]: key.pk, [FEEDBACK_TABLE.sortKey]: key.sk }));
+      for (let round = 0; pending.length > 0 && round < BATCH_GET_ROUNDS; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** round));
+        const { Responses, UnprocessedKeys } = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: pending,
+                ProjectionExpression: '#pk, #sk, #detail.#diagnosticCode, #detail.#dsnCode',
+                ExpressionAttributeNames: {
+                  '#pk': FEEDBACK_TABLE.partitionKey,
+                  '#sk': FEEDBACK_TABLE.sortKey,
+                  '#detail': 'detail',
+                  '#diagnosticCode': 'diagnosticCode',
+                  '#dsnCode': 'dsnCode',
+                },
+              },
+            },
+          }),
+        );
+        for (const item of Responses?.[this.tableName] ?? []) {
+          const detail = (item.detail ?? {}) as BlockDetail;
+          const key = { pk: item[FEEDBACK_TABLE.partitionKey] as string, sk: item[FEEDBACK_TABLE.sortKey] as string };
+          details.set(keyId(key), { diagnosticCode: detail.diagnosticCode, dsnCode: detail.dsnCode });
+        }
+        pending = (UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Array<Record<string, unknown>>;
+      }
+    }
+    return details;
+  }
 }
 
 function toIndexedEvent(item: Record<string, unknown>): IndexedEvent {
   const pk = item[FEEDBACK_TABLE.partitionKey] as string;
   return {
+    tableKey: { pk, sk: item[FEEDBACK_TABLE.sortKey] as string },
     address: pk.slice(pk.indexOf('#') + 1),
     eventAt: item[FEEDBACK_TABLE.timeSortKey] as string,
     eventType: item.eventType as string,

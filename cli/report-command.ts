@@ -26,6 +26,8 @@ export async function readAppealReport(target: Target, options: ReportOptions, n
     trail.snapshots(options.from, options.until),
     readAlarms(target),
   ]);
+  // The time index does not carry diagnostic codes: read those of a bounded sample from the table.
+  const blockDetails = await trail.bounceDetails(builder.providerBlockSamples());
   return builder.build({
     from: options.from,
     until: options.until,
@@ -40,6 +42,7 @@ export async function readAppealReport(target: Target, options: ReportOptions, n
     },
     alarms,
     snapshots,
+    blockDetails,
     showAddresses: options.showAddresses,
   });
 }

@@ -1,7 +1,7 @@
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetAccountCommand } from '@aws-sdk/client-sesv2';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { chunk } from '../lambdas/domain/index.js';
+import { chunk, feedbackClassOf } from '../lambdas/domain/index.js';
 import { AWS_ENFORCEMENT_LINES, DEFAULTS } from '../lib/defaults.js';
 import { readReputationRates } from '../lambdas/adapters/ses-account-reader.js';
 import { SUPPRESSED_EVENT_TYPE } from '../lambdas/adapters/dynamo-suppression-ledger.js';
@@ -26,8 +26,22 @@ export interface Status {
   };
   readonly alarms: ReadonlyArray<{ readonly name: string; readonly state: string; readonly metric: string; readonly threshold: number | null }>;
   readonly deadLetterQueueDepth: number;
-  readonly last24Hours: { readonly events: number; readonly hardBounces: number; readonly softBounces: number; readonly complaints: number; readonly suppressions: number; readonly operatorRemovals: number };
+  readonly last24Hours: {
+    readonly events: number;
+    readonly hardBounces: number;
+    readonly softBounces: number;
+    readonly complaints: number;
+    /** Bounces whose DSN status said the provider refused the sender (5.7.x); never suppressed. */
+    readonly providerBlocks: number;
+    /** The recipient domains with the most provider blocks, most first (at most {@link STATUS_BLOCKED_DOMAINS}). */
+    readonly providerBlocksByDomain: ReadonlyArray<{ readonly domain: string; readonly blocks: number }>;
+    readonly suppressions: number;
+    readonly operatorRemovals: number;
+  };
 }
+
+/** Recipient domains `status` lists with their provider blocks. */
+export const STATUS_BLOCKED_DOMAINS = 5;
 
 export async function readStatus(target: Target, now = new Date()): Promise<Status> {
   const [account, reputation, alarms, dlq, last24Hours] = await Promise.all([
@@ -63,7 +77,9 @@ export async function readAlarms(target: Target): Promise<Status['alarms']> {
     const { MetricAlarms = [] } = await target.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: names, MaxRecords: 100 }));
     for (const a of MetricAlarms) {
       const dimension = a.Dimensions?.[0]?.Value;
-      alarms.push({ name: a.AlarmName ?? '', state: a.StateValue ?? 'UNKNOWN', metric: `${a.MetricName ?? '?'}${dimension ? ` (${dimension})` : ''}`, threshold: a.Threshold ?? null });
+      // An alarm on a query or expression has no metric name: its returned expression's label names it.
+      const metric = a.MetricName ?? a.Metrics?.find((m) => m.ReturnData)?.Label ?? '?';
+      alarms.push({ name: a.AlarmName ?? '', state: a.StateValue ?? 'UNKNOWN', metric: `${metric}${dimension ? ` (${dimension})` : ''}`, threshold: a.Threshold ?? null });
     }
   }
   return alarms.sort((a, b) => a.name.localeCompare(b.name));
@@ -71,7 +87,8 @@ export async function readAlarms(target: Target): Promise<Status['alarms']> {
 
 /** Events of the last 24 h, from the audit trail's time index (each shard of today and yesterday). */
 async function countLastDay(target: Target, now: Date): Promise<Status['last24Hours']> {
-  const counts = { events: 0, hardBounces: 0, softBounces: 0, complaints: 0, suppressions: 0, operatorRemovals: 0 };
+  const counts = { events: 0, hardBounces: 0, softBounces: 0, complaints: 0, providerBlocks: 0, suppressions: 0, operatorRemovals: 0 };
+  const blocksByDomain = new Map<string, number>();
   await new AuditTrail(target.dynamodb, target.tableName).forEachEvent(new Date(now.getTime() - 86_400_000), now, (event) => {
     if (event.eventType === SUPPRESSED_EVENT_TYPE) {
       counts.suppressions++; // SES accepted it (whatever the cause: a hard bounce, soft bounces, a complaint, an import)
@@ -82,11 +99,31 @@ async function countLastDay(target: Target, now: Date): Promise<Status['last24Ho
       return;
     }
     counts.events++;
-    if (event.rule === 'permanent-bounce' || event.rule === 'permanent-status-on-soft-bounce') counts.hardBounces++;
-    if (event.rule === 'soft-bounce') counts.softBounces++;
-    if (event.rule === 'complaint') counts.complaints++;
+    switch (feedbackClassOf(event)) {
+      case 'hard-bounce':
+        counts.hardBounces++;
+        break;
+      case 'soft-bounce':
+        counts.softBounces++;
+        break;
+      case 'complaint':
+        counts.complaints++;
+        break;
+      case 'provider-block': {
+        counts.providerBlocks++;
+        const domain = event.recipientDomain ?? '(none)';
+        blocksByDomain.set(domain, (blocksByDomain.get(domain) ?? 0) + 1);
+        break;
+      }
+      case 'other':
+        break;
+    }
   });
-  return counts;
+  const providerBlocksByDomain = [...blocksByDomain]
+    .map(([domain, blocks]) => ({ domain, blocks }))
+    .sort((a, b) => b.blocks - a.blocks || a.domain.localeCompare(b.domain))
+    .slice(0, STATUS_BLOCKED_DOMAINS);
+  return { ...counts, providerBlocksByDomain };
 }
 
 /** The human form of {@link Status}. */
@@ -102,8 +139,12 @@ export function formatStatus(status: Status): string {
     `Bounce rate     ${pct(reputation.bounceRate)}   (warning ${pct(reputation.thresholds.bounce.warning)}, critical ${pct(reputation.thresholds.bounce.critical)}; AWS reviews at ${pct(reputation.aws.bounceRate.review)}, may pause at ${pct(reputation.aws.bounceRate.pause)})`,
     `Complaint rate  ${pct(reputation.complaintRate)}   (warning ${pct(reputation.thresholds.complaint.warning)}, critical ${pct(reputation.thresholds.complaint.critical)}; AWS reviews at ${pct(reputation.aws.complaintRate.review)}, may pause at ${pct(reputation.aws.complaintRate.pause)})`,
     `Dead letters    ${status.deadLetterQueueDepth}${status.deadLetterQueueDepth > 0 ? '  <-- inspect them (README, "Dead-letter queue")' : ''}`,
-    `Last 24 h       ${day.events} events: ${day.hardBounces} hard bounces, ${day.softBounces} soft bounces, ${day.complaints} complaints; ${day.suppressions} suppressions; ${day.operatorRemovals} operator removals`,
+    `Last 24 h       ${day.events} events: ${day.hardBounces} hard bounces, ${day.softBounces} soft bounces, ${day.complaints} complaints, ${day.providerBlocks} provider blocks; ${day.suppressions} suppressions; ${day.operatorRemovals} operator removals`,
   ];
+  if (day.providerBlocks > 0) {
+    const domains = day.providerBlocksByDomain.map((d) => `${d.domain} ${d.blocks}`).join(', ');
+    lines.push(`Provider blocks ${domains}  <-- a provider refuses the sender (5.7.x): see the ProviderBlocks alarm's runbook; those readers were not suppressed`);
+  }
   if (status.target.kind === 'local') lines.push('', 'Alarms and reputation rates live in CloudWatch: not available locally.');
   else if (status.alarms.length > 0) {
     lines.push('', 'Alarms');

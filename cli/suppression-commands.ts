@@ -100,12 +100,16 @@ function shortCell(cell: string): string {
   return masked.length > 40 ? `${masked.slice(0, 40)}... (${cell.length} characters)` : masked;
 }
 
-/** Characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection). */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/** Cells {@link exportCsv} puts a `'` before: those a spreadsheet would read as a formula (OWASP), and those starting with `'`. */
+const ESCAPED_START = /^[=+\-@\t\r']/;
 
-/** Undoes the `'` that {@link exportSuppressions} puts before a cell that would read as a formula. */
+function escapeFormula(cell: string): string {
+  return ESCAPED_START.test(cell) ? `'${cell}` : cell;
+}
+
+/** Undoes {@link escapeFormula}: exactly one `'` before a cell it would have escaped. */
 function unescapeFormula(cell: string): string {
-  return cell.startsWith("'") && FORMULA_START.test(cell.slice(1)) ? cell.slice(1) : cell;
+  return cell.startsWith("'") && ESCAPED_START.test(cell.slice(1)) ? cell.slice(1) : cell;
 }
 
 export interface ImportOptions {
@@ -244,12 +248,14 @@ export async function exportSuppressions(target: Target, filter: { since?: Date;
 
 /**
  * Rows of the export file: RFC 4180, and a `'` before every cell a spreadsheet would read as a
- * formula (csv-stringify's `escape_formulas`, OWASP's rule against CSV injection). A cell starting
- * with `#` (a valid address: `#a@example.com`) is quoted, or import would read its row as a comment.
+ * formula (starting with `=`, `+`, `-`, `@`, tab or carriage return: OWASP's rule against CSV
+ * injection), and before a cell that starts with `'` itself, so that import can always undo it
+ * (`'+a@example.com` is a valid address too). A cell starting with `#` (also valid:
+ * `#a@example.com`) is quoted, or import would read its row as a comment.
  */
 export function exportCsv(rows: ReadonlyArray<{ address: string; reason: string; lastUpdateTime?: Date }>, header: boolean): string {
-  const cells = rows.map((r) => [r.address, r.reason, r.lastUpdateTime?.toISOString() ?? '']);
-  return toCsv(header ? [['email', 'reason', 'last_update_time'], ...cells] : cells, { escape_formulas: true, quoted_match: /^#/ });
+  const cells = rows.map((r) => [r.address, r.reason, r.lastUpdateTime?.toISOString() ?? ''].map(escapeFormula));
+  return toCsv(header ? [['email', 'reason', 'last_update_time'], ...cells] : cells, { quoted_match: /^#/ });
 }
 
 /**

@@ -179,6 +179,8 @@ export const PIPELINE_METRICS = {
     hardBounces: 'HardBounces',
     softBounces: 'SoftBounces',
     complaints: 'Complaints',
+    /** Non-permanent bounces whose DSN status is 5.7.x: a mailbox provider refused the sender (never suppressed). */
+    providerBlocks: 'ProviderBlocks',
     /** Addresses the processor handed to the writer (per configuration set). */
     suppressionRequests: 'SuppressionRequests',
     /** Addresses SES accepted (writer: single calls + completed import rows). */

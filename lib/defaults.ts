@@ -27,6 +27,8 @@ export const DEFAULTS = {
   complaintRateThresholds: { warning: 0.0008, critical: 0.001 } satisfies RateThresholds,
   alertEmails: [] as string[],
   softBounceThreshold: 5,
+  /** Provider blocks (all configuration sets) per 15 minutes that raise the ProviderBlocks alarm. */
+  providerBlockAlarmThreshold: 25,
   softBounceWindow: Duration.days(30),
   eventRetention: Duration.days(365),
   removalPolicy: RemovalPolicy.RETAIN,

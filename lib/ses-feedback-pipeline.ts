@@ -57,6 +57,18 @@ export interface SesFeedbackPipelineProps {
    */
   readonly complaintRateThresholds?: RateThresholds;
   /**
+   * Provider blocks in 15 minutes, all configuration sets together, that raise the ProviderBlocks
+   * alarm. A provider block is a bounce SES did not mark Permanent whose DSN status is 5.7.x: the
+   * recipient's provider refused the sender (spam filter, block list, rate limit, DMARC). A
+   * healthy sender sees a handful a day, each from one recipient's own filter; a provider that
+   * blocks the sender refuses every message to its users, hundreds in 15 minutes at campaign
+   * volume. 25 pages on such a wave within one period and stays quiet on the scattered ones;
+   * raise it if you send millions a day.
+   *
+   * @default 25
+   */
+  readonly providerBlockAlarmThreshold?: number;
+  /**
    * Email addresses subscribed to the alert topic (each must confirm the subscription).
    *
    * @default [] (alarms still go to the alert topic; subscribe to it as you like)
@@ -672,6 +684,26 @@ export class SesFeedbackPipeline extends Construct {
       description: 'The reputation watcher failed twice in an hour: enforcement changes may go unnoticed. Read its logs (GetAccount permission, throttling).',
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    const { namespace, configurationSetDimension, names } = PIPELINE_METRICS;
+    this.addAlarm(
+      'ProviderBlocks',
+      // A Metrics Insights query sums every configuration set, those named later included; a math
+      // expression over one metric per set would hit the 10-metric limit of alarms.
+      new cloudwatch.MathExpression({
+        expression: `SELECT SUM(${names.providerBlocks}) FROM SCHEMA("${namespace}", ${configurationSetDimension}, service)`,
+        label: names.providerBlocks,
+        period: Duration.minutes(15),
+      }),
+      config.providerBlockAlarmThreshold,
+      {
+        description:
+          `Mailbox providers refused the sender ${config.providerBlockAlarmThreshold} or more times in 15 minutes (non-permanent bounces with a 5.7.x status: spam filtering, block lists, rate limits, DMARC). ` +
+          'Those readers were not suppressed: the sender is the problem, not the addresses. Find the provider with `ses-feedback status` or the report\'s "Blocked by mailbox providers"; ' +
+          'check the sending IPs and domain on public block lists and the SPF, DKIM and DMARC alignment of the From domain (5.7.26: unauthenticated); ' +
+          'slow down sending to that provider; look at the campaign that was going out (list source, content, complaints).',
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      },
+    );
     this.addAlarm('WriteSuppressionsErrors', this.writeSuppressions.metricErrors({ statistic: 'Sum' }), 1, {
       description: 'The write-suppressions function crashed or timed out; its batch is retried. Read its logs.',
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -736,7 +768,7 @@ export class SesFeedbackPipeline extends Construct {
             title: 'Feedback events by class',
             width: 12,
             stacked: true,
-            left: (['hardBounces', 'softBounces', 'complaints'] as const).map((key) => countsBy(PIPELINE_METRICS.names[key])),
+            left: (['hardBounces', 'softBounces', 'complaints', 'providerBlocks'] as const).map((key) => countsBy(PIPELINE_METRICS.names[key])),
           }),
           new cloudwatch.GraphWidget({
             title: 'Suppressions and duplicates',
@@ -786,6 +818,7 @@ function resolveProps(props: SesFeedbackPipelineProps): ResolvedProps {
     complaintRateThresholds: props.complaintRateThresholds ?? DEFAULTS.complaintRateThresholds,
     alertEmails: props.alertEmails ?? [...DEFAULTS.alertEmails],
     softBounceThreshold: props.softBounceThreshold ?? DEFAULTS.softBounceThreshold,
+    providerBlockAlarmThreshold: props.providerBlockAlarmThreshold ?? DEFAULTS.providerBlockAlarmThreshold,
     softBounceWindow: props.softBounceWindow ?? DEFAULTS.softBounceWindow,
     eventRetention: props.eventRetention ?? DEFAULTS.eventRetention,
     removalPolicy: props.removalPolicy ?? DEFAULTS.removalPolicy,
@@ -819,6 +852,9 @@ function resolveProps(props: SesFeedbackPipelineProps): ResolvedProps {
   }
   if (!Number.isInteger(config.softBounceThreshold) || config.softBounceThreshold < 0) {
     throw new Error(`softBounceThreshold must be a whole number >= 0, got ${config.softBounceThreshold}`);
+  }
+  if (!Number.isInteger(config.providerBlockAlarmThreshold) || config.providerBlockAlarmThreshold < 1) {
+    throw new Error(`providerBlockAlarmThreshold must be a whole number >= 1, got ${config.providerBlockAlarmThreshold}`);
   }
   if (config.softBounceWindow.toHours() < 24) {
     throw new Error(`softBounceWindow must be at least 1 day, got ${config.softBounceWindow.toHumanString()}`);

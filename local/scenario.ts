@@ -1,4 +1,4 @@
-import { bounce, complaint, type MailFacts } from './ses-events.js';
+import { bounce, complaint, type Dsn, type MailFacts } from './ses-events.js';
 
 /** Sends per configuration set: SES reputation rates are per message sent, so the summary needs them. */
 export interface Scenario {
@@ -7,8 +7,26 @@ export interface Scenario {
   /** SES messages as SES publishes them to the topic, duplicates and malformed ones included. */
   readonly messages: string[];
   /** What a correct pipeline must end with, to check the run against. */
-  readonly expected: { readonly suppressed: number; readonly malformed: number };
+  readonly expected: ScenarioExpectations;
 }
+
+export interface ScenarioExpectations {
+  readonly suppressed: number;
+  readonly malformed: number;
+  /** Readers of one domain whose provider refused the sender: recorded, none of them suppressed. */
+  readonly providerBlocks?: { readonly domain: string; readonly readers: number };
+}
+
+/** What a large mailbox provider answers when it blocks a sender: a spam block and a DMARC refusal. */
+const SPAM_BLOCK: Dsn = {
+  status: '5.7.1',
+  diagnosticCode: 'smtp; 550-5.7.1 [198.51.100.25] Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to BigMail, this message has been blocked.',
+};
+const DMARC_REFUSAL: Dsn = {
+  status: '5.7.26',
+  diagnosticCode: "smtp; 550 5.7.26 Unauthenticated email from news.example.com is not accepted due to domain's DMARC policy.",
+};
+const BLOCKED_DOMAIN = 'bigmail.example.com';
 
 const DAY = Date.UTC(2026, 10, 20, 9);
 
@@ -16,8 +34,9 @@ const DAY = Date.UTC(2026, 10, 20, 9);
  * A campaign gone wrong beside a healthy stream: "spring-sale" in the marketing configuration set
  * goes to 20,000 addresses of an old list; 8 % hard-bounce, most of them on one stale domain
  * (oldmail.example.net, a webmail that closed); complaints pass 0.1 %; some mailboxes are full
- * five times running. Transactional mail (5,000 sends) stays healthy. SNS delivers 3 % of the
- * events twice, and four messages on the topic are not SES feedback at all.
+ * five times running; one large provider (bigmail.example.com) starts refusing the campaign as
+ * spam and for DMARC, bouncing 200 valid readers. Transactional mail (5,000 sends) stays healthy.
+ * SNS delivers 3 % of the events twice, and four messages on the topic are not SES feedback at all.
  */
 export function builtInScenario(): Scenario {
   const messages: string[] = [];
@@ -55,6 +74,12 @@ export function builtInScenario(): Scenario {
   }
   for (let i = 0; i < 100; i++) messages.push(bounce(marketing(`busy${i}@example.com`, 4000 + i), 'Transient', 'MailboxFull'));
   suppressed += 40;
+  // a block wave: bigmail.example.com refuses the sender (150 spam blocks, 50 DMARC refusals);
+  // SES reports them as Transient/General bounces, and the readers stay off the suppression list
+  const blockedReaders = 200;
+  for (let i = 0; i < blockedReaders; i++) {
+    messages.push(bounce(marketing(`reader${i}@${BLOCKED_DOMAIN}`, 6000 + i), 'Transient', 'General', i < 150 ? SPAM_BLOCK : DMARC_REFUSAL));
+  }
   // transactional: 20 hard bounces (0.4 % of 5,000), 1 complaint
   for (let i = 0; i < 20; i++) messages.push(bounce(transactional(`typo${i}@gmial.example.com`, 5000 + i)));
   messages.push(complaint(transactional('buyer@example.net', 5100)));
@@ -66,7 +91,12 @@ export function builtInScenario(): Scenario {
   // not feedback and not readable: these must end in the DLQ with a reason
   const malformed = ['{"eventType":"Bounce","mail":{}}', 'Hello from a misconfigured publisher', '{"notificationType":"Complaint","mail":{"messageId":"x","timestamp":"2026-11-20T09:00:00Z"}}', '{"unexpected":true}'];
   all.push(...malformed);
-  return { name: 'spring-sale gone wrong', sends: { marketing: 20_000, transactional: 5_000 }, messages: shuffle(all), expected: { suppressed, malformed: malformed.length } };
+  return {
+    name: 'spring-sale gone wrong',
+    sends: { marketing: 20_000, transactional: 5_000 },
+    messages: shuffle(all),
+    expected: { suppressed, malformed: malformed.length, providerBlocks: { domain: BLOCKED_DOMAIN, readers: blockedReaders } },
+  };
 }
 
 /** Deterministic shuffle (seeded), so every run sends the same order. */

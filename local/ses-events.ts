@@ -34,21 +34,31 @@ function mail(facts: MailFacts): Record<string, unknown> {
   };
 }
 
-export function bounce(facts: MailFacts, type: 'Permanent' | 'Transient' = 'Permanent', subType = type === 'Permanent' ? 'General' : 'MailboxFull'): string {
-  const permanent = type === 'Permanent';
+/** A bounced recipient's DSN fields, as SES passes on what the receiving server said. */
+export interface Dsn {
+  readonly status: string;
+  readonly diagnosticCode: string;
+}
+
+/** The receiving server's answer for a mailbox that does not exist. */
+export const USER_UNKNOWN: Dsn = { status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' };
+
+/** A bounce; the recipient and `reportingMTA` carry DSN fields only when the receiver sent a DSN. */
+export function bounce(
+  facts: MailFacts,
+  type: 'Permanent' | 'Transient' = 'Permanent',
+  subType = type === 'Permanent' ? 'General' : 'MailboxFull',
+  dsn: Dsn | undefined = type === 'Permanent' ? USER_UNKNOWN : undefined,
+): string {
   return JSON.stringify({
     eventType: 'Bounce',
     bounce: {
       bounceType: type,
       bounceSubType: subType,
-      bouncedRecipients: [
-        permanent
-          ? { emailAddress: facts.address, action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' }
-          : { emailAddress: facts.address },
-      ],
+      bouncedRecipients: [dsn ? { emailAddress: facts.address, action: 'failed', status: dsn.status, diagnosticCode: dsn.diagnosticCode } : { emailAddress: facts.address }],
       timestamp: facts.at.toISOString(),
       feedbackId: `${facts.messageId}-bounce`,
-      ...(permanent ? { reportingMTA: 'dsn; a8-22.smtp-out.amazonses.com' } : {}),
+      ...(dsn ? { reportingMTA: 'dsn; a8-22.smtp-out.amazonses.com' } : {}),
     },
     mail: mail(facts),
   });

@@ -1,9 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ListSuppressedDestinationsCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { feedbackClassOf, type FeedbackClass } from '../lambdas/domain/index.js';
 import { AWS_ENFORCEMENT_LINES, DEFAULTS } from '../lib/defaults.js';
 import { LOCAL_CLIENT_CONFIG } from './dynamodb-local.js';
 import type { LocalPipeline } from './pipeline.js';
+import type { ScenarioExpectations } from './scenario.js';
 
 export interface RunFacts {
   readonly sends?: Readonly<Record<string, number>>;
@@ -12,14 +14,18 @@ export interface RunFacts {
   readonly processSeconds: number;
   readonly logFile: string;
   readonly timeCompression: number;
-  readonly expected?: { readonly suppressed: number; readonly malformed: number };
+  readonly expected?: ScenarioExpectations;
 }
 
 interface EventItem {
+  readonly address: string;
+  readonly eventType: string;
+  readonly action: string;
   readonly configurationSet?: string;
   readonly campaign?: string;
   readonly recipientDomain: string;
   readonly rule: string;
+  readonly detail?: { readonly dsnCode?: string };
 }
 
 /** Reads the run back from every store and prints what happened; returns false if a check failed. */
@@ -37,14 +43,16 @@ export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print
   print('');
   print('Events by class (read back from the DynamoDB audit trail)');
   const sets = [...new Set(events.map((e) => e.configurationSet ?? 'none'))].sort();
-  const count = (set: string, ...rules: string[]): number => events.filter((e) => (e.configurationSet ?? 'none') === set && rules.includes(e.rule)).length;
+  const inSet = (set: string) => (e: EventItem): boolean => (e.configurationSet ?? 'none') === set;
+  const count = (set: string, feedbackClass: FeedbackClass): number => events.filter((e) => inSet(set)(e) && feedbackClassOf(e) === feedbackClass).length;
   print(table(
-    ['configuration set', 'sends', 'hard bounces', 'soft bounces', 'complaints', 'not-spam', 'bounce rate', 'complaint rate'],
+    ['configuration set', 'sends', 'hard bounces', 'soft bounces', 'complaints', 'not-spam', 'provider blocks', 'bounce rate', 'complaint rate'],
     sets.map((set) => {
       const sends = run.sends?.[set];
-      const hard = count(set, 'permanent-bounce', 'permanent-status-on-soft-bounce');
+      const hard = count(set, 'hard-bounce');
       const complaints = count(set, 'complaint');
-      return [set, sends ?? '?', hard, count(set, 'soft-bounce'), complaints, count(set, 'complaint-not-spam'), sends ? pct(hard, sends) : '?', sends ? pct(complaints, sends) : '?'];
+      const notSpam = events.filter((e) => inSet(set)(e) && e.rule === 'complaint-not-spam').length;
+      return [set, sends ?? '?', hard, count(set, 'soft-bounce'), complaints, notSpam, count(set, 'provider-block'), sends ? pct(hard, sends) : '?', sends ? pct(complaints, sends) : '?'];
     }),
   ));
 
@@ -57,7 +65,7 @@ export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print
     for (const set of sets) {
       const sends = run.sends[set];
       if (!sends) continue;
-      const bounceRate = count(set, 'permanent-bounce', 'permanent-status-on-soft-bounce') / sends;
+      const bounceRate = count(set, 'hard-bounce') / sends;
       const complaintRate = count(set, 'complaint') / sends;
       const fired = [
         bounceRate >= bounceT.critical ? `BounceRate critical (>= ${pct(bounceT.critical, 1)})` : bounceRate >= bounceT.warning ? `BounceRate warning (>= ${pct(bounceT.warning, 1)})` : '',
@@ -76,12 +84,26 @@ export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print
     if (!any) print('  none');
   }
 
-  const hardBounces = events.filter((e) => e.rule === 'permanent-bounce' || e.rule === 'permanent-status-on-soft-bounce');
+  const hardBounces = events.filter((e) => feedbackClassOf(e) === 'hard-bounce');
   if (hardBounces.length > 0) {
     print('');
     print('Where the hard bounces come from');
     print(table(['recipient domain', 'hard bounces', 'share'], top(hardBounces.map((e) => e.recipientDomain), 5).map(([k, v]) => [k, v, pct(v, hardBounces.length)])));
     print(table(['campaign tag', 'hard bounces', 'share'], top(hardBounces.map((e) => e.campaign ?? '(none)'), 5).map(([k, v]) => [k, v, pct(v, hardBounces.length)])));
+  }
+
+  const suppressedAddresses = new Set(suppressed.map((s) => s.address));
+  const blocks = events.filter((e) => feedbackClassOf(e) === 'provider-block');
+  if (blocks.length > 0) {
+    print('');
+    print('Blocked by mailbox providers (DSN 5.7.x: the provider refused the sender; the readers are not suppressed)');
+    print(table(
+      ['recipient domain', 'blocks', 'readers suppressed', 'most common status'],
+      top(blocks.map((e) => e.recipientDomain), 5).map(([domain, n]) => {
+        const here = blocks.filter((e) => e.recipientDomain === domain);
+        return [domain, n, here.filter((e) => suppressedAddresses.has(e.address)).length, top(here.map((e) => e.detail?.dsnCode ?? '?'), 1)[0]?.[0] ?? '?'];
+      }),
+    ));
   }
 
   const byReason = top(suppressed.map((s) => s.reason), 2);
@@ -103,11 +125,18 @@ export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print
   print(`  At SES's real 1 request/s these calls take about ${Math.ceil(calls / 60)} min; one call per address would take ${Math.ceil(suppressed.length / 60)} min.`);
 
   if (!run.expected) return true;
-  const ok = suppressed.length === run.expected.suppressed && distinctDead.size === run.expected.malformed && announced.size === suppressed.length;
+  const expected = run.expected;
+  const blocked = expected.providerBlocks && blocks.filter((e) => e.recipientDomain === expected.providerBlocks?.domain);
+  const blockedSuppressed = blocked?.filter((e) => suppressedAddresses.has(e.address)).length ?? 0;
+  const blocksOk = !expected.providerBlocks || (blocked?.length === expected.providerBlocks.readers && blockedSuppressed === 0);
+  const ok = suppressed.length === expected.suppressed && distinctDead.size === expected.malformed && announced.size === suppressed.length && blocksOk;
   print('');
+  const blockLine = expected.providerBlocks ? `; ${blocked?.length} readers at ${expected.providerBlocks.domain} blocked by their provider, ${blockedSuppressed} of them suppressed` : '';
   print(ok
-    ? `Check: ${suppressed.length} addresses suppressed (each announced) and ${distinctDead.size} malformed messages in the DLQ, as expected; nothing lost.`
-    : `CHECK FAILED: expected ${run.expected.suppressed} suppressed, each announced, and ${run.expected.malformed} in the DLQ; found ${suppressed.length}, ${announced.size} announced, ${distinctDead.size}.`);
+    ? `Check: ${suppressed.length} addresses suppressed (each announced) and ${distinctDead.size} malformed messages in the DLQ${blockLine}, as expected; nothing lost.`
+    : `CHECK FAILED: expected ${expected.suppressed} suppressed, each announced, and ${expected.malformed} in the DLQ` +
+        `${expected.providerBlocks ? `, ${expected.providerBlocks.readers} readers at ${expected.providerBlocks.domain} blocked and none of them suppressed` : ''}; ` +
+        `found ${suppressed.length}, ${announced.size} announced, ${distinctDead.size}${blockLine}.`);
   return ok;
 }
 

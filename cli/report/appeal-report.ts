@@ -1,5 +1,7 @@
 import { daysBetween } from '../../lambdas/contract.js';
-import type { AccountSnapshot, IndexedEvent } from '../audit-trail.js';
+import { feedbackClassOf } from '../../lambdas/domain/index.js';
+import type { AccountSnapshot, IndexedEvent, TableKey } from '../audit-trail.js';
+import { type BlockDetail, type ProviderBlocks, ProviderBlockTally } from './provider-blocks.js';
 
 /**
  * The appeal report's content, built from the audit trail without any I/O: the evidence AWS asks
@@ -15,6 +17,8 @@ export interface AppealReport {
   readonly days: ReadonlyArray<DayTally>;
   /** What drove the hard bounces and complaints, ranked: configuration set, campaign, sending domain, recipient domain. */
   readonly drivers: Readonly<Record<DriverDimension, ReadonlyArray<Driver>>>;
+  /** Bounces whose DSN status said the recipient's provider refused the sender (never suppressed), by recipient domain. */
+  readonly providerBlocks: ProviderBlocks;
   readonly suppressed: {
     readonly total: number;
     readonly byReason: Readonly<Record<string, number>>;
@@ -86,6 +90,8 @@ export interface ReportContext {
   readonly thresholds: ReportThresholds;
   readonly alarms: ReadonlyArray<ReportAlarm>;
   readonly snapshots: ReadonlyArray<AccountSnapshot>;
+  /** What the table holds of the provider blocks {@link AppealReportBuilder.providerBlockSamples} named. */
+  readonly blockDetails: ReadonlyMap<string, BlockDetail>;
   readonly showAddresses: boolean;
 }
 
@@ -96,7 +102,6 @@ export const TOP_DRIVERS = 10;
 /** What a value is called when an event has none (identity notifications carry no configuration set; not every message has a campaign tag). */
 export const NONE = '(none)';
 
-const HARD_BOUNCE_RULES = new Set(['permanent-bounce', 'permanent-status-on-soft-bounce']);
 const DIMENSIONS: readonly DriverDimension[] = ['configurationSet', 'campaign', 'sendingDomain', 'recipientDomain'];
 
 type MutableTally = { hardBounces: number; softBounces: number; complaints: number; suppressed: number };
@@ -108,6 +113,7 @@ export class AppealReportBuilder {
   private readonly suppressedByReason = new Map<string, number>();
   private readonly suppressedByVia = new Map<string, number>();
   private readonly addresses: Array<AppealReport['suppressed']['addresses'][number]> = [];
+  private readonly providerBlocks = new ProviderBlockTally();
   private suppressedTotal = 0;
   private firstSuppression: string | null = null;
   private lastSuppression: string | null = null;
@@ -138,11 +144,13 @@ export class AppealReportBuilder {
     }
     this.events++;
     if (this.firstEvent === null || event.eventAt < this.firstEvent) this.firstEvent = event.eventAt;
-    const hard = HARD_BOUNCE_RULES.has(event.rule);
-    const complaint = event.rule === 'complaint';
+    const feedbackClass = feedbackClassOf(event);
+    const hard = feedbackClass === 'hard-bounce';
+    const complaint = feedbackClass === 'complaint';
     if (hard) day.hardBounces++;
     if (complaint) day.complaints++;
-    if (event.rule === 'soft-bounce') day.softBounces++;
+    if (feedbackClass === 'soft-bounce') day.softBounces++;
+    if (feedbackClass === 'provider-block') this.providerBlocks.add(event);
     if (!hard && !complaint) return;
     for (const dimension of DIMENSIONS) {
       const counts = this.drivers.get(dimension) as Map<string, { hardBounces: number; complaints: number }>;
@@ -152,6 +160,11 @@ export class AppealReportBuilder {
       else entry.complaints++;
       counts.set(value, entry);
     }
+  }
+
+  /** The provider-block events whose diagnostics the report shows: read them from the table for {@link build}. */
+  public providerBlockSamples(): TableKey[] {
+    return this.providerBlocks.samples();
   }
 
   public build(context: ReportContext): AppealReport {
@@ -183,6 +196,7 @@ export class AppealReportBuilder {
       totals: { ...totals, events: this.events },
       days,
       drivers,
+      providerBlocks: this.providerBlocks.build(context.blockDetails, this.showAddresses),
       suppressed: {
         total: this.suppressedTotal,
         byReason: Object.fromEntries(this.suppressedByReason),

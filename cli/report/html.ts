@@ -42,6 +42,7 @@ export function toHtml(report: AppealReport): string {
           '</tbody></table>',
       );
     }
+    body.push(...providerBlocks(report));
     const s = report.suppressed;
     body.push('<h2>2. What is already fixed</h2>');
     body.push(
@@ -90,13 +91,33 @@ export function toHtml(report: AppealReport): string {
 <style>
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0}th,td{padding:.25em .75em;border-bottom:1px solid #ddd;text-align:left}
-td:nth-child(n+2){text-align:right}figure{margin:1.5em 0}figcaption{color:#555;font-size:.9em}.meta{color:#555}
+td:nth-child(n+2){text-align:right}td.diagnostic{text-align:left}figure{margin:1.5em 0}figcaption{color:#555;font-size:.9em}.meta{color:#555}
 .empty{padding:1em;background:#f4f4f4}svg text{font:11px system-ui,sans-serif;fill:#333}
 </style></head>
 <body>
 ${body.join('\n')}
 </body></html>
 `;
+}
+
+function providerBlocks(report: AppealReport): string[] {
+  const { total, domains } = report.providerBlocks;
+  const heading = '<h3>Blocked by mailbox providers</h3>';
+  if (total === 0) return [heading, '<p>No mailbox provider refused the sender in this range (no bounce with a 5.7.x DSN status).</p>'];
+  return [
+    heading,
+    `<p>${count(total)} bounces were the recipient's mailbox provider refusing the sender (DSN status 5.7.x: spam filtering, block lists, rate limits, SPF/DKIM/DMARC). ` +
+      'Those readers were not suppressed and do not count as hard bounces: their addresses work; the sender was refused.</p>',
+    '<table class="provider-blocks"><thead><tr><th>Recipient domain</th><th>Blocks</th><th>First seen</th><th>Last seen</th><th>Most common diagnostic</th></tr></thead><tbody>' +
+      domains
+        .map(
+          (d) =>
+            `<tr><td><code>${escape(d.domain)}</code></td><td>${count(d.blocks)}</td><td>${time(d.first)}</td><td>${time(d.last)}</td>` +
+            `<td class="diagnostic">${d.diagnostic ? `${escape(d.diagnostic.dsnCode ?? '?')}: <code>${escape(d.diagnostic.text)}</code> (${d.diagnostic.matching} of ${d.diagnostic.sampled} sampled)` : '–'}</td></tr>`,
+        )
+        .join('') +
+      '</tbody></table>',
+  ];
 }
 
 const WIDTH = 900;

@@ -65,6 +65,7 @@ export function toMarkdown(report: AppealReport): string {
     for (const d of drivers) push(`| ${code(d.value)} | ${count(d.hardBounces)} | ${count(d.complaints)} | ${percent(d.share)} |`);
     push('');
   }
+  push(...providerBlocks(report));
 
   push('## 2. What is already fixed', '');
   const s = report.suppressed;
@@ -85,6 +86,25 @@ export function toMarkdown(report: AppealReport): string {
 
   push(...protection(report));
   return `${lines.join('\n')}\n`;
+}
+
+function providerBlocks(report: AppealReport): string[] {
+  const { total, domains } = report.providerBlocks;
+  const lines = ['### Blocked by mailbox providers', ''];
+  if (total === 0) return [...lines, 'No mailbox provider refused the sender in this range (no bounce with a 5.7.x DSN status).', ''];
+  lines.push(
+    `${count(total)} bounces were the recipient's mailbox provider refusing the sender (DSN status 5.7.x: spam filtering, block lists, rate limits, ` +
+      'SPF/DKIM/DMARC). Those readers were not suppressed and do not count as hard bounces: their addresses work; the sender was refused.',
+    '',
+    '| Recipient domain | Blocks | First seen | Last seen | Most common diagnostic |',
+    '|---|---:|---|---|---|',
+  );
+  for (const d of domains) {
+    const diagnostic = d.diagnostic ? `${d.diagnostic.dsnCode ?? '?'}: ${code(d.diagnostic.text)} (${d.diagnostic.matching} of ${d.diagnostic.sampled} sampled)` : '–';
+    lines.push(`| ${code(d.domain)} | ${count(d.blocks)} | ${time(d.first)} | ${time(d.last)} | ${diagnostic} |`);
+  }
+  lines.push('');
+  return lines;
 }
 
 function protection(report: AppealReport): string[] {

@@ -25,8 +25,11 @@ export class FeedbackMetrics {
       this.bump(cs, names.events);
       switch (decision.rule) {
         case 'permanent-bounce':
-        case 'permanent-status-on-soft-bounce':
+        case 'address-status':
           this.bump(cs, names.hardBounces);
+          break;
+        case 'provider-block':
+          this.bump(cs, names.providerBlocks);
           break;
         case 'soft-bounce':
           this.bump(cs, names.softBounces);

@@ -1,4 +1,5 @@
 import { domainOf, isSimulatorAddress, maskAddress, readAddress } from './address.js';
+import { readDsnStatus, type DsnClass } from './dsn.js';
 import type { Bounce, Complaint, SesMessage } from './ses-message.js';
 
 /** What the pipeline does about one recipient of one SES event. */
@@ -9,14 +10,16 @@ export type SuppressionReason = 'BOUNCE' | 'COMPLAINT';
 
 /**
  * Which rule of the classification contract produced a decision; kept in the audit trail so an
- * appeal can say why every address was suppressed.
+ * appeal can say why every address was suppressed. Records outlive the code that wrote them:
+ * readers of the trail must expect names that are not (or no longer) in this union.
  */
 export type Rule =
   | 'permanent-bounce'
   | 'already-on-account-suppression-list'
-  | 'permanent-status-on-soft-bounce'
-  | 'soft-bounce'
+  | 'address-status'
+  | 'provider-block'
   | 'message-level-bounce'
+  | 'soft-bounce'
   | 'complaint'
   | 'complaint-not-spam'
   | 'mailbox-simulator'
@@ -28,6 +31,9 @@ export interface DecisionDetail {
   readonly bounceSubType?: string;
   readonly status?: string;
   readonly diagnosticCode?: string;
+  /** The enhanced status code read from `status`, else from `diagnosticCode` (`5.7.26`). */
+  readonly dsnCode?: string;
+  readonly dsnClass?: DsnClass;
   readonly complaintFeedbackType?: string;
   readonly complaintSubType?: string;
   readonly delayType?: string;
@@ -79,8 +85,6 @@ export const MAX_RECIPIENTS = 50;
 
 /** Transient subtypes where the message, not the address, was the problem. */
 const MESSAGE_LEVEL_SUBTYPES = new Set(['MessageTooLarge', 'ContentRejected', 'AttachmentRejected']);
-/** RFC 3463 class 5: a permanent failure, whatever SES labelled the bounce. */
-const PERMANENT_STATUS = /^5\.\d{1,3}\.\d{1,3}/;
 
 type Verdict = Pick<Decision, 'action' | 'reason' | 'rule'>;
 
@@ -122,11 +126,14 @@ export function classify(message: SesMessage): Classification {
       const { bounce } = message;
       of = bounce.bouncedRecipients.length;
       for (const recipient of bounce.bouncedRecipients) {
-        add(recipient.emailAddress, bounceVerdict(bounce, recipient.status), bounce.timestamp, {
+        const dsn = readDsnStatus(recipient.status, recipient.diagnosticCode);
+        add(recipient.emailAddress, bounceVerdict(bounce, dsn.dsnClass), bounce.timestamp, {
           bounceType: bounce.bounceType,
           bounceSubType: bounce.bounceSubType,
           status: recipient.status,
           diagnosticCode: recipient.diagnosticCode,
+          dsnCode: dsn.code,
+          dsnClass: dsn.dsnClass,
         });
       }
       break;
@@ -170,22 +177,37 @@ export function classify(message: SesMessage): Classification {
 const RECORD: Verdict = { action: 'record', reason: null, rule: 'no-effect' };
 const SIMULATOR: Verdict = { action: 'record', reason: null, rule: 'mailbox-simulator' };
 
-function bounceVerdict(bounce: Bounce, status: string | undefined): Verdict {
+const PERMANENT_BOUNCE: Verdict = { action: 'suppress', reason: 'BOUNCE', rule: 'permanent-bounce' };
+const ALREADY_SUPPRESSED: Verdict = { action: 'record', reason: null, rule: 'already-on-account-suppression-list' };
+const ADDRESS_STATUS: Verdict = { action: 'suppress', reason: 'BOUNCE', rule: 'address-status' };
+const PROVIDER_BLOCK: Verdict = { action: 'record', reason: null, rule: 'provider-block' };
+const MESSAGE_LEVEL: Verdict = { action: 'record', reason: null, rule: 'message-level-bounce' };
+const SOFT_BOUNCE: Verdict = { action: 'count', reason: null, rule: 'soft-bounce' };
+
+/**
+ * A Permanent bounce suppresses whatever its status says (SES has stopped trying). Transient and
+ * Undetermined bounces are decided per recipient by what its DSN status says the failure was about.
+ */
+function bounceVerdict(bounce: Bounce, dsnClass: DsnClass): Verdict {
   if (bounce.bounceType === 'Permanent') {
-    return bounce.bounceSubType === 'OnAccountSuppressionList'
-      ? { action: 'record', reason: null, rule: 'already-on-account-suppression-list' }
-      : { action: 'suppress', reason: 'BOUNCE', rule: 'permanent-bounce' };
+    return bounce.bounceSubType === 'OnAccountSuppressionList' ? ALREADY_SUPPRESSED : PERMANENT_BOUNCE;
   }
-  // Transient and Undetermined: the message-level subtypes say nothing about the address, even when
-  // the DSN status is 5.x.x (552 5.3.4 "message too big" is about the message).
-  if (MESSAGE_LEVEL_SUBTYPES.has(bounce.bounceSubType)) {
-    return { action: 'record', reason: null, rule: 'message-level-bounce' };
+  // SES's message-level subtypes win over any status: they say the message was the problem.
+  if (MESSAGE_LEVEL_SUBTYPES.has(bounce.bounceSubType)) return MESSAGE_LEVEL;
+  switch (dsnClass) {
+    case 'address':
+      return ADDRESS_STATUS;
+    case 'policy':
+      // The receiver refused the sender (spam block, rate limit, DMARC): the reader's address is fine.
+      return PROVIDER_BLOCK;
+    case 'content':
+      return MESSAGE_LEVEL;
+    case 'other-permanent':
+    case 'transient':
+    case 'none':
+      // 5.0.0, 5.2.2 mailbox full, 4.x.x, no status: counted; repeated, they escalate.
+      return SOFT_BOUNCE;
   }
-  if (status !== undefined && PERMANENT_STATUS.test(status.trim())) {
-    return { action: 'suppress', reason: 'BOUNCE', rule: 'permanent-status-on-soft-bounce' };
-  }
-  // MailboxFull, General, Undetermined, and any subtype SES adds later.
-  return { action: 'count', reason: null, rule: 'soft-bounce' };
 }
 
 function complaintVerdict(complaint: Complaint): Verdict {

@@ -52,3 +52,20 @@ export function toFeedbackRecord(decision: Decision, context: MailContext, forma
     derived,
   };
 }
+
+/** What an audit-trail entry counts as in reports and summaries. */
+export type FeedbackClass = 'hard-bounce' | 'soft-bounce' | 'complaint' | 'provider-block' | 'other';
+
+/**
+ * The class of an audit-trail entry, read from its event type and action, which every entry has
+ * whatever rule name it carries (the trail keeps entries longer than any one version of the rules);
+ * only provider blocks, recorded like other bounces, are told by their rule.
+ */
+export function feedbackClassOf(entry: { readonly eventType: string; readonly action: string; readonly rule?: string }): FeedbackClass {
+  if (entry.eventType === 'Bounce') {
+    if (entry.action === 'suppress') return 'hard-bounce';
+    if (entry.action === 'count') return 'soft-bounce';
+    return entry.rule === 'provider-block' ? 'provider-block' : 'other';
+  }
+  return entry.eventType === 'Complaint' && entry.action === 'suppress' ? 'complaint' : 'other';
+}

@@ -1,5 +1,6 @@
 export * from './address.js';
 export * from './classify.js';
+export * from './dsn.js';
 export * from './envelope.js';
 export * from './errors.js';
 export * from './feedback-processor.js';

@@ -112,4 +112,21 @@ describe('metrics', () => {
     });
     expect(emf[0]).not.toHaveProperty('Complaints');
   });
+
+  it('counts a provider block as ProviderBlocks, not as a hard or soft bounce, under the same dimensions', async () => {
+    // Prepare: a Transient/General bounce whose recipient's provider refused the sender (5.7.26)
+    // (base derived/eventpub-bounce-transient-general.json, recipient given Gmail's DMARC refusal)
+    const { invoke } = createHarness();
+    const block = variant('derived/eventpub-bounce-transient-general.json', (m) => {
+      m.bounce.bouncedRecipients[0].status = '5.7.26';
+      m.bounce.bouncedRecipients[0].diagnosticCode = "smtp; 550 5.7.26 Unauthenticated email from example.com is not accepted due to domain's DMARC policy.";
+    });
+    // Act
+    const lines = await captureLogs(() => invoke(sqsRecord(snsEnvelope(block))));
+    // Assess
+    const emf = lines.map((line) => JSON.parse(line)).filter((doc) => doc._aws?.CloudWatchMetrics);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ ConfigurationSet: 'ConfigSet', service: 'ses-feedback-pipeline', Events: 1, ProviderBlocks: 1 });
+    for (const name of ['HardBounces', 'SoftBounces', 'SuppressionRequests']) expect(emf[0]).not.toHaveProperty(name);
+  });
 });

@@ -17,6 +17,18 @@ const softBounce = (n: number): string =>
       m.bounce.timestamp = new Date(Date.UTC(2026, 10, n)).toISOString();
     }),
   );
+/**
+ * A Transient/General bounce for ADDRESS on day `n` whose recipient carries `status` and
+ * `diagnosticCode` (base derived/eventpub-bounce-transient-general.json, DSN fields added).
+ */
+const statusBounce = (status: string, diagnosticCode: string) => (n: number): string =>
+  snsEnvelope(
+    variant('derived/eventpub-bounce-transient-general.json', (m) => {
+      m.mail.messageId = `status-${status}-${n}`;
+      m.bounce.timestamp = new Date(Date.UTC(2026, 10, n)).toISOString();
+      Object.assign(m.bounce.bouncedRecipients[0], { action: 'failed', status, diagnosticCode });
+    }),
+  );
 const delivery = (n: number): string =>
   snsEnvelope(
     variant('eventpub-delivery.json', (m) => {
@@ -198,17 +210,31 @@ describe('pipeline over fakes: bad records', () => {
 });
 
 describe('pipeline over fakes: soft-bounce escalation', () => {
-  it('suppresses with reason BOUNCE at the 5th consecutive soft bounce', async () => {
-    const { ses, drain } = createHarness();
-    await drain([1, 2, 3, 4].map(softBounce));
-    expect(ses.calls).toEqual([]);
-    await drain([softBounce(5)]);
-    expect(ses.calls).toEqual([{ address: ADDRESS, reason: 'BOUNCE' }]);
-  });
-
   it('does not suppress when a delivery falls between the soft bounces', async () => {
     const { ses, drain } = createHarness();
     await drain([softBounce(1), softBounce(2), softBounce(3), delivery(4), softBounce(5), softBounce(6)]);
+    expect(ses.calls).toEqual([]);
+  });
+
+  it.each([
+    ['MailboxFull without a DSN', softBounce],
+    ['status 5.2.2 (mailbox full)', statusBounce('5.2.2', 'smtp; 552-5.2.2 The email account that you tried to reach is over quota.')],
+    ['status 5.0.0', statusBounce('5.0.0', 'smtp; 550 5.0.0 Requested action not taken')],
+  ])('suppresses with reason BOUNCE at the 5th consecutive soft bounce within 30 days: %s', async (_status, bounceOnDay) => {
+    const { ses, drain } = createHarness();
+    await drain([1, 8, 15, 22].map(bounceOnDay));
+    expect(ses.calls).toEqual([]);
+    await drain([bounceOnDay(29)]);
+    expect(ses.calls).toEqual([{ address: ADDRESS, reason: 'BOUNCE' }]);
+  });
+
+  it('never suppresses for provider blocks (5.7.x), however many', async () => {
+    const { ses, store, drain } = createHarness();
+    const block = statusBounce('5.7.1', 'smtp; 550-5.7.1 [203.0.113.7 12] Our system has detected that this message is likely unsolicited mail.');
+    await drain([1, 2, 3, 4, 5, 6, 7].map(block));
+    expect(store.events.size).toBe(7);
+    expect([...store.events.values()].every((e) => e.action === 'record' && e.rule === 'provider-block')).toBe(true);
+    expect(store.histories.get(ADDRESS)).toBeUndefined();
     expect(ses.calls).toEqual([]);
   });
 

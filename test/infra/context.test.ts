@@ -18,6 +18,7 @@ describe('pipelinePropsFromContext', () => {
       bounceRateWarning: '0.02',
       softBounceThreshold: '3',
       softBounceWindowDays: '14',
+      providerBlockAlarmThreshold: '100',
       eventRetentionDays: '730',
       campaignTagName: 'utm_campaign',
       removalPolicy: 'destroy',
@@ -28,6 +29,7 @@ describe('pipelinePropsFromContext', () => {
       existingConfigurationSetNames: ['legacy'],
       bounceRateThresholds: { warning: 0.02, critical: 0.05 },
       softBounceThreshold: 3,
+      providerBlockAlarmThreshold: 100,
       campaignTagName: 'utm_campaign',
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -42,6 +44,7 @@ describe('pipelinePropsFromContext', () => {
 
   it.each([
     [{ softBounceThreshold: 'five' }, "context softBounceThreshold must be a number, got 'five'"],
+    [{ providerBlockAlarmThreshold: '25/15min' }, "context providerBlockAlarmThreshold must be a number, got '25/15min'"],
     [{ includeDeliveryEvents: 'yes' }, "context includeDeliveryEvents must be true or false, got 'yes'"],
     [{ removalPolicy: 'keep' }, "context removalPolicy must be 'retain' or 'destroy', got 'keep'"],
   ])('fails on %j', (context, message) => {

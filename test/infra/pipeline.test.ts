@@ -23,8 +23,8 @@ beforeAll(() => {
 describe('alarms', () => {
   const alarms = () => Object.values(defaults.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties);
 
-  it('creates exactly 19 alarms: 4 account, 4 per managed configuration set (2), 5 pipeline health, 2 enforcement watch', () => {
-    defaults.resourceCountIs('AWS::CloudWatch::Alarm', 19);
+  it('creates exactly 20 alarms: 4 account, 4 per managed configuration set (2), 5 pipeline health, 2 enforcement watch, 1 provider blocks', () => {
+    defaults.resourceCountIs('AWS::CloudWatch::Alarm', 20);
   });
 
   it.each([
@@ -54,7 +54,7 @@ describe('alarms', () => {
   });
 
   it('alarms on pipeline health: DLQ not empty, feedback waiting 15 min, suppressions waiting 30 min, a function failing, the enforcement status', () => {
-    const health = alarms().filter((a) => a.Namespace !== 'AWS/SES');
+    const health = alarms().filter((a) => a.Namespace !== 'AWS/SES' && a.Metrics === undefined);
     expect(health.map((a) => [a.Namespace, a.MetricName, a.Threshold, a.TreatMissingData]).sort()).toEqual([
       ['AWS/Lambda', 'Errors', 1, 'notBreaching'],
       ['AWS/Lambda', 'Errors', 1, 'notBreaching'],
@@ -64,6 +64,34 @@ describe('alarms', () => {
       ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 1, 'notBreaching'],
       ['SesFeedbackPipeline', 'AccountUnhealthy', 1, 'ignore'],
     ]);
+  });
+
+  it('alarms on 25 provider blocks in 15 minutes summed over every configuration set (a Metrics Insights query), with a runbook', () => {
+    const [alarm, ...more] = alarms().filter((a) => a.Metrics !== undefined);
+    expect(more).toEqual([]);
+    expect(alarm).toMatchObject({
+      Threshold: 25,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: expect.stringMatching(/AlertTopic/) }],
+      Metrics: [{ Id: expect.any(String), Expression: 'SELECT SUM(ProviderBlocks) FROM SCHEMA("SesFeedbackPipeline", ConfigurationSet, service)', Period: 900, ReturnData: true, Label: 'ProviderBlocks' }],
+    });
+    for (const step of ['block lists', 'SPF, DKIM and DMARC', 'slow down sending to that provider', 'campaign', 'not suppressed']) {
+      expect(alarm?.AlarmDescription).toContain(step);
+    }
+  });
+
+  it('takes the provider-block threshold from the prop (user value wins)', () => {
+    const t = template({ providerBlockAlarmThreshold: 200 });
+    const thresholds = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties).filter((a) => a.Metrics !== undefined).map((a) => a.Threshold);
+    expect(thresholds).toEqual([200]);
+  });
+
+  it('draws provider blocks with the other feedback classes on the dashboard, summed over every set', () => {
+    const body = JSON.stringify(defaults.findResources('AWS::CloudWatch::Dashboard'));
+    expect(body).toMatch(/Feedback events by class.*providerblocks0 \+ providerblocks1 \+ providerblocks2/);
+    expect(body).toContain('\\"ProviderBlocks\\",\\"ConfigurationSet\\",\\"marketing\\"');
   });
 
   it('sends every alarm, and its recovery, to the alert topic, which has the configured emails', () => {
@@ -206,7 +234,7 @@ describe('configuration sets', () => {
       ConfigurationSetName: 'legacy-newsletter',
       EventDestination: { MatchingEventTypes: ['bounce', 'complaint', 'delivery'] },
     });
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 19);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 20);
   });
 });
 
@@ -374,6 +402,8 @@ describe('props validation', () => {
     ['fails on an alert email that is not one', { alertEmails: ['ops'] }, "alert email is not an email address: 'ops'"],
     ['fails on a batching window over SQS\'s 5 minutes', { suppressionBatchingWindow: Duration.minutes(6) }, "suppressionBatchingWindow must be 1 second to 5 minutes (SQS's limit), got 6 minutes"],
     ['fails on an import threshold of 0', { importThreshold: 0 }, 'importThreshold must be a whole number >= 1, got 0'],
+    ['fails on a provider-block threshold of 0', { providerBlockAlarmThreshold: 0 }, 'providerBlockAlarmThreshold must be a whole number >= 1, got 0'],
+    ['fails on a fractional provider-block threshold', { providerBlockAlarmThreshold: 2.5 }, 'providerBlockAlarmThreshold must be a whole number >= 1, got 2.5'],
   ])('%s', (_name, props, message) => {
     expect(() => new SesFeedbackPipeline(new Stack(new App(), 'S'), 'P', props)).toThrow(message);
   });

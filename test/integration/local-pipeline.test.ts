@@ -22,6 +22,8 @@ const facts = (n: number, extra: Partial<MailFacts> = {}): MailFacts => ({
   ...extra,
 });
 
+const DMARC_REFUSAL = "smtp; 550 5.7.26 Unauthenticated email from mail.example.com is not accepted due to domain's DMARC policy.";
+
 async function eventsOf(pipeline: LocalPipeline, address: string) {
   const doc = DynamoDBDocumentClient.from(pipeline.dynamodb);
   const { Items = [] } = await doc.send(
@@ -50,6 +52,7 @@ describe('local pipeline: end to end and duplicates', () => {
       complaint(facts(2, { address: 'angry@example.org' })),
       complaint(facts(3, { address: 'fan@example.org' }), 'not-spam'),
       bounce(facts(4, { address: 'full@example.org' }), 'Transient', 'MailboxFull'),
+      bounce(facts(6, { address: 'reader@bigmail.example.com' }), 'Transient', 'General', { status: '5.7.26', diagnosticCode: DMARC_REFUSAL }),
       delivery(facts(5, { address: 'happy@example.org', configurationSet: 'transactional', campaign: undefined })),
       ...[1, 2, 3, 4, 5].map((day) => bounce(softFacts(day), 'Transient', 'MailboxFull')),
       fixture('eventpub-bounce-permanent-general.json'), // AWS's documented example, as is
@@ -76,6 +79,10 @@ describe('local pipeline: end to end and duplicates', () => {
     ]);
     expect(await eventsOf(pipeline, 'fan@example.org')).toEqual([expect.objectContaining({ action: 'record', rule: 'complaint-not-spam' })]);
     expect(await eventsOf(pipeline, 'full@example.org')).toEqual([expect.objectContaining({ action: 'count', rule: 'soft-bounce' })]);
+    // a provider block: recorded with its DSN status and class, the reader not suppressed (the list above is exact)
+    expect(await eventsOf(pipeline, 'reader@bigmail.example.com')).toEqual([
+      expect.objectContaining({ action: 'record', rule: 'provider-block', detail: expect.objectContaining({ status: '5.7.26', diagnosticCode: DMARC_REFUSAL, dsnCode: '5.7.26', dsnClass: 'policy' }) }),
+    ]);
     expect(await eventsOf(pipeline, 'reader100@stale.example.net')).toHaveLength(5);
     // the dead-letter queue holds exactly the malformed message, with its reason
     const dead = await pipeline.deadLetters();

@@ -144,12 +144,15 @@ describe('suppression remove', () => {
 
 describe('status', () => {
   it('reports the account, the dead letters and the events of the last 24 h as JSON', async () => {
-    // Prepare: three hard bounces of today through the running pipeline
+    // Prepare: three hard bounces and two provider blocks of today through the running pipeline
     await pipeline.startWorker();
     const now = new Date();
-    await pipeline.publish(
-      [1, 2, 3].map((i) => bounce({ address: `today${i}@example.net`, messageId: `status-${i}`, at: new Date(now.getTime() - i * 60_000), configurationSet: 'marketing' })),
-    );
+    const at = (minutesAgo: number): Date => new Date(now.getTime() - minutesAgo * 60_000);
+    const spamBlock = { status: '5.7.1', diagnosticCode: 'smtp; 550-5.7.1 [198.51.100.25] Our system has detected that this message is likely unsolicited mail.' };
+    await pipeline.publish([
+      ...[1, 2, 3].map((i) => bounce({ address: `today${i}@example.net`, messageId: `status-${i}`, at: at(i), configurationSet: 'marketing' })),
+      ...[4, 5].map((i) => bounce({ address: `reader${i}@bigmail.example.com`, messageId: `status-${i}`, at: at(i), configurationSet: 'marketing' }, 'Transient', 'General', spamBlock)),
+    ]);
     await pipeline.drain(60_000);
     // Act
     const { code, stdout } = await cli('status', '--json');
@@ -160,7 +163,14 @@ describe('status', () => {
     expect(status.deadLetterQueueDepth).toBe(0);
     // Suppressions: everything SES accepted today: the 3 hard bounces and the imported rows, less the one removed
     expect(pipeline.ses.list.size).toBe(98_900 - 1 + 3);
-    expect(status.last24Hours).toMatchObject({ events: 3, hardBounces: 3, suppressions: 98_900 - 1 + 3, operatorRemovals: 1 });
+    expect(status.last24Hours).toMatchObject({
+      events: 5,
+      hardBounces: 3,
+      providerBlocks: 2,
+      providerBlocksByDomain: [{ domain: 'bigmail.example.com', blocks: 2 }],
+      suppressions: 98_900 - 1 + 3,
+      operatorRemovals: 1,
+    });
     expect(status.reputation.bounceRate).toBeNull(); // no CloudWatch locally
   });
 
@@ -168,7 +178,8 @@ describe('status', () => {
     const { stdout } = await cli('status');
     expect(stdout).toMatch(/^Local pipeline\n/);
     expect(stdout).toContain('SES account     enforcement HEALTHY, sending enabled, production');
-    expect(stdout).toContain('Last 24 h       3 events: 3 hard bounces');
+    expect(stdout).toContain('Last 24 h       5 events: 3 hard bounces, 0 soft bounces, 0 complaints, 2 provider blocks;');
+    expect(stdout).toContain('Provider blocks bigmail.example.com 2  <-- a provider refuses the sender');
   });
 });
 

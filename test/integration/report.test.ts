@@ -13,7 +13,8 @@ import { freshFeedbackTable, localDynamoDb } from '../support/local-aws.js';
 
 /**
  * `ses-feedback report` on the built-in scenario run through the local pipeline (the "spring-sale"
- * campaign to a stale list, most hard bounces on oldmail.example.net), and on an empty range; the
+ * campaign to a stale list, most hard bounces on oldmail.example.net, a block wave at
+ * bigmail.example.com), and on an empty range; the
  * HTML form rendered in headless Chromium.
  */
 jest.setTimeout(600_000);
@@ -71,6 +72,13 @@ describe('report on the built-in scenario', () => {
     // the day of the scenario carries its feedback
     const day = tableRows(stdout, 'Day').find((row) => row[0] === '2026-11-20');
     expect(day?.slice(0, 4)).toEqual(['2026-11-20', '1,620', '37', '300']);
+    // the block wave at one provider: named, timed, its diagnostic read from the table, not suppressed
+    expect(stdout).toContain('200 bounces were the recipient\'s mailbox provider refusing the sender');
+    const blocked = tableRows(stdout, 'Recipient domain | Blocks');
+    expect(blocked).toHaveLength(1);
+    expect(blocked[0]?.slice(0, 4)).toEqual(['`bigmail.example.com`', '200', '2026-11-20 10:40 UTC', '2026-11-20 10:43 UTC']);
+    expect(blocked[0]?.[4]).toMatch(/^5\.7\.1: `smtp; 550-5\.7\.1 \[198\.51\.100\.25\] Our system has detected that this message is likely unsolicited mail\..*` \(\d+ of 20 sampled\)$/);
+    expect([...pipeline.ses.list.keys()].filter((address) => address.endsWith('@bigmail.example.com'))).toEqual([]);
     // what is fixed: every suppressed address, by the pipeline
     expect(stdout).toContain(`${pipeline.ses.list.size.toLocaleString('en-US')} addresses were put on the account-level suppression list`);
     // no address in clear without --show-addresses

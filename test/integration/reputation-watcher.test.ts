@@ -144,6 +144,7 @@ describe('reputation watcher on local services', () => {
       thresholds: { bounceRate: { warning: 0.03, critical: 0.05 }, complaintRate: { warning: 0.0008, critical: 0.001 }, aws: { bounceRate: { review: 0.05, pause: 0.1 }, complaintRate: { review: 0.001, pause: 0.005 } }, softBounce: { threshold: 5, windowInDays: 30 } },
       alarms: [],
       snapshots,
+      blockDetails: new Map(),
       showAddresses: false,
     });
     expect(report.enforcementHistory.map((s) => s.enforcementStatus)).toEqual(['HEALTHY', 'PROBATION', 'HEALTHY']);

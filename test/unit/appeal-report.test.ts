@@ -1,5 +1,6 @@
 import type { AccountSnapshot, IndexedEvent } from '../../cli/audit-trail.js';
 import { AppealReportBuilder, isEmpty, type ReportContext } from '../../cli/report/appeal-report.js';
+import { BLOCK_SAMPLE_PER_DOMAIN, type BlockDetail, keyId, TOP_BLOCKED_DOMAINS } from '../../cli/report/provider-blocks.js';
 import { toHtml } from '../../cli/report/html.js';
 import { toMarkdown } from '../../cli/report/markdown.js';
 import { alarmedThresholds } from '../../cli/report-command.js';
@@ -7,7 +8,7 @@ import { alarmedThresholds } from '../../cli/report-command.js';
 const FROM = new Date('2026-11-01T00:00:00.000Z');
 const UNTIL = new Date('2026-11-03T23:59:59.999Z');
 
-function context(snapshots: AccountSnapshot[] = [], showAddresses = false): ReportContext {
+function context(snapshots: AccountSnapshot[] = [], showAddresses = false, blockDetails: ReadonlyMap<string, BlockDetail> = new Map()): ReportContext {
   return {
     from: FROM,
     until: UNTIL,
@@ -22,15 +23,30 @@ function context(snapshots: AccountSnapshot[] = [], showAddresses = false): Repo
     },
     alarms: [{ name: 'BounceRateCritical', metric: 'Reputation.BounceRate', threshold: 0.05, state: 'ALARM' }],
     snapshots,
+    blockDetails,
     showAddresses,
   };
 }
+
+/** The action the pipeline took for each rule (an unknown rule name: record). */
+const ACTION_OF: Record<string, string> = { 'permanent-bounce': 'suppress', 'address-status': 'suppress', complaint: 'suppress', 'soft-bounce': 'count' };
 
 let n = 0;
 function event(rule: string, extra: Partial<IndexedEvent> = {}): IndexedEvent {
   n++;
   const eventType = rule.includes('complaint') ? 'Complaint' : 'Bounce';
-  return { address: `user${n}@example.org`, eventAt: '2026-11-02T10:00:00.000Z', eventType, action: 'record', rule, configurationSet: 'marketing', recipientDomain: 'example.org', ...extra };
+  const address = `user${n}@example.org`;
+  return {
+    tableKey: { pk: `ADDR#${address}`, sk: `EVENT#2026-11-02T10:00:00.000Z#${eventType}#m${n}` },
+    address,
+    eventAt: '2026-11-02T10:00:00.000Z',
+    eventType,
+    action: ACTION_OF[rule] ?? 'record',
+    rule,
+    configurationSet: 'marketing',
+    recipientDomain: 'example.org',
+    ...extra,
+  };
 }
 
 function build(events: IndexedEvent[], snapshots: AccountSnapshot[] = [], showAddresses = false) {
@@ -43,7 +59,7 @@ describe('AppealReportBuilder', () => {
   it('ranks what drove hard bounces and complaints, with each value\'s share, and calls a missing campaign (none)', () => {
     const report = build([
       ...Array.from({ length: 6 }, () => event('permanent-bounce', { campaign: 'spring-sale', recipientDomain: 'oldmail.example.net' })),
-      event('permanent-status-on-soft-bounce', { campaign: 'spring-sale' }),
+      event('address-status', { campaign: 'spring-sale' }),
       event('complaint', { campaign: 'spring-sale' }),
       event('permanent-bounce', { configurationSet: 'transactional' }),
       event('complaint', { configurationSet: 'transactional' }),
@@ -71,6 +87,16 @@ describe('AppealReportBuilder', () => {
       ['2026-11-02', 1, 1, 1],
       ['2026-11-03', 0, 0, 0],
     ]);
+  });
+
+  it('counts entries by event type and action, so a rule name it does not know (older or newer records) breaks nothing', () => {
+    const report = build([
+      event('permanent-status-on-soft-bounce', { action: 'suppress' }),
+      event('some-future-rule', { action: 'record' }),
+      event('some-future-soft-rule', { action: 'count' }),
+    ]);
+    expect(report.totals).toEqual({ events: 3, hardBounces: 1, softBounces: 1, complaints: 0 });
+    expect(report.providerBlocks.total).toBe(0);
   });
 
   it('tells suppressions by the pipeline from imported ones, and lists addresses only when asked', () => {
@@ -131,6 +157,106 @@ describe('AppealReportBuilder', () => {
     expect(markdown).toContain('| a\\|b@example.com \\| forged \\| row \\| | BOUNCE |');
     expect(markdown).toContain('| Alarm\\|forged \\| | M | 1 | OK |');
     expect(markdown).toContain('stack Stack\\|x');
+  });
+});
+
+describe('AppealReportBuilder: blocked by mailbox providers', () => {
+  const GMAIL_SPAM = (ip: string) => `smtp; 550-5.7.1 [${ip}] Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to Gmail, this message has been blocked.`;
+  const DMARC = "smtp; 550 5.7.26 Unauthenticated email from news.example.com is not accepted due to domain's DMARC policy.";
+  const block = (domain: string, eventAt: string) => event('provider-block', { recipientDomain: domain, eventAt });
+
+  /** Builds the report the way the report command does: index entries, then the table's details of the sample. */
+  function withDetails(events: IndexedEvent[], detailOf: (e: IndexedEvent, i: number) => BlockDetail, showAddresses = false) {
+    const builder = new AppealReportBuilder(showAddresses);
+    events.forEach((e) => builder.add(e));
+    const sampled = new Set(builder.providerBlockSamples().map(keyId));
+    const details = new Map(events.flatMap((e, i) => (sampled.has(keyId(e.tableKey)) ? [[keyId(e.tableKey), detailOf(e, i)] as const] : [])));
+    return { report: builder.build(context([], showAddresses, details)), sampled };
+  }
+
+  it('groups blocks by recipient domain with first and last seen, and not as hard bounces', () => {
+    // Prepare: 30 blocks at gmail.example, 2 at other.example, and one hard bounce
+    const events = [
+      ...Array.from({ length: 30 }, (_, i) => block('gmail.example', `2026-11-02T${String(10 + (i % 5)).padStart(2, '0')}:00:00.000Z`)),
+      block('other.example', '2026-11-01T08:00:00.000Z'),
+      block('other.example', '2026-11-03T09:30:00.000Z'),
+      event('permanent-bounce'),
+    ];
+    // Act
+    const { report } = withDetails(events, () => ({ dsnCode: '5.7.1', diagnosticCode: GMAIL_SPAM('203.0.113.7') }));
+    // Assess
+    expect(report.totals).toEqual({ events: 33, hardBounces: 1, softBounces: 0, complaints: 0 });
+    expect(report.providerBlocks.total).toBe(32);
+    expect(report.providerBlocks.domains.map(({ domain, blocks, first, last }) => ({ domain, blocks, first, last }))).toEqual([
+      { domain: 'gmail.example', blocks: 30, first: '2026-11-02T10:00:00.000Z', last: '2026-11-02T14:00:00.000Z' },
+      { domain: 'other.example', blocks: 2, first: '2026-11-01T08:00:00.000Z', last: '2026-11-03T09:30:00.000Z' },
+    ]);
+  });
+
+  it('reads the diagnostics of at most 20 events of each of the 10 most blocked domains', () => {
+    const events = Array.from({ length: 12 }, (_, d) => Array.from({ length: 25 }, () => block(`d${d}.example`, '2026-11-02T10:00:00.000Z'))).flat();
+    const builder = new AppealReportBuilder(false);
+    events.forEach((e) => builder.add(e));
+    const samples = builder.providerBlockSamples();
+    expect(samples).toHaveLength(TOP_BLOCKED_DOMAINS * BLOCK_SAMPLE_PER_DOMAIN);
+    // the same sample whatever order the index returns the events in
+    const reversed = new AppealReportBuilder(false);
+    [...events].reverse().forEach((e) => reversed.add(e));
+    expect(reversed.providerBlockSamples().map(keyId).sort()).toEqual(samples.map(keyId).sort());
+  });
+
+  it('names the most common diagnostic, told apart from what differs only in numbers, with its status', () => {
+    // Prepare: 25 blocks, 20 Gmail spam blocks from different IPs and 5 DMARC refusals
+    const events = Array.from({ length: 25 }, () => block('gmail.example', '2026-11-02T10:00:00.000Z'));
+    const kinds = new Map(events.map((e, i) => [keyId(e.tableKey), i % 5 === 0 ? 'dmarc' : 'spam']));
+    // Act
+    const { report, sampled } = withDetails(events, (e, i) =>
+      kinds.get(keyId(e.tableKey)) === 'dmarc' ? { dsnCode: '5.7.26', diagnosticCode: DMARC } : { dsnCode: '5.7.1', diagnosticCode: GMAIL_SPAM(`203.0.113.${i}`) },
+    );
+    // Assess
+    expect(sampled.size).toBe(BLOCK_SAMPLE_PER_DOMAIN);
+    const spamInSample = [...sampled].filter((id) => kinds.get(id) === 'spam').length;
+    expect(spamInSample).toBeGreaterThan(BLOCK_SAMPLE_PER_DOMAIN / 2);
+    const [domain] = report.providerBlocks.domains;
+    expect(domain?.diagnostic).toMatchObject({ dsnCode: '5.7.1', matching: spamInSample, sampled: BLOCK_SAMPLE_PER_DOMAIN });
+    expect(domain?.diagnostic?.text).toMatch(/^smtp; 550-5\.7\.1 \[203\.0\.113\.\d+\] Our system has detected/);
+    expect(domain?.diagnostic?.text.length).toBeLessThanOrEqual(200);
+  });
+
+  it('masks addresses in the diagnostic unless addresses are shown, in both formats', () => {
+    const events = [block('corp.example', '2026-11-02T10:00:00.000Z')];
+    const bounced = { dsnCode: '5.7.1', diagnosticCode: 'smtp; 550 5.7.1 <jane.doe@corp.example>: Recipient address rejected: Access denied' };
+    const { report: hidden } = withDetails(events, () => bounced);
+    expect(hidden.providerBlocks.domains[0]?.diagnostic?.text).toBe('smtp; 550 5.7.1 <j***@corp.example>: Recipient address rejected: Access denied');
+    for (const text of [toMarkdown(hidden), toHtml(hidden)]) {
+      expect(text).toContain('j***@corp.example');
+      expect(text).not.toContain('jane.doe@corp.example');
+    }
+    const { report: shown } = withDetails(events, () => bounced, true);
+    expect(shown.providerBlocks.domains[0]?.diagnostic?.text).toContain('<jane.doe@corp.example>');
+  });
+
+  it('renders the section in Markdown and HTML, and says so when no provider blocked the sender', () => {
+    const { report } = withDetails([block('gmail.example', '2026-11-02T10:00:00.000Z')], () => ({ dsnCode: '5.7.26', diagnosticCode: DMARC }));
+    const markdown = toMarkdown(report);
+    expect(markdown).toContain('### Blocked by mailbox providers');
+    expect(markdown).toContain("| `gmail.example` | 1 | 2026-11-02 10:00 UTC | 2026-11-02 10:00 UTC | 5.7.26: `smtp; 550 5.7.26 Unauthenticated email from news.example.com is not accepted due to domain's DMARC policy.` (1 of 1 sampled) |");
+    expect(markdown).toContain('Those readers were not suppressed');
+    const html = toHtml(report);
+    expect(html).toContain('<table class="provider-blocks">');
+    expect(html).toContain('<td><code>gmail.example</code></td><td>1</td>');
+    expect(html).toContain('5.7.26: <code>smtp; 550 5.7.26 Unauthenticated email from news.example.com is not accepted due to domain&#39;s DMARC policy.</code>');
+    const none = build([event('permanent-bounce')]);
+    expect(toMarkdown(none)).toContain('No mailbox provider refused the sender in this range');
+    expect(toHtml(none)).toContain('No mailbox provider refused the sender in this range');
+  });
+
+  it('shows a domain without a diagnostic when the table no longer has its sampled events', () => {
+    const builder = new AppealReportBuilder(false);
+    builder.add(block('gone.example', '2026-11-02T10:00:00.000Z'));
+    const report = builder.build(context());
+    expect(report.providerBlocks.domains).toEqual([{ domain: 'gone.example', blocks: 1, first: '2026-11-02T10:00:00.000Z', last: '2026-11-02T10:00:00.000Z', diagnostic: null }]);
+    expect(toMarkdown(report)).toContain('| `gone.example` | 1 | 2026-11-02 10:00 UTC | 2026-11-02 10:00 UTC | – |');
   });
 });
 
