@@ -5,9 +5,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { processFeedbackEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
-import { DEFAULTS, PROCESSING, SUPPRESSION_WRITER } from '../lib/defaults.js';
+import { DEFAULTS, eventSourceVisibilityTimeout, PROCESSING, QUEUE_RETENTION, SUPPRESSION_WRITER } from '../lib/defaults.js';
 import { killOnExit, LOCAL_CLIENT_CONFIG, startDynamoDbLocal, stopChild, type RunningService } from './dynamodb-local.js';
 import { startFauxqs } from './fauxqs.js';
 import { createFeedbackTable } from './feedback-table.js';
@@ -176,7 +176,11 @@ export class LocalPipeline {
       if (dynamoResult.status === 'rejected') throw dynamoResult.reason;
       if (fauxqsResult.status === 'rejected') throw fauxqsResult.reason;
       const [dynamo, fauxqs] = [dynamoResult.value, fauxqsResult.value];
-      const resources = await createResources(fauxqs.endpoint, dynamo.endpoint, compression, options.maxReceiveCount ?? DEFAULTS.maxReceiveCount);
+      const resources = await createResources(fauxqs.endpoint, dynamo.endpoint, {
+        compression,
+        maxReceiveCount: options.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
+        suppressionBatchingWindow: suppressionBatchingWindow(options),
+      });
       let meter: { calls: CallMeter; endpoints: Record<MeteredService, string> } | undefined;
       if (options.meter) {
         const calls = new CallMeter();
@@ -230,7 +234,7 @@ export class LocalPipeline {
         LOCAL_BATCH_SIZE: String(PROCESSING.batchSize),
       };
     }
-    const windowSeconds = this.options.suppressionBatchingWindowSeconds ?? DEFAULTS.suppressionBatchingWindow.toSeconds();
+    const windowSeconds = suppressionBatchingWindow(this.options).toSeconds();
     return {
       ...suppressionWriterEnvironment({
         tableName: resources.tableName,
@@ -380,26 +384,40 @@ export class LocalPipeline {
 
 const DEFAULT_COMPRESSION = 10;
 
-async function createResources(fauxqsEndpoint: string, dynamoEndpoint: string, compression: number, maxReceiveCount: number): Promise<LocalResources> {
+function suppressionBatchingWindow(options: LocalPipelineOptions): Duration {
+  const seconds = options.suppressionBatchingWindowSeconds;
+  return seconds === undefined ? DEFAULTS.suppressionBatchingWindow : Duration.seconds(seconds);
+}
+
+interface QueueSettings {
+  readonly compression: number;
+  readonly maxReceiveCount: number;
+  readonly suppressionBatchingWindow: Duration;
+}
+
+async function createResources(fauxqsEndpoint: string, dynamoEndpoint: string, settings: QueueSettings): Promise<LocalResources> {
+  const { compression, maxReceiveCount } = settings;
   const sns = new SNSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint });
   const sqs = new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint, useQueueUrlAsEndpoint: false });
   const dynamodb = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: dynamoEndpoint });
   const s3 = new S3Client({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint });
   try {
-    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'ses-feedback-dlq' }))).QueueUrl ?? '';
+    const seconds = (duration: Duration): string => String(Math.max(1, Math.round(duration.toSeconds() / compression)));
+    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'ses-feedback-dlq', Attributes: { MessageRetentionPeriod: seconds(QUEUE_RETENTION.deadLetter) } }))).QueueUrl ?? '';
     const dlqArn = await queueArn(sqs, dlqUrl);
     // Work queues as the stack makes them: visibility timeout (compressed) and redrive to the DLQ.
     const workQueue = async (name: string, visibility: Duration): Promise<{ url: string; arn: string }> => {
       const attributes = {
-        VisibilityTimeout: String(Math.max(1, Math.round(visibility.toSeconds() / compression))),
+        VisibilityTimeout: seconds(visibility),
+        MessageRetentionPeriod: seconds(QUEUE_RETENTION.source),
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
       };
       const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl ?? '';
       return { url, arn: await queueArn(sqs, url) };
     };
-    const { url: queueUrl, arn } = await workQueue('ses-feedback', PROCESSING.visibilityTimeout);
-    const suppressions = await workQueue('ses-feedback-suppressions', SUPPRESSION_WRITER.visibilityTimeout);
-    const importJobs = await workQueue('ses-feedback-import-jobs', SUPPRESSION_WRITER.visibilityTimeout);
+    const { url: queueUrl, arn } = await workQueue('ses-feedback', eventSourceVisibilityTimeout(PROCESSING.timeout, PROCESSING.maxBatchingWindow));
+    const suppressions = await workQueue('ses-feedback-suppressions', eventSourceVisibilityTimeout(SUPPRESSION_WRITER.timeout, settings.suppressionBatchingWindow));
+    const importJobs = await workQueue('ses-feedback-import-jobs', eventSourceVisibilityTimeout(SUPPRESSION_WRITER.timeout));
     const importBucketName = 'ses-feedback-imports';
     await s3.send(new CreateBucketCommand({ Bucket: importBucketName }));
     const topic = await sns.send(new CreateTopicCommand({ Name: 'ses-feedback' }));
