@@ -6,12 +6,13 @@ import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client
 import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Duration } from 'aws-cdk-lib';
-import { processFeedbackEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
+import { processFeedbackEnvironment, reputationWatcherEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
 import { DEFAULTS, eventSourceVisibilityTimeout, PROCESSING, QUEUE_RETENTION, SUPPRESSION_WRITER } from '../lib/defaults.js';
 import { killOnExit, LOCAL_CLIENT_CONFIG, startDynamoDbLocal, stopChild, type RunningService } from './dynamodb-local.js';
 import { startFauxqs } from './fauxqs.js';
 import { createFeedbackTable } from './feedback-table.js';
 import { CallMeter, type MeteredService } from './call-meter.js';
+import { LocalCloudWatch } from './cloudwatch.js';
 import { LocalEventBus, type LocalEventBusOptions } from './event-bus.js';
 import { LocalSes, type LocalSesOptions } from './ses-server.js';
 
@@ -36,7 +37,10 @@ export interface LocalPipelineOptions {
   readonly importThreshold?: number;
   /** The suppression writer's batching window, in stack time (divided by timeCompression). @default the stack's (30 s) */
   readonly suppressionBatchingWindowSeconds?: number;
-  /** Route the functions' AWS calls through a {@link CallMeter} that counts them (`npm run bench`). @default false */
+  /**
+   * Route the functions' AWS calls through a {@link CallMeter} that counts them (`npm run bench`)
+   * and records what IAM authorizes for each, per function. @default false
+   */
   readonly meter?: boolean;
   /** Faults of the local event bus. @default none */
   readonly eventBus?: LocalEventBusOptions;
@@ -54,6 +58,9 @@ export interface InvocationStats {
  * each source separately (`follow-imports` is the writer function on its import-job queue).
  */
 export type LocalFunction = 'process-feedback' | 'write-suppressions' | 'follow-imports';
+
+/** The stack's functions by the name their code and role go by (`follow-imports` is the writer). */
+export type FunctionName = Exclude<LocalFunction, 'follow-imports'> | 'watch-reputation';
 
 export interface QueueDepth {
   readonly visible: number;
@@ -73,6 +80,8 @@ export interface LocalResources {
   readonly importJobQueueArn: string;
   readonly tableName: string;
   readonly importBucketName: string;
+  /** Where the reputation watcher alerts. */
+  readonly alertTopicArn: string;
 }
 
 /** What a client outside the pipeline (the operator CLI) needs to reach it. */
@@ -113,6 +122,8 @@ export class LocalPipeline {
     public readonly sesEndpoint: string,
     /** The account's default event bus: "Address Suppressed" events land here. */
     public readonly events: { readonly bus: LocalEventBus; readonly endpoint: string },
+    /** SES's reputation metrics, as the watcher reads them (set `server.rates`). */
+    public readonly cloudwatch: { readonly server: LocalCloudWatch; readonly endpoint: string },
     public readonly resources: LocalResources,
     private readonly options: LocalPipelineOptions,
     /** Counts the functions' AWS calls, when started with `meter: true`. */
@@ -170,6 +181,9 @@ export class LocalPipeline {
       const bus = new LocalEventBus(options.eventBus);
       const busEndpoint = await bus.start();
       started.push(bus);
+      const cloudwatch = new LocalCloudWatch();
+      const cloudwatchEndpoint = await cloudwatch.start();
+      started.push(cloudwatch);
       // Start both at once; whichever started is stopped again if the other fails.
       const [dynamoResult, fauxqsResult] = await Promise.allSettled([startDynamoDbLocal(), startFauxqs()]);
       for (const result of [dynamoResult, fauxqsResult]) if (result.status === 'fulfilled') started.push(result.value);
@@ -185,9 +199,10 @@ export class LocalPipeline {
       if (options.meter) {
         const calls = new CallMeter();
         started.push(calls);
-        meter = { calls, endpoints: await calls.start({ dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint, sesv2: sesEndpoint, eventbridge: busEndpoint }) };
+        const targets = { dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint, sesv2: sesEndpoint, eventbridge: busEndpoint, sns: fauxqs.endpoint, cloudwatch: cloudwatchEndpoint };
+        meter = { calls, endpoints: await calls.start(targets) };
       }
-      const pipeline = new LocalPipeline({ dynamo, fauxqs }, ses, sesEndpoint, { bus, endpoint: busEndpoint }, resources, options, meter);
+      const pipeline = new LocalPipeline({ dynamo, fauxqs }, ses, sesEndpoint, { bus, endpoint: busEndpoint }, { server: cloudwatch, endpoint: cloudwatchEndpoint }, resources, options, meter);
       clients.s3 = pipeline.s3;
       return pipeline;
     } catch (error) {
@@ -197,10 +212,11 @@ export class LocalPipeline {
   }
 
   /** The environment a worker runs a function with: what the stack sets, plus local endpoints. */
-  public handlerEnvironment(fn: LocalFunction = 'process-feedback'): Record<string, string> {
+  public handlerEnvironment(fn: LocalFunction | 'watch-reputation' = 'process-feedback'): Record<string, string> {
     const compression = this.options.timeCompression ?? DEFAULT_COMPRESSION;
     const sdkMaxAttempts = this.options.sdkMaxAttempts ?? PROCESSING.sdkMaxAttempts;
     const { resources } = this;
+    const handler: FunctionName = fn === 'follow-imports' ? 'write-suppressions' : fn;
     const local = {
       AWS_REGION: LOCAL_CLIENT_CONFIG.region,
       AWS_ACCESS_KEY_ID: LOCAL_CLIENT_CONFIG.credentials.accessKeyId,
@@ -210,9 +226,19 @@ export class LocalPipeline {
       AWS_ENDPOINT_URL_S3: this.meter?.endpoints.s3 ?? this.services.fauxqs.endpoint,
       AWS_ENDPOINT_URL_SESV2: this.meter?.endpoints.sesv2 ?? this.sesEndpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: this.meter?.endpoints.eventbridge ?? this.events.endpoint,
+      AWS_ENDPOINT_URL_SNS: this.meter?.endpoints.sns ?? this.services.fauxqs.endpoint,
+      AWS_ENDPOINT_URL_CLOUDWATCH: this.meter?.endpoints.cloudwatch ?? this.cloudwatch.endpoint,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      LOCAL_HANDLER: fn === 'follow-imports' ? 'write-suppressions' : fn,
+      // The SDK puts `app/<id>` in its User-Agent: the call meter attributes each call to its function.
+      AWS_SDK_UA_APP_ID: handler,
+      LOCAL_HANDLER: handler,
     };
+    if (fn === 'watch-reputation') {
+      return {
+        ...reputationWatcherEnvironment({ tableName: resources.tableName, alertTopicArn: resources.alertTopicArn, snapshotRetentionInDays: DEFAULTS.eventRetention.toDays() }),
+        ...local,
+      };
+    }
     if (fn === 'process-feedback') {
       return {
         ...processFeedbackEnvironment({
@@ -273,11 +299,32 @@ export class LocalPipeline {
    * queue. A worker that dies (function timeout, kill) is started again, as Lambda starts a new sandbox.
    */
   public async startWorker(): Promise<void> {
-    const logDir = this.options.logDir ?? join(process.cwd(), '.local', 'logs');
     for (const fn of ['process-feedback', 'write-suppressions', 'follow-imports'] as const) {
-      if (!this.workers.has(fn)) this.workers.set(fn, new Worker(fn, this.handlerEnvironment(fn), logDir, () => this.stopping));
+      if (!this.workers.has(fn)) this.workers.set(fn, new Worker(fn, this.handlerEnvironment(fn), this.logDir, () => this.stopping));
     }
     await Promise.all([...this.workers.values()].map((w) => w.start()));
+  }
+
+  /**
+   * Runs the reputation watcher once, as its schedule invokes it: the real entry in a process of
+   * its own, with the environment the stack sets. Resolves with what the handler returned.
+   */
+  public async watchReputation(): Promise<unknown> {
+    mkdirSync(this.logDir, { recursive: true });
+    const child = forkEntry('invoke-once.ts', this.handlerEnvironment('watch-reputation'));
+    const log = createWriteStream(join(this.logDir, 'watch-reputation.log'), { flags: 'a' });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    return new Promise((resolve, reject) => {
+      child.once('message', (message: { result?: unknown; error?: string }) =>
+        message.error === undefined ? resolve(message.result) : reject(new Error(`watch-reputation failed: ${message.error}`)),
+      );
+      child.once('exit', (code) => reject(new Error(`watch-reputation exited (code ${code}) without an answer; see ${this.logDir}`)));
+    });
+  }
+
+  private get logDir(): string {
+    return this.options.logDir ?? join(process.cwd(), '.local', 'logs');
   }
 
   /** Invocations per function so far, with their records and summed duration. */
@@ -378,7 +425,7 @@ export class LocalPipeline {
     this.sqs.destroy();
     this.dynamodb.destroy();
     this.s3.destroy();
-    await Promise.all([this.ses.stop(), this.events.bus.stop(), this.services.dynamo.stop(), this.services.fauxqs.stop(), this.meter?.calls.stop()]);
+    await Promise.all([this.ses.stop(), this.events.bus.stop(), this.cloudwatch.server.stop(), this.services.dynamo.stop(), this.services.fauxqs.stop(), this.meter?.calls.stop()]);
   }
 }
 
@@ -422,6 +469,7 @@ async function createResources(fauxqsEndpoint: string, dynamoEndpoint: string, s
     await s3.send(new CreateBucketCommand({ Bucket: importBucketName }));
     const topic = await sns.send(new CreateTopicCommand({ Name: 'ses-feedback' }));
     await sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'sqs', Endpoint: arn }));
+    const alerts = await sns.send(new CreateTopicCommand({ Name: 'ses-feedback-alerts' }));
     const tableName = 'ses-feedback';
     await createFeedbackTable(dynamodb, tableName);
     return { topicArn: topic.TopicArn ?? '', queueUrl, queueArn: arn, deadLetterQueueUrl: dlqUrl, suppressionQueueUrl: suppressions.url,
@@ -430,6 +478,7 @@ async function createResources(fauxqsEndpoint: string, dynamoEndpoint: string, s
       importJobQueueArn: importJobs.arn,
       tableName,
       importBucketName,
+      alertTopicArn: alerts.TopicArn ?? '',
     };
   } finally {
     s3.destroy();
@@ -443,6 +492,17 @@ async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
   if (!Attributes.QueueArn) throw new Error(`no ARN for queue ${queueUrl}`);
   return Attributes.QueueArn;
+}
+
+/** A child process running a file of local/ (TypeScript, through tsx) with exactly `env`; ended with its parent. */
+function forkEntry(file: string, env: Record<string, string>): ChildProcess {
+  const child = fork(join(__dirname, file), [], {
+    execArgv: ['--require', require.resolve('tsx/cjs')],
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  killOnExit(child);
+  return child;
 }
 
 /** One function's worker process, restarted when it dies unless the pipeline is stopping. */
@@ -479,12 +539,7 @@ class Worker {
   private async spawn(): Promise<ChildProcess> {
     mkdirSync(this.logDir, { recursive: true });
     const log = (this.log ??= createWriteStream(join(this.logDir, `${this.fn}.log`), { flags: 'a' }));
-    const worker = fork(join(__dirname, 'worker.ts'), [], {
-      execArgv: ['--require', require.resolve('tsx/cjs')],
-      env: { PATH: process.env.PATH, ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    killOnExit(worker);
+    const worker = forkEntry('worker.ts', this.env);
     // One log for every worker the run starts; a pipe must not close it when its worker ends.
     worker.stdout?.pipe(log, { end: false });
     worker.stderr?.pipe(log, { end: false });

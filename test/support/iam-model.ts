@@ -1,4 +1,5 @@
 import { anonymousPrincipal, runSimulation, type AnonymousRequestPrincipal, type EvaluationResult, type Simulation } from '@cloud-copilot/iam-simulate';
+import { queueArnOf } from '../../local/call-authorization.js';
 import { resolveTemplate, type CfnTemplate, type Deployment, type ResolvedTemplate } from './cfn-resolve.js';
 
 /** What AWS decides for one request, in iam-simulate's words: Allowed, ImplicitlyDenied or ExplicitlyDenied. */
@@ -59,7 +60,7 @@ export class StackPolicies {
           for (const topic of p.Topics as string[]) this.addResourcePolicy(topic, p.PolicyDocument as PolicyDocument);
           break;
         case 'AWS::SQS::QueuePolicy':
-          for (const url of p.Queues as string[]) this.addResourcePolicy(queueArnOf(url, DEPLOYMENT.partition), p.PolicyDocument as PolicyDocument);
+          for (const url of p.Queues as string[]) this.addResourcePolicy(queueArnOf(url, DEPLOYMENT.region) ?? url, p.PolicyDocument as PolicyDocument);
           break;
         case 'AWS::S3::BucketPolicy':
           this.addResourcePolicy(`arn:${DEPLOYMENT.partition}:s3:::${p.Bucket as string}`, p.PolicyDocument as PolicyDocument);
@@ -181,13 +182,6 @@ function lambdaPermissionStatement(id: string, p: Record<string, unknown>): Reco
     Resource: p.FunctionName,
     ...(Object.keys(conditions).length > 0 ? { Condition: conditions } : {}),
   };
-}
-
-/** `https://sqs.<region>.amazonaws.com/<account>/<name>` → the queue's ARN. */
-export function queueArnOf(url: string, partition: string): string {
-  const match = /^https:\/\/sqs\.([^.]+)\.[^/]+\/(\d{12})\/(.+)$/.exec(url);
-  if (!match) throw new Error(`not a queue URL: ${url}`);
-  return `arn:${partition}:sqs:${match[1]}:${match[2]}:${match[3]}`;
 }
 
 /** The account that owns a resource: from its ARN, or ours for S3 (bucket ARNs carry none). */
