@@ -1,3 +1,4 @@
+import { DEFAULT_STACK_CONFIGURATION_SETS } from '../lambdas/contract.js';
 import { bounce, complaint, type MailFacts } from './ses-events.js';
 
 /** Sends per configuration set: SES reputation rates are per message sent, so the summary needs them. */
@@ -11,6 +12,8 @@ export interface Scenario {
 }
 
 const DAY = Date.UTC(2026, 10, 20, 9);
+/** The sets a default `cdk deploy` creates, by their SES names: what the scenario's mail was sent with. */
+const SETS = DEFAULT_STACK_CONFIGURATION_SETS;
 
 /**
  * A campaign gone wrong beside a healthy stream: "spring-sale" in the marketing configuration set
@@ -28,7 +31,7 @@ export function builtInScenario(): Scenario {
     address,
     messageId: `0100019a-spring-${String(++n).padStart(6, '0')}`,
     at: at(seconds),
-    configurationSet: 'marketing',
+    configurationSet: SETS.marketing,
     campaign: 'spring-sale',
     fromDomain: 'news.example.com',
   });
@@ -36,7 +39,7 @@ export function builtInScenario(): Scenario {
     address,
     messageId: `0100019a-receipt-${String(++n).padStart(6, '0')}`,
     at: at(seconds),
-    configurationSet: 'transactional',
+    configurationSet: SETS.transactional,
     fromDomain: 'example.com',
   });
 
@@ -66,7 +69,7 @@ export function builtInScenario(): Scenario {
   // not feedback and not readable: these must end in the DLQ with a reason
   const malformed = ['{"eventType":"Bounce","mail":{}}', 'Hello from a misconfigured publisher', '{"notificationType":"Complaint","mail":{"messageId":"x","timestamp":"2026-11-20T09:00:00Z"}}', '{"unexpected":true}'];
   all.push(...malformed);
-  return { name: 'spring-sale gone wrong', sends: { marketing: 20_000, transactional: 5_000 }, messages: shuffle(all), expected: { suppressed, malformed: malformed.length } };
+  return { name: 'spring-sale gone wrong', sends: { [SETS.marketing]: 20_000, [SETS.transactional]: 5_000 }, messages: shuffle(all), expected: { suppressed, malformed: malformed.length } };
 }
 
 /** Deterministic shuffle (seeded), so every run sends the same order. */
