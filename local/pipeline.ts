@@ -35,7 +35,7 @@ export interface LocalPipelineOptions {
   readonly maxReceiveCount?: number;
   /** From this many new addresses in a writer batch, an import job. @default the stack's (25) */
   readonly importThreshold?: number;
-  /** The suppression writer's batching window, in stack time (divided by timeCompression). @default the stack's (30 s) */
+  /** The suppression writer's batching window, in stack time (divided by timeCompression). @default the stack's (DEFAULTS.suppressionBatchingWindow) */
   readonly suppressionBatchingWindowSeconds?: number;
   /**
    * Route the functions' AWS calls through a {@link CallMeter} that counts them (`npm run bench`)
