@@ -92,7 +92,8 @@ export async function measureNaiveCalls(messages: string[], bundleFile: string):
   try {
     const sesEndpoint = await ses.start();
     const dynamodbEndpoint = pipeline.endpoints().dynamodb;
-    const endpoints = await meter.start({ dynamodb: dynamodbEndpoint, sesv2: sesEndpoint, sqs: sesEndpoint, s3: sesEndpoint, eventbridge: sesEndpoint });
+    const unused = sesEndpoint; // the naive handler calls only DynamoDB and SES
+    const endpoints = await meter.start({ dynamodb: dynamodbEndpoint, sesv2: sesEndpoint, sqs: unused, s3: unused, eventbridge: unused, sns: unused, cloudwatch: unused });
     const tableName = 'naive-feedback';
     await pipeline.dynamodb.send(
       new CreateTableCommand({

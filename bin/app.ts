@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { DEFAULT_STACK_NAME } from '../lambdas/contract.js';
 import { pipelinePropsFromContext, SesFeedbackStack } from '../lib/index.js';
 
 const app = new App();
-const stackName = (app.node.tryGetContext('stackName') as string | undefined) ?? 'SesFeedbackPipeline';
+const stackName = (app.node.tryGetContext('stackName') as string | undefined) ?? DEFAULT_STACK_NAME;
 
 new SesFeedbackStack(app, stackName, {
   // Environment-agnostic unless the caller's CLI environment says otherwise.

@@ -66,14 +66,16 @@ const EXPECTED: Readonly<Record<SimulatorMailbox, 'Bounce' | 'Complaint' | 'Deli
 export async function simulate(ports: SimulationPorts, options: SimulationOptions, progress: (line: string) => void): Promise<SimulationResult[]> {
   const run = options.runId ?? randomBytes(3).toString('hex');
   const cases: SimulationCase[] = [];
-  for (const configurationSet of options.configurationSets) {
+  for (const [index, configurationSet] of options.configurationSets.entries()) {
     const deliveries = await ports.deliveryEventsOn(configurationSet);
     for (const mailbox of SIMULATOR_MAILBOXES) {
       const eventType = EXPECTED[mailbox];
       cases.push({
         configurationSet,
         mailbox,
-        address: `${mailbox}+sfp-${run}-${configurationSet.toLowerCase()}@simulator.amazonses.com`,
+        // Labelled with the set's position, not its name: a name derived from the stack's could
+        // push the local part past the 64 characters SMTP allows (RFC 5321).
+        address: `${mailbox}+sfp-${run}-${index + 1}@simulator.amazonses.com`,
         // Deliveries reach the audit trail only when the set publishes DELIVERY events.
         expect: { eventType: eventType === 'Delivery' && !deliveries ? null : eventType },
       });

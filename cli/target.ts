@@ -6,10 +6,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DEFAULT_STACK_CONFIGURATION_SETS, DEFAULT_STACK_NAME } from '../lambdas/contract.js';
 import type { LocalEndpoints } from '../local/pipeline.js';
 
 /** The stack's name when `--stack` is not given (bin/app.ts deploys this one). */
-export const DEFAULT_STACK_NAME = 'SesFeedbackPipeline';
+export { DEFAULT_STACK_NAME };
 /** Where a running local pipeline (`npm start -- --keep-running`) writes its endpoints. */
 export const LOCAL_ENDPOINTS_FILE = join('.local', 'endpoints.json');
 
@@ -79,7 +80,8 @@ function localTarget(file: string): Target {
     tableName: endpoints.resources.tableName,
     importBucketName: endpoints.resources.importBucketName,
     deadLetterQueueUrl: endpoints.resources.deadLetterQueueUrl,
-    configurationSetNames: ['transactional', 'marketing'],
+    // The local pipeline stands for a default deploy: its scenarios send with these names.
+    configurationSetNames: Object.values(DEFAULT_STACK_CONFIGURATION_SETS),
     sesRequestsPerSecond: endpoints.sesRequestsPerSecond,
     alarmNames: [],
     liveSince: endpoints.startedAt ?? null,

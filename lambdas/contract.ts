@@ -148,6 +148,36 @@ export interface AddressSuppressedDetail {
   readonly via: string;
 }
 
+/** The CloudFormation stack `cdk deploy` creates unless `-c stackName=...` says otherwise; the CLI's default `--stack`. */
+export const DEFAULT_STACK_NAME = 'SesFeedbackPipeline';
+
+/** Short names of the configuration sets the stack creates unless told otherwise (one per kind of mail). */
+export const DEFAULT_MANAGED_CONFIGURATION_SETS = ['transactional', 'marketing'] as const;
+
+/**
+ * The prefix a stack puts before the short name of each configuration set it creates: the stack's
+ * name, so two stacks in one account and region (production, staging) never ask for the same name.
+ */
+export function configurationSetNamePrefix(stackName: string): string {
+  return `${stackName}-`;
+}
+
+/** The SES name of a managed configuration set: `<prefix><short name>`. */
+export function configurationSetName(prefix: string, shortName: string): string {
+  return `${prefix}${shortName}`;
+}
+
+/**
+ * The SES names of the default stack's managed configuration sets, by short name: what the local
+ * pipeline and its scenarios send with, so they match a default `cdk deploy`.
+ */
+export const DEFAULT_STACK_CONFIGURATION_SETS = Object.fromEntries(
+  DEFAULT_MANAGED_CONFIGURATION_SETS.map((shortName) => [shortName, configurationSetName(configurationSetNamePrefix(DEFAULT_STACK_NAME), shortName)]),
+) as Readonly<Record<(typeof DEFAULT_MANAGED_CONFIGURATION_SETS)[number], string>>;
+
+/** SES's rule for configuration set names (CreateConfigurationSet): 1-64 letters, digits, `_` and `-`. */
+export const CONFIGURATION_SET_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** SES takes at most this many addresses per object in one suppression-list import (bulk add). */
 export const SES_MAX_ROWS_PER_IMPORT = 100_000;
 /** SQS's longest message delay: the writer's longest wait between two looks at an import job. */

@@ -9,6 +9,7 @@ import type { SesFeedbackPipelineProps } from './ses-feedback-pipeline.js';
 export const CONTEXT_KEYS = [
   'alertEmails',
   'managedConfigurationSets',
+  'configurationSetNamePrefix',
   'existingConfigurationSets',
   'includeDeliveryEvents',
   'bounceRateWarning',
@@ -69,11 +70,14 @@ export function pipelinePropsFromContext(get: Lookup): SesFeedbackPipelineProps 
   const softBounceWindowDays = number('softBounceWindowDays');
   const eventRetentionDays = number('eventRetentionDays');
   const campaignTagName = get('campaignTagName');
+  const prefix = get('configurationSetNamePrefix');
   const batchingWindowSeconds = number('suppressionBatchingWindowSeconds');
 
   return {
     alertEmails: list('alertEmails'),
     managedConfigurationSetNames: list('managedConfigurationSets'),
+    // `-c configurationSetNamePrefix=` (empty) keeps the short names as the SES names.
+    configurationSetNamePrefix: prefix === undefined ? undefined : show(prefix),
     existingConfigurationSetNames: list('existingConfigurationSets'),
     eventTypes: bool('includeDeliveryEvents')
       ? [EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT, EmailSendingEvent.DELIVERY, EmailSendingEvent.DELIVERY_DELAY, EmailSendingEvent.REJECT]

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { EmailSendingEvent } from 'aws-cdk-lib/aws-ses';
+import { DEFAULT_MANAGED_CONFIGURATION_SETS } from '../lambdas/contract.js';
 
 /** Alarm thresholds for a rate, as fractions (0.05 = 5 %). */
 export interface RateThresholds {
@@ -13,7 +14,8 @@ export interface RateThresholds {
  * Every default of {@link SesFeedbackPipelineProps}, in one place (and each tested once).
  */
 export const DEFAULTS = {
-  managedConfigurationSetNames: ['transactional', 'marketing'],
+  /** Short names: each SES name is the `configurationSetNamePrefix` prop followed by the short name. */
+  managedConfigurationSetNames: [...DEFAULT_MANAGED_CONFIGURATION_SETS],
   existingConfigurationSetNames: [] as string[],
   eventTypes: [
     EmailSendingEvent.BOUNCE,
@@ -64,8 +66,6 @@ export const LAMBDA_BUNDLING = {
 export const PROCESSING = {
   memorySizeInMb: 256,
   timeout: Duration.seconds(60),
-  /** AWS guidance for SQS event sources: visibility timeout at least 6x the function timeout. */
-  visibilityTimeout: Duration.seconds(360),
   batchSize: 10,
   maxBatchingWindow: Duration.seconds(5),
   /** The processor makes no SES call (the writer does), so it may run wider than SES's rate. */
@@ -82,8 +82,6 @@ export const SUPPRESSION_WRITER = {
   memorySizeInMb: 512,
   /** Room for a batch of single calls at this instance's share of SES's rate, plus SDK retries. */
   timeout: Duration.minutes(3),
-  /** 6x the timeout plus the longest batching window (AWS guidance for SQS event sources). */
-  visibilityTimeout: Duration.minutes(23),
   /** SQS's largest batch for a standard queue (needs a batching window); Lambda's 6 MB payload limit may cut it. */
   batchSize: 10_000,
   /** SQS event sources run at least 2 pollers, on each of the writer's two queues; SES's rate is shared among all four. */
@@ -99,6 +97,33 @@ export const SUPPRESSION_WRITER = {
   followInitialDelay: Duration.seconds(10),
   /** Longer than the longest follow-up delay (900 s): only a stuck writer trips it. */
   oldestMessageAlarmAge: Duration.minutes(30),
+} as const;
+
+/**
+ * The visibility timeout of a queue that feeds a Lambda function: six times the function's timeout
+ * plus the event source's batching window.
+ *
+ * AWS words the rule two ways: the Lambda and SQS developer guides ask for at least six times the
+ * function timeout, and Lambda's earlier guidance adds the maximum batching window on top. This is
+ * the stricter of the two, so it meets both. It is never below the function timeout, which Lambda
+ * checks when it creates the event source mapping.
+ */
+export function eventSourceVisibilityTimeout(functionTimeout: Duration, batchingWindow: Duration = Duration.seconds(0)): Duration {
+  return Duration.seconds(6 * functionTimeout.toSeconds() + batchingWindow.toSeconds());
+}
+
+/** How long each queue keeps a message. */
+export const QUEUE_RETENTION = {
+  /**
+   * Queues that feed a function. A message still there after a week has had the oldest-message
+   * alarms (15 and 30 minutes) firing for days: the week is for the cause to be fixed.
+   */
+  source: Duration.days(7),
+  /**
+   * SQS's maximum, longer than every source: a message's age counts from its first enqueue, so a
+   * dead-letter queue that kept no longer than its source would drop what moved there late.
+   */
+  deadLetter: Duration.days(14),
 } as const;
 
 /** The reputation watcher function. */

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -8,7 +8,6 @@ import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -17,18 +16,48 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FEEDBACK_TABLE, PIPELINE_METRICS, processFeedbackEnvironment, reputationWatcherEnvironment, suppressionWriterEnvironment, type PipelineMetricName } from '../lambdas/contract.js';
-import { AWS_ENFORCEMENT_LINES, DEFAULTS, LAMBDA_BUNDLING, PROCESSING, REPUTATION_WATCHER, SUPPRESSION_WRITER, type RateThresholds } from './defaults.js';
+import {
+  CONFIGURATION_SET_NAME_PATTERN,
+  configurationSetName,
+  configurationSetNamePrefix,
+  FEEDBACK_TABLE,
+  PIPELINE_METRICS,
+  processFeedbackEnvironment,
+  reputationWatcherEnvironment,
+  suppressionWriterEnvironment,
+  type PipelineMetricName,
+} from '../lambdas/contract.js';
+import {
+  AWS_ENFORCEMENT_LINES,
+  DEFAULTS,
+  eventSourceVisibilityTimeout,
+  LAMBDA_BUNDLING,
+  PROCESSING,
+  QUEUE_RETENTION,
+  REPUTATION_WATCHER,
+  SUPPRESSION_WRITER,
+  type RateThresholds,
+} from './defaults.js';
 
 /** Properties of {@link SesFeedbackPipeline}; every one is optional. */
 export interface SesFeedbackPipelineProps {
   /**
-   * Configuration sets this construct creates, with reputation metrics on, account-level
-   * suppression for bounces and complaints, and the feedback event destination.
+   * Short names of the configuration sets this construct creates, with reputation metrics on,
+   * account-level suppression for bounces and complaints, and the feedback event destination.
+   * Each one's SES name is {@link configurationSetNamePrefix} followed by the short name.
    *
    * @default ['transactional', 'marketing']
    */
   readonly managedConfigurationSetNames?: string[];
+  /**
+   * Put before each short name to make the SES name of a managed configuration set. SES names are
+   * unique per account and region: the stack's name keeps a second stack (staging beside
+   * production) and sets the account already has out of the way. `''` uses the short names as
+   * they are.
+   *
+   * @default the stack's name and a hyphen (`SesFeedbackPipeline-marketing`)
+   */
+  readonly configurationSetNamePrefix?: string;
   /**
    * Configuration sets that already exist in the account, by name; each gets the feedback event
    * destination (it must have fewer than 10 destinations already). Not alarmed per set: their
@@ -93,7 +122,8 @@ export interface SesFeedbackPipelineProps {
    */
   readonly eventRetention?: Duration;
   /**
-   * What happens to the table and the key when the stack is deleted.
+   * What happens to the table, the keys and the import bucket when the stack is deleted.
+   * With DESTROY the import bucket is emptied first (a custom resource deletes its objects).
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -161,8 +191,12 @@ export type Severity = 'warning' | 'critical';
  * table, metrics, alarms and a dashboard.
  */
 export class SesFeedbackPipeline extends Construct {
-  /** KMS key of the feedback and alert topics (SES and CloudWatch may use it). */
-  public readonly key: kms.Key;
+  /** KMS key of the feedback topic: SES may use it to publish. */
+  public readonly feedbackTopicKey: kms.Key;
+  /** KMS key of the alert topic: CloudWatch alarms and the reputation watcher may use it to publish. */
+  public readonly alertTopicKey: kms.Key;
+  /** KMS key of the import bucket: SES may decrypt the import files with it. */
+  public readonly importBucketKey: kms.Key;
   /** SNS topic the configuration sets publish feedback to. */
   public readonly feedbackTopic: sns.Topic;
   /** SQS queue the processing function reads. */
@@ -177,7 +211,7 @@ export class SesFeedbackPipeline extends Construct {
   public readonly suppressionQueue: sqs.Queue;
   /** The writer's next looks at running import jobs (delayed messages). */
   public readonly importJobQueue: sqs.Queue;
-  /** Files of suppression-list import jobs (SES reads them; KMS-encrypted with {@link key}). */
+  /** Files of suppression-list import jobs (SES reads them; KMS-encrypted with {@link importBucketKey}). */
   public readonly importBucket: s3.Bucket;
   /** The function that puts addresses on the SES suppression list (single calls or import jobs). */
   public readonly writeSuppressions: nodejs.NodejsFunction;
@@ -187,65 +221,57 @@ export class SesFeedbackPipeline extends Construct {
   public readonly watchReputation: nodejs.NodejsFunction;
   /** Every alarm publishes here. */
   public readonly alertTopic: sns.Topic;
-  /** Managed configuration sets, by name. */
+  /** Managed configuration sets, by short name. */
   public readonly configurationSets: Readonly<Record<string, ses.ConfigurationSet>>;
+  /** The SES name of each managed configuration set, by short name: send with these. */
+  public readonly configurationSetNames: Readonly<Record<string, string>>;
   /** Every alarm this construct creates. */
   public readonly alarms: cloudwatch.Alarm[] = [];
   public readonly dashboard: cloudwatch.Dashboard;
 
   public constructor(scope: Construct, id: string, props: SesFeedbackPipelineProps = {}) {
     super(scope, id);
-    const config = resolveProps(props);
+    const config = resolveProps(props, Stack.of(this).stackName);
 
-    this.key = new kms.Key(this, 'Key', {
-      description: 'SES feedback pipeline: feedback and alert topics, suppression import files',
-      enableKeyRotation: true,
-      removalPolicy: config.removalPolicy,
+    // One key per purpose, each with the one statement AWS documents for the service that uses it.
+    // The import bucket's key keeps the construct ID `Key`: it is the only key with data at rest
+    // (import files), so a stack deployed with one shared key keeps its key, and the files encrypted
+    // with it stay readable, instead of having a retained key replaced.
+    this.importBucketKey = this.createKey('Key', 'SES feedback pipeline: suppression-list import files', config.removalPolicy, {
+      // SES's documented statement for a KMS-encrypted import file: decrypt only, no condition.
+      sid: 'AllowSESToDecryptImportFiles',
+      service: 'ses.amazonaws.com',
+      actions: ['kms:Decrypt'],
     });
-    // SES's documented statement for encrypted feedback topics (it also lets SES decrypt import
-    // files); the topic and bucket policies carry the confused-deputy conditions.
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowSESToUseKMSKey',
-        principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: ['*'],
-      }),
-    );
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-    );
+    this.feedbackTopicKey = this.createKey('FeedbackTopicKey', 'SES feedback pipeline: feedback topic', config.removalPolicy, {
+      // SES's documented statement for an encrypted feedback topic (no condition documented; the
+      // topic policy carries SourceAccount and SourceArn). SNS decrypts before it delivers to the
+      // queue (SQS-managed encryption), so no function needs this key.
+      sid: 'AllowSESToUseKMSKey',
+      service: 'ses.amazonaws.com',
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    });
 
     this.feedbackTopic = new sns.Topic(this, 'FeedbackTopic', {
       displayName: 'SES feedback (bounces, complaints)',
-      masterKey: this.key,
+      masterKey: this.feedbackTopicKey,
       enforceSSL: true,
     });
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: QUEUE_RETENTION.deadLetter,
     });
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout: PROCESSING.visibilityTimeout,
-      retentionPeriod: Duration.days(14),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: config.maxReceiveCount },
-    });
+    this.queue = this.createSourceQueue('Queue', eventSourceVisibilityTimeout(PROCESSING.timeout, PROCESSING.maxBatchingWindow), config);
     this.feedbackTopic.addSubscription(new subscriptions.SqsSubscription(this.queue));
     config.additionalFeedbackTopics.forEach((topic) => topic.addSubscription(new subscriptions.SqsSubscription(this.queue)));
 
+    this.configurationSetNames = Object.fromEntries(config.managedConfigurationSetNames.map((short) => [short, configurationSetName(config.configurationSetNamePrefix, short)]));
     this.configurationSets = Object.fromEntries(
-      config.managedConfigurationSetNames.map((name) => {
-        const set = new ses.ConfigurationSet(this, `ConfigurationSet-${name}`, {
+      Object.entries(this.configurationSetNames).map(([short, name]) => {
+        // Keyed by the short name: the construct ID (and logical ID) does not depend on the prefix.
+        const set = new ses.ConfigurationSet(this, `ConfigurationSet-${short}`, {
           configurationSetName: name,
           reputationMetrics: true,
           sendingEnabled: true,
@@ -256,7 +282,7 @@ export class SesFeedbackPipeline extends Construct {
           destination: ses.EventDestination.snsTopic(this.feedbackTopic),
           events: config.eventTypes,
         });
-        return [name, set];
+        return [short, set];
       }),
     );
     for (const name of config.existingConfigurationSetNames) {
@@ -286,29 +312,43 @@ export class SesFeedbackPipeline extends Construct {
       nonKeyAttributes: [...FEEDBACK_TABLE.timeIndex.projectedAttributes],
     });
 
-    this.suppressionQueue = new sqs.Queue(this, 'SuppressionQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout: SUPPRESSION_WRITER.visibilityTimeout,
-      retentionPeriod: Duration.days(14),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: config.maxReceiveCount },
-    });
-    this.importJobQueue = new sqs.Queue(this, 'ImportJobQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout: SUPPRESSION_WRITER.visibilityTimeout,
-      retentionPeriod: Duration.days(14),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: config.maxReceiveCount },
-    });
+    this.suppressionQueue = this.createSourceQueue('SuppressionQueue', eventSourceVisibilityTimeout(SUPPRESSION_WRITER.timeout, config.suppressionBatchingWindow), config);
+    this.importJobQueue = this.createSourceQueue('ImportJobQueue', eventSourceVisibilityTimeout(SUPPRESSION_WRITER.timeout), config);
     this.importBucket = this.createImportBucket(config);
     this.suppressionEventBus = props.suppressionEventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     this.processFeedback = this.createProcessFeedbackFunction(config);
     this.writeSuppressions = this.createWriteSuppressionsFunction(config);
+    this.alertTopicKey = this.createKey('AlertTopicKey', 'SES feedback pipeline: alert topic', config.removalPolicy, {
+      // The statement AWS documents for CloudWatch alarms publishing to an encrypted topic, which
+      // has no condition: AWS documents aws:SourceAccount and aws:SourceArn for CloudWatch only in
+      // the topic policy (below), and an undocumented condition that CloudWatch does not send would
+      // silence every alarm. This key encrypts nothing but this topic, whose policy admits only
+      // this account's alarms.
+      sid: 'AllowCloudWatchAlarmsToPublish',
+      service: 'cloudwatch.amazonaws.com',
+      actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+    });
     this.alertTopic = new sns.Topic(this, 'AlertTopic', {
       displayName: 'SES feedback pipeline alerts',
-      masterKey: this.key,
+      masterKey: this.alertTopicKey,
       enforceSSL: true,
     });
+    // enforceSSL replaces SNS's default topic policy, and an alarm's SnsAction adds no statement:
+    // without this one, no alarm could publish. AWS's documented statement for CloudWatch alarms,
+    // with its confused-deputy conditions.
+    const stack = Stack.of(this);
+    this.alertTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alertTopic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+        },
+      }),
+    );
     config.alertEmails.forEach((email) => this.alertTopic.addSubscription(new subscriptions.EmailSubscription(email)));
     this.watchReputation = this.createWatchReputationFunction(config);
 
@@ -356,6 +396,40 @@ export class SesFeedbackPipeline extends Construct {
       label: name,
       ...props,
     });
+  }
+
+  /** A rotating customer-managed key whose policy lets one AWS service use it (besides the account's own IAM policies). */
+  private createKey(id: string, description: string, removalPolicy: RemovalPolicy, service: { sid: string; service: string; actions: string[] }): kms.Key {
+    const key = new kms.Key(this, id, { description, enableKeyRotation: true, removalPolicy });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({ sid: service.sid, principals: [new iam.ServicePrincipal(service.service)], actions: service.actions, resources: ['*'] }),
+    );
+    return key;
+  }
+
+  /** A queue that feeds a function: encrypted, TLS only, kept shorter than the dead-letter queue it moves messages to. */
+  private createSourceQueue(id: string, visibilityTimeout: Duration, config: ResolvedProps): sqs.Queue {
+    return new sqs.Queue(this, id, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout,
+      retentionPeriod: QUEUE_RETENTION.source,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: config.maxReceiveCount },
+    });
+  }
+
+  /**
+   * Lambda's SQS event source, with partial batch responses, and the three actions its poller
+   * needs on the queue (Lambda developer guide, "Execution role permissions": ReceiveMessage,
+   * DeleteMessage, GetQueueAttributes). CDK's SqsEventSource would also grant GetQueueUrl and
+   * ChangeMessageVisibility, which neither Lambda nor the functions call.
+   */
+  private consumeQueue(fn: lambda.Function, queue: sqs.IQueue, options: { batchSize: number; maxBatchingWindow?: Duration; maxConcurrency: number }): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [queue.queueArn] }),
+    );
+    // SqsEventSource's ID for the mapping, so its logical ID stays what it was.
+    fn.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(queue.node)}`, { eventSourceArn: queue.queueArn, reportBatchItemFailures: true, ...options });
   }
 
   /**
@@ -426,14 +500,7 @@ export class SesFeedbackPipeline extends Construct {
       },
       bundling: BUNDLING,
     });
-    fn.addEventSource(
-      new SqsEventSource(this.queue, {
-        batchSize: PROCESSING.batchSize,
-        maxBatchingWindow: PROCESSING.maxBatchingWindow,
-        maxConcurrency: PROCESSING.maxConcurrency,
-        reportBatchItemFailures: true,
-      }),
-    );
+    this.consumeQueue(fn, this.queue, { batchSize: PROCESSING.batchSize, maxBatchingWindow: PROCESSING.maxBatchingWindow, maxConcurrency: PROCESSING.maxConcurrency });
     return fn;
   }
 
@@ -441,13 +508,15 @@ export class SesFeedbackPipeline extends Construct {
     const bucket = new s3.Bucket(this, 'ImportBucket', {
       encryption: s3.BucketEncryption.KMS,
       // SES can read import files only when they are encrypted with a customer-managed key.
-      encryptionKey: this.key,
+      encryptionKey: this.importBucketKey,
       bucketKeyEnabled: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
       lifecycleRules: [{ expiration: config.importFileRetention, abortIncompleteMultipartUploadAfter: Duration.days(1) }],
       removalPolicy: config.removalPolicy,
+      // A bucket with objects cannot be deleted: empty it first when the stack is to be destroyed.
+      autoDeleteObjects: config.removalPolicy === RemovalPolicy.DESTROY,
     });
     // SES's documented bucket policy for suppression-list imports: read only, only for this account.
     bucket.addToResourcePolicy(
@@ -473,18 +542,16 @@ export class SesFeedbackPipeline extends Construct {
       'write-suppressions: put addresses on the SES suppression list (single calls or import jobs)',
     );
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'SuppressAddresses',
-        actions: ['ses:PutSuppressedDestination', 'ses:CreateImportJob', 'ses:GetImportJob'],
-        resources: ['*'],
-      }),
+      new iam.PolicyStatement({ sid: 'SuppressAddresses', actions: ['ses:PutSuppressedDestination', 'ses:CreateImportJob'], resources: ['*'] }),
     );
+    const importJobs = Stack.of(this).formatArn({ service: 'ses', resource: 'import-job', resourceName: '*' });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'FollowImportJobs', actions: ['ses:GetImportJob'], resources: [importJobs] }));
     const pipelineFiles = this.importBucket.arnForObjects(`${IMPORT_PREFIX}pipeline/*`);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'WriteImportFiles', actions: ['s3:PutObject', 's3:GetObject'], resources: [pipelineFiles] }),
     );
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'EncryptImportFiles', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.key.keyArn] }),
+      new iam.PolicyStatement({ sid: 'EncryptImportFiles', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.importBucketKey.keyArn] }),
     );
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -532,25 +599,20 @@ export class SesFeedbackPipeline extends Construct {
       bundling: BUNDLING,
     });
     this.suppressionEventBus.grantPutEventsTo(role);
-    fn.addEventSource(
-      new SqsEventSource(this.suppressionQueue, {
-        batchSize: SUPPRESSION_WRITER.batchSize,
-        maxBatchingWindow: config.suppressionBatchingWindow,
-        maxConcurrency: SUPPRESSION_WRITER.maxConcurrency,
-        reportBatchItemFailures: true,
-      }),
-    );
-    fn.addEventSource(
-      new SqsEventSource(this.importJobQueue, {
-        batchSize: SUPPRESSION_WRITER.importJobBatchSize,
-        maxConcurrency: SUPPRESSION_WRITER.maxConcurrency,
-        reportBatchItemFailures: true,
-      }),
-    );
+    this.consumeQueue(fn, this.suppressionQueue, {
+      batchSize: SUPPRESSION_WRITER.batchSize,
+      maxBatchingWindow: config.suppressionBatchingWindow,
+      maxConcurrency: SUPPRESSION_WRITER.maxConcurrency,
+    });
+    this.consumeQueue(fn, this.importJobQueue, { batchSize: SUPPRESSION_WRITER.importJobBatchSize, maxConcurrency: SUPPRESSION_WRITER.maxConcurrency });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'ses:PutSuppressedDestination, ses:CreateImportJob and ses:GetImportJob act on the account-level suppression list, which has no ARN; the statement allows those three actions only.',
+        'ses:PutSuppressedDestination and ses:CreateImportJob act on the account-level suppression list and have no resource type (AWS service authorization reference); the statement allows those two actions only.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:import-job/*]',
+      reason: 'SES assigns each import job its ID when the writer creates it; ses:GetImportJob is scoped to import jobs of this account and region.',
     });
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.importBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${IMPORT_PREFIX}pipeline/*]`,
@@ -576,7 +638,7 @@ export class SesFeedbackPipeline extends Construct {
     );
     // Publish to the encrypted alert topic: sns:Publish plus the two key actions SNS needs (no wildcard).
     role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'Alert', actions: ['sns:Publish'], resources: [this.alertTopic.topicArn] }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'AlertTopicKey', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.key.keyArn] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'AlertTopicKey', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.alertTopicKey.keyArn] }));
     const fn = new nodejs.NodejsFunction(this, 'WatchReputation', {
       description: 'Reads the SES account enforcement status and reputation rates, keeps a snapshot, alerts when the status changes',
       entry: path.join(__dirname, '..', 'lambdas', 'handlers', 'watch-reputation.ts'),
@@ -612,7 +674,8 @@ export class SesFeedbackPipeline extends Construct {
   private createReputationAlarms(config: ResolvedProps): void {
     const scopes: Array<[label: string, configurationSetName: string | undefined]> = [
       ['Account', undefined],
-      ...config.managedConfigurationSetNames.map((name): [string, string] => [`ConfigurationSet-${name}`, name]),
+      // Alarm IDs keep the short name: their logical IDs do not depend on the prefix.
+      ...Object.entries(this.configurationSetNames).map(([short, name]): [string, string] => [`ConfigurationSet-${short}`, name]),
     ];
     for (const [label, name] of scopes) {
       const where = name === undefined ? 'account-wide' : `configuration set ${name}`;
@@ -731,7 +794,8 @@ export class SesFeedbackPipeline extends Construct {
   }
 
   private createDashboard(config: ResolvedProps): cloudwatch.Dashboard {
-    const sets = [...config.managedConfigurationSetNames, ...config.existingConfigurationSetNames, PIPELINE_METRICS.noConfigurationSet];
+    const managed = Object.values(this.configurationSetNames);
+    const sets = [...managed, ...config.existingConfigurationSetNames, PIPELINE_METRICS.noConfigurationSet];
     const rateWidget = (
       title: string,
       metric: (name?: string) => cloudwatch.Metric,
@@ -741,7 +805,7 @@ export class SesFeedbackPipeline extends Construct {
       new cloudwatch.GraphWidget({
         title,
         width: 12,
-        left: [metric(), ...config.managedConfigurationSetNames.map((name) => metric(name).with({ label: name }))],
+        left: [metric(), ...managed.map((name) => metric(name).with({ label: name }))],
         leftAnnotations: [
           { value: thresholds.warning, label: `warning ${percent(thresholds.warning)}`, color: '#ff7f0e' },
           { value: thresholds.critical, label: `critical ${percent(thresholds.critical)}`, color: '#d62728' },
@@ -806,12 +870,11 @@ const BUNDLING: nodejs.BundlingOptions = { ...LAMBDA_BUNDLING };
 
 type ResolvedProps = Required<Omit<SesFeedbackPipelineProps, 'eventTypes' | 'suppressionEventBus'>> & { eventTypes: ses.EmailSendingEvent[] };
 
-const CONFIGURATION_SET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-
 /** Applies defaults (user values win) and validates early, with the bad value in the message. */
-function resolveProps(props: SesFeedbackPipelineProps): ResolvedProps {
+function resolveProps(props: SesFeedbackPipelineProps, stackName: string): ResolvedProps {
   const config: ResolvedProps = {
     managedConfigurationSetNames: props.managedConfigurationSetNames ?? [...DEFAULTS.managedConfigurationSetNames],
+    configurationSetNamePrefix: props.configurationSetNamePrefix ?? configurationSetNamePrefix(stackName),
     existingConfigurationSetNames: props.existingConfigurationSetNames ?? [...DEFAULTS.existingConfigurationSetNames],
     eventTypes: props.eventTypes ?? [...DEFAULTS.eventTypes],
     bounceRateThresholds: props.bounceRateThresholds ?? DEFAULTS.bounceRateThresholds,
@@ -832,12 +895,18 @@ function resolveProps(props: SesFeedbackPipelineProps): ResolvedProps {
   };
   const watchMinutes = config.reputationWatchInterval.toMinutes({ integral: false });
   if (watchMinutes < 5 || watchMinutes > 60) throw new Error(`reputationWatchInterval must be 5 minutes to 1 hour, got ${watchMinutes} minutes`);
-  const names = [...config.managedConfigurationSetNames, ...config.existingConfigurationSetNames];
-  for (const name of names) {
-    if (!Token.isUnresolved(name) && !CONFIGURATION_SET_NAME.test(name)) {
-      throw new Error(`configuration set name must be 1-64 letters, digits, '_' or '-', got '${name}'`);
+  const prefix = config.configurationSetNamePrefix;
+  const named = [
+    ...config.managedConfigurationSetNames.map((short) => ({ name: configurationSetName(prefix, short), from: prefix === '' ? '' : ` (configurationSetNamePrefix '${prefix}' + '${short}')` })),
+    ...config.existingConfigurationSetNames.map((name) => ({ name, from: '' })),
+  ];
+  for (const { name, from } of named) {
+    // A prefix or name that is a token (a parameter, an import) is known only at deploy time.
+    if (!Token.isUnresolved(name) && !CONFIGURATION_SET_NAME_PATTERN.test(name)) {
+      throw new Error(`configuration set name must be 1-64 letters, digits, '_' or '-', got '${name}'${from}`);
     }
   }
+  const names = named.map(({ name }) => name);
   const duplicate = names.find((name, i) => names.indexOf(name) !== i);
   if (duplicate !== undefined) throw new Error(`configuration set '${duplicate}' is named twice`);
   for (const required of [ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT]) {

@@ -22,7 +22,7 @@ export class SesFeedbackStack extends Stack {
     output('DeadLetterQueueUrl', this.pipeline.deadLetterQueue.queueUrl, 'Records that could not be processed');
     output('TableName', this.pipeline.table.tableName, 'Audit trail and per-address state');
     output('AlertTopicArn', this.pipeline.alertTopic.topicArn, 'Every alarm publishes here');
-    output('ConfigurationSetNames', Object.keys(this.pipeline.configurationSets).join(','), 'Send through these configuration sets');
+    output('ConfigurationSetNames', Object.values(this.pipeline.configurationSetNames).join(','), 'Send through these configuration sets (SES names)');
     output('SuppressionQueueUrl', this.pipeline.suppressionQueue.queueUrl, 'Addresses waiting for the suppression writer');
     output('ImportBucketName', this.pipeline.importBucket.bucketName, 'Suppression-list import files (SES reads them)');
     output('DashboardName', this.pipeline.dashboard.dashboardName, 'CloudWatch dashboard');

@@ -4,6 +4,7 @@
  * Prints the throughput. Mix: deliveries, soft bounces, hard bounces, complaints, 0.1 % malformed.
  */
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_STACK_CONFIGURATION_SETS } from '../lambdas/contract.js';
 import { LocalPipeline } from './pipeline.js';
 import { bounce, complaint, delivery, type MailFacts } from './ses-events.js';
 
@@ -13,7 +14,7 @@ async function main(): Promise<number> {
     address: `r${i}@d${i % 500}.example.net`,
     messageId: `0100019a-burst-${i}`,
     at: new Date(Date.UTC(2026, 10, 20) + (i % 86_400) * 1000),
-    configurationSet: i % 3 === 0 ? 'transactional' : 'marketing',
+    configurationSet: i % 3 === 0 ? DEFAULT_STACK_CONFIGURATION_SETS.transactional : DEFAULT_STACK_CONFIGURATION_SETS.marketing,
   });
   const messages = Array.from({ length: total }, (_, i) => {
     if (i % 1000 === 999) return `malformed message ${i}`;

@@ -1,11 +1,22 @@
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FEEDBACK_TABLE } from '../lambdas/contract.js';
+import { authorizationsOf, callerOf, regionOf, type Authorization, type ObservedRequest } from './call-authorization.js';
 
 const TIME_INDEX_KEY = FEEDBACK_TABLE.timeIndex.partitionKey;
 
 /** The AWS services the functions call, as their `AWS_ENDPOINT_URL_<SERVICE>` names them. */
-export type MeteredService = 'dynamodb' | 'sqs' | 's3' | 'sesv2' | 'eventbridge';
+export type MeteredService = ObservedRequest['service'];
+
+/** What IAM authorized for a function's calls: one entry per (function, action, resource). */
+export interface AuthorizedCall extends Authorization {
+  /** The function, from the app ID in the SDK's User-Agent (`AWS_SDK_UA_APP_ID`); null for a caller that set none. */
+  readonly caller: string | null;
+  readonly service: MeteredService;
+  /** API operations that needed it (`SendMessageBatch` needs sqs:SendMessage). */
+  readonly operations: readonly string[];
+  readonly calls: number;
+}
 
 /** What the functions asked of one service. */
 export interface ServiceCalls {
@@ -45,8 +56,9 @@ const DYNAMODB_CAPACITY_OPERATIONS = new Set([
 /**
  * A metering proxy in front of each local service: the functions' AWS SDK clients are pointed at it
  * (`AWS_ENDPOINT_URL_*`), it forwards every request unchanged (except that it asks DynamoDB for
- * its consumed capacity) and counts what was asked, per service and operation. Only the functions'
- * own calls pass through it; the harness (publishing, queue depths) talks to the services directly.
+ * its consumed capacity) and counts what was asked, per service and operation, and records what
+ * IAM would authorize for it (action, resource) per calling function. Only the functions' own
+ * calls pass through it; the harness (publishing, queue depths) talks to the services directly.
  */
 export class CallMeter {
   private readonly servers: Server[] = [];
@@ -55,6 +67,7 @@ export class CallMeter {
   private calls = emptyCalls();
   private dynamodb = { readUnits: 0, writeUnits: 0, indexWriteUnits: 0, itemsWritten: 0, itemsRead: 0, refusedWrites: 0 };
   private sqs = { messagesReceived: 0, emptyReceives: 0, billedSendRequests: 0 };
+  private authorized = new Map<string, AuthorizedCall>();
 
   /** Starts one proxy per service; returns the endpoints to give the functions. */
   public async start(targets: Record<MeteredService, string>): Promise<Record<MeteredService, string>> {
@@ -72,7 +85,13 @@ export class CallMeter {
     return structuredClone({ services: this.calls, dynamodb: this.dynamodb, sqs: this.sqs });
   }
 
+  /** What IAM authorized, per function, action and resource, since the start or the last {@link reset}. */
+  public authorizations(): AuthorizedCall[] {
+    return [...this.authorized.values()];
+  }
+
   public reset(): void {
+    this.authorized.clear();
     this.calls = emptyCalls();
     this.dynamodb = { readUnits: 0, writeUnits: 0, indexWriteUnits: 0, itemsWritten: 0, itemsRead: 0, refusedWrites: 0 };
     this.sqs = { messagesReceived: 0, emptyReceives: 0, billedSendRequests: 0 };
@@ -85,7 +104,8 @@ export class CallMeter {
 
   private async forward(service: MeteredService, target: URL, req: IncomingMessage, res: ServiceResponse): Promise<void> {
     let body = await readAll(req);
-    const operation = operationOf(service, req);
+    const operation = operationOf(service, req, body);
+    this.authorize({ service, operation, method: req.method ?? 'GET', url: req.url ?? '/', body: body.toString('utf8'), region: regionOf(req.headers.authorization) }, callerOf(req.headers));
     if (service === 'dynamodb' && DYNAMODB_CAPACITY_OPERATIONS.has(operation)) {
       body = Buffer.from(JSON.stringify({ ...(JSON.parse(body.toString('utf8')) as object), ReturnConsumedCapacity: 'INDEXES' }));
     }
@@ -103,6 +123,16 @@ export class CallMeter {
       res.end(`call meter: ${error.message}`);
     });
     upstream.end(body);
+  }
+
+  /** IAM authorizes a request before the service acts on it: recorded whatever the answer. */
+  private authorize(request: ObservedRequest, caller: string | null): void {
+    for (const { action, resource } of authorizationsOf(request)) {
+      const key = JSON.stringify([caller, action, resource]);
+      const seen = this.authorized.get(key);
+      const operations = seen === undefined ? [request.operation] : seen.operations.includes(request.operation) ? seen.operations : [...seen.operations, request.operation];
+      this.authorized.set(key, { caller, service: request.service, action, resource, operations, calls: (seen?.calls ?? 0) + 1 });
+    }
   }
 
   private count(service: MeteredService, operation: string, request: Buffer, status: number, reply: Buffer): void {
@@ -231,7 +261,8 @@ function attributeSize(value: unknown): number {
 }
 
 function emptyCalls(): Record<MeteredService, { operations: Record<string, number>; errors: Record<string, number> }> {
-  return { dynamodb: { operations: {}, errors: {} }, sqs: { operations: {}, errors: {} }, s3: { operations: {}, errors: {} }, sesv2: { operations: {}, errors: {} }, eventbridge: { operations: {}, errors: {} } };
+  const services: MeteredService[] = ['dynamodb', 'sqs', 's3', 'sesv2', 'eventbridge', 'sns', 'cloudwatch'];
+  return Object.fromEntries(services.map((service) => [service, { operations: {}, errors: {} }])) as Record<MeteredService, ServiceCalls>;
 }
 
 async function readAll(stream: IncomingMessage): Promise<Buffer> {
@@ -240,14 +271,17 @@ async function readAll(stream: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** The API operation of a request: the JSON protocols name it in X-Amz-Target, REST ones by method and path. */
-function operationOf(service: MeteredService, req: IncomingMessage): string {
+/** The API operation of a request: the JSON protocols name it in X-Amz-Target, the query protocol (SNS) in its form, REST ones by method and path. */
+function operationOf(service: MeteredService, req: IncomingMessage, body: Buffer): string {
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') return target.slice(target.lastIndexOf('.') + 1);
+  const queryAction = String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(body.toString('utf8')).get('Action') : null;
+  if (queryAction) return queryAction;
   const path = (req.url ?? '').split('?')[0] ?? '';
   if (service === 'sesv2') {
     if (path.startsWith('/v2/email/suppression/addresses')) return req.method === 'PUT' ? 'PutSuppressedDestination' : req.method === 'DELETE' ? 'DeleteSuppressedDestination' : 'GetSuppressedDestination';
     if (path.startsWith('/v2/email/import-jobs')) return req.method === 'POST' ? 'CreateImportJob' : 'GetImportJob';
+    if (path === '/v2/email/account') return 'GetAccount';
     if (path.startsWith('/local/failed-records')) return 'GetFailedRecords';
   }
   if (service === 's3') return req.method === 'PUT' ? 'PutObject' : req.method === 'GET' ? 'GetObject' : `${req.method ?? ''}Object`;

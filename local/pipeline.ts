@@ -5,13 +5,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Duration } from 'aws-cdk-lib';
-import { processFeedbackEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
-import { DEFAULTS, PROCESSING, SUPPRESSION_WRITER } from '../lib/defaults.js';
+import { Duration } from 'aws-cdk-lib';
+import { processFeedbackEnvironment, reputationWatcherEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
+import { DEFAULTS, eventSourceVisibilityTimeout, PROCESSING, QUEUE_RETENTION, SUPPRESSION_WRITER } from '../lib/defaults.js';
 import { killOnExit, LOCAL_CLIENT_CONFIG, startDynamoDbLocal, stopChild, type RunningService } from './dynamodb-local.js';
 import { startFauxqs } from './fauxqs.js';
 import { createFeedbackTable } from './feedback-table.js';
 import { CallMeter, type MeteredService } from './call-meter.js';
+import { LocalCloudWatch } from './cloudwatch.js';
 import { LocalEventBus, type LocalEventBusOptions } from './event-bus.js';
 import { LocalSes, type LocalSesOptions } from './ses-server.js';
 
@@ -34,9 +35,12 @@ export interface LocalPipelineOptions {
   readonly maxReceiveCount?: number;
   /** From this many new addresses in a writer batch, an import job. @default the stack's (25) */
   readonly importThreshold?: number;
-  /** The suppression writer's batching window, in stack time (divided by timeCompression). @default the stack's (30 s) */
+  /** The suppression writer's batching window, in stack time (divided by timeCompression). @default the stack's (DEFAULTS.suppressionBatchingWindow) */
   readonly suppressionBatchingWindowSeconds?: number;
-  /** Route the functions' AWS calls through a {@link CallMeter} that counts them (`npm run bench`). @default false */
+  /**
+   * Route the functions' AWS calls through a {@link CallMeter} that counts them (`npm run bench`)
+   * and records what IAM authorizes for each, per function. @default false
+   */
   readonly meter?: boolean;
   /** Faults of the local event bus. @default none */
   readonly eventBus?: LocalEventBusOptions;
@@ -54,6 +58,9 @@ export interface InvocationStats {
  * each source separately (`follow-imports` is the writer function on its import-job queue).
  */
 export type LocalFunction = 'process-feedback' | 'write-suppressions' | 'follow-imports';
+
+/** The stack's functions by the name their code and role go by (`follow-imports` is the writer). */
+export type FunctionName = Exclude<LocalFunction, 'follow-imports'> | 'watch-reputation';
 
 export interface QueueDepth {
   readonly visible: number;
@@ -73,6 +80,8 @@ export interface LocalResources {
   readonly importJobQueueArn: string;
   readonly tableName: string;
   readonly importBucketName: string;
+  /** Where the reputation watcher alerts. */
+  readonly alertTopicArn: string;
 }
 
 /** What a client outside the pipeline (the operator CLI) needs to reach it. */
@@ -113,6 +122,8 @@ export class LocalPipeline {
     public readonly sesEndpoint: string,
     /** The account's default event bus: "Address Suppressed" events land here. */
     public readonly events: { readonly bus: LocalEventBus; readonly endpoint: string },
+    /** SES's reputation metrics, as the watcher reads them (set `server.rates`). */
+    public readonly cloudwatch: { readonly server: LocalCloudWatch; readonly endpoint: string },
     public readonly resources: LocalResources,
     private readonly options: LocalPipelineOptions,
     /** Counts the functions' AWS calls, when started with `meter: true`. */
@@ -170,20 +181,28 @@ export class LocalPipeline {
       const bus = new LocalEventBus(options.eventBus);
       const busEndpoint = await bus.start();
       started.push(bus);
+      const cloudwatch = new LocalCloudWatch();
+      const cloudwatchEndpoint = await cloudwatch.start();
+      started.push(cloudwatch);
       // Start both at once; whichever started is stopped again if the other fails.
       const [dynamoResult, fauxqsResult] = await Promise.allSettled([startDynamoDbLocal(), startFauxqs()]);
       for (const result of [dynamoResult, fauxqsResult]) if (result.status === 'fulfilled') started.push(result.value);
       if (dynamoResult.status === 'rejected') throw dynamoResult.reason;
       if (fauxqsResult.status === 'rejected') throw fauxqsResult.reason;
       const [dynamo, fauxqs] = [dynamoResult.value, fauxqsResult.value];
-      const resources = await createResources(fauxqs.endpoint, dynamo.endpoint, compression, options.maxReceiveCount ?? DEFAULTS.maxReceiveCount);
+      const resources = await createResources(fauxqs.endpoint, dynamo.endpoint, {
+        compression,
+        maxReceiveCount: options.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
+        suppressionBatchingWindow: suppressionBatchingWindow(options),
+      });
       let meter: { calls: CallMeter; endpoints: Record<MeteredService, string> } | undefined;
       if (options.meter) {
         const calls = new CallMeter();
         started.push(calls);
-        meter = { calls, endpoints: await calls.start({ dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint, sesv2: sesEndpoint, eventbridge: busEndpoint }) };
+        const targets = { dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint, sesv2: sesEndpoint, eventbridge: busEndpoint, sns: fauxqs.endpoint, cloudwatch: cloudwatchEndpoint };
+        meter = { calls, endpoints: await calls.start(targets) };
       }
-      const pipeline = new LocalPipeline({ dynamo, fauxqs }, ses, sesEndpoint, { bus, endpoint: busEndpoint }, resources, options, meter);
+      const pipeline = new LocalPipeline({ dynamo, fauxqs }, ses, sesEndpoint, { bus, endpoint: busEndpoint }, { server: cloudwatch, endpoint: cloudwatchEndpoint }, resources, options, meter);
       clients.s3 = pipeline.s3;
       return pipeline;
     } catch (error) {
@@ -193,10 +212,11 @@ export class LocalPipeline {
   }
 
   /** The environment a worker runs a function with: what the stack sets, plus local endpoints. */
-  public handlerEnvironment(fn: LocalFunction = 'process-feedback'): Record<string, string> {
+  public handlerEnvironment(fn: LocalFunction | 'watch-reputation' = 'process-feedback'): Record<string, string> {
     const compression = this.options.timeCompression ?? DEFAULT_COMPRESSION;
     const sdkMaxAttempts = this.options.sdkMaxAttempts ?? PROCESSING.sdkMaxAttempts;
     const { resources } = this;
+    const handler: FunctionName = fn === 'follow-imports' ? 'write-suppressions' : fn;
     const local = {
       AWS_REGION: LOCAL_CLIENT_CONFIG.region,
       AWS_ACCESS_KEY_ID: LOCAL_CLIENT_CONFIG.credentials.accessKeyId,
@@ -206,9 +226,19 @@ export class LocalPipeline {
       AWS_ENDPOINT_URL_S3: this.meter?.endpoints.s3 ?? this.services.fauxqs.endpoint,
       AWS_ENDPOINT_URL_SESV2: this.meter?.endpoints.sesv2 ?? this.sesEndpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: this.meter?.endpoints.eventbridge ?? this.events.endpoint,
+      AWS_ENDPOINT_URL_SNS: this.meter?.endpoints.sns ?? this.services.fauxqs.endpoint,
+      AWS_ENDPOINT_URL_CLOUDWATCH: this.meter?.endpoints.cloudwatch ?? this.cloudwatch.endpoint,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      LOCAL_HANDLER: fn === 'follow-imports' ? 'write-suppressions' : fn,
+      // The SDK puts `app/<id>` in its User-Agent: the call meter attributes each call to its function.
+      AWS_SDK_UA_APP_ID: handler,
+      LOCAL_HANDLER: handler,
     };
+    if (fn === 'watch-reputation') {
+      return {
+        ...reputationWatcherEnvironment({ tableName: resources.tableName, alertTopicArn: resources.alertTopicArn, snapshotRetentionInDays: DEFAULTS.eventRetention.toDays() }),
+        ...local,
+      };
+    }
     if (fn === 'process-feedback') {
       return {
         ...processFeedbackEnvironment({
@@ -231,7 +261,7 @@ export class LocalPipeline {
         LOCAL_BATCH_SIZE: String(PROCESSING.batchSize),
       };
     }
-    const windowSeconds = this.options.suppressionBatchingWindowSeconds ?? DEFAULTS.suppressionBatchingWindow.toSeconds();
+    const windowSeconds = suppressionBatchingWindow(this.options).toSeconds();
     return {
       ...suppressionWriterEnvironment({
         tableName: resources.tableName,
@@ -271,11 +301,32 @@ export class LocalPipeline {
    * queue. A worker that dies (function timeout, kill) is started again, as Lambda starts a new sandbox.
    */
   public async startWorker(): Promise<void> {
-    const logDir = this.options.logDir ?? join(process.cwd(), '.local', 'logs');
     for (const fn of ['process-feedback', 'write-suppressions', 'follow-imports'] as const) {
-      if (!this.workers.has(fn)) this.workers.set(fn, new Worker(fn, this.handlerEnvironment(fn), logDir, () => this.stopping));
+      if (!this.workers.has(fn)) this.workers.set(fn, new Worker(fn, this.handlerEnvironment(fn), this.logDir, () => this.stopping));
     }
     await Promise.all([...this.workers.values()].map((w) => w.start()));
+  }
+
+  /**
+   * Runs the reputation watcher once, as its schedule invokes it: the real entry in a process of
+   * its own, with the environment the stack sets. Resolves with what the handler returned.
+   */
+  public async watchReputation(): Promise<unknown> {
+    mkdirSync(this.logDir, { recursive: true });
+    const child = forkEntry('invoke-once.ts', this.handlerEnvironment('watch-reputation'));
+    const log = createWriteStream(join(this.logDir, 'watch-reputation.log'), { flags: 'a' });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    return new Promise((resolve, reject) => {
+      child.once('message', (message: { result?: unknown; error?: string }) =>
+        message.error === undefined ? resolve(message.result) : reject(new Error(`watch-reputation failed: ${message.error}`)),
+      );
+      child.once('exit', (code) => reject(new Error(`watch-reputation exited (code ${code}) without an answer; see ${this.logDir}`)));
+    });
+  }
+
+  private get logDir(): string {
+    return this.options.logDir ?? join(process.cwd(), '.local', 'logs');
   }
 
   /** Invocations per function so far, with their records and summed duration. */
@@ -376,36 +427,51 @@ export class LocalPipeline {
     this.sqs.destroy();
     this.dynamodb.destroy();
     this.s3.destroy();
-    await Promise.all([this.ses.stop(), this.events.bus.stop(), this.services.dynamo.stop(), this.services.fauxqs.stop(), this.meter?.calls.stop()]);
+    await Promise.all([this.ses.stop(), this.events.bus.stop(), this.cloudwatch.server.stop(), this.services.dynamo.stop(), this.services.fauxqs.stop(), this.meter?.calls.stop()]);
   }
 }
 
 const DEFAULT_COMPRESSION = 10;
 
-async function createResources(fauxqsEndpoint: string, dynamoEndpoint: string, compression: number, maxReceiveCount: number): Promise<LocalResources> {
+function suppressionBatchingWindow(options: LocalPipelineOptions): Duration {
+  const seconds = options.suppressionBatchingWindowSeconds;
+  return seconds === undefined ? DEFAULTS.suppressionBatchingWindow : Duration.seconds(seconds);
+}
+
+interface QueueSettings {
+  readonly compression: number;
+  readonly maxReceiveCount: number;
+  readonly suppressionBatchingWindow: Duration;
+}
+
+async function createResources(fauxqsEndpoint: string, dynamoEndpoint: string, settings: QueueSettings): Promise<LocalResources> {
+  const { compression, maxReceiveCount } = settings;
   const sns = new SNSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint });
   const sqs = new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint, useQueueUrlAsEndpoint: false });
   const dynamodb = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: dynamoEndpoint });
   const s3 = new S3Client({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint });
   try {
-    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'ses-feedback-dlq' }))).QueueUrl ?? '';
+    const seconds = (duration: Duration): string => String(Math.max(1, Math.round(duration.toSeconds() / compression)));
+    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'ses-feedback-dlq', Attributes: { MessageRetentionPeriod: seconds(QUEUE_RETENTION.deadLetter) } }))).QueueUrl ?? '';
     const dlqArn = await queueArn(sqs, dlqUrl);
     // Work queues as the stack makes them: visibility timeout (compressed) and redrive to the DLQ.
     const workQueue = async (name: string, visibility: Duration): Promise<{ url: string; arn: string }> => {
       const attributes = {
-        VisibilityTimeout: String(Math.max(1, Math.round(visibility.toSeconds() / compression))),
+        VisibilityTimeout: seconds(visibility),
+        MessageRetentionPeriod: seconds(QUEUE_RETENTION.source),
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
       };
       const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl ?? '';
       return { url, arn: await queueArn(sqs, url) };
     };
-    const { url: queueUrl, arn } = await workQueue('ses-feedback', PROCESSING.visibilityTimeout);
-    const suppressions = await workQueue('ses-feedback-suppressions', SUPPRESSION_WRITER.visibilityTimeout);
-    const importJobs = await workQueue('ses-feedback-import-jobs', SUPPRESSION_WRITER.visibilityTimeout);
+    const { url: queueUrl, arn } = await workQueue('ses-feedback', eventSourceVisibilityTimeout(PROCESSING.timeout, PROCESSING.maxBatchingWindow));
+    const suppressions = await workQueue('ses-feedback-suppressions', eventSourceVisibilityTimeout(SUPPRESSION_WRITER.timeout, settings.suppressionBatchingWindow));
+    const importJobs = await workQueue('ses-feedback-import-jobs', eventSourceVisibilityTimeout(SUPPRESSION_WRITER.timeout));
     const importBucketName = 'ses-feedback-imports';
     await s3.send(new CreateBucketCommand({ Bucket: importBucketName }));
     const topic = await sns.send(new CreateTopicCommand({ Name: 'ses-feedback' }));
     await sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'sqs', Endpoint: arn }));
+    const alerts = await sns.send(new CreateTopicCommand({ Name: 'ses-feedback-alerts' }));
     const tableName = 'ses-feedback';
     await createFeedbackTable(dynamodb, tableName);
     return { topicArn: topic.TopicArn ?? '', queueUrl, queueArn: arn, deadLetterQueueUrl: dlqUrl, suppressionQueueUrl: suppressions.url,
@@ -414,6 +480,7 @@ async function createResources(fauxqsEndpoint: string, dynamoEndpoint: string, c
       importJobQueueArn: importJobs.arn,
       tableName,
       importBucketName,
+      alertTopicArn: alerts.TopicArn ?? '',
     };
   } finally {
     s3.destroy();
@@ -427,6 +494,17 @@ async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
   if (!Attributes.QueueArn) throw new Error(`no ARN for queue ${queueUrl}`);
   return Attributes.QueueArn;
+}
+
+/** A child process running a file of local/ (TypeScript, through tsx) with exactly `env`; ended with its parent. */
+function forkEntry(file: string, env: Record<string, string>): ChildProcess {
+  const child = fork(join(__dirname, file), [], {
+    execArgv: ['--require', require.resolve('tsx/cjs')],
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  killOnExit(child);
+  return child;
 }
 
 /** One function's worker process, restarted when it dies unless the pipeline is stopping. */
@@ -463,12 +541,7 @@ class Worker {
   private async spawn(): Promise<ChildProcess> {
     mkdirSync(this.logDir, { recursive: true });
     const log = (this.log ??= createWriteStream(join(this.logDir, `${this.fn}.log`), { flags: 'a' }));
-    const worker = fork(join(__dirname, 'worker.ts'), [], {
-      execArgv: ['--require', require.resolve('tsx/cjs')],
-      env: { PATH: process.env.PATH, ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    killOnExit(worker);
+    const worker = forkEntry('worker.ts', this.env);
     // One log for every worker the run starts; a pipe must not close it when its worker ends.
     worker.stdout?.pipe(log, { end: false });
     worker.stderr?.pipe(log, { end: false });

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { LocalPipeline } from './pipeline.js';
 import { bounce } from './ses-events.js';
 import { warmUpDynamoDbLocal } from './warm-up.js';
+import { DEFAULT_STACK_CONFIGURATION_SETS } from '../lambdas/contract.js';
 
 /** How long the run waits for every address before it counts what is missing. */
 const WAIT_LIMIT_S = 240;
@@ -30,7 +31,7 @@ async function main(): Promise<number> {
       address: `hard${i}@d${i % 700}.example.org`,
       messageId: `0100019a-scale-${i}`,
       at: new Date(Date.UTC(2026, 10, 22, 9) + i * 10),
-      configurationSet: 'marketing',
+      configurationSet: DEFAULT_STACK_CONFIGURATION_SETS.marketing,
       campaign: 'spring-sale',
     }),
   );

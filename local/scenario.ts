@@ -1,3 +1,4 @@
+import { DEFAULT_STACK_CONFIGURATION_SETS } from '../lambdas/contract.js';
 import { bounce, complaint, type Dsn, type MailFacts } from './ses-events.js';
 
 /** Sends per configuration set: SES reputation rates are per message sent, so the summary needs them. */
@@ -29,6 +30,8 @@ const DMARC_REFUSAL: Dsn = {
 const BLOCKED_DOMAIN = 'bigmail.example.com';
 
 const DAY = Date.UTC(2026, 10, 20, 9);
+/** The sets a default `cdk deploy` creates, by their SES names: what the scenario's mail was sent with. */
+const SETS = DEFAULT_STACK_CONFIGURATION_SETS;
 
 /**
  * A campaign gone wrong beside a healthy stream: "spring-sale" in the marketing configuration set
@@ -47,7 +50,7 @@ export function builtInScenario(): Scenario {
     address,
     messageId: `0100019a-spring-${String(++n).padStart(6, '0')}`,
     at: at(seconds),
-    configurationSet: 'marketing',
+    configurationSet: SETS.marketing,
     campaign: 'spring-sale',
     fromDomain: 'news.example.com',
   });
@@ -55,7 +58,7 @@ export function builtInScenario(): Scenario {
     address,
     messageId: `0100019a-receipt-${String(++n).padStart(6, '0')}`,
     at: at(seconds),
-    configurationSet: 'transactional',
+    configurationSet: SETS.transactional,
     fromDomain: 'example.com',
   });
 
@@ -93,7 +96,7 @@ export function builtInScenario(): Scenario {
   all.push(...malformed);
   return {
     name: 'spring-sale gone wrong',
-    sends: { marketing: 20_000, transactional: 5_000 },
+    sends: { [SETS.marketing]: 20_000, [SETS.transactional]: 5_000 },
     messages: shuffle(all),
     expected: { suppressed, malformed: malformed.length, providerBlocks: { domain: BLOCKED_DOMAIN, readers: blockedReaders } },
   };

@@ -52,7 +52,7 @@ function world(options: { deliveries?: boolean; lagPolls?: number; lose?: string
   return { ports, sent };
 }
 
-const OPTIONS = { from: 'noreply@example.com', configurationSets: ['transactional', 'marketing'], timeoutSeconds: 300, pollSeconds: 5, runId: 'r1' };
+const OPTIONS = { from: 'noreply@example.com', configurationSets: ['SesFeedbackPipeline-transactional', 'SesFeedbackPipeline-marketing'], timeoutSeconds: 300, pollSeconds: 5, runId: 'r1' };
 
 describe('simulate', () => {
   it('sends to each simulator mailbox through each configuration set, a second apart, with labelled addresses', async () => {
@@ -60,7 +60,8 @@ describe('simulate', () => {
     const progress: string[] = [];
     await simulate(ports, OPTIONS, (line) => progress.push(line));
     expect(sent).toHaveLength(10);
-    expect(sent[0]).toEqual({ from: 'noreply@example.com', to: 'success+sfp-r1-transactional@simulator.amazonses.com', configurationSet: 'transactional' });
+    expect(sent[0]).toEqual({ from: 'noreply@example.com', to: 'success+sfp-r1-1@simulator.amazonses.com', configurationSet: 'SesFeedbackPipeline-transactional' });
+    expect(sent[5]?.to).toBe('success+sfp-r1-2@simulator.amazonses.com');
     expect(sent.map((s) => s.to.split('+')[0])).toEqual(['success', 'bounce', 'complaint', 'suppressionlist', 'ooto', 'success', 'bounce', 'complaint', 'suppressionlist', 'ooto']);
     expect(progress).toContain('sent 10 messages (run r1); waiting for their feedback, at most 300 s');
     expect(progress.at(-1)).toMatch(/^6\/6 expected events in the audit trail after \d+ s$/);
@@ -70,16 +71,16 @@ describe('simulate', () => {
     const { ports } = world();
     const results = await simulate(ports, OPTIONS, () => undefined);
     expect(results.map((r) => `${r.configurationSet} ${r.mailbox} ${r.pass ? 'PASS' : 'FAIL'} ${r.seen}`)).toEqual([
-      'transactional success PASS no bounce or complaint (delivery events are not sent to the pipeline)',
-      'transactional bounce PASS Bounce: record (mailbox-simulator)',
-      'transactional complaint PASS Complaint: record (mailbox-simulator)',
-      'transactional suppressionlist PASS Bounce: record (mailbox-simulator)',
-      'transactional ooto PASS no bounce or complaint (delivery events are not sent to the pipeline)',
-      'marketing success PASS no bounce or complaint (delivery events are not sent to the pipeline)',
-      'marketing bounce PASS Bounce: record (mailbox-simulator)',
-      'marketing complaint PASS Complaint: record (mailbox-simulator)',
-      'marketing suppressionlist PASS Bounce: record (mailbox-simulator)',
-      'marketing ooto PASS no bounce or complaint (delivery events are not sent to the pipeline)',
+      'SesFeedbackPipeline-transactional success PASS no bounce or complaint (delivery events are not sent to the pipeline)',
+      'SesFeedbackPipeline-transactional bounce PASS Bounce: record (mailbox-simulator)',
+      'SesFeedbackPipeline-transactional complaint PASS Complaint: record (mailbox-simulator)',
+      'SesFeedbackPipeline-transactional suppressionlist PASS Bounce: record (mailbox-simulator)',
+      'SesFeedbackPipeline-transactional ooto PASS no bounce or complaint (delivery events are not sent to the pipeline)',
+      'SesFeedbackPipeline-marketing success PASS no bounce or complaint (delivery events are not sent to the pipeline)',
+      'SesFeedbackPipeline-marketing bounce PASS Bounce: record (mailbox-simulator)',
+      'SesFeedbackPipeline-marketing complaint PASS Complaint: record (mailbox-simulator)',
+      'SesFeedbackPipeline-marketing suppressionlist PASS Bounce: record (mailbox-simulator)',
+      'SesFeedbackPipeline-marketing ooto PASS no bounce or complaint (delivery events are not sent to the pipeline)',
     ]);
     const table = formatSimulation(results);
     expect(table.split('\n')[0]).toMatch(/^configuration set +simulator +expected +result +seen +after$/);
@@ -97,8 +98,8 @@ describe('simulate', () => {
     const results = await simulate(ports, { ...OPTIONS, timeoutSeconds: 60 }, () => undefined);
     const failed = results.filter((r) => !r.pass);
     expect(failed.map((r) => `${r.configurationSet} ${r.mailbox}: ${r.seen}`)).toEqual([
-      'transactional complaint: no Complaint event after 60 s',
-      'marketing complaint: no Complaint event after 60 s',
+      'SesFeedbackPipeline-transactional complaint: no Complaint event after 60 s',
+      'SesFeedbackPipeline-marketing complaint: no Complaint event after 60 s',
     ]);
     expect(formatSimulation(results)).toContain('2 of 10 checks failed');
   });

@@ -38,6 +38,11 @@ describe('pipelinePropsFromContext', () => {
     expect(props.eventRetention?.toDays()).toBe(730);
   });
 
+  it('reads the configuration set name prefix, an empty one included (the short names as they are)', () => {
+    expect(from({ configurationSetNamePrefix: 'prod-' }).configurationSetNamePrefix).toBe('prod-');
+    expect(from({ configurationSetNamePrefix: '' }).configurationSetNamePrefix).toBe('');
+  });
+
   it('reads JSON lists from cdk.json', () => {
     expect(from({ alertEmails: ['a@example.com'] }).alertEmails).toEqual(['a@example.com']);
   });

@@ -30,10 +30,10 @@ describe('alarms', () => {
   it.each([
     ['Reputation.BounceRate', undefined, [0.03, 0.05]],
     ['Reputation.ComplaintRate', undefined, [0.0008, 0.001]],
-    ['Reputation.BounceRate', 'transactional', [0.03, 0.05]],
-    ['Reputation.ComplaintRate', 'transactional', [0.0008, 0.001]],
-    ['Reputation.BounceRate', 'marketing', [0.03, 0.05]],
-    ['Reputation.ComplaintRate', 'marketing', [0.0008, 0.001]],
+    ['Reputation.BounceRate', 'Test-transactional', [0.03, 0.05]],
+    ['Reputation.ComplaintRate', 'Test-transactional', [0.0008, 0.001]],
+    ['Reputation.BounceRate', 'Test-marketing', [0.03, 0.05]],
+    ['Reputation.ComplaintRate', 'Test-marketing', [0.0008, 0.001]],
   ])('alarms on %s (%s) at >= %j, keeping state on missing data', (metricName, configurationSet, thresholds) => {
     const matching = alarms().filter(
       (a) =>
@@ -91,7 +91,7 @@ describe('alarms', () => {
   it('draws provider blocks with the other feedback classes on the dashboard, summed over every set', () => {
     const body = JSON.stringify(defaults.findResources('AWS::CloudWatch::Dashboard'));
     expect(body).toMatch(/Feedback events by class.*providerblocks0 \+ providerblocks1 \+ providerblocks2/);
-    expect(body).toContain('\\"ProviderBlocks\\",\\"ConfigurationSet\\",\\"marketing\\"');
+    expect(body).toContain('\\"ProviderBlocks\\",\\"ConfigurationSet\\",\\"Test-marketing\\"');
   });
 
   it('sends every alarm, and its recovery, to the alert topic, which has the configured emails', () => {
@@ -139,24 +139,21 @@ describe('feedback topic, key and queues', () => {
     expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
   });
 
-  it('encrypts both topics with a rotating customer-managed key that SES and CloudWatch may use', () => {
-    defaults.resourceCountIs('AWS::KMS::Key', 1);
-    const [key] = Object.values(defaults.findResources('AWS::KMS::Key'));
-    expect(key?.Properties.EnableKeyRotation).toBe(true);
-    const services = (key?.Properties.KeyPolicy.Statement as Statement[])
-      .filter((s) => (s.Principal as { Service?: string }).Service)
-      .map((s) => ({ ...s, Action: actionsOf(s).sort() }));
-    expect(services).toEqual([
-      expect.objectContaining({ Principal: { Service: 'ses.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: '*' }),
-      expect.objectContaining({
-        Principal: { Service: 'cloudwatch.amazonaws.com' },
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-      }),
-    ]);
-    const topics = Object.values(defaults.findResources('AWS::SNS::Topic'));
-    expect(topics).toHaveLength(2);
-    for (const topic of topics) expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^PipelineKey/), 'Arn'] });
+  it('encrypts each topic and the import bucket with a rotating key of its own, whose policy names only the service that uses it', () => {
+    defaults.resourceCountIs('AWS::KMS::Key', 3);
+    const keyUsers = Object.entries(defaults.findResources('AWS::KMS::Key')).map(([id, key]) => {
+      expect(key.Properties.EnableKeyRotation).toBe(true);
+      const services = (key.Properties.KeyPolicy.Statement as Statement[]).filter((s) => (s.Principal as { Service?: string }).Service);
+      return [id.replace(/[0-9A-F]{8}$/, ''), services.map((s) => [s.Principal, actionsOf(s).sort(), s.Condition])];
+    });
+    expect(Object.fromEntries(keyUsers)).toEqual({
+      PipelineKey: [[{ Service: 'ses.amazonaws.com' }, ['kms:Decrypt'], undefined]],
+      PipelineFeedbackTopicKey: [[{ Service: 'ses.amazonaws.com' }, ['kms:Decrypt', 'kms:GenerateDataKey'], undefined]],
+      PipelineAlertTopicKey: [[{ Service: 'cloudwatch.amazonaws.com' }, ['kms:Decrypt', 'kms:GenerateDataKey*'], undefined]],
+    });
+    const keyOf = (topicId: string) => Object.entries(defaults.findResources('AWS::SNS::Topic')).find(([id]) => id.startsWith(topicId))?.[1].Properties.KmsMasterKeyId;
+    expect(keyOf('PipelineFeedbackTopic')).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^PipelineFeedbackTopicKey/), 'Arn'] });
+    expect(keyOf('PipelineAlertTopic')).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^PipelineAlertTopicKey/), 'Arn'] });
   });
 
   it('encrypts every queue, enforces TLS, and moves a message to the DLQ after 5 receives', () => {
@@ -164,14 +161,19 @@ describe('feedback topic, key and queues', () => {
     for (const queue of Object.values(defaults.findResources('AWS::SQS::Queue'))) {
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     }
-    defaults.hasResourceProperties('AWS::SQS::Queue', {
-      VisibilityTimeout: 360,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] }, maxReceiveCount: 5 },
-    });
     const queuePolicies = JSON.stringify(defaults.findResources('AWS::SQS::QueuePolicy'));
     expect(queuePolicies.match(/"aws:SecureTransport":"false"/g)).toHaveLength(4);
     const redrives = Object.values(defaults.findResources('AWS::SQS::Queue')).filter((q) => q.Properties.RedrivePolicy);
-    expect(redrives.map((q) => q.Properties.VisibilityTimeout).sort()).toEqual([1380, 1380, 360]);
+    expect(redrives.map((q) => q.Properties.RedrivePolicy)).toEqual(
+      Array(3).fill({ deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^PipelineDeadLetterQueue/), 'Arn'] }, maxReceiveCount: 5 }),
+    );
+  });
+
+  it('gives each queue that feeds a function a visibility timeout computed from it: feedback 6 x 60 s + 5 s, suppressions 6 x 180 s + 20 s, import jobs 6 x 180 s', () => {
+    const timeouts = Object.entries(defaults.findResources('AWS::SQS::Queue'))
+      .filter(([, q]) => q.Properties.RedrivePolicy)
+      .map(([id, q]) => [id.replace(/[0-9A-F]{8}$/, ''), q.Properties.VisibilityTimeout]);
+    expect(Object.fromEntries(timeouts)).toEqual({ PipelineQueue: 365, PipelineSuppressionQueue: 1100, PipelineImportJobQueue: 1080 });
   });
 
   it('reads feedback in batches of 10 with up to 10 pollers (no SES call there), with partial batch responses', () => {
@@ -211,10 +213,66 @@ describe('feedback topic, key and queues', () => {
   });
 });
 
+describe("AWS's rules for SQS event sources, read from the template", () => {
+  type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  const logicalId = (ref: unknown): string => {
+    const r = ref as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+    const id = r.Ref ?? r['Fn::GetAtt']?.[0];
+    if (!id) throw new Error(`not a reference: ${JSON.stringify(ref)}`);
+    return id;
+  };
+
+  /** Every event source mapping with its function's timeout, its batching window and its queue's visibility timeout. */
+  function eventSources(t: Template) {
+    const resources = t.toJSON().Resources as Resources;
+    const mappings = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    return mappings.map((m) => ({
+      timeout: resources[logicalId(m.Properties.FunctionName)]?.Properties.Timeout as number,
+      window: (m.Properties.MaximumBatchingWindowInSeconds as number | undefined) ?? 0,
+      visibility: resources[logicalId(m.Properties.EventSourceArn)]?.Properties.VisibilityTimeout as number,
+    }));
+  }
+
+  it.each<[string, SesFeedbackPipelineProps | undefined]>([
+    ['the defaults', undefined],
+    ['a 1 s suppression window', { suppressionBatchingWindow: Duration.seconds(1) }],
+    ['the longest suppression window (300 s)', { suppressionBatchingWindow: Duration.minutes(5) }],
+  ])('gives every queue that feeds a function a visibility timeout of at least 6 x its timeout + its batching window, with %s', (_name, props) => {
+    const sources = eventSources(props === undefined ? defaults : template(props));
+    expect(sources).toHaveLength(3);
+    for (const { timeout, window, visibility } of sources) {
+      expect(timeout).toBeGreaterThan(0);
+      expect(visibility).toBeGreaterThanOrEqual(6 * timeout + window);
+      expect(timeout).toBeLessThanOrEqual(visibility);
+    }
+  });
+
+  it('fails the rule on a queue that only has 6 x the timeout (the check is live)', () => {
+    const t = template();
+    const json = t.toJSON() as { Resources: Resources };
+    const queue = Object.entries(json.Resources).find(([id]) => id.startsWith('PipelineQueue'))?.[1];
+    expect(queue?.Properties.VisibilityTimeout).toBe(365);
+    (queue as { Properties: Record<string, unknown> }).Properties.VisibilityTimeout = 360;
+    const broken = eventSources(Template.fromJSON(json)).filter(({ timeout, window, visibility }) => visibility < 6 * timeout + window);
+    expect(broken).toEqual([{ timeout: 60, window: 5, visibility: 360 }]);
+  });
+
+  it('keeps messages in every dead-letter queue longer than in any queue that moves messages to it', () => {
+    const queues = defaults.toJSON().Resources as Resources;
+    const sources = Object.values(queues).filter((q) => q.Type === 'AWS::SQS::Queue' && q.Properties.RedrivePolicy);
+    expect(sources).toHaveLength(3);
+    for (const source of sources) {
+      const dlq = queues[logicalId((source.Properties.RedrivePolicy as { deadLetterTargetArn: unknown }).deadLetterTargetArn)];
+      expect(source.Properties.MessageRetentionPeriod).toBe(7 * 86_400);
+      expect(dlq?.Properties.MessageRetentionPeriod).toBe(14 * 86_400);
+    }
+  });
+});
+
 describe('configuration sets', () => {
-  it('creates transactional and marketing with reputation metrics, account suppression and the feedback destination', () => {
+  it('creates <stack>-transactional and <stack>-marketing with reputation metrics, account suppression and the feedback destination', () => {
     defaults.resourceCountIs('AWS::SES::ConfigurationSet', 2);
-    for (const name of ['transactional', 'marketing']) {
+    for (const name of ['Test-transactional', 'Test-marketing']) {
       defaults.hasResourceProperties('AWS::SES::ConfigurationSet', {
         Name: name,
         ReputationOptions: { ReputationMetricsEnabled: true },
@@ -225,6 +283,32 @@ describe('configuration sets', () => {
     defaults.allResourcesProperties('AWS::SES::ConfigurationSetEventDestination', {
       EventDestination: { Enabled: true, MatchingEventTypes: ['bounce', 'complaint', 'deliveryDelay', 'reject'], Name: 'ses-feedback-pipeline' },
     });
+  });
+
+  it('names the SES configuration sets with the prefix given, or the short names alone with an empty prefix, and exposes and outputs the real names', () => {
+    const stack = new SesFeedbackStack(new App(), 'Prod', { pipeline: { configurationSetNamePrefix: 'acme_' } });
+    expect(stack.pipeline.configurationSetNames).toEqual({ transactional: 'acme_transactional', marketing: 'acme_marketing' });
+    Template.fromStack(stack).hasOutput('ConfigurationSetNames', { Value: 'acme_transactional,acme_marketing' });
+    const literal = template({ configurationSetNamePrefix: '' });
+    for (const name of ['transactional', 'marketing']) literal.hasResourceProperties('AWS::SES::ConfigurationSet', { Name: name });
+    defaults.hasOutput('ConfigurationSetNames', { Value: 'Test-transactional,Test-marketing' });
+  });
+
+  it('keeps the logical IDs of configuration sets and their alarms on the short name, whatever the prefix', () => {
+    const ids = (t: Template) => [...Object.keys(t.findResources('AWS::SES::ConfigurationSet')), ...Object.keys(t.findResources('AWS::CloudWatch::Alarm'))].sort();
+    expect(ids(template({ configurationSetNamePrefix: 'other-' }))).toEqual(ids(defaults));
+    expect(ids(defaults)).toContain('PipelineConfigurationSetmarketing91442DA9');
+  });
+
+  it('gives two stacks of one app (same account and region) no configuration set name in common', () => {
+    const app = new App();
+    const env = { account: '111122223333', region: 'eu-west-1' };
+    const stacks = ['Production', 'Staging'].map((id) => new SesFeedbackStack(app, id, { env }));
+    const names = stacks.map((stack) => Object.values(Template.fromStack(stack).findResources('AWS::SES::ConfigurationSet')).map((r) => r.Properties.Name as string));
+    expect(names).toEqual([
+      ['Production-transactional', 'Production-marketing'],
+      ['Staging-transactional', 'Staging-marketing'],
+    ]);
   });
 
   it('attaches the destination to existing configuration sets by name, without alarms for them', () => {
@@ -258,8 +342,13 @@ describe('feedback table', () => {
 
   it('is retained, with deletion protection, by default; destroyed when asked', () => {
     defaults.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', Properties: Match.objectLike({ DeletionProtectionEnabled: true }) });
+    defaults.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
     const t = template({ removalPolicy: RemovalPolicy.DESTROY });
     t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ DeletionProtectionEnabled: false }) });
+    // A bucket with objects cannot be deleted: a custom resource empties it first.
+    t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+    t.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
+    expect(Object.values(t.findResources('AWS::KMS::Key')).map((k) => k.DeletionPolicy)).toEqual(['Delete', 'Delete', 'Delete']);
   });
 });
 
@@ -307,7 +396,7 @@ describe('process-feedback function', () => {
       [
         ['dynamodb:GetItem,dynamodb:PartiQLInsert,dynamodb:UpdateItem', expect.stringMatching(/Table.*Arn/)],
         ['logs:CreateLogStream,logs:PutLogEvents', expect.stringMatching(/ProcessFeedbackLogs.*Arn/)],
-        ['sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:ReceiveMessage', expect.stringMatching(/"PipelineQueue.*Arn/)],
+        ['sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage', expect.stringMatching(/"PipelineQueue.*Arn/)],
         ['sqs:SendMessage', expect.stringMatching(/DeadLetterQueue.*Arn/)],
         ['sqs:SendMessage', expect.stringMatching(/SuppressionQueue.*Arn/)],
       ].sort(),
@@ -330,17 +419,18 @@ describe('suppression writer', () => {
     for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  it('may only call the three SES suppression actions, use its import files, its ledger and its queues, and put events on the default bus', () => {
+  it('may only call the three SES suppression actions (GetImportJob on import jobs), use its import files and their key, its ledger and its queues, and put events on the default bus', () => {
     expect(grantsOf('WriteSuppressionsRole')).toEqual(
       [
         ['dynamodb:BatchGetItem,dynamodb:BatchWriteItem', expect.stringMatching(/Table.*Arn/)],
         ['events:PutEvents', expect.stringMatching(/arn:.*:events:.*:event-bus\/default"/)],
-        ['kms:Decrypt,kms:GenerateDataKey', expect.stringMatching(/PipelineKey.*Arn/)],
+        ['kms:Decrypt,kms:GenerateDataKey', expect.stringMatching(/"PipelineKey.*Arn/)],
         ['logs:CreateLogStream,logs:PutLogEvents', expect.stringMatching(/WriteSuppressionsLogs.*Arn/)],
         ['s3:GetObject,s3:PutObject', expect.stringMatching(/ImportBucket.*\/imports\/pipeline\/\*/)],
-        ['ses:CreateImportJob,ses:GetImportJob,ses:PutSuppressedDestination', '"*"'],
-        ['sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:ReceiveMessage', expect.stringMatching(/ImportJobQueue.*Arn/)],
-        ['sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:ReceiveMessage', expect.stringMatching(/"PipelineSuppressionQueue.*Arn/)],
+        ['ses:CreateImportJob,ses:PutSuppressedDestination', '"*"'],
+        ['ses:GetImportJob', expect.stringMatching(/:ses:.*:import-job\/\*"/)],
+        ['sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage', expect.stringMatching(/ImportJobQueue.*Arn/)],
+        ['sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage', expect.stringMatching(/"PipelineSuppressionQueue.*Arn/)],
         ['sqs:SendMessage', expect.stringMatching(/SuppressionQueue.*ImportJobQueue.*DeadLetterQueue/)],
       ].sort(),
     );
@@ -367,11 +457,11 @@ describe('suppression writer', () => {
     });
   });
 
-  it('keeps import files in a private, TLS-only bucket encrypted with the pipeline key, deleted after 14 days', () => {
+  it('keeps import files in a private, TLS-only bucket encrypted with its own key, deleted after 14 days', () => {
     defaults.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: {
         ServerSideEncryptionConfiguration: [
-          { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [Match.stringLikeRegexp('PipelineKey'), 'Arn'] } } },
+          { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PipelineKey'), 'Arn'] } } },
         ],
       },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
@@ -393,8 +483,11 @@ describe('props validation', () => {
   it.each<[string, SesFeedbackPipelineProps, string]>([
     ['fails on warning above critical', { bounceRateThresholds: { warning: 0.06, critical: 0.05 } }, 'bounce rate thresholds must satisfy 0 < warning < critical < 1 (fractions), got warning 0.06, critical 0.05'],
     ['fails on a percentage given as a whole number', { complaintRateThresholds: { warning: 0.08, critical: 5 } }, 'complaint rate thresholds must satisfy 0 < warning < critical < 1 (fractions), got warning 0.08, critical 5'],
-    ['fails on a bad configuration set name', { managedConfigurationSetNames: ['my set'] }, "configuration set name must be 1-64 letters, digits, '_' or '-', got 'my set'"],
-    ['fails on a configuration set named twice', { managedConfigurationSetNames: ['a'], existingConfigurationSetNames: ['a'] }, "configuration set 'a' is named twice"],
+    ['fails on a bad configuration set name', { managedConfigurationSetNames: ['my set'] }, "configuration set name must be 1-64 letters, digits, '_' or '-', got 'S-my set' (configurationSetNamePrefix 'S-' + 'my set')"],
+    ['fails on a prefix that makes a name longer than 64', { configurationSetNamePrefix: `${'x'.repeat(60)}-` }, `got '${'x'.repeat(60)}-transactional' (configurationSetNamePrefix '${'x'.repeat(60)}-' + 'transactional')`],
+    ['fails on a prefix SES does not allow', { configurationSetNamePrefix: 'acme.' }, "got 'acme.transactional' (configurationSetNamePrefix 'acme.' + 'transactional')"],
+    ['fails on a bad existing configuration set name', { existingConfigurationSetNames: ['news letter'] }, "configuration set name must be 1-64 letters, digits, '_' or '-', got 'news letter'"],
+    ['fails on a configuration set named twice', { managedConfigurationSetNames: ['a'], existingConfigurationSetNames: ['S-a'] }, "configuration set 'S-a' is named twice"],
     ['fails without COMPLAINT events', { eventTypes: [ses.EmailSendingEvent.BOUNCE] }, 'eventTypes must include complaint, got [bounce]'],
     ['fails on a negative soft-bounce threshold', { softBounceThreshold: -1 }, 'softBounceThreshold must be a whole number >= 0, got -1'],
     ['fails on a soft-bounce window under a day', { softBounceWindow: Duration.hours(3) }, 'softBounceWindow must be at least 1 day, got 3 hours'],
@@ -438,7 +531,7 @@ describe('reputation watcher', () => {
       [
         ['cloudwatch:GetMetricData,ses:GetAccount', '"*"'],
         ['dynamodb:PutItem,dynamodb:Query', expect.stringMatching(/Table.*Arn/)],
-        ['kms:Decrypt,kms:GenerateDataKey', expect.stringMatching(/PipelineKey.*Arn/)],
+        ['kms:Decrypt,kms:GenerateDataKey', expect.stringMatching(/"PipelineAlertTopicKey.*Arn/)],
         ['logs:CreateLogStream,logs:PutLogEvents', expect.stringMatching(/WatchReputationLogs.*Arn/)],
         ['sns:Publish', expect.stringMatching(/AlertTopic/)],
       ].sort(),
@@ -482,12 +575,17 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => synthWithNag((stack) => new sqs.Queue(stack, 'PlainQueue'))).toThrow(/AwsSolutions-SQS3[\s\S]*AwsSolutions-SQS4/);
   });
 
-  it('has Resource::* on two statements only: the three SES suppression-list actions, and the watcher\'s two reads that have no resource ARN', () => {
+  it('has Resource::* on two statements only: the two SES suppression-list actions, and the watcher\'s two reads, none of which has a resource type', () => {
     const statements: Statement[] = Object.values(defaults.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const wildcard = statements.filter((s) => s.Resource === '*');
-    expect(wildcard.map((s) => actionsOf(s).sort().join(',')).sort()).toEqual([
-      'cloudwatch:GetMetricData,ses:GetAccount',
-      'ses:CreateImportJob,ses:GetImportJob,ses:PutSuppressedDestination',
-    ]);
+    expect(wildcard.map((s) => actionsOf(s).sort().join(',')).sort()).toEqual(['cloudwatch:GetMetricData,ses:GetAccount', 'ses:CreateImportJob,ses:PutSuppressedDestination']);
+  });
+
+  it('finds nothing unacknowledged with removalPolicy DESTROY either (the import bucket emptied by a custom resource)', () => {
+    const app = new App();
+    const stack = new SesFeedbackStack(app, 'Nag', { pipeline: { alertEmails: ['ops@example.com'], removalPolicy: RemovalPolicy.DESTROY } });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+    Template.fromStack(stack).resourceCountIs('Custom::S3AutoDeleteObjects', 1);
   });
 });

@@ -58,7 +58,7 @@ function tableRows(markdown: string, title: string): string[][] {
 }
 
 describe('report on the built-in scenario', () => {
-  it('names the planted cause first: campaign spring-sale, recipient domain oldmail.example.net, marketing', async () => {
+  it('names the planted cause first: campaign spring-sale, recipient domain oldmail.example.net, the marketing configuration set', async () => {
     const { code, stdout } = await cli('report', '--since', '2026-11-20', '--until', '2026-11-30');
     expect(code).toBe(EXIT.ok);
     expect(stdout).toMatch(/^# Amazon SES sending review: evidence from 2026-11-20 to 2026-11-30\n/);
@@ -68,7 +68,7 @@ describe('report on the built-in scenario', () => {
     expect(campaigns[0]?.slice(0, 3)).toEqual(['`spring-sale`', '1,600', '36']);
     const domains = tableRows(stdout, 'Recipient domain');
     expect(domains[0]?.slice(0, 3)).toEqual(['`oldmail.example.net`', '1,300', '0']);
-    expect(tableRows(stdout, 'Configuration set')[0]?.[0]).toBe('`marketing`');
+    expect(tableRows(stdout, 'Configuration set')[0]?.[0]).toBe('`SesFeedbackPipeline-marketing`');
     // the day of the scenario carries its feedback
     const day = tableRows(stdout, 'Day').find((row) => row[0] === '2026-11-20');
     expect(day?.slice(0, 4)).toEqual(['2026-11-20', '1,620', '37', '300']);

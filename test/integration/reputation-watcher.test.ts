@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -15,6 +13,7 @@ import { SnsAlertNotifier } from '../../lambdas/adapters/sns-alert-notifier.js';
 import { PIPELINE_METRICS } from '../../lambdas/contract.js';
 import { ReputationWatcher } from '../../lambdas/domain/index.js';
 import { createWatchReputationHandler } from '../../lambdas/handlers/watch-reputation-handler.js';
+import { LocalCloudWatch } from '../../local/cloudwatch.js';
 import { LOCAL_CLIENT_CONFIG } from '../../local/dynamodb-local.js';
 import { startFauxqs } from '../../local/fauxqs.js';
 import type { RunningService } from '../../local/dynamodb-local.js';
@@ -33,36 +32,22 @@ jest.setTimeout(60_000);
 let dynamodb: DynamoDBClient;
 let ses: LocalSes;
 let fauxqs: RunningService;
-let cloudwatchServer: Server;
 const clients: Array<{ destroy(): void }> = [];
-/** The next GetMetricData answer: latest bounce and complaint rates. */
-const rates = { bounce: 0.012, complaint: 0.0003 };
+/** Answers GetMetricData: the latest bounce and complaint rates (`cloudwatch.rates`). */
+const cloudwatch = new LocalCloudWatch();
+let cloudwatchEndpoint: string;
 
 beforeAll(async () => {
   dynamodb = localDynamoDb();
   ses = new LocalSes({ requestsPerSecond: 100 });
   fauxqs = await startFauxqs();
-  cloudwatchServer = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => (body += chunk));
-    req.on('end', () => {
-      const ok = req.headers['x-amz-target'] === 'GraniteServiceVersion20100801.GetMetricData';
-      const now = Date.now() / 1000;
-      res.writeHead(ok ? 200 : 400, { 'content-type': 'application/x-amz-json-1.0' }).end(
-        JSON.stringify(
-          ok
-            ? { MetricDataResults: [{ Id: 'bounce', Values: [rates.bounce], Timestamps: [now], StatusCode: 'Complete' }, { Id: 'complaint', Values: [rates.complaint], Timestamps: [now], StatusCode: 'Complete' }] }
-            : { __type: 'InvalidAction', message: String(req.headers['x-amz-target']) },
-        ),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => cloudwatchServer.listen(0, '127.0.0.1', resolve));
+  Object.assign(cloudwatch.rates, { bounce: 0.012, complaint: 0.0003 });
+  cloudwatchEndpoint = await cloudwatch.start();
 });
 afterAll(async () => {
   clients.forEach((c) => c.destroy());
   dynamodb?.destroy();
-  await Promise.all([ses?.stop(), fauxqs?.stop(), new Promise((resolve) => cloudwatchServer?.close(resolve))]);
+  await Promise.all([ses?.stop(), fauxqs?.stop(), cloudwatch.stop()]);
 });
 
 async function watcherOnLocalServices() {
@@ -71,8 +56,8 @@ async function watcherOnLocalServices() {
   const sns = new SNSClient({ ...config, endpoint: fauxqs.endpoint });
   const sqs = new SQSClient({ ...config, endpoint: fauxqs.endpoint, useQueueUrlAsEndpoint: false });
   const sesClient = new SESv2Client({ ...config, endpoint: await ses.start() });
-  const cloudwatch = new CloudWatchClient({ ...config, endpoint: `http://127.0.0.1:${(cloudwatchServer.address() as AddressInfo).port}` });
-  clients.push(sns, sqs, sesClient, cloudwatch);
+  const cloudwatchClient = new CloudWatchClient({ ...config, endpoint: cloudwatchEndpoint });
+  clients.push(sns, sqs, sesClient, cloudwatchClient);
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `alerts-${Date.now()}` }));
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `alerts-${Date.now()}` }));
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
@@ -80,7 +65,7 @@ async function watcherOnLocalServices() {
   let now = new Date('2026-11-23T10:00:00.000Z');
   const handler = createWatchReputationHandler({
     watcher: new ReputationWatcher({
-      account: new SesAccountReader(sesClient, cloudwatch, () => now),
+      account: new SesAccountReader(sesClient, cloudwatchClient, () => now),
       snapshots: new DynamoAccountSnapshots(dynamodb, tableName, 365),
       alerts: new SnsAlertNotifier(sns, TopicArn as string),
     }),
@@ -110,7 +95,7 @@ describe('reputation watcher on local services', () => {
     expect(await alerts()).toEqual([]);
 
     ses.account.enforcementStatus = 'PROBATION';
-    rates.bounce = 0.0612;
+    cloudwatch.rates.bounce = 0.0612;
     const review = await look(15);
     const emf = review.lines.find((l) => l._aws);
     expect(emf).toMatchObject({ AccountUnhealthy: 1, EnforcementStatusChanges: 1, Component: 'reputation-watcher', service: 'ses-feedback-pipeline' });

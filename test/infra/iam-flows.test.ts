@@ -1,0 +1,270 @@
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { SesFeedbackPipeline, type SesFeedbackPipelineProps } from '../../lib/index.js';
+import { resolveTemplate, type CfnTemplate } from '../support/cfn-resolve.js';
+import { DEPLOYMENT, OTHER_ACCOUNT, StackPolicies, type AwsRequest } from '../support/iam-model.js';
+
+/**
+ * Every service-to-service flow of the synthesized stack, decided by an IAM policy evaluator
+ * (@cloud-copilot/iam-simulate) over the template deployed into a fake account: what exists only
+ * in AWS (service principals on topics, queues, the bucket and the keys; Lambda's permission for
+ * the schedule; each role's reach) is allowed with the context keys AWS sends, and denied from
+ * another account, another configuration set or alarm, over plain HTTP, or to a role that has no
+ * business there. What the functions call is proven in test/integration/iam-local-run.test.ts.
+ */
+
+const { account, region, partition } = DEPLOYMENT;
+const EXISTING_SET = 'legacy-newsletter';
+const IDENTITY_TOPIC = `arn:${partition}:sns:${region}:${account}:identity-feedback`;
+
+/**
+ * The pipeline in a stack as `cdk deploy` builds it, under the construct ID SesFeedbackStack
+ * gives it (so the same logical IDs), with an existing configuration set and an identity-feedback
+ * topic; functions not bundled, as their code changes no policy.
+ */
+function deployed(id: string, props: SesFeedbackPipelineProps = {}): { policies: StackPolicies; pipeline: SesFeedbackPipeline; stack: Stack } {
+  const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), id);
+  const identityFeedback = sns.Topic.fromTopicArn(stack, 'IdentityFeedback', IDENTITY_TOPIC);
+  const pipeline = new SesFeedbackPipeline(stack, 'Pipeline', {
+    alertEmails: ['ops@example.com'],
+    existingConfigurationSetNames: [EXISTING_SET],
+    additionalFeedbackTopics: [identityFeedback],
+    ...props,
+  });
+  return { policies: new StackPolicies(Template.fromStack(stack).toJSON() as CfnTemplate, id), pipeline, stack };
+}
+
+let policies: StackPolicies;
+let pipeline: SesFeedbackPipeline;
+let stack: Stack;
+beforeAll(() => {
+  ({ policies, pipeline, stack } = deployed('Flows'));
+});
+
+const configurationSetArn = (name: string, inAccount: string = account) => `arn:${partition}:ses:${region}:${inAccount}:configuration-set/${name}`;
+const decide = (request: AwsRequest) => policies.evaluate(request);
+const ses = { service: 'ses.amazonaws.com' };
+const cloudwatch = { service: 'cloudwatch.amazonaws.com' };
+/** An administrator of another account: its own policies allow everything, so only ours can stop it. */
+const intruder = {
+  arn: `arn:${partition}:iam::${OTHER_ACCOUNT}:role/Administrator`,
+  policies: [{ name: 'admin', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }],
+};
+
+describe('SES → feedback topic and its key', () => {
+  const topic = () => policies.arn(policies.logicalId('AWS::SNS::Topic', 'PipelineFeedbackTopic'), 'TopicArn');
+  const key = () => policies.arn(policies.logicalId('AWS::KMS::Key', 'PipelineFeedbackTopicKey'));
+  const publish = (sourceArn: string, context: Record<string, string> = {}) =>
+    decide({ caller: ses, action: 'sns:Publish', resource: topic(), context: { 'aws:SourceAccount': account, 'aws:SourceArn': sourceArn, ...context } });
+
+  it('lets SES publish the events of every managed and existing configuration set (aws:SourceAccount, aws:SourceArn of the set)', async () => {
+    const sets = [...Object.values(pipeline.configurationSetNames), EXISTING_SET];
+    expect(sets).toEqual(['Flows-transactional', 'Flows-marketing', EXISTING_SET]);
+    for (const set of sets) expect([set, await publish(configurationSetArn(set))]).toEqual([set, 'Allowed']);
+  });
+
+  it('lets SES encrypt and decrypt with the topic key', async () => {
+    for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) expect(await decide({ caller: ses, action, resource: key() })).toBe('Allowed');
+  });
+
+  it.each([
+    ['another configuration set of this account', configurationSetArn('someone-elses-set'), {}, 'ImplicitlyDenied'],
+    ['a configuration set of another account', configurationSetArn('Flows-marketing', OTHER_ACCOUNT), { 'aws:SourceAccount': OTHER_ACCOUNT }, 'ImplicitlyDenied'],
+    ['plain HTTP', configurationSetArn('Flows-marketing'), { 'aws:SecureTransport': 'false' }, 'ExplicitlyDenied'],
+  ])('rejects SES publishing for %s', async (_case, sourceArn, context, decision) => {
+    expect(await publish(sourceArn, context)).toBe(decision);
+  });
+
+  it('rejects CloudWatch using the feedback topic key, and anyone of another account publishing', async () => {
+    expect(await decide({ caller: cloudwatch, action: 'kms:GenerateDataKey', resource: key() })).toBe('ImplicitlyDenied');
+    expect(await decide({ caller: intruder, action: 'sns:Publish', resource: topic() })).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('SNS → feedback queue', () => {
+  const queue = () => policies.arn(policies.logicalId('AWS::SQS::Queue', 'PipelineQueue'));
+  const deliver = (topicArn: string, context: Record<string, string> = {}) =>
+    decide({ caller: { service: 'sns.amazonaws.com' }, action: 'sqs:SendMessage', resource: queue(), context: { 'aws:SourceArn': topicArn, 'aws:SourceAccount': account, ...context } });
+
+  it('lets SNS deliver from the feedback topic and from each additional feedback topic (aws:SourceArn of the topic)', async () => {
+    const feedbackTopic = policies.arn(policies.logicalId('AWS::SNS::Topic', 'PipelineFeedbackTopic'), 'TopicArn');
+    expect(await deliver(feedbackTopic)).toBe('Allowed');
+    expect(await deliver(IDENTITY_TOPIC)).toBe('Allowed');
+  });
+
+  it.each([
+    ['another topic', `arn:${partition}:sns:${region}:${account}:other`, {}, 'ImplicitlyDenied'],
+    ['plain HTTP', IDENTITY_TOPIC, { 'aws:SecureTransport': 'false' }, 'ExplicitlyDenied'],
+  ])('rejects SNS delivering from %s', async (_case, topicArn, context, decision) => {
+    expect(await deliver(topicArn, context)).toBe(decision);
+  });
+
+  it('rejects anyone of another account sending to any queue of the stack', async () => {
+    const queues = policies.logicalIds('AWS::SQS::Queue');
+    expect(queues).toHaveLength(4);
+    for (const id of queues) expect(await decide({ caller: intruder, action: 'sqs:SendMessage', resource: policies.arn(id) })).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('CloudWatch alarms → alert topic and its key', () => {
+  const topicId = () => policies.logicalId('AWS::SNS::Topic', 'PipelineAlertTopic');
+  const key = () => policies.arn(policies.logicalId('AWS::KMS::Key', 'PipelineAlertTopicKey'));
+  const alarmPublish = (alarmArn: string, context: Record<string, string> = {}) =>
+    decide({ caller: cloudwatch, action: 'sns:Publish', resource: policies.arn(topicId(), 'TopicArn'), context: { 'aws:SourceAccount': account, 'aws:SourceArn': alarmArn, ...context } });
+
+  it('lets CloudWatch publish every alarm of the stack to the alert topic (aws:SourceAccount, aws:SourceArn of the alarm)', async () => {
+    const alarms = policies.logicalIds('AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(20);
+    for (const alarm of alarms) {
+      expect(policies.template.resources[alarm]?.Properties?.AlarmActions).toEqual([policies.arn(topicId(), 'TopicArn')]);
+      expect([alarm, await alarmPublish(policies.arn(alarm))]).toEqual([alarm, 'Allowed']);
+    }
+  });
+
+  it('lets CloudWatch encrypt and decrypt with the alert topic key', async () => {
+    for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) expect(await decide({ caller: cloudwatch, action, resource: key() })).toBe('Allowed');
+  });
+
+  it.each([
+    ["another account's alarm", `arn:${partition}:cloudwatch:${region}:${OTHER_ACCOUNT}:alarm:x`, { 'aws:SourceAccount': OTHER_ACCOUNT }, 'ImplicitlyDenied'],
+    ['a request without the alarm as its source', `arn:${partition}:events:${region}:${account}:rule/x`, {}, 'ImplicitlyDenied'],
+    ['plain HTTP', `arn:${partition}:cloudwatch:${region}:${account}:alarm:x`, { 'aws:SecureTransport': 'false' }, 'ExplicitlyDenied'],
+  ])('rejects CloudWatch publishing for %s', async (_case, sourceArn, context, decision) => {
+    expect(await alarmPublish(sourceArn, context)).toBe(decision);
+  });
+
+  it('fails the CloudWatch flow when the topic policy lacks its statement (the check is live)', async () => {
+    const template = Template.fromStack(stack).toJSON() as CfnTemplate & { Resources: Record<string, { Type: string; Properties: { PolicyDocument: { Statement: Array<{ Sid?: string }> } } }> };
+    const policy = Object.values(template.Resources).find((r) => r.Type === 'AWS::SNS::TopicPolicy' && JSON.stringify(r).includes('AllowCloudWatchAlarmsToPublish'));
+    expect(policy).toBeDefined();
+    policy!.Properties.PolicyDocument.Statement = policy!.Properties.PolicyDocument.Statement.filter((s) => s.Sid !== 'AllowCloudWatchAlarmsToPublish');
+    const without = new StackPolicies(template, 'Flows');
+    const alarm = without.arn(without.logicalIds('AWS::CloudWatch::Alarm')[0] as string);
+    const request = { caller: cloudwatch, action: 'sns:Publish', resource: without.arn(topicId(), 'TopicArn'), context: { 'aws:SourceAccount': account, 'aws:SourceArn': alarm } };
+    expect(await without.evaluate(request)).toBe('ImplicitlyDenied');
+  });
+
+  it('rejects SES using the alert topic key', async () => {
+    expect(await decide({ caller: ses, action: 'kms:Decrypt', resource: key() })).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('EventBridge schedule → reputation watcher', () => {
+  const watcher = () => policies.arn(policies.logicalId('AWS::Lambda::Function', 'PipelineWatchReputation'));
+  const invoke = (sourceArn: string) => decide({ caller: { service: 'events.amazonaws.com' }, action: 'lambda:InvokeFunction', resource: watcher(), context: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': account } });
+
+  it('lets the schedule rule invoke the watcher (aws:SourceArn of the rule)', async () => {
+    const rule = policies.logicalId('AWS::Events::Rule', 'PipelineWatchReputationSchedule');
+    expect(policies.template.resources[rule]?.Properties?.Targets).toEqual([expect.objectContaining({ Arn: watcher() })]);
+    expect(await invoke(policies.arn(rule))).toBe('Allowed');
+  });
+
+  it('rejects another rule invoking it', async () => {
+    expect(await invoke(`arn:${partition}:events:${region}:${account}:rule/someone-elses`)).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('SES → import bucket and its key', () => {
+  const bucket = () => policies.arn(policies.logicalId('AWS::S3::Bucket', 'PipelineImportBucket'));
+  const key = () => policies.arn(policies.logicalId('AWS::KMS::Key', 'PipelineKey'));
+  const read = (object: string, referer: string = account) => decide({ caller: ses, action: 's3:GetObject', resource: `${bucket()}/${object}`, context: { 'aws:Referer': referer } });
+
+  it("lets SES read the pipeline's and the operator's import files on this account's behalf (aws:Referer), and decrypt them", async () => {
+    expect(await read('imports/pipeline/2026-11-27/job.jsonl')).toBe('Allowed');
+    expect(await read('imports/operator/rows.csv')).toBe('Allowed');
+    expect(await decide({ caller: ses, action: 'kms:Decrypt', resource: key() })).toBe('Allowed');
+  });
+
+  it.each([
+    ['for another account', () => read('imports/pipeline/job.jsonl', OTHER_ACCOUNT)],
+    ['outside imports/', () => read('other/file.csv')],
+    ['anonymously (public read)', () => decide({ caller: { type: 'Anonymous' }, action: 's3:GetObject', resource: `${bucket()}/imports/pipeline/job.jsonl` })],
+    ['by another account', () => decide({ caller: intruder, action: 's3:GetObject', resource: `${bucket()}/imports/pipeline/job.jsonl` })],
+  ])('rejects reading an import file %s', async (_case, request) => {
+    expect(await request()).toBe('ImplicitlyDenied');
+  });
+
+  it('rejects SES writing files or making data keys, and any read over plain HTTP', async () => {
+    expect(await decide({ caller: ses, action: 's3:PutObject', resource: `${bucket()}/imports/pipeline/x` })).toBe('ImplicitlyDenied');
+    expect(await decide({ caller: ses, action: 'kms:GenerateDataKey', resource: key() })).toBe('ImplicitlyDenied');
+    const http = { caller: ses, action: 's3:GetObject', resource: `${bucket()}/imports/pipeline/x`, context: { 'aws:Referer': account, 'aws:SecureTransport': 'false' } };
+    expect(await decide(http)).toBe('ExplicitlyDenied');
+  });
+});
+
+describe('function roles', () => {
+  const fn = (prefix: string) => policies.logicalId('AWS::Lambda::Function', prefix);
+  const role = (prefix: string) => ({ role: policies.roleOf(fn(prefix)) });
+  const keyArn = (prefix: string) => policies.arn(policies.logicalId('AWS::KMS::Key', prefix));
+
+  it("lets Lambda poll each event source with the function's role: ReceiveMessage, DeleteMessage, GetQueueAttributes, and nothing more", async () => {
+    const mappings = policies.logicalIds('AWS::Lambda::EventSourceMapping').map((id) => policies.template.resources[id]?.Properties ?? {});
+    expect(mappings).toHaveLength(3);
+    for (const mapping of mappings) {
+      const owner = policies.logicalIds('AWS::Lambda::Function').find((id) => policies.template.ref(id) === mapping.FunctionName) as string;
+      const request = (action: string) => decide({ caller: { role: policies.roleOf(owner) }, action, resource: mapping.EventSourceArn as string });
+      for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']) expect([owner, action, await request(action)]).toEqual([owner, action, 'Allowed']);
+      for (const action of ['sqs:GetQueueUrl', 'sqs:ChangeMessageVisibility', 'sqs:PurgeQueue']) expect([owner, action, await request(action)]).toEqual([owner, action, 'ImplicitlyDenied']);
+    }
+  });
+
+  it.each([
+    ['the processor calling ses:PutSuppressedDestination', 'PipelineProcessFeedback', 'ses:PutSuppressedDestination', () => '*'],
+    ['the processor using the feedback topic key (SNS decrypts for it)', 'PipelineProcessFeedback', 'kms:Decrypt', () => keyArn('PipelineFeedbackTopicKey')],
+    ['the watcher using the import bucket key', 'PipelineWatchReputation', 'kms:Decrypt', () => keyArn('PipelineKey')],
+    ['the writer using the alert topic key', 'PipelineWriteSuppressions', 'kms:GenerateDataKey', () => keyArn('PipelineAlertTopicKey')],
+    ['the writer reading an operator import file', 'PipelineWriteSuppressions', 's3:GetObject', () => `${policies.arn(policies.logicalId('AWS::S3::Bucket', 'PipelineImportBucket'))}/imports/operator/rows.csv`],
+    ["the writer following another account's import job", 'PipelineWriteSuppressions', 'ses:GetImportJob', () => `arn:${partition}:ses:${region}:${OTHER_ACCOUNT}:import-job/abc`],
+    ['the watcher publishing to the feedback topic', 'PipelineWatchReputation', 'sns:Publish', () => policies.arn(policies.logicalId('AWS::SNS::Topic', 'PipelineFeedbackTopic'), 'TopicArn')],
+  ])('rejects %s', async (_case, prefix, action, resource) => {
+    expect(await decide({ caller: role(prefix), action, resource: resource() })).toBe('ImplicitlyDenied');
+  });
+
+  it("lets the writer follow this account's import jobs", async () => {
+    const job = `arn:${partition}:ses:${region}:${account}:import-job/0d6e1d83-9a6b-4a8c-8d3e-1f0e0c6a8b2f`;
+    expect(await decide({ caller: role('PipelineWriteSuppressions'), action: 'ses:GetImportJob', resource: job })).toBe('Allowed');
+  });
+});
+
+describe('import bucket emptied on delete (removalPolicy DESTROY)', () => {
+  let destroy: StackPolicies;
+  beforeAll(() => {
+    destroy = deployed('Scratch', { removalPolicy: RemovalPolicy.DESTROY }).policies;
+  });
+  const provider = () => ({ role: destroy.roleOf(destroy.logicalId('AWS::Lambda::Function', 'CustomS3AutoDeleteObjectsCustomResourceProviderHandler')) });
+  const bucket = () => destroy.arn(destroy.logicalId('AWS::S3::Bucket', 'PipelineImportBucket'));
+
+  it("lets the custom resource's role list and delete the objects of the import bucket", async () => {
+    expect(await destroy.evaluate({ caller: provider(), action: 's3:ListBucket', resource: bucket() })).toBe('Allowed');
+    expect(await destroy.evaluate({ caller: provider(), action: 's3:DeleteObject', resource: `${bucket()}/imports/pipeline/x.jsonl` })).toBe('Allowed');
+  });
+
+  it('rejects it reading the files (addresses in clear) or touching any other bucket', async () => {
+    expect(await destroy.evaluate({ caller: provider(), action: 's3:GetObject', resource: `${bucket()}/imports/pipeline/x.jsonl` })).toBe('ImplicitlyDenied');
+    expect(await destroy.evaluate({ caller: provider(), action: 's3:DeleteObject', resource: `arn:${partition}:s3:::another-bucket/x` })).toBe('ImplicitlyDenied');
+    expect(await destroy.evaluate({ caller: provider(), action: 's3:ListBucket', resource: `arn:${partition}:s3:::another-bucket` })).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('the template resolver', () => {
+  const deployment = { ...DEPLOYMENT, stackName: 'S' };
+  const resolve = (value: unknown) =>
+    resolveTemplate({ Resources: { Q: { Type: 'AWS::SQS::Queue' }, T: { Type: 'AWS::SNS::Topic', Properties: { TopicName: 'alerts' } }, X: { Type: 'AWS::Test::Thing', Properties: { value } } } }, deployment)
+      .resources.X?.Properties?.value;
+
+  it.each<[string, unknown, unknown]>([
+    ['a pseudo parameter', { Ref: 'AWS::AccountId' }, account],
+    ['Fn::Join of pseudo parameters', { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ses:', { Ref: 'AWS::Region' }]] }, `arn:aws:ses:${region}`],
+    ['Fn::Sub with a resource attribute and a variable', { 'Fn::Sub': ['${Q.Arn}/${v}', { v: { Ref: 'AWS::Region' } }] }, `arn:aws:sqs:${region}:${account}:S-Q-GENERATED/${region}`],
+    ['Ref of a named topic', { Ref: 'T' }, `arn:aws:sns:${region}:${account}:alerts`],
+    ['Fn::Select over Fn::Split', { 'Fn::Select': [1, { 'Fn::Split': ['/', { Ref: 'Q' }] }] }, ''],
+    ['AWS::NoValue inside a list', ['a', { Ref: 'AWS::NoValue' }], ['a']],
+  ])('resolves %s', (_case, value, expected) => {
+    expect(resolve(value)).toEqual(expected);
+  });
+
+  it('fails on an attribute it does not model, rather than guess', () => {
+    expect(() => resolve({ 'Fn::GetAtt': ['Q', 'Nonsense'] })).toThrow('Fn::GetAtt Q.Nonsense (AWS::SQS::Queue.Nonsense) is not modelled');
+  });
+});
