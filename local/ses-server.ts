@@ -71,8 +71,12 @@ export class LocalSes extends LocalHttpService {
   /** Accepted PutSuppressedDestination calls per address: "at most one call per address" is checked on this. */
   public readonly putCalls = new Map<string, number>();
   public readonly importJobs = new Map<string, LocalImportJob>();
-  /** Addresses an import job refuses as if SES did (SES does not document which it refuses): tests add to it. */
-  public readonly refuseInImports = new Set<string>();
+  /**
+   * Addresses SES refuses here, beyond malformed ones: PutSuppressedDestination answers 400
+   * BadRequestException, an import job lists the row as failed. SES does not document which
+   * addresses it refuses; tests add to this.
+   */
+  public readonly refused = new Set<string>();
   /** What GetAccount answers; tests change it to play AWS putting the account under review. */
   public readonly account = { enforcementStatus: 'HEALTHY', sendingEnabled: true, productionAccess: true };
   private endpoint = '';
@@ -178,6 +182,7 @@ export class LocalSes extends LocalHttpService {
           return send(res, 400, 'BadRequestException', { message: 'Reason must be BOUNCE or COMPLAINT' });
         }
         const emailAddress = input.EmailAddress.toLowerCase();
+        if (this.refused.has(emailAddress)) return send(res, 400, 'BadRequestException', { message: 'EmailAddress is not accepted' });
         this.list.set(emailAddress, { emailAddress, reason: input.Reason, lastUpdateTime: new Date() });
         this.putCalls.set(emailAddress, (this.putCalls.get(emailAddress) ?? 0) + 1);
         return ok({});
@@ -282,7 +287,7 @@ export class LocalSes extends LocalHttpService {
       for (let i = 0; i < rows.length; i += 1000) {
         for (const line of rows.slice(i, i + 1000)) {
           const parsed = parseImportRow(line, job.format);
-          const row = typeof parsed !== 'string' && this.refuseInImports.has(parsed.emailAddress) ? 'refused for this test' : parsed;
+          const row = typeof parsed !== 'string' && this.refused.has(parsed.emailAddress) ? 'refused for this test' : parsed;
           if (typeof row === 'string') {
             job.failedRows.push({ record: line, error: row });
           } else if (job.action === 'PUT') {

@@ -101,13 +101,14 @@ describe("every call of a local run, against the functions' roles in the stack",
     try {
       table = resourceTable(pipeline.resources, stack);
       await pipeline.startWorker();
+      pipeline.ses.refused.add('refused@example.net');
       // single puts, a soft bounce, a complaint; a message the processor parks; an address SES refuses, which the writer parks
       await pipeline.publish([
         bounce(facts(1)),
         bounce(facts(2)),
         complaint(facts(3, { address: 'angry@example.org' })),
         bounce(facts(4, { address: 'full@example.org' }), 'Transient', 'MailboxFull'),
-        bounce(facts(5, { address: 'two@at@example.net' })),
+        bounce(facts(5, { address: 'refused@example.net' })),
         'this is not an SES message',
       ]);
       await pipeline.drain(60_000);

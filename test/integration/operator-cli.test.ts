@@ -225,12 +225,12 @@ describe('suppression import and export with addresses spreadsheets and regexes 
   it('records none of the rows SES refused as suppressed, whatever the layout of the failed-records file', async () => {
     pipeline.ses.list.clear();
     const refused = odd.slice(3);
-    for (const a of refused) pipeline.ses.refuseInImports.add(a);
+    for (const a of refused) pipeline.ses.refused.add(a);
     const rows = [...odd, ...Array.from({ length: 40 }, (_, i) => `plain${i}@example.com`)];
     const file = join(dir, 'odd.csv');
     writeFileSync(file, rows.map((a) => `"${a}",BOUNCE`).join('\n'));
     const { stderr } = await cli('suppression', 'import', file, '--poll-seconds', '0.2');
-    pipeline.ses.refuseInImports.clear();
+    pipeline.ses.refused.clear();
     expect(stderr).toContain(`imported 43 addresses (1 new import jobs, 0 resumed or done before); 0 invalid rows, 3 refused by SES`);
     const doc = DynamoDBDocumentClient.from(pipeline.dynamodb);
     for (const a of refused) {
