@@ -1,15 +1,37 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Two jest projects: `unit` needs no service (pure domain, handlers over fakes, CLI, infrastructure,
+ * property suite) and runs alone with `npm run test:unit`; `integration` drives real local services
+ * (DynamoDB Local, started once by its global setup and stopped by PID; fauxqs and the local SES
+ * endpoint started by each suite). `npm test` runs both.
+ *
+ * @type {import('jest').Config}
+ */
+const shared = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   // Transpile only: `npm run typecheck` type-checks everything once, faster than per test file.
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   // Sources import './x.js' (NodeNext); map those relative imports back to the .ts files.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   setupFiles: ['<rootDir>/test/setup-env.js'],
-  // Real local services for the integration tests: DynamoDB Local, started once, stopped by PID.
-  globalSetup: '<rootDir>/test/integration/global-setup.js',
-  globalTeardown: '<rootDir>/test/integration/global-teardown.js',
   testTimeout: 60_000,
+};
+
+module.exports = {
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/'],
+    },
+    {
+      ...shared,
+      displayName: 'integration',
+      roots: ['<rootDir>/test/integration'],
+      testMatch: ['**/*.test.ts'],
+      globalSetup: '<rootDir>/test/integration/global-setup.js',
+      globalTeardown: '<rootDir>/test/integration/global-teardown.js',
+    },
+  ],
 };

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { SES_MAX_ROWS_PER_IMPORT } from '../lambdas/contract.js';
 import { addressProblem, redactAddresses, type SuppressionReason } from '../lambdas/domain/index.js';
 import { classifyText } from './classify-command.js';
 import { readAppealReport, renderReport } from './report-command.js';
@@ -72,6 +73,7 @@ Options:
   --note TEXT         remove: why, kept in the audit trail.
   --json              status: print JSON instead of a table.
   --poll-seconds N    import: seconds between looks at an import job (default 5).
+  --rows-per-job N    import: addresses per SES import job (default and most 100,000, SES's limit).
   -h, --help          Show this help.
 
 Examples:
@@ -100,6 +102,7 @@ const OPTIONS = {
   note: { type: 'string' },
   json: { type: 'boolean' },
   'poll-seconds': { type: 'string' },
+  'rows-per-job': { type: 'string' },
   until: { type: 'string' },
   format: { type: 'string' },
   out: { type: 'string' },
@@ -154,6 +157,10 @@ async function operate(command: 'suppression' | 'status', args: string[], values
   if (since && Number.isNaN(since.getTime())) return usage(`--since must be a date (ISO 8601, e.g. 2026-11-01), got '${values.since}'`);
   const pollSeconds = Number(values['poll-seconds'] ?? 5);
   if (!(pollSeconds > 0)) return usage(`--poll-seconds must be a number above 0, got '${values['poll-seconds']}'`);
+  const rowsPerJob = Number(values['rows-per-job'] ?? SES_MAX_ROWS_PER_IMPORT);
+  if (!Number.isInteger(rowsPerJob) || rowsPerJob < 1 || rowsPerJob > SES_MAX_ROWS_PER_IMPORT) {
+    return usage(`--rows-per-job must be a whole number from 1 to ${SES_MAX_ROWS_PER_IMPORT.toLocaleString('en-US')}, got '${values['rows-per-job']}'`);
+  }
   const expected: Record<string, number> = { status: 0, import: 1, export: 0, remove: 1 };
   if (sub === undefined || !(sub in expected)) return usage(`unknown subcommand '${sub ?? ''}': use import, export or remove`);
   if (operands.length !== expected[sub]) return usage(sub === 'import' ? 'give one file' : sub === 'remove' ? 'give one address' : 'takes no arguments');
@@ -176,7 +183,7 @@ async function operate(command: 'suppression' | 'status', args: string[], values
         return EXIT.ok;
       }
       case 'import': {
-        const summary = await importSuppressions(target, text, reason, { pollSeconds }, output);
+        const summary = await importSuppressions(target, text, reason, { pollSeconds, rowsPerJob }, output);
         output.done();
         io.stderr(
           `imported ${summary.imported} addresses (${summary.jobs} new import jobs, ${summary.resumed} resumed or done before); ` +

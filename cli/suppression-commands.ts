@@ -116,6 +116,8 @@ export interface ImportOptions {
   readonly pollSeconds: number;
   /** Below this many addresses, single PutSuppressedDestination calls are used. */
   readonly singleCallLimit?: number;
+  /** Addresses per import job. @default 100,000 (SES's limit per import) */
+  readonly rowsPerJob?: number;
 }
 
 export interface ImportSummary {
@@ -166,7 +168,7 @@ export async function importSuppressions(target: Target, text: string, reason: S
 
   const imports = new SesSuppressionImports({ ses: target.ses, s3: target.s3, bucketName: target.importBucketName, prefix: 'imports/operator/', pacer });
   const doc = DynamoDBDocumentClient.from(target.dynamodb);
-  for (const part of chunk(rows, SES_MAX_ROWS_PER_IMPORT)) {
+  for (const part of chunk(rows, options.rowsPerJob ?? SES_MAX_ROWS_PER_IMPORT)) {
     const digest = createHash('sha256').update(part.map((r) => `${r.address},${r.reason}`).join('\n')).digest('hex');
     const key = { [FEEDBACK_TABLE.partitionKey]: `IMPORT#${digest}`, [FEEDBACK_TABLE.sortKey]: FEEDBACK_TABLE.sortKeys.importJob };
     const known = (await doc.send(new GetCommand({ TableName: target.tableName, Key: key }))).Item as { jobId?: string; status?: string } | undefined;

@@ -1,12 +1,16 @@
 /// <reference lib="dom" />
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { EXIT, main, type CliIo } from '../../cli/main.js';
 import { readAppealReport, renderReport } from '../../cli/report-command.js';
 import type { Target } from '../../cli/target.js';
-import { LocalPipeline } from '../../local/pipeline.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoFeedbackStore } from '../../lambdas/adapters/dynamo-feedback-store.js';
+import { DynamoSuppressionLedger } from '../../lambdas/adapters/dynamo-suppression-ledger.js';
+import { FeedbackProcessor, mergeEntries, readFeedback, type SuppressionEntry, type SuppressionReason } from '../../lambdas/domain/index.js';
+import type { LocalEndpoints } from '../../local/pipeline.js';
 import { builtInScenario } from '../../local/scenario.js';
 import { findOrInstallChromium } from '../support/chromium.js';
 import { freshFeedbackTable, localDynamoDb } from '../support/local-aws.js';
@@ -20,21 +24,64 @@ import { freshFeedbackTable, localDynamoDb } from '../support/local-aws.js';
 jest.setTimeout(600_000);
 
 
-let pipeline: LocalPipeline;
+let dynamodb: DynamoDBClient;
 let dir: string;
 let env: NodeJS.ProcessEnv;
+/** What the seeded ledger says SES accepted (what the writer records), by address. */
+let suppressed: Map<string, SuppressionReason>;
+
+/** When the seeded suppressions were accepted: the scenario's day. */
+const SUPPRESSED_AT = new Date('2026-11-20T12:00:00.000Z');
+
+/**
+ * Fills a fresh table as the pipeline would after the built-in scenario: every message through the
+ * real processor and DynamoDB store, and what it asked to suppress into the real ledger, as the
+ * writer records what SES accepted. No worker processes: the report reads the table, nothing else.
+ */
+async function seed(tableName: string): Promise<Map<string, SuppressionReason>> {
+  const processor = new FeedbackProcessor({
+    store: new DynamoFeedbackStore({ client: dynamodb, tableName, eventRetentionInDays: 365 }),
+    softBouncePolicy: { threshold: 5, windowInDays: 30 },
+    campaignTagName: 'campaign',
+  });
+  const feedback = builtInScenario().messages.flatMap((message) => {
+    try {
+      return readFeedback(message).flatMap((input) => (input.kind === 'feedback' ? [input.message] : []));
+    } catch {
+      return []; // the scenario's malformed messages: the pipeline parks them
+    }
+  });
+  const requested: SuppressionEntry[] = [];
+  // 25 at a time, as a batch's records are processed together (the store writes them in one request)
+  for (let i = 0; i < feedback.length; i += 25) {
+    for (const processed of await Promise.all(feedback.slice(i, i + 25).map((m) => processor.process(m)))) requested.push(...processed.suppressions);
+  }
+  const entries = mergeEntries(requested);
+  await new DynamoSuppressionLedger(dynamodb, tableName).recordSuppressed(entries, { via: 'put' }, SUPPRESSED_AT);
+  return new Map(entries.map((e) => [e.address, e.reason]));
+}
 
 beforeAll(async () => {
-  pipeline = await LocalPipeline.start({ timeCompression: 60, logDir: '.local/logs/report' });
+  dynamodb = localDynamoDb();
+  const tableName = await freshFeedbackTable(dynamodb);
+  suppressed = await seed(tableName);
   dir = mkdtempSync(join(tmpdir(), 'ses-feedback-report-'));
   const endpoints = join(dir, 'endpoints.json');
-  pipeline.writeEndpointsFile(endpoints);
+  const unused = 'http://127.0.0.1:9'; // the report reads the table only
+  const local: LocalEndpoints = {
+    region: 'us-east-1',
+    dynamodb: String(process.env.TEST_DYNAMODB_ENDPOINT),
+    sqs: unused,
+    s3: unused,
+    sesv2: unused,
+    sesRequestsPerSecond: 1,
+    resources: { tableName } as LocalEndpoints['resources'],
+    startedAt: '2026-11-19T08:00:00.000Z',
+  };
+  writeFileSync(endpoints, JSON.stringify(local));
   env = { SES_FEEDBACK_LOCAL: endpoints };
-  await pipeline.startWorker();
-  await pipeline.publish(builtInScenario().messages);
-  await pipeline.drain(240_000);
 });
-afterAll(() => pipeline?.stop());
+afterAll(() => dynamodb?.destroy());
 
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out: string[] = [];
@@ -78,9 +125,10 @@ describe('report on the built-in scenario', () => {
     expect(blocked).toHaveLength(1);
     expect(blocked[0]?.slice(0, 4)).toEqual(['`bigmail.example.com`', '200', '2026-11-20 10:40 UTC', '2026-11-20 10:43 UTC']);
     expect(blocked[0]?.[4]).toMatch(/^5\.7\.1: `smtp; 550-5\.7\.1 \[198\.51\.100\.25\] Our system has detected that this message is likely unsolicited mail\..*` \(\d+ of 20 sampled\)$/);
-    expect([...pipeline.ses.list.keys()].filter((address) => address.endsWith('@bigmail.example.com'))).toEqual([]);
+    expect([...suppressed.keys()].filter((address) => address.endsWith('@bigmail.example.com'))).toEqual([]);
     // what is fixed: every suppressed address, by the pipeline
-    expect(stdout).toContain(`${pipeline.ses.list.size.toLocaleString('en-US')} addresses were put on the account-level suppression list`);
+    expect(suppressed.size).toBe(builtInScenario().expected.suppressed);
+    expect(stdout).toContain(`${suppressed.size.toLocaleString('en-US')} addresses were put on the account-level suppression list`);
     // no address in clear without --show-addresses
     expect(stdout).not.toMatch(/[\w.+-]+@[\w-]+\.[\w.-]+/);
   });
@@ -88,7 +136,7 @@ describe('report on the built-in scenario', () => {
   it('lists the suppressed addresses only when asked', async () => {
     const { stdout } = await cli('report', '--since', '2026-11-20', '--show-addresses');
     const listed = tableRows(stdout, 'Address');
-    expect(listed).toHaveLength(pipeline.ses.list.size);
+    expect(listed).toHaveLength(suppressed.size);
     expect(listed.map((row) => row[0])).toContain('user0@oldmail.example.net');
   });
 
