@@ -124,12 +124,13 @@ describe('local pipeline: faults', () => {
     // limit, and refuses the first import job with LimitExceededException, so at least one fault
     // lands whatever the dice do. One SDK attempt per call, so every fault reaches the handler and
     // must be retried through SQS; 10 receives (not 5) keep the chance that a record fails every
-    // receive (0.3^10 per record) out of the way of what this test checks.
+    // receive (0.3^10 per record) out of the way of what this test checks. Clock x60: each retry
+    // waits out the writer's visibility timeout, 18 s here instead of 55 s at x20.
     const pipeline = await LocalPipeline.start({
       ses: { extraThrottleRate: 0.15, failureRate: 0.15, seed: 7 },
       sdkMaxAttempts: 1,
       maxReceiveCount: 10,
-      timeCompression: 20,
+      timeCompression: 60,
       logDir: '.local/logs/faults',
     });
     try {
