@@ -127,6 +127,36 @@ export function reputationWatcherEnvironment(settings: ReputationWatcherSettings
   };
 }
 
+/** Environment variables the pause-sending function (the guardrail) reads (all required). */
+export const PAUSE_SENDING_ENV = {
+  tableName: 'FEEDBACK_TABLE_NAME',
+  alertTopicArn: 'ALERT_TOPIC_ARN',
+  eventBusName: 'EVENT_BUS_NAME',
+  retentionInDays: 'EVENT_RETENTION_DAYS',
+  /** JSON of the guardrail's settings: the critical alarms it acts on, the pausable sets, every set. */
+  settings: 'GUARDRAIL_SETTINGS',
+} as const;
+
+export interface PauseSendingSettings {
+  readonly tableName: string;
+  readonly alertTopicArn: string;
+  readonly eventBusName: string;
+  readonly retentionInDays: number;
+  /** {@link GuardrailSettings} as JSON (the stack resolves the alarm names in it at deploy time). */
+  readonly settingsJson: string;
+}
+
+export function pauseSendingEnvironment(settings: PauseSendingSettings): Record<string, string> {
+  const env = PAUSE_SENDING_ENV;
+  return {
+    [env.tableName]: settings.tableName,
+    [env.alertTopicArn]: settings.alertTopicArn,
+    [env.eventBusName]: settings.eventBusName,
+    [env.retentionInDays]: String(settings.retentionInDays),
+    [env.settings]: settings.settingsJson,
+  };
+}
+
 /**
  * The EventBridge event the writer puts for every address SES accepted onto the suppression list.
  * Its detail holds no more personal data than the address and the reason.
@@ -137,6 +167,24 @@ export const ADDRESS_SUPPRESSED_EVENT = {
   /** PutEvents takes at most 10 entries per call. */
   entriesPerCall: 10,
 } as const;
+
+/** The EventBridge event the guardrail puts when it pauses a configuration set. */
+export const CONFIGURATION_SET_PAUSED_EVENT = {
+  source: 'ses-feedback-pipeline',
+  detailType: 'Configuration Set Paused',
+} as const;
+
+/** The detail of a {@link CONFIGURATION_SET_PAUSED_EVENT}. */
+export interface ConfigurationSetPausedDetail {
+  readonly configurationSet: string;
+  readonly alarmName: string;
+  readonly metric: 'bounce' | 'complaint';
+  readonly threshold: number;
+  /** The rate CloudWatch evaluated when the alarm fired, when it said. */
+  readonly rate?: number;
+  /** When the alarm changed state (ISO 8601). */
+  readonly pausedAt: string;
+}
 
 /** The detail of an {@link ADDRESS_SUPPRESSED_EVENT}. */
 export interface AddressSuppressedDetail {
@@ -261,6 +309,11 @@ export const FEEDBACK_TABLE = {
   sortKeys: { state: 'STATE', suppression: 'SUPPRESSION', importJob: 'JOB' },
   suppressionLedgerDays: 30,
   account: { partitionKey: 'ACCOUNT', snapshotPrefix: 'SNAPSHOT#' },
+  /**
+   * The guardrail's history of one configuration set: `pk = CONFIGSET#<name>`, `sk = PAUSE#<at>` or
+   * `RESUME#<at>`, time-indexed as events `ConfigurationSetPaused` / `ConfigurationSetResumed`.
+   */
+  configurationSet: { partitionKeyPrefix: 'CONFIGSET#', pausePrefix: 'PAUSE#', resumePrefix: 'RESUME#', paused: 'ConfigurationSetPaused', resumed: 'ConfigurationSetResumed' },
   timeIndex: {
     indexName: 'byDay',
     partitionKey: 'dayShard',

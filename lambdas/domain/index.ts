@@ -11,3 +11,4 @@ export * from './soft-bounce-policy.js';
 export * from './suppression.js';
 export * from './suppression-writer.js';
 export * from './reputation-watcher.js';
+export * from './guardrail.js';
