@@ -77,6 +77,11 @@ export class LocalSes extends LocalHttpService {
    * addresses it refuses; tests add to this.
    */
   public readonly refused = new Set<string>();
+  /**
+   * Configuration sets this endpoint knows, by name, with their sending switch (SES's default is
+   * enabled). GetConfigurationSet and PutConfigurationSetSendingOptions answer 404 for others.
+   */
+  public readonly configurationSets = new Map<string, { sendingEnabled: boolean }>();
   /** What GetAccount answers; tests change it to play AWS putting the account under review. */
   public readonly account = { enforcementStatus: 'HEALTHY', sendingEnabled: true, productionAccess: true };
   private endpoint = '';
@@ -261,6 +266,19 @@ export class LocalSes extends LocalHttpService {
             : {}),
         });
       }
+      case 'GetConfigurationSet':
+      case 'PutConfigurationSetSendingOptions': {
+        const name = decodeURIComponent(url.pathname.slice(CONFIGURATION_SETS_PATH.length + 1).replace(/\/sending$/, ''));
+        const set = this.configurationSets.get(name);
+        if (!set) return send(res, 404, 'NotFoundException', { message: `Configuration set <${name}> does not exist.` });
+        if (operation === 'GetConfigurationSet') {
+          return ok({ ConfigurationSetName: name, SendingOptions: { SendingEnabled: set.sendingEnabled }, ReputationOptions: { ReputationMetricsEnabled: true }, SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] } });
+        }
+        const input = JSON.parse(body || '{}') as { SendingEnabled?: unknown };
+        if (input.SendingEnabled !== undefined && typeof input.SendingEnabled !== 'boolean') return send(res, 400, 'BadRequestException', { message: 'SendingEnabled must be a boolean' });
+        set.sendingEnabled = input.SendingEnabled ?? false;
+        return ok({});
+      }
       case 'GetAccount':
         return ok({
           DedicatedIpAutoWarmupEnabled: false,
@@ -339,6 +357,7 @@ function parseImportRow(line: string, format: 'CSV' | 'JSON'): { emailAddress: s
 
 const VALID_ADDRESS = /^[^@\s,]+@[^@\s,]+\.[^@\s,]+$/;
 const IMPORT_JOBS_PATH = '/v2/email/import-jobs';
+const CONFIGURATION_SETS_PATH = '/v2/email/configuration-sets';
 const FAILED_RECORDS_PATH = '/local/failed-records/';
 
 function delay(ms: number): Promise<void> {
@@ -351,11 +370,17 @@ type Operation =
   | 'DeleteSuppressedDestination'
   | 'ListSuppressedDestinations'
   | 'GetAccount'
+  | 'GetConfigurationSet'
+  | 'PutConfigurationSetSendingOptions'
   | 'CreateImportJob'
   | 'GetImportJob';
 
 function route(method: string, path: string): Operation | undefined {
   if (path === '/v2/email/account' && method === 'GET') return 'GetAccount';
+  if (path.startsWith(`${CONFIGURATION_SETS_PATH}/`)) {
+    if (path.endsWith('/sending') && method === 'PUT') return 'PutConfigurationSetSendingOptions';
+    if (!path.slice(CONFIGURATION_SETS_PATH.length + 1).includes('/') && method === 'GET') return 'GetConfigurationSet';
+  }
   if (path === IMPORT_JOBS_PATH && method === 'POST') return 'CreateImportJob';
   if (path.startsWith(`${IMPORT_JOBS_PATH}/`) && method === 'GET') return 'GetImportJob';
   if (path === SUPPRESSION_PATH) {

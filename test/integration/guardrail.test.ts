@@ -1,0 +1,112 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoGuardrailLog } from '../../lambdas/adapters/dynamo-guardrail-log.js';
+import { EventBridgePauseAnnouncements } from '../../lambdas/adapters/eventbridge-pause-announcements.js';
+import { SesConfigurationSetSending } from '../../lambdas/adapters/ses-configuration-set-sending.js';
+import { SnsAlertNotifier } from '../../lambdas/adapters/sns-alert-notifier.js';
+import { CONFIGURATION_SET_PAUSED_EVENT, PIPELINE_METRICS, type ConfigurationSetPausedDetail } from '../../lambdas/contract.js';
+import type { GuardrailSettings } from '../../lambdas/domain/index.js';
+import { createPauseSendingHandler } from '../../lambdas/handlers/pause-sending-handler.js';
+import { LOCAL_CLIENT_CONFIG, type RunningService } from '../../local/dynamodb-local.js';
+import { LocalEventBus } from '../../local/event-bus.js';
+import { startFauxqs } from '../../local/fauxqs.js';
+import { LocalSes } from '../../local/ses-server.js';
+import { fixtureJson } from '../support/fixtures.js';
+import { freshFeedbackTable, localDynamoDb } from '../support/local-aws.js';
+
+/**
+ * The guardrail's handler with its real adapters, on the local services: SESv2's configuration-set
+ * calls on the local SES endpoint (real wire format), the log on DynamoDB Local, the announcement on
+ * the local EventBridge endpoint, the alert on an SNS topic of fauxqs read through an SQS queue.
+ */
+jest.setTimeout(60_000);
+
+const SETTINGS: GuardrailSettings = {
+  alarms: [
+    { alarmName: 'Prod-marketing-BounceRate-critical', metric: 'bounce', threshold: 0.05, configurationSet: 'Prod-marketing' },
+    { alarmName: 'Prod-transactional-BounceRate-critical', metric: 'bounce', threshold: 0.05, configurationSet: 'Prod-transactional' },
+  ],
+  pausable: ['Prod-marketing'],
+  allSets: ['Prod-transactional', 'Prod-marketing'],
+};
+
+let dynamodb: DynamoDBClient;
+let fauxqs: RunningService;
+let ses: LocalSes;
+let bus: LocalEventBus;
+let sqs: SQSClient;
+let alertQueueUrl: string;
+let handler: ReturnType<typeof createPauseSendingHandler>;
+let log: DynamoGuardrailLog;
+
+beforeAll(async () => {
+  dynamodb = localDynamoDb();
+  const tableName = await freshFeedbackTable(dynamodb);
+  ses = new LocalSes({ requestsPerSecond: 100 });
+  bus = new LocalEventBus();
+  const [sesEndpoint, busEndpoint] = await Promise.all([ses.start(), bus.start()]);
+  fauxqs = await startFauxqs();
+  const sns = new SNSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqs.endpoint });
+  sqs = new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqs.endpoint, useQueueUrlAsEndpoint: false });
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'alerts' }));
+  alertQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'alert-inbox' }))).QueueUrl ?? '';
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: alertQueueUrl, AttributeNames: ['QueueArn'] }));
+  await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn, Attributes: { RawMessageDelivery: 'false' } }));
+  for (const set of SETTINGS.allSets) ses.configurationSets.set(set, { sendingEnabled: true });
+  log = new DynamoGuardrailLog(dynamodb, tableName, 365);
+  handler = createPauseSendingHandler({
+    settings: SETTINGS,
+    ports: {
+      sending: new SesConfigurationSetSending(new SESv2Client({ ...LOCAL_CLIENT_CONFIG, endpoint: sesEndpoint })),
+      log,
+      alerts: new SnsAlertNotifier(sns, TopicArn ?? ''),
+      announcements: new EventBridgePauseAnnouncements(new EventBridgeClient({ ...LOCAL_CLIENT_CONFIG, endpoint: busEndpoint }), 'default'),
+    },
+    logger: new Logger({ serviceName: PIPELINE_METRICS.serviceName, logLevel: 'ERROR' }),
+  });
+});
+afterAll(async () => {
+  await Promise.all([ses?.stop(), bus?.stop(), fauxqs?.stop()]);
+  dynamodb?.destroy();
+});
+
+/** AWS's documented alarm state-change event, for one of the stack's alarms, at a bounce rate. */
+function alarmEvent(alarmName: string, state: string, rate: number): unknown {
+  const event = fixtureJson('derived/cloudwatch-alarm-state-change.json');
+  event.detail.alarmName = alarmName;
+  event.detail.state.value = state;
+  event.detail.state.reasonData = JSON.stringify({ ...JSON.parse(event.detail.state.reasonData), recentDatapoints: [rate], threshold: 0.05 });
+  event.time = '2026-11-20T10:15:00Z';
+  return event;
+}
+
+async function alertSubjects(): Promise<string[]> {
+  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: alertQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+  return Messages.map((m) => (JSON.parse(m.Body ?? '{}') as { Subject?: string }).Subject ?? '');
+}
+
+describe('the guardrail on the local services', () => {
+  it('pauses marketing on its critical alarm, once, records it, announces it, and leaves transactional sending', async () => {
+    await handler(alarmEvent('Prod-marketing-BounceRate-critical', 'ALARM', 0.061));
+    await handler(alarmEvent('Prod-marketing-BounceRate-critical', 'ALARM', 0.061)); // the same event again
+    await handler(alarmEvent('Prod-transactional-BounceRate-critical', 'ALARM', 0.07)); // not pausable
+    expect(Object.fromEntries(ses.configurationSets)).toEqual({ 'Prod-marketing': { sendingEnabled: false }, 'Prod-transactional': { sendingEnabled: true } });
+    expect(ses.getStats().succeeded.PutConfigurationSetSendingOptions).toBe(1);
+    expect(await log.latest('Prod-marketing')).toMatchObject({ kind: 'pause', alarmName: 'Prod-marketing-BounceRate-critical', rate: 0.061, threshold: 0.05, at: '2026-11-20T10:15:00.000Z' });
+    expect(await log.latest('Prod-transactional')).toBeUndefined();
+    expect(bus.detailsOf<ConfigurationSetPausedDetail>(CONFIGURATION_SET_PAUSED_EVENT.detailType)).toEqual([
+      { configurationSet: 'Prod-marketing', alarmName: 'Prod-marketing-BounceRate-critical', metric: 'bounce', threshold: 0.05, rate: 0.061, pausedAt: '2026-11-20T10:15:00.000Z' },
+    ]);
+    expect(await alertSubjects()).toEqual(['SES sending paused: Prod-marketing']);
+  });
+
+  it('alerts loudly and fails, for the retry, when SES does not know the set', async () => {
+    ses.configurationSets.delete('Prod-marketing');
+    await expect(handler(alarmEvent('Prod-marketing-BounceRate-critical', 'ALARM', 0.08))).rejects.toThrow(/^could not pause Prod-marketing \(NotFoundException: /);
+    expect(await alertSubjects()).toEqual(['FAILED to pause SES sending: Prod-marketing']);
+  });
+});
