@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { processFeedbackEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
-import { DEFAULTS, PROCESSING, SUPPRESSION_WRITER } from '../lib/defaults.js';
+import { defaultProcessFeedbackSettings, defaultSuppressionWriterSettings } from '../lambdas/settings.js';
 import { builtInScenario } from '../local/scenario.js';
 import { measureNaiveCalls, measurePipelineCalls, type PipelineCalls, type NaiveCalls } from './calls.js';
 import { bundle, measureStarts, type Bundle } from './cold-start.js';
@@ -137,36 +137,19 @@ const GUARDS = {
   dollarsPerMillion: 6,
 } as const;
 
-/** What the functions read at start-up, built as the stack builds it (values never used: nothing is called). */
+/** What the functions read at start-up, with the stack's settings (values never used: nothing is called). */
 const QUEUE = 'https://sqs.us-east-1.amazonaws.com/000000000000';
+const BENCH_RESOURCES = {
+  tableName: 'ses-feedback',
+  deadLetterQueueUrl: `${QUEUE}/dlq`,
+  suppressionQueueUrl: `${QUEUE}/suppressions`,
+  importJobQueueUrl: `${QUEUE}/import-jobs`,
+  importBucketName: 'imports',
+  eventBusName: 'default',
+};
 const HANDLER_ENV: Record<string, string> = {
-  ...processFeedbackEnvironment({
-    tableName: 'ses-feedback',
-    deadLetterQueueUrl: `${QUEUE}/dlq`,
-    suppressionQueueUrl: `${QUEUE}/suppressions`,
-    softBounceThreshold: DEFAULTS.softBounceThreshold,
-    softBounceWindowInDays: DEFAULTS.softBounceWindow.toDays(),
-    eventRetentionInDays: DEFAULTS.eventRetention.toDays(),
-    campaignTagName: DEFAULTS.campaignTagName,
-    maxReceiveCount: DEFAULTS.maxReceiveCount,
-    sdkRetryMode: PROCESSING.sdkRetryMode,
-    sdkMaxAttempts: PROCESSING.sdkMaxAttempts,
-  }),
-  ...suppressionWriterEnvironment({
-    tableName: 'ses-feedback',
-    deadLetterQueueUrl: `${QUEUE}/dlq`,
-    suppressionQueueUrl: `${QUEUE}/suppressions`,
-    importJobQueueUrl: `${QUEUE}/import-jobs`,
-    importBucketName: 'imports',
-    importThreshold: DEFAULTS.importThreshold,
-    maxAttempts: SUPPRESSION_WRITER.maxAttempts,
-    followInitialSeconds: SUPPRESSION_WRITER.followInitialDelay.toSeconds(),
-    sesRequestsPerSecond: 0.25,
-    eventBusName: 'default',
-    maxReceiveCount: DEFAULTS.maxReceiveCount,
-    sdkRetryMode: PROCESSING.sdkRetryMode,
-    sdkMaxAttempts: PROCESSING.sdkMaxAttempts,
-  }),
+  ...processFeedbackEnvironment(defaultProcessFeedbackSettings(BENCH_RESOURCES)),
+  ...suppressionWriterEnvironment(defaultSuppressionWriterSettings(BENCH_RESOURCES)),
 };
 
 function printCalls(calls: PipelineCalls, naive: NaiveCalls): void {

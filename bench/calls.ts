@@ -11,7 +11,7 @@ import { CallMeter, type MeterReading } from '../local/call-meter.js';
 import { LOCAL_CLIENT_CONFIG } from '../local/dynamodb-local.js';
 import { LocalPipeline, type InvocationStats, type LocalFunction } from '../local/pipeline.js';
 import { LocalSes } from '../local/ses-server.js';
-import { PROCESSING } from '../lib/defaults.js';
+import { PROCESSING_SETTINGS } from '../lambdas/settings.js';
 
 export interface PipelineCalls {
   /** SNS messages published (duplicates and malformed ones included). */
@@ -134,7 +134,7 @@ export async function measureNaiveCalls(messages: string[], bundleFile: string):
         }
       }
     };
-    await Promise.all(Array.from({ length: PROCESSING.maxConcurrency }, invoker));
+    await Promise.all(Array.from({ length: PROCESSING_SETTINGS.maxConcurrency }, invoker));
     return { messages: messages.length, invocations, durationMs, reading: meter.read() };
   } finally {
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];

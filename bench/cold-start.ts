@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { LAMBDA_BUNDLING } from '../lib/defaults.js';
+import { LAMBDA_BUNDLING } from '../lambdas/settings.js';
 
 export type Bundle = 'empty' | 'sdk-floor' | 'process-feedback' | 'write-suppressions' | 'naive' | 'cpu-run';
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ListSuppressedDestinationsCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { feedbackClassOf, type FeedbackClass } from '../lambdas/domain/index.js';
-import { AWS_ENFORCEMENT_LINES, DEFAULTS } from '../lib/defaults.js';
+import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS } from '../lambdas/settings.js';
 import { LOCAL_CLIENT_CONFIG } from './dynamodb-local.js';
 import type { LocalPipeline } from './pipeline.js';
 import type { ScenarioExpectations } from './scenario.js';
@@ -59,8 +59,8 @@ export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print
   if (run.sends) {
     print('');
     print('Alarms that would fire (rate = events / sends; the stack alarms on SES\'s own reputation metrics)');
-    const bounceT = DEFAULTS.bounceRateThresholds;
-    const complaintT = DEFAULTS.complaintRateThresholds;
+    const bounceT = DEFAULT_SETTINGS.bounceRateThresholds;
+    const complaintT = DEFAULT_SETTINGS.complaintRateThresholds;
     let any = false;
     for (const set of sets) {
       const sends = run.sends[set];
