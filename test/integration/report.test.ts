@@ -164,7 +164,7 @@ describe('report on an empty table', () => {
     const dynamodb = localDynamoDb();
     try {
       const tableName = await freshFeedbackTable(dynamodb);
-      const target = { kind: 'local', name: 'fresh table', dynamodb, tableName, liveSince: null, alarmNames: [] } as unknown as Target;
+      const target = { kind: 'local', name: 'fresh table', has: (service: string) => service === 'dynamodb', client: () => dynamodb, tableName, liveSince: null, alarmNames: [] } as unknown as Target;
       const appeal = await readAppealReport(target, { from: new Date('2026-11-01T00:00:00Z'), until: new Date('2026-11-23T23:59:59Z'), showAddresses: false });
       expect(appeal.totals).toEqual({ events: 0, hardBounces: 0, softBounces: 0, complaints: 0 });
       expect(appeal.days).toHaveLength(23);
