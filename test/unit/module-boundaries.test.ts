@@ -21,7 +21,8 @@ const MAY_IMPORT: Readonly<Record<Folder, readonly Folder[]>> = {
   bin: ['lib', 'cli', 'lambdas'],
   // The local pipeline runs the functions and writes the endpoints file the CLI reads.
   local: ['lambdas', 'cli'],
-  bench: ['lambdas', 'local'],
+  // The bench runs the local pipeline and builds the CLI as `npm run build:cli` does.
+  bench: ['lambdas', 'local', 'scripts'],
   scripts: [],
 };
 const FOLDERS = Object.keys(MAY_IMPORT) as Folder[];
