@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetConfigurationSetEventDestinationsCommand, SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { addressKey } from '../lambdas/adapters/dynamo-feedback-store.js';
+import { addressKey, FEEDBACK_TABLE } from '../lambdas/contract.js';
 import { CliError, type Target } from './target.js';
 
 /**
@@ -162,7 +162,7 @@ export function deployedSimulationPorts(target: Target): SimulationPorts {
         new QueryCommand({
           TableName: target.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :event)',
-          ExpressionAttributeValues: { ':pk': addressKey(address), ':event': 'EVENT#' },
+          ExpressionAttributeValues: { ':pk': addressKey(address), ':event': FEEDBACK_TABLE.keyPrefixes.event },
           ProjectionExpression: 'eventType, #action, #rule',
           ExpressionAttributeNames: { '#action': 'action', '#rule': 'rule' },
         }),

@@ -10,7 +10,7 @@ import { DynamoSuppressionLedger } from '../lambdas/adapters/dynamo-suppression-
 import { SesPacer } from '../lambdas/adapters/ses-pacer.js';
 import { SesSuppressionImports } from '../lambdas/adapters/ses-suppression-imports.js';
 import { SesSuppressionList } from '../lambdas/adapters/ses-suppression-list.js';
-import { FEEDBACK_TABLE, SES_MAX_ROWS_PER_IMPORT } from '../lambdas/contract.js';
+import { FEEDBACK_TABLE, IMPORT_FILES, importJobKey, SES_MAX_ROWS_PER_IMPORT } from '../lambdas/contract.js';
 import {
   addressProblem,
   chunk,
@@ -168,11 +168,11 @@ export async function importSuppressions(target: Target, text: string, reason: S
     return { valid: entries.length, invalid: problems.length, imported: done.length, refused, jobs, resumed };
   }
 
-  const imports = new SesSuppressionImports({ ses, s3: target.client('s3', S3Client), bucketName: target.importBucketName, prefix: 'imports/operator/', pacer });
+  const imports = new SesSuppressionImports({ ses, s3: target.client('s3', S3Client), bucketName: target.importBucketName, prefix: IMPORT_FILES.operatorPrefix, pacer });
   const doc = DynamoDBDocumentClient.from(dynamodb);
   for (const part of chunk(rows, SES_MAX_ROWS_PER_IMPORT)) {
     const digest = createHash('sha256').update(part.map((r) => `${r.address},${r.reason}`).join('\n')).digest('hex');
-    const key = { [FEEDBACK_TABLE.partitionKey]: `IMPORT#${digest}`, [FEEDBACK_TABLE.sortKey]: FEEDBACK_TABLE.sortKeys.importJob };
+    const key = { [FEEDBACK_TABLE.partitionKey]: importJobKey(digest), [FEEDBACK_TABLE.sortKey]: FEEDBACK_TABLE.sortKeys.importJob };
     const known = (await doc.send(new GetCommand({ TableName: target.tableName, Key: key }))).Item as { jobId?: string; status?: string } | undefined;
     if (known?.status === 'COMPLETED') {
       output.err(`rows ${imported + refused + 1}-${imported + refused + part.length}: imported before (job ${known.jobId}), skipped\n`);
