@@ -34,12 +34,12 @@ const EMAIL_SENDING_EVENTS: Readonly<Record<SesEventType, EmailSendingEvent>> = 
 };
 
 /** The CDK's enum member for an SES event type. */
-export function emailSendingEvent(type: SesEventType): EmailSendingEvent {
+export function toEmailSendingEvent(type: SesEventType): EmailSendingEvent {
   return EMAIL_SENDING_EVENTS[type];
 }
 
 /** The CDK's removal policy for a `removalPolicy` name. */
-export function removalPolicy(name: RemovalPolicyName): RemovalPolicy {
+export function toRemovalPolicy(name: RemovalPolicyName): RemovalPolicy {
   return name === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 }
 
@@ -48,7 +48,7 @@ export const DEFAULTS = {
   /** Short names: each SES name is the `configurationSetNamePrefix` prop followed by the short name. */
   managedConfigurationSetNames: [...DEFAULT_SETTINGS.managedConfigurationSetNames] as string[],
   existingConfigurationSetNames: [...DEFAULT_SETTINGS.existingConfigurationSetNames] as string[],
-  eventTypes: DEFAULT_SETTINGS.eventTypes.map(emailSendingEvent),
+  eventTypes: DEFAULT_SETTINGS.eventTypes.map(toEmailSendingEvent),
   bounceRateThresholds: DEFAULT_SETTINGS.bounceRateThresholds,
   complaintRateThresholds: DEFAULT_SETTINGS.complaintRateThresholds,
   alertEmails: [...DEFAULT_SETTINGS.alertEmails] as string[],
@@ -56,7 +56,7 @@ export const DEFAULTS = {
   providerBlockAlarmThreshold: DEFAULT_SETTINGS.providerBlockAlarmThreshold,
   softBounceWindow: Duration.days(DEFAULT_SETTINGS.softBounceWindowInDays),
   eventRetention: Duration.days(DEFAULT_SETTINGS.eventRetentionInDays),
-  removalPolicy: removalPolicy(DEFAULT_SETTINGS.removalPolicy),
+  removalPolicy: toRemovalPolicy(DEFAULT_SETTINGS.removalPolicy),
   campaignTagName: DEFAULT_SETTINGS.campaignTagName,
   maxReceiveCount: DEFAULT_SETTINGS.maxReceiveCount,
   suppressionBatchingWindow: Duration.seconds(DEFAULT_SETTINGS.suppressionBatchingWindowInSeconds),

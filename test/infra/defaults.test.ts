@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { EmailSendingEvent } from 'aws-cdk-lib/aws-ses';
-import { DEFAULTS, emailSendingEvent, eventSourceVisibilityTimeout, PROCESSING, QUEUE_RETENTION, REPUTATION_WATCHER, removalPolicy, SUPPRESSION_WRITER } from '../../lib/defaults.js';
+import { DEFAULTS, eventSourceVisibilityTimeout, PROCESSING, QUEUE_RETENTION, REPUTATION_WATCHER, SUPPRESSION_WRITER, toEmailSendingEvent, toRemovalPolicy } from '../../lib/defaults.js';
 import {
   DEFAULT_SETTINGS,
   PROCESSING_SETTINGS,
@@ -14,7 +14,7 @@ describe('the construct defaults, in CDK types', () => {
   it('maps every SES event type to the CDK enum member whose value is that name', () => {
     const types = Object.values(EmailSendingEvent) as string[];
     expect(types).toHaveLength(10);
-    for (const type of types) expect(emailSendingEvent(type as SesEventType)).toBe(type);
+    for (const type of types) expect(toEmailSendingEvent(type as SesEventType)).toBe(type);
   });
 
   it('carries every plain setting, in its unit', () => {
@@ -47,8 +47,8 @@ describe('the construct defaults, in CDK types', () => {
   });
 
   it('maps the removal policy names of the context flag', () => {
-    expect(removalPolicy('retain')).toBe(RemovalPolicy.RETAIN);
-    expect(removalPolicy('destroy')).toBe(RemovalPolicy.DESTROY);
+    expect(toRemovalPolicy('retain')).toBe(RemovalPolicy.RETAIN);
+    expect(toRemovalPolicy('destroy')).toBe(RemovalPolicy.DESTROY);
   });
 
   it('gives a source queue six function timeouts plus the batching window', () => {
