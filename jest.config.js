@@ -9,7 +9,9 @@
 const shared = {
   testEnvironment: 'node',
   // Transpile only: `npm run typecheck` type-checks everything once, faster than per test file.
-  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  // CommonJS output turns the CLI's lazy `import()` of its commands into `require`, which jest's
+  // module system runs without --experimental-vm-modules.
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false, tsconfig: { module: 'commonjs', moduleResolution: 'node10' } }] },
   // Sources import './x.js' (NodeNext); map those relative imports back to the .ts files.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   setupFiles: ['<rootDir>/test/setup-env.js'],

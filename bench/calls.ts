@@ -5,13 +5,14 @@
  */
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateTableCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { SNSEvent } from 'aws-lambda';
 import { CallMeter, type MeterReading } from '../local/call-meter.js';
 import { LOCAL_CLIENT_CONFIG } from '../local/dynamodb-local.js';
+import { countEventItems } from '../local/feedback-table.js';
 import { LocalPipeline, type InvocationStats, type LocalFunction } from '../local/pipeline.js';
 import { LocalSes } from '../local/ses-server.js';
-import { PROCESSING } from '../lib/defaults.js';
+import { PROCESSING_SETTINGS } from '../lambdas/settings.js';
 
 export interface PipelineCalls {
   /** SNS messages published (duplicates and malformed ones included). */
@@ -52,7 +53,7 @@ export async function measurePipelineCalls(messages: string[], timeCompression: 
     const ses = pipeline.ses;
     return {
       messages: messages.length,
-      newEvents: await countEvents(pipeline.dynamodb, pipeline.resources.tableName),
+      newEvents: await countEventItems(pipeline.dynamodb, pipeline.resources.tableName),
       reading,
       invocations: pipeline.invocations(),
       logBytes: Object.fromEntries(FUNCTIONS.map((fn) => [fn, fileSize(join(logDir, `${fn}.log`))])) as Record<LocalFunction, number>,
@@ -134,7 +135,7 @@ export async function measureNaiveCalls(messages: string[], bundleFile: string):
         }
       }
     };
-    await Promise.all(Array.from({ length: PROCESSING.maxConcurrency }, invoker));
+    await Promise.all(Array.from({ length: PROCESSING_SETTINGS.maxConcurrency }, invoker));
     return { messages: messages.length, invocations, durationMs, reading: meter.read() };
   } finally {
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
@@ -168,25 +169,6 @@ function snsEvent(message: string, i: number): SNSEvent {
       },
     ],
   };
-}
-
-async function countEvents(client: DynamoDBClient, tableName: string): Promise<number> {
-  let count = 0;
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client.send(
-      new ScanCommand({
-        TableName: tableName,
-        Select: 'COUNT',
-        FilterExpression: 'begins_with(sk, :e)',
-        ExpressionAttributeValues: { ':e': { S: 'EVENT#' } },
-        ExclusiveStartKey: start,
-      }),
-    );
-    count += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return count;
 }
 
 function fileSize(file: string): number {

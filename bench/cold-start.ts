@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { LAMBDA_BUNDLING } from '../lib/defaults.js';
+import { LAMBDA_BUNDLING } from '../lambdas/settings.js';
 
 export type Bundle = 'empty' | 'sdk-floor' | 'process-feedback' | 'write-suppressions' | 'naive' | 'cpu-run';
 
@@ -79,7 +79,8 @@ export function measureStarts(files: Record<string, string>, runs: number, env: 
   );
 }
 
-function median(values: number[]): number {
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;

@@ -4,7 +4,7 @@
  * metrics, the event source's empty long polls) do not grow with events and are left out.
  */
 import type { LocalFunction } from '../local/pipeline.js';
-import { PROCESSING, SUPPRESSION_WRITER } from '../lib/defaults.js';
+import { PROCESSING_SETTINGS, SUPPRESSION_WRITER_SETTINGS } from '../lambdas/settings.js';
 import type { NaiveCalls, PipelineCalls } from './calls.js';
 import { PRICES } from './prices.js';
 
@@ -18,9 +18,9 @@ export type CostLine = 'SNS publish (by SES)' | 'SQS' | 'Lambda requests' | 'Lam
 export type CostPerMillion = Record<CostLine, number> & { total: number };
 
 const MEMORY_MB: Record<LocalFunction, number> = {
-  'process-feedback': PROCESSING.memorySizeInMb,
-  'write-suppressions': SUPPRESSION_WRITER.memorySizeInMb,
-  'follow-imports': SUPPRESSION_WRITER.memorySizeInMb,
+  'process-feedback': PROCESSING_SETTINGS.memorySizeInMb,
+  'write-suppressions': SUPPRESSION_WRITER_SETTINGS.memorySizeInMb,
+  'follow-imports': SUPPRESSION_WRITER_SETTINGS.memorySizeInMb,
 };
 
 export function pipelineCost(calls: PipelineCalls): CostPerMillion {

@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { toSnapshot } from '../lambdas/adapters/dynamo-account-snapshots.js';
-import { daysBetween, dayShardKeys, FEEDBACK_TABLE } from '../lambdas/contract.js';
+import { addressOfKey, daysBetween, dayShardKeys, FEEDBACK_TABLE } from '../lambdas/contract.js';
 import type { AccountSnapshot } from '../lambdas/domain/index.js';
 import { type BlockDetail, keyId } from './report/provider-blocks.js';
 
@@ -147,7 +147,7 @@ function toIndexedEvent(item: Record<string, unknown>): IndexedEvent {
   const pk = item[FEEDBACK_TABLE.partitionKey] as string;
   return {
     tableKey: { pk, sk: item[FEEDBACK_TABLE.sortKey] as string },
-    address: pk.slice(pk.indexOf('#') + 1),
+    address: addressOfKey(pk),
     eventAt: item[FEEDBACK_TABLE.timeSortKey] as string,
     eventType: item.eventType as string,
     action: item.action as string,

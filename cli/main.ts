@@ -1,13 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SES_MAX_ROWS_PER_IMPORT } from '../lambdas/contract.js';
-import { addressProblem, redactAddresses, type SuppressionReason } from '../lambdas/domain/index.js';
-import { classifyText } from './classify-command.js';
-import { readAppealReport, renderReport } from './report-command.js';
-import { deployedSimulationPorts, formatSimulation, simulate } from './simulate-command.js';
-import { formatStatus, readStatus } from './status-command.js';
-import { exportSuppressions, importSuppressions, removeSuppression, type CommandOutput } from './suppression-commands.js';
-import { CliError, DEFAULT_STACK_NAME, describeError, LOCAL_ENDPOINTS_FILE, resolveTarget, type Target } from './target.js';
+import { addressProblem, redactAddresses } from '../lambdas/domain/address.js';
+import type { SuppressionReason } from '../lambdas/domain/classify.js';
+import { LOCAL_ENDPOINTS_FILE } from './local-endpoints.js';
+import type { CommandOutput } from './suppression-commands.js';
+import { CliError, DEFAULT_STACK_NAME, describeError, resolveTarget, type Target } from './target.js';
+
+// Each command's module (and the AWS SDK clients it uses) is imported when that command runs, so
+// the CLI starts by parsing only this file and what every command shares.
 
 /** Where the CLI reads and writes; injected so tests run it in-process. */
 export interface CliIo {
@@ -178,11 +179,13 @@ async function operate(command: 'suppression' | 'status', args: string[], values
   return withTarget(values, io, output, async (target) => {
     switch (sub) {
       case 'status': {
+        const { formatStatus, readStatus } = await import('./status-command.js');
         const status = await readStatus(target);
         io.stdout(values.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
         return EXIT.ok;
       }
       case 'import': {
+        const { importSuppressions } = await import('./suppression-commands.js');
         const summary = await importSuppressions(target, text, reason, { pollSeconds, rowsPerJob }, output);
         output.done();
         io.stderr(
@@ -192,12 +195,14 @@ async function operate(command: 'suppression' | 'status', args: string[], values
         return summary.invalid + summary.refused > 0 ? EXIT.failed : EXIT.ok;
       }
       case 'export': {
+        const { exportSuppressions } = await import('./suppression-commands.js');
         const count = await exportSuppressions(target, { since, reason }, output);
         output.done();
         io.stderr(`exported ${count} addresses\n`);
         return EXIT.ok;
       }
       default: {
+        const { removeSuppression } = await import('./suppression-commands.js');
         const outcome = await removeSuppression(target, operands[0] as string, values.note);
         io.stderr(outcome === 'removed' ? 'removed from the suppression list; recorded in the audit trail\n' : 'not on the suppression list; nothing to remove\n');
         return EXIT.ok;
@@ -246,6 +251,7 @@ async function report(args: string[], values: Values, io: CliIo): Promise<number
   const format = values.format ?? 'md';
   if (format !== 'md' && format !== 'html') return usage(`--format must be md or html, got '${format}'`);
   return withTarget(values, io, { done: () => undefined }, async (target) => {
+    const { readAppealReport, renderReport } = await import('./report-command.js');
     const appeal = await readAppealReport(target, { from, until, showAddresses: values['show-addresses'] ?? false });
     const text = renderReport(appeal, format);
     if (values.out) {
@@ -270,6 +276,7 @@ async function simulateCommand(args: string[], values: Values, io: CliIo): Promi
   const output = commandOutput(io);
   return withTarget(values, io, output, async (target) => {
     if (target.configurationSetNames.length === 0) throw new CliError(`stack ${target.name} lists no configuration sets (ConfigurationSetNames output)`);
+    const { deployedSimulationPorts, formatSimulation, simulate } = await import('./simulate-command.js');
     const results = await simulate(deployedSimulationPorts(target), { from, configurationSets: target.configurationSetNames, timeoutSeconds, pollSeconds: 5 }, output.progress);
     output.done();
     io.stdout(formatSimulation(results));
@@ -305,7 +312,7 @@ function commandOutput(io: CliIo): CommandOutput & { done(): void } {
   };
 }
 
-function classify(args: string[], io: CliIo): number {
+async function classify(args: string[], io: CliIo): Promise<number> {
   if (args.length !== 1) {
     io.stderr('ses-feedback classify: give one file, or - for standard input\n');
     return EXIT.usage;
@@ -320,6 +327,7 @@ function classify(args: string[], io: CliIo): number {
     io.stderr(`ses-feedback: cannot read ${source}: ${why}\n`);
     return EXIT.unreadableInput;
   }
+  const { classifyText } = await import('./classify-command.js');
   const { decisions, errors } = classifyText(text);
   for (const decision of decisions) io.stdout(`${JSON.stringify(decision)}\n`);
   for (const error of errors) io.stderr(`ses-feedback: ${redactAddresses(error)}\n`);

@@ -1,9 +1,10 @@
-import { DEFAULTS, AWS_ENFORCEMENT_LINES } from '../lib/defaults.js';
+import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS } from '../lambdas/settings.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { readAlarms } from './alarms.js';
 import { AuditTrail } from './audit-trail.js';
 import { type AppealReport, AppealReportBuilder } from './report/appeal-report.js';
 import { toHtml } from './report/html.js';
 import { toMarkdown } from './report/markdown.js';
-import { readAlarms } from './status-command.js';
 import type { Target } from './target.js';
 
 export type ReportFormat = 'md' | 'html';
@@ -19,7 +20,7 @@ export interface ReportOptions {
  * and the stack's alarms, and builds the appeal report.
  */
 export async function readAppealReport(target: Target, options: ReportOptions, now = new Date()): Promise<AppealReport> {
-  const trail = new AuditTrail(target.dynamodb, target.tableName);
+  const trail = new AuditTrail(target.client('dynamodb', DynamoDBClient), target.tableName);
   const builder = new AppealReportBuilder(options.showAddresses);
   const [, snapshots, alarms] = await Promise.all([
     trail.forEachEvent(options.from, options.until, (event) => builder.add(event)),
@@ -35,10 +36,10 @@ export async function readAppealReport(target: Target, options: ReportOptions, n
     target: { kind: target.kind, name: target.name },
     liveSince: target.liveSince,
     thresholds: {
-      bounceRate: alarmedThresholds(alarms, 'Reputation.BounceRate') ?? DEFAULTS.bounceRateThresholds,
-      complaintRate: alarmedThresholds(alarms, 'Reputation.ComplaintRate') ?? DEFAULTS.complaintRateThresholds,
+      bounceRate: alarmedThresholds(alarms, 'Reputation.BounceRate') ?? DEFAULT_SETTINGS.bounceRateThresholds,
+      complaintRate: alarmedThresholds(alarms, 'Reputation.ComplaintRate') ?? DEFAULT_SETTINGS.complaintRateThresholds,
       aws: AWS_ENFORCEMENT_LINES,
-      softBounce: { threshold: DEFAULTS.softBounceThreshold, windowInDays: DEFAULTS.softBounceWindow.toDays() },
+      softBounce: { threshold: DEFAULT_SETTINGS.softBounceThreshold, windowInDays: DEFAULT_SETTINGS.softBounceWindowInDays },
     },
     alarms,
     snapshots,

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { GetConfigurationSetEventDestinationsCommand, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetConfigurationSetEventDestinationsCommand, SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { addressKey } from '../lambdas/adapters/dynamo-feedback-store.js';
+import { addressKey, FEEDBACK_TABLE } from '../lambdas/contract.js';
 import { CliError, type Target } from './target.js';
 
 /**
@@ -134,11 +135,12 @@ export function deployedSimulationPorts(target: Target): SimulationPorts {
   if (target.kind !== 'deployed') {
     throw new CliError("simulate needs a deployed stack: the mailbox simulator is SES's own (locally, 'npm start' replays a scenario instead)");
   }
-  const doc = DynamoDBDocumentClient.from(target.dynamodb);
+  const ses = target.client('sesv2', SESv2Client);
+  const doc = DynamoDBDocumentClient.from(target.client('dynamodb', DynamoDBClient));
   return {
     send: async (from, to, configurationSet, subject) => {
       try {
-        const { MessageId } = await target.ses.send(
+        const { MessageId } = await ses.send(
           new SendEmailCommand({
             FromEmailAddress: from,
             Destination: { ToAddresses: [to] },
@@ -152,7 +154,7 @@ export function deployedSimulationPorts(target: Target): SimulationPorts {
       }
     },
     deliveryEventsOn: async (configurationSet) => {
-      const { EventDestinations = [] } = await target.ses.send(new GetConfigurationSetEventDestinationsCommand({ ConfigurationSetName: configurationSet }));
+      const { EventDestinations = [] } = await ses.send(new GetConfigurationSetEventDestinationsCommand({ ConfigurationSetName: configurationSet }));
       return EventDestinations.some((d) => d.Enabled && d.SnsDestination && (d.MatchingEventTypes ?? []).includes('DELIVERY'));
     },
     eventsOf: async (address) => {
@@ -160,7 +162,7 @@ export function deployedSimulationPorts(target: Target): SimulationPorts {
         new QueryCommand({
           TableName: target.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :event)',
-          ExpressionAttributeValues: { ':pk': addressKey(address), ':event': 'EVENT#' },
+          ExpressionAttributeValues: { ':pk': addressKey(address), ':event': FEEDBACK_TABLE.keyPrefixes.event },
           ProjectionExpression: 'eventType, #action, #rule',
           ExpressionAttributeNames: { '#action': 'action', '#rule': 'rule' },
         }),

@@ -1,10 +1,12 @@
-import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { GetAccountCommand } from '@aws-sdk/client-sesv2';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { chunk, feedbackClassOf } from '../lambdas/domain/index.js';
-import { AWS_ENFORCEMENT_LINES, DEFAULTS } from '../lib/defaults.js';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetAccountCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { feedbackClassOf } from '../lambdas/domain/index.js';
 import { readReputationRates } from '../lambdas/adapters/ses-account-reader.js';
 import { SUPPRESSED_EVENT_TYPE } from '../lambdas/adapters/dynamo-suppression-ledger.js';
+import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS, type RateThresholds } from '../lambdas/settings.js';
+import { readAlarms, type StackAlarm } from './alarms.js';
 import { AuditTrail } from './audit-trail.js';
 import type { Target } from './target.js';
 
@@ -21,10 +23,10 @@ export interface Status {
   readonly reputation: {
     readonly bounceRate: number | null;
     readonly complaintRate: number | null;
-    readonly thresholds: { readonly bounce: typeof DEFAULTS.bounceRateThresholds; readonly complaint: typeof DEFAULTS.complaintRateThresholds };
+    readonly thresholds: { readonly bounce: RateThresholds; readonly complaint: RateThresholds };
     readonly aws: typeof AWS_ENFORCEMENT_LINES;
   };
-  readonly alarms: ReadonlyArray<{ readonly name: string; readonly state: string; readonly metric: string; readonly threshold: number | null }>;
+  readonly alarms: readonly StackAlarm[];
   readonly deadLetterQueueDepth: number;
   readonly last24Hours: {
     readonly events: number;
@@ -45,10 +47,10 @@ export const STATUS_BLOCKED_DOMAINS = 5;
 
 export async function readStatus(target: Target, now = new Date()): Promise<Status> {
   const [account, reputation, alarms, dlq, last24Hours] = await Promise.all([
-    target.ses.send(new GetAccountCommand({})),
+    target.client('sesv2', SESv2Client).send(new GetAccountCommand({})),
     readReputation(target, now),
     readAlarms(target),
-    target.sqs.send(new GetQueueAttributesCommand({ QueueUrl: target.deadLetterQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] })),
+    target.client('sqs', SQSClient).send(new GetQueueAttributesCommand({ QueueUrl: target.deadLetterQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] })),
     countLastDay(target, now),
   ]);
   return {
@@ -59,7 +61,7 @@ export async function readStatus(target: Target, now = new Date()): Promise<Stat
       productionAccess: account.ProductionAccessEnabled ?? false,
       suppressedReasons: account.SuppressionAttributes?.SuppressedReasons ?? [],
     },
-    reputation: { ...reputation, thresholds: { bounce: DEFAULTS.bounceRateThresholds, complaint: DEFAULTS.complaintRateThresholds }, aws: AWS_ENFORCEMENT_LINES },
+    reputation: { ...reputation, thresholds: { bounce: DEFAULT_SETTINGS.bounceRateThresholds, complaint: DEFAULT_SETTINGS.complaintRateThresholds }, aws: AWS_ENFORCEMENT_LINES },
     alarms,
     deadLetterQueueDepth: Number(dlq.Attributes?.ApproximateNumberOfMessages ?? 0),
     last24Hours,
@@ -67,29 +69,14 @@ export async function readStatus(target: Target, now = new Date()): Promise<Stat
 }
 
 async function readReputation(target: Target, now: Date): Promise<{ bounceRate: number | null; complaintRate: number | null }> {
-  return target.cloudwatch ? readReputationRates(target.cloudwatch, now) : { bounceRate: null, complaintRate: null };
-}
-
-export async function readAlarms(target: Target): Promise<Status['alarms']> {
-  if (!target.cloudwatch || target.alarmNames.length === 0) return [];
-  const alarms: Array<Status['alarms'][number]> = [];
-  for (const names of chunk(target.alarmNames, 100)) {
-    const { MetricAlarms = [] } = await target.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: names, MaxRecords: 100 }));
-    for (const a of MetricAlarms) {
-      const dimension = a.Dimensions?.[0]?.Value;
-      // An alarm on a query or expression has no metric name: its returned expression's label names it.
-      const metric = a.MetricName ?? a.Metrics?.find((m) => m.ReturnData)?.Label ?? '?';
-      alarms.push({ name: a.AlarmName ?? '', state: a.StateValue ?? 'UNKNOWN', metric: `${metric}${dimension ? ` (${dimension})` : ''}`, threshold: a.Threshold ?? null });
-    }
-  }
-  return alarms.sort((a, b) => a.name.localeCompare(b.name));
+  return target.has('cloudwatch') ? readReputationRates(target.client('cloudwatch', CloudWatchClient), now) : { bounceRate: null, complaintRate: null };
 }
 
 /** Events of the last 24 h, from the audit trail's time index (each shard of today and yesterday). */
 async function countLastDay(target: Target, now: Date): Promise<Status['last24Hours']> {
   const counts = { events: 0, hardBounces: 0, softBounces: 0, complaints: 0, providerBlocks: 0, suppressions: 0, operatorRemovals: 0 };
   const blocksByDomain = new Map<string, number>();
-  await new AuditTrail(target.dynamodb, target.tableName).forEachEvent(new Date(now.getTime() - 86_400_000), now, (event) => {
+  await new AuditTrail(target.client('dynamodb', DynamoDBClient), target.tableName).forEachEvent(new Date(now.getTime() - 86_400_000), now, (event) => {
     if (event.eventType === SUPPRESSED_EVENT_TYPE) {
       counts.suppressions++; // SES accepted it (whatever the cause: a hard bounce, soft bounces, a complaint, an import)
       return;

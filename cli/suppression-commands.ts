@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as toCsv } from 'csv-stringify/sync';
-import { DeleteSuppressedDestinationCommand, ListSuppressedDestinationsCommand, NotFoundException } from '@aws-sdk/client-sesv2';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DeleteSuppressedDestinationCommand, ListSuppressedDestinationsCommand, NotFoundException, SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoFeedbackStore } from '../lambdas/adapters/dynamo-feedback-store.js';
 import { DynamoSuppressionLedger } from '../lambdas/adapters/dynamo-suppression-ledger.js';
 import { SesPacer } from '../lambdas/adapters/ses-pacer.js';
 import { SesSuppressionImports } from '../lambdas/adapters/ses-suppression-imports.js';
 import { SesSuppressionList } from '../lambdas/adapters/ses-suppression-list.js';
-import { FEEDBACK_TABLE, SES_MAX_ROWS_PER_IMPORT } from '../lambdas/contract.js';
+import { FEEDBACK_TABLE, IMPORT_FILES, importJobKey, SES_MAX_ROWS_PER_IMPORT } from '../lambdas/contract.js';
 import {
   addressProblem,
   chunk,
@@ -20,7 +22,7 @@ import {
   type SuppressionEntry,
   type SuppressionReason,
 } from '../lambdas/domain/index.js';
-import { DEFAULTS } from '../lib/defaults.js';
+import { DEFAULT_SETTINGS } from '../lambdas/settings.js';
 import { CliError, type Target } from './target.js';
 
 /** What the commands print to; `progress` rewrites one status line (stderr). */
@@ -141,15 +143,17 @@ export async function importSuppressions(target: Target, text: string, reason: S
   if (problems.length > 0) output.err(problems.map((p) => `line ${p.line}: ${p.problem}\n`).join(''));
   const rows = mergeEntries(entries).sort((a, b) => (a.address < b.address ? -1 : 1));
   output.err(`${rows.length} addresses to suppress (${entries.length} valid rows, ${problems.length} invalid)\n`);
-  const ledger = new DynamoSuppressionLedger(target.dynamodb, target.tableName);
+  const ses = target.client('sesv2', SESv2Client);
+  const dynamodb = target.client('dynamodb', DynamoDBClient);
+  const ledger = new DynamoSuppressionLedger(dynamodb, target.tableName);
   const pacer = new SesPacer(target.sesRequestsPerSecond);
   let imported = 0;
   let refused = 0;
   let jobs = 0;
   let resumed = 0;
 
-  if (rows.length > 0 && rows.length < (options.singleCallLimit ?? DEFAULTS.importThreshold)) {
-    const list = new SesSuppressionList(target.ses, pacer);
+  if (rows.length > 0 && rows.length < (options.singleCallLimit ?? DEFAULT_SETTINGS.importThreshold)) {
+    const list = new SesSuppressionList(ses, pacer);
     const done: SuppressionEntry[] = [];
     for (const row of rows) {
       try {
@@ -166,11 +170,11 @@ export async function importSuppressions(target: Target, text: string, reason: S
     return { valid: entries.length, invalid: problems.length, imported: done.length, refused, jobs, resumed };
   }
 
-  const imports = new SesSuppressionImports({ ses: target.ses, s3: target.s3, bucketName: target.importBucketName, prefix: 'imports/operator/', pacer });
-  const doc = DynamoDBDocumentClient.from(target.dynamodb);
+  const imports = new SesSuppressionImports({ ses, s3: target.client('s3', S3Client), bucketName: target.importBucketName, prefix: IMPORT_FILES.operatorPrefix, pacer });
+  const doc = DynamoDBDocumentClient.from(dynamodb);
   for (const part of chunk(rows, options.rowsPerJob ?? SES_MAX_ROWS_PER_IMPORT)) {
     const digest = createHash('sha256').update(part.map((r) => `${r.address},${r.reason}`).join('\n')).digest('hex');
-    const key = { [FEEDBACK_TABLE.partitionKey]: `IMPORT#${digest}`, [FEEDBACK_TABLE.sortKey]: FEEDBACK_TABLE.sortKeys.importJob };
+    const key = { [FEEDBACK_TABLE.partitionKey]: importJobKey(digest), [FEEDBACK_TABLE.sortKey]: FEEDBACK_TABLE.sortKeys.importJob };
     const known = (await doc.send(new GetCommand({ TableName: target.tableName, Key: key }))).Item as { jobId?: string; status?: string } | undefined;
     if (known?.status === 'COMPLETED') {
       output.err(`rows ${imported + refused + 1}-${imported + refused + part.length}: imported before (job ${known.jobId}), skipped\n`);
@@ -224,13 +228,14 @@ export async function importSuppressions(target: Target, text: string, reason: S
  * (OWASP's rule for CSV injection); `suppression import` reads the file back to the same list.
  */
 export async function exportSuppressions(target: Target, filter: { since?: Date; reason?: SuppressionReason }, output: CommandOutput): Promise<number> {
+  const ses = target.client('sesv2', SESv2Client);
   const pacer = new SesPacer(target.sesRequestsPerSecond);
   output.out(exportCsv([], true));
   let count = 0;
   let token: string | undefined;
   do {
     const page = await pacer.run(() =>
-      target.ses.send(
+      ses.send(
         new ListSuppressedDestinationsCommand({
           PageSize: 1000,
           NextToken: token,
@@ -271,14 +276,15 @@ export async function removeSuppression(target: Target, address: string, note: s
   const normalized = address.toLowerCase();
   let outcome: 'removed' | 'not-listed' = 'removed';
   try {
-    await target.ses.send(new DeleteSuppressedDestinationCommand({ EmailAddress: normalized }));
+    await target.client('sesv2', SESv2Client).send(new DeleteSuppressedDestinationCommand({ EmailAddress: normalized }));
   } catch (error) {
     if (!(error instanceof NotFoundException)) throw error;
     outcome = 'not-listed';
   }
-  await new DynamoSuppressionLedger(target.dynamodb, target.tableName).forget(normalized);
+  const dynamodb = target.client('dynamodb', DynamoDBClient);
+  await new DynamoSuppressionLedger(dynamodb, target.tableName).forget(normalized);
   if (outcome === 'removed') {
-    const store = new DynamoFeedbackStore({ client: target.dynamodb, tableName: target.tableName, eventRetentionInDays: DEFAULTS.eventRetention.toDays() });
+    const store = new DynamoFeedbackStore({ client: dynamodb, tableName: target.tableName, eventRetentionInDays: DEFAULT_SETTINGS.eventRetentionInDays });
     await store.recordOperatorRemoval(normalized, note, new Date());
   }
   return outcome;

@@ -1,30 +1,30 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_STACK_CONFIGURATION_SETS, DEFAULT_STACK_NAME } from '../lambdas/contract.js';
-import type { LocalEndpoints } from '../local/pipeline.js';
+import { LOCAL_ENDPOINTS_FILE, type LocalEndpoints } from './local-endpoints.js';
 
 /** The stack's name when `--stack` is not given (bin/app.ts deploys this one). */
 export { DEFAULT_STACK_NAME };
-/** Where a running local pipeline (`npm start -- --keep-running`) writes its endpoints. */
-export const LOCAL_ENDPOINTS_FILE = join('.local', 'endpoints.json');
+
+/** The AWS services the operator commands call on a target. */
+export type TargetService = 'sesv2' | 'dynamodb' | 's3' | 'sqs' | 'cloudwatch';
+
+/** What a target decides in an SDK v3 client's configuration: the region, and locally the endpoint and credentials. */
+export interface TargetClientConfig {
+  readonly region?: string;
+  readonly endpoint?: string;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** SQS only: send to the service endpoint, not to the host in a queue URL. */
+  readonly useQueueUrlAsEndpoint?: boolean;
+}
+
+/** An AWS SDK v3 client class, such as `SESv2Client`. */
+export type SdkClientClass<C extends { destroy(): void }> = new (config: TargetClientConfig) => C;
 
 /** What the operator commands act on: the deployed stack, or the local pipeline. */
 export interface Target {
   readonly kind: 'deployed' | 'local';
   /** Stack name, or the local endpoints file. */
   readonly name: string;
-  readonly ses: SESv2Client;
-  readonly dynamodb: DynamoDBClient;
-  readonly s3: S3Client;
-  readonly sqs: SQSClient;
-  /** Absent locally (there is no local CloudWatch). */
-  readonly cloudwatch?: CloudWatchClient;
   readonly tableName: string;
   readonly importBucketName: string;
   readonly deadLetterQueueUrl: string;
@@ -35,6 +35,16 @@ export interface Target {
   readonly liveSince: string | null;
   /** The stack's alarms, by name (deployed only). */
   readonly alarmNames: readonly string[];
+  /** Whether the target has this service: the local pipeline has no CloudWatch. */
+  has(service: TargetService): boolean;
+  /**
+   * The target's client of one service, made on first use and destroyed with the target. Each
+   * command passes the client class it imports, so a command loads only the SDK clients it uses.
+   *
+   * @throws CliError when the target does not have the service
+   */
+  client<C extends { destroy(): void }>(service: TargetService, Client: SdkClientClass<C>): C;
+  /** Destroys every client made so far. */
   destroy(): void;
 }
 
@@ -61,22 +71,37 @@ export async function resolveTarget(options: TargetOptions, env: NodeJS.ProcessE
   return localFile ? localTarget(localFile) : deployedTarget(options.stack ?? DEFAULT_STACK_NAME, options.region);
 }
 
+type TargetFacts = Omit<Target, 'has' | 'client' | 'destroy'>;
+
+/** A target's facts with its clients, made on demand from one configuration per service it has. */
+function withClients(facts: TargetFacts, configs: Partial<Record<TargetService, TargetClientConfig>>): Target {
+  const made = new Map<TargetService, { destroy(): void }>();
+  return {
+    ...facts,
+    has: (service) => configs[service] !== undefined,
+    client: <C extends { destroy(): void }>(service: TargetService, Client: SdkClientClass<C>): C => {
+      const config = configs[service];
+      if (!config) throw new CliError(`${facts.kind === 'local' ? 'the local pipeline' : `stack ${facts.name}`} has no ${service}`);
+      const client = (made.get(service) as C | undefined) ?? new Client(config);
+      made.set(service, client);
+      return client;
+    },
+    destroy: () => {
+      for (const client of made.values()) client.destroy();
+      made.clear();
+    },
+  };
+}
+
 function localTarget(file: string): Target {
   if (!existsSync(file)) {
     throw new CliError(`no local pipeline is running (${file} not found): start one with 'npm start -- --keep-running'`);
   }
   const endpoints = JSON.parse(readFileSync(file, 'utf8')) as LocalEndpoints;
   const base = { region: endpoints.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-  const clients = {
-    ses: new SESv2Client({ ...base, endpoint: endpoints.sesv2 }),
-    dynamodb: new DynamoDBClient({ ...base, endpoint: endpoints.dynamodb }),
-    s3: new S3Client({ ...base, endpoint: endpoints.s3 }),
-    sqs: new SQSClient({ ...base, endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false }),
-  };
-  return {
+  const facts: TargetFacts = {
     kind: 'local',
     name: file,
-    ...clients,
     tableName: endpoints.resources.tableName,
     importBucketName: endpoints.resources.importBucketName,
     deadLetterQueueUrl: endpoints.resources.deadLetterQueueUrl,
@@ -85,12 +110,18 @@ function localTarget(file: string): Target {
     sesRequestsPerSecond: endpoints.sesRequestsPerSecond,
     alarmNames: [],
     liveSince: endpoints.startedAt ?? null,
-    destroy: () => Object.values(clients).forEach((c) => c.destroy()),
   };
+  return withClients(facts, {
+    sesv2: { ...base, endpoint: endpoints.sesv2 },
+    dynamodb: { ...base, endpoint: endpoints.dynamodb },
+    s3: { ...base, endpoint: endpoints.s3 },
+    sqs: { ...base, endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false },
+  });
 }
 
 async function deployedTarget(stackName: string, region: string | undefined): Promise<Target> {
   const config = region ? { region } : {};
+  const { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   const cloudformation = new CloudFormationClient(config);
   try {
     const { Stacks = [] } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -101,17 +132,9 @@ async function deployedTarget(stackName: string, region: string | undefined): Pr
       return value;
     };
     const { StackResources = [] } = await cloudformation.send(new DescribeStackResourcesCommand({ StackName: stackName }));
-    const clients = {
-      ses: new SESv2Client(config),
-      dynamodb: new DynamoDBClient(config),
-      s3: new S3Client(config),
-      sqs: new SQSClient({ ...config, useQueueUrlAsEndpoint: false }),
-      cloudwatch: new CloudWatchClient(config),
-    };
-    return {
+    const facts: TargetFacts = {
       kind: 'deployed',
       name: stackName,
-      ...clients,
       tableName: required('TableName'),
       importBucketName: required('ImportBucketName'),
       deadLetterQueueUrl: required('DeadLetterQueueUrl'),
@@ -119,8 +142,8 @@ async function deployedTarget(stackName: string, region: string | undefined): Pr
       sesRequestsPerSecond: 1,
       liveSince: Stacks[0]?.CreationTime?.toISOString() ?? null,
       alarmNames: StackResources.filter((r) => r.ResourceType === 'AWS::CloudWatch::Alarm').map((r) => r.PhysicalResourceId ?? '').filter(Boolean),
-      destroy: () => Object.values(clients).forEach((c) => c.destroy()),
     };
+    return withClients(facts, { sesv2: config, dynamodb: config, s3: config, sqs: { ...config, useQueueUrlAsEndpoint: false }, cloudwatch: config });
   } catch (error) {
     const message = error instanceof Error ? error.message : '';
     if (/does not exist/.test(message)) {

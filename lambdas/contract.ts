@@ -226,6 +226,17 @@ export const DEFAULT_STACK_CONFIGURATION_SETS = Object.fromEntries(
 /** SES's rule for configuration set names (CreateConfigurationSet): 1-64 letters, digits, `_` and `-`. */
 export const CONFIGURATION_SET_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/**
+ * Where the import files of SES suppression-list import jobs live in the stack's import bucket:
+ * SES may read only under `prefix` (bucket policy); the writer writes its files under `pipeline`,
+ * the operator CLI under `operator`.
+ */
+export const IMPORT_FILES = {
+  prefix: 'imports/',
+  pipelinePrefix: 'imports/pipeline/',
+  operatorPrefix: 'imports/operator/',
+} as const satisfies Record<string, `imports/${string}`>;
+
 /** SES takes at most this many addresses per object in one suppression-list import (bulk add). */
 export const SES_MAX_ROWS_PER_IMPORT = 100_000;
 /** SQS's longest message delay: the writer's longest wait between two looks at an import job. */
@@ -307,6 +318,8 @@ export const FEEDBACK_TABLE = {
   timeSortKey: 'eventAt',
   timeShards: 8,
   sortKeys: { state: 'STATE', suppression: 'SUPPRESSION', importJob: 'JOB' },
+  /** What each kind of key begins with (the rest follows the `#`): read through the functions below. */
+  keyPrefixes: { address: 'ADDR#', event: 'EVENT#', importJob: 'IMPORT#' },
   suppressionLedgerDays: 30,
   account: { partitionKey: 'ACCOUNT', snapshotPrefix: 'SNAPSHOT#' },
   /**
@@ -322,6 +335,26 @@ export const FEEDBACK_TABLE = {
     projectedAttributes: ['eventType', 'action', 'reason', 'rule', 'configurationSet', 'campaign', 'sendingDomain', 'recipientDomain', 'via'],
   },
 } as const;
+
+/** Partition key of every item of one address (events, state, suppression ledger). */
+export function addressKey(address: string): string {
+  return `${FEEDBACK_TABLE.keyPrefixes.address}${address}`;
+}
+
+/** The address an {@link addressKey} names. */
+export function addressOfKey(partitionKey: string): string {
+  return partitionKey.slice(FEEDBACK_TABLE.keyPrefixes.address.length);
+}
+
+/** Sort key of one event of an address; `eventKey` is `<eventAt>#<eventType>#<id>`. */
+export function eventSortKey(eventKey: string): string {
+  return `${FEEDBACK_TABLE.keyPrefixes.event}${eventKey}`;
+}
+
+/** Partition key of an operator import job, by the SHA-256 of its rows. */
+export function importJobKey(rowsDigest: string): string {
+  return `${FEEDBACK_TABLE.keyPrefixes.importJob}${rowsDigest}`;
+}
 
 /** Partition key of one shard of one day (`yyyy-mm-dd`) of the time index. */
 export function dayShardKey(day: string, shard: number): string {

@@ -1,6 +1,6 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { EmailSendingEvent } from 'aws-cdk-lib/aws-ses';
-import { DEFAULTS, type RateThresholds } from './defaults.js';
+import { DEFAULTS, toRemovalPolicy, type RateThresholds } from './defaults.js';
 import type { SesFeedbackPipelineProps } from './ses-feedback-pipeline.js';
 
 /**
@@ -89,7 +89,7 @@ export function pipelinePropsFromContext(get: Lookup): SesFeedbackPipelineProps 
     softBounceWindow: softBounceWindowDays === undefined ? undefined : Duration.days(softBounceWindowDays),
     eventRetention: eventRetentionDays === undefined ? undefined : Duration.days(eventRetentionDays),
     campaignTagName: campaignTagName === undefined ? undefined : show(campaignTagName),
-    removalPolicy: removal === undefined ? undefined : removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    removalPolicy: removal === undefined ? undefined : toRemovalPolicy(removal),
     suppressionBatchingWindow: batchingWindowSeconds === undefined ? undefined : Duration.seconds(batchingWindowSeconds),
     importThreshold: number('importThreshold'),
   };

@@ -3,8 +3,8 @@
  * pipeline; passes only if every one is accounted for: an audit record, or the dead-letter queue.
  * Prints the throughput. Mix: deliveries, soft bounces, hard bounces, complaints, 0.1 % malformed.
  */
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_STACK_CONFIGURATION_SETS } from '../lambdas/contract.js';
+import { countEventItems } from './feedback-table.js';
 import { LocalPipeline } from './pipeline.js';
 import { bounce, complaint, delivery, type MailFacts } from './ses-events.js';
 
@@ -39,7 +39,7 @@ async function main(): Promise<number> {
       }
     });
     const seconds = (Date.now() - t0) / 1000;
-    const records = await countEventRecords(pipeline);
+    const records = await countEventItems(pipeline.dynamodb, pipeline.resources.tableName);
     const dead = new Set((await pipeline.deadLetters()).map((d) => d.body)).size;
     const accounted = records + dead;
     console.log(`burst: ${total} events published in ${published.toFixed(1)} s, all processed in ${seconds.toFixed(1)} s (${(total / seconds).toFixed(0)} events/s)`);
@@ -48,20 +48,6 @@ async function main(): Promise<number> {
   } finally {
     await pipeline.stop();
   }
-}
-
-async function countEventRecords(pipeline: LocalPipeline): Promise<number> {
-  const doc = DynamoDBDocumentClient.from(pipeline.dynamodb);
-  let count = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(
-      new ScanCommand({ TableName: pipeline.resources.tableName, Select: 'COUNT', FilterExpression: 'begins_with(sk, :e)', ExpressionAttributeValues: { ':e': 'EVENT#' }, ExclusiveStartKey: start }),
-    );
-    count += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return count;
 }
 
 main().then(

@@ -1,4 +1,5 @@
 import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { FEEDBACK_TABLE } from '../lambdas/contract.js';
 
 /**
@@ -39,4 +40,41 @@ export async function createFeedbackTable(client: DynamoDBClient, tableName: str
       TimeToLiveSpecification: { AttributeName: FEEDBACK_TABLE.timeToLiveAttribute, Enabled: true },
     }),
   );
+}
+
+/**
+ * The pages of a full scan for the table's event items (sort key `EVENT#...`): for checking what a
+ * local run recorded, never for the pipeline or the CLI, which read by key and by the time index.
+ */
+async function* eventPages(client: DynamoDBClient, tableName: string, select: 'ALL_ATTRIBUTES' | 'COUNT'): AsyncGenerator<ScanCommandOutput> {
+  const doc = DynamoDBDocumentClient.from(client);
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new ScanCommand({
+        TableName: tableName,
+        Select: select,
+        FilterExpression: 'begins_with(#sk, :event)',
+        ExpressionAttributeNames: { '#sk': FEEDBACK_TABLE.sortKey },
+        ExpressionAttributeValues: { ':event': FEEDBACK_TABLE.keyPrefixes.event },
+        ExclusiveStartKey: start,
+      }),
+    );
+    yield page;
+    start = page.LastEvaluatedKey;
+  } while (start);
+}
+
+/** Every event item of the table, as the caller reads them, by a full scan (local checks only). */
+export async function scanEventItems<Item = Record<string, unknown>>(client: DynamoDBClient, tableName: string): Promise<Item[]> {
+  const items: Item[] = [];
+  for await (const page of eventPages(client, tableName, 'ALL_ATTRIBUTES')) items.push(...((page.Items ?? []) as Item[]));
+  return items;
+}
+
+/** How many event items the table holds, by a full scan that returns only counts (local checks only). */
+export async function countEventItems(client: DynamoDBClient, tableName: string): Promise<number> {
+  let count = 0;
+  for await (const page of eventPages(client, tableName, 'COUNT')) count += page.Count ?? 0;
+  return count;
 }

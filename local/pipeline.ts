@@ -5,9 +5,18 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { Duration } from 'aws-cdk-lib';
+import type { LocalEndpointResources, LocalEndpoints } from '../cli/local-endpoints.js';
 import { processFeedbackEnvironment, reputationWatcherEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
-import { DEFAULTS, eventSourceVisibilityTimeout, PROCESSING, QUEUE_RETENTION, SUPPRESSION_WRITER } from '../lib/defaults.js';
+import {
+  DEFAULT_SETTINGS,
+  defaultProcessFeedbackSettings,
+  defaultSuppressionWriterSettings,
+  eventSourceVisibilityTimeoutInSeconds,
+  PROCESSING_SETTINGS,
+  QUEUE_RETENTION_IN_DAYS,
+  SUPPRESSION_WRITER_SETTINGS,
+  writerSesRequestsPerSecond,
+} from '../lambdas/settings.js';
 import { killOnExit, LOCAL_CLIENT_CONFIG, startDynamoDbLocal, stopChild, type RunningService } from './dynamodb-local.js';
 import { startFauxqs } from './fauxqs.js';
 import { createFeedbackTable } from './feedback-table.js';
@@ -35,7 +44,7 @@ export interface LocalPipelineOptions {
   readonly maxReceiveCount?: number;
   /** From this many new addresses in a writer batch, an import job. @default the stack's (25) */
   readonly importThreshold?: number;
-  /** The suppression writer's batching window, in stack time (divided by timeCompression). @default the stack's (DEFAULTS.suppressionBatchingWindow) */
+  /** The suppression writer's batching window, in stack time (divided by timeCompression). @default the stack's ({@link DEFAULT_SETTINGS}.suppressionBatchingWindowInSeconds) */
   readonly suppressionBatchingWindowSeconds?: number;
   /**
    * Route the functions' AWS calls through a {@link CallMeter} that counts them (`npm run bench`)
@@ -69,33 +78,17 @@ export interface QueueDepth {
   readonly delayed: number;
 }
 
-export interface LocalResources {
+/** What the local pipeline created: the stack's resources, by their local names. */
+export interface LocalResources extends LocalEndpointResources {
   readonly topicArn: string;
   readonly queueUrl: string;
   readonly queueArn: string;
-  readonly deadLetterQueueUrl: string;
   readonly suppressionQueueUrl: string;
   readonly suppressionQueueArn: string;
   readonly importJobQueueUrl: string;
   readonly importJobQueueArn: string;
-  readonly tableName: string;
-  readonly importBucketName: string;
   /** Where the reputation watcher alerts. */
   readonly alertTopicArn: string;
-}
-
-/** What a client outside the pipeline (the operator CLI) needs to reach it. */
-export interface LocalEndpoints {
-  readonly region: string;
-  readonly dynamodb: string;
-  readonly sqs: string;
-  readonly s3: string;
-  readonly sesv2: string;
-  /** The local SES endpoint's rate (SES's 1 request/s times the time compression). */
-  readonly sesRequestsPerSecond: number;
-  readonly resources: LocalResources;
-  /** When this pipeline started: what the report calls "live since". */
-  readonly startedAt: string;
 }
 
 /**
@@ -148,7 +141,7 @@ export class LocalPipeline {
       sqs: this.services.fauxqs.endpoint,
       s3: this.services.fauxqs.endpoint,
       sesv2: this.sesEndpoint,
-      sesRequestsPerSecond: SUPPRESSION_WRITER.sesAccountRequestsPerSecond * (this.options.timeCompression ?? DEFAULT_COMPRESSION),
+      sesRequestsPerSecond: SUPPRESSION_WRITER_SETTINGS.sesAccountRequestsPerSecond * (this.options.timeCompression ?? DEFAULT_COMPRESSION),
       resources: this.resources,
       startedAt: this.startedAt.toISOString(),
     };
@@ -170,7 +163,7 @@ export class LocalPipeline {
       const clients: { s3?: S3Client } = {};
       const ses = new LocalSes({
         ...options.ses,
-        requestsPerSecond: options.ses?.requestsPerSecond ?? SUPPRESSION_WRITER.sesAccountRequestsPerSecond * compression,
+        requestsPerSecond: options.ses?.requestsPerSecond ?? SUPPRESSION_WRITER_SETTINGS.sesAccountRequestsPerSecond * compression,
         readObject: async (bucket, key) => {
           const object = await clients.s3?.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
           return (await object?.Body?.transformToString('utf8')) ?? '';
@@ -192,8 +185,8 @@ export class LocalPipeline {
       const [dynamo, fauxqs] = [dynamoResult.value, fauxqsResult.value];
       const resources = await createResources(fauxqs.endpoint, dynamo.endpoint, {
         compression,
-        maxReceiveCount: options.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
-        suppressionBatchingWindow: suppressionBatchingWindow(options),
+        maxReceiveCount: options.maxReceiveCount ?? DEFAULT_SETTINGS.maxReceiveCount,
+        suppressionBatchingWindowInSeconds: suppressionBatchingWindowInSeconds(options),
       });
       let meter: { calls: CallMeter; endpoints: Record<MeteredService, string> } | undefined;
       if (options.meter) {
@@ -214,7 +207,6 @@ export class LocalPipeline {
   /** The environment a worker runs a function with: what the stack sets, plus local endpoints. */
   public handlerEnvironment(fn: LocalFunction | 'watch-reputation' = 'process-feedback'): Record<string, string> {
     const compression = this.options.timeCompression ?? DEFAULT_COMPRESSION;
-    const sdkMaxAttempts = this.options.sdkMaxAttempts ?? PROCESSING.sdkMaxAttempts;
     const { resources } = this;
     const handler: FunctionName = fn === 'follow-imports' ? 'write-suppressions' : fn;
     const local = {
@@ -235,63 +227,49 @@ export class LocalPipeline {
     };
     if (fn === 'watch-reputation') {
       return {
-        ...reputationWatcherEnvironment({ tableName: resources.tableName, alertTopicArn: resources.alertTopicArn, snapshotRetentionInDays: DEFAULTS.eventRetention.toDays() }),
+        ...reputationWatcherEnvironment({ tableName: resources.tableName, alertTopicArn: resources.alertTopicArn, snapshotRetentionInDays: DEFAULT_SETTINGS.eventRetentionInDays }),
         ...local,
       };
     }
+    // The stack's settings; local runs may lower the receives and the SDK's attempts, and compress time.
+    const maxReceiveCount = this.options.maxReceiveCount ?? DEFAULT_SETTINGS.maxReceiveCount;
+    const processing = defaultProcessFeedbackSettings(resources);
+    const sdkMaxAttempts = this.options.sdkMaxAttempts ?? processing.sdkMaxAttempts;
     if (fn === 'process-feedback') {
       return {
-        ...processFeedbackEnvironment({
-          tableName: resources.tableName,
-          deadLetterQueueUrl: resources.deadLetterQueueUrl,
-          suppressionQueueUrl: resources.suppressionQueueUrl,
-          softBounceThreshold: DEFAULTS.softBounceThreshold,
-          softBounceWindowInDays: DEFAULTS.softBounceWindow.toDays(),
-          eventRetentionInDays: DEFAULTS.eventRetention.toDays(),
-          campaignTagName: DEFAULTS.campaignTagName,
-          maxReceiveCount: this.options.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
-          sdkRetryMode: PROCESSING.sdkRetryMode,
-          sdkMaxAttempts,
-        }),
+        ...processFeedbackEnvironment({ ...processing, maxReceiveCount, sdkMaxAttempts }),
         ...local,
-        LOCAL_FUNCTION_TIMEOUT_MS: String((PROCESSING.timeout.toMilliseconds() / compression).toFixed(0)),
+        LOCAL_FUNCTION_TIMEOUT_MS: String(((PROCESSING_SETTINGS.timeoutInSeconds * 1000) / compression).toFixed(0)),
         LOCAL_QUEUE_URL: resources.queueUrl,
         LOCAL_QUEUE_ARN: resources.queueArn,
-        LOCAL_POLLERS: String(PROCESSING.maxConcurrency),
-        LOCAL_BATCH_SIZE: String(PROCESSING.batchSize),
+        LOCAL_POLLERS: String(PROCESSING_SETTINGS.maxConcurrency),
+        LOCAL_BATCH_SIZE: String(PROCESSING_SETTINGS.batchSize),
       };
     }
-    const windowSeconds = suppressionBatchingWindow(this.options).toSeconds();
+    const writer = defaultSuppressionWriterSettings({ ...resources, eventBusName: 'default' });
     return {
       ...suppressionWriterEnvironment({
-        tableName: resources.tableName,
-        deadLetterQueueUrl: resources.deadLetterQueueUrl,
-        suppressionQueueUrl: resources.suppressionQueueUrl,
-        importJobQueueUrl: resources.importJobQueueUrl,
-        importBucketName: resources.importBucketName,
-        importThreshold: this.options.importThreshold ?? DEFAULTS.importThreshold,
-        maxAttempts: SUPPRESSION_WRITER.maxAttempts,
-        followInitialSeconds: SUPPRESSION_WRITER.followInitialDelay.toSeconds() / compression,
-        sesRequestsPerSecond: (SUPPRESSION_WRITER.sesAccountRequestsPerSecond / (SUPPRESSION_WRITER.maxConcurrency * SUPPRESSION_WRITER.eventSources)) * compression,
-        eventBusName: 'default',
-        maxReceiveCount: this.options.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
-        sdkRetryMode: PROCESSING.sdkRetryMode,
+        ...writer,
+        importThreshold: this.options.importThreshold ?? writer.importThreshold,
+        followInitialSeconds: writer.followInitialSeconds / compression,
+        sesRequestsPerSecond: writerSesRequestsPerSecond(SUPPRESSION_WRITER_SETTINGS.sesAccountRequestsPerSecond * compression),
+        maxReceiveCount,
         sdkMaxAttempts,
       }),
       ...local,
-      LOCAL_FUNCTION_TIMEOUT_MS: String((SUPPRESSION_WRITER.timeout.toMilliseconds() / compression).toFixed(0)),
-      LOCAL_POLLERS: String(SUPPRESSION_WRITER.maxConcurrency),
+      LOCAL_FUNCTION_TIMEOUT_MS: String(((SUPPRESSION_WRITER_SETTINGS.timeoutInMinutes * 60_000) / compression).toFixed(0)),
+      LOCAL_POLLERS: String(SUPPRESSION_WRITER_SETTINGS.maxConcurrency),
       ...(fn === 'write-suppressions'
         ? {
             LOCAL_QUEUE_URL: resources.suppressionQueueUrl,
             LOCAL_QUEUE_ARN: resources.suppressionQueueArn,
-            LOCAL_BATCH_SIZE: String(SUPPRESSION_WRITER.batchSize),
-            LOCAL_BATCHING_WINDOW_MS: String(Math.round((windowSeconds * 1000) / compression)),
+            LOCAL_BATCH_SIZE: String(SUPPRESSION_WRITER_SETTINGS.batchSize),
+            LOCAL_BATCHING_WINDOW_MS: String(Math.round((suppressionBatchingWindowInSeconds(this.options) * 1000) / compression)),
           }
         : {
             LOCAL_QUEUE_URL: resources.importJobQueueUrl,
             LOCAL_QUEUE_ARN: resources.importJobQueueArn,
-            LOCAL_BATCH_SIZE: String(SUPPRESSION_WRITER.importJobBatchSize),
+            LOCAL_BATCH_SIZE: String(SUPPRESSION_WRITER_SETTINGS.importJobBatchSize),
           }),
     };
   }
@@ -433,15 +411,14 @@ export class LocalPipeline {
 
 const DEFAULT_COMPRESSION = 10;
 
-function suppressionBatchingWindow(options: LocalPipelineOptions): Duration {
-  const seconds = options.suppressionBatchingWindowSeconds;
-  return seconds === undefined ? DEFAULTS.suppressionBatchingWindow : Duration.seconds(seconds);
+function suppressionBatchingWindowInSeconds(options: LocalPipelineOptions): number {
+  return options.suppressionBatchingWindowSeconds ?? DEFAULT_SETTINGS.suppressionBatchingWindowInSeconds;
 }
 
 interface QueueSettings {
   readonly compression: number;
   readonly maxReceiveCount: number;
-  readonly suppressionBatchingWindow: Duration;
+  readonly suppressionBatchingWindowInSeconds: number;
 }
 
 async function createResources(fauxqsEndpoint: string, dynamoEndpoint: string, settings: QueueSettings): Promise<LocalResources> {
@@ -451,22 +428,24 @@ async function createResources(fauxqsEndpoint: string, dynamoEndpoint: string, s
   const dynamodb = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: dynamoEndpoint });
   const s3 = new S3Client({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint });
   try {
-    const seconds = (duration: Duration): string => String(Math.max(1, Math.round(duration.toSeconds() / compression)));
-    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'ses-feedback-dlq', Attributes: { MessageRetentionPeriod: seconds(QUEUE_RETENTION.deadLetter) } }))).QueueUrl ?? '';
+    const seconds = (stackSeconds: number): string => String(Math.max(1, Math.round(stackSeconds / compression)));
+    const days = (n: number): number => n * 86_400;
+    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'ses-feedback-dlq', Attributes: { MessageRetentionPeriod: seconds(days(QUEUE_RETENTION_IN_DAYS.deadLetter)) } }))).QueueUrl ?? '';
     const dlqArn = await queueArn(sqs, dlqUrl);
     // Work queues as the stack makes them: visibility timeout (compressed) and redrive to the DLQ.
-    const workQueue = async (name: string, visibility: Duration): Promise<{ url: string; arn: string }> => {
+    const workQueue = async (name: string, visibilityInSeconds: number): Promise<{ url: string; arn: string }> => {
       const attributes = {
-        VisibilityTimeout: seconds(visibility),
-        MessageRetentionPeriod: seconds(QUEUE_RETENTION.source),
+        VisibilityTimeout: seconds(visibilityInSeconds),
+        MessageRetentionPeriod: seconds(days(QUEUE_RETENTION_IN_DAYS.source)),
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
       };
       const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl ?? '';
       return { url, arn: await queueArn(sqs, url) };
     };
-    const { url: queueUrl, arn } = await workQueue('ses-feedback', eventSourceVisibilityTimeout(PROCESSING.timeout, PROCESSING.maxBatchingWindow));
-    const suppressions = await workQueue('ses-feedback-suppressions', eventSourceVisibilityTimeout(SUPPRESSION_WRITER.timeout, settings.suppressionBatchingWindow));
-    const importJobs = await workQueue('ses-feedback-import-jobs', eventSourceVisibilityTimeout(SUPPRESSION_WRITER.timeout));
+    const writerTimeoutInSeconds = SUPPRESSION_WRITER_SETTINGS.timeoutInMinutes * 60;
+    const { url: queueUrl, arn } = await workQueue('ses-feedback', eventSourceVisibilityTimeoutInSeconds(PROCESSING_SETTINGS.timeoutInSeconds, PROCESSING_SETTINGS.maxBatchingWindowInSeconds));
+    const suppressions = await workQueue('ses-feedback-suppressions', eventSourceVisibilityTimeoutInSeconds(writerTimeoutInSeconds, settings.suppressionBatchingWindowInSeconds));
+    const importJobs = await workQueue('ses-feedback-import-jobs', eventSourceVisibilityTimeoutInSeconds(writerTimeoutInSeconds));
     const importBucketName = 'ses-feedback-imports';
     await s3.send(new CreateBucketCommand({ Bucket: importBucketName }));
     const topic = await sns.send(new CreateTopicCommand({ Name: 'ses-feedback' }));

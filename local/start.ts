@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LOCAL_ENDPOINTS_FILE } from '../cli/target.js';
+import { LOCAL_ENDPOINTS_FILE } from '../cli/local-endpoints.js';
 import { LocalPipeline } from './pipeline.js';
 import { builtInScenario } from './scenario.js';
 import { printSummary } from './summary.js';

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ListSuppressedDestinationsCommand, SESv2Client } from '@aws-sdk/client-sesv2';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { feedbackClassOf, type FeedbackClass } from '../lambdas/domain/index.js';
-import { AWS_ENFORCEMENT_LINES, DEFAULTS } from '../lib/defaults.js';
+import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS } from '../lambdas/settings.js';
 import { LOCAL_CLIENT_CONFIG } from './dynamodb-local.js';
+import { scanEventItems } from './feedback-table.js';
 import type { LocalPipeline } from './pipeline.js';
 import type { ScenarioExpectations } from './scenario.js';
 
@@ -30,7 +30,7 @@ interface EventItem {
 
 /** Reads the run back from every store and prints what happened; returns false if a check failed. */
 export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print: (line: string) => void): Promise<boolean> {
-  const events = await scanEvents(pipeline);
+  const events = await scanEventItems<EventItem>(pipeline.dynamodb, pipeline.resources.tableName);
   const suppressed = await readSuppressionList(pipeline.sesEndpoint);
   const dead = await pipeline.deadLetters();
   const distinctDead = new Map(dead.map((d) => [d.body, d.reason ?? 'failed maxReceiveCount times']));
@@ -59,8 +59,8 @@ export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print
   if (run.sends) {
     print('');
     print('Alarms that would fire (rate = events / sends; the stack alarms on SES\'s own reputation metrics)');
-    const bounceT = DEFAULTS.bounceRateThresholds;
-    const complaintT = DEFAULTS.complaintRateThresholds;
+    const bounceT = DEFAULT_SETTINGS.bounceRateThresholds;
+    const complaintT = DEFAULT_SETTINGS.complaintRateThresholds;
     let any = false;
     for (const set of sets) {
       const sends = run.sends[set];
@@ -138,18 +138,6 @@ export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print
         `${expected.providerBlocks ? `, ${expected.providerBlocks.readers} readers at ${expected.providerBlocks.domain} blocked and none of them suppressed` : ''}; ` +
         `found ${suppressed.length}, ${announced.size} announced, ${distinctDead.size}${blockLine}.`);
   return ok;
-}
-
-async function scanEvents(pipeline: LocalPipeline): Promise<EventItem[]> {
-  const doc = DynamoDBDocumentClient.from(pipeline.dynamodb);
-  const items: EventItem[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(new ScanCommand({ TableName: pipeline.resources.tableName, FilterExpression: 'begins_with(sk, :e)', ExpressionAttributeValues: { ':e': 'EVENT#' }, ExclusiveStartKey: start }));
-    items.push(...((page.Items ?? []) as EventItem[]));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
 }
 
 async function readSuppressionList(endpoint: string): Promise<Array<{ address: string; reason: string }>> {

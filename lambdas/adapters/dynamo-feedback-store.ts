@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBServiceException, type BatchStatementResponse, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchExecuteStatementCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { dayShardKey, FEEDBACK_TABLE } from '../contract.js';
+import { addressKey, dayShardKey, eventSortKey, FEEDBACK_TABLE } from '../contract.js';
 import {
   addSoftBounce,
   domainOf,
@@ -160,7 +160,7 @@ export class DynamoFeedbackStore implements FeedbackStore {
     const shard = shardOf(`${record.address}#${record.eventKey}`);
     return {
       [FEEDBACK_TABLE.partitionKey]: addressKey(record.address),
-      [FEEDBACK_TABLE.sortKey]: `EVENT#${record.eventKey}`,
+      [FEEDBACK_TABLE.sortKey]: eventSortKey(record.eventKey),
       [FEEDBACK_TABLE.timeIndex.partitionKey]: dayShardKey(day, shard),
       [FEEDBACK_TABLE.timeSortKey]: record.eventAt,
       [FEEDBACK_TABLE.timeToLiveAttribute]: Math.floor(Date.parse(record.eventAt) / 1000) + this.options.eventRetentionInDays * 86_400,
@@ -243,7 +243,7 @@ export class DynamoFeedbackStore implements FeedbackStore {
         TableName: this.options.tableName,
         Item: {
           [FEEDBACK_TABLE.partitionKey]: addressKey(address),
-          [FEEDBACK_TABLE.sortKey]: `EVENT#${eventKey}`,
+          [FEEDBACK_TABLE.sortKey]: eventSortKey(eventKey),
           [FEEDBACK_TABLE.timeIndex.partitionKey]: dayShardKey(day, shard),
           [FEEDBACK_TABLE.timeSortKey]: eventAt,
           [FEEDBACK_TABLE.timeToLiveAttribute]: Math.floor(at.getTime() / 1000) + this.options.eventRetentionInDays * 86_400,
@@ -296,10 +296,6 @@ function boundedTags(tags: Readonly<Record<string, readonly string[]>>): Record<
     .slice(0, MAX_TAGS)
     .map(([name, values]) => [bounded(name, SHORT_TEXT), values.slice(0, MAX_TAG_VALUES).map((v) => bounded(v, SHORT_TEXT))] as const);
   return kept.length > 0 ? Object.fromEntries(kept) : undefined;
-}
-
-export function addressKey(address: string): string {
-  return `ADDR#${address}`;
 }
 
 /** FNV-1a, folded onto the shard count: stable across runs and processes. */

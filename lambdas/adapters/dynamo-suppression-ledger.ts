@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, BatchWriteCommand, type BatchGetCommandOutput, type BatchWriteCommandInput, type BatchWriteCommandOutput, DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dayShardKey, FEEDBACK_TABLE } from '../contract.js';
+import { addressKey, dayShardKey, FEEDBACK_TABLE } from '../contract.js';
 import { chunk, type SuppressionEntry, type SuppressionLedger, type SuppressionProvenance, type SuppressionReason } from '../domain/index.js';
-import { addressKey, shardOf } from './dynamo-feedback-store.js';
+import { shardOf } from './dynamo-feedback-store.js';
 
 const { partitionKey: PK, sortKey: SK } = FEEDBACK_TABLE;
 const SUPPRESSION_SK = FEEDBACK_TABLE.sortKeys.suppression;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateImportJobCommand, GetImportJobCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { IMPORT_FILES } from '../contract.js';
 import {
   fromImportFile,
   toImportFile,
@@ -18,7 +19,7 @@ export interface SesSuppressionImportsOptions {
   readonly s3: S3Client;
   /** The stack's import bucket: SES may read it (bucket policy) and decrypt its objects (key policy). */
   readonly bucketName: string;
-  /** Key prefix of the files this writer creates. @default imports/pipeline/ */
+  /** Key prefix of the files this writer creates. @default IMPORT_FILES.pipelinePrefix */
   readonly prefix?: string;
   readonly pacer?: SesPacer;
   /** Downloads the failed-records file SES links to (a presigned URL). @default fetch */
@@ -41,7 +42,7 @@ export class SesSuppressionImports implements SuppressionImports {
 
   /** @param key where the file goes under the prefix (default: today's date and a random name) */
   public async start(rows: readonly SuppressionEntry[], key?: string): Promise<ImportJobRef> {
-    const { s3, ses, bucketName, prefix = 'imports/pipeline/' } = this.options;
+    const { s3, ses, bucketName, prefix = IMPORT_FILES.pipelinePrefix } = this.options;
     const objectKey = `${prefix}${key ?? `${new Date().toISOString().slice(0, 10)}/${randomUUID()}.jsonl`}`;
     await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: objectKey, Body: toImportFile(rows), ContentType: 'application/x-ndjson' }));
     const { JobId } = await this.pacer.run(() =>

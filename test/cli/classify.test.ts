@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { buildSync } from 'esbuild';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT, main, type CliIo } from '../../cli/main.js';
+import { buildCli, CLI_ENTRY_FILE } from '../../scripts/build-cli.js';
 import { fixture } from '../support/fixtures.js';
 
 async function run(argv: string[], stdin = '') {
@@ -123,10 +123,11 @@ describe('ses-feedback classify', () => {
 
 describe('the ses-feedback binary', () => {
   let bin: string;
-  beforeAll(() => {
-    bin = join(mkdtempSync(join(tmpdir(), 'ses-feedback-')), 'ses-feedback.js');
-    // The same build as `npm run build:cli`, from the current sources.
-    buildSync({ entryPoints: [join(__dirname, '..', '..', 'bin', 'ses-feedback.ts')], bundle: true, platform: 'node', outfile: bin, logLevel: 'error' });
+  beforeAll(async () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'ses-feedback-'));
+    // `npm run build:cli`'s build, from the current sources.
+    await buildCli(outdir);
+    bin = join(outdir, CLI_ENTRY_FILE);
   });
 
   it('runs as a process: decisions on stdout, exit 0', async () => {

@@ -1,12 +1,13 @@
 import type { CloudWatchClient, DescribeAlarmsCommandOutput } from '@aws-sdk/client-cloudwatch';
-import { formatStatus, readAlarms, type Status } from '../../cli/status-command.js';
+import { readAlarms } from '../../cli/alarms.js';
+import { formatStatus, type Status } from '../../cli/status-command.js';
 import type { Target } from '../../cli/target.js';
-import { AWS_ENFORCEMENT_LINES, DEFAULTS } from '../../lib/defaults.js';
+import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS } from '../../lambdas/settings.js';
 
 /** A deployed target whose CloudWatch answers DescribeAlarms with these alarms. */
 function targetWith(alarms: NonNullable<DescribeAlarmsCommandOutput['MetricAlarms']>): Target {
   const cloudwatch = { send: async () => ({ MetricAlarms: alarms }) } as unknown as CloudWatchClient;
-  return { kind: 'deployed', cloudwatch, alarmNames: alarms.map((a) => a.AlarmName ?? '') } as unknown as Target;
+  return { kind: 'deployed', has: (service: string) => service === 'cloudwatch', client: () => cloudwatch, alarmNames: alarms.map((a) => a.AlarmName ?? '') } as unknown as Target;
 }
 
 describe('status: alarms', () => {
@@ -33,7 +34,7 @@ describe('status: the human form', () => {
   const status = (providerBlocksByDomain: Status['last24Hours']['providerBlocksByDomain']): Status => ({
     target: { kind: 'local', name: 'local' },
     account: { enforcementStatus: 'HEALTHY', sendingEnabled: true, productionAccess: true, suppressedReasons: ['BOUNCE', 'COMPLAINT'] },
-    reputation: { bounceRate: null, complaintRate: null, thresholds: { bounce: DEFAULTS.bounceRateThresholds, complaint: DEFAULTS.complaintRateThresholds }, aws: AWS_ENFORCEMENT_LINES },
+    reputation: { bounceRate: null, complaintRate: null, thresholds: { bounce: DEFAULT_SETTINGS.bounceRateThresholds, complaint: DEFAULT_SETTINGS.complaintRateThresholds }, aws: AWS_ENFORCEMENT_LINES },
     alarms: [],
     deadLetterQueueDepth: 0,
     last24Hours: {

@@ -3,7 +3,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoFeedbackStore } from '../../lambdas/adapters/dynamo-feedback-store.js';
 import { DynamoSuppressionLedger } from '../../lambdas/adapters/dynamo-suppression-ledger.js';
 import { AuditTrail, type IndexedEvent } from '../../cli/audit-trail.js';
-import { FEEDBACK_TABLE } from '../../lambdas/contract.js';
+import { addressKey, eventSortKey, FEEDBACK_TABLE } from '../../lambdas/contract.js';
 import { classify, eventKeyOf, mailContext, readFeedback, toFeedbackRecord, type FeedbackRecord } from '../../lambdas/domain/index.js';
 import { fixture } from '../support/fixtures.js';
 import { freshFeedbackTable, localDynamoDb } from '../support/local-aws.js';
@@ -39,7 +39,7 @@ describe('DynamoFeedbackStore on DynamoDB Local', () => {
     const record = recordOf('eventpub-bounce-permanent-general.json');
     expect(await store.putEvent(record)).toBe('new');
     expect(await store.putEvent({ ...record, recordedAt: new Date(NOW.getTime() + 5000).toISOString() })).toBe('duplicate');
-    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'ADDR#recipient@example.com', sk: `EVENT#${record.eventKey}` } }));
+    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: addressKey('recipient@example.com'), sk: eventSortKey(record.eventKey) } }));
     expect(Item).toMatchObject({ action: 'suppress', reason: 'BOUNCE', rule: 'permanent-bounce', recordedAt: NOW.toISOString(), configurationSet: 'ConfigSet' });
   });
 
@@ -51,7 +51,7 @@ describe('DynamoFeedbackStore on DynamoDB Local', () => {
     expect(outcomes.filter((o) => o === 'duplicate').length).toBe(2);
     expect(outcomes[7]).toBe('duplicate');
     expect([outcomes[3], outcomes[60]].sort()).toEqual(['duplicate', 'new']); // the same event twice in one batch: recorded once
-    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'ADDR#r59@example.com', sk: `EVENT#${base.eventKey}#59` } }));
+    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: addressKey('r59@example.com'), sk: eventSortKey(`${base.eventKey}#59`) } }));
     expect(Item).toMatchObject({ address: 'r59@example.com', rule: 'permanent-bounce', dayShard: expect.stringMatching(/^DAY#2017-08-05#[0-7]$/) });
   });
 
@@ -69,7 +69,7 @@ describe('DynamoFeedbackStore on DynamoDB Local', () => {
     expect(ok).toEqual({ status: 'fulfilled', value: 'new' });
     expect(big).toEqual({ status: 'fulfilled', value: 'new' });
     expect(hostile.eventKey).toMatch(/^2017-08-05T00:41:02\.669Z#Bounce#sha256:[0-9a-f]{64}$/);
-    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'ADDR#big@example.com', sk: `EVENT#${hostile.eventKey}` } }));
+    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: addressKey('big@example.com'), sk: eventSortKey(hostile.eventKey) } }));
     expect(Item?.detail.diagnosticCode).toMatch(/^x{1000}…\[418840 more characters\]$/);
     expect(Object.keys(Item?.tags ?? {})).not.toContain('');
     expect(await store.putEvent(hostile)).toBe('duplicate');
@@ -102,7 +102,7 @@ describe('DynamoFeedbackStore on DynamoDB Local', () => {
   it('sets the TTL to the event time plus the retention', async () => {
     const record = recordOf('eventpub-bounce-permanent-general.json');
     await store.putEvent(record);
-    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'ADDR#recipient@example.com', sk: `EVENT#${record.eventKey}` } }));
+    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: addressKey('recipient@example.com'), sk: eventSortKey(record.eventKey) } }));
     expect(Item?.expiresAt).toBe(Math.floor(Date.parse('2017-08-05T00:41:02.669Z') / 1000) + 365 * 86_400);
   });
 
@@ -146,8 +146,8 @@ describe('DynamoSuppressionLedger on DynamoDB Local', () => {
     const store = new DynamoFeedbackStore({ client, tableName, eventRetentionInDays: 365 });
     await store.addSoftBounce('a@example.com', 'e1', '2026-11-01T00:00:00.000Z', POLICY);
     await ledger.recordSuppressed([{ address: 'a@example.com', reason: 'BOUNCE' }], { via: 'put' }, NOW);
-    const state = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'ADDR#a@example.com', sk: 'STATE' } }));
-    const entry = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'ADDR#a@example.com', sk: 'SUPPRESSION' } }));
+    const state = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: addressKey('a@example.com'), sk: FEEDBACK_TABLE.sortKeys.state } }));
+    const entry = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: addressKey('a@example.com'), sk: FEEDBACK_TABLE.sortKeys.suppression } }));
     expect(Object.keys(state.Item?.softBounces ?? {})).toEqual(['e1']);
     expect(entry.Item).toMatchObject({ reason: 'BOUNCE', via: 'put', suppressedAt: NOW.toISOString() });
     expect(entry.Item?.expiresAt).toBe(Math.floor(NOW.getTime() / 1000) + FEEDBACK_TABLE.suppressionLedgerDays * 86_400);

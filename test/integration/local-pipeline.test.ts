@@ -1,6 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { AddressSuppressedDetail } from '../../lambdas/contract.js';
+import { addressKey, FEEDBACK_TABLE, type AddressSuppressedDetail } from '../../lambdas/contract.js';
 import { LocalPipeline } from '../../local/pipeline.js';
 import { bounce, complaint, delivery, type MailFacts } from '../../local/ses-events.js';
 import { fixture } from '../support/fixtures.js';
@@ -30,7 +30,7 @@ async function eventsOf(pipeline: LocalPipeline, address: string) {
     new QueryCommand({
       TableName: pipeline.resources.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :event)',
-      ExpressionAttributeValues: { ':pk': `ADDR#${address}`, ':event': 'EVENT#' },
+      ExpressionAttributeValues: { ':pk': addressKey(address), ':event': FEEDBACK_TABLE.keyPrefixes.event },
     }),
   );
   return Items;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { EXIT, main, type CliIo } from '../../cli/main.js';
+import { addressKey, FEEDBACK_TABLE } from '../../lambdas/contract.js';
 import type { Status } from '../../cli/status-command.js';
 import { LocalPipeline } from '../../local/pipeline.js';
 import { bounce } from '../../local/ses-events.js';
@@ -115,7 +116,7 @@ describe('suppression import and export: 1,200 rows, about 1 % invalid, in impor
 
   it('records imported addresses in the ledger, so the pipeline makes no SES call when they bounce', async () => {
     const doc = DynamoDBDocumentClient.from(pipeline.dynamodb);
-    const { Item } = await doc.send(new GetCommand({ TableName: pipeline.resources.tableName, Key: { pk: 'ADDR#user1@list1.example.com', sk: 'SUPPRESSION' } }));
+    const { Item } = await doc.send(new GetCommand({ TableName: pipeline.resources.tableName, Key: { pk: addressKey('user1@list1.example.com'), sk: FEEDBACK_TABLE.sortKeys.suppression } }));
     expect(Item).toMatchObject({ reason: 'BOUNCE', via: 'operator-import' });
   });
 });
@@ -130,7 +131,7 @@ describe('suppression remove', () => {
     expect(pipeline.ses.list.has(address)).toBe(false);
     const doc = DynamoDBDocumentClient.from(pipeline.dynamodb);
     const { Items = [] } = await doc.send(
-      new QueryCommand({ TableName: pipeline.resources.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ADDR#${address}` } }),
+      new QueryCommand({ TableName: pipeline.resources.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': addressKey(address) } }),
     );
     expect(Items.map((i) => i.sk as string).sort()).toEqual([expect.stringMatching(/^EVENT#.*#OperatorRemoval#/)]);
     expect(Items[0]).toMatchObject({ action: 'unsuppress', rule: 'operator-removal', detail: 'ticket 4711: mailbox works again' });
@@ -202,7 +203,7 @@ describe('suppression import and export with addresses spreadsheets and regexes 
     const doc = DynamoDBDocumentClient.from(pipeline.dynamodb);
     for (const a of refused) {
       expect(pipeline.ses.list.has(a)).toBe(false);
-      const { Item } = await doc.send(new GetCommand({ TableName: pipeline.resources.tableName, Key: { pk: `ADDR#${a}`, sk: 'SUPPRESSION' } }));
+      const { Item } = await doc.send(new GetCommand({ TableName: pipeline.resources.tableName, Key: { pk: addressKey(a), sk: FEEDBACK_TABLE.sortKeys.suppression } }));
       expect(Item).toBeUndefined();
     }
     expect(pipeline.ses.failedRecordsLayout).toMatch(/^(json-lines|csv)$/);

@@ -10,7 +10,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoFeedbackStore } from '../../lambdas/adapters/dynamo-feedback-store.js';
 import { DynamoSuppressionLedger } from '../../lambdas/adapters/dynamo-suppression-ledger.js';
 import { FeedbackProcessor, mergeEntries, readFeedback, type SuppressionEntry, type SuppressionReason } from '../../lambdas/domain/index.js';
-import type { LocalEndpoints } from '../../local/pipeline.js';
+import type { LocalEndpoints } from '../../cli/local-endpoints.js';
 import { builtInScenario } from '../../local/scenario.js';
 import { findOrInstallChromium } from '../support/chromium.js';
 import { freshFeedbackTable, localDynamoDb } from '../support/local-aws.js';
@@ -212,7 +212,7 @@ describe('report on an empty table', () => {
     const dynamodb = localDynamoDb();
     try {
       const tableName = await freshFeedbackTable(dynamodb);
-      const target = { kind: 'local', name: 'fresh table', dynamodb, tableName, liveSince: null, alarmNames: [] } as unknown as Target;
+      const target = { kind: 'local', name: 'fresh table', has: (service: string) => service === 'dynamodb', client: () => dynamodb, tableName, liveSince: null, alarmNames: [] } as unknown as Target;
       const appeal = await readAppealReport(target, { from: new Date('2026-11-01T00:00:00Z'), until: new Date('2026-11-23T23:59:59Z'), showAddresses: false });
       expect(appeal.totals).toEqual({ events: 0, hardBounces: 0, softBounces: 0, complaints: 0 });
       expect(appeal.days).toHaveLength(23);

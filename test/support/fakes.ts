@@ -1,3 +1,4 @@
+import { IMPORT_FILES } from '../../lambdas/contract.js';
 import {
   addDelivery,
   addSoftBounce,
@@ -188,7 +189,7 @@ export class FakeSuppressionImports implements SuppressionImports {
   }
 
   public async start(rows: readonly SuppressionEntry[]): Promise<ImportJobRef> {
-    const objectKey = `imports/pipeline/file-${this.files.size + 1}.jsonl`;
+    const objectKey = `${IMPORT_FILES.pipelinePrefix}file-${this.files.size + 1}.jsonl`;
     const lines = importLines(rows);
     this.files.set(objectKey, rows.map((entry, i) => ({ line: lines[i] ?? '', entry })));
     const jobId = `job-${this.jobs.size + 1}`;

@@ -4,6 +4,7 @@ import { BLOCK_SAMPLE_PER_DOMAIN, type BlockDetail, keyId, TOP_BLOCKED_DOMAINS }
 import { toHtml } from '../../cli/report/html.js';
 import { toMarkdown } from '../../cli/report/markdown.js';
 import { alarmedThresholds } from '../../cli/report-command.js';
+import { addressKey, eventSortKey } from '../../lambdas/contract.js';
 
 const FROM = new Date('2026-11-01T00:00:00.000Z');
 const UNTIL = new Date('2026-11-03T23:59:59.999Z');
@@ -37,7 +38,7 @@ function event(rule: string, extra: Partial<IndexedEvent> = {}): IndexedEvent {
   const eventType = rule.includes('complaint') ? 'Complaint' : 'Bounce';
   const address = `user${n}@example.org`;
   return {
-    tableKey: { pk: `ADDR#${address}`, sk: `EVENT#2026-11-02T10:00:00.000Z#${eventType}#m${n}` },
+    tableKey: { pk: addressKey(address), sk: eventSortKey(`2026-11-02T10:00:00.000Z#${eventType}#m${n}`) },
     address,
     eventAt: '2026-11-02T10:00:00.000Z',
     eventType,

@@ -1,0 +1,192 @@
+/**
+ * The pipeline's settings in plain units: every default of the construct's props and the sizing
+ * fixed by design. No framework import, so the operator CLI, the local pipeline and the bench read
+ * the same values as the stack without loading aws-cdk-lib; `lib/defaults.ts` wraps them in CDK
+ * types (Duration, RemovalPolicy, EmailSendingEvent) for the construct.
+ */
+import {
+  DEFAULT_MANAGED_CONFIGURATION_SETS,
+  type ProcessFeedbackSettings,
+  type SuppressionWriterSettings,
+} from './contract.js';
+
+/** Alarm thresholds for a rate, as fractions (0.05 = 5 %). */
+export interface RateThresholds {
+  /** Early warning: time to look. */
+  readonly warning: number;
+  /** Act now: the level at which AWS starts to review accounts. */
+  readonly critical: number;
+}
+
+/** The SES event types a configuration set can publish, as SES spells them in `MatchingEventTypes`. */
+export type SesEventType = 'send' | 'reject' | 'bounce' | 'complaint' | 'delivery' | 'open' | 'click' | 'renderingFailure' | 'deliveryDelay' | 'subscription';
+
+/** What happens to the stateful resources when the stack is deleted (the `removalPolicy` context flag's words). */
+export type RemovalPolicyName = 'retain' | 'destroy';
+
+/** Every default of the construct's props, in one place (and each tested once). */
+export const DEFAULT_SETTINGS = {
+  /** Short names: each SES name is the `configurationSetNamePrefix` prop followed by the short name. */
+  managedConfigurationSetNames: DEFAULT_MANAGED_CONFIGURATION_SETS,
+  existingConfigurationSetNames: [],
+  eventTypes: ['bounce', 'complaint', 'deliveryDelay', 'reject'] satisfies SesEventType[],
+  /** AWS reviews at 5 % and may pause at 10 %: warn at 3 %, critical at 5 %. */
+  bounceRateThresholds: { warning: 0.03, critical: 0.05 } satisfies RateThresholds,
+  /** AWS reviews at 0.1 % and may pause at 0.5 %: warn at 0.08 %, critical at 0.1 %. */
+  complaintRateThresholds: { warning: 0.0008, critical: 0.001 } satisfies RateThresholds,
+  alertEmails: [],
+  softBounceThreshold: 5,
+  /** Provider blocks (all configuration sets) per 15 minutes that raise the ProviderBlocks alarm. */
+  providerBlockAlarmThreshold: 25,
+  softBounceWindowInDays: 30,
+  eventRetentionInDays: 365,
+  removalPolicy: 'retain' satisfies RemovalPolicyName,
+  campaignTagName: 'campaign',
+  maxReceiveCount: 5,
+  /** How long the writer gathers addresses before it writes them (SQS allows up to 300 s). */
+  suppressionBatchingWindowInSeconds: 20,
+  /** From this many addresses in one batch, an import job replaces single calls. */
+  importThreshold: 25,
+  /** Import files are deleted this long after they are written (the job has long ended). */
+  importFileRetentionInDays: 14,
+  reputationWatchIntervalInMinutes: 15,
+} as const;
+
+/** Lines AWS itself uses, drawn on the dashboard (not alarmed: the alarms sit below them). */
+export const AWS_ENFORCEMENT_LINES = {
+  bounceRate: { review: 0.05, pause: 0.1 },
+  complaintRate: { review: 0.001, pause: 0.005 },
+} as const;
+
+/**
+ * How every function is bundled (esbuild through NodejsFunction; the AWS SDK v3 is left to the
+ * Lambda runtime, NodejsFunction's default). `npm run bench` bundles the same way to measure size and start.
+ */
+export const LAMBDA_BUNDLING = {
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  target: 'node22',
+} as const;
+
+/** Sizing of the processing function and its queue, fixed by design (see README, "Throughput"). */
+export const PROCESSING_SETTINGS = {
+  memorySizeInMb: 256,
+  timeoutInSeconds: 60,
+  batchSize: 10,
+  maxBatchingWindowInSeconds: 5,
+  /** The processor makes no SES call (the writer does), so it may run wider than SES's rate. */
+  maxConcurrency: 10,
+  /** AWS SDK retries (AWS_RETRY_MODE / AWS_MAX_ATTEMPTS): adaptive mode rate-limits on the client after a 429. */
+  sdkRetryMode: 'adaptive',
+  sdkMaxAttempts: 8,
+  oldestMessageAlarmAgeInMinutes: 15,
+  logRetentionInDays: 90,
+} as const;
+
+/** Sizing of the suppression writer and its queues. */
+export const SUPPRESSION_WRITER_SETTINGS = {
+  memorySizeInMb: 512,
+  /** Room for a batch of single calls at this instance's share of SES's rate, plus SDK retries. */
+  timeoutInMinutes: 3,
+  /** SQS's largest batch for a standard queue (needs a batching window); Lambda's 6 MB payload limit may cut it. */
+  batchSize: 10_000,
+  /** SQS event sources run at least 2 pollers, on each of the writer's two queues; SES's rate is shared among all four. */
+  maxConcurrency: 2,
+  eventSources: 2,
+  /** The import-job queue: follow-up looks, read at once (no batching window). */
+  importJobBatchSize: 10,
+  /** SES's account-wide rate for non-send actions (requests per second); each poller gets an equal share. */
+  sesAccountRequestsPerSecond: 1,
+  /** Attempts per address before it is surfaced in the dead-letter queue. */
+  maxAttempts: 3,
+  /** First look at a new import job; each later look waits twice as long (at most 900 s). */
+  followInitialDelayInSeconds: 10,
+  /** Longer than the longest follow-up delay (900 s): only a stuck writer trips it. */
+  oldestMessageAlarmAgeInMinutes: 30,
+} as const;
+
+/** The reputation watcher function. */
+export const REPUTATION_WATCHER_SETTINGS = {
+  memorySizeInMb: 256,
+  /** GetAccount, one GetMetricData, one Query, one PutItem and maybe one Publish. */
+  timeoutInSeconds: 30,
+} as const;
+
+/** How long each queue keeps a message, in days. */
+export const QUEUE_RETENTION_IN_DAYS = {
+  /**
+   * Queues that feed a function. A message still there after a week has had the oldest-message
+   * alarms (15 and 30 minutes) firing for days: the week is for the cause to be fixed.
+   */
+  source: 7,
+  /**
+   * SQS's maximum, longer than every source: a message's age counts from its first enqueue, so a
+   * dead-letter queue that kept no longer than its source would drop what moved there late.
+   */
+  deadLetter: 14,
+} as const;
+
+/**
+ * The visibility timeout of a queue that feeds a Lambda function, in seconds: six times the
+ * function's timeout plus the event source's batching window.
+ *
+ * AWS words the rule two ways: the Lambda and SQS developer guides ask for at least six times the
+ * function timeout, and Lambda's earlier guidance adds the maximum batching window on top. This is
+ * the stricter of the two, so it meets both. It is never below the function timeout, which Lambda
+ * checks when it creates the event source mapping.
+ */
+export function eventSourceVisibilityTimeoutInSeconds(functionTimeoutInSeconds: number, batchingWindowInSeconds = 0): number {
+  return 6 * functionTimeoutInSeconds + batchingWindowInSeconds;
+}
+
+/**
+ * One writer poller's share of SES's account-wide rate for non-send calls: the writer runs
+ * `maxConcurrency` pollers on each of its `eventSources` queues, and SES counts them all together.
+ */
+export function writerSesRequestsPerSecond(accountRequestsPerSecond: number = SUPPRESSION_WRITER_SETTINGS.sesAccountRequestsPerSecond): number {
+  return accountRequestsPerSecond / (SUPPRESSION_WRITER_SETTINGS.maxConcurrency * SUPPRESSION_WRITER_SETTINGS.eventSources);
+}
+
+/**
+ * The process-feedback function's settings with every tunable at the stack's default, for the
+ * given resources: what the local pipeline and the bench run with.
+ */
+export function defaultProcessFeedbackSettings(resources: Pick<ProcessFeedbackSettings, 'tableName' | 'deadLetterQueueUrl' | 'suppressionQueueUrl'>): ProcessFeedbackSettings {
+  return {
+    tableName: resources.tableName,
+    deadLetterQueueUrl: resources.deadLetterQueueUrl,
+    suppressionQueueUrl: resources.suppressionQueueUrl,
+    softBounceThreshold: DEFAULT_SETTINGS.softBounceThreshold,
+    softBounceWindowInDays: DEFAULT_SETTINGS.softBounceWindowInDays,
+    eventRetentionInDays: DEFAULT_SETTINGS.eventRetentionInDays,
+    campaignTagName: DEFAULT_SETTINGS.campaignTagName,
+    maxReceiveCount: DEFAULT_SETTINGS.maxReceiveCount,
+    sdkRetryMode: PROCESSING_SETTINGS.sdkRetryMode,
+    sdkMaxAttempts: PROCESSING_SETTINGS.sdkMaxAttempts,
+  };
+}
+
+/**
+ * The suppression writer's settings with every tunable at the stack's default, for the given
+ * resources: what the local pipeline and the bench run with.
+ */
+export function defaultSuppressionWriterSettings(
+  resources: Pick<SuppressionWriterSettings, 'tableName' | 'deadLetterQueueUrl' | 'suppressionQueueUrl' | 'importJobQueueUrl' | 'importBucketName' | 'eventBusName'>,
+): SuppressionWriterSettings {
+  return {
+    tableName: resources.tableName,
+    deadLetterQueueUrl: resources.deadLetterQueueUrl,
+    suppressionQueueUrl: resources.suppressionQueueUrl,
+    importJobQueueUrl: resources.importJobQueueUrl,
+    importBucketName: resources.importBucketName,
+    eventBusName: resources.eventBusName,
+    importThreshold: DEFAULT_SETTINGS.importThreshold,
+    maxAttempts: SUPPRESSION_WRITER_SETTINGS.maxAttempts,
+    followInitialSeconds: SUPPRESSION_WRITER_SETTINGS.followInitialDelayInSeconds,
+    sesRequestsPerSecond: writerSesRequestsPerSecond(),
+    maxReceiveCount: DEFAULT_SETTINGS.maxReceiveCount,
+    sdkRetryMode: PROCESSING_SETTINGS.sdkRetryMode,
+    sdkMaxAttempts: PROCESSING_SETTINGS.sdkMaxAttempts,
+  };
+}

@@ -1,0 +1,100 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import ts from 'typescript';
+
+/*
+ * Which top-level folder may import which, checked on every import the TypeScript scanner finds in
+ * every source file (type-only imports too: a loop of types is still a loop between folders).
+ */
+
+type Folder = 'lambdas' | 'lib' | 'cli' | 'bin' | 'local' | 'bench' | 'scripts';
+
+/** The folders each folder may import; together they form no cycle. */
+const MAY_IMPORT: Readonly<Record<Folder, readonly Folder[]>> = {
+  // The functions' code, and the facts every other folder shares (contract, settings): framework-free.
+  lambdas: [],
+  // The CDK constructs.
+  lib: ['lambdas'],
+  // The operator CLI: never lib/, so it never loads aws-cdk-lib.
+  cli: ['lambdas'],
+  // The CDK app and the CLI's entry.
+  bin: ['lib', 'cli', 'lambdas'],
+  // The local pipeline runs the functions and writes the endpoints file the CLI reads.
+  local: ['lambdas', 'cli'],
+  // The bench runs the local pipeline and builds the CLI as `npm run build:cli` does.
+  bench: ['lambdas', 'local', 'scripts'],
+  scripts: [],
+};
+const FOLDERS = Object.keys(MAY_IMPORT) as Folder[];
+
+const folderOf = (path: string): Folder | undefined => FOLDERS.find((folder) => path.startsWith(`${folder}/`));
+
+/** A file's relative imports, resolved to the paths of the files they name. */
+type ImportGraph = Record<string, string[]>;
+
+/** Every import from one folder into another, as `from -> to (file -> file)`. */
+function crossings(graph: ImportGraph): Array<{ from: Folder; to: Folder; edge: string }> {
+  return Object.entries(graph).flatMap(([file, imports]) => {
+    const from = folderOf(file);
+    return imports.flatMap((path) => {
+      const to = folderOf(path);
+      return from && to && from !== to ? [{ from, to, edge: `${file} -> ${path}` }] : [];
+    });
+  });
+}
+
+const violations = (graph: ImportGraph): string[] => crossings(graph).filter((c) => !MAY_IMPORT[c.from].includes(c.to)).map((c) => c.edge);
+
+/** Whether the allowed imports contain a cycle (a folder that reaches itself). */
+function hasCycle(graph: Readonly<Record<Folder, readonly Folder[]>>): boolean {
+  const reachable = (from: Folder): Set<Folder> => {
+    const seen = new Set<Folder>();
+    const queue = [...graph[from]];
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      if (seen.has(next)) continue;
+      seen.add(next);
+      queue.push(...graph[next]);
+    }
+    return seen;
+  };
+  return FOLDERS.some((folder) => reachable(folder).has(folder));
+}
+
+const ROOT = join(__dirname, '..', '..');
+
+/** The TypeScript files of a folder, by their paths from the project's root. */
+function sources(folder: string): string[] {
+  return readdirSync(join(ROOT, folder), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
+    .map((file) => join(folder, file));
+}
+
+/** A file's relative imports (static, dynamic, type-only, re-exports), as the TypeScript scanner finds them, resolved to files. */
+function importsOf(file: string, text: string): string[] {
+  return ts
+    .preProcessFile(text, true, true)
+    .importedFiles.map((i) => i.fileName)
+    .filter((name) => name.startsWith('.'))
+    .map((name) => normalize(join(dirname(file), name)).replace(/\.js$/, '.ts'));
+}
+
+describe('imports between folders', () => {
+  const graph: ImportGraph = Object.fromEntries(FOLDERS.flatMap(sources).map((file) => [file, importsOf(file, readFileSync(join(ROOT, file), 'utf8'))]));
+
+  it('go only where each folder may import', () => {
+    const seen = new Set(crossings(graph).map((c) => `${c.from} -> ${c.to}`));
+    expect([...seen]).toEqual(expect.arrayContaining(['lib -> lambdas', 'cli -> lambdas', 'local -> cli', 'bench -> local']));
+    expect(violations(graph)).toEqual([]);
+  });
+
+  it('form no loop: the allowed imports have no cycle', () => {
+    expect(hasCycle(MAY_IMPORT)).toBe(false);
+    expect(hasCycle({ ...MAY_IMPORT, cli: ['lambdas', 'local'] })).toBe(true);
+  });
+
+  it('fails on a file that imports a folder it may not, a type-only import included', () => {
+    const file = 'cli/x.ts';
+    const graph = { [file]: importsOf(file, "import type { LocalResources } from '../local/pipeline.js';\n") };
+    expect(violations(graph)).toEqual(['cli/x.ts -> local/pipeline.ts']);
+  });
+});
