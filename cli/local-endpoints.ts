@@ -21,6 +21,10 @@ export interface LocalEndpoints {
   readonly sqs: string;
   readonly s3: string;
   readonly sesv2: string;
+  /** The local CloudWatch endpoint (DescribeAlarms: the local reputation alarms), when the pipeline runs one. */
+  readonly cloudwatch?: string;
+  /** Names of the local reputation alarms, as a stack's outputs name its alarms. */
+  readonly alarmNames?: readonly string[];
   /** The local SES endpoint's rate (SES's 1 request/s times the time compression). */
   readonly sesRequestsPerSecond: number;
   readonly resources: LocalEndpointResources;

@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { SES_MAX_ROWS_PER_IMPORT } from '../lambdas/contract.js';
 import { addressProblem, redactAddresses } from '../lambdas/domain/address.js';
@@ -52,7 +53,10 @@ Commands:
                                  pipeline's decision for each; a pass/fail table, exit 1 on a miss.
   status                         SES enforcement status, sending, suppression settings, reputation
                                  rates against the alarm thresholds, alarm states, dead letters,
-                                 events of the last 24 h.
+                                 events of the last 24 h, configuration sets paused by the guardrail.
+  resume <set> --note TEXT       Turn sending back on for a configuration set the guardrail paused,
+                                 recorded in the audit trail with who and why. Refused while the
+                                 alarm that paused it is still in ALARM, unless --force.
 
 Target (every command but classify):
   --stack NAME        The deployed stack, found through its CloudFormation outputs (default ${DEFAULT_STACK_NAME}).
@@ -71,7 +75,8 @@ Options:
   --timeout SECONDS   simulate: how long to wait for the feedback (default 300).
   --show-addresses    report: list the suppressed addresses (left out by default: the report
                       is meant to be shared).
-  --note TEXT         remove: why, kept in the audit trail.
+  --note TEXT         remove, resume: why, kept in the audit trail.
+  --force             resume: even while the alarm that paused the set is in ALARM.
   --json              status: print JSON instead of a table.
   --poll-seconds N    import: seconds between looks at an import job (default 5).
   --rows-per-job N    import: addresses per SES import job (default and most 100,000, SES's limit).
@@ -102,6 +107,7 @@ const OPTIONS = {
   since: { type: 'string' },
   note: { type: 'string' },
   json: { type: 'boolean' },
+  force: { type: 'boolean' },
   'poll-seconds': { type: 'string' },
   'rows-per-job': { type: 'string' },
   until: { type: 'string' },
@@ -137,6 +143,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return report(rest, parsed.values, io);
     case 'simulate':
       return simulateCommand(rest, parsed.values, io);
+    case 'resume':
+      return resumeCommand(rest, parsed.values, io);
     default:
       io.stderr(`ses-feedback: unknown command '${command}' (try --help)\n`);
       return EXIT.usage;
@@ -281,6 +289,31 @@ async function simulateCommand(args: string[], values: Values, io: CliIo): Promi
     output.done();
     io.stdout(formatSimulation(results));
     return results.every((r) => r.pass) ? EXIT.ok : EXIT.failed;
+  });
+}
+
+async function resumeCommand(args: string[], values: Values, io: CliIo): Promise<number> {
+  const usage = (message: string): number => {
+    io.stderr(`ses-feedback resume: ${message} (try --help)\n`);
+    return EXIT.usage;
+  };
+  if (args.length !== 1) return usage('give one configuration set');
+  const set = args[0] as string;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(set)) return usage(`'${set}' is not a configuration set name`);
+  const note = values.note?.trim();
+  if (!note) return usage('say why it is safe to send again with --note (kept in the audit trail)');
+  return withTarget(values, io, { done: () => undefined }, async (target) => {
+    const { resumeSending } = await import('./resume-command.js');
+    const env = io.env ?? process.env;
+    const by = `${userInfo().username}${env.AWS_PROFILE ? ` (AWS profile ${env.AWS_PROFILE})` : ''}`;
+    const result = await resumeSending(target, set, { note, force: values.force ?? false, by });
+    if (result.outcome === 'already-sending') {
+      io.stderr(`${set} is sending already; nothing to resume\n`);
+      return EXIT.ok;
+    }
+    const alarm = result.pausedBy === undefined ? '' : result.alarmState === undefined ? ` (alarm ${result.pausedBy} not checked: no CloudWatch here)` : ` (alarm ${result.pausedBy} is ${result.alarmState})`;
+    io.stderr(`${set} sends again${result.forced ? ', forced while its alarm is in ALARM' : ''}${alarm}; recorded in the audit trail\n`);
+    return EXIT.ok;
   });
 }
 

@@ -2,13 +2,18 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetAccountCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { feedbackClassOf } from '../lambdas/domain/index.js';
+import { asPercent, feedbackClassOf } from '../lambdas/domain/index.js';
+import { FEEDBACK_TABLE } from '../lambdas/contract.js';
 import { readReputationRates } from '../lambdas/adapters/ses-account-reader.js';
 import { SUPPRESSED_EVENT_TYPE } from '../lambdas/adapters/dynamo-suppression-ledger.js';
 import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS, type RateThresholds } from '../lambdas/settings.js';
 import { readAlarms, type StackAlarm } from './alarms.js';
 import { AuditTrail } from './audit-trail.js';
+import { sendingStates } from './resume-command.js';
 import type { Target } from './target.js';
+
+/** The guardrail's entries on the time index: pauses and resumptions, not feedback. */
+const GUARDRAIL_EVENT_TYPES = new Set<string>([FEEDBACK_TABLE.configurationSet.paused, FEEDBACK_TABLE.configurationSet.resumed]);
 
 /** What `ses-feedback status` reports (also its `--json` form). */
 export interface Status {
@@ -27,6 +32,8 @@ export interface Status {
     readonly aws: typeof AWS_ENFORCEMENT_LINES;
   };
   readonly alarms: readonly StackAlarm[];
+  /** The stack's configuration sets that do not send, with the guardrail's pause when it paused them. */
+  readonly pausedSets: ReadonlyArray<{ readonly configurationSet: string; readonly since?: string; readonly why?: string }>;
   readonly deadLetterQueueDepth: number;
   readonly last24Hours: {
     readonly events: number;
@@ -46,13 +53,21 @@ export interface Status {
 export const STATUS_BLOCKED_DOMAINS = 5;
 
 export async function readStatus(target: Target, now = new Date()): Promise<Status> {
-  const [account, reputation, alarms, dlq, last24Hours] = await Promise.all([
+  const [account, reputation, alarms, dlq, last24Hours, sets] = await Promise.all([
     target.client('sesv2', SESv2Client).send(new GetAccountCommand({})),
     readReputation(target, now),
     readAlarms(target),
     target.client('sqs', SQSClient).send(new GetQueueAttributesCommand({ QueueUrl: target.deadLetterQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] })),
     countLastDay(target, now),
+    sendingStates(target),
   ]);
+  const pausedSets = sets
+    .filter((s) => !s.sending)
+    .map(({ configurationSet, latest }) =>
+      latest?.kind === 'pause'
+        ? { configurationSet, since: latest.at, why: `alarm ${latest.alarmName}${latest.rate === undefined ? '' : ` at ${asPercent(latest.rate)}`} (critical ${asPercent(latest.threshold)})` }
+        : { configurationSet },
+    );
   return {
     target: { kind: target.kind, name: target.name },
     account: {
@@ -63,6 +78,7 @@ export async function readStatus(target: Target, now = new Date()): Promise<Stat
     },
     reputation: { ...reputation, thresholds: { bounce: DEFAULT_SETTINGS.bounceRateThresholds, complaint: DEFAULT_SETTINGS.complaintRateThresholds }, aws: AWS_ENFORCEMENT_LINES },
     alarms,
+    pausedSets,
     deadLetterQueueDepth: Number(dlq.Attributes?.ApproximateNumberOfMessages ?? 0),
     last24Hours,
   };
@@ -85,6 +101,7 @@ async function countLastDay(target: Target, now: Date): Promise<Status['last24Ho
       counts.operatorRemovals++;
       return;
     }
+    if (GUARDRAIL_EVENT_TYPES.has(event.eventType)) return; // a pause or resumption, not feedback
     counts.events++;
     switch (feedbackClassOf(event)) {
       case 'hard-bounce':
@@ -132,7 +149,10 @@ export function formatStatus(status: Status): string {
     const domains = day.providerBlocksByDomain.map((d) => `${d.domain} ${d.blocks}`).join(', ');
     lines.push(`Provider blocks ${domains}  <-- a provider refuses the sender (5.7.x): see the ProviderBlocks alarm's runbook; those readers were not suppressed`);
   }
-  if (status.target.kind === 'local') lines.push('', 'Alarms and reputation rates live in CloudWatch: not available locally.');
+  for (const p of status.pausedSets) {
+    lines.push(`Paused          ${p.configurationSet}${p.since ? ` since ${p.since}, by the guardrail: ${p.why ?? ''}` : ' (not by the guardrail)'}  <-- resume with: npx ses-feedback resume ${p.configurationSet} --note "..."`);
+  }
+  if (status.target.kind === 'local' && status.alarms.length === 0) lines.push('', 'Alarms and reputation rates live in CloudWatch: not available locally.');
   else if (status.alarms.length > 0) {
     lines.push('', 'Alarms');
     const width = Math.max(...status.alarms.map((a) => a.state.length));

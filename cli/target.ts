@@ -108,7 +108,7 @@ function localTarget(file: string): Target {
     // The local pipeline stands for a default deploy: its scenarios send with these names.
     configurationSetNames: Object.values(DEFAULT_STACK_CONFIGURATION_SETS),
     sesRequestsPerSecond: endpoints.sesRequestsPerSecond,
-    alarmNames: [],
+    alarmNames: endpoints.alarmNames ?? [],
     liveSince: endpoints.startedAt ?? null,
   };
   return withClients(facts, {
@@ -116,6 +116,7 @@ function localTarget(file: string): Target {
     dynamodb: { ...base, endpoint: endpoints.dynamodb },
     s3: { ...base, endpoint: endpoints.s3 },
     sqs: { ...base, endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false },
+    ...(endpoints.cloudwatch === undefined ? {} : { cloudwatch: { ...base, endpoint: endpoints.cloudwatch } }),
   });
 }
 

@@ -7,14 +7,26 @@ export interface ReputationRates {
   complaint: number | null;
 }
 
+/** One alarm of the local pipeline, as DescribeAlarms answers it. */
+export interface LocalAlarm {
+  readonly name: string;
+  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+  readonly metricName: string;
+  readonly threshold: number;
+  /** The configuration set it watches (`ses:configuration-set`), or none for an account-wide alarm. */
+  readonly configurationSet?: string;
+}
+
 /**
- * A small CloudWatch endpoint for GetMetricData, speaking the AWS JSON 1.0 wire format the SDK uses
- * (`X-Amz-Target: GraniteServiceVersion20100801.GetMetricData`), so the reputation watcher's real
- * client reads SES's reputation rates from it (`AWS_ENDPOINT_URL_CLOUDWATCH`). It answers each
- * query whose Id is `bounce` or `complaint` with {@link rates}; tests set them as AWS would.
+ * A small CloudWatch endpoint for GetMetricData and DescribeAlarms, speaking the AWS JSON 1.0 wire
+ * format the SDK uses (`X-Amz-Target: GraniteServiceVersion20100801.<Operation>`), so the real
+ * clients talk to it (`AWS_ENDPOINT_URL_CLOUDWATCH`). GetMetricData answers each query whose Id is
+ * `bounce` or `complaint` with {@link rates}; DescribeAlarms answers from {@link alarms}, which the
+ * local pipeline keeps as the stack's reputation alarms would be.
  */
 export class LocalCloudWatch extends LocalHttpService {
   public readonly rates: ReputationRates = { bounce: null, complaint: null };
+  public readonly alarms = new Map<string, LocalAlarm>();
 
   protected fail(res: ServerResponse, error: unknown): void {
     reply(res, 500, { __type: 'InternalServiceFault', message: String(error) });
@@ -22,6 +34,20 @@ export class LocalCloudWatch extends LocalHttpService {
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
+    if (req.headers['x-amz-target'] === 'GraniteServiceVersion20100801.DescribeAlarms') {
+      const { AlarmNames } = JSON.parse(body) as { AlarmNames?: string[] };
+      const alarms = [...this.alarms.values()].filter((a) => AlarmNames === undefined || AlarmNames.includes(a.name));
+      return reply(res, 200, {
+        MetricAlarms: alarms.map((a) => ({
+          AlarmName: a.name,
+          StateValue: a.state,
+          Namespace: 'AWS/SES',
+          MetricName: a.metricName,
+          Threshold: a.threshold,
+          Dimensions: a.configurationSet === undefined ? [] : [{ Name: 'ses:configuration-set', Value: a.configurationSet }],
+        })),
+      });
+    }
     if (req.headers['x-amz-target'] !== 'GraniteServiceVersion20100801.GetMetricData') {
       return reply(res, 400, { __type: 'InvalidAction', message: `not supported here: ${String(req.headers['x-amz-target'])}` });
     }

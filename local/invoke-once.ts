@@ -1,16 +1,16 @@
 /**
- * Runs a REAL scheduled function entry (LOCAL_HANDLER, configured from the environment as in
- * Lambda) once, as its EventBridge schedule invokes it, and tells the parent what it returned or
- * why it failed. Run by LocalPipeline as a child process.
+ * Runs a REAL function entry invoked by EventBridge (LOCAL_HANDLER, configured from the environment
+ * as in Lambda) once on the event in LOCAL_EVENT (a schedule's, an alarm state change), and tells
+ * the parent what it returned or why it failed. Run by LocalPipeline as a child process.
  */
-type ScheduledHandler = (event: unknown) => Promise<unknown>;
+type EventHandler = (event: unknown) => Promise<unknown>;
 
 async function main(): Promise<unknown> {
   const name = process.env.LOCAL_HANDLER;
   if (!name) throw new Error('LOCAL_HANDLER is not set');
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the environment is set, as Lambda does
-  const { handler } = require(`../lambdas/handlers/${name}.js`) as { handler: ScheduledHandler };
-  return handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} });
+  const { handler } = require(`../lambdas/handlers/${name}.js`) as { handler: EventHandler };
+  return handler(JSON.parse(process.env.LOCAL_EVENT ?? '{}'));
 }
 
 /** Sends the answer to the parent, then ends (exiting first could lose the message). */

@@ -6,7 +6,7 @@ import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client
 import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalEndpointResources, LocalEndpoints } from '../cli/local-endpoints.js';
-import { processFeedbackEnvironment, reputationWatcherEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
+import { DEFAULT_STACK_CONFIGURATION_SETS, pauseSendingEnvironment, processFeedbackEnvironment, reputationWatcherEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
 import {
   DEFAULT_SETTINGS,
   defaultProcessFeedbackSettings,
@@ -22,6 +22,7 @@ import { startFauxqs } from './fauxqs.js';
 import { createFeedbackTable } from './feedback-table.js';
 import { CallMeter, type MeteredService } from './call-meter.js';
 import { LocalCloudWatch } from './cloudwatch.js';
+import { alarmStateChangeEvent, localGuardrailSettings, localReputationAlarms } from './reputation-alarms.js';
 import { LocalEventBus, type LocalEventBusOptions } from './event-bus.js';
 import { LocalSes, type LocalSesOptions } from './ses-server.js';
 
@@ -69,7 +70,7 @@ export interface InvocationStats {
 export type LocalFunction = 'process-feedback' | 'write-suppressions' | 'follow-imports';
 
 /** The stack's functions by the name their code and role go by (`follow-imports` is the writer). */
-export type FunctionName = Exclude<LocalFunction, 'follow-imports'> | 'watch-reputation';
+export type FunctionName = Exclude<LocalFunction, 'follow-imports'> | 'watch-reputation' | 'pause-sending';
 
 export interface QueueDepth {
   readonly visible: number;
@@ -141,6 +142,8 @@ export class LocalPipeline {
       sqs: this.services.fauxqs.endpoint,
       s3: this.services.fauxqs.endpoint,
       sesv2: this.sesEndpoint,
+      cloudwatch: this.cloudwatch.endpoint,
+      alarmNames: [...this.cloudwatch.server.alarms.keys()],
       sesRequestsPerSecond: SUPPRESSION_WRITER_SETTINGS.sesAccountRequestsPerSecond * (this.options.timeCompression ?? DEFAULT_COMPRESSION),
       resources: this.resources,
       startedAt: this.startedAt.toISOString(),
@@ -169,12 +172,15 @@ export class LocalPipeline {
           return (await object?.Body?.transformToString('utf8')) ?? '';
         },
       });
+      // The configuration sets a default deploy creates exist, sending, as `cdk deploy` leaves them.
+      for (const name of Object.values(DEFAULT_STACK_CONFIGURATION_SETS)) ses.configurationSets.set(name, { sendingEnabled: true });
       const sesEndpoint = await ses.start();
       started.push(ses);
       const bus = new LocalEventBus(options.eventBus);
       const busEndpoint = await bus.start();
       started.push(bus);
       const cloudwatch = new LocalCloudWatch();
+      for (const alarm of localReputationAlarms()) cloudwatch.alarms.set(alarm.name, alarm);
       const cloudwatchEndpoint = await cloudwatch.start();
       started.push(cloudwatch);
       // Start both at once; whichever started is stopped again if the other fails.
@@ -205,7 +211,7 @@ export class LocalPipeline {
   }
 
   /** The environment a worker runs a function with: what the stack sets, plus local endpoints. */
-  public handlerEnvironment(fn: LocalFunction | 'watch-reputation' = 'process-feedback'): Record<string, string> {
+  public handlerEnvironment(fn: LocalFunction | 'watch-reputation' | 'pause-sending' = 'process-feedback'): Record<string, string> {
     const compression = this.options.timeCompression ?? DEFAULT_COMPRESSION;
     const { resources } = this;
     const handler: FunctionName = fn === 'follow-imports' ? 'write-suppressions' : fn;
@@ -225,6 +231,18 @@ export class LocalPipeline {
       AWS_SDK_UA_APP_ID: handler,
       LOCAL_HANDLER: handler,
     };
+    if (fn === 'pause-sending') {
+      return {
+        ...pauseSendingEnvironment({
+          tableName: resources.tableName,
+          alertTopicArn: resources.alertTopicArn,
+          eventBusName: 'default',
+          retentionInDays: DEFAULT_SETTINGS.eventRetentionInDays,
+          settingsJson: JSON.stringify(localGuardrailSettings()),
+        }),
+        ...local,
+      };
+    }
     if (fn === 'watch-reputation') {
       return {
         ...reputationWatcherEnvironment({ tableName: resources.tableName, alertTopicArn: resources.alertTopicArn, snapshotRetentionInDays: DEFAULT_SETTINGS.eventRetentionInDays }),
@@ -289,17 +307,42 @@ export class LocalPipeline {
    * Runs the reputation watcher once, as its schedule invokes it: the real entry in a process of
    * its own, with the environment the stack sets. Resolves with what the handler returned.
    */
-  public async watchReputation(): Promise<unknown> {
+  public watchReputation(): Promise<unknown> {
+    return this.invokeOnce('watch-reputation', { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} });
+  }
+
+  /**
+   * Plays CloudWatch evaluating the stack's reputation alarms on these rates (fractions, by
+   * configuration set, as SES's per-set `Reputation.*` metrics would read): each local alarm takes
+   * its state, and each one that goes to ALARM sends its "CloudWatch Alarm State Change" event to
+   * the guardrail, as the stack's EventBridge rule does. Resolves with what the guardrail did.
+   */
+  public async raiseReputationAlarms(rates: Readonly<Record<string, { readonly bounce: number; readonly complaint: number }>>, at = new Date()): Promise<unknown[]> {
+    const outcomes: unknown[] = [];
+    for (const alarm of this.cloudwatch.server.alarms.values()) {
+      const rate = alarm.configurationSet === undefined ? undefined : rates[alarm.configurationSet];
+      if (rate === undefined) continue;
+      const value = alarm.metricName === 'Reputation.BounceRate' ? rate.bounce : rate.complaint;
+      const previous = alarm.state;
+      alarm.state = value >= alarm.threshold ? 'ALARM' : 'OK';
+      if (alarm.state === previous || alarm.state !== 'ALARM') continue;
+      outcomes.push(await this.invokeOnce('pause-sending', alarmStateChangeEvent(alarm, previous, value, at, LOCAL_CLIENT_CONFIG.region, '000000000000')));
+    }
+    return outcomes;
+  }
+
+  /** Runs a function's real entry once on `event`, in a process of its own with the stack's environment. */
+  private async invokeOnce(fn: 'watch-reputation' | 'pause-sending', event: unknown): Promise<unknown> {
     mkdirSync(this.logDir, { recursive: true });
-    const child = forkEntry('invoke-once.ts', this.handlerEnvironment('watch-reputation'));
-    const log = createWriteStream(join(this.logDir, 'watch-reputation.log'), { flags: 'a' });
+    const child = forkEntry('invoke-once.ts', { ...this.handlerEnvironment(fn), LOCAL_EVENT: JSON.stringify(event) });
+    const log = createWriteStream(join(this.logDir, `${fn}.log`), { flags: 'a' });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     return new Promise((resolve, reject) => {
       child.once('message', (message: { result?: unknown; error?: string }) =>
-        message.error === undefined ? resolve(message.result) : reject(new Error(`watch-reputation failed: ${message.error}`)),
+        message.error === undefined ? resolve(message.result) : reject(new Error(`${fn} failed: ${message.error}`)),
       );
-      child.once('exit', (code) => reject(new Error(`watch-reputation exited (code ${code}) without an answer; see ${this.logDir}`)));
+      child.once('exit', (code) => reject(new Error(`${fn} exited (code ${code}) without an answer; see ${this.logDir}`)));
     });
   }
 

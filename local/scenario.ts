@@ -16,6 +16,8 @@ export interface ScenarioExpectations {
   readonly malformed: number;
   /** Readers of one domain whose provider refused the sender: recorded, none of them suppressed. */
   readonly providerBlocks?: { readonly domain: string; readonly readers: number };
+  /** Configuration sets the guardrail must have paused (crossed a critical line, pausable); every other set keeps sending. */
+  readonly paused?: readonly string[];
 }
 
 /** What a large mailbox provider answers when it blocks a sender: a spam block and a DMARC refusal. */
@@ -98,7 +100,7 @@ export function builtInScenario(): Scenario {
     name: 'spring-sale gone wrong',
     sends: { [SETS.marketing]: 20_000, [SETS.transactional]: 5_000 },
     messages: shuffle(all),
-    expected: { suppressed, malformed: malformed.length, providerBlocks: { domain: BLOCKED_DOMAIN, readers: blockedReaders } },
+    expected: { suppressed, malformed: malformed.length, providerBlocks: { domain: BLOCKED_DOMAIN, readers: blockedReaders }, paused: [SETS.marketing] },
   };
 }
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ListSuppressedDestinationsCommand, SESv2Client } from '@aws-sdk/client-sesv2';
-import { feedbackClassOf, type FeedbackClass } from '../lambdas/domain/index.js';
+import { CONFIGURATION_SET_PAUSED_EVENT, type ConfigurationSetPausedDetail } from '../lambdas/contract.js';
+import { asPercent, feedbackClassOf, type FeedbackClass } from '../lambdas/domain/index.js';
 import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS } from '../lambdas/settings.js';
 import { LOCAL_CLIENT_CONFIG } from './dynamodb-local.js';
 import { scanEventItems } from './feedback-table.js';
@@ -56,6 +57,7 @@ export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print
     }),
   ));
 
+  const rates: Record<string, { bounce: number; complaint: number }> = {};
   if (run.sends) {
     print('');
     print('Alarms that would fire (rate = events / sends; the stack alarms on SES\'s own reputation metrics)');
@@ -67,6 +69,7 @@ export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print
       if (!sends) continue;
       const bounceRate = count(set, 'hard-bounce') / sends;
       const complaintRate = count(set, 'complaint') / sends;
+      rates[set] = { bounce: bounceRate, complaint: complaintRate };
       const fired = [
         bounceRate >= bounceT.critical ? `BounceRate critical (>= ${pct(bounceT.critical, 1)})` : bounceRate >= bounceT.warning ? `BounceRate warning (>= ${pct(bounceT.warning, 1)})` : '',
         complaintRate >= complaintT.critical ? `ComplaintRate critical (>= ${pct(complaintT.critical, 1)})` : complaintRate >= complaintT.warning ? `ComplaintRate warning (>= ${pct(complaintT.warning, 1)})` : '',
@@ -82,6 +85,21 @@ export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print
       }
     }
     if (!any) print('  none');
+  }
+
+  // The guardrail: the local reputation alarms take these rates, as CloudWatch would SES's own, and
+  // each critical one that goes to ALARM sends its event to the real pause-sending function.
+  await pipeline.raiseReputationAlarms(rates);
+  const pausedNow = [...pipeline.ses.configurationSets].filter(([, s]) => !s.sendingEnabled).map(([name]) => name).sort();
+  const pauses = pipeline.events.bus.detailsOf<ConfigurationSetPausedDetail>(CONFIGURATION_SET_PAUSED_EVENT.detailType);
+  if (run.sends) {
+    print('');
+    print('Guardrail (a pausable set is paused at its critical line; read back from the local SES endpoint and the "Configuration Set Paused" events)');
+    for (const [name, set] of [...pipeline.ses.configurationSets].sort(([a], [b]) => a.localeCompare(b))) {
+      const pause = pauses.find((p) => p.configurationSet === name);
+      print(`  ${name}: ${set.sendingEnabled ? 'sending' : `PAUSED${pause ? ` at ${asPercent(pause.rate ?? 0)} ${pause.metric} rate (critical ${asPercent(pause.threshold)}) by alarm ${pause.alarmName}` : ''}`}`);
+    }
+    if (pausedNow.length > 0) print(`  resume with: npx ses-feedback resume ${pausedNow[0]} --local --note "what was fixed"`);
   }
 
   const hardBounces = events.filter((e) => feedbackClassOf(e) === 'hard-bounce');
@@ -129,13 +147,17 @@ export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print
   const blocked = expected.providerBlocks && blocks.filter((e) => e.recipientDomain === expected.providerBlocks?.domain);
   const blockedSuppressed = blocked?.filter((e) => suppressedAddresses.has(e.address)).length ?? 0;
   const blocksOk = !expected.providerBlocks || (blocked?.length === expected.providerBlocks.readers && blockedSuppressed === 0);
-  const ok = suppressed.length === expected.suppressed && distinctDead.size === expected.malformed && announced.size === suppressed.length && blocksOk;
+  const pausedOk = expected.paused === undefined || JSON.stringify(pausedNow) === JSON.stringify([...expected.paused].sort());
+  const ok = suppressed.length === expected.suppressed && distinctDead.size === expected.malformed && announced.size === suppressed.length && blocksOk && pausedOk;
   print('');
-  const blockLine = expected.providerBlocks ? `; ${blocked?.length} readers at ${expected.providerBlocks.domain} blocked by their provider, ${blockedSuppressed} of them suppressed` : '';
+  const blockLine =
+    (expected.providerBlocks ? `; ${blocked?.length} readers at ${expected.providerBlocks.domain} blocked by their provider, ${blockedSuppressed} of them suppressed` : '') +
+    (expected.paused ? `; paused by the guardrail: ${pausedNow.join(', ') || 'none'}` : '');
   print(ok
     ? `Check: ${suppressed.length} addresses suppressed (each announced) and ${distinctDead.size} malformed messages in the DLQ${blockLine}, as expected; nothing lost.`
     : `CHECK FAILED: expected ${expected.suppressed} suppressed, each announced, and ${expected.malformed} in the DLQ` +
-        `${expected.providerBlocks ? `, ${expected.providerBlocks.readers} readers at ${expected.providerBlocks.domain} blocked and none of them suppressed` : ''}; ` +
+        `${expected.providerBlocks ? `, ${expected.providerBlocks.readers} readers at ${expected.providerBlocks.domain} blocked and none of them suppressed` : ''}` +
+        `${expected.paused ? `, paused: ${expected.paused.join(', ')}` : ''}; ` +
         `found ${suppressed.length}, ${announced.size} announced, ${distinctDead.size}${blockLine}.`);
   return ok;
 }

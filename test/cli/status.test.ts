@@ -36,6 +36,7 @@ describe('status: the human form', () => {
     account: { enforcementStatus: 'HEALTHY', sendingEnabled: true, productionAccess: true, suppressedReasons: ['BOUNCE', 'COMPLAINT'] },
     reputation: { bounceRate: null, complaintRate: null, thresholds: { bounce: DEFAULT_SETTINGS.bounceRateThresholds, complaint: DEFAULT_SETTINGS.complaintRateThresholds }, aws: AWS_ENFORCEMENT_LINES },
     alarms: [],
+    pausedSets: [],
     deadLetterQueueDepth: 0,
     last24Hours: {
       events: 12,

@@ -26,6 +26,7 @@ const FUNCTIONS: Record<FunctionName, string> = {
   'process-feedback': 'PipelineProcessFeedback',
   'write-suppressions': 'PipelineWriteSuppressions',
   'watch-reputation': 'PipelineWatchReputation',
+  'pause-sending': 'PipelinePauseSending',
 };
 
 /** Each local resource and the stack's resource it stands for, as [local ARN, template ARN]. */

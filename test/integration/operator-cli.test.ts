@@ -5,6 +5,8 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { EXIT, main, type CliIo } from '../../cli/main.js';
 import { addressKey, FEEDBACK_TABLE } from '../../lambdas/contract.js';
 import type { Status } from '../../cli/status-command.js';
+import { DynamoGuardrailLog } from '../../lambdas/adapters/dynamo-guardrail-log.js';
+import { DEFAULT_STACK_CONFIGURATION_SETS } from '../../lambdas/contract.js';
 import { LocalPipeline } from '../../local/pipeline.js';
 import { bounce } from '../../local/ses-events.js';
 
@@ -221,5 +223,37 @@ describe('suppression import and export with addresses spreadsheets and regexes 
     const { code, stderr } = await cli('suppression', 'import', file, '--poll-seconds', '0.2');
     expect({ code, stderr: stderr.split('\n').filter((l) => l.startsWith('line')) }).toEqual({ code: EXIT.ok, stderr: [] });
     expect(new Map([...pipeline.ses.list].map(([a, e]) => [a, e.reason]))).toEqual(new Map(odd.map((a) => [a, 'COMPLAINT'])));
+  });
+});
+
+describe('resume: after the guardrail paused a configuration set', () => {
+  const MARKETING = DEFAULT_STACK_CONFIGURATION_SETS.marketing;
+
+  it('shows the pause in status, refuses to resume while the alarm is in ALARM, resumes with --force, and records who and why', async () => {
+    // Prepare: the marketing set's bounce rate crosses its critical line; the real guardrail pauses it
+    await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.061, complaint: 0 } });
+    expect(pipeline.ses.configurationSets.get(MARKETING)).toEqual({ sendingEnabled: false });
+    const status = await cli('status');
+    expect(status.stdout).toMatch(new RegExp(`Paused +${MARKETING} since \\S+, by the guardrail: alarm ${MARKETING}-BounceRate-critical at 6.1 % \\(critical 5 %\\)`));
+    // Act and assess: refused while the alarm is in ALARM
+    const refused = await cli('resume', MARKETING, '--note', 'list cleaned');
+    expect(refused).toMatchObject({ code: EXIT.failed, stderr: `ses-feedback: refused: ${MARKETING} was paused by alarm ${MARKETING}-BounceRate-critical, which is still in ALARM. Find and fix the cause first (ses-feedback report), let the rate come down, or resume anyway with --force\n` });
+    expect(pipeline.ses.configurationSets.get(MARKETING)).toEqual({ sendingEnabled: false });
+    const forced = await cli('resume', MARKETING, '--note', 'ticket 42: list cleaned', '--force');
+    expect(forced).toMatchObject({ code: EXIT.ok, stderr: `${MARKETING} sends again, forced while its alarm is in ALARM (alarm ${MARKETING}-BounceRate-critical is ALARM); recorded in the audit trail\n` });
+    expect(pipeline.ses.configurationSets.get(MARKETING)).toEqual({ sendingEnabled: true });
+    const log = new DynamoGuardrailLog(pipeline.dynamodb, pipeline.resources.tableName, 365);
+    expect(await log.latest(MARKETING)).toMatchObject({ kind: 'resume', note: 'ticket 42: list cleaned', forced: true, by: expect.any(String) });
+  });
+
+  it('resumes without --force once the alarm is back to OK, and says so when the set is sending already', async () => {
+    await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.01, complaint: 0 } }); // back to OK
+    // ALARM again, a little later than the forced resume (alarm events carry whole seconds): paused again
+    await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.07, complaint: 0 } }, new Date(Date.now() + 2000));
+    expect(pipeline.ses.configurationSets.get(MARKETING)).toEqual({ sendingEnabled: false });
+    await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.02, complaint: 0 } }); // OK
+    expect(await cli('resume', MARKETING, '--note', 'rate is down')).toMatchObject({ code: EXIT.ok, stderr: `${MARKETING} sends again (alarm ${MARKETING}-BounceRate-critical is OK); recorded in the audit trail\n` });
+    expect(await cli('resume', MARKETING, '--note', 'again')).toMatchObject({ code: EXIT.ok, stderr: `${MARKETING} is sending already; nothing to resume\n` });
+    expect(await cli('resume', MARKETING)).toMatchObject({ code: EXIT.usage });
   });
 });

@@ -1,0 +1,73 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { DynamoGuardrailLog, type GuardrailEntry } from '../lambdas/adapters/dynamo-guardrail-log.js';
+import { SesConfigurationSetSending } from '../lambdas/adapters/ses-configuration-set-sending.js';
+import { SesPacer } from '../lambdas/adapters/ses-pacer.js';
+import { DEFAULT_SETTINGS } from '../lambdas/settings.js';
+import { CliError, type Target } from './target.js';
+
+export interface ResumeOptions {
+  /** Why it is safe to send again: kept in the audit trail. */
+  readonly note: string;
+  /** Resume even while the alarm that paused the set is still in ALARM. */
+  readonly force: boolean;
+  /** Who resumes it (the operator's user and profile). */
+  readonly by: string;
+  readonly now?: Date;
+}
+
+export type ResumeOutcome =
+  | { readonly outcome: 'resumed'; readonly pausedBy?: string; readonly alarmState?: string; readonly forced: boolean }
+  | { readonly outcome: 'already-sending' };
+
+/**
+ * `ses-feedback resume <set>`: turns the configuration set's sending back on and records who and
+ * why. Refused while the alarm that paused it is still in ALARM, unless `force`: sending again into
+ * a bounce or complaint wave undoes what the pause bought.
+ */
+export async function resumeSending(target: Target, configurationSet: string, options: ResumeOptions): Promise<ResumeOutcome> {
+  const sending = sendingOf(target);
+  if (await sending.isSending(configurationSet)) return { outcome: 'already-sending' };
+  const log = guardrailLog(target);
+  const latest = await log.latest(configurationSet);
+  const pausedBy = latest?.kind === 'pause' ? latest.alarmName : undefined;
+  const alarmState = pausedBy === undefined ? undefined : await alarmStateOf(target, pausedBy);
+  if (alarmState === 'ALARM' && !options.force) {
+    throw new CliError(
+      `refused: ${configurationSet} was paused by alarm ${pausedBy}, which is still in ALARM. Find and fix the cause first (ses-feedback report), ` +
+        'let the rate come down, or resume anyway with --force',
+    );
+  }
+  await sending.setSending(configurationSet, true);
+  const forced = alarmState === 'ALARM';
+  await log.recordResume({ configurationSet, at: (options.now ?? new Date()).toISOString(), by: options.by, note: options.note, forced });
+  return { outcome: 'resumed', pausedBy, alarmState, forced };
+}
+
+/** Each of the target's configuration sets: whether it sends, and the guardrail's last word on it. */
+export async function sendingStates(target: Target): Promise<Array<{ readonly configurationSet: string; readonly sending: boolean; readonly latest?: GuardrailEntry }>> {
+  const sending = sendingOf(target);
+  const log = guardrailLog(target);
+  const states = [];
+  for (const configurationSet of target.configurationSetNames) {
+    const [isSending, latest] = await Promise.all([sending.isSending(configurationSet), log.latest(configurationSet)]);
+    states.push({ configurationSet, sending: isSending, latest });
+  }
+  return states;
+}
+
+function sendingOf(target: Target): SesConfigurationSetSending {
+  return new SesConfigurationSetSending(target.client('sesv2', SESv2Client), new SesPacer(target.sesRequestsPerSecond));
+}
+
+function guardrailLog(target: Target): DynamoGuardrailLog {
+  return new DynamoGuardrailLog(target.client('dynamodb', DynamoDBClient), target.tableName, DEFAULT_SETTINGS.eventRetentionInDays);
+}
+
+/** The alarm's state, or undefined where there is no CloudWatch to ask. */
+async function alarmStateOf(target: Target, alarmName: string): Promise<string | undefined> {
+  if (!target.has('cloudwatch')) return undefined;
+  const { MetricAlarms = [] } = await target.client('cloudwatch', CloudWatchClient).send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] }));
+  return MetricAlarms[0]?.StateValue;
+}
