@@ -15,10 +15,10 @@ const shared = {
   // Sources import './x.js' (NodeNext); map those relative imports back to the .ts files.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   setupFiles: ['<rootDir>/test/setup-env.js'],
-  testTimeout: 60_000,
 };
 
 module.exports = {
+  testTimeout: 60_000,
   projects: [
     {
       ...shared,

@@ -50,24 +50,24 @@ export const DEFAULT_SETTINGS = {
   /** Import files are deleted this long after they are written (the job has long ended). */
   importFileRetentionInDays: 14,
   reputationWatchIntervalInMinutes: 15,
+} as const;
+
+/** The guardrail's function: one alarm event, a few SES, DynamoDB, SNS and EventBridge calls. */
+export const PAUSE_SENDING_SETTINGS = {
   /**
    * Managed sets (short names) the guardrail never pauses unless named: password resets and
    * receipts must keep flowing while a campaign's stream is stopped.
    */
   neverPausedByDefault: ['transactional'],
-} as const;
-
-/** The guardrail's function: one alarm event, a few SES, DynamoDB, SNS and EventBridge calls. */
-export const PAUSE_SENDING_SETTINGS = {
   memorySizeInMb: 256,
   timeoutInSeconds: 30,
   /** Lambda's asynchronous retries after a failed pause (the function alerts before each failure). */
   retryAttempts: 2,
 } as const;
 
-/** The managed sets the guardrail may pause by default: every one but {@link DEFAULT_SETTINGS}.neverPausedByDefault. */
+/** The managed sets the guardrail may pause by default: every one but {@link PAUSE_SENDING_SETTINGS}.neverPausedByDefault. */
 export function defaultPausableSets(managedShortNames: readonly string[]): string[] {
-  return managedShortNames.filter((name) => !(DEFAULT_SETTINGS.neverPausedByDefault as readonly string[]).includes(name));
+  return managedShortNames.filter((name) => !(PAUSE_SENDING_SETTINGS.neverPausedByDefault as readonly string[]).includes(name));
 }
 
 /** Lines AWS itself uses, drawn on the dashboard (not alarmed: the alarms sit below them). */
