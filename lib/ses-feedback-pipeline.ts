@@ -1,5 +1,4 @@
-import * as path from 'node:path';
-import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -7,9 +6,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -28,13 +25,13 @@ import {
 import {
   AWS_ENFORCEMENT_LINES,
   eventSourceVisibilityTimeout,
-  LAMBDA_BUNDLING,
   PROCESSING,
   QUEUE_RETENTION,
   REPUTATION_WATCHER,
   SUPPRESSION_WRITER,
   type RateThresholds,
 } from './defaults.js';
+import { PipelineFunction } from './pipeline-function.js';
 import { resolveProps, type ResolvedProps, type SesFeedbackPipelineProps } from './pipeline-props.js';
 
 export type { SesFeedbackPipelineProps } from './pipeline-props.js';
@@ -274,89 +271,36 @@ export class SesFeedbackPipeline extends Construct {
     });
   }
 
-  /**
-   * Lambda's SQS event source, with partial batch responses, and the three actions its poller
-   * needs on the queue (Lambda developer guide, "Execution role permissions": ReceiveMessage,
-   * DeleteMessage, GetQueueAttributes). CDK's SqsEventSource would also grant GetQueueUrl and
-   * ChangeMessageVisibility, which neither Lambda nor the functions call.
-   */
-  private consumeQueue(fn: lambda.Function, queue: sqs.IQueue, options: { batchSize: number; maxBatchingWindow?: Duration; maxConcurrency: number }): void {
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [queue.queueArn] }),
-    );
-    // SqsEventSource's ID for the mapping, so its logical ID stays what it was.
-    fn.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(queue.node)}`, { eventSourceArn: queue.queueArn, reportBatchItemFailures: true, ...options });
-  }
-
-  /**
-   * A function's log group and role. A role of our own rather than AWSLambdaBasicExecutionRole:
-   * it may write only its own log group; each function adds exactly what it needs.
-   */
-  private functionIdentity(id: string, description: string): { logGroup: logs.LogGroup; role: iam.Role } {
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
-      retention: PROCESSING.logRetentionInDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const role = new iam.Role(this, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
-    logGroup.grantWrite(role);
-    return { logGroup, role };
-  }
-
-  private createProcessFeedbackFunction(config: ResolvedProps): nodejs.NodejsFunction {
-    const { logGroup, role } = this.functionIdentity(
-      'ProcessFeedback',
-      'process-feedback: write the feedback table, hand addresses to the suppression writer, park bad records',
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'RequestSuppressions',
-        actions: ['sqs:SendMessage'],
-        resources: [this.suppressionQueue.queueArn],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteFeedbackTable',
-        actions: ['dynamodb:PartiQLInsert', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
-        resources: [this.table.tableArn],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ParkBadRecords',
-        actions: ['sqs:SendMessage'],
-        resources: [this.deadLetterQueue.queueArn],
-      }),
-    );
-
-    const fn = new nodejs.NodejsFunction(this, 'ProcessFeedback', {
+  private createProcessFeedbackFunction(config: ResolvedProps): PipelineFunction {
+    const fn = new PipelineFunction(this, 'ProcessFeedback', {
+      handler: 'process-feedback',
       description: 'Classifies SES bounces and complaints, records and counts them, requests suppressions',
-      entry: path.join(__dirname, '..', 'lambdas', 'handlers', 'process-feedback.ts'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: PROCESSING.memorySizeInMb,
+      roleDescription: 'process-feedback: write the feedback table, hand addresses to the suppression writer, park bad records',
+      memorySizeInMb: PROCESSING.memorySizeInMb,
       timeout: PROCESSING.timeout,
-      role,
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      environment: {
-        ...processFeedbackEnvironment({
-          tableName: this.table.tableName,
-          deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
-          suppressionQueueUrl: this.suppressionQueue.queueUrl,
-          softBounceThreshold: config.softBounceThreshold,
-          softBounceWindowInDays: config.softBounceWindow.toDays(),
-          eventRetentionInDays: config.eventRetention.toDays(),
-          campaignTagName: config.campaignTagName,
-          maxReceiveCount: config.maxReceiveCount,
-          sdkRetryMode: PROCESSING.sdkRetryMode,
-          sdkMaxAttempts: PROCESSING.sdkMaxAttempts,
+      statements: [
+        new iam.PolicyStatement({ sid: 'RequestSuppressions', actions: ['sqs:SendMessage'], resources: [this.suppressionQueue.queueArn] }),
+        new iam.PolicyStatement({
+          sid: 'WriteFeedbackTable',
+          actions: ['dynamodb:PartiQLInsert', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
+          resources: [this.table.tableArn],
         }),
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: BUNDLING,
+        new iam.PolicyStatement({ sid: 'ParkBadRecords', actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+      ],
+      environment: processFeedbackEnvironment({
+        tableName: this.table.tableName,
+        deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
+        suppressionQueueUrl: this.suppressionQueue.queueUrl,
+        softBounceThreshold: config.softBounceThreshold,
+        softBounceWindowInDays: config.softBounceWindow.toDays(),
+        eventRetentionInDays: config.eventRetention.toDays(),
+        campaignTagName: config.campaignTagName,
+        maxReceiveCount: config.maxReceiveCount,
+        sdkRetryMode: PROCESSING.sdkRetryMode,
+        sdkMaxAttempts: PROCESSING.sdkMaxAttempts,
+      }),
     });
-    this.consumeQueue(fn, this.queue, { batchSize: PROCESSING.batchSize, maxBatchingWindow: PROCESSING.maxBatchingWindow, maxConcurrency: PROCESSING.maxConcurrency });
+    fn.consumeQueue(this.queue, { batchSize: PROCESSING.batchSize, maxBatchingWindow: PROCESSING.maxBatchingWindow, maxConcurrency: PROCESSING.maxConcurrency });
     return fn;
   }
 
@@ -392,135 +336,92 @@ export class SesFeedbackPipeline extends Construct {
     return bucket;
   }
 
-  private createWriteSuppressionsFunction(config: ResolvedProps): nodejs.NodejsFunction {
-    const { logGroup, role } = this.functionIdentity(
-      'WriteSuppressions',
-      'write-suppressions: put addresses on the SES suppression list (single calls or import jobs)',
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'SuppressAddresses', actions: ['ses:PutSuppressedDestination', 'ses:CreateImportJob'], resources: ['*'] }),
-    );
+  private createWriteSuppressionsFunction(config: ResolvedProps): PipelineFunction {
     const importJobs = Stack.of(this).formatArn({ service: 'ses', resource: 'import-job', resourceName: '*' });
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'FollowImportJobs', actions: ['ses:GetImportJob'], resources: [importJobs] }));
     const pipelineFiles = this.importBucket.arnForObjects(`${IMPORT_PREFIX}pipeline/*`);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'WriteImportFiles', actions: ['s3:PutObject', 's3:GetObject'], resources: [pipelineFiles] }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'EncryptImportFiles', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.importBucketKey.keyArn] }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'SuppressionLedger',
-        actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
-        resources: [this.table.tableArn],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'FollowJobsAndParkRejected',
-        actions: ['sqs:SendMessage'],
-        resources: [this.suppressionQueue.queueArn, this.importJobQueue.queueArn, this.deadLetterQueue.queueArn],
-      }),
-    );
-
-    const fn = new nodejs.NodejsFunction(this, 'WriteSuppressions', {
+    const fn = new PipelineFunction(this, 'WriteSuppressions', {
+      handler: 'write-suppressions',
       description: 'Puts addresses on the SES account-level suppression list: single calls for a trickle, import jobs for a flood',
-      entry: path.join(__dirname, '..', 'lambdas', 'handlers', 'write-suppressions.ts'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: SUPPRESSION_WRITER.memorySizeInMb,
+      roleDescription: 'write-suppressions: put addresses on the SES suppression list (single calls or import jobs)',
+      memorySizeInMb: SUPPRESSION_WRITER.memorySizeInMb,
       timeout: SUPPRESSION_WRITER.timeout,
-      role,
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      environment: {
-        ...suppressionWriterEnvironment({
-          tableName: this.table.tableName,
-          deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
-          suppressionQueueUrl: this.suppressionQueue.queueUrl,
-          importJobQueueUrl: this.importJobQueue.queueUrl,
-          importBucketName: this.importBucket.bucketName,
-          importThreshold: config.importThreshold,
-          maxAttempts: SUPPRESSION_WRITER.maxAttempts,
-          followInitialSeconds: SUPPRESSION_WRITER.followInitialDelay.toSeconds(),
-          sesRequestsPerSecond: SUPPRESSION_WRITER.sesAccountRequestsPerSecond / (SUPPRESSION_WRITER.maxConcurrency * SUPPRESSION_WRITER.eventSources),
-          eventBusName: this.suppressionEventBus.eventBusName,
-          maxReceiveCount: config.maxReceiveCount,
-          sdkRetryMode: PROCESSING.sdkRetryMode,
-          sdkMaxAttempts: PROCESSING.sdkMaxAttempts,
+      statements: [
+        new iam.PolicyStatement({ sid: 'SuppressAddresses', actions: ['ses:PutSuppressedDestination', 'ses:CreateImportJob'], resources: ['*'] }),
+        new iam.PolicyStatement({ sid: 'FollowImportJobs', actions: ['ses:GetImportJob'], resources: [importJobs] }),
+        new iam.PolicyStatement({ sid: 'WriteImportFiles', actions: ['s3:PutObject', 's3:GetObject'], resources: [pipelineFiles] }),
+        new iam.PolicyStatement({ sid: 'EncryptImportFiles', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.importBucketKey.keyArn] }),
+        new iam.PolicyStatement({ sid: 'SuppressionLedger', actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'], resources: [this.table.tableArn] }),
+        new iam.PolicyStatement({
+          sid: 'FollowJobsAndParkRejected',
+          actions: ['sqs:SendMessage'],
+          resources: [this.suppressionQueue.queueArn, this.importJobQueue.queueArn, this.deadLetterQueue.queueArn],
         }),
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: BUNDLING,
+      ],
+      environment: suppressionWriterEnvironment({
+        tableName: this.table.tableName,
+        deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
+        suppressionQueueUrl: this.suppressionQueue.queueUrl,
+        importJobQueueUrl: this.importJobQueue.queueUrl,
+        importBucketName: this.importBucket.bucketName,
+        importThreshold: config.importThreshold,
+        maxAttempts: SUPPRESSION_WRITER.maxAttempts,
+        followInitialSeconds: SUPPRESSION_WRITER.followInitialDelay.toSeconds(),
+        sesRequestsPerSecond: SUPPRESSION_WRITER.sesAccountRequestsPerSecond / (SUPPRESSION_WRITER.maxConcurrency * SUPPRESSION_WRITER.eventSources),
+        eventBusName: this.suppressionEventBus.eventBusName,
+        maxReceiveCount: config.maxReceiveCount,
+        sdkRetryMode: PROCESSING.sdkRetryMode,
+        sdkMaxAttempts: PROCESSING.sdkMaxAttempts,
+      }),
     });
-    this.suppressionEventBus.grantPutEventsTo(role);
-    this.consumeQueue(fn, this.suppressionQueue, {
+    this.suppressionEventBus.grantPutEventsTo(fn.role);
+    fn.consumeQueue(this.suppressionQueue, {
       batchSize: SUPPRESSION_WRITER.batchSize,
       maxBatchingWindow: config.suppressionBatchingWindow,
       maxConcurrency: SUPPRESSION_WRITER.maxConcurrency,
     });
-    this.consumeQueue(fn, this.importJobQueue, { batchSize: SUPPRESSION_WRITER.importJobBatchSize, maxConcurrency: SUPPRESSION_WRITER.maxConcurrency });
-    Validations.of(role).acknowledge({
+    fn.consumeQueue(this.importJobQueue, { batchSize: SUPPRESSION_WRITER.importJobBatchSize, maxConcurrency: SUPPRESSION_WRITER.maxConcurrency });
+    Validations.of(fn.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'ses:PutSuppressedDestination and ses:CreateImportJob act on the account-level suppression list and have no resource type (AWS service authorization reference); the statement allows those two actions only.',
     });
-    Validations.of(role).acknowledge({
+    Validations.of(fn.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:import-job/*]',
       reason: 'SES assigns each import job its ID when the writer creates it; ses:GetImportJob is scoped to import jobs of this account and region.',
     });
-    Validations.of(role).acknowledge({
+    Validations.of(fn.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.importBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${IMPORT_PREFIX}pipeline/*]`,
       reason: 'Each import file has a new random key; the writer may read and write only under imports/pipeline/ of its own bucket.',
     });
     return fn;
   }
 
-  private createWatchReputationFunction(config: ResolvedProps): nodejs.NodejsFunction {
-    const { logGroup, role } = this.functionIdentity(
-      'WatchReputation',
-      'watch-reputation: read the SES account enforcement status and reputation, keep snapshots, alert on a change',
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadAccountAndReputation',
-        actions: ['ses:GetAccount', 'cloudwatch:GetMetricData'],
-        resources: ['*'],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'KeepSnapshots', actions: ['dynamodb:Query', 'dynamodb:PutItem'], resources: [this.table.tableArn] }),
-    );
-    // Publish to the encrypted alert topic: sns:Publish plus the two key actions SNS needs (no wildcard).
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'Alert', actions: ['sns:Publish'], resources: [this.alertTopic.topicArn] }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'AlertTopicKey', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.alertTopicKey.keyArn] }));
-    const fn = new nodejs.NodejsFunction(this, 'WatchReputation', {
+  private createWatchReputationFunction(config: ResolvedProps): PipelineFunction {
+    const fn = new PipelineFunction(this, 'WatchReputation', {
+      handler: 'watch-reputation',
       description: 'Reads the SES account enforcement status and reputation rates, keeps a snapshot, alerts when the status changes',
-      entry: path.join(__dirname, '..', 'lambdas', 'handlers', 'watch-reputation.ts'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: REPUTATION_WATCHER.memorySizeInMb,
+      roleDescription: 'watch-reputation: read the SES account enforcement status and reputation, keep snapshots, alert on a change',
+      memorySizeInMb: REPUTATION_WATCHER.memorySizeInMb,
       timeout: REPUTATION_WATCHER.timeout,
-      role,
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      environment: {
-        ...reputationWatcherEnvironment({
-          tableName: this.table.tableName,
-          alertTopicArn: this.alertTopic.topicArn,
-          snapshotRetentionInDays: config.eventRetention.toDays(),
-        }),
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: BUNDLING,
+      statements: [
+        new iam.PolicyStatement({ sid: 'ReadAccountAndReputation', actions: ['ses:GetAccount', 'cloudwatch:GetMetricData'], resources: ['*'] }),
+        new iam.PolicyStatement({ sid: 'KeepSnapshots', actions: ['dynamodb:Query', 'dynamodb:PutItem'], resources: [this.table.tableArn] }),
+        // Publish to the encrypted alert topic: sns:Publish plus the two key actions SNS needs (no wildcard).
+        new iam.PolicyStatement({ sid: 'Alert', actions: ['sns:Publish'], resources: [this.alertTopic.topicArn] }),
+        new iam.PolicyStatement({ sid: 'AlertTopicKey', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.alertTopicKey.keyArn] }),
+      ],
+      environment: reputationWatcherEnvironment({
+        tableName: this.table.tableName,
+        alertTopicArn: this.alertTopic.topicArn,
+        snapshotRetentionInDays: config.eventRetention.toDays(),
+      }),
     });
     new events.Rule(this, 'WatchReputationSchedule', {
       description: 'Runs the reputation watcher',
       schedule: events.Schedule.rate(config.reputationWatchInterval),
       targets: [new eventTargets.LambdaFunction(fn, { retryAttempts: 2 })],
     });
-    Validations.of(role).acknowledge({
+    Validations.of(fn.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'ses:GetAccount and cloudwatch:GetMetricData have no resource-level permissions (AWS service authorization reference); the statement allows those two read actions only.',
     });
@@ -721,8 +622,6 @@ export class SesFeedbackPipeline extends Construct {
 
 /** Import files live under this prefix: `pipeline/` for the writer, `operator/` for the CLI's imports. */
 export const IMPORT_PREFIX = 'imports/';
-
-const BUNDLING: nodejs.BundlingOptions = { ...LAMBDA_BUNDLING };
 
 function sesReputationMetric(metricName: string, configurationSetName: string | undefined, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
   return new cloudwatch.Metric({
