@@ -21,7 +21,7 @@ export interface SesFeedbackPipelineProps {
    * production) and sets the account already has out of the way. `''` uses the short names as
    * they are.
    *
-   * @default the stack's name and a hyphen (`SesFeedbackPipeline-marketing`)
+   * @default - the stack's name and a hyphen (`SesFeedbackPipeline-marketing`)
    */
   readonly configurationSetNamePrefix?: string;
   /**
@@ -36,7 +36,7 @@ export interface SesFeedbackPipelineProps {
    * SES events sent to the pipeline. BOUNCE and COMPLAINT are required; add DELIVERY to reset the
    * soft-bounce count on a delivery (one more event, and one more DynamoDB write, per message sent).
    *
-   * @default [BOUNCE, COMPLAINT, DELIVERY_DELAY, REJECT]
+   * @default [EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT, EmailSendingEvent.DELIVERY_DELAY, EmailSendingEvent.REJECT]
    */
   readonly eventTypes?: ses.EmailSendingEvent[];
   /**
@@ -64,9 +64,10 @@ export interface SesFeedbackPipelineProps {
    */
   readonly providerBlockAlarmThreshold?: number;
   /**
-   * Email addresses subscribed to the alert topic (each must confirm the subscription).
+   * Email addresses subscribed to the alert topic (each must confirm the subscription). Alarms go
+   * to the alert topic either way; subscribe to it as you like.
    *
-   * @default [] (alarms still go to the alert topic; subscribe to it as you like)
+   * @default []
    */
   readonly alertEmails?: string[];
   /**
@@ -117,7 +118,7 @@ export interface SesFeedbackPipelineProps {
    * How long the suppression writer gathers addresses before writing them: the longest a trickle
    * waits, and what lets a flood become a few import jobs. 1 second to 5 minutes.
    *
-   * @default Duration.seconds(30)
+   * @default Duration.seconds(20)
    */
   readonly suppressionBatchingWindow?: Duration;
   /**
@@ -137,7 +138,7 @@ export interface SesFeedbackPipelineProps {
    * Where the writer puts an "Address Suppressed" event (source `ses-feedback-pipeline`) for each
    * address SES accepted onto the suppression list, for the user's own systems to unsubscribe it.
    *
-   * @default the account's default event bus
+   * @default - the account's default event bus
    */
   readonly suppressionEventBus?: events.IEventBus;
   /**
