@@ -1,7 +1,7 @@
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_STACK_NAME } from '../../lambdas/contract.js';
 import { SesFeedbackStack, type SesFeedbackPipelineProps } from '../../lib/index.js';
+import { appWithoutBundling } from '../support/cdk-app.js';
 
 /**
  * CloudFormation replaces a resource whose logical ID changes, and CDK derives the logical ID
@@ -14,8 +14,7 @@ import { SesFeedbackStack, type SesFeedbackPipelineProps } from '../../lib/index
 
 /** The stack as `cdk deploy` builds it; the functions' code changes no logical ID, so it is not bundled. */
 function synth(props?: SesFeedbackPipelineProps): Template {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  return Template.fromStack(new SesFeedbackStack(app, DEFAULT_STACK_NAME, { pipeline: props }));
+  return Template.fromStack(new SesFeedbackStack(appWithoutBundling(), DEFAULT_STACK_NAME, { pipeline: props }));
 }
 
 const idsOf = (template: Template, type: string): string[] => Object.keys(template.findResources(type)).sort();

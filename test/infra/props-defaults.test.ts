@@ -7,6 +7,7 @@ import { EmailSendingEvent } from 'aws-cdk-lib/aws-ses';
 import * as ts from 'typescript';
 import { SesFeedbackPipeline, type SesFeedbackPipelineProps } from '../../lib/index.js';
 import { resolveProps } from '../../lib/pipeline-props.js';
+import { appWithoutBundling } from '../support/cdk-app.js';
 
 /**
  * Every `@default` in the TSDoc of SesFeedbackPipelineProps is what the construct applies when the
@@ -119,7 +120,7 @@ function comparable(value: unknown): unknown {
 
 /** The template of the pipeline with these props (functions not bundled: their code depends on no prop). */
 function synth(props: (stack: Stack) => SesFeedbackPipelineProps): unknown {
-  const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), STACK_NAME);
+  const stack = new Stack(appWithoutBundling(), STACK_NAME);
   new SesFeedbackPipeline(stack, 'Pipeline', props(stack));
   return Template.fromStack(stack).toJSON();
 }
