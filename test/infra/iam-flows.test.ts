@@ -1,7 +1,8 @@
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { SesFeedbackPipeline, type SesFeedbackPipelineProps } from '../../lib/index.js';
+import { appWithoutBundling } from '../support/cdk-app.js';
 import { resolveTemplate, type CfnTemplate } from '../support/cfn-resolve.js';
 import { DEPLOYMENT, OTHER_ACCOUNT, StackPolicies, type AwsRequest } from '../support/iam-model.js';
 
@@ -24,7 +25,7 @@ const IDENTITY_TOPIC = `arn:${partition}:sns:${region}:${account}:identity-feedb
  * topic; functions not bundled, as their code changes no policy.
  */
 function deployed(id: string, props: SesFeedbackPipelineProps = {}): { policies: StackPolicies; pipeline: SesFeedbackPipeline; stack: Stack } {
-  const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), id);
+  const stack = new Stack(appWithoutBundling(), id);
   const identityFeedback = sns.Topic.fromTopicArn(stack, 'IdentityFeedback', IDENTITY_TOPIC);
   const pipeline = new SesFeedbackPipeline(stack, 'Pipeline', {
     alertEmails: ['ops@example.com'],

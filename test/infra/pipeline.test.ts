@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ses from 'aws-cdk-lib/aws-ses';
@@ -6,9 +9,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PROCESS_FEEDBACK_ENV as ENV, REPUTATION_WATCHER_ENV as WATCHER_ENV, SUPPRESSION_WRITER_ENV as WRITER_ENV } from '../../lambdas/contract.js';
 import { SesFeedbackPipeline, SesFeedbackStack, type SesFeedbackPipelineProps } from '../../lib/index.js';
+import { appWithoutBundling } from '../support/cdk-app.js';
 
 function template(props?: SesFeedbackPipelineProps): Template {
-  const app = new App();
+  const app = appWithoutBundling();
   return Template.fromStack(new SesFeedbackStack(app, 'Test', { pipeline: props }));
 }
 
@@ -203,7 +207,7 @@ describe('feedback topic, key and queues', () => {
   });
 
   it('subscribes additional feedback topics to the same queue', () => {
-    const app = new App();
+    const app = appWithoutBundling();
     const stack = new Stack(app, 'S');
     new SesFeedbackPipeline(stack, 'P', { additionalFeedbackTopics: [sns.Topic.fromTopicArn(stack, 'T', 'arn:aws:sns:us-east-1:123456789012:identity-feedback')] });
     Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', {
@@ -286,7 +290,7 @@ describe('configuration sets', () => {
   });
 
   it('names the SES configuration sets with the prefix given, or the short names alone with an empty prefix, and exposes and outputs the real names', () => {
-    const stack = new SesFeedbackStack(new App(), 'Prod', { pipeline: { configurationSetNamePrefix: 'acme_' } });
+    const stack = new SesFeedbackStack(appWithoutBundling(), 'Prod', { pipeline: { configurationSetNamePrefix: 'acme_' } });
     expect(stack.pipeline.configurationSetNames).toEqual({ transactional: 'acme_transactional', marketing: 'acme_marketing' });
     Template.fromStack(stack).hasOutput('ConfigurationSetNames', { Value: 'acme_transactional,acme_marketing' });
     const literal = template({ configurationSetNamePrefix: '' });
@@ -301,7 +305,7 @@ describe('configuration sets', () => {
   });
 
   it('gives two stacks of one app (same account and region) no configuration set name in common', () => {
-    const app = new App();
+    const app = appWithoutBundling();
     const env = { account: '111122223333', region: 'eu-west-1' };
     const stacks = ['Production', 'Staging'].map((id) => new SesFeedbackStack(app, id, { env }));
     const names = stacks.map((stack) => Object.values(Template.fromStack(stack).findResources('AWS::SES::ConfigurationSet')).map((r) => r.Properties.Name as string));
@@ -349,6 +353,33 @@ describe('feedback table', () => {
     t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
     t.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
     expect(Object.values(t.findResources('AWS::KMS::Key')).map((k) => k.DeletionPolicy)).toEqual(['Delete', 'Delete', 'Delete']);
+  });
+});
+
+describe('function bundles (the one test that bundles: the assets are part of the product)', () => {
+  it('bundles each function as cdk synth does: its own handler, minified, a source map without sources, the AWS SDK left to the runtime', () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'bundles-'));
+    try {
+      const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+      const functions = Object.values(Template.fromStack(new SesFeedbackStack(app, 'Bundled')).findResources('AWS::Lambda::Function'));
+      const handlers = functions.map((fn) => {
+        const bundle = path.join(outdir, fn.Metadata['aws:asset:path'] as string);
+        const code = readFileSync(path.join(bundle, 'index.js'), 'utf8');
+        const sourceMap = JSON.parse(readFileSync(path.join(bundle, 'index.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: unknown };
+        expect(fn.Properties.Handler).toBe('index.handler');
+        expect(code).toMatch(/\bhandler:\(\)=>/);
+        expect(code.split('\n').length).toBeLessThan(50);
+        expect(code.length).toBeLessThan(250_000);
+        expect(code).toContain('require("@aws-sdk/client-dynamodb")');
+        expect(sourceMap.sourcesContent).toBeUndefined();
+        return sourceMap.sources.filter((source) => source.includes('lambdas/handlers/')).map((source) => path.basename(source)).sort();
+      });
+      expect(handlers.sort()).toEqual(
+        ['process-feedback', 'watch-reputation', 'write-suppressions'].map((name) => [`${name}-handler.ts`, `${name}.ts`]),
+      );
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -498,7 +529,7 @@ describe('props validation', () => {
     ['fails on a provider-block threshold of 0', { providerBlockAlarmThreshold: 0 }, 'providerBlockAlarmThreshold must be a whole number >= 1, got 0'],
     ['fails on a fractional provider-block threshold', { providerBlockAlarmThreshold: 2.5 }, 'providerBlockAlarmThreshold must be a whole number >= 1, got 2.5'],
   ])('%s', (_name, props, message) => {
-    expect(() => new SesFeedbackPipeline(new Stack(new App(), 'S'), 'P', props)).toThrow(message);
+    expect(() => new SesFeedbackPipeline(new Stack(appWithoutBundling(), 'S'), 'P', props)).toThrow(message);
   });
 });
 
@@ -560,7 +591,7 @@ describe('reputation watcher', () => {
 
 describe('cdk-nag AwsSolutions', () => {
   function synthWithNag(extra?: (stack: Stack) => void): void {
-    const app = new App();
+    const app = appWithoutBundling();
     const stack = new SesFeedbackStack(app, 'Nag', { pipeline: { alertEmails: ['ops@example.com'], existingConfigurationSetNames: ['legacy'] } });
     extra?.(stack);
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -582,7 +613,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('finds nothing unacknowledged with removalPolicy DESTROY either (the import bucket emptied by a custom resource)', () => {
-    const app = new App();
+    const app = appWithoutBundling();
     const stack = new SesFeedbackStack(app, 'Nag', { pipeline: { alertEmails: ['ops@example.com'], removalPolicy: RemovalPolicy.DESTROY } });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();

@@ -1,0 +1,10 @@
+import { App } from 'aws-cdk-lib';
+
+/**
+ * A CDK app that synthesizes without bundling the functions (`aws:cdk:bundling-stacks` empty):
+ * for tests that read templates, not the functions' code, which no prop and no policy depends on.
+ * test/infra/pipeline.test.ts ("function bundles") bundles for real.
+ */
+export function appWithoutBundling(): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+}
