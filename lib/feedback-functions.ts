@@ -8,13 +8,11 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { processFeedbackEnvironment, reputationWatcherEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
+import { IMPORT_FILES, processFeedbackEnvironment, reputationWatcherEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
+import { defaultProcessFeedbackSettings, defaultSuppressionWriterSettings } from '../lambdas/settings.js';
 import { PROCESSING, REPUTATION_WATCHER, SUPPRESSION_WRITER } from './defaults.js';
 import { PipelineFunction } from './pipeline-function.js';
 import type { ResolvedProps } from './pipeline-props.js';
-
-/** Import files live under this prefix: `pipeline/` for the writer, `operator/` for the CLI's imports. */
-export const IMPORT_PREFIX = 'imports/';
 
 /** What the functions read, write and publish to. */
 export interface FunctionResources {
@@ -52,16 +50,16 @@ export function processFeedbackFunction(
       new iam.PolicyStatement({ sid: 'ParkBadRecords', actions: ['sqs:SendMessage'], resources: [resources.deadLetterQueue.queueArn] }),
     ],
     environment: processFeedbackEnvironment({
-      tableName: resources.table.tableName,
-      deadLetterQueueUrl: resources.deadLetterQueue.queueUrl,
-      suppressionQueueUrl: resources.suppressionQueue.queueUrl,
+      ...defaultProcessFeedbackSettings({
+        tableName: resources.table.tableName,
+        deadLetterQueueUrl: resources.deadLetterQueue.queueUrl,
+        suppressionQueueUrl: resources.suppressionQueue.queueUrl,
+      }),
       softBounceThreshold: config.softBounceThreshold,
       softBounceWindowInDays: config.softBounceWindow.toDays(),
       eventRetentionInDays: config.eventRetention.toDays(),
       campaignTagName: config.campaignTagName,
       maxReceiveCount: config.maxReceiveCount,
-      sdkRetryMode: PROCESSING.sdkRetryMode,
-      sdkMaxAttempts: PROCESSING.sdkMaxAttempts,
     }),
   });
   fn.consumeQueue(resources.queue, { batchSize: PROCESSING.batchSize, maxBatchingWindow: PROCESSING.maxBatchingWindow, maxConcurrency: PROCESSING.maxConcurrency });
@@ -75,7 +73,7 @@ export function writeSuppressionsFunction(
   config: ResolvedProps,
 ): PipelineFunction {
   const importJobs = Stack.of(scope).formatArn({ service: 'ses', resource: 'import-job', resourceName: '*' });
-  const pipelineFiles = resources.importBucket.arnForObjects(`${IMPORT_PREFIX}pipeline/*`);
+  const pipelineFiles = resources.importBucket.arnForObjects(`${IMPORT_FILES.pipelinePrefix}*`);
   const fn = new PipelineFunction(scope, 'WriteSuppressions', {
     handler: 'write-suppressions',
     description: 'Puts addresses on the SES account-level suppression list: single calls for a trickle, import jobs for a flood',
@@ -95,19 +93,16 @@ export function writeSuppressionsFunction(
       }),
     ],
     environment: suppressionWriterEnvironment({
-      tableName: resources.table.tableName,
-      deadLetterQueueUrl: resources.deadLetterQueue.queueUrl,
-      suppressionQueueUrl: resources.suppressionQueue.queueUrl,
-      importJobQueueUrl: resources.importJobQueue.queueUrl,
-      importBucketName: resources.importBucket.bucketName,
+      ...defaultSuppressionWriterSettings({
+        tableName: resources.table.tableName,
+        deadLetterQueueUrl: resources.deadLetterQueue.queueUrl,
+        suppressionQueueUrl: resources.suppressionQueue.queueUrl,
+        importJobQueueUrl: resources.importJobQueue.queueUrl,
+        importBucketName: resources.importBucket.bucketName,
+        eventBusName: resources.suppressionEventBus.eventBusName,
+      }),
       importThreshold: config.importThreshold,
-      maxAttempts: SUPPRESSION_WRITER.maxAttempts,
-      followInitialSeconds: SUPPRESSION_WRITER.followInitialDelay.toSeconds(),
-      sesRequestsPerSecond: SUPPRESSION_WRITER.sesAccountRequestsPerSecond / (SUPPRESSION_WRITER.maxConcurrency * SUPPRESSION_WRITER.eventSources),
-      eventBusName: resources.suppressionEventBus.eventBusName,
       maxReceiveCount: config.maxReceiveCount,
-      sdkRetryMode: PROCESSING.sdkRetryMode,
-      sdkMaxAttempts: PROCESSING.sdkMaxAttempts,
     }),
   });
   resources.suppressionEventBus.grantPutEventsTo(fn.role);
@@ -127,7 +122,7 @@ export function writeSuppressionsFunction(
     reason: 'SES assigns each import job its ID when the writer creates it; ses:GetImportJob is scoped to import jobs of this account and region.',
   });
   Validations.of(fn.role).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::<${Stack.of(scope).getLogicalId(resources.importBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${IMPORT_PREFIX}pipeline/*]`,
+    id: `AwsSolutions-IAM5[Resource::<${Stack.of(scope).getLogicalId(resources.importBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${IMPORT_FILES.pipelinePrefix}*]`,
     reason: 'Each import file has a new random key; the writer may read and write only under imports/pipeline/ of its own bucket.',
   });
   return fn;

@@ -11,15 +11,14 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { configurationSetName, FEEDBACK_TABLE, type PipelineMetricName } from '../lambdas/contract.js';
+import { configurationSetName, FEEDBACK_TABLE, IMPORT_FILES, type PipelineMetricName } from '../lambdas/contract.js';
 import { eventSourceVisibilityTimeout, PROCESSING, QUEUE_RETENTION, SUPPRESSION_WRITER } from './defaults.js';
-import { IMPORT_PREFIX, processFeedbackFunction, watchReputationFunction, writeSuppressionsFunction } from './feedback-functions.js';
+import { processFeedbackFunction, watchReputationFunction, writeSuppressionsFunction } from './feedback-functions.js';
 import { AlarmFactory, pipelineHealthAlarms, reputationAlarms } from './monitoring/alarms.js';
 import { pipelineDashboard } from './monitoring/dashboard.js';
 import { processingCountMetric, sesReputationMetric, writerCountMetric } from './monitoring/metrics.js';
 import { resolveProps, type ResolvedProps, type SesFeedbackPipelineProps } from './pipeline-props.js';
 
-export { IMPORT_PREFIX } from './feedback-functions.js';
 export type { Severity } from './monitoring/alarms.js';
 export type { SesFeedbackPipelineProps } from './pipeline-props.js';
 
@@ -257,7 +256,7 @@ export class SesFeedbackPipeline extends Construct {
         sid: 'AllowSESToReadImportFiles',
         principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
         actions: ['s3:GetObject'],
-        resources: [bucket.arnForObjects(`${IMPORT_PREFIX}*`)],
+        resources: [bucket.arnForObjects(`${IMPORT_FILES.prefix}*`)],
         conditions: { StringEquals: { 'aws:Referer': Stack.of(this).account } },
       }),
     );
