@@ -24,6 +24,7 @@ export const CONTEXT_KEYS = [
   'removalPolicy',
   'suppressionBatchingWindowSeconds',
   'importThreshold',
+  'pausableConfigurationSets',
 ] as const;
 
 type Lookup = (key: string) => unknown;
@@ -86,6 +87,8 @@ export function pipelinePropsFromContext(get: Lookup): SesFeedbackPipelineProps 
     complaintRateThresholds: thresholds('complaintRateWarning', 'complaintRateCritical', DEFAULTS.complaintRateThresholds),
     softBounceThreshold: number('softBounceThreshold'),
     providerBlockAlarmThreshold: number('providerBlockAlarmThreshold'),
+    // `none` turns the guardrail off (an empty -c value cannot be told from an absent one).
+    pausableConfigurationSetNames: get('pausableConfigurationSets') === 'none' ? [] : list('pausableConfigurationSets'),
     softBounceWindow: softBounceWindowDays === undefined ? undefined : Duration.days(softBounceWindowDays),
     eventRetention: eventRetentionDays === undefined ? undefined : Duration.days(eventRetentionDays),
     campaignTagName: campaignTagName === undefined ? undefined : show(campaignTagName),

@@ -11,7 +11,7 @@ import { LAMBDA_BUNDLING, PROCESSING } from './defaults.js';
 /** Properties of {@link PipelineFunction}. */
 export interface PipelineFunctionProps {
   /** Its handler, in `lambdas/handlers/`. */
-  readonly handler: 'process-feedback' | 'write-suppressions' | 'watch-reputation';
+  readonly handler: 'process-feedback' | 'write-suppressions' | 'watch-reputation' | 'pause-sending';
   readonly description: string;
   /** What the function's role is for. */
   readonly roleDescription: string;

@@ -3,6 +3,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { CONFIGURATION_SET_NAME_PATTERN, configurationSetName, configurationSetNamePrefix } from '../lambdas/contract.js';
+import { defaultPausableSets } from '../lambdas/settings.js';
 import { DEFAULTS, type RateThresholds } from './defaults.js';
 
 /** Properties of {@link SesFeedbackPipeline}; every one is optional. */
@@ -63,6 +64,16 @@ export interface SesFeedbackPipelineProps {
    * @default 25
    */
   readonly providerBlockAlarmThreshold?: number;
+  /**
+   * Configuration sets the guardrail may pause when their critical reputation alarm (or an
+   * account-wide one) goes to ALARM: short names of managed sets, or names of existing sets (which
+   * pause on the account-wide alarms only: they have no alarm of their own). `[]` turns the
+   * guardrail off. When omitted: every managed set except `transactional` (password resets and
+   * receipts keep flowing), which with the default sets is `['marketing']`.
+   *
+   * @default ['marketing']
+   */
+  readonly pausableConfigurationSetNames?: string[];
   /**
    * Email addresses subscribed to the alert topic (each must confirm the subscription). Alarms go
    * to the alert topic either way; subscribe to it as you like.
@@ -165,6 +176,7 @@ export function resolveProps(props: SesFeedbackPipelineProps, stackName: string)
     alertEmails: props.alertEmails ?? [...DEFAULTS.alertEmails],
     softBounceThreshold: props.softBounceThreshold ?? DEFAULTS.softBounceThreshold,
     providerBlockAlarmThreshold: props.providerBlockAlarmThreshold ?? DEFAULTS.providerBlockAlarmThreshold,
+    pausableConfigurationSetNames: props.pausableConfigurationSetNames ?? defaultPausableSets(props.managedConfigurationSetNames ?? DEFAULTS.managedConfigurationSetNames),
     softBounceWindow: props.softBounceWindow ?? DEFAULTS.softBounceWindow,
     eventRetention: props.eventRetention ?? DEFAULTS.eventRetention,
     removalPolicy: props.removalPolicy ?? DEFAULTS.removalPolicy,
@@ -204,6 +216,11 @@ export function resolveProps(props: SesFeedbackPipelineProps, stackName: string)
   }
   if (!Number.isInteger(config.softBounceThreshold) || config.softBounceThreshold < 0) {
     throw new Error(`softBounceThreshold must be a whole number >= 0, got ${config.softBounceThreshold}`);
+  }
+  for (const name of config.pausableConfigurationSetNames) {
+    if (!config.managedConfigurationSetNames.includes(name) && !config.existingConfigurationSetNames.includes(name)) {
+      throw new Error(`pausableConfigurationSetNames: '${name}' is neither a managed configuration set (short name) nor an existing one`);
+    }
   }
   if (!Number.isInteger(config.providerBlockAlarmThreshold) || config.providerBlockAlarmThreshold < 1) {
     throw new Error(`providerBlockAlarmThreshold must be a whole number >= 1, got ${config.providerBlockAlarmThreshold}`);

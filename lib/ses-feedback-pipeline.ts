@@ -14,6 +14,8 @@ import { Construct } from 'constructs';
 import { configurationSetName, FEEDBACK_TABLE, IMPORT_FILES, type PipelineMetricName } from '../lambdas/contract.js';
 import { eventSourceVisibilityTimeout, PROCESSING, QUEUE_RETENTION, SUPPRESSION_WRITER } from './defaults.js';
 import { processFeedbackFunction, watchReputationFunction, writeSuppressionsFunction } from './feedback-functions.js';
+import { guardrail } from './guardrail.js';
+import type { PipelineFunction } from './pipeline-function.js';
 import { AlarmFactory, pipelineHealthAlarms, reputationAlarms } from './monitoring/alarms.js';
 import { pipelineDashboard } from './monitoring/dashboard.js';
 import { processingCountMetric, sesReputationMetric, writerCountMetric } from './monitoring/metrics.js';
@@ -61,6 +63,11 @@ export class SesFeedbackPipeline extends Construct {
   public readonly configurationSets: Readonly<Record<string, ses.ConfigurationSet>>;
   /** The SES name of each managed configuration set, by short name: send with these. */
   public readonly configurationSetNames: Readonly<Record<string, string>>;
+  /**
+   * The guardrail's function: pauses a pausable configuration set when its critical reputation
+   * alarm goes to ALARM. Undefined when no set is pausable.
+   */
+  public readonly pauseSending?: PipelineFunction;
   /** Every alarm this construct creates. */
   public readonly alarms: cloudwatch.Alarm[] = [];
   public readonly dashboard: cloudwatch.Dashboard;
@@ -189,7 +196,11 @@ export class SesFeedbackPipeline extends Construct {
     this.watchReputation = watchReputationFunction(this, this, config);
 
     const alarms = new AlarmFactory(this, this.alertTopic);
-    this.alarms.push(...reputationAlarms(alarms, this.configurationSetNames, config), ...pipelineHealthAlarms(alarms, this, config));
+    const reputation = reputationAlarms(alarms, this.configurationSetNames, config);
+    this.alarms.push(...reputation.map((r) => r.alarm), ...pipelineHealthAlarms(alarms, this, config));
+    const guard = guardrail(this, this, reputation, this.configurationSetNames, alarms, config);
+    if (guard) this.alarms.push(guard.errorsAlarm);
+    this.pauseSending = guard?.function;
     this.dashboard = pipelineDashboard(this, this, config);
   }
 

@@ -87,6 +87,10 @@ export function authorizationsOf(request: ObservedRequest): Authorization[] {
         const jobId = /\/v2\/email\/import-jobs\/([^/?]+)/.exec(request.url)?.[1];
         return jobId ? [{ action: 'ses:GetImportJob', resource: arn('ses', `import-job/${jobId}`) }] : unmodelled();
       }
+      if (operation === 'GetConfigurationSet' || operation === 'PutConfigurationSetSendingOptions') {
+        const name = /\/v2\/email\/configuration-sets\/([^/?]+)/.exec(request.url)?.[1];
+        return name ? [{ action: `ses:${operation}`, resource: arn('ses', `configuration-set/${decodeURIComponent(name)}`) }] : unmodelled();
+      }
       // The account-level suppression list and the account have no resource type.
       const accountWide = ['PutSuppressedDestination', 'GetSuppressedDestination', 'DeleteSuppressedDestination', 'ListSuppressedDestinations', 'CreateImportJob', 'GetAccount'];
       return accountWide.includes(operation) ? [{ action: `ses:${operation}`, resource: '*' }] : unmodelled();

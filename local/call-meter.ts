@@ -282,6 +282,7 @@ function operationOf(service: MeteredService, req: IncomingMessage, body: Buffer
     if (path.startsWith('/v2/email/suppression/addresses')) return req.method === 'PUT' ? 'PutSuppressedDestination' : req.method === 'DELETE' ? 'DeleteSuppressedDestination' : 'GetSuppressedDestination';
     if (path.startsWith('/v2/email/import-jobs')) return req.method === 'POST' ? 'CreateImportJob' : 'GetImportJob';
     if (path === '/v2/email/account') return 'GetAccount';
+    if (path.startsWith('/v2/email/configuration-sets/')) return req.method === 'PUT' && path.endsWith('/sending') ? 'PutConfigurationSetSendingOptions' : 'GetConfigurationSet';
     if (path.startsWith('/local/failed-records')) return 'GetFailedRecords';
   }
   if (service === 's3') return req.method === 'PUT' ? 'PutObject' : req.method === 'GET' ? 'GetObject' : `${req.method ?? ''}Object`;

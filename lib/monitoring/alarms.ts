@@ -47,35 +47,59 @@ export class AlarmFactory {
   }
 }
 
+/** A reputation alarm and what it watches: what the guardrail needs to know of it. */
+export interface ReputationAlarm {
+  readonly alarm: cloudwatch.Alarm;
+  readonly metric: 'bounce' | 'complaint';
+  readonly severity: Severity;
+  readonly threshold: number;
+  /** The SES name of the set it watches; undefined for an account-wide alarm. */
+  readonly configurationSet?: string;
+}
+
 /** Bounce and complaint rates at each severity, account-wide and for each managed configuration set (by short name). */
 export function reputationAlarms(
   factory: AlarmFactory,
   configurationSetNames: Readonly<Record<string, string>>,
   config: Pick<ResolvedProps, 'bounceRateThresholds' | 'complaintRateThresholds'>,
-): cloudwatch.Alarm[] {
+): ReputationAlarm[] {
   const scopes: Array<[label: string, configurationSetName: string | undefined]> = [
     ['Account', undefined],
     // Alarm IDs keep the short name: their logical IDs do not depend on the prefix.
     ...Object.entries(configurationSetNames).map(([short, name]): [string, string] => [`ConfigurationSet-${short}`, name]),
   ];
-  const alarms: cloudwatch.Alarm[] = [];
+  const alarms: ReputationAlarm[] = [];
   for (const [label, name] of scopes) {
     const where = name === undefined ? 'account-wide' : `configuration set ${name}`;
     for (const severity of ['warning', 'critical'] as const satisfies readonly Severity[]) {
+      const bounce = config.bounceRateThresholds[severity];
+      const complaint = config.complaintRateThresholds[severity];
       alarms.push(
-        factory.addAlarm(`${label}-BounceRate-${severity}`, sesReputationMetric('Reputation.BounceRate', name), config.bounceRateThresholds[severity], {
-          description:
-            `SES bounce rate (${where}) at or above ${percent(config.bounceRateThresholds[severity])} (${severity}). ` +
-            'AWS reviews accounts at 5 % and may pause sending at 10 %. Find the list or campaign that bounces (dashboard, audit table), stop it, and clean the list.',
-          // AWS's guidance for reputation alarms: missing data keeps the last state, never breaches.
-          treatMissingData: cloudwatch.TreatMissingData.IGNORE,
-        }),
-        factory.addAlarm(`${label}-ComplaintRate-${severity}`, sesReputationMetric('Reputation.ComplaintRate', name), config.complaintRateThresholds[severity], {
-          description:
-            `SES complaint rate (${where}) at or above ${percent(config.complaintRateThresholds[severity])} (${severity}). ` +
-            'AWS reviews accounts at 0.1 % and may pause sending at 0.5 %. Check opt-in, unsubscribe links and sending frequency of the campaign that draws complaints.',
-          treatMissingData: cloudwatch.TreatMissingData.IGNORE,
-        }),
+        {
+          alarm: factory.addAlarm(`${label}-BounceRate-${severity}`, sesReputationMetric('Reputation.BounceRate', name), bounce, {
+            description:
+              `SES bounce rate (${where}) at or above ${percent(bounce)} (${severity}). ` +
+              'AWS reviews accounts at 5 % and may pause sending at 10 %. Find the list or campaign that bounces (dashboard, audit table), stop it, and clean the list.',
+            // AWS's guidance for reputation alarms: missing data keeps the last state, never breaches.
+            treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+          }),
+          metric: 'bounce',
+          severity,
+          threshold: bounce,
+          configurationSet: name,
+        },
+        {
+          alarm: factory.addAlarm(`${label}-ComplaintRate-${severity}`, sesReputationMetric('Reputation.ComplaintRate', name), complaint, {
+            description:
+              `SES complaint rate (${where}) at or above ${percent(complaint)} (${severity}). ` +
+              'AWS reviews accounts at 0.1 % and may pause sending at 0.5 %. Check opt-in, unsubscribe links and sending frequency of the campaign that draws complaints.',
+            treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+          }),
+          metric: 'complaint',
+          severity,
+          threshold: complaint,
+          configurationSet: name,
+        },
       );
     }
   }

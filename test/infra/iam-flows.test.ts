@@ -116,7 +116,7 @@ describe('CloudWatch alarms → alert topic and its key', () => {
 
   it('lets CloudWatch publish every alarm of the stack to the alert topic (aws:SourceAccount, aws:SourceArn of the alarm)', async () => {
     const alarms = policies.logicalIds('AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(20);
+    expect(alarms).toHaveLength(21);
     for (const alarm of alarms) {
       expect(policies.template.resources[alarm]?.Properties?.AlarmActions).toEqual([policies.arn(topicId(), 'TopicArn')]);
       expect([alarm, await alarmPublish(policies.arn(alarm))]).toEqual([alarm, 'Allowed']);
@@ -163,6 +163,37 @@ describe('EventBridge schedule → reputation watcher', () => {
 
   it('rejects another rule invoking it', async () => {
     expect(await invoke(`arn:${partition}:events:${region}:${account}:rule/someone-elses`)).toBe('ImplicitlyDenied');
+  });
+});
+
+describe("EventBridge alarm rule → guardrail, and the guardrail's reach", () => {
+  const guard = () => policies.logicalId('AWS::Lambda::Function', 'PipelinePauseSending');
+  const invoke = (sourceArn: string) => decide({ caller: { service: 'events.amazonaws.com' }, action: 'lambda:InvokeFunction', resource: policies.arn(guard()), context: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': account } });
+  const asGuardrail = (action: string, resource: string) => decide({ caller: { role: policies.roleOf(guard()) }, action, resource });
+
+  it('lets the alarm rule invoke the guardrail (aws:SourceArn of the rule), and no other rule', async () => {
+    const rule = policies.logicalId('AWS::Events::Rule', 'PipelinePauseSendingRule');
+    expect(policies.template.resources[rule]?.Properties?.Targets).toEqual([expect.objectContaining({ Arn: policies.arn(guard()) })]);
+    expect(await invoke(policies.arn(rule))).toBe('Allowed');
+    expect(await invoke(`arn:${partition}:events:${region}:${account}:rule/someone-elses`)).toBe('ImplicitlyDenied');
+  });
+
+  it('lets it read and switch the sending of the pausable sets only: marketing, not transactional, not another account\'s', async () => {
+    for (const action of ['ses:GetConfigurationSet', 'ses:PutConfigurationSetSendingOptions']) {
+      expect(await asGuardrail(action, configurationSetArn('Flows-marketing'))).toBe('Allowed');
+      expect(await asGuardrail(action, configurationSetArn('Flows-transactional'))).toBe('ImplicitlyDenied');
+      expect(await asGuardrail(action, configurationSetArn(EXISTING_SET))).toBe('ImplicitlyDenied');
+      expect(await asGuardrail(action, configurationSetArn('Flows-marketing', OTHER_ACCOUNT))).toBe('ImplicitlyDenied');
+    }
+    expect(await asGuardrail('ses:PutSuppressedDestination', '*')).toBe('ImplicitlyDenied');
+  });
+
+  it('lets it record, alert and announce: PutItem on the table, Publish on the alert topic with its key, PutEvents on the bus', async () => {
+    expect(await asGuardrail('dynamodb:PutItem', policies.arn(policies.logicalId('AWS::DynamoDB::Table', 'PipelineTable')))).toBe('Allowed');
+    expect(await asGuardrail('sns:Publish', policies.arn(policies.logicalId('AWS::SNS::Topic', 'PipelineAlertTopic'), 'TopicArn'))).toBe('Allowed');
+    expect(await asGuardrail('kms:GenerateDataKey', policies.arn(policies.logicalId('AWS::KMS::Key', 'PipelineAlertTopicKey')))).toBe('Allowed');
+    expect(await asGuardrail('events:PutEvents', `arn:${partition}:events:${region}:${account}:event-bus/default`)).toBe('Allowed');
+    expect(await asGuardrail('sns:Publish', policies.arn(policies.logicalId('AWS::SNS::Topic', 'PipelineFeedbackTopic'), 'TopicArn'))).toBe('ImplicitlyDenied');
   });
 });
 

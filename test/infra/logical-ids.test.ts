@@ -52,7 +52,7 @@ describe('logical IDs of stateful resources (a change replaces the resource in a
     [
       'AWS::Logs::LogGroup',
       "the functions' log groups (90 days of logs, deleted with the group)",
-      ['PipelineProcessFeedbackLogsD59BFCB7', 'PipelineWatchReputationLogs70E2C8ED', 'PipelineWriteSuppressionsLogsD3784F5F'],
+      ['PipelinePauseSendingLogs7740609D', 'PipelineProcessFeedbackLogsD59BFCB7', 'PipelineWatchReputationLogs70E2C8ED', 'PipelineWriteSuppressionsLogsD3784F5F'],
     ],
   ])('keeps the logical IDs of every %s: %s', (type, _what, ids) => {
     expect(idsOf(defaults, type)).toEqual(ids);

@@ -27,8 +27,8 @@ beforeAll(() => {
 describe('alarms', () => {
   const alarms = () => Object.values(defaults.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties);
 
-  it('creates exactly 20 alarms: 4 account, 4 per managed configuration set (2), 5 pipeline health, 2 enforcement watch, 1 provider blocks', () => {
-    defaults.resourceCountIs('AWS::CloudWatch::Alarm', 20);
+  it('creates exactly 21 alarms: 4 account, 4 per managed configuration set (2), 5 pipeline health, 2 enforcement watch, 1 provider blocks, 1 guardrail', () => {
+    defaults.resourceCountIs('AWS::CloudWatch::Alarm', 21);
   });
 
   it.each([
@@ -60,6 +60,7 @@ describe('alarms', () => {
   it('alarms on pipeline health: DLQ not empty, feedback waiting 15 min, suppressions waiting 30 min, a function failing, the enforcement status', () => {
     const health = alarms().filter((a) => a.Namespace !== 'AWS/SES' && a.Metrics === undefined);
     expect(health.map((a) => [a.Namespace, a.MetricName, a.Threshold, a.TreatMissingData]).sort()).toEqual([
+      ['AWS/Lambda', 'Errors', 1, 'notBreaching'],
       ['AWS/Lambda', 'Errors', 1, 'notBreaching'],
       ['AWS/Lambda', 'Errors', 1, 'notBreaching'],
       ['AWS/Lambda', 'Errors', 2, 'notBreaching'],
@@ -322,7 +323,7 @@ describe('configuration sets', () => {
       ConfigurationSetName: 'legacy-newsletter',
       EventDestination: { MatchingEventTypes: ['bounce', 'complaint', 'delivery'] },
     });
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 20);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 21);
   });
 });
 
@@ -375,7 +376,7 @@ describe('function bundles (the one test that bundles: the assets are part of th
         return sourceMap.sources.filter((source) => source.includes('lambdas/handlers/')).map((source) => path.basename(source)).sort();
       });
       expect(handlers.sort()).toEqual(
-        ['process-feedback', 'watch-reputation', 'write-suppressions'].map((name) => [`${name}-handler.ts`, `${name}.ts`]),
+        ['pause-sending', 'process-feedback', 'watch-reputation', 'write-suppressions'].map((name) => [`${name}-handler.ts`, `${name}.ts`]),
       );
     } finally {
       rmSync(outdir, { recursive: true, force: true });
@@ -444,9 +445,9 @@ function grantsOf(roleIdPart: string): Array<[string, string]> {
 }
 
 describe('suppression writer', () => {
-  it('has three roles in the stack (one per function), none with a managed policy', () => {
+  it('has four roles in the stack (one per function), none with a managed policy', () => {
     const roles = Object.values(defaults.findResources('AWS::IAM::Role'));
-    expect(roles).toHaveLength(3);
+    expect(roles).toHaveLength(4);
     for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
@@ -586,6 +587,42 @@ describe('reputation watcher', () => {
       Period: 3600,
       Threshold: 2,
     });
+  });
+});
+
+describe('guardrail', () => {
+  it('triggers on the critical reputation alarms of the pausable sets and the account going to ALARM, nothing else', () => {
+    const [rule] = Object.values(defaults.findResources('AWS::Events::Rule', { Properties: { Description: Match.stringLikeRegexp('Guardrail') } }));
+    expect(rule?.Properties.EventPattern).toEqual({
+      source: ['aws.cloudwatch'],
+      'detail-type': ['CloudWatch Alarm State Change'],
+      resources: [
+        { 'Fn::GetAtt': [expect.stringMatching(/^PipelineAlarmAccountBounceRatecritical/), 'Arn'] },
+        { 'Fn::GetAtt': [expect.stringMatching(/^PipelineAlarmAccountComplaintRatecritical/), 'Arn'] },
+        { 'Fn::GetAtt': [expect.stringMatching(/^PipelineAlarmConfigurationSetmarketingBounceRatecritical/), 'Arn'] },
+        { 'Fn::GetAtt': [expect.stringMatching(/^PipelineAlarmConfigurationSetmarketingComplaintRatecritical/), 'Arn'] },
+      ],
+      detail: { state: { value: ['ALARM'] } },
+    });
+    expect(rule?.Properties.Targets).toEqual([expect.objectContaining({ RetryPolicy: { MaximumRetryAttempts: 2 } })]);
+  });
+
+  it('tells its function which alarm watches which set, which sets it may pause, and every set', () => {
+    const [fn] = Object.values(defaults.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Guardrail') } }));
+    const settings = JSON.stringify(fn?.Properties.Environment.Variables.GUARDRAIL_SETTINGS);
+    expect(settings).toContain('\\"pausable\\":[\\"Test-marketing\\"]');
+    expect(settings).toContain('\\"allSets\\":[\\"Test-transactional\\",\\"Test-marketing\\"]');
+    expect(settings.match(/\\"alarmName\\"/g)).toHaveLength(4);
+  });
+
+  it('creates nothing when no set is pausable, and fails on a name that is no set of the stack', () => {
+    const off = template({ pausableConfigurationSetNames: [] });
+    off.resourceCountIs('AWS::CloudWatch::Alarm', 20);
+    expect(Object.keys(off.findResources('AWS::Events::Rule', { Properties: { Description: Match.stringLikeRegexp('Guardrail') } }))).toEqual([]);
+    expect(() => template({ pausableConfigurationSetNames: ['newsletter'] })).toThrow("pausableConfigurationSetNames: 'newsletter' is neither a managed configuration set (short name) nor an existing one");
+    const both = template({ existingConfigurationSetNames: ['legacy'], pausableConfigurationSetNames: ['transactional', 'legacy'] });
+    const [fn] = Object.values(both.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Guardrail') } }));
+    expect(JSON.stringify(fn?.Properties.Environment.Variables.GUARDRAIL_SETTINGS)).toContain('\\"pausable\\":[\\"Test-transactional\\",\\"legacy\\"]');
   });
 });
 

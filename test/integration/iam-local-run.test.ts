@@ -46,6 +46,8 @@ function resourceTable(local: LocalResources, stack: StackPolicies): Array<[stri
     // The account's default bus, and its import jobs (IDs are SES's).
     [`arn:aws:events:${region}:${LOCAL_ACCOUNT}:event-bus/default`, `arn:aws:events:${DEPLOYMENT.region}:${DEPLOYMENT.account}:event-bus/default`],
     [`arn:aws:ses:${region}:${LOCAL_ACCOUNT}:import-job`, `arn:aws:ses:${DEPLOYMENT.region}:${DEPLOYMENT.account}:import-job`],
+    // The configuration sets: the local pipeline plays a default deploy, whose sets have these names.
+    [`arn:aws:ses:${region}:${LOCAL_ACCOUNT}:configuration-set`, `arn:aws:ses:${DEPLOYMENT.region}:${DEPLOYMENT.account}:configuration-set`],
   ];
 }
 
@@ -120,6 +122,9 @@ describe("every call of a local run, against the functions' roles in the stack",
       pipeline.ses.account.enforcementStatus = 'PROBATION';
       expect(await pipeline.watchReputation()).toMatchObject({ enforcementStatus: 'PROBATION', changed: true });
       expect(pipeline.ses.importJobs.size).toBeGreaterThan(0);
+      // the guardrail: marketing's bounce rate crosses its critical line, its alarm's event pauses it
+      await pipeline.raiseReputationAlarms({ [DEFAULT_STACK_CONFIGURATION_SETS.marketing]: { bounce: 0.08, complaint: 0 } });
+      expect(pipeline.ses.configurationSets.get(DEFAULT_STACK_CONFIGURATION_SETS.marketing)).toEqual({ sendingEnabled: false });
       calls = pipeline.meter?.calls.authorizations() ?? [];
     } finally {
       await pipeline.stop();
@@ -155,6 +160,10 @@ describe("every call of a local run, against the functions' roles in the stack",
       ['watch-reputation', 'cloudwatch:GetMetricData'],
       ['watch-reputation', 'dynamodb:PutItem'],
       ['watch-reputation', 'sns:Publish'],
+      ['pause-sending', 'ses:PutConfigurationSetSendingOptions', DEFAULT_STACK_CONFIGURATION_SETS.marketing],
+      ['pause-sending', 'dynamodb:PutItem'],
+      ['pause-sending', 'sns:Publish'],
+      ['pause-sending', 'events:PutEvents'],
     ];
     expect(expected.filter(([caller, action, part]) => !seen(caller, action, part))).toEqual([]);
   });
