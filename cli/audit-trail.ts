@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { toSnapshot } from '../lambdas/adapters/dynamo-account-snapshots.js';
+import { toGuardrailEntry, type GuardrailEntry } from '../lambdas/adapters/dynamo-guardrail-log.js';
 import { addressOfKey, daysBetween, dayShardKeys, FEEDBACK_TABLE } from '../lambdas/contract.js';
 import type { AccountSnapshot } from '../lambdas/domain/index.js';
 import { type BlockDetail, keyId } from './report/provider-blocks.js';
@@ -104,6 +105,12 @@ export class AuditTrail {
     return snapshots;
   }
 
+  /** The guardrail's pauses and resumptions these index entries point at, oldest first (the index does not carry their details). */
+  public async guardrailHistory(keys: readonly TableKey[]): Promise<GuardrailEntry[]> {
+    const items = await itemsByKey(this.doc, this.tableName, keys);
+    return items.map(toGuardrailEntry).sort((a, b) => a.at.localeCompare(b.at));
+  }
+
   /**
    * The DSN status and diagnostic code of these events (BatchGetItem, 100 keys a request), by
    * {@link keyId}; entries DynamoDB still leaves unprocessed after a few rounds are left out.
@@ -141,6 +148,26 @@ export class AuditTrail {
     }
     return details;
   }
+}
+
+/** Whole items of the table, by key (BatchGetItem, 100 keys a request). */
+async function itemsByKey(doc: DynamoDBDocumentClient, tableName: string, keys: readonly TableKey[]): Promise<Array<Record<string, unknown>>> {
+  const items: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < keys.length; i += KEYS_PER_BATCH_GET) {
+    let pending: Array<Record<string, unknown>> = keys.slice(i, i + KEYS_PER_BATCH_GET).map((key) => ({ [FEEDBACK_TABLE.partitionKey]: key.pk, [FEEDBACK_TABLE.sortKey]: key.sk }));
+    for (let round = 0; pending.length > 0 && round < BATCH_GET_ROUNDS; round++) {
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** round));
+      const { Responses, UnprocessedKeys } = await doc.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending } } }));
+      items.push(...(Responses?.[tableName] ?? []));
+      pending = (UnprocessedKeys?.[tableName]?.Keys ?? []) as Array<Record<string, unknown>>;
+    }
+  }
+  return items;
+}
+
+/** Whether an entry of the time index is one of the guardrail's (a pause or a resumption), not feedback. */
+export function isGuardrailEntry(event: Pick<IndexedEvent, 'eventType'>): boolean {
+  return event.eventType === FEEDBACK_TABLE.configurationSet.paused || event.eventType === FEEDBACK_TABLE.configurationSet.resumed;
 }
 
 function toIndexedEvent(item: Record<string, unknown>): IndexedEvent {

@@ -28,7 +28,7 @@ export async function readAppealReport(target: Target, options: ReportOptions, n
     readAlarms(target),
   ]);
   // The time index does not carry diagnostic codes: read those of a bounded sample from the table.
-  const blockDetails = await trail.bounceDetails(builder.providerBlockSamples());
+  const [blockDetails, guardrail] = await Promise.all([trail.bounceDetails(builder.providerBlockSamples()), trail.guardrailHistory(builder.guardrailKeys())]);
   return builder.build({
     from: options.from,
     until: options.until,
@@ -44,6 +44,7 @@ export async function readAppealReport(target: Target, options: ReportOptions, n
     alarms,
     snapshots,
     blockDetails,
+    guardrail,
     showAddresses: options.showAddresses,
   });
 }

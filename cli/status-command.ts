@@ -3,17 +3,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetAccountCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { asPercent, feedbackClassOf } from '../lambdas/domain/index.js';
-import { FEEDBACK_TABLE } from '../lambdas/contract.js';
 import { readReputationRates } from '../lambdas/adapters/ses-account-reader.js';
 import { SUPPRESSED_EVENT_TYPE } from '../lambdas/adapters/dynamo-suppression-ledger.js';
 import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS, type RateThresholds } from '../lambdas/settings.js';
 import { readAlarms, type StackAlarm } from './alarms.js';
-import { AuditTrail } from './audit-trail.js';
+import { AuditTrail, isGuardrailEntry } from './audit-trail.js';
 import { sendingStates } from './resume-command.js';
 import type { Target } from './target.js';
 
-/** The guardrail's entries on the time index: pauses and resumptions, not feedback. */
-const GUARDRAIL_EVENT_TYPES = new Set<string>([FEEDBACK_TABLE.configurationSet.paused, FEEDBACK_TABLE.configurationSet.resumed]);
 
 /** What `ses-feedback status` reports (also its `--json` form). */
 export interface Status {
@@ -101,7 +98,7 @@ async function countLastDay(target: Target, now: Date): Promise<Status['last24Ho
       counts.operatorRemovals++;
       return;
     }
-    if (GUARDRAIL_EVENT_TYPES.has(event.eventType)) return; // a pause or resumption, not feedback
+    if (isGuardrailEntry(event)) return; // a pause or resumption, not feedback
     counts.events++;
     switch (feedbackClassOf(event)) {
       case 'hard-bounce':

@@ -1,6 +1,7 @@
+import type { GuardrailEntry } from '../../lambdas/adapters/dynamo-guardrail-log.js';
 import { daysBetween } from '../../lambdas/contract.js';
 import { feedbackClassOf } from '../../lambdas/domain/index.js';
-import type { AccountSnapshot, IndexedEvent, TableKey } from '../audit-trail.js';
+import { isGuardrailEntry, type AccountSnapshot, type IndexedEvent, type TableKey } from '../audit-trail.js';
 import { type BlockDetail, type ProviderBlocks, ProviderBlockTally } from './provider-blocks.js';
 
 /**
@@ -30,6 +31,8 @@ export interface AppealReport {
     readonly addresses: ReadonlyArray<{ readonly address: string; readonly reason: string; readonly at: string; readonly via: string }>;
   };
   readonly operatorRemovals: number;
+  /** The guardrail's pauses and operators' resumptions in range, oldest first: the streams stopped before AWS acted. */
+  readonly guardrail: readonly GuardrailEntry[];
   readonly protection: {
     readonly liveSince: string | null;
     readonly firstEventAt: string | null;
@@ -92,6 +95,8 @@ export interface ReportContext {
   readonly snapshots: ReadonlyArray<AccountSnapshot>;
   /** What the table holds of the provider blocks {@link AppealReportBuilder.providerBlockSamples} named. */
   readonly blockDetails: ReadonlyMap<string, BlockDetail>;
+  /** The pauses and resumptions {@link AppealReportBuilder.guardrailKeys} named, as the table holds them. */
+  readonly guardrail?: readonly GuardrailEntry[];
   readonly showAddresses: boolean;
 }
 
@@ -120,6 +125,7 @@ export class AppealReportBuilder {
   private firstEvent: string | null = null;
   private events = 0;
   private operatorRemovals = 0;
+  private readonly guardrailEntries: TableKey[] = [];
 
   public constructor(private readonly showAddresses: boolean) {}
 
@@ -142,6 +148,10 @@ export class AppealReportBuilder {
       this.operatorRemovals++;
       return;
     }
+    if (isGuardrailEntry(event)) {
+      this.guardrailEntries.push(event.tableKey);
+      return;
+    }
     this.events++;
     if (this.firstEvent === null || event.eventAt < this.firstEvent) this.firstEvent = event.eventAt;
     const feedbackClass = feedbackClassOf(event);
@@ -160,6 +170,11 @@ export class AppealReportBuilder {
       else entry.complaints++;
       counts.set(value, entry);
     }
+  }
+
+  /** The guardrail's entries in range: read them from the table for {@link build}. */
+  public guardrailKeys(): TableKey[] {
+    return [...this.guardrailEntries];
   }
 
   /** The provider-block events whose diagnostics the report shows: read them from the table for {@link build}. */
@@ -206,6 +221,7 @@ export class AppealReportBuilder {
         addresses: [...this.addresses].sort((a, b) => a.at.localeCompare(b.at) || a.address.localeCompare(b.address)),
       },
       operatorRemovals: this.operatorRemovals,
+      guardrail: context.guardrail ?? [],
       protection: { liveSince: context.liveSince, firstEventAt: this.firstEvent, thresholds: context.thresholds, alarms: context.alarms },
       enforcementHistory: enforcementChanges(context.snapshots),
       snapshots: context.snapshots.length,
@@ -225,7 +241,7 @@ export class AppealReportBuilder {
 
 /** True when the range holds nothing at all to report on. */
 export function isEmpty(report: AppealReport): boolean {
-  return report.totals.events === 0 && report.suppressed.total === 0 && report.operatorRemovals === 0 && report.snapshots === 0;
+  return report.totals.events === 0 && report.suppressed.total === 0 && report.operatorRemovals === 0 && report.snapshots === 0 && report.guardrail.length === 0;
 }
 
 function increment(map: Map<string, number>, key: string): void {
@@ -266,4 +282,16 @@ export function count(n: number): string {
 /** An ISO time to the minute, in UTC: `2026-11-20 09:00 UTC`. */
 export function minute(iso: string | null): string {
   return iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : 'unknown';
+}
+
+/**
+ * The guardrail's history as table rows, the same in both renderers: when, which set, what
+ * happened, and the facts (the alarm and rate of a pause; who resumed it and why).
+ */
+export function guardrailRows(report: AppealReport): Array<[when: string, configurationSet: string, what: string, details: string]> {
+  return report.guardrail.map((entry) =>
+    entry.kind === 'pause'
+      ? [minute(entry.at), entry.configurationSet, 'paused by the guardrail', `alarm ${entry.alarmName}${entry.rate === undefined ? '' : ` at ${percent(entry.rate)}`} ${entry.metric} rate (critical ${percent(entry.threshold)})`]
+      : [minute(entry.at), entry.configurationSet, entry.forced ? 'resumed (forced, alarm still in ALARM)' : 'resumed', `by ${entry.by}: ${entry.note}`],
+  );
 }

@@ -1,4 +1,4 @@
-import { type AppealReport, count, type DayTally, type DriverDimension, isEmpty, MAX_LISTED_ADDRESSES, minute as time, percent } from './appeal-report.js';
+import { type AppealReport, count, type DayTally, type DriverDimension, guardrailRows, isEmpty, MAX_LISTED_ADDRESSES, minute as time, percent } from './appeal-report.js';
 import { DIMENSION_TITLES } from './markdown.js';
 
 /** The colours of the three kinds of feedback, in every chart. */
@@ -51,6 +51,13 @@ export function toHtml(report: AppealReport): string {
         `${count(s.byVia.pipeline ?? 0)} automatically by the pipeline, ${count(s.byVia['operator-import'] ?? 0)} imported from earlier records.</p>`,
     );
     if (report.operatorRemovals > 0) body.push(`<p>${count(report.operatorRemovals)} addresses were taken off the list by an operator (recorded in the audit trail).</p>`);
+    if (report.guardrail.length > 0) {
+      body.push(
+        '<h3>Streams paused before AWS acted</h3><table><thead><tr><th>When</th><th>Configuration set</th><th>What</th><th>Details</th></tr></thead><tbody>' +
+          guardrailRows(report).map((row) => `<tr>${row.map((cell) => `<td>${escape(cell)}</td>`).join('')}</tr>`).join('') +
+          '</tbody></table>',
+      );
+    }
     if (report.showAddresses && s.addresses.length > 0) {
       body.push(
         '<table><thead><tr><th>Address</th><th>Reason</th><th>Suppressed</th><th>How</th></tr></thead><tbody>' +

@@ -1,4 +1,4 @@
-import { type AppealReport, count, type DriverDimension, isEmpty, MAX_LISTED_ADDRESSES, minute as time, NONE, percent } from './appeal-report.js';
+import { type AppealReport, count, type DriverDimension, guardrailRows, isEmpty, MAX_LISTED_ADDRESSES, minute as time, NONE, percent } from './appeal-report.js';
 
 export const DIMENSION_TITLES: Readonly<Record<DriverDimension, string>> = {
   configurationSet: 'Configuration set',
@@ -77,6 +77,13 @@ export function toMarkdown(report: AppealReport): string {
     '',
   );
   if (report.operatorRemovals > 0) push(`${count(report.operatorRemovals)} addresses were taken off the list by an operator after the recipient proved the mailbox works (recorded in the audit trail).`, '');
+  if (report.guardrail.length > 0) {
+    push('### Streams paused before AWS acted', '');
+    push('The guardrail pauses a configuration set the moment its critical reputation alarm fires; an operator resumes it once the cause is fixed.', '');
+    push('| When | Configuration set | What | Details |', '|---|---|---|---|');
+    for (const [when, set, what, details] of guardrailRows(report)) push(`| ${when} | ${code(set)} | ${what} | ${text(details)} |`);
+    push('');
+  }
   if (report.showAddresses) {
     push('| Address | Reason | Suppressed | How |', '|---|---|---|---|');
     for (const a of s.addresses) push(`| ${text(a.address)} | ${a.reason} | ${time(a.at)} | ${text(a.via)} |`);

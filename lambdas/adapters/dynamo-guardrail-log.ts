@@ -20,6 +20,11 @@ export interface ResumeRecord {
 /** The newest pause or resumption of a set. */
 export type GuardrailEntry = ({ readonly kind: 'pause' } & PauseRecord) | ({ readonly kind: 'resume' } & ResumeRecord);
 
+/** An item of the guardrail's layout back as the pause or resumption it records (also what the report reads). */
+export function toGuardrailEntry(item: Record<string, unknown>): GuardrailEntry {
+  return (item.eventType === LAYOUT.paused ? { kind: 'pause', ...item } : { kind: 'resume', ...item }) as GuardrailEntry;
+}
+
 /**
  * {@link GuardrailLog} on the feedback table ({@link FEEDBACK_TABLE}.configurationSet): a set's
  * pauses and resumptions under its own partition, and on the time index for the report.
@@ -54,8 +59,7 @@ export class DynamoGuardrailLog implements GuardrailLog {
       }),
     );
     const newest = Items.sort((a, b) => String(a.at).localeCompare(String(b.at))).at(-1);
-    if (!newest) return undefined;
-    return (newest.eventType === LAYOUT.paused ? { kind: 'pause', ...newest } : { kind: 'resume', ...newest }) as GuardrailEntry;
+    return newest === undefined ? undefined : toGuardrailEntry(newest);
   }
 
   private async put(configurationSet: string, sortKey: string, eventType: string, at: string, fields: Record<string, unknown>): Promise<void> {

@@ -248,12 +248,20 @@ describe('resume: after the guardrail paused a configuration set', () => {
 
   it('resumes without --force once the alarm is back to OK, and says so when the set is sending already', async () => {
     await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.01, complaint: 0 } }); // back to OK
-    // ALARM again, a little later than the forced resume (alarm events carry whole seconds): paused again
-    await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.07, complaint: 0 } }, new Date(Date.now() + 2000));
+    // ALARM again, a second after the forced resume (alarm events carry whole seconds): paused again
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.07, complaint: 0 } });
     expect(pipeline.ses.configurationSets.get(MARKETING)).toEqual({ sendingEnabled: false });
     await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.02, complaint: 0 } }); // OK
     expect(await cli('resume', MARKETING, '--note', 'rate is down')).toMatchObject({ code: EXIT.ok, stderr: `${MARKETING} sends again (alarm ${MARKETING}-BounceRate-critical is OK); recorded in the audit trail\n` });
     expect(await cli('resume', MARKETING, '--note', 'again')).toMatchObject({ code: EXIT.ok, stderr: `${MARKETING} is sending already; nothing to resume\n` });
     expect(await cli('resume', MARKETING)).toMatchObject({ code: EXIT.usage });
+  });
+
+  it('puts the pauses and resumptions in the report, the evidence that the stream was stopped within minutes', async () => {
+    const { code, stdout } = await cli('report', '--since', new Date(Date.now() - 86_400_000).toISOString().slice(0, 10));
+    expect(code).toBe(EXIT.ok);
+    const rows = stdout.split('\n').filter((line) => line.includes(`\`${MARKETING}\``));
+    expect(rows.map((row) => row.split(' | ')[2])).toEqual(['paused by the guardrail', 'resumed (forced, alarm still in ALARM)', 'paused by the guardrail', 'resumed']);
   });
 });

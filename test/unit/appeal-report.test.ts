@@ -261,6 +261,30 @@ describe('AppealReportBuilder: blocked by mailbox providers', () => {
   });
 });
 
+describe('the guardrail in the report', () => {
+  it('tells the pauses and resumptions in both formats, and counts them as no feedback event', () => {
+    const builder = new AppealReportBuilder(false);
+    builder.add(event('permanent-bounce'));
+    builder.add({ tableKey: { pk: 'CONFIGSET#Prod-marketing', sk: 'PAUSE#2026-11-02T10:15:00.000Z' }, address: '', eventAt: '2026-11-02T10:15:00.000Z', eventType: 'ConfigurationSetPaused', action: undefined as unknown as string, rule: undefined as unknown as string, configurationSet: 'Prod-marketing' });
+    expect(builder.guardrailKeys()).toEqual([{ pk: 'CONFIGSET#Prod-marketing', sk: 'PAUSE#2026-11-02T10:15:00.000Z' }]);
+    const report = builder.build({
+      ...context(),
+      guardrail: [
+        { kind: 'pause', configurationSet: 'Prod-marketing', alarmName: 'Prod-marketing-BounceRate-critical', metric: 'bounce', threshold: 0.05, rate: 0.061, at: '2026-11-02T10:15:00.000Z' },
+        { kind: 'resume', configurationSet: 'Prod-marketing', at: '2026-11-03T08:00:00.000Z', by: 'jane (AWS profile prod)', note: 'list cleaned | ticket 42', forced: false },
+      ],
+    });
+    expect(report.totals.events).toBe(1);
+    const markdown = toMarkdown(report);
+    expect(markdown).toContain('### Streams paused before AWS acted');
+    expect(markdown).toContain('| 2026-11-02 10:15 UTC | `Prod-marketing` | paused by the guardrail | alarm Prod\\-marketing\\-BounceRate\\-critical at 6.10 % bounce rate \\(critical 5.00 %\\) |');
+    expect(markdown).toContain('| 2026-11-03 08:00 UTC | `Prod-marketing` | resumed | by jane \\(AWS profile prod\\): list cleaned \\| ticket 42 |');
+    const html = toHtml(report);
+    expect(html).toContain('<h3>Streams paused before AWS acted</h3>');
+    expect(html).toContain('<td>paused by the guardrail</td>');
+  });
+});
+
 describe('alarmedThresholds', () => {
   it('takes the report\'s thresholds from the stack\'s account-wide alarms, not the per-set ones', () => {
     const alarms = [
