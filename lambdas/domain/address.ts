@@ -14,7 +14,10 @@ const NON_ASCII = /[^\x20-\x7e]/;
 const MAX_ADDRESS = 254;
 const MAX_LOCAL_PART = 64;
 const MAX_DOMAIN = 253;
-const MAX_LABEL = 63;
+/** A label longer than 63 characters (no allocation: this runs for every recipient). */
+const LONG_LABEL = /[^.]{64}/;
+/** The last label all digits: a bare IP address, not a host name. */
+const NUMERIC_TOP_LABEL = /\.\d+$/;
 
 /**
  * Reads a recipient as both SES and RFC 5321 accept it, in the one canonical form every key,
@@ -50,9 +53,9 @@ export function readAddress(raw: string): AddressReading {
   const address = `${local}@${domain}`;
   if (address.length > MAX_ADDRESS) return { problem: `longer than ${MAX_ADDRESS} characters` };
   if (local.length > MAX_LOCAL_PART) return { problem: `local part longer than ${MAX_LOCAL_PART} characters` };
-  if (domain.length > MAX_DOMAIN || domain.split('.').some((label) => label.length > MAX_LABEL)) return { problem: 'domain or one of its labels is too long' };
+  if (domain.length > MAX_DOMAIN || LONG_LABEL.test(domain)) return { problem: 'domain or one of its labels is too long' };
   if (!ADDRESS.test(address)) return { problem: problemOfShape(local, domain) };
-  if (/^\d+$/.test(domain.slice(domain.lastIndexOf('.') + 1))) return { problem: 'domain is an IP address, not a name' };
+  if (NUMERIC_TOP_LABEL.test(domain)) return { problem: 'domain is an IP address, not a name' };
   return { address };
 }
 

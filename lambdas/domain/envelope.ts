@@ -24,19 +24,21 @@ const MAX_DEPTH = 4;
  * @throws MalformedMessageError with a one-line reason when the input is none of these
  */
 export function readFeedback(input: unknown): FeedbackInput[] {
-  return read(input, 'bare', 0, {});
+  return read(input, 'bare', 0, NO_FACTS);
 }
 
 /**
  * Reads the body of one SQS message from the pipeline's queue (SNS envelope, or raw SES message).
  *
- * @param receivedAt when the queue received it (SQS `SentTimestamp`, ISO-8601): the time of last
- *   resort for a message that carries none and has no SNS envelope
+ * @param receivedAt when the queue received it (SQS `SentTimestamp`, epoch milliseconds): the time
+ *   of last resort for a message that carries none and has no SNS envelope
  * @throws MalformedMessageError with a one-line reason
  */
-export function readSqsBody(body: string, receivedAt?: string): FeedbackInput[] {
-  return read(body, 'sqs-raw', 0, receivedAt === undefined ? {} : { time: { at: receivedAt, source: 'the SQS receipt' } });
+export function readSqsBody(body: string, receivedAt?: string | number): FeedbackInput[] {
+  return read(body, 'sqs-raw', 0, receivedAt === undefined ? NO_FACTS : { receivedAt });
 }
+
+const NO_FACTS: EnvelopeFacts = {};
 
 /** Detail objects that make a message feedback, whatever its type field says. */
 const FEEDBACK_DETAILS = ['bounce', 'complaint', 'delivery'] as const;
@@ -90,16 +92,8 @@ function readSnsEnvelope(value: Record<string, unknown>, envelope: Envelope, dep
   }
   if (type !== 'Notification') throw new MalformedMessageError('SNS envelope has an unknown Type');
   if (typeof value.Message !== 'string') throw new MalformedMessageError('SNS envelope has no Message');
-  return readText(value.Message, envelope, depth, snsFacts(value, facts));
-}
-
-/** The SNS notification's time and ID, which every copy SNS delivers shares; else what was known before. */
-function snsFacts(sns: Record<string, unknown>, outer: EnvelopeFacts): EnvelopeFacts {
-  const at = typeof sns.Timestamp === 'string' && !Number.isNaN(Date.parse(sns.Timestamp)) ? new Date(sns.Timestamp).toISOString() : undefined;
-  return {
-    time: at === undefined ? outer.time : { at, source: 'the SNS envelope' },
-    snsMessageId: typeof sns.MessageId === 'string' && sns.MessageId !== '' ? sns.MessageId : outer.snsMessageId,
-  };
+  // The SNS notification's time and ID, which every copy SNS delivers shares, read only if needed.
+  return readText(value.Message, envelope, depth, { sns: value, receivedAt: facts.receivedAt });
 }
 
 function carriesSesMessage(message: unknown): boolean {
@@ -115,13 +109,12 @@ function carriesSesMessage(message: unknown): boolean {
 function readLambdaRecord(record: unknown, index: number, depth: number): FeedbackInput[] {
   const r = (typeof record === 'object' && record !== null ? record : {}) as Record<string, unknown>;
   if (r.eventSource === 'aws:sqs' && typeof r.body === 'string') {
-    const sent = Number((r.attributes as Record<string, unknown> | undefined)?.SentTimestamp);
-    const facts: EnvelopeFacts = Number.isFinite(sent) && sent > 0 ? { time: { at: new Date(sent).toISOString(), source: 'the SQS receipt' } } : {};
-    return read(r.body, 'lambda-sqs', depth + 1, facts);
+    const sent = (r.attributes as Record<string, unknown> | undefined)?.SentTimestamp;
+    return read(r.body, 'lambda-sqs', depth + 1, typeof sent === 'string' || typeof sent === 'number' ? { receivedAt: sent } : NO_FACTS);
   }
   const sns = r.Sns as Record<string, unknown> | undefined;
   if (r.EventSource === 'aws:sns' && sns && typeof sns.Message === 'string') {
-    return readSnsEnvelope(sns, 'lambda-sns', depth + 1, {});
+    return readSnsEnvelope(sns, 'lambda-sns', depth + 1, NO_FACTS);
   }
   throw new MalformedMessageError(`Records[${index}] is neither an SQS nor an SNS record`);
 }

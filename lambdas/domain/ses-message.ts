@@ -132,14 +132,22 @@ const DETAIL_KEYS: Readonly<Record<string, string>> = {
 
 /**
  * What the envelope around a message knows, for the fields a complete message could lack: the SNS
- * notification's `Timestamp` and `MessageId` (the same on every copy SNS delivers), or the time
- * the queue received it.
+ * notification's `Timestamp` and `MessageId` (the same on every copy SNS delivers), or when the
+ * queue received it. Kept raw: read only for a message that lacks its own (off the hot path).
  */
 export interface EnvelopeFacts {
-  /** ISO-8601 time, and where it comes from (`the SNS envelope`, `the SQS receipt`). */
-  readonly time?: { readonly at: string; readonly source: string };
-  /** The SNS notification's MessageId. */
-  readonly snsMessageId?: string;
+  readonly sns?: { readonly Timestamp?: unknown; readonly MessageId?: unknown };
+  /** SQS `SentTimestamp`: epoch milliseconds, as SQS gives it (text) or as a number. */
+  readonly receivedAt?: string | number;
+}
+
+/** The envelope's time, ISO-8601, and where it comes from; undefined when it has none. */
+function envelopeTime(facts: EnvelopeFacts): { at: string; source: string } | undefined {
+  const sns = facts.sns?.Timestamp;
+  if (typeof sns === 'string' && !Number.isNaN(Date.parse(sns))) return { at: new Date(sns).toISOString(), source: 'the SNS envelope' };
+  const ms = Number(facts.receivedAt);
+  if (facts.receivedAt !== undefined && Number.isFinite(ms) && ms > 0) return { at: new Date(ms).toISOString(), source: 'the SQS receipt' };
+  return undefined;
 }
 
 /**
@@ -164,16 +172,18 @@ export function readSesMessage(value: Record<string, unknown>, envelope: Envelop
   const settle = <T extends { timestamp?: string }>(detailKey: string, detail: T): (T & { timestamp: string }) | { error: string } => {
     // The usual case, on the hot path: SES gave the time; no copy.
     if (detail.timestamp !== undefined) return detail as T & { timestamp: string };
-    const at = mail.data.timestamp ?? envelope.time?.at;
+    const fromEnvelope = mail.data.timestamp === undefined ? envelopeTime(envelope) : undefined;
+    const at = mail.data.timestamp ?? fromEnvelope?.at;
     if (at === undefined) return { error: `${detailKey}.timestamp: missing, and neither mail.timestamp nor the envelope gives a time` };
-    derived.push(`${detailKey}.timestamp from ${mail.data.timestamp !== undefined ? 'mail.timestamp' : (envelope.time?.source ?? 'the envelope')}`);
+    derived.push(`${detailKey}.timestamp from ${mail.data.timestamp !== undefined ? 'mail.timestamp' : (fromEnvelope?.source ?? 'the envelope')}`);
     return { ...detail, timestamp: at };
   };
   const settledMail = (detailKey: string | undefined): Mail | { error: string } => {
     if (mail.data.timestamp !== undefined && mail.data.messageId !== undefined) return mail.data as Mail;
-    const timestamp = mail.data.timestamp ?? envelope.time?.at;
+    const fromEnvelope = mail.data.timestamp === undefined ? envelopeTime(envelope) : undefined;
+    const timestamp = mail.data.timestamp ?? fromEnvelope?.at;
     if (timestamp === undefined) return { error: 'mail.timestamp: missing, and the envelope gives no time' };
-    if (mail.data.timestamp === undefined) derived.push(`mail.timestamp from ${envelope.time?.source ?? 'the envelope'}`);
+    if (fromEnvelope !== undefined) derived.push(`mail.timestamp from ${fromEnvelope.source}`);
     const messageId = mail.data.messageId ?? derivedMessageId(detailKey === undefined ? undefined : value[detailKey], envelope);
     if (mail.data.messageId === undefined) derived.push(`mail.messageId from ${messageId.slice(0, messageId.indexOf(':'))}`);
     return { ...mail.data, timestamp, messageId };
@@ -226,7 +236,8 @@ export function readSesMessage(value: Record<string, unknown>, envelope: Envelop
 function derivedMessageId(detail: unknown, envelope: EnvelopeFacts): string {
   const feedbackId = (detail as { feedbackId?: unknown } | undefined)?.feedbackId;
   if (typeof feedbackId === 'string' && feedbackId !== '') return `feedbackId:${feedbackId}`;
-  if (envelope.snsMessageId) return `snsMessageId:${envelope.snsMessageId}`;
+  const snsMessageId = envelope.sns?.MessageId;
+  if (typeof snsMessageId === 'string' && snsMessageId !== '') return `snsMessageId:${snsMessageId}`;
   return `digest:${createHash('sha256').update(JSON.stringify(detail ?? null)).digest('hex').slice(0, 32)}`;
 }
 

@@ -63,7 +63,7 @@ export function createProcessFeedbackHandler(deps: ProcessFeedbackDependencies) 
   const handleRecord = async (record: SQSRecord, requested: Map<string, SuppressionEntry[]>, tally: BatchTally): Promise<void> => {
     try {
       const parked: string[] = [];
-      for (const input of readSqsBody(record.body, sentAt(record))) {
+      for (const input of readSqsBody(record.body, record.attributes.SentTimestamp)) {
         if (input.kind === 'not-feedback') {
           metrics.addNotFeedback();
           logger.info('not feedback; skipped', { sqsMessageId: record.messageId, why: input.why });
@@ -165,10 +165,4 @@ export function createProcessFeedbackHandler(deps: ProcessFeedbackDependencies) 
       metrics.publish();
     }
   };
-}
-
-/** When the queue received the record (ISO-8601), for a message that carries no time of its own. */
-function sentAt(record: SQSRecord): string | undefined {
-  const ms = Number(record.attributes.SentTimestamp);
-  return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : undefined;
 }
