@@ -67,6 +67,8 @@ export const SUPPRESSION_WRITER_ENV = {
   eventBusName: 'EVENT_BUS_NAME',
   /** The queues' maxReceiveCount: on its last receive, a failing message is parked with its reason. */
   maxReceiveCount: 'MAX_RECEIVE_COUNT',
+  /** How long a suppression that soft bounces escalated stays on the list; 0: for good. */
+  temporarySuppressionSeconds: 'TEMPORARY_SUPPRESSION_SECONDS',
 } as const;
 
 export interface SuppressionWriterSettings {
@@ -81,6 +83,7 @@ export interface SuppressionWriterSettings {
   readonly sesRequestsPerSecond: number;
   readonly eventBusName: string;
   readonly maxReceiveCount: number;
+  readonly temporarySuppressionSeconds: number;
   readonly sdkRetryMode: string;
   readonly sdkMaxAttempts: number;
 }
@@ -100,6 +103,7 @@ export function suppressionWriterEnvironment(settings: SuppressionWriterSettings
     [env.sesRequestsPerSecond]: String(settings.sesRequestsPerSecond),
     [env.eventBusName]: settings.eventBusName,
     [env.maxReceiveCount]: String(settings.maxReceiveCount),
+    [env.temporarySuppressionSeconds]: String(settings.temporarySuppressionSeconds),
     AWS_RETRY_MODE: settings.sdkRetryMode,
     AWS_MAX_ATTEMPTS: String(settings.sdkMaxAttempts),
   };
@@ -194,6 +198,28 @@ export interface AddressSuppressedDetail {
   readonly suppressedAt: string;
   /** `put` (one SES call) or `import` (an SES import job of the pipeline). */
   readonly via: string;
+  /**
+   * When the suppression ends by itself (ISO 8601): present only for an address whose soft bounces
+   * escalated; an "Address Unsuppressed" event follows then.
+   */
+  readonly temporaryUntil?: string;
+}
+
+/** The EventBridge event the writer puts for every temporary suppression SES took off the list when it ended. */
+export const ADDRESS_UNSUPPRESSED_EVENT = {
+  source: ADDRESS_SUPPRESSED_EVENT.source,
+  detailType: 'Address Unsuppressed',
+} as const;
+
+/** The detail of an {@link ADDRESS_UNSUPPRESSED_EVENT}. */
+export interface AddressUnsuppressedDetail {
+  readonly address: string;
+  /** When SES took it off the list (ISO 8601). */
+  readonly unsuppressedAt: string;
+  /** `expiry`: the temporary suppression of an address whose soft bounces escalated ended. */
+  readonly cause: 'expiry';
+  /** `put` (one SES call) or `import` (a DELETE import job). */
+  readonly via: string;
 }
 
 /** The CloudFormation stack `cdk deploy` creates unless `-c stackName=...` says otherwise; the CLI's default `--stack`. */
@@ -239,6 +265,14 @@ export const IMPORT_FILES = {
 
 /** SES takes at most this many addresses per object in one suppression-list import (bulk add). */
 export const SES_MAX_ROWS_PER_IMPORT = 100_000;
+/** ... and at most this many in one bulk delete (DELETE import). */
+export const SES_MAX_ROWS_PER_DELETE = 10_000;
+/**
+ * How long the hourly expiry tick's claim on a due temporary suppression holds: its removal runs
+ * through the writer's queue within minutes; a claim not settled by then (its message parked or
+ * lost) comes due again.
+ */
+export const EXPIRY_LEASE_SECONDS = 86_400;
 /** SQS's longest message delay: the writer's longest wait between two looks at an import job. */
 export const MAX_FOLLOW_DELAY_SECONDS = 900;
 /**
@@ -276,6 +310,8 @@ export const PIPELINE_METRICS = {
     suppressions: 'Suppressions',
     suppressionsSkipped: 'SuppressionsSkipped',
     suppressionsRejected: 'SuppressionsRejected',
+    /** Temporary suppressions (soft bounces escalated) SES took off the list when they ended. */
+    suppressionsExpired: 'SuppressionsExpired',
     importJobs: 'ImportJobs',
     duplicates: 'Duplicates',
     malformed: 'Malformed',
@@ -300,9 +336,11 @@ export type PipelineMetricName = (typeof PIPELINE_METRICS.names)[keyof typeof PI
  * - `pk = ADDR#<address>`, `sk = EVENT#<eventAt>#<eventType>#<messageId>`: all events of an address.
  * - `pk = ADDR#<address>`, `sk = STATE`: soft-bounce history.
  * - `pk = ADDR#<address>`, `sk = SUPPRESSION`: the address is on the SES suppression list (reason,
- *   when, how: single call, pipeline import job or operator import), expiring after
- *   `suppressionLedgerDays` so an address removed outside the pipeline is suppressed again in time.
+ *   when, how: single call, pipeline import job or operator import; `temporaryUntil` when soft
+ *   bounces escalated), expiring `suppressionLedgerDays` after it was written (after its end, for a
+ *   temporary one) so an address removed outside the pipeline is suppressed again in time.
  * - `pk = IMPORT#<sha-256 of the rows>`, `sk = JOB`: an operator import job, so a re-run resumes it.
+ * - `pk = EXPIRY#<shard>`, `sk = <until>#<address>`: when a temporary suppression ends (below).
  * - `pk = ACCOUNT`, `sk = SNAPSHOT#<at>`: the reputation watcher's snapshots of the account
  *   (enforcement status, sending enabled, reputation rates), the history the report shows.
  * - One time index, `byDay`: partition `DAY#<yyyy-mm-dd>#<shard>`, sort `eventAt`: every event,
@@ -327,6 +365,12 @@ export const FEEDBACK_TABLE = {
    * `RESUME#<at>`, time-indexed as events `ConfigurationSetPaused` / `ConfigurationSetResumed`.
    */
   configurationSet: { partitionKeyPrefix: 'CONFIGSET#', pausePrefix: 'PAUSE#', resumePrefix: 'RESUME#', paused: 'ConfigurationSetPaused', resumed: 'ConfigurationSetResumed' },
+  /**
+   * When temporary suppressions end: `pk = EXPIRY#<shard>`, `sk = <until>#<address>`, one item per
+   * temporary suppression (sparse: only soft-bounce escalations have one), so the hourly tick
+   * finds what is due with one query per shard, however long ago it came due.
+   */
+  expiry: { partitionKeyPrefix: 'EXPIRY#' },
   timeIndex: {
     indexName: 'byDay',
     partitionKey: 'dayShard',

@@ -39,6 +39,11 @@ export const DEFAULT_SETTINGS = {
   /** Provider blocks (all configuration sets) per 15 minutes that raise the ProviderBlocks alarm. */
   providerBlockAlarmThreshold: 25,
   softBounceWindowInDays: 30,
+  /**
+   * How long an address stays suppressed when its soft bounces escalated (a full mailbox comes
+   * back; hard bounces and complaints stay for good); 0 keeps it for good.
+   */
+  softBounceSuppressionPeriodInDays: 30,
   eventRetentionInDays: 365,
   removalPolicy: 'retain' satisfies RemovalPolicyName,
   campaignTagName: 'campaign',
@@ -122,6 +127,8 @@ export const SUPPRESSION_WRITER_SETTINGS = {
   followInitialDelayInSeconds: 10,
   /** Longer than the longest follow-up delay (900 s): only a stuck writer trips it. */
   oldestMessageAlarmAgeInMinutes: 30,
+  /** How often an EventBridge schedule puts the tick that looks for temporary suppressions due to end. */
+  expiryTickIntervalInMinutes: 60,
 } as const;
 
 /** The reputation watcher function. */
@@ -204,6 +211,7 @@ export function defaultSuppressionWriterSettings(
     followInitialSeconds: SUPPRESSION_WRITER_SETTINGS.followInitialDelayInSeconds,
     sesRequestsPerSecond: writerSesRequestsPerSecond(),
     maxReceiveCount: DEFAULT_SETTINGS.maxReceiveCount,
+    temporarySuppressionSeconds: DEFAULT_SETTINGS.softBounceSuppressionPeriodInDays * 86_400,
     sdkRetryMode: PROCESSING_SETTINGS.sdkRetryMode,
     sdkMaxAttempts: PROCESSING_SETTINGS.sdkMaxAttempts,
   };

@@ -18,6 +18,7 @@ export const CONTEXT_KEYS = [
   'complaintRateCritical',
   'softBounceThreshold',
   'softBounceWindowDays',
+  'softBounceSuppressionDays',
   'providerBlockAlarmThreshold',
   'eventRetentionDays',
   'campaignTagName',
@@ -69,6 +70,7 @@ export function pipelinePropsFromContext(get: Lookup): SesFeedbackPipelineProps 
     throw new Error(`context removalPolicy must be 'retain' or 'destroy', got '${show(removal)}'`);
   }
   const softBounceWindowDays = number('softBounceWindowDays');
+  const softBounceSuppressionDays = number('softBounceSuppressionDays');
   const eventRetentionDays = number('eventRetentionDays');
   const campaignTagName = get('campaignTagName');
   const prefix = get('configurationSetNamePrefix');
@@ -90,6 +92,7 @@ export function pipelinePropsFromContext(get: Lookup): SesFeedbackPipelineProps 
     // `none` turns the guardrail off (an empty -c value cannot be told from an absent one).
     pausableConfigurationSetNames: get('pausableConfigurationSets') === 'none' ? [] : list('pausableConfigurationSets'),
     softBounceWindow: softBounceWindowDays === undefined ? undefined : Duration.days(softBounceWindowDays),
+    softBounceSuppressionPeriod: softBounceSuppressionDays === undefined ? undefined : Duration.days(softBounceSuppressionDays),
     eventRetention: eventRetentionDays === undefined ? undefined : Duration.days(eventRetentionDays),
     campaignTagName: campaignTagName === undefined ? undefined : show(campaignTagName),
     removalPolicy: removal === undefined ? undefined : toRemovalPolicy(removal),

@@ -55,6 +55,7 @@ export const DEFAULTS = {
   softBounceThreshold: DEFAULT_SETTINGS.softBounceThreshold,
   providerBlockAlarmThreshold: DEFAULT_SETTINGS.providerBlockAlarmThreshold,
   softBounceWindow: Duration.days(DEFAULT_SETTINGS.softBounceWindowInDays),
+  softBounceSuppressionPeriod: Duration.days(DEFAULT_SETTINGS.softBounceSuppressionPeriodInDays),
   eventRetention: Duration.days(DEFAULT_SETTINGS.eventRetentionInDays),
   removalPolicy: toRemovalPolicy(DEFAULT_SETTINGS.removalPolicy),
   campaignTagName: DEFAULT_SETTINGS.campaignTagName,
@@ -90,6 +91,7 @@ export const SUPPRESSION_WRITER = {
   maxAttempts: SUPPRESSION_WRITER_SETTINGS.maxAttempts,
   followInitialDelay: Duration.seconds(SUPPRESSION_WRITER_SETTINGS.followInitialDelayInSeconds),
   oldestMessageAlarmAge: Duration.minutes(SUPPRESSION_WRITER_SETTINGS.oldestMessageAlarmAgeInMinutes),
+  expiryTickInterval: Duration.minutes(SUPPRESSION_WRITER_SETTINGS.expiryTickIntervalInMinutes),
 } as const;
 
 /** The reputation watcher function. */

@@ -9,6 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { IMPORT_FILES, processFeedbackEnvironment, reputationWatcherEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
+import type { SuppressionMessage } from '../lambdas/domain/suppression.js';
 import { defaultProcessFeedbackSettings, defaultSuppressionWriterSettings } from '../lambdas/settings.js';
 import { PROCESSING, REPUTATION_WATCHER, SUPPRESSION_WRITER } from './defaults.js';
 import { PipelineFunction } from './pipeline-function.js';
@@ -76,16 +77,25 @@ export function writeSuppressionsFunction(
   const pipelineFiles = resources.importBucket.arnForObjects(`${IMPORT_FILES.pipelinePrefix}*`);
   const fn = new PipelineFunction(scope, 'WriteSuppressions', {
     handler: 'write-suppressions',
-    description: 'Puts addresses on the SES account-level suppression list: single calls for a trickle, import jobs for a flood',
-    roleDescription: 'write-suppressions: put addresses on the SES suppression list (single calls or import jobs)',
+    description: 'Puts addresses on the SES account-level suppression list (single calls for a trickle, import jobs for a flood), and takes them off when a temporary suppression ends',
+    roleDescription: 'write-suppressions: put addresses on the SES suppression list and take temporary ones off (single calls or import jobs)',
     memorySizeInMb: SUPPRESSION_WRITER.memorySizeInMb,
     timeout: SUPPRESSION_WRITER.timeout,
     statements: [
-      new iam.PolicyStatement({ sid: 'SuppressAddresses', actions: ['ses:PutSuppressedDestination', 'ses:CreateImportJob'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        sid: 'SuppressAddresses',
+        actions: ['ses:PutSuppressedDestination', 'ses:DeleteSuppressedDestination', 'ses:CreateImportJob'],
+        resources: ['*'],
+      }),
       new iam.PolicyStatement({ sid: 'FollowImportJobs', actions: ['ses:GetImportJob'], resources: [importJobs] }),
       new iam.PolicyStatement({ sid: 'WriteImportFiles', actions: ['s3:PutObject', 's3:GetObject'], resources: [pipelineFiles] }),
       new iam.PolicyStatement({ sid: 'EncryptImportFiles', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [resources.importBucketKey.keyArn] }),
-      new iam.PolicyStatement({ sid: 'SuppressionLedger', actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'], resources: [resources.table.tableArn] }),
+      new iam.PolicyStatement({
+        sid: 'SuppressionLedger',
+        // Batch reads and writes of the ledger; the expiry schedule's query, claims and conditional deletes.
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [resources.table.tableArn],
+      }),
       new iam.PolicyStatement({
         sid: 'FollowJobsAndParkRejected',
         actions: ['sqs:SendMessage'],
@@ -103,9 +113,18 @@ export function writeSuppressionsFunction(
       }),
       importThreshold: config.importThreshold,
       maxReceiveCount: config.maxReceiveCount,
+      temporarySuppressionSeconds: config.softBounceSuppressionPeriod.toSeconds(),
     }),
   });
   resources.suppressionEventBus.grantPutEventsTo(fn.role);
+  if (config.softBounceSuppressionPeriod.toSeconds() > 0) {
+    // The tick goes through the writer's own queue, so it is read, retried and parked like any of its messages.
+    new events.Rule(scope, 'ExpireSuppressionsSchedule', {
+      description: 'Asks the suppression writer to take temporary suppressions (soft bounces escalated) off the list once they end',
+      schedule: events.Schedule.rate(SUPPRESSION_WRITER.expiryTickInterval),
+      targets: [new eventTargets.SqsQueue(resources.suppressionQueue, { message: events.RuleTargetInput.fromObject({ type: 'expire' } satisfies SuppressionMessage) })],
+    });
+  }
   fn.consumeQueue(resources.suppressionQueue, {
     batchSize: SUPPRESSION_WRITER.batchSize,
     maxBatchingWindow: config.suppressionBatchingWindow,
@@ -115,7 +134,7 @@ export function writeSuppressionsFunction(
   Validations.of(fn.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'ses:PutSuppressedDestination and ses:CreateImportJob act on the account-level suppression list and have no resource type (AWS service authorization reference); the statement allows those two actions only.',
+      'ses:PutSuppressedDestination, ses:DeleteSuppressedDestination and ses:CreateImportJob act on the account-level suppression list and have no required resource type (AWS service authorization reference: only an optional tenant); the statement allows those three actions only.',
   });
   Validations.of(fn.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:import-job/*]',

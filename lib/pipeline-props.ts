@@ -94,6 +94,15 @@ export interface SesFeedbackPipelineProps {
    */
   readonly softBounceWindow?: Duration;
   /**
+   * How long an address stays on the suppression list when its soft bounces escalated (a full
+   * mailbox comes back; hard bounces and complaints stay for good). When it ends, the writer takes
+   * the address off the list, unless it has hard bounced or complained since, records that and puts
+   * an "Address Unsuppressed" event. `Duration.days(0)` keeps such addresses for good.
+   *
+   * @default Duration.days(30)
+   */
+  readonly softBounceSuppressionPeriod?: Duration;
+  /**
    * How long event records stay in the audit trail (DynamoDB TTL from the event time).
    *
    * @default Duration.days(365)
@@ -178,6 +187,7 @@ export function resolveProps(props: SesFeedbackPipelineProps, stackName: string)
     providerBlockAlarmThreshold: props.providerBlockAlarmThreshold ?? DEFAULTS.providerBlockAlarmThreshold,
     pausableConfigurationSetNames: props.pausableConfigurationSetNames ?? defaultPausableSets(props.managedConfigurationSetNames ?? DEFAULTS.managedConfigurationSetNames),
     softBounceWindow: props.softBounceWindow ?? DEFAULTS.softBounceWindow,
+    softBounceSuppressionPeriod: props.softBounceSuppressionPeriod ?? DEFAULTS.softBounceSuppressionPeriod,
     eventRetention: props.eventRetention ?? DEFAULTS.eventRetention,
     removalPolicy: props.removalPolicy ?? DEFAULTS.removalPolicy,
     additionalFeedbackTopics: props.additionalFeedbackTopics ?? [],
@@ -227,6 +237,10 @@ export function resolveProps(props: SesFeedbackPipelineProps, stackName: string)
   }
   if (config.softBounceWindow.toHours() < 24) {
     throw new Error(`softBounceWindow must be at least 1 day, got ${config.softBounceWindow.toHumanString()}`);
+  }
+  const period = config.softBounceSuppressionPeriod.toHours({ integral: false });
+  if (period !== 0 && period < 24) {
+    throw new Error(`softBounceSuppressionPeriod must be 0 (for good) or at least 1 day, got ${config.softBounceSuppressionPeriod.toHumanString()}`);
   }
   if (config.eventRetention.toDays() < 1) {
     throw new Error(`eventRetention must be at least 1 day, got ${config.eventRetention.toHumanString()}`);

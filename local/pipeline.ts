@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalEndpointResources, LocalEndpoints } from '../cli/local-endpoints.js';
 import { DEFAULT_STACK_CONFIGURATION_SETS, pauseSendingEnvironment, processFeedbackEnvironment, reputationWatcherEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
 import {
@@ -17,6 +17,7 @@ import {
   SUPPRESSION_WRITER_SETTINGS,
   writerSesRequestsPerSecond,
 } from '../lambdas/settings.js';
+import type { SuppressionMessage } from '../lambdas/domain/suppression.js';
 import { killOnExit, LOCAL_CLIENT_CONFIG, startDynamoDbLocal, stopChild, type RunningService } from './dynamodb-local.js';
 import { startFauxqs } from './fauxqs.js';
 import { createFeedbackTable } from './feedback-table.js';
@@ -47,6 +48,11 @@ export interface LocalPipelineOptions {
   readonly importThreshold?: number;
   /** The suppression writer's batching window, in stack time (divided by timeCompression). @default the stack's ({@link DEFAULT_SETTINGS}.suppressionBatchingWindowInSeconds) */
   readonly suppressionBatchingWindowSeconds?: number;
+  /**
+   * How long a suppression that soft bounces escalated lasts, in real seconds (a test waits it out).
+   * @default the stack's ({@link DEFAULT_SETTINGS}.softBounceSuppressionPeriodInDays)
+   */
+  readonly temporarySuppressionSeconds?: number;
   /**
    * Route the functions' AWS calls through a {@link CallMeter} that counts them (`npm run bench`)
    * and records what IAM authorizes for each, per function. @default false
@@ -269,6 +275,7 @@ export class LocalPipeline {
       ...suppressionWriterEnvironment({
         ...writer,
         importThreshold: this.options.importThreshold ?? writer.importThreshold,
+        temporarySuppressionSeconds: this.options.temporarySuppressionSeconds ?? writer.temporarySuppressionSeconds,
         followInitialSeconds: writer.followInitialSeconds / compression,
         sesRequestsPerSecond: writerSesRequestsPerSecond(SUPPRESSION_WRITER_SETTINGS.sesAccountRequestsPerSecond * compression),
         maxReceiveCount,
@@ -309,6 +316,14 @@ export class LocalPipeline {
    */
   public watchReputation(): Promise<unknown> {
     return this.invokeOnce('watch-reputation', { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} });
+  }
+
+  /**
+   * Puts the expiry tick on the writer's queue, as the stack's hourly EventBridge schedule does:
+   * the running writer then takes the temporary suppressions that are due off the list.
+   */
+  public async expireSuppressions(): Promise<void> {
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.resources.suppressionQueueUrl, MessageBody: JSON.stringify({ type: 'expire' } satisfies SuppressionMessage) }));
   }
 
   /**

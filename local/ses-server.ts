@@ -304,11 +304,11 @@ export class LocalSes extends LocalHttpService {
       const perSecond = this.options.importRowsPerSecond ?? 20_000;
       for (let i = 0; i < rows.length; i += 1000) {
         for (const line of rows.slice(i, i + 1000)) {
-          const parsed = parseImportRow(line, job.format);
+          const parsed = parseImportRow(line, job.format, job.action);
           const row = typeof parsed !== 'string' && this.refused.has(parsed.emailAddress) ? 'refused for this test' : parsed;
           if (typeof row === 'string') {
             job.failedRows.push({ record: line, error: row });
-          } else if (job.action === 'PUT') {
+          } else if (row.reason !== undefined) {
             this.list.set(row.emailAddress, { emailAddress: row.emailAddress, reason: row.reason, lastUpdateTime: new Date() });
           } else {
             this.list.delete(row.emailAddress);
@@ -335,8 +335,13 @@ function failedRecordsFile(rows: ReadonlyArray<{ record: string; error: string }
   return ['record,error', ...rows.map((r) => `${cell(r.record)},${cell(r.error)}`)].join('\r\n') + '\r\n';
 }
 
-/** One row of an import file, or why it is refused. */
-function parseImportRow(line: string, format: 'CSV' | 'JSON'): { emailAddress: string; reason: 'BOUNCE' | 'COMPLAINT' } | string {
+/**
+ * One row of an import file, or why it is refused. A PUT row is an address and a reason; a DELETE
+ * row is an address alone, as in AWS's bulk-delete examples (`recipient3@example.com`,
+ * `{"emailAddress":"recipient3@example.com"}`). AWS does not say what it does with a reason on a
+ * DELETE row, so this endpoint refuses one: code that works here never relies on it.
+ */
+function parseImportRow(line: string, format: 'CSV' | 'JSON', action: 'PUT' | 'DELETE'): { emailAddress: string; reason?: 'BOUNCE' | 'COMPLAINT' } | string {
   let address: unknown;
   let reason: unknown;
   if (format === 'JSON') {
@@ -351,6 +356,7 @@ function parseImportRow(line: string, format: 'CSV' | 'JSON'): { emailAddress: s
     [address, reason] = line.split(',').map((cell) => cell.trim());
   }
   if (typeof address !== 'string' || !VALID_ADDRESS.test(address)) return 'invalid email address';
+  if (action === 'DELETE') return reason === undefined ? { emailAddress: address.toLowerCase() } : 'a DELETE row carries the address only';
   if (reason !== 'BOUNCE' && reason !== 'COMPLAINT') return 'reason must be BOUNCE or COMPLAINT';
   return { emailAddress: address.toLowerCase(), reason };
 }

@@ -25,7 +25,7 @@ export async function warmUpDynamoDbLocal(client: DynamoDBClient, events = 5_000
     for (let batch = 0; batch < events / 10; batch++) {
       const records = Array.from({ length: 10 }, (_, i) => madeUpBounce(batch * 10 + i));
       await Promise.all(records.map((record) => store.putEvent(record)));
-      await ledger.suppressedReasons(records.map((record) => record.address));
+      await ledger.suppressions(records.map((record) => record.address));
       await ledger.recordSuppressed(records.map(({ address }) => ({ address, reason: 'BOUNCE' as const })), { via: 'import', jobId: 'warm-up' }, new Date());
     }
   } finally {

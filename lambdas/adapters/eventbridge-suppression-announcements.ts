@@ -1,6 +1,6 @@
 import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { ADDRESS_SUPPRESSED_EVENT, type AddressSuppressedDetail } from '../contract.js';
-import { chunk, type SuppressionAnnouncements, type SuppressionEntry, type SuppressionProvenance } from '../domain/index.js';
+import { ADDRESS_SUPPRESSED_EVENT, ADDRESS_UNSUPPRESSED_EVENT, type AddressSuppressedDetail, type AddressUnsuppressedDetail } from '../contract.js';
+import { chunk, type AcceptedSuppression, type SuppressionAnnouncements, type SuppressionProvenance } from '../domain/index.js';
 
 /** Rounds of re-putting the entries EventBridge failed (it fails entries one by one, e.g. when throttled). */
 const MAX_ROUNDS = 5;
@@ -13,9 +13,9 @@ const MAX_ROUNDS = 5;
 const PARALLEL_CALLS = 16;
 
 /**
- * {@link SuppressionAnnouncements} as EventBridge events: one "Address Suppressed" event per
- * address, 10 per PutEvents call, failed entries put again; throws if some still fail, so the
- * writer's message comes back and nothing is left unannounced.
+ * {@link SuppressionAnnouncements} as EventBridge events: one "Address Suppressed" (or "Address
+ * Unsuppressed") event per address, 10 per PutEvents call, failed entries put again; throws if
+ * some still fail, so the writer's message comes back and nothing is left unannounced.
  */
 export class EventBridgeSuppressionAnnouncements implements SuppressionAnnouncements {
   public constructor(
@@ -23,17 +23,35 @@ export class EventBridgeSuppressionAnnouncements implements SuppressionAnnouncem
     private readonly eventBusName: string,
   ) {}
 
-  public async announce(entries: readonly SuppressionEntry[], provenance: SuppressionProvenance, at: Date): Promise<void> {
+  public async announce(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance, at: Date): Promise<void> {
     const suppressedAt = at.toISOString();
-    const events = entries.map(
-      (e): PutEventsRequestEntry => ({
-        EventBusName: this.eventBusName,
-        Source: ADDRESS_SUPPRESSED_EVENT.source,
-        DetailType: ADDRESS_SUPPRESSED_EVENT.detailType,
-        Time: at,
-        Detail: JSON.stringify({ address: e.address, reason: e.reason, suppressedAt, via: provenance.via } satisfies AddressSuppressedDetail),
-      }),
+    await this.putAll(
+      entries.map((e) =>
+        this.event(ADDRESS_SUPPRESSED_EVENT.detailType, at, {
+          address: e.address,
+          reason: e.reason,
+          suppressedAt,
+          via: provenance.via,
+          ...(e.until !== undefined ? { temporaryUntil: e.until } : {}),
+        } satisfies AddressSuppressedDetail),
+      ),
     );
+  }
+
+  public async announceRemoval(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<void> {
+    const unsuppressedAt = at.toISOString();
+    await this.putAll(
+      addresses.map((address) =>
+        this.event(ADDRESS_UNSUPPRESSED_EVENT.detailType, at, { address, unsuppressedAt, cause: 'expiry', via: provenance.via } satisfies AddressUnsuppressedDetail),
+      ),
+    );
+  }
+
+  private event(detailType: string, at: Date, detail: object): PutEventsRequestEntry {
+    return { EventBusName: this.eventBusName, Source: ADDRESS_SUPPRESSED_EVENT.source, DetailType: detailType, Time: at, Detail: JSON.stringify(detail) };
+  }
+
+  private async putAll(events: readonly PutEventsRequestEntry[]): Promise<void> {
     const batches = chunk(events, ADDRESS_SUPPRESSED_EVENT.entriesPerCall);
     let next = 0;
     const lane = async (): Promise<void> => {
@@ -49,7 +67,7 @@ export class EventBridgeSuppressionAnnouncements implements SuppressionAnnouncem
       if (FailedEntryCount === 0) return;
       const failed = pending.filter((_, i) => Entries[i]?.ErrorCode !== undefined);
       const code = Entries.find((e) => e.ErrorCode)?.ErrorCode ?? 'unknown';
-      if (round + 1 >= MAX_ROUNDS) throw new Error(`EventBridge refused ${failed.length} Address Suppressed event(s) ${MAX_ROUNDS} times (${code}); retry later`);
+      if (round + 1 >= MAX_ROUNDS) throw new Error(`EventBridge refused ${failed.length} ${failed[0]?.DetailType ?? ''} event(s) ${MAX_ROUNDS} times (${code}); retry later`);
       pending = failed;
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round) * (0.5 + Math.random() / 2)));
     }

@@ -5,6 +5,7 @@ import { IMPORT_FILES } from '../contract.js';
 import {
   fromImportFile,
   toImportFile,
+  type ImportAction,
   type ImportJobRef,
   type ImportJobStatus,
   type ImportRow,
@@ -28,7 +29,7 @@ export interface SesSuppressionImportsOptions {
 
 /**
  * SES suppression-list import jobs: the rows go to S3 as SES's JSON-lines format, then one
- * CreateImportJob (action PUT) takes them all. GetImportJob reports progress, and hands over the
+ * CreateImportJob (action PUT or DELETE) takes them all. GetImportJob reports progress, and hands over the
  * failed-records file SES links to, unread: the domain matches it to the rows submitted.
  */
 export class SesSuppressionImports implements SuppressionImports {
@@ -41,15 +42,15 @@ export class SesSuppressionImports implements SuppressionImports {
   }
 
   /** @param key where the file goes under the prefix (default: today's date and a random name) */
-  public async start(rows: readonly SuppressionEntry[], key?: string): Promise<ImportJobRef> {
+  public async start(rows: readonly SuppressionEntry[], action: ImportAction = 'PUT', key?: string): Promise<ImportJobRef> {
     const { s3, ses, bucketName, prefix = IMPORT_FILES.pipelinePrefix } = this.options;
     const objectKey = `${prefix}${key ?? `${new Date().toISOString().slice(0, 10)}/${randomUUID()}.jsonl`}`;
-    await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: objectKey, Body: toImportFile(rows), ContentType: 'application/x-ndjson' }));
+    await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: objectKey, Body: toImportFile(rows, action), ContentType: 'application/x-ndjson' }));
     const { JobId } = await this.pacer.run(() =>
       ses
         .send(
           new CreateImportJobCommand({
-            ImportDestination: { SuppressionListDestination: { SuppressionListImportAction: 'PUT' } },
+            ImportDestination: { SuppressionListDestination: { SuppressionListImportAction: action } },
             ImportDataSource: { S3Url: `s3://${bucketName}/${objectKey}`, DataFormat: 'JSON' },
           }),
         )
@@ -77,9 +78,9 @@ export class SesSuppressionImports implements SuppressionImports {
     }
   }
 
-  public async rows(objectKey: string): Promise<ImportRow[]> {
-    const object = await this.options.s3.send(new GetObjectCommand({ Bucket: this.options.bucketName, Key: objectKey }));
-    return fromImportFile((await object.Body?.transformToString('utf8')) ?? '');
+  public async rows(job: ImportJobRef): Promise<ImportRow[]> {
+    const object = await this.options.s3.send(new GetObjectCommand({ Bucket: this.options.bucketName, Key: job.objectKey }));
+    return fromImportFile((await object.Body?.transformToString('utf8')) ?? '', job);
   }
 }
 

@@ -1,9 +1,10 @@
-import { BadRequestException, PutSuppressedDestinationCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { BadRequestException, DeleteSuppressedDestinationCommand, NotFoundException, PutSuppressedDestinationCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { SuppressionRejectedError, type SuppressionList, type SuppressionReason } from '../domain/index.js';
 import { SesPacer } from './ses-pacer.js';
 
 /**
- * The SES account-level suppression list, one `PutSuppressedDestination` at a time, paced by the
+ * The SES account-level suppression list, one `PutSuppressedDestination` (or
+ * `DeleteSuppressedDestination`) at a time, paced by the
  * {@link SesPacer} it shares with every other SES call of the function instance.
  */
 export class SesSuppressionList implements SuppressionList {
@@ -14,6 +15,20 @@ export class SesSuppressionList implements SuppressionList {
 
   public suppress(address: string, reason: SuppressionReason): Promise<void> {
     return this.pacer.run(() => this.put(address, reason));
+  }
+
+  public unsuppress(address: string): Promise<void> {
+    return this.pacer.run(() => this.delete(address));
+  }
+
+  private async delete(address: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteSuppressedDestinationCommand({ EmailAddress: address }));
+    } catch (error) {
+      // Not on the list: already where the removal wanted it.
+      if (error instanceof NotFoundException) return;
+      throw asRejection(error, 'DeleteSuppressedDestination');
+    }
   }
 
   private async put(address: string, reason: SuppressionReason): Promise<void> {

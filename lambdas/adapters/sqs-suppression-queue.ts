@@ -27,6 +27,10 @@ export class SqsSuppressionQueue implements SuppressionQueue, SuppressionRequest
     await this.sendEntries(entries, attempt);
   }
 
+  public async unsuppress(addresses: readonly string[], attempt: number): Promise<void> {
+    for (const part of chunk(addresses, ENTRIES_PER_MESSAGE)) await this.send({ type: 'unsuppress', addresses: part, attempt });
+  }
+
   public async followImport(job: ImportJobRef, attempt: number, polls: number, delaySeconds: number): Promise<void> {
     if (!this.importJobQueueUrl) throw new Error('no import-job queue configured');
     const delay = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(delaySeconds)));

@@ -76,7 +76,10 @@ export class FeedbackProcessor {
         parked.push({ reason: `${message.eventType} recipient ${maskAddress(decision.address)}: ${outcome.recordRefused}` });
       }
     }
-    const suppressions = applied.flatMap(({ decision, suppress }) => (suppress ? [{ address: decision.address, reason: suppress }] : []));
+    // Soft bounces that escalated suppress for a while (a full mailbox comes back); the writer knows how long.
+    const suppressions = applied.flatMap(({ decision, suppress, escalated }): SuppressionEntry[] =>
+      suppress ? [escalated ? { address: decision.address, reason: suppress, temporary: true } : { address: decision.address, reason: suppress }] : [],
+    );
     return { configurationSet: context.configurationSet, applied, parked, suppressions };
   }
 

@@ -1,7 +1,7 @@
 import type { SuppressionReason } from './classify.js';
 import type { FeedbackRecord } from './feedback-record.js';
 import type { SoftBounceOutcome, SoftBouncePolicy } from './soft-bounce-policy.js';
-import type { ImportJobRef, ImportRow, SuppressionEntry } from './suppression.js';
+import type { ImportAction, ImportJobRef, ImportRow, LedgerEntry, SuppressionEntry } from './suppression.js';
 
 /**
  * The audit trail and per-address state.
@@ -17,36 +17,68 @@ export interface FeedbackStore {
   addDelivery(address: string, at: string): Promise<void>;
 }
 
-/** How an address got on the list, for the audit trail. */
+/** How an address got on the list (or off it), for the audit trail. */
 export interface SuppressionProvenance {
-  readonly via: 'put' | 'import' | 'operator-import';
+  readonly via: 'put' | 'import' | 'operator-import' | 'expiry';
   readonly jobId?: string;
+}
+
+/** An address SES accepted onto the list: `until` when it leaves the list by itself (ISO 8601). */
+export interface AcceptedSuppression extends SuppressionEntry {
+  readonly until?: string;
+}
+
+/** A temporary suppression whose end has come: the writer's to take off the list. */
+export interface DueExpiry {
+  readonly address: string;
+  readonly until: string;
 }
 
 /**
  * What the pipeline knows is on the SES suppression list: lets the writer skip calls that would
- * change nothing. A cache of SES's list, kept by the writer and the operator commands.
+ * change nothing, and keeps when each temporary suppression ends. A cache of SES's list, kept by
+ * the writer and the operator commands.
  */
 export interface SuppressionLedger {
-  /** The recorded reason of each of these addresses that is on the list (absent: not known to be). */
-  suppressedReasons(addresses: readonly string[]): Promise<Map<string, SuppressionReason>>;
-  /** Records that SES accepted these addresses. */
-  recordSuppressed(entries: readonly SuppressionEntry[], provenance: SuppressionProvenance, at: Date): Promise<void>;
+  /** What is recorded of each of these addresses that is on the list (absent: not known to be). */
+  suppressions(addresses: readonly string[]): Promise<Map<string, LedgerEntry>>;
+  /** Records that SES accepted these addresses; an entry with `until` is scheduled to end then. */
+  recordSuppressed(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance, at: Date): Promise<void>;
+  /** A temporary suppression stays for good (the address hard bounced or complained since): no SES call needed. */
+  makePermanent(addresses: readonly string[], at: Date): Promise<void>;
+  /**
+   * Claims up to `limit` temporary suppressions due at `now` for `leaseSeconds`: a claim that is
+   * not settled by then (a lost message) comes due again.
+   */
+  claimDueExpiries(now: Date, limit: number, leaseSeconds: number): Promise<DueExpiry[]>;
+  /** Forgets schedule entries that no longer match the ledger (the address became permanent or left the list). */
+  dropExpiries(expiries: readonly DueExpiry[]): Promise<void>;
+  /**
+   * Records that SES took these temporary suppressions off the list (audit trail, ledger, schedule).
+   * @returns the addresses that became permanent while the removal ran, with their reason: the
+   *   caller puts them back, and the ledger keeps them
+   */
+  recordUnsuppressed(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<Map<string, SuppressionReason>>;
 }
 
 /**
- * Tells the user's own systems that SES accepted addresses onto the suppression list, so they can
- * drop them from their mailing lists. At least once per address: called before the ledger records
- * them, so a crash in between announces them again rather than never.
+ * Tells the user's own systems of every change SES accepted to the suppression list, so they can
+ * drop addresses from their mailing lists and take them back. At least once per address: called
+ * before the ledger records them, so a crash in between announces them again rather than never.
  */
 export interface SuppressionAnnouncements {
-  announce(entries: readonly SuppressionEntry[], provenance: SuppressionProvenance, at: Date): Promise<void>;
+  /** "Address Suppressed" */
+  announce(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance, at: Date): Promise<void>;
+  /** "Address Unsuppressed": a temporary suppression ended. */
+  announceRemoval(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<void>;
 }
 
 /** The SES account-level suppression list, one address at a time. */
 export interface SuppressionList {
   /** @throws SuppressionRejectedError when SES refuses the address for good */
   suppress(address: string, reason: SuppressionReason): Promise<void>;
+  /** Takes the address off the list; an address that is not on it is already where it should be. */
+  unsuppress(address: string): Promise<void>;
 }
 
 /** What SES says of an import job. */
@@ -64,17 +96,19 @@ export type ImportJobStatus =
 
 /** SES suppression-list import jobs and the files they read. */
 export interface SuppressionImports {
-  /** Writes the rows where SES can read them and starts a PUT import job on them. */
-  start(rows: readonly SuppressionEntry[]): Promise<ImportJobRef>;
+  /** Writes the rows where SES can read them and starts an import job (PUT: all temporary or none) on them. */
+  start(rows: readonly SuppressionEntry[], action: ImportAction): Promise<ImportJobRef>;
   status(jobId: string): Promise<ImportJobStatus>;
   /** The rows of a job this pipeline started, each with the raw line SES read. */
-  rows(objectKey: string): Promise<ImportRow[]>;
+  rows(job: ImportJobRef): Promise<ImportRow[]>;
 }
 
 /** The writer's own queue: where it schedules its next look at a job, and retries rows. */
 export interface SuppressionQueue {
   followImport(job: ImportJobRef, attempt: number, polls: number, delaySeconds: number): Promise<void>;
   retry(entries: readonly SuppressionEntry[], attempt: number): Promise<void>;
+  /** Hands over addresses whose temporary suppression is due to end (from the expiry tick, or to retry). */
+  unsuppress(addresses: readonly string[], attempt: number): Promise<void>;
 }
 
 /** Where the feedback processor hands over addresses to suppress. */

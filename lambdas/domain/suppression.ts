@@ -8,7 +8,16 @@ import { MalformedMessageError } from './errors.js';
 export interface SuppressionEntry {
   readonly address: string;
   readonly reason: SuppressionReason;
+  /**
+   * Suppressed because its soft bounces escalated (a full mailbox, say), not because it hard
+   * bounced or complained: it leaves the list again after the writer's expiry period, unless it
+   * has hard bounced or complained since.
+   */
+  readonly temporary?: true;
 }
+
+/** What an import job does to the list: SES's `SuppressionListImportAction`. */
+export type ImportAction = 'PUT' | 'DELETE';
 
 /** An import job the writer started and still has to follow to its end. */
 export interface ImportJobRef {
@@ -16,26 +25,42 @@ export interface ImportJobRef {
   /** Where the job's rows are (the writer reads them back when the job ends). */
   readonly objectKey: string;
   readonly rows: number;
+  /** @default 'PUT' */
+  readonly action?: ImportAction;
+  /** Rows of a PUT job that are {@link SuppressionEntry.temporary} (a job holds one kind only). */
+  readonly temporary?: true;
 }
 
 /**
  * What travels on the suppression queue: addresses to suppress (from the feedback processor, or
- * retried rows of an earlier job), or an import job to check on.
+ * retried rows of an earlier job), addresses whose temporary suppression is due to end, an import
+ * job to check on, or the hourly tick that looks for due suppressions (put by an EventBridge
+ * schedule).
  */
 export type SuppressionMessage =
   | { readonly type: 'suppress'; readonly entries: readonly SuppressionEntry[]; readonly attempt: number }
-  | { readonly type: 'follow-import'; readonly job: ImportJobRef; readonly attempt: number; readonly polls: number };
+  | { readonly type: 'unsuppress'; readonly addresses: readonly string[]; readonly attempt: number }
+  | { readonly type: 'follow-import'; readonly job: ImportJobRef; readonly attempt: number; readonly polls: number }
+  | { readonly type: 'expire' };
 
 const reasonSchema = z.enum(['BOUNCE', 'COMPLAINT']);
-const entrySchema = z.object({ address: z.string(), reason: reasonSchema });
+const entrySchema = z.object({ address: z.string(), reason: reasonSchema, temporary: z.optional(z.literal(true)) });
 const messageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('suppress'), entries: z.array(entrySchema), attempt: z.number() }),
+  z.object({ type: z.literal('unsuppress'), addresses: z.array(z.string()), attempt: z.number() }),
   z.object({
     type: z.literal('follow-import'),
-    job: z.object({ jobId: z.string(), objectKey: z.string(), rows: z.number() }),
+    job: z.object({
+      jobId: z.string(),
+      objectKey: z.string(),
+      rows: z.number(),
+      action: z.optional(z.enum(['PUT', 'DELETE'])),
+      temporary: z.optional(z.literal(true)),
+    }),
     attempt: z.number(),
     polls: z.number(),
   }),
+  z.object({ type: z.literal('expire') }),
 ]);
 
 /**
@@ -62,23 +87,37 @@ export function strongerReason(a: SuppressionReason, b: SuppressionReason): Supp
   return a === 'COMPLAINT' || b === 'COMPLAINT' ? 'COMPLAINT' : 'BOUNCE';
 }
 
-/** One entry per address (normalised), keeping the stronger reason. */
+/**
+ * One entry per address (normalised), keeping the stronger reason; temporary only when every
+ * request for the address was (a hard bounce or a complaint makes it permanent).
+ */
 export function mergeEntries(entries: Iterable<SuppressionEntry>): SuppressionEntry[] {
-  const merged = new Map<string, SuppressionReason>();
-  for (const { address, reason } of entries) {
-    const key = normalizeAddress(address);
-    const current = merged.get(key);
-    merged.set(key, current ? strongerReason(current, reason) : reason);
+  const merged = new Map<string, SuppressionEntry>();
+  for (const entry of entries) {
+    const address = normalizeAddress(entry.address);
+    const current = merged.get(address);
+    const reason = current ? strongerReason(current.reason, entry.reason) : entry.reason;
+    const temporary = reason === 'BOUNCE' && entry.temporary === true && (current === undefined || current.temporary === true);
+    merged.set(address, temporary ? { address, reason, temporary } : { address, reason });
   }
-  return [...merged].map(([address, reason]) => ({ address, reason }));
+  return [...merged.values()];
+}
+
+/** What the ledger knows of an address on the list. */
+export interface LedgerEntry {
+  readonly reason: SuppressionReason;
+  /** When a temporary suppression ends (ISO 8601); absent: permanent. */
+  readonly temporaryUntil?: string;
 }
 
 /**
- * Whether a call to SES would change anything: not when the address is already there with the
- * same reason, or with COMPLAINT (BOUNCE → COMPLAINT is the one upgrade).
+ * What a request asks of SES, given what the ledger knows: `call` SES (the address is not on the
+ * list, or BOUNCE → COMPLAINT, the one upgrade); `make-permanent` (on the list already with a
+ * temporary BOUNCE, and a hard bounce asks for it to stay: only the ledger changes); or `nothing`.
  */
-export function suppressionChanges(current: SuppressionReason | undefined, requested: SuppressionReason): boolean {
-  return current === undefined || (current === 'BOUNCE' && requested === 'COMPLAINT');
+export function suppressionChange(current: LedgerEntry | undefined, requested: SuppressionEntry): 'call' | 'make-permanent' | 'nothing' {
+  if (current === undefined || (current.reason === 'BOUNCE' && requested.reason === 'COMPLAINT')) return 'call';
+  return current.temporaryUntil !== undefined && requested.temporary !== true ? 'make-permanent' : 'nothing';
 }
 
 /** Splits a list into chunks of at most `size`. */
@@ -95,25 +134,31 @@ export interface ImportRow {
 }
 
 /**
- * Rows of an SES suppression-list import file in its JSON format: one
- * `{"emailAddress": ..., "reason": ...}` object per line.
+ * Rows of an SES suppression-list import file in its JSON format, one object per line: for PUT
+ * `{"emailAddress": ..., "reason": ...}`, for DELETE `{"emailAddress": ...}` (AWS's examples in
+ * "Adding/Removing email addresses in bulk", SES developer guide).
  */
-export function toImportFile(entries: readonly SuppressionEntry[]): string {
-  return importLines(entries).join('\n') + '\n';
+export function toImportFile(entries: readonly SuppressionEntry[], action: ImportAction = 'PUT'): string {
+  return importLines(entries, action).join('\n') + '\n';
 }
 
 /** The lines of {@link toImportFile}, one per entry: what SES's failed-records file is matched against. */
-export function importLines(entries: readonly SuppressionEntry[]): string[] {
-  return entries.map((e) => JSON.stringify({ emailAddress: e.address, reason: e.reason }));
+export function importLines(entries: readonly SuppressionEntry[], action: ImportAction = 'PUT'): string[] {
+  return entries.map((e) => JSON.stringify(action === 'PUT' ? { emailAddress: e.address, reason: e.reason } : { emailAddress: e.address }));
 }
 
-/** Reads an import file written by {@link toImportFile} back, each row with its raw line. */
-export function fromImportFile(text: string): ImportRow[] {
+/**
+ * Reads an import file written by {@link toImportFile} back, each row with its raw line. The rows
+ * of a DELETE job read as temporary BOUNCE entries: the only ones the pipeline ever removes.
+ */
+export function fromImportFile(text: string, job: Pick<ImportJobRef, 'action' | 'temporary'> = {}): ImportRow[] {
   const rows: ImportRow[] = [];
+  const temporary = job.action === 'DELETE' || job.temporary === true;
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
-    const row = JSON.parse(line) as { emailAddress: string; reason: SuppressionReason };
-    rows.push({ line, entry: { address: row.emailAddress, reason: row.reason } });
+    const row = JSON.parse(line) as { emailAddress: string; reason?: SuppressionReason };
+    const entry: SuppressionEntry = { address: row.emailAddress, reason: row.reason ?? 'BOUNCE' };
+    rows.push({ line, entry: temporary ? { ...entry, temporary } : entry });
   }
   return rows;
 }

@@ -47,56 +47,108 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
 
   /**
    * Parks refused addresses, grouped by why and chunked under SQS's message size: each message is a
-   * `suppress` message (so a redrive to the suppression queue retries it) whose reason names its
-   * addresses, masked.
+   * `suppress` (or `unsuppress`) message, so a redrive to the suppression queue retries it, whose
+   * reason names its addresses, masked.
    */
-  const park = async (entries: ReadonlyArray<{ entry: SuppressionEntry; why: string }>, attempt: number, sourceMessageId: string): Promise<void> => {
+  const park = async (
+    entries: ReadonlyArray<{ entry: SuppressionEntry; why: string }>,
+    attempt: number,
+    sourceMessageId: string,
+    action: 'suppress' | 'unsuppress' = 'suppress',
+  ): Promise<void> => {
     if (entries.length === 0) return;
     const byWhy = new Map<string, SuppressionEntry[]>();
     for (const { entry, why } of entries) byWhy.set(why, [...(byWhy.get(why) ?? []), entry]);
     for (const [why, group] of byWhy) {
       for (const part of chunk(group, ENTRIES_PER_MESSAGE)) {
-        const reason = redactAddresses(`${part.length} address(es) not suppressed (${namesOf(part)}): ${why}`);
-        await deadLetters.park(JSON.stringify({ type: 'suppress', entries: part, attempt }), reason, sourceMessageId);
+        const done = action === 'suppress' ? 'suppressed' : 'taken off the list';
+        const reason = redactAddresses(`${part.length} address(es) not ${done} (${namesOf(part)}): ${why}`);
+        const body = action === 'suppress' ? { type: action, entries: part, attempt } : { type: action, addresses: part.map((e) => e.address), attempt };
+        await deadLetters.park(JSON.stringify(body), reason, sourceMessageId);
         logger.error('addresses parked in the dead-letter queue', { count: part.length, reason });
       }
     }
     metrics.add(names.suppressionsRejected, entries.length);
   };
 
-  const writeAll = async (records: ReadonlyArray<{ record: SQSRecord; entries: readonly SuppressionEntry[]; attempt: number }>): Promise<Failure[]> => {
+  type Pending = { record: SQSRecord; addresses: readonly string[]; attempt: number };
+
+  /**
+   * One writer call per attempt number over the addresses of all these messages; the messages
+   * whose addresses SES did not get to are failed back to the queue.
+   */
+  const inGroups = async <T extends Pending>(
+    records: readonly T[],
+    run: (group: readonly T[], attempt: number) => Promise<{ retryLater: readonly SuppressionEntry[] }>,
+  ): Promise<Failure[]> => {
     const failed: Failure[] = [];
-    const byAttempt = new Map<number, typeof records>();
+    const byAttempt = new Map<number, T[]>();
     for (const r of records) byAttempt.set(r.attempt, [...(byAttempt.get(r.attempt) ?? []), r]);
     for (const [attempt, group] of byAttempt) {
       try {
-        const outcome = await writer.write(group.flatMap((r) => r.entries), attempt);
-        metrics.add(names.suppressions, outcome.suppressed.length);
-        metrics.add(names.suppressionsSkipped, outcome.skipped);
-        metrics.add(names.importJobs, outcome.imports.length);
-        await park(outcome.rejected, attempt, group[0]?.record.messageId ?? '');
-        const notDone = new Set(outcome.retryLater.map((e) => e.address));
-        const retried = group.filter((r) => r.entries.some((e) => notDone.has(readAddress(e.address).address ?? e.address)));
+        const { retryLater } = await run(group, attempt);
+        const notDone = new Set(retryLater.map((e) => e.address));
+        const retried = group.filter((r) => r.addresses.some((a) => notDone.has(readAddress(a).address ?? a)));
         failed.push(...retried.map((r) => ({ record: r.record, reason: 'SES failed part-way (throttled or unavailable) before these addresses' })));
-        if (retried.length > 0) {
-          logger.warn('SES failed part-way; messages left on the queue for retry', { messages: retried.length, addresses: outcome.retryLater.length });
-        }
-        logger.info('suppressions written', {
-          messages: group.length,
-          attempt,
-          suppressed: outcome.suppressed.length,
-          skipped: outcome.skipped,
-          importJobs: outcome.imports.map((j) => ({ jobId: j.jobId, rows: j.rows })),
-          rejected: outcome.rejected.length,
-          retryLater: outcome.retryLater.length,
-        });
+        if (retried.length > 0) logger.warn('SES failed part-way; messages left on the queue for retry', { messages: retried.length, addresses: retryLater.length });
       } catch (error) {
         const why = describe(error);
         failed.push(...group.map((r) => ({ record: r.record, reason: `${why.error}: ${why.reason}` })));
-        logger.warn('suppressions failed; messages left on the queue for retry', { messages: group.length, ...why });
+        logger.warn('suppression changes failed; messages left on the queue for retry', { messages: group.length, ...why });
       }
     }
     return failed;
+  };
+
+  const writeAll = (records: ReadonlyArray<Pending & { entries: readonly SuppressionEntry[] }>): Promise<Failure[]> =>
+    inGroups(records, async (group, attempt) => {
+      const outcome = await writer.write(group.flatMap((r) => r.entries), attempt);
+      metrics.add(names.suppressions, outcome.suppressed.length);
+      metrics.add(names.suppressionsSkipped, outcome.skipped);
+      metrics.add(names.importJobs, outcome.imports.length);
+      await park(outcome.rejected, attempt, group[0]?.record.messageId ?? '');
+      logger.info('suppressions written', {
+        messages: group.length,
+        attempt,
+        suppressed: outcome.suppressed.length,
+        skipped: outcome.skipped,
+        madePermanent: outcome.madePermanent,
+        importJobs: outcome.imports.map((j) => ({ jobId: j.jobId, rows: j.rows })),
+        rejected: outcome.rejected.length,
+        retryLater: outcome.retryLater.length,
+      });
+      return outcome;
+    });
+
+  const removeAll = (records: readonly Pending[]): Promise<Failure[]> =>
+    inGroups(records, async (group, attempt) => {
+      const outcome = await writer.unsuppress(group.flatMap((r) => r.addresses), attempt);
+      metrics.add(names.suppressionsExpired, outcome.removed.length);
+      metrics.add(names.importJobs, outcome.imports.length);
+      await park(outcome.rejected, attempt, group[0]?.record.messageId ?? '', 'unsuppress');
+      logger.info('temporary suppressions ended', {
+        messages: group.length,
+        attempt,
+        removed: outcome.removed.length,
+        skipped: outcome.skipped,
+        putBack: outcome.putBack,
+        importJobs: outcome.imports.map((j) => ({ jobId: j.jobId, rows: j.rows })),
+        rejected: outcome.rejected.length,
+        retryLater: outcome.retryLater.length,
+      });
+      return outcome;
+    });
+
+  const expire = async (record: SQSRecord): Promise<Failure | undefined> => {
+    try {
+      const outcome = await writer.expire();
+      logger.info('expiry tick', { ...outcome });
+      return undefined;
+    } catch (error) {
+      const why = describe(error);
+      logger.warn('expiry tick failed; left on the queue for retry', why);
+      return { record, reason: `the expiry tick failed: ${why.error}: ${why.reason}` };
+    }
   };
 
   const follow = async (record: SQSRecord, job: ImportJobRef, attempt: number, polls: number): Promise<Failure | undefined> => {
@@ -106,9 +158,9 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
         logger.info('import job still running', { jobId: job.jobId, polls: polls + 1, nextLookInSeconds: outcome.nextLookInSeconds });
         return undefined;
       }
-      metrics.add(names.suppressions, outcome.suppressed);
-      await park(outcome.rejected, attempt, record.messageId);
-      logger.info('import job settled', { jobId: job.jobId, state: outcome.state, rows: job.rows, suppressed: outcome.suppressed, retried: outcome.retried, rejected: outcome.rejected.length });
+      metrics.add(outcome.action === 'PUT' ? names.suppressions : names.suppressionsExpired, outcome.suppressed);
+      await park(outcome.rejected, attempt, record.messageId, outcome.action === 'PUT' ? 'suppress' : 'unsuppress');
+      logger.info('import job settled', { jobId: job.jobId, action: outcome.action, state: outcome.state, rows: job.rows, settled: outcome.suppressed, retried: outcome.retried, rejected: outcome.rejected.length });
       return undefined;
     } catch (error) {
       const why = describe(error);
@@ -135,13 +187,17 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const failures: string[] = [];
     try {
-      const toWrite: Array<{ record: SQSRecord; entries: readonly SuppressionEntry[]; attempt: number }> = [];
+      const toWrite: Array<Pending & { entries: readonly SuppressionEntry[] }> = [];
+      const toRemove: Pending[] = [];
       const toFollow: Array<{ record: SQSRecord; job: ImportJobRef; attempt: number; polls: number }> = [];
+      const ticks: SQSRecord[] = [];
       for (const record of event.Records) {
         try {
           const message = readSuppressionMessage(record.body);
-          if (message.type === 'suppress') toWrite.push({ record, entries: message.entries, attempt: message.attempt });
-          else toFollow.push({ record, job: message.job, attempt: message.attempt, polls: message.polls });
+          if (message.type === 'suppress') toWrite.push({ record, entries: message.entries, addresses: message.entries.map((e) => e.address), attempt: message.attempt });
+          else if (message.type === 'unsuppress') toRemove.push({ record, addresses: message.addresses, attempt: message.attempt });
+          else if (message.type === 'follow-import') toFollow.push({ record, job: message.job, attempt: message.attempt, polls: message.polls });
+          else ticks.push(record);
         } catch (error) {
           if (!(error instanceof MalformedMessageError)) throw error;
           try {
@@ -155,9 +211,16 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
         }
       }
       const failed = await writeAll(toWrite);
+      failed.push(...(await removeAll(toRemove)));
       for (const f of toFollow) {
         const failure = await follow(f.record, f.job, f.attempt, f.polls);
         if (failure) failed.push(failure);
+      }
+      // One tick does the work of all (SQS may hand over a late one with the next).
+      const [tick, ...repeats] = ticks;
+      if (tick) {
+        const failure = await expire(tick);
+        if (failure) failed.push(failure, ...repeats.map((record) => ({ ...failure, record })));
       }
       for (const failure of failed) {
         const id = await failOrPark(failure);

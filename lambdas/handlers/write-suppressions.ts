@@ -14,7 +14,15 @@ import { SesSuppressionImports } from '../adapters/ses-suppression-imports.js';
 import { SesSuppressionList } from '../adapters/ses-suppression-list.js';
 import { SqsDeadLetters } from '../adapters/sqs-dead-letters.js';
 import { SqsSuppressionQueue } from '../adapters/sqs-suppression-queue.js';
-import { IMPORT_JOB_MAX_LOOKS, MAX_FOLLOW_DELAY_SECONDS, PIPELINE_METRICS, SES_MAX_ROWS_PER_IMPORT, SUPPRESSION_WRITER_ENV as ENV } from '../contract.js';
+import {
+  EXPIRY_LEASE_SECONDS,
+  IMPORT_JOB_MAX_LOOKS,
+  MAX_FOLLOW_DELAY_SECONDS,
+  PIPELINE_METRICS,
+  SES_MAX_ROWS_PER_DELETE,
+  SES_MAX_ROWS_PER_IMPORT,
+  SUPPRESSION_WRITER_ENV as ENV,
+} from '../contract.js';
 import { SuppressionWriter } from '../domain/index.js';
 import { createWriteSuppressionsHandler } from './write-suppressions-handler.js';
 
@@ -38,6 +46,9 @@ const writer = new SuppressionWriter({
   announcements: new EventBridgeSuppressionAnnouncements(new EventBridgeClient({}), getStringFromEnv({ key: ENV.eventBusName })),
   importThreshold: getNumberFromEnv({ key: ENV.importThreshold }),
   maxRowsPerImport: SES_MAX_ROWS_PER_IMPORT,
+  maxRowsPerDelete: SES_MAX_ROWS_PER_DELETE,
+  temporaryForSeconds: getNumberFromEnv({ key: ENV.temporarySuppressionSeconds }),
+  expiryLeaseSeconds: EXPIRY_LEASE_SECONDS,
   maxAttempts: getNumberFromEnv({ key: ENV.maxAttempts }),
   maxLooks: IMPORT_JOB_MAX_LOOKS,
   followDelay: { initialSeconds: getNumberFromEnv({ key: ENV.followInitialSeconds }), maxSeconds: MAX_FOLLOW_DELAY_SECONDS },

@@ -26,6 +26,8 @@ describe('the construct defaults, in CDK types', () => {
       removalPolicy: RemovalPolicy.RETAIN,
       softBounceWindowInDays: undefined,
       softBounceWindow: Duration.days(DEFAULT_SETTINGS.softBounceWindowInDays),
+      softBounceSuppressionPeriodInDays: undefined,
+      softBounceSuppressionPeriod: Duration.days(DEFAULT_SETTINGS.softBounceSuppressionPeriodInDays),
       eventRetentionInDays: undefined,
       eventRetention: Duration.days(DEFAULT_SETTINGS.eventRetentionInDays),
       suppressionBatchingWindowInSeconds: undefined,
@@ -41,6 +43,7 @@ describe('the construct defaults, in CDK types', () => {
     expect(SUPPRESSION_WRITER.timeout.toMinutes()).toBe(SUPPRESSION_WRITER_SETTINGS.timeoutInMinutes);
     expect(SUPPRESSION_WRITER.followInitialDelay.toSeconds()).toBe(SUPPRESSION_WRITER_SETTINGS.followInitialDelayInSeconds);
     expect(SUPPRESSION_WRITER.oldestMessageAlarmAge.toMinutes()).toBe(SUPPRESSION_WRITER_SETTINGS.oldestMessageAlarmAgeInMinutes);
+    expect(SUPPRESSION_WRITER.expiryTickInterval.toMinutes()).toBe(SUPPRESSION_WRITER_SETTINGS.expiryTickIntervalInMinutes);
     expect(REPUTATION_WATCHER.timeout.toSeconds()).toBe(REPUTATION_WATCHER_SETTINGS.timeoutInSeconds);
     expect(QUEUE_RETENTION.source.toDays()).toBe(QUEUE_RETENTION_IN_DAYS.source);
     expect(QUEUE_RETENTION.deadLetter.toDays()).toBe(QUEUE_RETENTION_IN_DAYS.deadLetter);

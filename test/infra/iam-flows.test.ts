@@ -166,6 +166,29 @@ describe('EventBridge schedule → reputation watcher', () => {
   });
 });
 
+describe('EventBridge expiry schedule → suppression queue, and the writer\'s reach to end temporary suppressions', () => {
+  const queue = () => policies.arn(policies.logicalId('AWS::SQS::Queue', 'PipelineSuppressionQueue'));
+  const send = (sourceArn: string) => decide({ caller: { service: 'events.amazonaws.com' }, action: 'sqs:SendMessage', resource: queue(), context: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': account } });
+  const asWriter = (action: string, resource: string) => decide({ caller: { role: policies.roleOf(policies.logicalId('AWS::Lambda::Function', 'PipelineWriteSuppressions')) }, action, resource });
+
+  it('lets the schedule rule put its tick on the suppression queue (aws:SourceArn of the rule), and no other rule', async () => {
+    const rule = policies.logicalId('AWS::Events::Rule', 'PipelineExpireSuppressionsSchedule');
+    expect(policies.template.resources[rule]?.Properties?.Targets).toEqual([expect.objectContaining({ Arn: queue(), Input: '{"type":"expire"}' })]);
+    expect(await send(policies.arn(rule))).toBe('Allowed');
+    expect(await send(`arn:${partition}:events:${region}:${account}:rule/someone-elses`)).toBe('ImplicitlyDenied');
+    const other = policies.arn(policies.logicalId('AWS::Events::Rule', 'PipelineWatchReputationSchedule'));
+    expect(await send(other)).toBe('ImplicitlyDenied');
+  });
+
+  it('lets the writer take addresses off the list, and read, claim and delete schedule entries in its table only', async () => {
+    expect(await asWriter('ses:DeleteSuppressedDestination', '*')).toBe('Allowed');
+    const table = policies.arn(policies.logicalId('AWS::DynamoDB::Table', 'PipelineTable'));
+    for (const action of ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem']) expect([action, await asWriter(action, table)]).toEqual([action, 'Allowed']);
+    expect(await asWriter('dynamodb:Scan', table)).toBe('ImplicitlyDenied');
+    expect(await asWriter('dynamodb:Query', `arn:${partition}:dynamodb:${region}:${account}:table/another`)).toBe('ImplicitlyDenied');
+  });
+});
+
 describe("EventBridge alarm rule → guardrail, and the guardrail's reach", () => {
   const guard = () => policies.logicalId('AWS::Lambda::Function', 'PipelinePauseSending');
   const invoke = (sourceArn: string) => decide({ caller: { service: 'events.amazonaws.com' }, action: 'lambda:InvokeFunction', resource: policies.arn(guard()), context: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': account } });

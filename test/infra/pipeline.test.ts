@@ -451,15 +451,15 @@ describe('suppression writer', () => {
     for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  it('may only call the three SES suppression actions (GetImportJob on import jobs), use its import files and their key, its ledger and its queues, and put events on the default bus', () => {
+  it('may only call the four SES suppression actions (GetImportJob on import jobs), use its import files and their key, its ledger and its queues, and put events on the default bus', () => {
     expect(grantsOf('WriteSuppressionsRole')).toEqual(
       [
-        ['dynamodb:BatchGetItem,dynamodb:BatchWriteItem', expect.stringMatching(/Table.*Arn/)],
+        ['dynamodb:BatchGetItem,dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:Query,dynamodb:UpdateItem', expect.stringMatching(/Table.*Arn/)],
         ['events:PutEvents', expect.stringMatching(/arn:.*:events:.*:event-bus\/default"/)],
         ['kms:Decrypt,kms:GenerateDataKey', expect.stringMatching(/"PipelineKey.*Arn/)],
         ['logs:CreateLogStream,logs:PutLogEvents', expect.stringMatching(/WriteSuppressionsLogs.*Arn/)],
         ['s3:GetObject,s3:PutObject', expect.stringMatching(/ImportBucket.*\/imports\/pipeline\/\*/)],
-        ['ses:CreateImportJob,ses:PutSuppressedDestination', '"*"'],
+        ['ses:CreateImportJob,ses:DeleteSuppressedDestination,ses:PutSuppressedDestination', '"*"'],
         ['ses:GetImportJob', expect.stringMatching(/:ses:.*:import-job\/\*"/)],
         ['sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage', expect.stringMatching(/ImportJobQueue.*Arn/)],
         ['sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage', expect.stringMatching(/"PipelineSuppressionQueue.*Arn/)],
@@ -486,6 +486,28 @@ describe('suppression writer', () => {
     });
     template({ importThreshold: 100 }).hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ [WRITER_ENV.importThreshold]: '100' }) },
+    });
+  });
+
+  it('ends suppressions that soft bounces escalated after 30 days: an hourly tick on its own queue, sent only by that schedule', () => {
+    defaults.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [WRITER_ENV.temporarySuppressionSeconds]: String(30 * 86_400) }) },
+    });
+    const rules = defaults.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 hour)' } });
+    const [[ruleId, rule]] = Object.entries(rules) as [[string, { Properties: { Targets: Array<{ Arn: unknown; Input: string }> } }]];
+    expect(rule.Properties.Targets).toEqual([
+      expect.objectContaining({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/^PipelineSuppressionQueue/), 'Arn'] }, Input: '{"type":"expire"}' }),
+    ]);
+    // The queue takes the tick from EventBridge only for this rule.
+    const policies = Object.values(defaults.findResources('AWS::SQS::QueuePolicy')).filter((p) => JSON.stringify(p.Properties.Queues).includes('SuppressionQueue'));
+    const fromEvents = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]).filter((st) => JSON.stringify(st.Principal).includes('events.amazonaws.com'));
+    expect(fromEvents).toEqual([expect.objectContaining({ Effect: 'Allow', Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } } })]);
+
+    const forGood = template({ softBounceSuppressionPeriod: Duration.days(0) });
+    forGood.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [WRITER_ENV.temporarySuppressionSeconds]: '0' }) } });
+    expect(forGood.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 hour)' } })).toEqual({});
+    template({ softBounceSuppressionPeriod: Duration.days(90) }).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [WRITER_ENV.temporarySuppressionSeconds]: String(90 * 86_400) }) },
     });
   });
 
@@ -523,6 +545,7 @@ describe('props validation', () => {
     ['fails without COMPLAINT events', { eventTypes: [ses.EmailSendingEvent.BOUNCE] }, 'eventTypes must include complaint, got [bounce]'],
     ['fails on a negative soft-bounce threshold', { softBounceThreshold: -1 }, 'softBounceThreshold must be a whole number >= 0, got -1'],
     ['fails on a soft-bounce window under a day', { softBounceWindow: Duration.hours(3) }, 'softBounceWindow must be at least 1 day, got 3 hours'],
+    ['fails on a soft-bounce suppression period under a day', { softBounceSuppressionPeriod: Duration.hours(6) }, 'softBounceSuppressionPeriod must be 0 (for good) or at least 1 day, got 6 hours'],
     ['fails on maxReceiveCount 0', { maxReceiveCount: 0 }, 'maxReceiveCount must be a whole number from 1 to 1000, got 0'],
     ['fails on an alert email that is not one', { alertEmails: ['ops'] }, "alert email is not an email address: 'ops'"],
     ['fails on a batching window over SQS\'s 5 minutes', { suppressionBatchingWindow: Duration.minutes(6) }, "suppressionBatchingWindow must be 1 second to 5 minutes (SQS's limit), got 6 minutes"],
@@ -643,10 +666,10 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => synthWithNag((stack) => new sqs.Queue(stack, 'PlainQueue'))).toThrow(/AwsSolutions-SQS3[\s\S]*AwsSolutions-SQS4/);
   });
 
-  it('has Resource::* on two statements only: the two SES suppression-list actions, and the watcher\'s two reads, none of which has a resource type', () => {
+  it('has Resource::* on two statements only: the three SES suppression-list actions, and the watcher\'s two reads, none of which requires a resource', () => {
     const statements: Statement[] = Object.values(defaults.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const wildcard = statements.filter((s) => s.Resource === '*');
-    expect(wildcard.map((s) => actionsOf(s).sort().join(',')).sort()).toEqual(['cloudwatch:GetMetricData,ses:GetAccount', 'ses:CreateImportJob,ses:PutSuppressedDestination']);
+    expect(wildcard.map((s) => actionsOf(s).sort().join(',')).sort()).toEqual(['cloudwatch:GetMetricData,ses:GetAccount', 'ses:CreateImportJob,ses:DeleteSuppressedDestination,ses:PutSuppressedDestination']);
   });
 
   it('finds nothing unacknowledged with removalPolicy DESTROY either (the import bucket emptied by a custom resource)', () => {

@@ -135,10 +135,10 @@ describe('DynamoSuppressionLedger on DynamoDB Local', () => {
     const entries = Array.from({ length: 1234 }, (_, i) => ({ address: `a${i}@example.com`, reason: i % 10 === 0 ? ('COMPLAINT' as const) : ('BOUNCE' as const) }));
     await ledger.recordSuppressed(entries, { via: 'import', jobId: 'job-1' }, NOW);
     const asked = [...entries.map((e) => e.address), 'unknown@example.com'];
-    const found = await ledger.suppressedReasons(asked);
+    const found = await ledger.suppressions(asked);
     expect(found.size).toBe(1234);
-    expect(found.get('a10@example.com')).toBe('COMPLAINT');
-    expect(found.get('a11@example.com')).toBe('BOUNCE');
+    expect(found.get('a10@example.com')).toEqual({ reason: 'COMPLAINT' });
+    expect(found.get('a11@example.com')).toEqual({ reason: 'BOUNCE' });
     expect(found.has('unknown@example.com')).toBe(false);
   });
 
@@ -156,6 +156,6 @@ describe('DynamoSuppressionLedger on DynamoDB Local', () => {
   it('forgets an address, so it is suppressed again on its next hard bounce', async () => {
     await ledger.recordSuppressed([{ address: 'a@example.com', reason: 'BOUNCE' }], { via: 'put' }, NOW);
     await ledger.forget('a@example.com');
-    expect((await ledger.suppressedReasons(['a@example.com'])).size).toBe(0);
+    expect((await ledger.suppressions(['a@example.com'])).size).toBe(0);
   });
 });

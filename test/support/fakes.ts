@@ -3,12 +3,16 @@ import {
   addDelivery,
   addSoftBounce,
   importLines,
+  type AcceptedSuppression,
   type DeadLetters,
+  type DueExpiry,
   type FeedbackRecord,
   type FeedbackStore,
+  type ImportAction,
   type ImportJobRef,
   type ImportJobStatus,
   type ImportRow,
+  type LedgerEntry,
   type SoftBounceHistory,
   type SoftBounceOutcome,
   type SoftBouncePolicy,
@@ -105,55 +109,129 @@ export class FakeSuppressionList implements SuppressionList {
     this.list.set(address, reason);
   }
 
+  /** DeleteSuppressedDestination calls, in order. */
+  public readonly removals: string[] = [];
+
+  public async unsuppress(address: string): Promise<void> {
+    this.removals.push(address);
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+    this.list.delete(address);
+  }
+
   public callsFor(address: string): number {
     return this.calls.filter((c) => c.address === address).length;
   }
 }
 
-/** In-memory {@link SuppressionLedger}; can crash on a call like the store. */
+/** In-memory {@link SuppressionLedger} with its expiry schedule; can crash on a call like the store. */
 export class InMemorySuppressionLedger implements SuppressionLedger {
-  public readonly entries = new Map<string, { reason: SuppressionReason; via: string; jobId?: string }>();
+  public readonly entries = new Map<string, { reason: SuppressionReason; via: string; jobId?: string; temporaryUntil?: string }>();
+  /** The schedule: `<until>#<address>` → entry. */
+  public readonly schedule = new Map<string, DueExpiry & { claimedAt?: string }>();
+  /** Audit records of temporary suppressions that ended. */
+  public readonly expired: Array<{ address: string; until: string; at: string; via: string }> = [];
   public reads = 0;
   private crashes = 0;
+  /** Called inside recordUnsuppressed after its reads, before its writes: lets a test race it. */
+  public duringRemoval?: () => void;
 
   public crashOnRecord(times = 1): void {
     this.crashes = times;
   }
 
-  public async suppressedReasons(addresses: readonly string[]): Promise<Map<string, SuppressionReason>> {
+  public async suppressions(addresses: readonly string[]): Promise<Map<string, LedgerEntry>> {
     this.reads++;
-    const found = new Map<string, SuppressionReason>();
+    const found = new Map<string, LedgerEntry>();
     for (const address of addresses) {
       const entry = this.entries.get(address);
-      if (entry) found.set(address, entry.reason);
+      if (entry) found.set(address, entry.temporaryUntil ? { reason: entry.reason, temporaryUntil: entry.temporaryUntil } : { reason: entry.reason });
     }
     return found;
   }
 
-  public async recordSuppressed(entries: readonly SuppressionEntry[], provenance: SuppressionProvenance): Promise<void> {
+  public async recordSuppressed(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance): Promise<void> {
     if (this.crashes > 0) {
       this.crashes--;
       throw new SimulatedCrash('recordSuppressed');
     }
-    for (const e of entries) this.entries.set(e.address, { reason: e.reason, via: provenance.via, jobId: provenance.jobId });
+    for (const e of entries) {
+      this.entries.set(e.address, { reason: e.reason, via: provenance.via, jobId: provenance.jobId, temporaryUntil: e.until });
+      if (e.until) this.schedule.set(`${e.until}#${e.address}`, { address: e.address, until: e.until });
+    }
+  }
+
+  public async makePermanent(addresses: readonly string[]): Promise<void> {
+    for (const address of addresses) {
+      const entry = this.entries.get(address);
+      if (entry) this.entries.set(address, { ...entry, temporaryUntil: undefined });
+    }
+  }
+
+  public async claimDueExpiries(now: Date, limit: number, leaseSeconds: number): Promise<DueExpiry[]> {
+    const leaseStart = new Date(now.getTime() - leaseSeconds * 1000).toISOString();
+    const claimed: DueExpiry[] = [];
+    for (const [key, item] of [...this.schedule].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (claimed.length >= limit || item.until >= now.toISOString()) continue;
+      if (item.claimedAt !== undefined && item.claimedAt >= leaseStart) continue;
+      this.schedule.set(key, { ...item, claimedAt: now.toISOString() });
+      claimed.push({ address: item.address, until: item.until });
+    }
+    return claimed;
+  }
+
+  public async dropExpiries(expiries: readonly DueExpiry[]): Promise<void> {
+    for (const e of expiries) this.schedule.delete(`${e.until}#${e.address}`);
+  }
+
+  public async recordUnsuppressed(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<Map<string, SuppressionReason>> {
+    const kept = new Map<string, SuppressionReason>();
+    const ended = addresses.flatMap((address) => {
+      const entry = this.entries.get(address);
+      if (!entry) return [];
+      if (entry.temporaryUntil === undefined) {
+        kept.set(address, entry.reason);
+        return [];
+      }
+      return [{ address, until: entry.temporaryUntil }];
+    });
+    this.duringRemoval?.();
+    for (const { address, until } of ended) {
+      this.expired.push({ address, until, at: at.toISOString(), via: provenance.via });
+      const now = this.entries.get(address);
+      if (now?.temporaryUntil === until) this.entries.delete(address);
+      else if (now) kept.set(address, now.reason);
+      this.schedule.delete(`${until}#${address}`);
+    }
+    return kept;
   }
 }
 
-/** Keeps every announcement ("Address Suppressed" event); can fail like EventBridge out of retries. */
+/** Keeps every announcement ("Address Suppressed", "Address Unsuppressed" events); can fail like EventBridge out of retries. */
 export class RecordedAnnouncements implements SuppressionAnnouncements {
-  public readonly announced: Array<{ address: string; reason: SuppressionReason; via: string }> = [];
+  public readonly announced: Array<{ address: string; reason: SuppressionReason; via: string; until?: string }> = [];
+  public readonly removed: Array<{ address: string; via: string }> = [];
   private failures = 0;
 
   public failNext(times = 1): void {
     this.failures = times;
   }
 
-  public async announce(entries: readonly SuppressionEntry[], provenance: SuppressionProvenance): Promise<void> {
+  public async announce(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance): Promise<void> {
+    this.maybeFail();
+    for (const e of entries) this.announced.push({ address: e.address, reason: e.reason, via: provenance.via, ...(e.until ? { until: e.until } : {}) });
+  }
+
+  public async announceRemoval(addresses: readonly string[], provenance: SuppressionProvenance): Promise<void> {
+    this.maybeFail();
+    for (const address of addresses) this.removed.push({ address, via: provenance.via });
+  }
+
+  private maybeFail(): void {
     if (this.failures > 0) {
       this.failures--;
       throw new Error('EventBridge refused 1 Address Suppressed event(s) 5 times (ThrottlingException); retry later');
     }
-    for (const e of entries) this.announced.push({ address: e.address, reason: e.reason, via: provenance.via });
   }
 }
 
@@ -167,7 +245,7 @@ export type FailedRecordsLayout = 'json-lines' | 'csv' | 'addresses-only';
  */
 export class FakeSuppressionImports implements SuppressionImports {
   public readonly files = new Map<string, ImportRow[]>();
-  public readonly jobs = new Map<string, { objectKey: string; polls: number }>();
+  public readonly jobs = new Map<string, { objectKey: string; polls: number; action: ImportAction }>();
   public statusCalls = 0;
   /** Looks at which a job still runs before it completes. */
   public runningPolls = 0;
@@ -188,12 +266,13 @@ export class FakeSuppressionImports implements SuppressionImports {
     this.failNextJobs = times;
   }
 
-  public async start(rows: readonly SuppressionEntry[]): Promise<ImportJobRef> {
+  public async start(rows: readonly SuppressionEntry[], action: ImportAction = 'PUT'): Promise<ImportJobRef> {
+    if (action === 'DELETE' && rows.length > 10_000) throw new Error(`SES takes at most 10,000 rows per DELETE import, got ${rows.length}`);
     const objectKey = `${IMPORT_FILES.pipelinePrefix}file-${this.files.size + 1}.jsonl`;
-    const lines = importLines(rows);
+    const lines = importLines(rows, action);
     this.files.set(objectKey, rows.map((entry, i) => ({ line: lines[i] ?? '', entry })));
     const jobId = `job-${this.jobs.size + 1}`;
-    this.jobs.set(jobId, { objectKey, polls: 0 });
+    this.jobs.set(jobId, { objectKey, polls: 0, action });
     this.ses.importCalls++;
     return { jobId, objectKey, rows: rows.length };
   }
@@ -209,12 +288,16 @@ export class FakeSuppressionImports implements SuppressionImports {
     }
     const rows = this.files.get(job.objectKey) ?? [];
     const failed = rows.filter((r) => this.refuse.has(r.entry.address));
-    for (const r of rows) if (!this.refuse.has(r.entry.address)) this.ses.list.set(r.entry.address, r.entry.reason);
+    for (const r of rows) {
+      if (this.refuse.has(r.entry.address)) continue;
+      if (job.action === 'PUT') this.ses.list.set(r.entry.address, r.entry.reason);
+      else this.ses.list.delete(r.entry.address);
+    }
     return { state: 'completed', failedCount: failed.length, failedRecords: failedRecordsFile(failed, this.layout) };
   }
 
-  public async rows(objectKey: string): Promise<ImportRow[]> {
-    return [...(this.files.get(objectKey) ?? [])];
+  public async rows(job: ImportJobRef): Promise<ImportRow[]> {
+    return [...(this.files.get(job.objectKey) ?? [])];
   }
 }
 
@@ -252,6 +335,10 @@ export class InMemorySuppressionQueues implements SuppressionQueue, SuppressionR
 
   public async retry(entries: readonly SuppressionEntry[], attempt: number): Promise<void> {
     this.requests.push(JSON.stringify({ type: 'suppress', entries, attempt } satisfies SuppressionMessage));
+  }
+
+  public async unsuppress(addresses: readonly string[], attempt: number): Promise<void> {
+    if (addresses.length > 0) this.requests.push(JSON.stringify({ type: 'unsuppress', addresses, attempt } satisfies SuppressionMessage));
   }
 
   public async followImport(job: ImportJobRef, attempt: number, polls: number, delaySeconds: number): Promise<void> {

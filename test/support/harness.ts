@@ -21,12 +21,15 @@ import { lambdaContext, sqsEvent, sqsRecord } from './sqs.js';
 export const VISIBILITY_TIMEOUT_SECONDS = 360;
 export const MAX_RECEIVE_COUNT = 5;
 export const IMPORT_THRESHOLD = 25;
+/** The stack's default: a suppression that soft bounces escalated ends after 30 days. */
+export const TEMPORARY_FOR_SECONDS = 30 * 86_400;
 
 export interface HarnessOptions {
   readonly policy?: SoftBouncePolicy;
   readonly importThreshold?: number;
   readonly maxAttempts?: number;
   readonly maxLooks?: number;
+  readonly temporaryForSeconds?: number;
 }
 
 /** Both real handlers (process-feedback, write-suppressions) and their domain services over fakes of every port. */
@@ -56,6 +59,9 @@ export function createHarness(options: HarnessOptions = {}) {
     announcements,
     importThreshold: options.importThreshold ?? IMPORT_THRESHOLD,
     maxRowsPerImport: 100_000,
+    maxRowsPerDelete: 10_000,
+    temporaryForSeconds: options.temporaryForSeconds ?? TEMPORARY_FOR_SECONDS,
+    expiryLeaseSeconds: 86_400,
     maxAttempts: options.maxAttempts ?? 3,
     maxLooks: options.maxLooks ?? 100,
     followDelay: { initialSeconds: 10, maxSeconds: 900 },

@@ -4,7 +4,7 @@ import {
   MalformedMessageError,
   mergeEntries,
   readSuppressionMessage,
-  suppressionChanges,
+  suppressionChange,
   importLines,
   matchFailedRecords,
   toImportFile,
@@ -27,24 +27,52 @@ describe('suppression requests', () => {
     ]);
   });
 
-  it.each([
-    [undefined, 'BOUNCE', true],
-    [undefined, 'COMPLAINT', true],
-    ['BOUNCE', 'BOUNCE', false],
-    ['BOUNCE', 'COMPLAINT', true],
-    ['COMPLAINT', 'BOUNCE', false],
-    ['COMPLAINT', 'COMPLAINT', false],
-  ] as const)('calls SES when the list holds %s and %s is asked: %s', (current, requested, expected) => {
-    expect(suppressionChanges(current, requested)).toBe(expected);
+  it('merges a temporary request (soft bounces escalated) into a permanent one: a hard bounce or complaint wins', () => {
+    expect(
+      mergeEntries([
+        { address: 'a@example.com', reason: 'BOUNCE', temporary: true },
+        { address: 'A@example.com', reason: 'BOUNCE' },
+        { address: 'b@example.com', reason: 'BOUNCE', temporary: true },
+        { address: 'b@example.com', reason: 'BOUNCE', temporary: true },
+        { address: 'c@example.com', reason: 'BOUNCE', temporary: true },
+        { address: 'c@example.com', reason: 'COMPLAINT' },
+      ]),
+    ).toEqual([
+      { address: 'a@example.com', reason: 'BOUNCE' },
+      { address: 'b@example.com', reason: 'BOUNCE', temporary: true },
+      { address: 'c@example.com', reason: 'COMPLAINT' },
+    ]);
   });
 
-  it('reads both message types and rejects anything else with a one-line reason and no address', () => {
+  const temporary = { reason: 'BOUNCE', temporaryUntil: '2026-12-28T09:00:00.000Z' } as const;
+  it.each([
+    [undefined, 'BOUNCE', false, 'call'],
+    [undefined, 'BOUNCE', true, 'call'],
+    [undefined, 'COMPLAINT', false, 'call'],
+    [{ reason: 'BOUNCE' }, 'BOUNCE', false, 'nothing'],
+    [{ reason: 'BOUNCE' }, 'BOUNCE', true, 'nothing'],
+    [{ reason: 'BOUNCE' }, 'COMPLAINT', false, 'call'],
+    [{ reason: 'COMPLAINT' }, 'BOUNCE', false, 'nothing'],
+    [{ reason: 'COMPLAINT' }, 'BOUNCE', true, 'nothing'],
+    [{ reason: 'COMPLAINT' }, 'COMPLAINT', false, 'nothing'],
+    [temporary, 'BOUNCE', true, 'nothing'],
+    [temporary, 'BOUNCE', false, 'make-permanent'],
+    [temporary, 'COMPLAINT', false, 'call'],
+  ] as const)('the ledger holds %j; %s (temporary: %s) is asked: %s', (current, reason, isTemporary, expected) => {
+    expect(suppressionChange(current, isTemporary ? { address: 'a@example.com', reason, temporary: true } : { address: 'a@example.com', reason })).toBe(expected);
+  });
+
+  it('reads every message type and rejects anything else with a one-line reason and no address', () => {
     expect(readSuppressionMessage('{"type":"suppress","entries":[{"address":"a@example.com","reason":"BOUNCE"}],"attempt":1}')).toEqual({
       type: 'suppress',
       entries: [{ address: 'a@example.com', reason: 'BOUNCE' }],
       attempt: 1,
     });
     expect(readSuppressionMessage('{"type":"follow-import","job":{"jobId":"j","objectKey":"k","rows":3},"attempt":1,"polls":2}').type).toBe('follow-import');
+    expect(readSuppressionMessage('{"type":"unsuppress","addresses":["a@example.com"],"attempt":2}')).toEqual({ type: 'unsuppress', addresses: ['a@example.com'], attempt: 2 });
+    // The hourly tick, exactly as the EventBridge rule puts it.
+    expect(readSuppressionMessage('{"type":"expire"}')).toEqual({ type: 'expire' });
+    expect(() => readSuppressionMessage('{"type":"follow-import","job":{"jobId":"j","objectKey":"k","rows":3,"action":"REPLACE"},"attempt":1,"polls":0}')).toThrow(/job\.action/);
     expect(() => readSuppressionMessage('nope')).toThrow(new MalformedMessageError('suppression message is not JSON'));
     expect(() => readSuppressionMessage('{"type":"suppress","entries":[{"address":"a@example.com"}],"attempt":1}')).toThrow(
       /^suppression message is not valid: entries\.0\.reason: /,

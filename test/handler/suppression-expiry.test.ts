@@ -1,0 +1,205 @@
+import { SuppressionRejectedError } from '../../lambdas/domain/index.js';
+import { throttled } from '../support/fakes.js';
+import { snsEnvelope, variant } from '../support/fixtures.js';
+import { createHarness, IMPORT_THRESHOLD, TEMPORARY_FOR_SECONDS } from '../support/harness.js';
+import { sqsRecord } from '../support/sqs.js';
+
+/**
+ * Suppressions that soft bounces escalated end after the writer's period; hard bounces and
+ * complaints stay. Both real handlers over fakes of every port, driven by the expiry tick exactly
+ * as the stack's EventBridge schedule puts it on the writer's queue.
+ */
+
+const DAY = 86_400;
+const TICK = JSON.stringify({ type: 'expire' });
+
+/** A MailboxFull soft bounce (AWS's example, derived) for `address`, sent on day `n` of November 2026. */
+const softBounce = (address: string, n: number): string =>
+  snsEnvelope(
+    variant('derived/eventpub-bounce-transient-mailboxfull.json', (m) => {
+      m.mail.messageId = `soft-${address}-${n}`;
+      m.mail.destination = [address];
+      m.bounce.bouncedRecipients = [{ emailAddress: address }];
+      m.bounce.timestamp = new Date(Date.UTC(2026, 10, n)).toISOString();
+    }),
+  );
+/** Five soft bounces in five days: the default policy's threshold, so the address is suppressed (temporarily). */
+const escalation = (address: string): string[] => [1, 2, 3, 4, 5].map((n) => softBounce(address, n));
+/** AWS's Permanent/General example for `address`. */
+const hardBounce = (address: string, id = 'hard'): string =>
+  snsEnvelope(
+    variant('eventpub-bounce-permanent-general.json', (m) => {
+      m.mail.messageId = `${id}-${address}`;
+      m.mail.destination = [address];
+      m.bounce.bouncedRecipients = [{ ...m.bounce.bouncedRecipients[0], emailAddress: address }];
+    }),
+  );
+/** AWS's abuse complaint example for `address`. */
+const complaint = (address: string): string =>
+  snsEnvelope(
+    variant('eventpub-complaint-abuse.json', (m) => {
+      m.mail.messageId = `complaint-${address}`;
+      m.mail.destination = [address];
+      m.complaint.complainedRecipients = [{ emailAddress: address }];
+    }),
+  );
+
+beforeEach(() => {
+  jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+});
+afterEach(() => jest.restoreAllMocks());
+
+/** The tick through the writer's handler, then the writer until its queues are empty. */
+async function tick(harness: ReturnType<typeof createHarness>): Promise<void> {
+  const response = await harness.invokeWriter(sqsRecord(TICK));
+  expect(response.batchItemFailures).toEqual([]);
+  await harness.settle();
+}
+
+describe('soft-bounce suppressions expire', () => {
+  it('records an escalated suppression as temporary, until the period after SES accepted it, and says so in its announcement', async () => {
+    const harness = createHarness();
+    const start = harness.clock.now().getTime();
+    await harness.drain([...escalation('full@example.com'), hardBounce('gone@example.com'), complaint('angry@example.com')]);
+    const until = harness.ledger.entries.get('full@example.com')?.temporaryUntil ?? '';
+    // The period runs from when SES accepted it: during this drain (whose clock moves a visibility timeout per round).
+    expect(Date.parse(until) - start).toBeGreaterThanOrEqual(TEMPORARY_FOR_SECONDS * 1000);
+    expect(Date.parse(until) - start).toBeLessThan((TEMPORARY_FOR_SECONDS + 3600) * 1000);
+    expect(harness.ses.list).toEqual(new Map([['full@example.com', 'BOUNCE'], ['gone@example.com', 'BOUNCE'], ['angry@example.com', 'COMPLAINT']]));
+    expect(harness.ledger.entries.get('gone@example.com')?.temporaryUntil).toBeUndefined();
+    expect(harness.ledger.entries.get('angry@example.com')?.temporaryUntil).toBeUndefined();
+    expect(harness.announcements.announced.find((a) => a.address === 'full@example.com')).toEqual({ address: 'full@example.com', reason: 'BOUNCE', via: 'put', until });
+    expect(harness.announcements.announced.filter((a) => a.until !== undefined)).toHaveLength(1);
+  });
+
+  it('removes only the escalated suppression, and only once it is due', async () => {
+    const harness = createHarness();
+    await harness.drain([...escalation('full@example.com'), hardBounce('gone@example.com'), complaint('angry@example.com')]);
+
+    // A day before it ends: nothing happens.
+    harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS - DAY);
+    await tick(harness);
+    expect(harness.ses.removals).toEqual([]);
+    expect(harness.ses.list.has('full@example.com')).toBe(true);
+
+    // Two days later: it is due.
+    harness.clock.advanceSeconds(2 * DAY);
+    await tick(harness);
+    expect(harness.ses.removals).toEqual(['full@example.com']);
+    expect(harness.ses.list).toEqual(new Map([['gone@example.com', 'BOUNCE'], ['angry@example.com', 'COMPLAINT']]));
+    expect(harness.announcements.removed).toEqual([{ address: 'full@example.com', via: 'put' }]);
+    expect(harness.ledger.entries.has('full@example.com')).toBe(false);
+    expect(harness.ledger.expired.map((e) => e.address)).toEqual(['full@example.com']);
+    expect(harness.ledger.schedule.size).toBe(0);
+    expect(harness.deadLetters.parked).toEqual([]);
+
+    // The next tick finds nothing more, and the hard bounce and the complaint stay for good.
+    harness.clock.advanceSeconds(365 * DAY);
+    await tick(harness);
+    expect(harness.ses.removals).toEqual(['full@example.com']);
+    expect([...harness.ses.list.keys()]).toEqual(['gone@example.com', 'angry@example.com']);
+  });
+
+  it('keeps an address for good that hard bounced after its soft bounces escalated, with no SES call for the change', async () => {
+    const harness = createHarness();
+    await harness.drain(escalation('full@example.com'));
+    const callsBefore = harness.ses.calls.length;
+    // SES sent anyway (a configuration set that overrides the account's suppression), and it hard bounced.
+    await harness.drain([hardBounce('full@example.com')]);
+    expect(harness.ses.calls.length).toBe(callsBefore);
+    expect(harness.ledger.entries.get('full@example.com')?.temporaryUntil).toBeUndefined();
+
+    harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
+    await tick(harness);
+    expect(harness.ses.removals).toEqual([]);
+    expect(harness.ses.list.get('full@example.com')).toBe('BOUNCE');
+    // Its schedule entry no longer matched the ledger: dropped, never claimed again.
+    expect(harness.ledger.schedule.size).toBe(0);
+  });
+
+  it('keeps an address for good that complained after its soft bounces escalated (SES upgraded to COMPLAINT)', async () => {
+    const harness = createHarness();
+    await harness.drain([...escalation('full@example.com'), complaint('full@example.com')]);
+    expect(harness.ses.list.get('full@example.com')).toBe('COMPLAINT');
+    harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
+    await tick(harness);
+    expect(harness.ses.removals).toEqual([]);
+    expect(harness.ses.list.get('full@example.com')).toBe('COMPLAINT');
+  });
+
+  it('puts an address straight back that became permanent while SES removed it', async () => {
+    const harness = createHarness();
+    await harness.drain(escalation('full@example.com'));
+    harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
+    // A hard bounce is settled by another writer instance in the middle of the removal.
+    harness.ledger.duringRemoval = () => {
+      harness.ledger.duringRemoval = undefined;
+      void harness.ledger.makePermanent(['full@example.com']);
+    };
+    await tick(harness);
+    expect(harness.ses.removals).toEqual(['full@example.com']);
+    expect(harness.ses.list.get('full@example.com')).toBe('BOUNCE');
+    expect(harness.ledger.entries.get('full@example.com')).toMatchObject({ reason: 'BOUNCE' });
+    expect(harness.ledger.entries.get('full@example.com')?.temporaryUntil).toBeUndefined();
+    expect(harness.announcements.announced.at(-1)).toEqual({ address: 'full@example.com', reason: 'BOUNCE', via: 'put' });
+  });
+
+  it('keeps escalated suppressions for good when the period is 0, and the tick does nothing', async () => {
+    const harness = createHarness({ temporaryForSeconds: 0 });
+    await harness.drain(escalation('full@example.com'));
+    expect(harness.ledger.entries.get('full@example.com')?.temporaryUntil).toBeUndefined();
+    expect(harness.announcements.announced[0]?.until).toBeUndefined();
+    harness.clock.advanceSeconds(10 * 365 * DAY);
+    await tick(harness);
+    expect(harness.ses.list.get('full@example.com')).toBe('BOUNCE');
+    expect(harness.ses.removals).toEqual([]);
+  });
+
+  it('turns a flood of due suppressions into a DELETE import job; a row SES refuses is retried, then parked with the reason and no longer claimed', async () => {
+    const harness = createHarness();
+    const addresses = Array.from({ length: IMPORT_THRESHOLD + 5 }, (_, i) => `full${i}@example.com`);
+    await harness.drain(addresses.flatMap(escalation));
+    expect(harness.ses.list.size).toBe(addresses.length);
+    // SES refuses one row in the job, and the single call that retries it.
+    harness.imports.refuse.add('full7@example.com');
+    harness.ses.failWith(new SuppressionRejectedError('SES rejected DeleteSuppressedDestination (BadRequestException): invalid'));
+
+    harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
+    await tick(harness);
+    const deleteJobs = [...harness.imports.jobs.values()].filter((j) => j.action === 'DELETE');
+    expect(deleteJobs).toHaveLength(1);
+    expect(harness.ses.removals).toEqual(['full7@example.com']); // the one retry, alone: a single call
+    expect([...harness.ses.list.keys()]).toEqual(['full7@example.com']);
+    expect(harness.announcements.removed).toHaveLength(addresses.length - 1);
+    expect(harness.ledger.expired).toHaveLength(addresses.length - 1);
+    expect(harness.deadLetters.parked.map((p) => JSON.parse(p.body))).toEqual([{ type: 'unsuppress', addresses: ['full7@example.com'], attempt: 2 }]);
+    expect(harness.deadLetters.parked[0]?.reason).toMatch(/^1 address\(es\) not taken off the list \(f\*+@example\.com\): SES rejected DeleteSuppressedDestination/);
+    expect(harness.deadLetters.parked[0]?.reason).not.toContain('full7@example.com');
+    // Parked for a human: the address stays on the list (the safe side), and no tick claims it again.
+    expect(harness.ledger.schedule.size).toBe(0);
+    harness.clock.advanceSeconds(2 * DAY);
+    await tick(harness);
+    expect(harness.ses.removals).toEqual(['full7@example.com']);
+  });
+
+  it('retries a removal that SES throttled, through the queue, and loses none', async () => {
+    const harness = createHarness();
+    await harness.drain([...escalation('a@example.com'), ...escalation('b@example.com')]);
+    harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
+    harness.ses.failWith(throttled());
+    await tick(harness);
+    expect(harness.ses.list.size).toBe(0);
+    expect(harness.announcements.removed.map((r) => r.address).sort()).toEqual(['a@example.com', 'b@example.com']);
+    expect(harness.deadLetters.parked).toEqual([]);
+  });
+
+  it('claims a due suppression once per lease: a second tick while the first is being settled finds nothing', async () => {
+    const harness = createHarness();
+    await harness.drain(escalation('full@example.com'));
+    harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
+    await harness.invokeWriter(sqsRecord(TICK));
+    await harness.invokeWriter(sqsRecord(TICK));
+    expect(harness.queues.requests.filter((body) => JSON.parse(body).type === 'unsuppress')).toHaveLength(1);
+  });
+});
