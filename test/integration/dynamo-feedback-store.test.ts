@@ -158,4 +158,66 @@ describe('DynamoSuppressionLedger on DynamoDB Local', () => {
     await ledger.forget('a@example.com');
     expect((await ledger.suppressions(['a@example.com'])).size).toBe(0);
   });
+
+  describe('temporary suppressions (soft bounces escalated) and their schedule', () => {
+    const UNTIL = '2026-12-23T09:00:00.000Z';
+    const DAY_MS = 86_400_000;
+    const after = (ms: number) => new Date(Date.parse(UNTIL) + ms);
+
+    it('records the end with the entry and in the schedule, and keeps the entry until a ledger period after it', async () => {
+      await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }, { address: 'p@example.com', reason: 'BOUNCE' }], { via: 'put' }, NOW);
+      const found = await ledger.suppressions(['t@example.com', 'p@example.com']);
+      expect(found.get('t@example.com')).toEqual({ reason: 'BOUNCE', temporaryUntil: UNTIL });
+      expect(found.get('p@example.com')).toEqual({ reason: 'BOUNCE' });
+      const entry = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: addressKey('t@example.com'), sk: FEEDBACK_TABLE.sortKeys.suppression } }));
+      expect(entry.Item?.expiresAt).toBe(Date.parse(UNTIL) / 1000 + FEEDBACK_TABLE.suppressionLedgerDays * 86_400);
+      // Only the temporary one is scheduled, and it is not due before its end.
+      expect(await ledger.claimDueExpiries(after(-1000), 100, 86_400)).toEqual([]);
+      expect(await ledger.claimDueExpiries(after(1000), 100, 86_400)).toEqual([{ address: 't@example.com', until: UNTIL }]);
+    });
+
+    it('claims a due entry once per lease, and again once the lease has run out', async () => {
+      await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }], { via: 'put' }, NOW);
+      expect(await ledger.claimDueExpiries(after(1000), 100, 86_400)).toHaveLength(1);
+      expect(await ledger.claimDueExpiries(after(2000), 100, 86_400)).toEqual([]);
+      expect(await ledger.claimDueExpiries(after(DAY_MS + 5000), 100, 86_400)).toHaveLength(1);
+    });
+
+    it('claims at most the limit, across its shards, the oldest of each shard first', async () => {
+      const entries = Array.from({ length: 40 }, (_, i) => ({ address: `t${i}@example.com`, reason: 'BOUNCE' as const, until: UNTIL }));
+      await ledger.recordSuppressed(entries, { via: 'import', jobId: 'j' }, NOW);
+      const first = await ledger.claimDueExpiries(after(1000), 25, 86_400);
+      const second = await ledger.claimDueExpiries(after(1000), 25, 86_400);
+      expect(first).toHaveLength(25);
+      expect(second).toHaveLength(15);
+      expect(new Set([...first, ...second].map((d) => d.address)).size).toBe(40);
+    });
+
+    it('makes an entry permanent without touching its schedule entry, which the writer then finds stale and drops', async () => {
+      await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }], { via: 'put' }, NOW);
+      await ledger.makePermanent(['t@example.com', 'never-listed@example.com'], NOW);
+      expect((await ledger.suppressions(['t@example.com'])).get('t@example.com')).toEqual({ reason: 'BOUNCE' });
+      const due = await ledger.claimDueExpiries(after(1000), 100, 86_400);
+      expect(due).toEqual([{ address: 't@example.com', until: UNTIL }]);
+      await ledger.dropExpiries(due);
+      expect(await ledger.claimDueExpiries(after(10 * DAY_MS), 100, 86_400)).toEqual([]);
+    });
+
+    it('records an ended suppression: the entry and its schedule go, one audit record on the time index (the same one on a retry); a permanent entry is kept and returned', async () => {
+      await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }, { address: 'p@example.com', reason: 'COMPLAINT' }], { via: 'put' }, NOW);
+      const at = after(3_600_000);
+      const kept = await ledger.recordUnsuppressed(['t@example.com', 'p@example.com', 'never-listed@example.com'], { via: 'import', jobId: 'job-9' }, at);
+      expect(kept).toEqual(new Map([['p@example.com', 'COMPLAINT']]));
+      expect([...(await ledger.suppressions(['t@example.com', 'p@example.com'])).keys()]).toEqual(['p@example.com']);
+      expect(await ledger.claimDueExpiries(after(10 * DAY_MS), 100, 86_400)).toEqual([]);
+      // A retry after a crash finds nothing left to end.
+      expect(await ledger.recordUnsuppressed(['t@example.com'], { via: 'import', jobId: 'job-9' }, at)).toEqual(new Map());
+
+      const events: IndexedEvent[] = [];
+      await new AuditTrail(client, tableName).forEachEvent(at, at, (e) => events.push(e));
+      expect(events.filter((e) => e.eventType === 'SuppressionExpired')).toEqual([
+        expect.objectContaining({ address: 't@example.com', eventAt: at.toISOString(), action: 'unsuppress', rule: 'temporary-suppression-ended', reason: 'BOUNCE', via: 'import' }),
+      ]);
+    });
+  });
 });

@@ -19,7 +19,10 @@ import { DEPLOYMENT, StackPolicies, type AwsRequest, type IdentityPolicy } from 
  * resource's policy, plus the KMS calls S3 and SNS make with the caller's rights. No list of
  * actions is kept by hand: a new call in the code is checked the day it is made.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
+
+/** How long a suppression that soft bounces escalated lasts in this run. */
+const EXPIRY_SECONDS = 3;
 
 /** The function behind each app ID, by the prefix of its logical ID in the template. */
 const FUNCTIONS: Record<FunctionName, string> = {
@@ -100,7 +103,7 @@ describe("every call of a local run, against the functions' roles in the stack",
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     stack = new StackPolicies(Template.fromStack(new SesFeedbackStack(app, DEFAULT_STACK_NAME)).toJSON() as CfnTemplate, DEFAULT_STACK_NAME);
     rmSync('.local/logs/iam', { recursive: true, force: true });
-    const pipeline = await LocalPipeline.start({ meter: true, timeCompression: 20, importThreshold: 5, logDir: '.local/logs/iam' });
+    const pipeline = await LocalPipeline.start({ meter: true, timeCompression: 20, importThreshold: 5, temporarySuppressionSeconds: EXPIRY_SECONDS, logDir: '.local/logs/iam' });
     try {
       table = resourceTable(pipeline.resources, stack);
       await pipeline.startWorker();
@@ -118,6 +121,16 @@ describe("every call of a local run, against the functions' roles in the stack",
       // a flood: an import job (file in S3, CreateImportJob, follow-ups, ledger, announcements)
       await pipeline.publish(Array.from({ length: 20 }, (_, i) => bounce(facts(100 + i))));
       await pipeline.drain(60_000);
+      // soft bounces escalate; once their suppressions end, the expiry tick takes 2 off with single
+      // calls, then 6 with a DELETE import job (the schedule's claims, the ledger's conditional deletes)
+      for (const addresses of [['full1@example.org', 'full2@example.org'], Array.from({ length: 6 }, (_, i) => `full${10 + i}@example.org`)]) {
+        await pipeline.publish(addresses.flatMap((address, n) => [1, 2, 3, 4, 5].map((day) => bounce(facts(1000 + n * 10 + day, { address }), 'Transient', 'MailboxFull'))));
+        await pipeline.drain(60_000);
+        await new Promise((resolve) => setTimeout(resolve, (EXPIRY_SECONDS + 1) * 1000));
+        await pipeline.expireSuppressions();
+        await pipeline.drain(60_000);
+        expect(addresses.filter((a) => pipeline.ses.list.has(a))).toEqual([]);
+      }
       // the watcher's scheduled look, with the account under review: it alerts
       pipeline.ses.account.enforcementStatus = 'PROBATION';
       expect(await pipeline.watchReputation()).toMatchObject({ enforcementStatus: 'PROBATION', changed: true });
@@ -137,7 +150,7 @@ describe("every call of a local run, against the functions' roles in the stack",
     return stack.evaluate({ caller: { role }, ...request }, identityPolicies ? { identityPolicies } : {});
   };
 
-  it('exercised every function path: single puts, an import job, parking in the DLQ by both functions, the watcher', () => {
+  it('exercised every function path: single puts, an import job, parking in the DLQ by both functions, expiry by single calls and by a DELETE job, the watcher, the guardrail', () => {
     const seen = (caller: string, action: string, resourcePart = '') => calls.some((c) => c.caller === caller && c.action === action && c.resource.includes(resourcePart));
     expect(calls.filter((c) => c.caller === null || !(c.caller in FUNCTIONS))).toEqual([]);
     expect(calls.filter((c) => c.action.startsWith('unmodelled:'))).toEqual([]);
@@ -156,6 +169,11 @@ describe("every call of a local run, against the functions' roles in the stack",
       ['write-suppressions', 'sqs:SendMessage', 'ses-feedback-import-jobs'],
       ['write-suppressions', 'sqs:SendMessage', 'ses-feedback-dlq'],
       ['write-suppressions', 'sqs:DeleteMessage', 'ses-feedback-import-jobs'],
+      ['write-suppressions', 'ses:DeleteSuppressedDestination'],
+      ['write-suppressions', 'dynamodb:Query'],
+      ['write-suppressions', 'dynamodb:UpdateItem'],
+      ['write-suppressions', 'dynamodb:DeleteItem'],
+      ['write-suppressions', 'sqs:SendMessage', 'ses-feedback-suppressions'],
       ['watch-reputation', 'ses:GetAccount'],
       ['watch-reputation', 'cloudwatch:GetMetricData'],
       ['watch-reputation', 'dynamodb:PutItem'],

@@ -1,0 +1,95 @@
+import { DynamoSuppressionLedger } from '../../lambdas/adapters/dynamo-suppression-ledger.js';
+import type { AddressSuppressedDetail, AddressUnsuppressedDetail } from '../../lambdas/contract.js';
+import { AuditTrail, type IndexedEvent } from '../../cli/audit-trail.js';
+import { LocalPipeline } from '../../local/pipeline.js';
+import { bounce, complaint, type MailFacts } from '../../local/ses-events.js';
+
+/**
+ * Suppressions that soft bounces escalated end, on the local services: the real writer in its
+ * worker process takes them off the local SESv2 list (a single DeleteSuppressedDestination for one,
+ * a DELETE import job read from fauxqs's S3 for a flood) when the expiry tick arrives on its queue
+ * as the stack's schedule puts it, after a period shortened to seconds.
+ */
+jest.setTimeout(300_000);
+
+const PERIOD_SECONDS = 8;
+
+const facts = (address: string, day: number): MailFacts => ({
+  address,
+  messageId: `0100019b-${address}-${day}`,
+  at: new Date(Date.UTC(2026, 10, day, 10)),
+  configurationSet: 'marketing',
+  campaign: 'winter',
+});
+/** Five MailboxFull soft bounces on five days: the default threshold. */
+const escalation = (address: string): string[] => [1, 2, 3, 4, 5].map((day) => bounce(facts(address, day), 'Transient', 'MailboxFull'));
+
+let pipeline: LocalPipeline;
+let ledger: DynamoSuppressionLedger;
+beforeAll(async () => {
+  pipeline = await LocalPipeline.start({ logDir: '.local/logs/expiry', temporarySuppressionSeconds: PERIOD_SECONDS });
+  await pipeline.startWorker();
+  ledger = new DynamoSuppressionLedger(pipeline.dynamodb, pipeline.resources.tableName);
+});
+afterAll(() => pipeline?.stop());
+
+/** The tick, then the writer until its queues are empty. */
+async function tick(): Promise<void> {
+  await pipeline.expireSuppressions();
+  await pipeline.drain(120_000);
+}
+
+/** Waits until every temporary suppression of these addresses has ended (by the ledger's own dates). */
+async function waitForTheEnd(addresses: readonly string[]): Promise<void> {
+  const ends = [...(await ledger.suppressions(addresses)).values()].map((e) => Date.parse(e.temporaryUntil ?? ''));
+  expect(ends).toHaveLength(addresses.length);
+  await new Promise((resolve) => setTimeout(resolve, Math.max(...ends) - Date.now() + 500));
+}
+
+const listed = (): string[] => [...pipeline.ses.list.keys()].sort();
+const deletes = (): number => pipeline.ses.getStats().succeeded.DeleteSuppressedDestination ?? 0;
+
+it('takes one escalated suppression off the list with a single call once it is due, and not before', async () => {
+  await pipeline.publish(escalation('solo@example.org'));
+  await pipeline.drain(120_000);
+  expect(listed()).toEqual(['solo@example.org']);
+  const [announced] = pipeline.events.bus.detailsOf<AddressSuppressedDetail>('Address Suppressed');
+  expect(announced?.temporaryUntil).toEqual((await ledger.suppressions(['solo@example.org'])).get('solo@example.org')?.temporaryUntil);
+
+  await tick(); // not due yet
+  expect(listed()).toEqual(['solo@example.org']);
+
+  await waitForTheEnd(['solo@example.org']);
+  await tick();
+  expect(listed()).toEqual([]);
+  expect(deletes()).toBe(1);
+  expect(pipeline.events.bus.detailsOf<AddressUnsuppressedDetail>('Address Unsuppressed')).toEqual([
+    expect.objectContaining({ address: 'solo@example.org', cause: 'expiry', via: 'put' }),
+  ]);
+  expect(await ledger.suppressions(['solo@example.org'])).toEqual(new Map());
+});
+
+it('takes a flood off the list with a DELETE import job, and leaves hard bounces and complaints alone', async () => {
+  const flood = Array.from({ length: 30 }, (_, i) => `full${i}@example.org`);
+  await pipeline.publish([...flood.flatMap(escalation), bounce(facts('gone@example.org', 6)), complaint(facts('angry@example.org', 6))]);
+  await pipeline.drain(120_000);
+  expect(listed()).toEqual([...flood, 'gone@example.org', 'angry@example.org'].sort());
+
+  await tick(); // not due yet
+  expect(pipeline.ses.list.size).toBe(32);
+
+  await waitForTheEnd(flood);
+  await tick();
+  expect(listed()).toEqual(['angry@example.org', 'gone@example.org']);
+  expect(deletes()).toBe(1); // the earlier single call only
+  const deleteJobs = [...pipeline.ses.importJobs.values()].filter((job) => job.action === 'DELETE');
+  expect(deleteJobs.map((job) => [job.status, job.processed, job.failedRows.length])).toEqual([['COMPLETED', 30, 0]]);
+  const unsuppressed = pipeline.events.bus.detailsOf<AddressUnsuppressedDetail>('Address Unsuppressed').filter((d) => d.via === 'import');
+  expect(unsuppressed.map((d) => d.address).sort()).toEqual([...flood].sort());
+  expect([...(await ledger.suppressions([...flood, 'gone@example.org', 'angry@example.org'])).keys()].sort()).toEqual(['angry@example.org', 'gone@example.org']);
+
+  const audit: IndexedEvent[] = [];
+  await new AuditTrail(pipeline.dynamodb, pipeline.resources.tableName).forEachEvent(new Date(Date.now() - 3_600_000), new Date(), (e) => audit.push(e));
+  expect(audit.filter((e) => e.eventType === 'SuppressionExpired').map((e) => e.address).sort()).toEqual([...flood, 'solo@example.org'].sort());
+  expect(await pipeline.deadLetters()).toEqual([]);
+});
