@@ -39,7 +39,10 @@ Commands:
                                  suppression list: invalid rows reported by line number first,
                                  import jobs of up to 100,000 addresses, a progress line, and safe
                                  to run again after an interruption (it resumes).
-  suppression export             Every suppressed address as CSV on standard output.
+  suppression export             Every suppressed address as CSV on standard output, with
+                                 temporary_until for an address whose soft bounces escalated: the
+                                 pipeline takes it off the list then (softBounceSuppressionPeriod,
+                                 30 days by default) unless it hard bounced or complained since.
   suppression remove <address>   Take one address off the list (it works again), recorded in the
                                  audit trail; the pipeline suppresses it again on a new hard bounce.
   report                         The evidence an appeal to AWS needs, from the audit trail: feedback

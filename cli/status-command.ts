@@ -4,7 +4,7 @@ import { GetAccountCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { asPercent, feedbackClassOf } from '../lambdas/domain/index.js';
 import { readReputationRates } from '../lambdas/adapters/ses-account-reader.js';
-import { SUPPRESSED_EVENT_TYPE } from '../lambdas/adapters/dynamo-suppression-ledger.js';
+import { SUPPRESSED_EVENT_TYPE, SUPPRESSION_EXPIRED_EVENT_TYPE } from '../lambdas/adapters/dynamo-suppression-ledger.js';
 import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS, type RateThresholds } from '../lambdas/settings.js';
 import { readAlarms, type StackAlarm } from './alarms.js';
 import { AuditTrail, isGuardrailEntry } from './audit-trail.js';
@@ -43,6 +43,8 @@ export interface Status {
     readonly providerBlocksByDomain: ReadonlyArray<{ readonly domain: string; readonly blocks: number }>;
     readonly suppressions: number;
     readonly operatorRemovals: number;
+    /** Temporary suppressions (soft bounces escalated) the pipeline took off the list when they ended. */
+    readonly suppressionsEnded: number;
   };
 }
 
@@ -87,7 +89,7 @@ async function readReputation(target: Target, now: Date): Promise<{ bounceRate: 
 
 /** Events of the last 24 h, from the audit trail's time index (each shard of today and yesterday). */
 async function countLastDay(target: Target, now: Date): Promise<Status['last24Hours']> {
-  const counts = { events: 0, hardBounces: 0, softBounces: 0, complaints: 0, providerBlocks: 0, suppressions: 0, operatorRemovals: 0 };
+  const counts = { events: 0, hardBounces: 0, softBounces: 0, complaints: 0, providerBlocks: 0, suppressions: 0, operatorRemovals: 0, suppressionsEnded: 0 };
   const blocksByDomain = new Map<string, number>();
   await new AuditTrail(target.client('dynamodb', DynamoDBClient), target.tableName).forEachEvent(new Date(now.getTime() - 86_400_000), now, (event) => {
     if (event.eventType === SUPPRESSED_EVENT_TYPE) {
@@ -96,6 +98,10 @@ async function countLastDay(target: Target, now: Date): Promise<Status['last24Ho
     }
     if (event.rule === 'operator-removal') {
       counts.operatorRemovals++;
+      return;
+    }
+    if (event.eventType === SUPPRESSION_EXPIRED_EVENT_TYPE) {
+      counts.suppressionsEnded++;
       return;
     }
     if (isGuardrailEntry(event)) return; // a pause or resumption, not feedback
@@ -140,7 +146,7 @@ export function formatStatus(status: Status): string {
     `Bounce rate     ${pct(reputation.bounceRate)}   (warning ${pct(reputation.thresholds.bounce.warning)}, critical ${pct(reputation.thresholds.bounce.critical)}; AWS reviews at ${pct(reputation.aws.bounceRate.review)}, may pause at ${pct(reputation.aws.bounceRate.pause)})`,
     `Complaint rate  ${pct(reputation.complaintRate)}   (warning ${pct(reputation.thresholds.complaint.warning)}, critical ${pct(reputation.thresholds.complaint.critical)}; AWS reviews at ${pct(reputation.aws.complaintRate.review)}, may pause at ${pct(reputation.aws.complaintRate.pause)})`,
     `Dead letters    ${status.deadLetterQueueDepth}${status.deadLetterQueueDepth > 0 ? '  <-- inspect them (README, "Dead-letter queue")' : ''}`,
-    `Last 24 h       ${day.events} events: ${day.hardBounces} hard bounces, ${day.softBounces} soft bounces, ${day.complaints} complaints, ${day.providerBlocks} provider blocks; ${day.suppressions} suppressions; ${day.operatorRemovals} operator removals`,
+    `Last 24 h       ${day.events} events: ${day.hardBounces} hard bounces, ${day.softBounces} soft bounces, ${day.complaints} complaints, ${day.providerBlocks} provider blocks; ${day.suppressions} suppressions; ${day.suppressionsEnded} temporary suppressions ended; ${day.operatorRemovals} operator removals`,
   ];
   if (day.providerBlocks > 0) {
     const domains = day.providerBlocksByDomain.map((d) => `${d.domain} ${d.blocks}`).join(', ');

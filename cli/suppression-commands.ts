@@ -223,12 +223,16 @@ export async function importSuppressions(target: Target, text: string, reason: S
 }
 
 /**
- * `suppression export`: every listed address as CSV (`email,reason,last_update_time`), paged at
- * SES's rate. RFC 4180 quoting, and a `'` before any cell a spreadsheet would run as a formula
- * (OWASP's rule for CSV injection); `suppression import` reads the file back to the same list.
+ * `suppression export`: every listed address as CSV (`email,reason,last_update_time,temporary_until`),
+ * paged at SES's rate. `temporary_until` is when the pipeline takes an address whose soft bounces
+ * escalated off the list again (from the ledger; empty: it stays). RFC 4180 quoting, and a `'`
+ * before any cell a spreadsheet would run as a formula (OWASP's rule for CSV injection);
+ * `suppression import` reads the file back to the same list (every row permanent: an operator's
+ * import is a decision to keep).
  */
 export async function exportSuppressions(target: Target, filter: { since?: Date; reason?: SuppressionReason }, output: CommandOutput): Promise<number> {
   const ses = target.client('sesv2', SESv2Client);
+  const ledger = new DynamoSuppressionLedger(target.client('dynamodb', DynamoDBClient), target.tableName);
   const pacer = new SesPacer(target.sesRequestsPerSecond);
   output.out(exportCsv([], true));
   let count = 0;
@@ -244,7 +248,14 @@ export async function exportSuppressions(target: Target, filter: { since?: Date;
         }),
       ),
     );
-    const rows = (page.SuppressedDestinationSummaries ?? []).map((s) => ({ address: s.EmailAddress ?? '', reason: s.Reason ?? '', lastUpdateTime: s.LastUpdateTime }));
+    const summaries = page.SuppressedDestinationSummaries ?? [];
+    const known = await ledger.suppressions(summaries.map((s) => (s.EmailAddress ?? '').toLowerCase()));
+    const rows = summaries.map((s) => ({
+      address: s.EmailAddress ?? '',
+      reason: s.Reason ?? '',
+      lastUpdateTime: s.LastUpdateTime,
+      temporaryUntil: known.get((s.EmailAddress ?? '').toLowerCase())?.temporaryUntil,
+    }));
     if (rows.length > 0) output.out(exportCsv(rows, false));
     count += rows.length;
     output.progress(`exported ${count} addresses`);
@@ -260,9 +271,9 @@ export async function exportSuppressions(target: Target, filter: { since?: Date;
  * (`'+a@example.com` is a valid address too). A cell starting with `#` (also valid:
  * `#a@example.com`) is quoted, or import would read its row as a comment.
  */
-export function exportCsv(rows: ReadonlyArray<{ address: string; reason: string; lastUpdateTime?: Date }>, header: boolean): string {
-  const cells = rows.map((r) => [r.address, r.reason, r.lastUpdateTime?.toISOString() ?? ''].map(escapeFormula));
-  return toCsv(header ? [['email', 'reason', 'last_update_time'], ...cells] : cells, { quoted_match: /^#/ });
+export function exportCsv(rows: ReadonlyArray<{ address: string; reason: string; lastUpdateTime?: Date; temporaryUntil?: string }>, header: boolean): string {
+  const cells = rows.map((r) => [r.address, r.reason, r.lastUpdateTime?.toISOString() ?? '', r.temporaryUntil ?? ''].map(escapeFormula));
+  return toCsv(header ? [['email', 'reason', 'last_update_time', 'temporary_until'], ...cells] : cells, { quoted_match: /^#/ });
 }
 
 /**

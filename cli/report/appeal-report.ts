@@ -1,4 +1,5 @@
 import type { GuardrailEntry } from '../../lambdas/adapters/dynamo-guardrail-log.js';
+import { SUPPRESSION_EXPIRED_EVENT_TYPE } from '../../lambdas/adapters/dynamo-suppression-ledger.js';
 import { daysBetween } from '../../lambdas/contract.js';
 import { feedbackClassOf } from '../../lambdas/domain/index.js';
 import { isGuardrailEntry, type AccountSnapshot, type IndexedEvent, type TableKey } from '../audit-trail.js';
@@ -31,6 +32,8 @@ export interface AppealReport {
     readonly addresses: ReadonlyArray<{ readonly address: string; readonly reason: string; readonly at: string; readonly via: string }>;
   };
   readonly operatorRemovals: number;
+  /** Temporary suppressions (soft bounces escalated) that ended, taking the address off the list: hard bounces and complaints never end. */
+  readonly suppressionsEnded: number;
   /** The guardrail's pauses and operators' resumptions in range, oldest first: the streams stopped before AWS acted. */
   readonly guardrail: readonly GuardrailEntry[];
   readonly protection: {
@@ -125,6 +128,7 @@ export class AppealReportBuilder {
   private firstEvent: string | null = null;
   private events = 0;
   private operatorRemovals = 0;
+  private suppressionsEnded = 0;
   private readonly guardrailEntries: TableKey[] = [];
 
   public constructor(private readonly showAddresses: boolean) {}
@@ -146,6 +150,10 @@ export class AppealReportBuilder {
     }
     if (event.rule === 'operator-removal') {
       this.operatorRemovals++;
+      return;
+    }
+    if (event.eventType === SUPPRESSION_EXPIRED_EVENT_TYPE) {
+      this.suppressionsEnded++;
       return;
     }
     if (isGuardrailEntry(event)) {
@@ -221,6 +229,7 @@ export class AppealReportBuilder {
         addresses: [...this.addresses].sort((a, b) => a.at.localeCompare(b.at) || a.address.localeCompare(b.address)),
       },
       operatorRemovals: this.operatorRemovals,
+      suppressionsEnded: this.suppressionsEnded,
       guardrail: context.guardrail ?? [],
       protection: { liveSince: context.liveSince, firstEventAt: this.firstEvent, thresholds: context.thresholds, alarms: context.alarms },
       enforcementHistory: enforcementChanges(context.snapshots),
@@ -241,7 +250,7 @@ export class AppealReportBuilder {
 
 /** True when the range holds nothing at all to report on. */
 export function isEmpty(report: AppealReport): boolean {
-  return report.totals.events === 0 && report.suppressed.total === 0 && report.operatorRemovals === 0 && report.snapshots === 0 && report.guardrail.length === 0;
+  return report.totals.events === 0 && report.suppressed.total === 0 && report.operatorRemovals === 0 && report.suppressionsEnded === 0 && report.snapshots === 0 && report.guardrail.length === 0;
 }
 
 function increment(map: Map<string, number>, key: string): void {

@@ -50,6 +50,7 @@ export function toHtml(report: AppealReport): string {
         `${escape(Object.entries(s.byReason).map(([reason, n]) => `${count(n)} for ${reason}`).join(', ') || 'none')}; ` +
         `${count(s.byVia.pipeline ?? 0)} automatically by the pipeline, ${count(s.byVia['operator-import'] ?? 0)} imported from earlier records.</p>`,
     );
+    if (report.suppressionsEnded > 0) body.push(`<p>${count(report.suppressionsEnded)} addresses suppressed after repeated soft bounces (a full mailbox, say) left the list when their temporary suppression ended; hard bounces and complaints stay suppressed for good.</p>`);
     if (report.operatorRemovals > 0) body.push(`<p>${count(report.operatorRemovals)} addresses were taken off the list by an operator (recorded in the audit trail).</p>`);
     if (report.guardrail.length > 0) {
       body.push(

@@ -76,6 +76,7 @@ export function toMarkdown(report: AppealReport): string {
       `${count(s.byVia.pipeline ?? 0)} automatically by the pipeline as the feedback arrived, ${count(s.byVia['operator-import'] ?? 0)} imported from earlier bounce and complaint records.`,
     '',
   );
+  if (report.suppressionsEnded > 0) push(`${count(report.suppressionsEnded)} addresses suppressed after repeated soft bounces (a full mailbox, say) left the list when their temporary suppression ended; hard bounces and complaints stay suppressed for good.`, '');
   if (report.operatorRemovals > 0) push(`${count(report.operatorRemovals)} addresses were taken off the list by an operator after the recipient proved the mailbox works (recorded in the audit trail).`, '');
   if (report.guardrail.length > 0) {
     push('### Streams paused before AWS acted', '');

@@ -47,12 +47,13 @@ describe('status: the human form', () => {
       providerBlocksByDomain,
       suppressions: 2,
       operatorRemovals: 0,
+      suppressionsEnded: 0,
     },
   });
 
   it('lists the most blocked recipient domains and points to the runbook', () => {
     const text = formatStatus(status([{ domain: 'gmail.example', blocks: 8 }, { domain: 'other.example', blocks: 1 }]));
-    expect(text).toContain('Last 24 h       12 events: 2 hard bounces, 1 soft bounces, 0 complaints, 9 provider blocks; 2 suppressions; 0 operator removals');
+    expect(text).toContain('Last 24 h       12 events: 2 hard bounces, 1 soft bounces, 0 complaints, 9 provider blocks; 2 suppressions; 0 temporary suppressions ended; 0 operator removals');
     expect(text).toContain("Provider blocks gmail.example 8, other.example 1  <-- a provider refuses the sender (5.7.x): see the ProviderBlocks alarm's runbook; those readers were not suppressed");
   });
 

@@ -16,7 +16,7 @@ describe('suppression import: reading the operator\'s file', () => {
 
   it('reads back an exported address that itself starts with \' (a shrunk counterexample of the property suite)', () => {
     const file = exportCsv([{ address: "'+.a@a.aa", reason: 'BOUNCE' }, { address: "'a@a.aa", reason: 'BOUNCE' }], true);
-    expect(file).toBe("email,reason,last_update_time\n''+.a@a.aa,BOUNCE,\n''a@a.aa,BOUNCE,\n");
+    expect(file).toBe("email,reason,last_update_time,temporary_until\n''+.a@a.aa,BOUNCE,,\n''a@a.aa,BOUNCE,,\n");
     expect(parseSuppressionFile(file, undefined).entries.map((e) => e.address)).toEqual(["'+.a@a.aa", "'a@a.aa"]);
   });
 

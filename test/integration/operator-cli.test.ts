@@ -6,6 +6,8 @@ import { EXIT, main, type CliIo } from '../../cli/main.js';
 import { addressKey, FEEDBACK_TABLE } from '../../lambdas/contract.js';
 import type { Status } from '../../cli/status-command.js';
 import { DynamoGuardrailLog } from '../../lambdas/adapters/dynamo-guardrail-log.js';
+import { DynamoSuppressionLedger } from '../../lambdas/adapters/dynamo-suppression-ledger.js';
+import { parseSuppressionFile } from '../../cli/suppression-commands.js';
 import { DEFAULT_STACK_CONFIGURATION_SETS } from '../../lambdas/contract.js';
 import { LocalPipeline } from '../../local/pipeline.js';
 import { bounce } from '../../local/ses-events.js';
@@ -96,10 +98,28 @@ describe('suppression import and export: 1,200 rows, about 1 % invalid, in impor
     const { code, stdout } = await cli('suppression', 'export');
     expect(code).toBe(EXIT.ok);
     const [header, ...rows] = stdout.trim().split('\n');
-    expect(header).toBe('email,reason,last_update_time');
+    expect(header).toBe('email,reason,last_update_time,temporary_until');
     const exported = rows.map((r) => r.split(',')[0]);
     expect(exported).toHaveLength(valid.size);
     expect(new Set(exported)).toEqual(valid);
+    // An operator's import is for good: no row is temporary.
+    expect(rows.filter((r) => r.split(',')[3] !== '')).toEqual([]);
+  });
+
+  it('says which entries are temporary (soft bounces escalated) and until when, and imports them back for good', async () => {
+    const until = '2026-12-28T10:00:00.000Z';
+    pipeline.ses.list.set('full-mailbox@example.org', { emailAddress: 'full-mailbox@example.org', reason: 'BOUNCE', lastUpdateTime: new Date() });
+    await new DynamoSuppressionLedger(pipeline.dynamodb, pipeline.resources.tableName).recordSuppressed(
+      [{ address: 'full-mailbox@example.org', reason: 'BOUNCE', until }],
+      { via: 'put' },
+      new Date(),
+    );
+    const { stdout } = await cli('suppression', 'export');
+    const rows = stdout.trim().split('\n').slice(1);
+    expect(rows.filter((r) => r.split(',')[3] !== '')).toEqual([expect.stringMatching(new RegExp(`^full-mailbox@example\\.org,BOUNCE,[^,]+,${until}$`))]);
+    expect(parseSuppressionFile(stdout, undefined).entries).toContainEqual({ address: 'full-mailbox@example.org', reason: 'BOUNCE' });
+    pipeline.ses.list.delete('full-mailbox@example.org');
+    await new DynamoSuppressionLedger(pipeline.dynamodb, pipeline.resources.tableName).forget('full-mailbox@example.org');
   });
 
   it('filters the export by reason', async () => {

@@ -110,6 +110,20 @@ describe('AppealReportBuilder', () => {
     expect(build(events, [], true).suppressed.addresses).toHaveLength(4);
   });
 
+  it('counts temporary suppressions that ended apart from feedback and from suppressions, and says hard bounces and complaints stay', () => {
+    // As the ledger writes them (dynamo-suppression-ledger.ts): a SuppressionExpired entry on the time index.
+    const ended = (): IndexedEvent => event('temporary-suppression-ended', { eventType: 'SuppressionExpired', action: 'unsuppress', reason: 'BOUNCE', via: 'put', configurationSet: undefined });
+    const report = build([ended(), ended(), event('permanent-bounce')]);
+    expect(report.suppressionsEnded).toBe(2);
+    expect(report.totals.events).toBe(1);
+    expect(report.suppressed.total).toBe(0);
+    expect(isEmpty(build([ended()]))).toBe(false);
+    const line = '2 addresses suppressed after repeated soft bounces (a full mailbox, say) left the list when their temporary suppression ended; hard bounces and complaints stay suppressed for good.';
+    expect(toMarkdown(report)).toContain(line);
+    expect(toHtml(report)).toContain(line);
+    expect(toMarkdown(build([event('permanent-bounce')]))).not.toContain('temporary suppression ended');
+  });
+
   it('keeps the days\' peak reputation rates and only the snapshots where the enforcement status or sending changed', () => {
     const snap = (at: string, enforcementStatus: string, bounceRate: number, sendingEnabled = true): AccountSnapshot => ({ at, enforcementStatus, sendingEnabled, productionAccess: true, bounceRate, complaintRate: 0.0002 });
     const report = build([], [
