@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ListSuppressedDestinationsCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { DynamoSuppressionLedger } from '../lambdas/adapters/dynamo-suppression-ledger.js';
 import { CONFIGURATION_SET_PAUSED_EVENT, type ConfigurationSetPausedDetail } from '../lambdas/contract.js';
 import { asPercent, feedbackClassOf, type FeedbackClass } from '../lambdas/domain/index.js';
 import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS } from '../lambdas/settings.js';
@@ -129,6 +130,16 @@ export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print
   print(`Suppression list (read back with ListSuppressedDestinations): ${suppressed.length} addresses (${byReason.map(([r, n]) => `${r} ${n}`).join(', ')})`);
   const announced = new Set(pipeline.events.bus.events.filter((e) => e.detailType === 'Address Suppressed').map((e) => (e.detail as { address: string }).address));
   print(`"Address Suppressed" events on the default bus: ${announced.size} addresses (read back from the local EventBridge endpoint).`);
+  // From the ledger: an escalation that a hard bounce or complaint overtook is permanent now.
+  const ledger = await new DynamoSuppressionLedger(pipeline.dynamodb, pipeline.resources.tableName).suppressions(suppressed.map((s) => s.address));
+  const temporary = [...ledger.values()].filter((entry) => entry.temporaryUntil !== undefined);
+  if (temporary.length > 0) {
+    const ends = temporary.map((entry) => entry.temporaryUntil ?? '').sort();
+    print(
+      `  ${temporary.length} of them for repeated soft bounces: temporary, they leave the list from ${ends[0]?.slice(0, 10)} ` +
+        '(softBounceSuppressionPeriod) unless they hard bounce or complain first; the rest stay for good.',
+    );
+  }
   print(`Duplicates absorbed: ${duplicates} redelivered decisions made no second record (and the writer skips addresses already suppressed).`);
   print(`Dead-letter queue: ${distinctDead.size} distinct messages`);
   for (const [reason, n] of top([...distinctDead.values()], 10)) print(`  ${n} x ${reason}`);

@@ -4,6 +4,8 @@ import { CreateImportJobCommand, GetImportJobCommand, type SESv2Client } from '@
 import { IMPORT_FILES } from '../contract.js';
 import {
   fromImportFile,
+  readTemporaryRows,
+  temporaryRowsFile,
   toImportFile,
   type ImportAction,
   type ImportJobRef,
@@ -46,6 +48,11 @@ export class SesSuppressionImports implements SuppressionImports {
     const { s3, ses, bucketName, prefix = IMPORT_FILES.pipelinePrefix } = this.options;
     const objectKey = `${prefix}${key ?? `${new Date().toISOString().slice(0, 10)}/${randomUUID()}.jsonl`}`;
     await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: objectKey, Body: toImportFile(rows, action), ContentType: 'application/x-ndjson' }));
+    // Which rows are temporary goes beside the file: SES's format has no field for it.
+    const temporaryRows = action === 'PUT' ? temporaryRowsFile(rows) : undefined;
+    if (temporaryRows !== undefined) {
+      await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: temporaryRowsKey(objectKey), Body: temporaryRows, ContentType: 'application/json' }));
+    }
     const { JobId } = await this.pacer.run(() =>
       ses
         .send(
@@ -57,7 +64,7 @@ export class SesSuppressionImports implements SuppressionImports {
         .catch((error: unknown) => Promise.reject(asRejection(error, 'CreateImportJob'))),
     );
     if (!JobId) throw new Error('SES CreateImportJob returned no JobId');
-    return { jobId: JobId, objectKey, rows: rows.length };
+    return { jobId: JobId, objectKey, rows: rows.length, ...(action === 'DELETE' ? { action } : {}), ...(temporaryRows !== undefined ? { temporary: true as const } : {}) };
   }
 
   public async status(jobId: string): Promise<ImportJobStatus> {
@@ -79,8 +86,13 @@ export class SesSuppressionImports implements SuppressionImports {
   }
 
   public async rows(job: ImportJobRef): Promise<ImportRow[]> {
-    const object = await this.options.s3.send(new GetObjectCommand({ Bucket: this.options.bucketName, Key: job.objectKey }));
-    return fromImportFile((await object.Body?.transformToString('utf8')) ?? '', job);
+    const temporaryRows = job.temporary ? readTemporaryRows(await this.read(temporaryRowsKey(job.objectKey))) : new Set<number>();
+    return fromImportFile(await this.read(job.objectKey), job.action, temporaryRows);
+  }
+
+  private async read(key: string): Promise<string> {
+    const object = await this.options.s3.send(new GetObjectCommand({ Bucket: this.options.bucketName, Key: key }));
+    return (await object.Body?.transformToString('utf8')) ?? '';
   }
 }
 
@@ -88,4 +100,9 @@ async function fetchText(url: string): Promise<string> {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`failed-records file: HTTP ${response.status}`);
   return response.text();
+}
+
+/** Where the list of a job's temporary rows goes: beside its rows, under the writer's own prefix. */
+function temporaryRowsKey(objectKey: string): string {
+  return `${objectKey}.temporary.json`;
 }

@@ -96,7 +96,11 @@ export type ImportJobStatus =
 
 /** SES suppression-list import jobs and the files they read. */
 export interface SuppressionImports {
-  /** Writes the rows where SES can read them and starts an import job (PUT: all temporary or none) on them. */
+  /**
+   * Writes the rows where SES can read them (and, for PUT rows that are temporary, which ones they
+   * are) and starts an import job on them.
+   * @returns the job, with its `action` when DELETE and `temporary` when some rows are
+   */
   start(rows: readonly SuppressionEntry[], action: ImportAction): Promise<ImportJobRef>;
   status(jobId: string): Promise<ImportJobStatus>;
   /** The rows of a job this pipeline started, each with the raw line SES read. */

@@ -149,8 +149,7 @@ export class SuppressionWriter {
     const madePermanent = toMakePermanent.length;
     if (pending.length === 0) return { suppressed: [], imports: [], skipped, madePermanent, rejected: refused, retryLater: [] };
     if (pending.length >= importThreshold) {
-      // One kind per job (temporary or not), so that its rows settle as what they are.
-      const started = await this.startImports('PUT', [pending.filter((e) => e.temporary !== true), pending.filter((e) => e.temporary === true)], attempt);
+      const started = await this.startImports('PUT', pending, attempt);
       return { suppressed: [], imports: started.imports, skipped, madePermanent, rejected: [...refused, ...started.rejected], retryLater: [] };
     }
     const each = await this.callEach(pending, (entry) => this.options.list.suppress(entry.address, entry.reason));
@@ -201,7 +200,7 @@ export class SuppressionWriter {
     const nothing = { removed: [], imports: [], putBack: 0, retryLater: [] };
     if (due.length === 0) return { ...nothing, skipped, rejected: refused };
     if (due.length >= importThreshold) {
-      const started = await this.startImports('DELETE', [due.map(removal)], attempt);
+      const started = await this.startImports('DELETE', due.map(removal), attempt);
       await this.dropRejected(started.rejected, known);
       return { ...nothing, imports: started.imports, skipped, rejected: [...refused, ...started.rejected] };
     }
@@ -258,30 +257,24 @@ export class SuppressionWriter {
     return { state, action, suppressed: done.length, retried: 0, rejected };
   }
 
-  /**
-   * One import job per chunk of each group; a chunk SES refuses for good (bad request, sandbox) is
-   * rejected with SES's reason.
-   */
-  private async startImports(action: ImportAction, groups: ReadonlyArray<readonly SuppressionEntry[]>, attempt: number): Promise<Pick<WriteOutcome, 'imports' | 'rejected'>> {
+  /** One import job per chunk; a chunk SES refuses for good (bad request, sandbox) is rejected with SES's reason. */
+  private async startImports(action: ImportAction, pending: readonly SuppressionEntry[], attempt: number): Promise<Pick<WriteOutcome, 'imports' | 'rejected'>> {
     const { imports, queue, followDelay } = this.options;
     const maxRows = action === 'PUT' ? this.options.maxRowsPerImport : this.options.maxRowsPerDelete;
     const started: ImportJobRef[] = [];
     const rejected: Array<{ entry: SuppressionEntry; why: string }> = [];
-    for (const group of groups) {
-      for (const rows of chunk(group, maxRows)) {
-        let job: ImportJobRef;
-        try {
-          const ref = await imports.start(rows, action);
-          job = { ...ref, ...(action === 'DELETE' ? { action } : {}), ...(action === 'PUT' && rows[0]?.temporary ? { temporary: true as const } : {}) };
-        } catch (error) {
-          if (!(error instanceof SuppressionRejectedError)) throw error;
-          rejected.push(...rows.map((entry) => ({ entry, why: error.message })));
-          continue;
-        }
-        // The follow-up message is what makes the job durable: from here on, the queue holds it.
-        await queue.followImport(job, attempt, 0, followDelay.initialSeconds);
-        started.push(job);
+    for (const rows of chunk(pending, maxRows)) {
+      let job: ImportJobRef;
+      try {
+        job = await imports.start(rows, action);
+      } catch (error) {
+        if (!(error instanceof SuppressionRejectedError)) throw error;
+        rejected.push(...rows.map((entry) => ({ entry, why: error.message })));
+        continue;
       }
+      // The follow-up message is what makes the job durable: from here on, the queue holds it.
+      await queue.followImport(job, attempt, 0, followDelay.initialSeconds);
+      started.push(job);
     }
     return { imports: started, rejected };
   }

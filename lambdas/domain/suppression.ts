@@ -27,7 +27,10 @@ export interface ImportJobRef {
   readonly rows: number;
   /** @default 'PUT' */
   readonly action?: ImportAction;
-  /** Rows of a PUT job that are {@link SuppressionEntry.temporary} (a job holds one kind only). */
+  /**
+   * Some rows of this PUT job are {@link SuppressionEntry.temporary}: which ones, a file beside the
+   * job's own says ({@link temporaryRowsFile}), as SES's import format has no place for it.
+   */
   readonly temporary?: true;
 }
 
@@ -149,18 +152,32 @@ export function importLines(entries: readonly SuppressionEntry[], action: Import
 
 /**
  * Reads an import file written by {@link toImportFile} back, each row with its raw line. The rows
- * of a DELETE job read as temporary BOUNCE entries: the only ones the pipeline ever removes.
+ * of a DELETE job read as temporary BOUNCE entries (the only ones the pipeline ever removes); those
+ * of a PUT job are temporary when `temporaryRows` (from {@link readTemporaryRows}) names them.
  */
-export function fromImportFile(text: string, job: Pick<ImportJobRef, 'action' | 'temporary'> = {}): ImportRow[] {
+export function fromImportFile(text: string, action: ImportAction = 'PUT', temporaryRows: ReadonlySet<number> = new Set()): ImportRow[] {
   const rows: ImportRow[] = [];
-  const temporary = job.action === 'DELETE' || job.temporary === true;
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     const row = JSON.parse(line) as { emailAddress: string; reason?: SuppressionReason };
     const entry: SuppressionEntry = { address: row.emailAddress, reason: row.reason ?? 'BOUNCE' };
+    const temporary = action === 'DELETE' || temporaryRows.has(rows.length);
     rows.push({ line, entry: temporary ? { ...entry, temporary } : entry });
   }
   return rows;
+}
+
+/** The file beside a PUT job's rows that says which of them are temporary: their indexes, as JSON. */
+export function temporaryRowsFile(entries: readonly SuppressionEntry[]): string | undefined {
+  const indexes = entries.flatMap((e, i) => (e.temporary ? [i] : []));
+  return indexes.length === 0 ? undefined : JSON.stringify(indexes);
+}
+
+/** Reads {@link temporaryRowsFile} back. */
+export function readTemporaryRows(text: string): Set<number> {
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed) || !parsed.every((i) => Number.isInteger(i))) throw new Error('the temporary-rows file is not a list of row numbers');
+  return new Set(parsed as number[]);
 }
 
 /** What SES's failed-records file says of the rows of a job. */

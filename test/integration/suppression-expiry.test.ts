@@ -1,4 +1,8 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoSuppressionLedger } from '../../lambdas/adapters/dynamo-suppression-ledger.js';
+import { SesSuppressionImports } from '../../lambdas/adapters/ses-suppression-imports.js';
+import { LOCAL_CLIENT_CONFIG } from '../../local/dynamodb-local.js';
 import type { AddressSuppressedDetail, AddressUnsuppressedDetail } from '../../lambdas/contract.js';
 import { AuditTrail, type IndexedEvent } from '../../cli/audit-trail.js';
 import { LocalPipeline } from '../../local/pipeline.js';
@@ -92,4 +96,23 @@ it('takes a flood off the list with a DELETE import job, and leaves hard bounces
   await new AuditTrail(pipeline.dynamodb, pipeline.resources.tableName).forEachEvent(new Date(Date.now() - 3_600_000), new Date(), (e) => audit.push(e));
   expect(audit.filter((e) => e.eventType === 'SuppressionExpired').map((e) => e.address).sort()).toEqual([...flood, 'solo@example.org'].sort());
   expect(await pipeline.deadLetters()).toEqual([]);
+});
+
+it('keeps which rows of an import job are temporary beside its file in S3, SES\'s file holding only SES\'s format', async () => {
+  const imports = new SesSuppressionImports({ ses: new SESv2Client({ ...LOCAL_CLIENT_CONFIG, endpoint: pipeline.sesEndpoint }), s3: pipeline.s3, bucketName: pipeline.resources.importBucketName });
+  const rows = [
+    { address: 'kept@example.org', reason: 'BOUNCE' },
+    { address: 'full-a@example.org', reason: 'BOUNCE', temporary: true },
+    { address: 'angry-b@example.org', reason: 'COMPLAINT' },
+  ] as const;
+  const job = await imports.start(rows, 'PUT');
+  expect(job).toMatchObject({ rows: 3, temporary: true });
+  const file = await pipeline.s3.send(new GetObjectCommand({ Bucket: pipeline.resources.importBucketName, Key: job.objectKey }));
+  expect(await file.Body?.transformToString()).toBe(rows.map((r) => JSON.stringify({ emailAddress: r.address, reason: r.reason })).join('\n') + '\n');
+  expect((await imports.rows(job)).map((r) => r.entry)).toEqual(rows);
+
+  const removal = await imports.start([{ address: 'full-a@example.org', reason: 'BOUNCE', temporary: true }], 'DELETE');
+  expect(removal).toMatchObject({ rows: 1, action: 'DELETE' });
+  expect(removal.temporary).toBeUndefined();
+  expect((await imports.rows(removal)).map((r) => r.line)).toEqual(['{"emailAddress":"full-a@example.org"}']);
 });

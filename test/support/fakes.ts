@@ -274,7 +274,7 @@ export class FakeSuppressionImports implements SuppressionImports {
     const jobId = `job-${this.jobs.size + 1}`;
     this.jobs.set(jobId, { objectKey, polls: 0, action });
     this.ses.importCalls++;
-    return { jobId, objectKey, rows: rows.length };
+    return { jobId, objectKey, rows: rows.length, ...(action === 'DELETE' ? { action } : {}), ...(rows.some((r) => r.temporary) && action === 'PUT' ? { temporary: true as const } : {}) };
   }
 
   public async status(jobId: string): Promise<ImportJobStatus> {

@@ -1,6 +1,8 @@
 import {
   followDelaySeconds,
   fromImportFile,
+  readTemporaryRows,
+  temporaryRowsFile,
   MalformedMessageError,
   mergeEntries,
   readSuppressionMessage,
@@ -88,6 +90,28 @@ describe('suppression requests', () => {
     const file = toImportFile(entries);
     expect(file).toBe('{"emailAddress":"a@example.com","reason":"BOUNCE"}\n{"emailAddress":"b@example.com","reason":"COMPLAINT"}\n');
     expect(fromImportFile(file)).toEqual(entries.map((entry, i) => ({ entry, line: importLines(entries)[i] })));
+  });
+
+  it('writes DELETE rows as the address alone (AWS\'s bulk-delete example) and reads them back as temporary BOUNCE entries', () => {
+    const file = toImportFile([{ address: 'a@example.com', reason: 'BOUNCE', temporary: true }], 'DELETE');
+    expect(file).toBe('{"emailAddress":"a@example.com"}\n');
+    expect(fromImportFile(file, 'DELETE')).toEqual([{ line: '{"emailAddress":"a@example.com"}', entry: { address: 'a@example.com', reason: 'BOUNCE', temporary: true } }]);
+  });
+
+  it('keeps which PUT rows are temporary beside the file (SES\'s format has no field for it), and reads them back', () => {
+    const entries = [
+      { address: 'a@example.com', reason: 'BOUNCE' },
+      { address: 'b@example.com', reason: 'BOUNCE', temporary: true },
+      { address: 'c@example.com', reason: 'COMPLAINT' },
+      { address: 'd@example.com', reason: 'BOUNCE', temporary: true },
+    ] as const;
+    const file = toImportFile(entries);
+    expect(file).not.toContain('temporary');
+    const sidecar = temporaryRowsFile(entries) ?? '';
+    expect(sidecar).toBe('[1,3]');
+    expect(fromImportFile(file, 'PUT', readTemporaryRows(sidecar)).map((r) => r.entry)).toEqual(entries);
+    expect(temporaryRowsFile(entries.filter((e) => !('temporary' in e)))).toBeUndefined();
+    expect(() => readTemporaryRows('{"rows":1}')).toThrow('the temporary-rows file is not a list of row numbers');
   });
 
   it('waits twice as long before each look at an import job, at most 900 s', () => {
