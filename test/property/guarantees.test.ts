@@ -7,6 +7,7 @@ import { captureLogs } from '../support/capture-logs.js';
 import { throttled, type FailedRecordsLayout } from '../support/fakes.js';
 import { fixtureJson, snsEnvelope } from '../support/fixtures.js';
 import { createHarness } from '../support/harness.js';
+import { sqsRecord } from '../support/sqs.js';
 
 /**
  * The guarantees, tried on generated input rather than on cases picked by the hands that wrote the
@@ -211,6 +212,77 @@ describe('the suppression writer under SES faults', () => {
           for (const p of deadLetters.parked) expect(p.reason).not.toMatch(/^\s*$/);
         },
       ),
+      RUNS,
+    );
+  });
+});
+
+describe('temporary suppressions (soft bounces escalated) under any interleaving', () => {
+  const POOL = ['a@example.com', 'b@example.com', 'c@example.org', 'd@example.org', 'e@example.net'];
+  const DAY = 86_400;
+  const step = fc.oneof(
+    fc.record({
+      kind: fc.constant('request' as const),
+      entries: fc.uniqueArray(
+        fc.record({ address: fc.constantFrom(...POOL), cause: fc.constantFrom('soft-bounces', 'soft-bounces', 'hard-bounce', 'complaint') }),
+        { minLength: 1, maxLength: 5, selector: (e) => e.address },
+      ),
+    }),
+    fc.record({ kind: fc.constant('advance' as const), seconds: fc.integer({ min: 0, max: 40 * DAY }) }),
+    fc.record({ kind: fc.constant('tick' as const) }),
+  );
+
+  it('never takes off the list an address that hard bounced or complained, takes off each escalated one once due, and keeps the ledger equal to SES\'s list', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 25 }), fc.nat({ max: 3 }), async (steps, throttles) => {
+        // From 3 addresses, an import job (PUT or DELETE): both paths are exercised.
+        const harness = createHarness({ importThreshold: 3 });
+        const { ses, ledger, queues, clock, settle, invokeWriter } = harness;
+        ses.failWith(...Array.from({ length: throttles }, () => throttled()));
+        const permanent = new Set<string>();
+        const check = (): void => {
+          expect(new Map([...ledger.entries].map(([a, e]) => [a, e.reason]))).toEqual(ses.list);
+          for (const address of permanent) {
+            expect([address, ses.list.has(address)]).toEqual([address, true]);
+            expect([address, ledger.entries.get(address)?.temporaryUntil]).toEqual([address, undefined]);
+          }
+          for (const [address, entry] of ledger.entries) {
+            if (entry.temporaryUntil !== undefined) expect(ledger.schedule.has(`${entry.temporaryUntil}#${address}`)).toBe(true);
+          }
+          for (const ended of ledger.expired) expect(ended.at >= ended.until).toBe(true);
+        };
+        const tick = async (): Promise<void> => {
+          const at = clock.now().toISOString();
+          await invokeWriter(sqsRecord(JSON.stringify({ type: 'expire' })));
+          const { redriven } = await settle();
+          expect(redriven).toEqual([]);
+          // Everything that was due when the tick came is off the list now.
+          for (const [address, entry] of ledger.entries) expect([address, entry.temporaryUntil !== undefined && entry.temporaryUntil < at]).toEqual([address, false]);
+        };
+        await captureLogs(async () => {
+          for (const s of steps) {
+            if (s.kind === 'advance') clock.advanceSeconds(s.seconds);
+            else if (s.kind === 'tick') await tick();
+            else {
+              await queues.request(
+                s.entries.map(({ address, cause }): SuppressionEntry =>
+                  cause === 'soft-bounces' ? { address, reason: 'BOUNCE', temporary: true } : { address, reason: cause === 'complaint' ? 'COMPLAINT' : 'BOUNCE' },
+                ),
+              );
+              const { redriven } = await settle();
+              expect(redriven).toEqual([]);
+              for (const { address, cause } of s.entries) if (cause !== 'soft-bounces') permanent.add(address);
+            }
+            check();
+          }
+          clock.advanceSeconds(31 * DAY);
+          await tick();
+          check();
+        });
+        // At the end only the addresses that hard bounced or complained are left.
+        expect([...ses.list.keys()].sort()).toEqual([...permanent].sort());
+        expect(harness.deadLetters.parked).toEqual([]);
+      }),
       RUNS,
     );
   });
