@@ -69,6 +69,8 @@ export const SUPPRESSION_WRITER_ENV = {
   maxReceiveCount: 'MAX_RECEIVE_COUNT',
   /** How long a suppression that soft bounces escalated stays on the list; 0: for good. */
   temporarySuppressionSeconds: 'TEMPORARY_SUPPRESSION_SECONDS',
+  /** How long the audit record of an ended suppression is kept (as the processor's event records). */
+  eventRetentionInDays: 'EVENT_RETENTION_DAYS',
 } as const;
 
 export interface SuppressionWriterSettings {
@@ -84,6 +86,7 @@ export interface SuppressionWriterSettings {
   readonly eventBusName: string;
   readonly maxReceiveCount: number;
   readonly temporarySuppressionSeconds: number;
+  readonly eventRetentionInDays: number;
   readonly sdkRetryMode: string;
   readonly sdkMaxAttempts: number;
 }
@@ -104,6 +107,7 @@ export function suppressionWriterEnvironment(settings: SuppressionWriterSettings
     [env.eventBusName]: settings.eventBusName,
     [env.maxReceiveCount]: String(settings.maxReceiveCount),
     [env.temporarySuppressionSeconds]: String(settings.temporarySuppressionSeconds),
+    [env.eventRetentionInDays]: String(settings.eventRetentionInDays),
     AWS_RETRY_MODE: settings.sdkRetryMode,
     AWS_MAX_ATTEMPTS: String(settings.sdkMaxAttempts),
   };
@@ -269,10 +273,13 @@ export const SES_MAX_ROWS_PER_IMPORT = 100_000;
 export const SES_MAX_ROWS_PER_DELETE = 10_000;
 /**
  * How long the hourly expiry tick's claim on a due temporary suppression holds: its removal runs
- * through the writer's queue within minutes; a claim not settled by then (its message parked or
- * lost) comes due again.
+ * through the writer's queue, within minutes for single calls and within the attempts of a DELETE
+ * import job (each followed for up to about a day); a claim not settled by then (its message
+ * parked or lost) comes due again.
  */
-export const EXPIRY_LEASE_SECONDS = 86_400;
+export const EXPIRY_LEASE_SECONDS = 3 * 86_400;
+/** Claims of one due suppression before the writer gives up on it: it stays on the list, parked for a human. */
+export const MAX_EXPIRY_CLAIMS = 5;
 /** SQS's longest message delay: the writer's longest wait between two looks at an import job. */
 export const MAX_FOLLOW_DELAY_SECONDS = 900;
 /**

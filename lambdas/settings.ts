@@ -212,6 +212,7 @@ export function defaultSuppressionWriterSettings(
     sesRequestsPerSecond: writerSesRequestsPerSecond(),
     maxReceiveCount: DEFAULT_SETTINGS.maxReceiveCount,
     temporarySuppressionSeconds: DEFAULT_SETTINGS.softBounceSuppressionPeriodInDays * 86_400,
+    eventRetentionInDays: DEFAULT_SETTINGS.eventRetentionInDays,
     sdkRetryMode: PROCESSING_SETTINGS.sdkRetryMode,
     sdkMaxAttempts: PROCESSING_SETTINGS.sdkMaxAttempts,
   };

@@ -92,8 +92,8 @@ export function writeSuppressionsFunction(
       new iam.PolicyStatement({ sid: 'EncryptImportFiles', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [resources.importBucketKey.keyArn] }),
       new iam.PolicyStatement({
         sid: 'SuppressionLedger',
-        // Batch reads and writes of the ledger; the expiry schedule's query, claims and conditional deletes.
-        actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        // Batch reads and writes of the ledger; the expiry schedule's query and claims, and the conditional writes of the removal protocol.
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         resources: [resources.table.tableArn],
       }),
       new iam.PolicyStatement({
@@ -114,17 +114,17 @@ export function writeSuppressionsFunction(
       importThreshold: config.importThreshold,
       maxReceiveCount: config.maxReceiveCount,
       temporarySuppressionSeconds: config.softBounceSuppressionPeriod.toSeconds(),
+      eventRetentionInDays: config.eventRetention.toDays(),
     }),
   });
   resources.suppressionEventBus.grantPutEventsTo(fn.role);
-  if (config.softBounceSuppressionPeriod.toSeconds() > 0) {
-    // The tick goes through the writer's own queue, so it is read, retried and parked like any of its messages.
-    new events.Rule(scope, 'ExpireSuppressionsSchedule', {
-      description: 'Asks the suppression writer to take temporary suppressions (soft bounces escalated) off the list once they end',
-      schedule: events.Schedule.rate(SUPPRESSION_WRITER.expiryTickInterval),
-      targets: [new eventTargets.SqsQueue(resources.suppressionQueue, { message: events.RuleTargetInput.fromObject({ type: 'expire' } satisfies SuppressionMessage) })],
-    });
-  }
+  // The tick goes through the writer's own queue, so it is read, retried and parked like any of its
+  // messages. It runs with a period of 0 too: a temporary suppression from before is then kept for good when it comes due.
+  new events.Rule(scope, 'ExpireSuppressionsSchedule', {
+    description: 'Asks the suppression writer to take temporary suppressions (soft bounces escalated) off the list once they end',
+    schedule: events.Schedule.rate(SUPPRESSION_WRITER.expiryTickInterval),
+    targets: [new eventTargets.SqsQueue(resources.suppressionQueue, { message: events.RuleTargetInput.fromObject({ type: 'expire' } satisfies SuppressionMessage) })],
+  });
   fn.consumeQueue(resources.suppressionQueue, {
     batchSize: SUPPRESSION_WRITER.batchSize,
     maxBatchingWindow: config.suppressionBatchingWindow,

@@ -8,6 +8,7 @@ import {
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   type QueryCommandOutput,
   UpdateCommand,
@@ -16,6 +17,7 @@ import { addressKey, dayShardKey, eventSortKey, FEEDBACK_TABLE } from '../contra
 import {
   chunk,
   type AcceptedSuppression,
+  type ClaimedExpiries,
   type DueExpiry,
   type LedgerEntry,
   type SuppressionLedger,
@@ -51,77 +53,83 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
     private readonly tableName: string,
     /** Parallel calls. */
     private readonly parallelism = 8,
+    /** How long the audit record of an ended suppression is kept, like every event record. */
+    private readonly eventRetentionInDays = 365,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  public async suppressions(addresses: readonly string[]): Promise<Map<string, LedgerEntry>> {
+  public async suppressions(addresses: readonly string[], consistent = false): Promise<Map<string, LedgerEntry>> {
     const found = new Map<string, LedgerEntry>();
-    for (const item of await this.getItems(addresses, 'address, reason, temporaryUntil')) {
-      const until = item.temporaryUntil as string | undefined;
-      found.set(item.address as string, until === undefined ? { reason: item.reason as SuppressionReason } : { reason: item.reason as SuppressionReason, temporaryUntil: until });
-    }
+    for (const item of await this.getItems(addresses, 'address, reason, temporaryUntil, removing, wantedBack', consistent)) found.set(item.address as string, ledgerEntry(item));
     return found;
   }
 
   public async recordSuppressed(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance, at: Date): Promise<void> {
-    const suppressedAt = at.toISOString();
-    const day = suppressedAt.slice(0, 10);
-    const requests = entries.flatMap((e): WriteRequest[] => {
-      // A temporary entry stays in the ledger until it has ended, then as long as any other.
-      const from = e.until === undefined ? at.getTime() : Date.parse(e.until);
-      const ledgerItem: WriteRequest = {
-        PutRequest: {
-          Item: {
-            [PK]: addressKey(e.address),
-            [SK]: SUPPRESSION_SK,
-            // On the time index too, as a `Suppressed` entry: what the report lists as done.
-            [FEEDBACK_TABLE.timeIndex.partitionKey]: dayShardKey(day, shardOf(e.address)),
-            [FEEDBACK_TABLE.timeSortKey]: suppressedAt,
-            eventType: SUPPRESSED_EVENT_TYPE,
-            action: 'suppress',
-            address: e.address,
-            reason: e.reason,
-            suppressedAt,
-            temporaryUntil: e.until,
-            via: provenance.via,
-            jobId: provenance.jobId,
-            [FEEDBACK_TABLE.timeToLiveAttribute]: Math.floor(from / 1000) + FEEDBACK_TABLE.suppressionLedgerDays * DAY_SECONDS,
-          },
-        },
-      };
-      if (e.until === undefined) return [ledgerItem];
-      return [ledgerItem, { PutRequest: { Item: { ...expiryKey(e.address, e.until), address: e.address, until: e.until } } }];
-    });
-    await this.writeAll(requests);
-  }
-
-  public async makePermanent(addresses: readonly string[], at: Date): Promise<void> {
-    await this.inParallel(addresses, async (address) => {
+    const permanent = entries.filter((e) => e.until === undefined);
+    const temporary = entries.filter((e) => e.until !== undefined);
+    await this.writeAll(permanent.map((e): WriteRequest => ({ PutRequest: { Item: this.ledgerItem(e, provenance, at) } })));
+    if (temporary.length === 0) return;
+    // The schedule entry first: one without its ledger entry is dropped as stale when it comes due,
+    // while a ledger entry without one would never end.
+    await this.writeAll(temporary.map((e): WriteRequest => ({ PutRequest: { Item: { ...expiryKey(e.address, e.until ?? ''), address: e.address, until: e.until } } })));
+    await this.inParallel(temporary, async (e) => {
       try {
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: ledgerKey(address),
-            UpdateExpression: 'REMOVE temporaryUntil SET #ttl = :ttl',
-            ConditionExpression: `attribute_exists(${PK})`,
-            ExpressionAttributeNames: { '#ttl': FEEDBACK_TABLE.timeToLiveAttribute },
-            ExpressionAttributeValues: { ':ttl': Math.floor(at.getTime() / 1000) + FEEDBACK_TABLE.suppressionLedgerDays * DAY_SECONDS },
-          }),
-        );
+        await this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.ledgerItem(e, provenance, at), ConditionExpression: `attribute_not_exists(${PK})` }));
       } catch (error) {
-        // Gone from the ledger meanwhile (an operator removed it): nothing to keep.
+        // On the list already (permanent, or temporary since another writer's call): that entry stands.
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
-      // Its schedule entry stays, and is dropped as stale when it comes due.
     });
   }
 
-  public async claimDueExpiries(now: Date, limit: number, leaseSeconds: number): Promise<DueExpiry[]> {
+  public async makePermanent(address: string, at: Date): Promise<'done' | 'removing' | 'absent'> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: ledgerKey(address),
+          UpdateExpression: 'REMOVE temporaryUntil SET #ttl = :ttl',
+          ConditionExpression: 'attribute_exists(temporaryUntil) AND attribute_not_exists(removing)',
+          ExpressionAttributeNames: { '#ttl': FEEDBACK_TABLE.timeToLiveAttribute },
+          ExpressionAttributeValues: { ':ttl': this.ledgerExpiry(at) },
+        }),
+      );
+      // Its schedule entry stays, and is dropped as stale when it comes due.
+      return 'done';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const item = await this.getItem(address);
+    if (item === undefined) return 'absent';
+    return item.removing === undefined ? 'done' : 'removing';
+  }
+
+  public async wantBack(address: string, reason: SuppressionReason): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: ledgerKey(address),
+          UpdateExpression: 'SET wantedBack = :reason',
+          // A complaint outranks a bounce: never downgraded.
+          ConditionExpression: reason === 'COMPLAINT' ? 'attribute_exists(removing)' : 'attribute_exists(removing) AND attribute_not_exists(wantedBack)',
+          ExpressionAttributeValues: { ':reason': reason },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const item = await this.getItem(address);
+    return item?.removing !== undefined && item.wantedBack !== undefined;
+  }
+
+  public async claimDueExpiries(now: Date, limit: number, leaseSeconds: number, maxClaims: number): Promise<ClaimedExpiries> {
     const nowIso = now.toISOString();
     const leaseStart = new Date(now.getTime() - leaseSeconds * 1000).toISOString();
     const unclaimed = 'attribute_not_exists(claimedAt) OR claimedAt < :leaseStart';
-    const candidates: Array<DueExpiry & { sk: string; pk: string }> = [];
+    const candidates: Array<DueExpiry & { key: Record<string, string>; claims: number }> = [];
     for (let shard = 0; shard < FEEDBACK_TABLE.timeShards && candidates.length < limit; shard++) {
       const pk = `${FEEDBACK_TABLE.expiry.partitionKeyPrefix}${shard}`;
       let startKey: Record<string, unknown> | undefined;
@@ -136,21 +144,23 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
           }),
         );
         for (const item of page.Items ?? []) {
-          if (candidates.length < limit) candidates.push({ pk, sk: item[SK] as string, address: item.address as string, until: item.until as string });
+          if (candidates.length >= limit) break;
+          candidates.push({ key: { [PK]: pk, [SK]: item[SK] as string }, address: item.address as string, until: item.until as string, claims: (item.claims as number | undefined) ?? 0 });
         }
         startKey = page.LastEvaluatedKey;
       } while (startKey && candidates.length < limit);
     }
+    const exhausted = candidates.filter((c) => c.claims >= maxClaims).map(({ address, until }) => ({ address, until }));
     const claimed: DueExpiry[] = [];
-    await this.inParallel(candidates, async ({ pk, sk, address, until }) => {
+    await this.inParallel(candidates.filter((c) => c.claims < maxClaims), async ({ key, address, until }) => {
       try {
         await this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
-            Key: { [PK]: pk, [SK]: sk },
-            UpdateExpression: 'SET claimedAt = :now',
-            ConditionExpression: `attribute_exists(${PK}) AND (${unclaimed})`,
-            ExpressionAttributeValues: { ':now': nowIso, ':leaseStart': leaseStart },
+            Key: key,
+            UpdateExpression: 'SET claimedAt = :now ADD claims :one',
+            ConditionExpression: `attribute_exists(${PK}) AND (${unclaimed}) AND (attribute_not_exists(claims) OR claims < :max)`,
+            ExpressionAttributeValues: { ':now': nowIso, ':leaseStart': leaseStart, ':one': 1, ':max': maxClaims },
           }),
         );
         claimed.push({ address, until });
@@ -159,69 +169,163 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
     });
-    return claimed;
+    return { claimed, exhausted };
   }
 
   public async dropExpiries(expiries: readonly DueExpiry[]): Promise<void> {
     await this.writeAll(expiries.map((e): WriteRequest => ({ DeleteRequest: { Key: expiryKey(e.address, e.until) } })));
   }
 
-  public async recordUnsuppressed(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<Map<string, SuppressionReason>> {
-    const kept = new Map<string, SuppressionReason>();
-    const ended: Array<{ address: string; until: string; suppressedAt: string }> = [];
-    for (const item of await this.getItems(addresses, 'address, reason, temporaryUntil, suppressedAt', true)) {
-      const address = item.address as string;
-      if (item.temporaryUntil === undefined) kept.set(address, item.reason as SuppressionReason);
-      else ended.push({ address, until: item.temporaryUntil as string, suppressedAt: item.suppressedAt as string });
-    }
-    // The audit record first: keyed by the suppression it ends, so a retry writes the same one again.
+  public async startRemoval(expiries: readonly DueExpiry[]): Promise<string[]> {
+    const marked: string[] = [];
+    await this.inParallel(expiries, async ({ address, until }) => {
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: ledgerKey(address),
+            UpdateExpression: 'SET removing = :until',
+            ConditionExpression: 'temporaryUntil = :until',
+            ExpressionAttributeValues: { ':until': until },
+          }),
+        );
+        marked.push(address);
+      } catch (error) {
+        // Made permanent, or gone, since it was read.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    });
+    return marked;
+  }
+
+  public async finishRemoval(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<Map<string, SuppressionReason>> {
+    const wanted = new Map<string, SuppressionReason>();
     const eventAt = at.toISOString();
-    await this.writeAll(
-      ended.map(({ address, until, suppressedAt }): WriteRequest => ({
-        PutRequest: {
+    await this.inParallel([...new Set(addresses)], async (address) => {
+      const item = await this.getItem(address);
+      if (item === undefined) return; // settled before (a retry)
+      if (item.removing === undefined) {
+        // A new temporary suppression since (not this removal's), or one written over this removal's
+        // marks (an operator's import): the latter may have been undone by SES's removal, so it goes back.
+        if (item.temporaryUntil === undefined) wanted.set(address, item.reason);
+        return;
+      }
+      if (item.wantedBack !== undefined) {
+        wanted.set(address, item.wantedBack);
+        return;
+      }
+      const until = item.removing;
+      // The audit record first, keyed by the suppression it ends: a retry writes the same one again.
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
           Item: {
             [PK]: addressKey(address),
-            [SK]: eventSortKey(`${until}#${SUPPRESSION_EXPIRED_EVENT_TYPE}#${suppressedAt}`),
+            [SK]: eventSortKey(`${until}#${SUPPRESSION_EXPIRED_EVENT_TYPE}#${item.suppressedAt ?? ''}`),
             [FEEDBACK_TABLE.timeIndex.partitionKey]: dayShardKey(eventAt.slice(0, 10), shardOf(address)),
             [FEEDBACK_TABLE.timeSortKey]: eventAt,
+            [FEEDBACK_TABLE.timeToLiveAttribute]: Math.floor(at.getTime() / 1000) + this.eventRetentionInDays * DAY_SECONDS,
             address,
             eventType: SUPPRESSION_EXPIRED_EVENT_TYPE,
             action: 'unsuppress',
             rule: 'temporary-suppression-ended',
             reason: 'BOUNCE',
-            suppressedAt,
+            suppressedAt: item.suppressedAt,
             temporaryUntil: until,
             via: provenance.via,
             jobId: provenance.jobId,
             recordedAt: eventAt,
           },
-        },
-      })),
-    );
-    await this.inParallel(ended, async ({ address, until }) => {
+        }),
+      );
       try {
         await this.doc.send(
           new DeleteCommand({
             TableName: this.tableName,
             Key: ledgerKey(address),
-            ConditionExpression: 'temporaryUntil = :until',
+            ConditionExpression: 'removing = :until AND attribute_not_exists(wantedBack)',
             ExpressionAttributeValues: { ':until': until },
           }),
         );
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        // Changed while SES removed it: permanent now (a hard bounce or complaint), so it goes back.
-        const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: ledgerKey(address), ConsistentRead: true }));
-        if (Item && Item.temporaryUntil === undefined) kept.set(address, Item.reason as SuppressionReason);
+        // Wanted back (or written over) between the read and the delete.
+        const now = await this.getItem(address);
+        if (now !== undefined) wanted.set(address, now.wantedBack ?? now.reason);
+        return;
       }
+      await this.dropExpiries([{ address, until }]);
     });
-    await this.dropExpiries(ended);
-    return kept;
+    return wanted;
+  }
+
+  public async removalsToUndo(addresses: readonly string[]): Promise<Map<string, SuppressionReason>> {
+    const undo = new Map<string, SuppressionReason>();
+    for (const item of await this.getItems(addresses, 'address, reason, temporaryUntil, removing, wantedBack', true)) {
+      const entry = ledgerEntry(item);
+      if (entry.removing || entry.temporaryUntil !== undefined) undo.set(item.address as string, entry.wantedBack ?? entry.reason);
+    }
+    return undo;
+  }
+
+  public async completePutBack(entries: ReadonlyArray<{ readonly address: string; readonly reason: SuppressionReason }>, at: Date): Promise<void> {
+    await this.inParallel(entries, async ({ address, reason }) => {
+      let old: Record<string, unknown> | undefined;
+      try {
+        const { Attributes } = await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: ledgerKey(address),
+            UpdateExpression: 'SET reason = :reason, #ttl = :ttl REMOVE temporaryUntil, removing, wantedBack',
+            ConditionExpression: `attribute_exists(${PK})`,
+            ExpressionAttributeNames: { '#ttl': FEEDBACK_TABLE.timeToLiveAttribute },
+            ExpressionAttributeValues: { ':reason': reason, ':ttl': this.ledgerExpiry(at) },
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
+        old = Attributes;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        await this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.ledgerItem({ address, reason }, { via: 'put' }, at) }));
+      }
+      const until = (old?.removing ?? old?.temporaryUntil) as string | undefined;
+      if (until !== undefined) await this.dropExpiries([{ address, until }]);
+    });
   }
 
   /** Forgets an address (the operator took it off the list), so the next hard bounce suppresses it again. */
   public async forget(address: string): Promise<void> {
     await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: ledgerKey(address) }));
+  }
+
+  /** The ledger item of an address SES accepted; time-indexed as a `Suppressed` entry, what the report lists as done. */
+  private ledgerItem(e: AcceptedSuppression, provenance: SuppressionProvenance, at: Date): Record<string, unknown> {
+    const suppressedAt = at.toISOString();
+    return {
+      [PK]: addressKey(e.address),
+      [SK]: SUPPRESSION_SK,
+      [FEEDBACK_TABLE.timeIndex.partitionKey]: dayShardKey(suppressedAt.slice(0, 10), shardOf(e.address)),
+      [FEEDBACK_TABLE.timeSortKey]: suppressedAt,
+      eventType: SUPPRESSED_EVENT_TYPE,
+      action: 'suppress',
+      address: e.address,
+      reason: e.reason,
+      suppressedAt,
+      temporaryUntil: e.until,
+      via: provenance.via,
+      jobId: provenance.jobId,
+      // A temporary entry stays in the ledger until it has ended, then as long as any other.
+      [FEEDBACK_TABLE.timeToLiveAttribute]: this.ledgerExpiry(e.until === undefined ? at : new Date(e.until)),
+    };
+  }
+
+  private ledgerExpiry(from: Date): number {
+    return Math.floor(from.getTime() / 1000) + FEEDBACK_TABLE.suppressionLedgerDays * DAY_SECONDS;
+  }
+
+  private async getItem(address: string): Promise<{ reason: SuppressionReason; temporaryUntil?: string; removing?: string; wantedBack?: SuppressionReason; suppressedAt?: string } | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: ledgerKey(address), ConsistentRead: true }));
+    return Item as { reason: SuppressionReason; temporaryUntil?: string; removing?: string; wantedBack?: SuppressionReason; suppressedAt?: string } | undefined;
   }
 
   /** The ledger items of these addresses (those that exist), 100 per call. */
@@ -262,6 +366,16 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
     };
     await Promise.all(Array.from({ length: Math.min(this.parallelism, items.length) }, lane));
   }
+}
+
+/** A ledger item as the domain reads it. */
+function ledgerEntry(item: Record<string, unknown>): LedgerEntry {
+  return {
+    reason: item.reason as SuppressionReason,
+    ...(item.temporaryUntil !== undefined ? { temporaryUntil: item.temporaryUntil as string } : {}),
+    ...(item.removing !== undefined ? { removing: true as const } : {}),
+    ...(item.wantedBack !== undefined ? { wantedBack: item.wantedBack as SuppressionReason } : {}),
+  };
 }
 
 function ledgerKey(address: string): Record<string, string> {

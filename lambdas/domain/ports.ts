@@ -34,31 +34,61 @@ export interface DueExpiry {
   readonly until: string;
 }
 
+/** What a claim on the due suppressions found. */
+export interface ClaimedExpiries {
+  /** Claimed now, for one lease. */
+  readonly claimed: readonly DueExpiry[];
+  /** Claimed too often without being settled: not claimed again; the writer parks them for a human. */
+  readonly exhausted: readonly DueExpiry[];
+}
+
 /**
  * What the pipeline knows is on the SES suppression list: lets the writer skip calls that would
  * change nothing, and keeps when each temporary suppression ends. A cache of SES's list, kept by
  * the writer and the operator commands.
+ *
+ * Ending a temporary suppression is a protocol, because SES's removal (a DELETE import job may run
+ * for minutes) can cross a hard bounce or complaint that arrives meanwhile, and a writer can die at
+ * any step: the ledger entry is marked `removing` before SES is asked; a writer that wants the
+ * address kept meanwhile marks it `wantedBack` instead of racing SES; the remover, once SES is
+ * done, deletes the entry only if nobody wants it back, else puts the address back on the list.
+ * The marks are durable, so a retry (or the next claim) finishes what a dead writer started.
  */
 export interface SuppressionLedger {
   /** What is recorded of each of these addresses that is on the list (absent: not known to be). */
-  suppressions(addresses: readonly string[]): Promise<Map<string, LedgerEntry>>;
-  /** Records that SES accepted these addresses; an entry with `until` is scheduled to end then. */
+  suppressions(addresses: readonly string[], consistent?: boolean): Promise<Map<string, LedgerEntry>>;
+  /**
+   * Records that SES accepted these addresses. An entry with `until` is scheduled to end then; it
+   * never replaces an entry that is there already (a permanent one must stay permanent).
+   */
   recordSuppressed(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance, at: Date): Promise<void>;
-  /** A temporary suppression stays for good (the address hard bounced or complained since): no SES call needed. */
-  makePermanent(addresses: readonly string[], at: Date): Promise<void>;
+  /**
+   * Makes a temporary suppression permanent (the address hard bounced or complained since), unless
+   * its removal has begun.
+   * @returns `done` (or it was permanent already), `removing`, or `absent`
+   */
+  makePermanent(address: string, at: Date): Promise<'done' | 'removing' | 'absent'>;
+  /** Marks an address whose removal has begun as wanted back. @returns false when no removal is under way (any more) */
+  wantBack(address: string, reason: SuppressionReason): Promise<boolean>;
   /**
    * Claims up to `limit` temporary suppressions due at `now` for `leaseSeconds`: a claim that is
-   * not settled by then (a lost message) comes due again.
+   * not settled by then (a lost message) comes due again, at most `maxClaims` times.
    */
-  claimDueExpiries(now: Date, limit: number, leaseSeconds: number): Promise<DueExpiry[]>;
-  /** Forgets schedule entries that no longer match the ledger (the address became permanent or left the list). */
+  claimDueExpiries(now: Date, limit: number, leaseSeconds: number, maxClaims: number): Promise<ClaimedExpiries>;
+  /** Forgets schedule entries (stale ones, or those given up on). */
   dropExpiries(expiries: readonly DueExpiry[]): Promise<void>;
+  /** Marks these temporary suppressions `removing`, before SES is asked. @returns the addresses marked (the others changed meanwhile) */
+  startRemoval(expiries: readonly DueExpiry[]): Promise<string[]>;
   /**
-   * Records that SES took these temporary suppressions off the list (audit trail, ledger, schedule).
-   * @returns the addresses that became permanent while the removal ran, with their reason: the
-   *   caller puts them back, and the ledger keeps them
+   * After SES took these addresses off the list: records it (audit trail, ledger entry and schedule
+   * entry go) for each nobody wants back.
+   * @returns the others, with the reason to put them back with (the ledger keeps them, still `removing`)
    */
-  recordUnsuppressed(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<Map<string, SuppressionReason>>;
+  finishRemoval(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<Map<string, SuppressionReason>>;
+  /** What a removal that cannot go on must put back: each address still temporary or `removing`, with its reason. */
+  removalsToUndo(addresses: readonly string[]): Promise<Map<string, SuppressionReason>>;
+  /** After SES put these addresses back: they stay for good (the end, the marks and the schedule entry go). */
+  completePutBack(entries: ReadonlyArray<{ readonly address: string; readonly reason: SuppressionReason }>, at: Date): Promise<void>;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { SuppressionRejectedError } from './errors.js';
+import type { SuppressionReason } from './classify.js';
 import type {
   AcceptedSuppression,
   DueExpiry,
@@ -18,6 +19,7 @@ import {
   suppressionChange,
   type ImportAction,
   type ImportJobRef,
+  type LedgerEntry,
   type SuppressionEntry,
 } from './suppression.js';
 
@@ -45,6 +47,8 @@ export interface SuppressionWriterOptions {
   readonly temporaryForSeconds: number;
   /** How long a claim on a due suppression holds before the hourly tick may claim it again. */
   readonly expiryLeaseSeconds: number;
+  /** Claims of one due suppression before it is given up on: kept on the list, parked for a human. */
+  readonly maxExpiryClaims: number;
   /** Attempts per address before it is surfaced as rejected (failed import rows are retried). */
   readonly maxAttempts: number;
   /** Looks at one import job before the writer stops waiting for it and treats its outcome as unknown. */
@@ -61,7 +65,7 @@ export interface WriteOutcome {
   readonly imports: readonly ImportJobRef[];
   /** Already on the list with that reason (or COMPLAINT): no call made. */
   readonly skipped: number;
-  /** Of those skipped, temporary suppressions made permanent (a hard bounce or complaint since): ledger only. */
+  /** Temporary suppressions made permanent (a hard bounce or complaint since), or wanted back from a removal under way: ledger only. */
   readonly madePermanent: number;
   /** Refused by SES for good, with why: surfaced, never retried again. */
   readonly rejected: ReadonlyArray<{ readonly entry: SuppressionEntry; readonly why: string }>;
@@ -88,6 +92,8 @@ export interface ExpireOutcome {
   readonly due: number;
   /** Schedule entries that no longer matched the ledger (made permanent, or removed by an operator): dropped. */
   readonly stale: number;
+  /** Claimed too often without being settled: kept on the list, surfaced for a human. */
+  readonly rejected: ReadonlyArray<{ readonly entry: SuppressionEntry; readonly why: string }>;
 }
 
 /** What one look at an import job found. */
@@ -138,15 +144,14 @@ export class SuppressionWriter {
     const merged = mergeEntries(temporaryForSeconds > 0 ? readable : readable.map(({ address, reason }) => ({ address, reason })));
     const known = await ledger.suppressions(merged.map((e) => e.address));
     const pending: SuppressionEntry[] = [];
-    const toMakePermanent: string[] = [];
+    let madePermanent = 0;
     for (const entry of merged) {
       const change = suppressionChange(known.get(entry.address), entry);
-      if (change === 'call') pending.push(entry);
-      else if (change === 'make-permanent') toMakePermanent.push(entry.address);
+      const decided = change === 'contested' ? await this.keep(entry, known.get(entry.address)) : change;
+      if (decided === 'call') pending.push(entry);
+      else if (decided === 'kept') madePermanent++;
     }
-    if (toMakePermanent.length > 0) await ledger.makePermanent(toMakePermanent, this.clock());
     const skipped = merged.length - pending.length;
-    const madePermanent = toMakePermanent.length;
     if (pending.length === 0) return { suppressed: [], imports: [], skipped, madePermanent, rejected: refused, retryLater: [] };
     if (pending.length >= importThreshold) {
       const started = await this.startImports('PUT', pending, attempt);
@@ -158,28 +163,66 @@ export class SuppressionWriter {
   }
 
   /**
+   * Keeps on the list an address whose ledger entry is temporary (a hard bounce or complaint asks
+   * for it to stay) or being removed: makes it permanent while no removal has begun, else marks it
+   * wanted back for the remover to put back. An entry only moves on (temporary → removing → gone),
+   * so each failed condition is followed by at most two more tries.
+   * @returns `kept` (the ledger will keep it on the list), `call` (SES must be called: the entry is
+   *   gone, or a complaint upgrades it), or `nothing`
+   */
+  private async keep(entry: SuppressionEntry, first: LedgerEntry | undefined): Promise<'kept' | 'call' | 'nothing'> {
+    const { ledger } = this.options;
+    let current = first;
+    for (let round = 0; round < 3; round++) {
+      if (current === undefined) return 'call';
+      if (current.removing) {
+        if (await ledger.wantBack(entry.address, entry.reason)) return 'kept';
+      } else if (current.temporaryUntil !== undefined && entry.temporary !== true) {
+        const outcome = await ledger.makePermanent(entry.address, this.clock());
+        if (outcome === 'done') return current.reason === 'BOUNCE' && entry.reason === 'COMPLAINT' ? 'call' : 'kept';
+        if (outcome === 'absent') return 'call';
+      } else {
+        return suppressionChange(current, entry) === 'call' ? 'call' : 'nothing';
+      }
+      current = (await ledger.suppressions([entry.address], true)).get(entry.address);
+    }
+    throw new Error('a ledger entry changed three times while it was being kept; retry later');
+  }
+
+  /**
    * The hourly tick: claims the temporary suppressions that are due, drops schedule entries the
    * ledger no longer backs, and hands the rest over for removal (at most one DELETE import's worth
-   * per tick; the next tick takes the rest).
+   * per tick; the next tick takes the rest). One claimed too often without being settled (its
+   * messages keep failing) is given up on: kept on the list for good, and surfaced.
    */
   public async expire(): Promise<ExpireOutcome> {
-    const { ledger, queue, temporaryForSeconds, maxRowsPerDelete, expiryLeaseSeconds } = this.options;
-    if (temporaryForSeconds === 0) return { due: 0, stale: 0 };
-    const claimed = await ledger.claimDueExpiries(this.clock(), maxRowsPerDelete, expiryLeaseSeconds);
-    if (claimed.length === 0) return { due: 0, stale: 0 };
-    const known = await ledger.suppressions(claimed.map((d) => d.address));
+    const { ledger, queue, temporaryForSeconds, maxRowsPerDelete, expiryLeaseSeconds, maxExpiryClaims } = this.options;
+    const { claimed, exhausted } = await ledger.claimDueExpiries(this.clock(), maxRowsPerDelete, expiryLeaseSeconds, maxExpiryClaims);
+    // Put back and kept first, then no longer claimed: a failure in between finds them again next time.
+    const givenUp = await this.undoRemovals(exhausted.map((e) => e.address), `claimed ${maxExpiryClaims} times without being settled`);
+    await ledger.dropExpiries(exhausted);
+    if (claimed.length === 0) return { due: 0, stale: 0, rejected: givenUp };
+    const known = await ledger.suppressions(claimed.map((d) => d.address), true);
     const stale = claimed.filter((d) => known.get(d.address)?.temporaryUntil !== d.until);
     await ledger.dropExpiries(stale);
-    const due = claimed.filter((d) => known.get(d.address)?.temporaryUntil === d.until).map((d) => d.address);
-    if (due.length > 0) await queue.unsuppress(due, 1);
-    return { due: due.length, stale: stale.length };
+    const due = claimed.filter((d) => known.get(d.address)?.temporaryUntil === d.until);
+    if (temporaryForSeconds === 0) {
+      // Suppressions are kept for good now: those not yet being removed stay.
+      for (const d of due) if (!known.get(d.address)?.removing) await ledger.makePermanent(d.address, this.clock());
+      const removing = due.filter((d) => known.get(d.address)?.removing);
+      await ledger.dropExpiries(due.filter((d) => !known.get(d.address)?.removing));
+      if (removing.length > 0) await queue.unsuppress(removing.map((d) => d.address), 1);
+      return { due: removing.length, stale: stale.length, rejected: givenUp };
+    }
+    if (due.length > 0) await queue.unsuppress(due.map((d) => d.address), 1);
+    return { due: due.length, stale: stale.length, rejected: givenUp };
   }
 
   /**
    * Takes temporary suppressions off the list once they are due: only addresses the ledger holds
-   * as temporary and due now are touched, so a hard bounce or complaint since keeps an address on
-   * the list. Settled like suppressions: announced ("Address Unsuppressed"), recorded, and an
-   * address that became permanent while it was removed is put back.
+   * as temporary and due now are touched (and those whose removal began before: it is finished), so
+   * a hard bounce or complaint since keeps an address on the list. Settled like suppressions:
+   * announced ("Address Unsuppressed"), recorded, and an address wanted back meanwhile is put back.
    */
   public async unsuppress(addresses: readonly string[], attempt = 1): Promise<RemoveOutcome> {
     const { ledger, importThreshold } = this.options;
@@ -191,24 +234,28 @@ export class SuppressionWriter {
       if (read.address === undefined) refused.push({ entry: removal(address), why: `SES would refuse this address: ${read.problem}` });
       else readable.add(read.address);
     }
-    const known = await ledger.suppressions([...readable]);
-    const due = [...readable].filter((address) => {
-      const until = known.get(address)?.temporaryUntil;
-      return until !== undefined && Date.parse(until) <= now.getTime();
+    const known = await ledger.suppressions([...readable], true);
+    const resumed = [...readable].filter((address) => known.get(address)?.removing);
+    const due = [...readable].flatMap((address): DueExpiry[] => {
+      const entry = known.get(address);
+      const until = entry?.temporaryUntil;
+      return entry?.removing || until === undefined || Date.parse(until) > now.getTime() ? [] : [{ address, until }];
     });
-    const skipped = readable.size - due.length;
+    const removing = [...resumed, ...(await ledger.startRemoval(due))];
+    const skipped = readable.size - removing.length;
     const nothing = { removed: [], imports: [], putBack: 0, retryLater: [] };
-    if (due.length === 0) return { ...nothing, skipped, rejected: refused };
-    if (due.length >= importThreshold) {
-      const started = await this.startImports('DELETE', due.map(removal), attempt);
-      await this.dropRejected(started.rejected, known);
-      return { ...nothing, imports: started.imports, skipped, rejected: [...refused, ...started.rejected] };
+    if (removing.length === 0) return { ...nothing, skipped, rejected: refused };
+    if (removing.length >= importThreshold) {
+      const started = await this.startImports('DELETE', removing.map(removal), attempt);
+      const undone = await this.undoRemovals(started.rejected.map((r) => r.entry.address), started.rejected[0]?.why ?? '');
+      return { ...nothing, imports: started.imports, skipped, rejected: [...refused, ...undone] };
     }
-    const each = await this.callEach(due.map(removal), (entry) => this.options.list.unsuppress(entry.address));
-    await this.dropRejected(each.rejected, known);
+    const each = await this.callEach(removing.map(removal), (entry) => this.options.list.unsuppress(entry.address));
+    const rejected: Array<{ entry: SuppressionEntry; why: string }> = [];
+    for (const { entry, why } of each.rejected) rejected.push(...(await this.undoRemovals([entry.address], why)));
     const removed = each.done.map((e) => e.address);
     const putBack = await this.settleRemoval(removed, { via: 'put' });
-    return { removed, imports: [], skipped, putBack, rejected: [...refused, ...each.rejected], retryLater: each.retryLater };
+    return { removed, imports: [], skipped, putBack, rejected: [...refused, ...rejected], retryLater: each.retryLater };
   }
 
   /**
@@ -248,13 +295,13 @@ export class SuppressionWriter {
     if (action === 'DELETE') await this.settleRemoval(done.map((e) => e.address), provenance);
     else await this.settle(done, provenance);
     if (attempt < maxAttempts) {
+      // A removal retried resumes: its entries are still marked `removing`.
       if (action === 'DELETE') await queue.unsuppress(notDone.map((e) => e.address), attempt + 1);
       else await queue.retry(notDone, attempt + 1);
       return { state, action, suppressed: done.length, retried: notDone.length, rejected: [] };
     }
-    const rejected = notDone.map((entry) => ({ entry, why }));
-    if (action === 'DELETE') await this.dropRejected(rejected, await this.options.ledger.suppressions(notDone.map((e) => e.address)));
-    return { state, action, suppressed: done.length, retried: 0, rejected };
+    if (action === 'DELETE') return { state, action, suppressed: done.length, retried: 0, rejected: await this.undoRemovals(notDone.map((e) => e.address), why) };
+    return { state, action, suppressed: done.length, retried: 0, rejected: notDone.map((entry) => ({ entry, why })) };
   }
 
   /** One import job per chunk; a chunk SES refuses for good (bad request, sandbox) is rejected with SES's reason. */
@@ -315,31 +362,39 @@ export class SuppressionWriter {
   }
 
   /**
-   * Announces removals SES accepted, then records them. An address that became permanent while
-   * it was being removed (a complaint arrived) is put straight back and announced again.
+   * Announces removals SES accepted, then records them; an address wanted back meanwhile (a hard
+   * bounce or complaint arrived) is put straight back. Each step can be redone: until the ledger
+   * has settled an address, its entry stays marked `removing`, and a retry finishes the job.
    * @returns how many were put back
    */
   private async settleRemoval(addresses: readonly string[], provenance: SuppressionProvenance): Promise<number> {
     if (addresses.length === 0) return 0;
     const at = this.clock();
     await this.options.announcements.announceRemoval(addresses, provenance, at);
-    const kept = await this.options.ledger.recordUnsuppressed(addresses, provenance, at);
-    for (const [address, reason] of kept) await this.options.list.suppress(address, reason);
-    if (kept.size > 0) await this.options.announcements.announce([...kept].map(([address, reason]) => ({ address, reason })), { via: 'put' }, this.clock());
-    return kept.size;
+    const wanted = await this.options.ledger.finishRemoval(addresses, provenance, at);
+    await this.putBack(wanted);
+    return wanted.size;
   }
 
   /**
-   * A removal SES refuses for good is parked for a human; its schedule entry goes, so the hourly
-   * tick does not claim it again and again (the address stays on the list, which is the safe side).
+   * A removal that cannot go on (SES refused it for good, its attempts are spent, or it was claimed
+   * too often): the address is put back on the list (SES may have removed it: the safe side) and
+   * kept for good, and surfaced.
    */
-  private async dropRejected(rejected: ReadonlyArray<{ entry: SuppressionEntry }>, known: ReadonlyMap<string, { temporaryUntil?: string }>): Promise<void> {
-    const expiries: DueExpiry[] = [];
-    for (const { entry } of rejected) {
-      const until = known.get(entry.address)?.temporaryUntil;
-      if (until !== undefined) expiries.push({ address: entry.address, until });
-    }
-    if (expiries.length > 0) await this.options.ledger.dropExpiries(expiries);
+  private async undoRemovals(addresses: readonly string[], why: string): Promise<Array<{ entry: SuppressionEntry; why: string }>> {
+    if (addresses.length === 0) return [];
+    await this.putBack(await this.options.ledger.removalsToUndo(addresses));
+    return addresses.map((address) => ({ entry: removal(address), why: `${why}; it stays on the list` }));
+  }
+
+  /** Puts addresses back on the list (one SES call each: there are few), then the ledger keeps them for good and they are announced. */
+  private async putBack(wanted: ReadonlyMap<string, SuppressionReason>): Promise<void> {
+    if (wanted.size === 0) return;
+    const entries = [...wanted].map(([address, reason]) => ({ address, reason }));
+    for (const { address, reason } of entries) await this.options.list.suppress(address, reason);
+    const at = this.clock();
+    await this.options.announcements.announce(entries, { via: 'put' }, at);
+    await this.options.ledger.completePutBack(entries, at);
   }
 }
 

@@ -111,16 +111,21 @@ export interface LedgerEntry {
   readonly reason: SuppressionReason;
   /** When a temporary suppression ends (ISO 8601); absent: permanent. */
   readonly temporaryUntil?: string;
+  /** Its removal has begun (SES may have taken it off already). */
+  readonly removing?: true;
+  /** A writer wants it kept, with this reason, while its removal runs: the remover puts it back. */
+  readonly wantedBack?: SuppressionReason;
 }
 
 /**
- * What a request asks of SES, given what the ledger knows: `call` SES (the address is not on the
- * list, or BOUNCE → COMPLAINT, the one upgrade); `make-permanent` (on the list already with a
- * temporary BOUNCE, and a hard bounce asks for it to stay: only the ledger changes); or `nothing`.
+ * What a request asks, given what the ledger knows: `call` SES (the address is not on the list, or
+ * BOUNCE → COMPLAINT, the one upgrade); `contested` (a temporary suppression that a permanent cause
+ * must keep, or one being removed: the ledger's removal protocol decides); or `nothing`.
  */
-export function suppressionChange(current: LedgerEntry | undefined, requested: SuppressionEntry): 'call' | 'make-permanent' | 'nothing' {
-  if (current === undefined || (current.reason === 'BOUNCE' && requested.reason === 'COMPLAINT')) return 'call';
-  return current.temporaryUntil !== undefined && requested.temporary !== true ? 'make-permanent' : 'nothing';
+export function suppressionChange(current: LedgerEntry | undefined, requested: SuppressionEntry): 'call' | 'contested' | 'nothing' {
+  if (current === undefined) return 'call';
+  if (current.removing || (current.temporaryUntil !== undefined && requested.temporary !== true)) return 'contested';
+  return current.reason === 'BOUNCE' && requested.reason === 'COMPLAINT' ? 'call' : 'nothing';
 }
 
 /** Splits a list into chunks of at most `size`. */

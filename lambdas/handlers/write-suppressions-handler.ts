@@ -142,7 +142,8 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
   const expire = async (record: SQSRecord): Promise<Failure | undefined> => {
     try {
       const outcome = await writer.expire();
-      logger.info('expiry tick', { ...outcome });
+      await park(outcome.rejected, 1, record.messageId, 'unsuppress');
+      logger.info('expiry tick', { due: outcome.due, stale: outcome.stale, givenUp: outcome.rejected.length });
       return undefined;
     } catch (error) {
       const why = describe(error);

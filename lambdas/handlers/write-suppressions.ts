@@ -17,6 +17,7 @@ import { SqsSuppressionQueue } from '../adapters/sqs-suppression-queue.js';
 import {
   EXPIRY_LEASE_SECONDS,
   IMPORT_JOB_MAX_LOOKS,
+  MAX_EXPIRY_CLAIMS,
   MAX_FOLLOW_DELAY_SECONDS,
   PIPELINE_METRICS,
   SES_MAX_ROWS_PER_DELETE,
@@ -39,7 +40,7 @@ const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 const queue = new SqsSuppressionQueue(sqs, getStringFromEnv({ key: ENV.suppressionQueueUrl }), getStringFromEnv({ key: ENV.importJobQueueUrl }));
 
 const writer = new SuppressionWriter({
-  ledger: new DynamoSuppressionLedger(new DynamoDBClient({}), getStringFromEnv({ key: ENV.tableName })),
+  ledger: new DynamoSuppressionLedger(new DynamoDBClient({}), getStringFromEnv({ key: ENV.tableName }), undefined, getNumberFromEnv({ key: ENV.eventRetentionInDays })),
   list: new SesSuppressionList(ses, pacer),
   imports: new SesSuppressionImports({ ses, s3: new S3Client({}), bucketName: getStringFromEnv({ key: ENV.importBucketName }), pacer }),
   queue,
@@ -49,6 +50,7 @@ const writer = new SuppressionWriter({
   maxRowsPerDelete: SES_MAX_ROWS_PER_DELETE,
   temporaryForSeconds: getNumberFromEnv({ key: ENV.temporarySuppressionSeconds }),
   expiryLeaseSeconds: EXPIRY_LEASE_SECONDS,
+  maxExpiryClaims: MAX_EXPIRY_CLAIMS,
   maxAttempts: getNumberFromEnv({ key: ENV.maxAttempts }),
   maxLooks: IMPORT_JOB_MAX_LOOKS,
   followDelay: { initialSeconds: getNumberFromEnv({ key: ENV.followInitialSeconds }), maxSeconds: MAX_FOLLOW_DELAY_SECONDS },

@@ -63,7 +63,7 @@ describe('pipeline over fakes: duplicates', () => {
     await drain([HARD_BOUNCE]);
     await drain([HARD_BOUNCE, HARD_BOUNCE]);
     expect(ses.callsFor(ADDRESS)).toBe(1);
-    expect(ledger.entries.get(ADDRESS)).toEqual({ reason: 'BOUNCE', via: 'put', jobId: undefined });
+    expect(ledger.entries.get(ADDRESS)).toEqual({ reason: 'BOUNCE', via: 'put', jobId: undefined, suppressedAt: expect.any(String) });
   });
 
   it('counts a redelivered soft bounce once toward the threshold', async () => {

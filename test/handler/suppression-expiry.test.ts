@@ -1,5 +1,5 @@
-import { SuppressionRejectedError } from '../../lambdas/domain/index.js';
-import { throttled } from '../support/fakes.js';
+import { SuppressionRejectedError, type SuppressionEntry } from '../../lambdas/domain/index.js';
+import { SimulatedCrash, throttled } from '../support/fakes.js';
 import { snsEnvelope, variant } from '../support/fixtures.js';
 import { createHarness, IMPORT_THRESHOLD, TEMPORARY_FOR_SECONDS } from '../support/harness.js';
 import { sqsRecord } from '../support/sqs.js';
@@ -128,23 +128,174 @@ describe('soft-bounce suppressions expire', () => {
     expect(harness.ses.list.get('full@example.com')).toBe('COMPLAINT');
   });
 
-  it('puts an address straight back that became permanent while SES removed it', async () => {
+});
+
+/**
+ * Two writer instances run at once (the writer polls two queues, two pollers each), SES's removal
+ * can take minutes, and an instance can die at any step. Another instance is played by calling the
+ * domain's writer from inside a ledger call of the first (the ledger's `before` hook); a death, by
+ * throwing there. The stack's SQS event source then delivers the message again.
+ */
+describe('soft-bounce suppressions expire: races and deaths', () => {
+  const ADDRESS = 'full@example.com';
+  const HARD: SuppressionEntry = { address: ADDRESS, reason: 'BOUNCE' };
+  const COMPLAINT: SuppressionEntry = { address: ADDRESS, reason: 'COMPLAINT' };
+
+  /** A harness with ADDRESS temporarily suppressed and due. */
+  async function due(): Promise<ReturnType<typeof createHarness>> {
     const harness = createHarness();
-    await harness.drain(escalation('full@example.com'));
+    await harness.drain(escalation(ADDRESS));
     harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
-    // A hard bounce is settled by another writer instance in the middle of the removal.
-    harness.ledger.duringRemoval = () => {
-      harness.ledger.duringRemoval = undefined;
-      void harness.ledger.makePermanent(['full@example.com']);
+    return harness;
+  }
+
+  /** Runs `work` once, the first time the ledger's `method` is called. */
+  function once(harness: ReturnType<typeof createHarness>, method: string, work: () => Promise<unknown>): void {
+    let done = false;
+    harness.ledger.before = async (called) => {
+      if (done || called !== method) return;
+      done = true;
+      await work();
     };
+  }
+
+  const kept = (harness: ReturnType<typeof createHarness>, reason: 'BOUNCE' | 'COMPLAINT' = 'BOUNCE'): void => {
+    expect(harness.ses.list.get(ADDRESS)).toBe(reason);
+    expect(harness.ledger.entries.get(ADDRESS)).toEqual(expect.objectContaining({ reason }));
+    expect(harness.ledger.entries.get(ADDRESS)?.temporaryUntil).toBeUndefined();
+    expect(harness.ledger.entries.get(ADDRESS)?.removing).toBeUndefined();
+  };
+
+  it.each([
+    ['a hard bounce', HARD, 'BOUNCE'],
+    ['a complaint', COMPLAINT, 'COMPLAINT'],
+  ] as const)('puts the address back when %s is written while SES removes it', async (_name, entry, reason) => {
+    const harness = await due();
+    once(harness, 'finishRemoval', () => harness.writer.write([entry]));
     await tick(harness);
-    expect(harness.ses.removals).toEqual(['full@example.com']);
-    expect(harness.ses.list.get('full@example.com')).toBe('BOUNCE');
-    expect(harness.ledger.entries.get('full@example.com')).toMatchObject({ reason: 'BOUNCE' });
-    expect(harness.ledger.entries.get('full@example.com')?.temporaryUntil).toBeUndefined();
-    expect(harness.announcements.announced.at(-1)).toEqual({ address: 'full@example.com', reason: 'BOUNCE', via: 'put' });
+    expect(harness.ses.removals).toEqual([ADDRESS]);
+    kept(harness, reason);
+    expect(harness.announcements.announced.at(-1)).toEqual({ address: ADDRESS, reason, via: 'put' });
   });
 
+  it('puts it back even when SES throttles the put-back and the message comes again', async () => {
+    const harness = await due();
+    once(harness, 'finishRemoval', async () => {
+      await harness.writer.write([HARD]);
+      harness.ses.failWith(throttled()); // the put-back's call
+    });
+    await tick(harness);
+    kept(harness);
+  });
+
+  it('makes SES put it back when the hard bounce is written just after the removal finished (the ledger entry is gone)', async () => {
+    const harness = await due();
+    // The other instance read the entry as temporary before the removal; its change comes after.
+    const read = await harness.ledger.suppressions([ADDRESS]);
+    await tick(harness);
+    expect(harness.ses.list.has(ADDRESS)).toBe(false);
+    expect(await harness.ledger.makePermanent(ADDRESS)).toBe('absent');
+    // What the writer does with that answer: it calls SES.
+    await harness.writer.write([HARD]);
+    expect(read.get(ADDRESS)?.temporaryUntil).toBeDefined();
+    kept(harness);
+  });
+
+  it('makes SES put it back when the removal runs to its end between reading the entry and making it permanent', async () => {
+    const harness = await due();
+    once(harness, 'makePermanent', async () => {
+      await harness.invokeWriter(sqsRecord(TICK));
+      await harness.invokeWriter(...harness.queues.requests.splice(0).map((body) => sqsRecord(body)));
+      expect(harness.ses.list.has(ADDRESS)).toBe(false);
+    });
+    await harness.writer.write([HARD]);
+    kept(harness);
+  });
+
+  it('lets a temporary suppression settled late never replace a permanent one written meanwhile', async () => {
+    const harness = createHarness();
+    const flood = Array.from({ length: IMPORT_THRESHOLD }, (_, i) => `full${i}@example.com`);
+    // The flood's import job is started; before it is followed, one of its addresses hard bounces.
+    await harness.queues.request(flood.map((address): SuppressionEntry => ({ address, reason: 'BOUNCE', temporary: true })));
+    await harness.invokeWriter(...harness.queues.requests.splice(0).map((body) => sqsRecord(body)));
+    expect(harness.queues.importJobs).toHaveLength(1);
+    await harness.writer.write([{ address: 'full3@example.com', reason: 'BOUNCE' }]);
+    await harness.settle();
+    expect(harness.ledger.entries.get('full3@example.com')?.temporaryUntil).toBeUndefined();
+    expect(harness.ledger.entries.get('full4@example.com')?.temporaryUntil).toBeDefined();
+    harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
+    await tick(harness);
+    expect([...harness.ses.list.keys()]).toEqual(['full3@example.com']);
+  });
+
+  it.each(['startRemoval', 'finishRemoval', 'completePutBack'])('finishes after the remover dies in %s, and keeps a hard bounce written while it was dead', async (method) => {
+    const harness = await due();
+    once(harness, method, async () => {
+      if (method === 'completePutBack') return;
+      throw new SimulatedCrash(method);
+    });
+    if (method === 'completePutBack') {
+      // Dies right after SES put the address back: the ledger still says `removing`, wanted back.
+      once(harness, 'finishRemoval', () => harness.writer.write([HARD]));
+      let crashed = false;
+      const inner = harness.ledger.before;
+      harness.ledger.before = async (called) => {
+        await inner?.(called);
+        if (called === 'completePutBack' && !crashed) {
+          crashed = true;
+          throw new SimulatedCrash(called);
+        }
+      };
+    }
+    await harness.invokeWriter(sqsRecord(TICK));
+    // The tick handed the removal over; its first delivery dies.
+    const [removal] = harness.queues.requests.splice(0);
+    const first = await harness.invokeWriter(sqsRecord(removal ?? ''));
+    expect(first.batchItemFailures).toHaveLength(1);
+    // While it is dead, a hard bounce arrives.
+    await harness.writer.write([HARD]);
+    // SQS delivers it again.
+    const second = await harness.invokeWriter(sqsRecord(removal ?? '', 2));
+    expect(second.batchItemFailures).toEqual([]);
+    await harness.settle();
+    kept(harness);
+    expect(harness.deadLetters.parked).toEqual([]);
+    // Its schedule entry is gone, or goes as stale at the next claim.
+    harness.clock.advanceSeconds(3 * DAY + 60);
+    await tick(harness);
+    kept(harness);
+    expect(harness.ledger.schedule.size).toBe(0);
+  });
+
+  it('gives up on a suppression claimed 5 times without being settled: it stays on the list for good, parked for a human', async () => {
+    const harness = await due();
+    for (let claim = 1; claim <= 5; claim++) {
+      await harness.invokeWriter(sqsRecord(TICK));
+      expect(harness.queues.requests.splice(0)).toHaveLength(1); // its message is lost
+      harness.clock.advanceSeconds(3 * DAY + 60); // the lease runs out
+    }
+    await tick(harness);
+    kept(harness);
+    expect(harness.deadLetters.parked.map((p) => JSON.parse(p.body))).toEqual([{ type: 'unsuppress', addresses: [ADDRESS], attempt: 1 }]);
+    expect(harness.deadLetters.parked[0]?.reason).toMatch(/^1 address\(es\) not taken off the list \(f\*+@example\.com\): claimed 5 times without being settled; it stays on the list$/);
+    harness.clock.advanceSeconds(10 * DAY);
+    await tick(harness);
+    expect(harness.deadLetters.parked).toHaveLength(1);
+  });
+
+  it('keeps a temporary suppression for good once the period is set to 0 (the tick makes it permanent when it comes due)', async () => {
+    const harness = createHarness({ temporaryForSeconds: 0 });
+    const until = new Date(harness.clock.now().getTime() + DAY * 1000).toISOString();
+    harness.ses.list.set(ADDRESS, 'BOUNCE');
+    await harness.ledger.recordSuppressed([{ address: ADDRESS, reason: 'BOUNCE', until }], { via: 'put' }, harness.clock.now());
+    harness.clock.advanceSeconds(2 * DAY);
+    await tick(harness);
+    expect(harness.ses.removals).toEqual([]);
+    kept(harness);
+  });
+});
+
+describe('soft-bounce suppressions expire: the period, floods, throttling, leases', () => {
   it('keeps escalated suppressions for good when the period is 0, and the tick does nothing', async () => {
     const harness = createHarness({ temporaryForSeconds: 0 });
     await harness.drain(escalation('full@example.com'));

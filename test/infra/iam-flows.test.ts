@@ -183,7 +183,7 @@ describe('EventBridge expiry schedule → suppression queue, and the writer\'s r
   it('lets the writer take addresses off the list, and read, claim and delete schedule entries in its table only', async () => {
     expect(await asWriter('ses:DeleteSuppressedDestination', '*')).toBe('Allowed');
     const table = policies.arn(policies.logicalId('AWS::DynamoDB::Table', 'PipelineTable'));
-    for (const action of ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem']) expect([action, await asWriter(action, table)]).toEqual([action, 'Allowed']);
+    for (const action of ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem']) expect([action, await asWriter(action, table)]).toEqual([action, 'Allowed']);
     expect(await asWriter('dynamodb:Scan', table)).toBe('ImplicitlyDenied');
     expect(await asWriter('dynamodb:Query', `arn:${partition}:dynamodb:${region}:${account}:table/another`)).toBe('ImplicitlyDenied');
   });

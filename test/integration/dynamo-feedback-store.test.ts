@@ -1,4 +1,4 @@
-import { GetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoFeedbackStore } from '../../lambdas/adapters/dynamo-feedback-store.js';
 import { DynamoSuppressionLedger } from '../../lambdas/adapters/dynamo-suppression-ledger.js';
@@ -159,65 +159,116 @@ describe('DynamoSuppressionLedger on DynamoDB Local', () => {
     expect((await ledger.suppressions(['a@example.com'])).size).toBe(0);
   });
 
-  describe('temporary suppressions (soft bounces escalated) and their schedule', () => {
+  describe('temporary suppressions (soft bounces escalated): the schedule and the removal protocol', () => {
     const UNTIL = '2026-12-23T09:00:00.000Z';
     const DAY_MS = 86_400_000;
+    const LEASE = 3 * 86_400;
     const after = (ms: number) => new Date(Date.parse(UNTIL) + ms);
+    const T = { address: 't@example.com', until: UNTIL };
+    const temporary = () => ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }], { via: 'put' }, NOW);
+    const entry = async (address = 't@example.com') => (await ledger.suppressions([address], true)).get(address);
 
-    it('records the end with the entry and in the schedule, and keeps the entry until a ledger period after it', async () => {
-      await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }, { address: 'p@example.com', reason: 'BOUNCE' }], { via: 'put' }, NOW);
-      const found = await ledger.suppressions(['t@example.com', 'p@example.com']);
-      expect(found.get('t@example.com')).toEqual({ reason: 'BOUNCE', temporaryUntil: UNTIL });
-      expect(found.get('p@example.com')).toEqual({ reason: 'BOUNCE' });
-      const entry = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: addressKey('t@example.com'), sk: FEEDBACK_TABLE.sortKeys.suppression } }));
-      expect(entry.Item?.expiresAt).toBe(Date.parse(UNTIL) / 1000 + FEEDBACK_TABLE.suppressionLedgerDays * 86_400);
-      // Only the temporary one is scheduled, and it is not due before its end.
-      expect(await ledger.claimDueExpiries(after(-1000), 100, 86_400)).toEqual([]);
-      expect(await ledger.claimDueExpiries(after(1000), 100, 86_400)).toEqual([{ address: 't@example.com', until: UNTIL }]);
+    it('records the end with the entry and in the schedule, keeps the entry until a ledger period after it, and never replaces a permanent entry', async () => {
+      await ledger.recordSuppressed([{ address: 'p@example.com', reason: 'COMPLAINT' }], { via: 'put' }, NOW);
+      await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }, { address: 'p@example.com', reason: 'BOUNCE', until: UNTIL }], { via: 'import', jobId: 'j' }, NOW);
+      expect(await entry()).toEqual({ reason: 'BOUNCE', temporaryUntil: UNTIL });
+      expect(await entry('p@example.com')).toEqual({ reason: 'COMPLAINT' });
+      const item = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: addressKey('t@example.com'), sk: FEEDBACK_TABLE.sortKeys.suppression } }));
+      expect(item.Item?.expiresAt).toBe(Date.parse(UNTIL) / 1000 + FEEDBACK_TABLE.suppressionLedgerDays * 86_400);
+      expect((await ledger.claimDueExpiries(after(-1000), 100, LEASE, 5)).claimed).toEqual([]);
+      // p's schedule entry has no ledger entry behind it: the writer drops it as stale.
+      const { claimed } = await ledger.claimDueExpiries(after(1000), 100, LEASE, 5);
+      expect(claimed.map((c) => c.address).sort()).toEqual(['p@example.com', 't@example.com']);
     });
 
-    it('claims a due entry once per lease, and again once the lease has run out', async () => {
-      await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }], { via: 'put' }, NOW);
-      expect(await ledger.claimDueExpiries(after(1000), 100, 86_400)).toHaveLength(1);
-      expect(await ledger.claimDueExpiries(after(2000), 100, 86_400)).toEqual([]);
-      expect(await ledger.claimDueExpiries(after(DAY_MS + 5000), 100, 86_400)).toHaveLength(1);
+    it('claims a due entry once per lease, again once the lease has run out, and at most maxClaims times', async () => {
+      await temporary();
+      expect((await ledger.claimDueExpiries(after(1000), 100, LEASE, 2)).claimed).toHaveLength(1);
+      expect(await ledger.claimDueExpiries(after(2000), 100, LEASE, 2)).toEqual({ claimed: [], exhausted: [] });
+      expect((await ledger.claimDueExpiries(after(3 * DAY_MS + 5000), 100, LEASE, 2)).claimed).toHaveLength(1);
+      expect(await ledger.claimDueExpiries(after(6 * DAY_MS + 10_000), 100, LEASE, 2)).toEqual({ claimed: [], exhausted: [T] });
+      await ledger.dropExpiries([T]);
+      expect(await ledger.claimDueExpiries(after(20 * DAY_MS), 100, LEASE, 2)).toEqual({ claimed: [], exhausted: [] });
     });
 
-    it('claims at most the limit, across its shards, the oldest of each shard first', async () => {
+    it('claims at most the limit, across its shards', async () => {
       const entries = Array.from({ length: 40 }, (_, i) => ({ address: `t${i}@example.com`, reason: 'BOUNCE' as const, until: UNTIL }));
       await ledger.recordSuppressed(entries, { via: 'import', jobId: 'j' }, NOW);
-      const first = await ledger.claimDueExpiries(after(1000), 25, 86_400);
-      const second = await ledger.claimDueExpiries(after(1000), 25, 86_400);
+      const first = (await ledger.claimDueExpiries(after(1000), 25, LEASE, 5)).claimed;
+      const second = (await ledger.claimDueExpiries(after(1000), 25, LEASE, 5)).claimed;
       expect(first).toHaveLength(25);
       expect(second).toHaveLength(15);
       expect(new Set([...first, ...second].map((d) => d.address)).size).toBe(40);
     });
 
-    it('makes an entry permanent without touching its schedule entry, which the writer then finds stale and drops', async () => {
-      await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }], { via: 'put' }, NOW);
-      await ledger.makePermanent(['t@example.com', 'never-listed@example.com'], NOW);
-      expect((await ledger.suppressions(['t@example.com'])).get('t@example.com')).toEqual({ reason: 'BOUNCE' });
-      const due = await ledger.claimDueExpiries(after(1000), 100, 86_400);
-      expect(due).toEqual([{ address: 't@example.com', until: UNTIL }]);
-      await ledger.dropExpiries(due);
-      expect(await ledger.claimDueExpiries(after(10 * DAY_MS), 100, 86_400)).toEqual([]);
+    it('makes an entry permanent only while no removal has begun, and says why not', async () => {
+      expect(await ledger.makePermanent('t@example.com', NOW)).toBe('absent');
+      await temporary();
+      expect(await ledger.makePermanent('t@example.com', NOW)).toBe('done');
+      expect(await entry()).toEqual({ reason: 'BOUNCE' });
+      expect(await ledger.makePermanent('t@example.com', NOW)).toBe('done');
+      // A removal cannot begin on it now.
+      expect(await ledger.startRemoval([T])).toEqual([]);
+      await ledger.forget('t@example.com');
+      await temporary();
+      expect(await ledger.startRemoval([T, { address: 'never-listed@example.com', until: UNTIL }])).toEqual(['t@example.com']);
+      expect(await ledger.makePermanent('t@example.com', NOW)).toBe('removing');
+      expect(await entry()).toEqual({ reason: 'BOUNCE', temporaryUntil: UNTIL, removing: true });
     });
 
-    it('records an ended suppression: the entry and its schedule go, one audit record on the time index (the same one on a retry); a permanent entry is kept and returned', async () => {
-      await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }, { address: 'p@example.com', reason: 'COMPLAINT' }], { via: 'put' }, NOW);
-      const at = after(3_600_000);
-      const kept = await ledger.recordUnsuppressed(['t@example.com', 'p@example.com', 'never-listed@example.com'], { via: 'import', jobId: 'job-9' }, at);
-      expect(kept).toEqual(new Map([['p@example.com', 'COMPLAINT']]));
-      expect([...(await ledger.suppressions(['t@example.com', 'p@example.com'])).keys()]).toEqual(['p@example.com']);
-      expect(await ledger.claimDueExpiries(after(10 * DAY_MS), 100, 86_400)).toEqual([]);
-      // A retry after a crash finds nothing left to end.
-      expect(await ledger.recordUnsuppressed(['t@example.com'], { via: 'import', jobId: 'job-9' }, at)).toEqual(new Map());
+    it('marks an entry being removed as wanted back, a complaint over a bounce and never the reverse, and nothing else', async () => {
+      await temporary();
+      expect(await ledger.wantBack('t@example.com', 'BOUNCE')).toBe(false);
+      await ledger.startRemoval([T]);
+      expect(await ledger.wantBack('t@example.com', 'BOUNCE')).toBe(true);
+      expect((await entry())?.wantedBack).toBe('BOUNCE');
+      expect(await ledger.wantBack('t@example.com', 'COMPLAINT')).toBe(true);
+      expect(await ledger.wantBack('t@example.com', 'BOUNCE')).toBe(true);
+      expect((await entry())?.wantedBack).toBe('COMPLAINT');
+      expect(await ledger.wantBack('never-listed@example.com', 'BOUNCE')).toBe(false);
+    });
 
+    it('finishes a removal nobody wants back: one audit record on the time index (the same one on a retry), entry and schedule gone', async () => {
+      await temporary();
+      await ledger.startRemoval([T]);
+      const at = after(3_600_000);
+      expect(await ledger.finishRemoval(['t@example.com', 'never-listed@example.com'], { via: 'import', jobId: 'job-9' }, at)).toEqual(new Map());
+      expect(await entry()).toBeUndefined();
+      expect(await ledger.claimDueExpiries(after(10 * DAY_MS), 100, LEASE, 5)).toEqual({ claimed: [], exhausted: [] });
+      expect(await ledger.finishRemoval(['t@example.com'], { via: 'import', jobId: 'job-9' }, at)).toEqual(new Map());
       const events: IndexedEvent[] = [];
       await new AuditTrail(client, tableName).forEachEvent(at, at, (e) => events.push(e));
       expect(events.filter((e) => e.eventType === 'SuppressionExpired')).toEqual([
         expect.objectContaining({ address: 't@example.com', eventAt: at.toISOString(), action: 'unsuppress', rule: 'temporary-suppression-ended', reason: 'BOUNCE', via: 'import' }),
       ]);
+      const record = await doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)', ExpressionAttributeValues: { ':pk': addressKey('t@example.com'), ':e': 'EVENT#' } }));
+      expect(record.Items?.[0]?.expiresAt).toBe(Math.floor(at.getTime() / 1000) + 365 * 86_400);
+    });
+
+    it('hands back an address wanted back, keeps it marked until SES has put it back, then keeps it for good', async () => {
+      await temporary();
+      await ledger.startRemoval([T]);
+      await ledger.wantBack('t@example.com', 'COMPLAINT');
+      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(1000))).toEqual(new Map([['t@example.com', 'COMPLAINT']]));
+      // Not settled yet: a retry finds it again.
+      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(2000))).toEqual(new Map([['t@example.com', 'COMPLAINT']]));
+      await ledger.completePutBack([{ address: 't@example.com', reason: 'COMPLAINT' }], after(3000));
+      expect(await entry()).toEqual({ reason: 'COMPLAINT' });
+      expect(await ledger.claimDueExpiries(after(10 * DAY_MS), 100, LEASE, 5)).toEqual({ claimed: [], exhausted: [] });
+      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(4000))).toEqual(new Map([['t@example.com', 'COMPLAINT']]));
+    });
+
+    it('hands back an entry written over while it was being removed (an operator\'s import), and what a removal that stops must undo', async () => {
+      await temporary();
+      await ledger.startRemoval([T]);
+      expect(await ledger.removalsToUndo(['t@example.com', 'never-listed@example.com'])).toEqual(new Map([['t@example.com', 'BOUNCE']]));
+      await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE' }], { via: 'operator-import' }, NOW);
+      expect(await ledger.removalsToUndo(['t@example.com'])).toEqual(new Map());
+      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(1000))).toEqual(new Map([['t@example.com', 'BOUNCE']]));
+      // completePutBack of an entry that is gone writes it whole.
+      await ledger.forget('t@example.com');
+      await ledger.completePutBack([{ address: 't@example.com', reason: 'BOUNCE' }], after(2000));
+      expect(await entry()).toEqual({ reason: 'BOUNCE' });
     });
   });
 });

@@ -4,7 +4,7 @@ import { exportCsv, parseSuppressionFile } from '../../cli/suppression-commands.
 import { classifyText } from '../../cli/classify-command.js';
 import { eventKeyOf, readAddress, redactAddresses, SuppressionRejectedError, type SuppressionEntry } from '../../lambdas/domain/index.js';
 import { captureLogs } from '../support/capture-logs.js';
-import { throttled, type FailedRecordsLayout } from '../support/fakes.js';
+import { SimulatedCrash, throttled, type FailedRecordsLayout } from '../support/fakes.js';
 import { fixtureJson, snsEnvelope } from '../support/fixtures.js';
 import { createHarness } from '../support/harness.js';
 import { sqsRecord } from '../support/sqs.js';
@@ -284,6 +284,124 @@ describe('temporary suppressions (soft bounces escalated) under any interleaving
         expect(harness.deadLetters.parked).toEqual([]);
       }),
       RUNS,
+    );
+  });
+});
+
+describe('temporary suppressions with two writers at once and deaths at any step', () => {
+  const POOL = ['a@example.com', 'b@example.com'];
+  const DAY = 86_400;
+  const METHODS = ['suppressions', 'recordSuppressed', 'makePermanent', 'wantBack', 'claimDueExpiries', 'dropExpiries', 'startRemoval', 'finishRemoval', 'removalsToUndo', 'completePutBack'] as const;
+  /** Where a removal can be crossed or cut short: most of the draws, so that 300 runs find each window. */
+  const REMOVAL_METHODS = ['startRemoval', 'finishRemoval', 'finishRemoval', 'completePutBack'] as const;
+  const at = fc.oneof({ arbitrary: fc.constantFrom(...REMOVAL_METHODS), weight: 3 }, { arbitrary: fc.constantFrom(...METHODS), weight: 1 });
+  const nth = fc.constantFrom(0, 0, 0, 1);
+  const cause = fc.constantFrom('soft-bounces', 'hard-bounce', 'complaint');
+  const step = fc.oneof(
+    fc.record({
+      kind: fc.constant('request' as const),
+      address: fc.constantFrom(...POOL),
+      cause,
+      // Another writer instance runs the hourly tick and its removals to the end in the middle of one of this request's ledger calls.
+      tickDuring: fc.option(fc.record({ at: fc.constantFrom('suppressions', 'makePermanent', 'wantBack', 'recordSuppressed'), nth: fc.constantFrom(0, 0, 1) }), { nil: undefined }),
+    }),
+    fc.record({ kind: fc.constant('advance' as const), seconds: fc.oneof(fc.integer({ min: 0, max: 2 * DAY }), fc.integer({ min: 30 * DAY, max: 40 * DAY })) }),
+    fc.record({
+      kind: fc.constant('tick' as const),
+      // Another writer instance handles a request in the middle of one of this run's ledger calls.
+      interleave: fc.option(fc.record({ at, nth, address: fc.constantFrom(...POOL), cause: fc.constantFrom('hard-bounce', 'complaint') }), { nil: undefined }),
+      // This run's writer dies at the start of one of its ledger calls (SQS delivers its message again).
+      crash: fc.option(fc.record({ at, nth }), { nil: undefined }),
+    }),
+  );
+  type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
+  type Request = Extract<Step, { kind: 'request' }>;
+  const soft = (name: string): Step => ({ kind: 'request', address: `${name}@example.com`, cause: 'soft-bounces', tickDuring: undefined });
+  const hard = (name: string, tickDuring?: Request['tickDuring']): Step => ({ kind: 'request', address: `${name}@example.com`, cause: 'hard-bounce', tickDuring });
+  const later = (days: number): Step => ({ kind: 'advance', seconds: days * DAY });
+  const entryFor = (address: string, c: string): SuppressionEntry =>
+    c === 'soft-bounces' ? { address, reason: 'BOUNCE', temporary: true } : { address, reason: c === 'complaint' ? 'COMPLAINT' : 'BOUNCE' };
+
+  it('never loses an address that hard bounced or complained, ends every escalated one once due, and leaves no removal half done', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 12 }), fc.nat({ max: 2 }), async (steps, throttles) => {
+        const harness = createHarness({ importThreshold: 2 });
+        const { ses, ledger, queues, clock, settle, invokeWriter, writer } = harness;
+        ses.failWith(...Array.from({ length: throttles }, () => throttled()));
+        const permanent = new Set<string>();
+        /** The other instance: what its SQS event source would retry is put back on the queue. */
+        const otherWriter = async (entry: SuppressionEntry): Promise<void> => {
+          try {
+            const outcome = await writer.write([entry]);
+            if (outcome.retryLater.length > 0) await queues.retry(outcome.retryLater, 1);
+          } catch {
+            await queues.retry([entry], 1);
+          }
+        };
+        await captureLogs(async () => {
+          for (const s of steps) {
+            if (s.kind === 'advance') {
+              clock.advanceSeconds(s.seconds);
+              continue;
+            }
+            if (s.kind === 'request') {
+              await queues.request([entryFor(s.address, s.cause)]);
+              if (s.cause !== 'soft-bounces') permanent.add(s.address);
+              const calls = new Map<string, number>();
+              ledger.before = async (method) => {
+                const n = (calls.get(method) ?? 0) + 1;
+                calls.set(method, n);
+                if (s.tickDuring && s.tickDuring.at === method && s.tickDuring.nth + 1 === n) {
+                  ledger.before = undefined;
+                  await invokeWriter(sqsRecord(JSON.stringify({ type: 'expire' })));
+                  for (const body of queues.requests.splice(0).filter((b) => JSON.parse(b).type === 'unsuppress')) await invokeWriter(sqsRecord(body));
+                }
+              };
+            } else {
+              const calls = new Map<string, number>();
+              ledger.before = async (method) => {
+                const n = (calls.get(method) ?? 0) + 1;
+                calls.set(method, n);
+                if (s.interleave && s.interleave.at === method && s.interleave.nth + 1 === n) {
+                  permanent.add(s.interleave.address);
+                  await otherWriter(entryFor(s.interleave.address, s.interleave.cause));
+                }
+                if (s.crash && s.crash.at === method && s.crash.nth + 1 === n) throw new SimulatedCrash(method);
+              };
+              await invokeWriter(sqsRecord(JSON.stringify({ type: 'expire' })));
+            }
+            const { redriven } = await settle();
+            ledger.before = undefined;
+            expect(redriven).toEqual([]);
+            // Quiet now: the ledger is SES's list, nothing is left half removed, and every address that
+            // hard bounced or complained is on the list for good.
+            expect(new Map([...ledger.entries].map(([a, e]) => [a, e.reason]))).toEqual(ses.list);
+            for (const [address, e] of ledger.entries) expect([address, e.removing, e.wantedBack]).toEqual([address, undefined, undefined]);
+            for (const address of permanent) expect([address, ses.list.has(address), ledger.entries.get(address)?.temporaryUntil]).toEqual([address, true, undefined]);
+          }
+          // Long after: a tick after each lease takes every escalated suppression off (a claim the
+          // crashes left waiting comes due again), and keeps the others.
+          for (let i = 0; i < 2; i++) {
+            clock.advanceSeconds(31 * DAY);
+            await invokeWriter(sqsRecord(JSON.stringify({ type: 'expire' })));
+            expect((await settle()).redriven).toEqual([]);
+          }
+        });
+        expect([...ses.list.keys()].sort()).toEqual([...permanent].sort());
+        expect(harness.deadLetters.parked).toEqual([]);
+      }),
+      {
+        numRuns: 500,
+        // The windows a review found, tried first every time; the random runs look for others.
+        examples: [
+          // the removal runs to its end between a hard bounce's read of the entry and its change
+          [[soft('a'), later(31), hard('a', { at: 'makePermanent', nth: 0 })], 0],
+          // a complaint arrives while SES removes the address
+          [[soft('a'), later(31), { kind: 'tick', interleave: { at: 'finishRemoval', nth: 0, address: 'a@example.com', cause: 'complaint' }, crash: undefined }], 0],
+          // ... and the remover dies before it can put the address back
+          [[soft('a'), later(31), { kind: 'tick', interleave: { at: 'finishRemoval', nth: 0, address: 'a@example.com', cause: 'hard-bounce' }, crash: { at: 'completePutBack', nth: 0 } }], 0],
+        ],
+      },
     );
   });
 });

@@ -4,6 +4,7 @@ import {
   addSoftBounce,
   importLines,
   type AcceptedSuppression,
+  type ClaimedExpiries,
   type DeadLetters,
   type DueExpiry,
   type FeedbackRecord,
@@ -124,86 +125,158 @@ export class FakeSuppressionList implements SuppressionList {
   }
 }
 
-/** In-memory {@link SuppressionLedger} with its expiry schedule; can crash on a call like the store. */
+type LedgerItem = { reason: SuppressionReason; via: string; jobId?: string; temporaryUntil?: string; removing?: string; wantedBack?: SuppressionReason; suppressedAt?: string };
+
+/**
+ * In-memory {@link SuppressionLedger} with its expiry schedule and the removal protocol, condition
+ * for condition as the DynamoDB adapter; can crash on a call like the store, and lets a test run
+ * something (another writer, a crash) at the start of any of its methods.
+ */
 export class InMemorySuppressionLedger implements SuppressionLedger {
-  public readonly entries = new Map<string, { reason: SuppressionReason; via: string; jobId?: string; temporaryUntil?: string }>();
+  public readonly entries = new Map<string, LedgerItem>();
   /** The schedule: `<until>#<address>` → entry. */
-  public readonly schedule = new Map<string, DueExpiry & { claimedAt?: string }>();
-  /** Audit records of temporary suppressions that ended. */
-  public readonly expired: Array<{ address: string; until: string; at: string; via: string }> = [];
+  public readonly schedule = new Map<string, DueExpiry & { claimedAt?: string; claims?: number }>();
+  /** Audit records of temporary suppressions that ended, by their key (a retry writes the same one). */
+  public readonly expiredRecords = new Map<string, { address: string; until: string; at: string; via: string }>();
   public reads = 0;
   private crashes = 0;
-  /** Called inside recordUnsuppressed after its reads, before its writes: lets a test race it. */
-  public duringRemoval?: () => void;
+  /** Runs at the start of each method, with its name: a test interleaves another writer here, or throws. */
+  public before?: (method: keyof SuppressionLedger) => Promise<void> | void;
+
+  public get expired(): Array<{ address: string; until: string; at: string; via: string }> {
+    return [...this.expiredRecords.values()];
+  }
 
   public crashOnRecord(times = 1): void {
     this.crashes = times;
   }
 
   public async suppressions(addresses: readonly string[]): Promise<Map<string, LedgerEntry>> {
+    await this.before?.('suppressions');
     this.reads++;
     const found = new Map<string, LedgerEntry>();
     for (const address of addresses) {
-      const entry = this.entries.get(address);
-      if (entry) found.set(address, entry.temporaryUntil ? { reason: entry.reason, temporaryUntil: entry.temporaryUntil } : { reason: entry.reason });
+      const e = this.entries.get(address);
+      if (e) {
+        found.set(address, {
+          reason: e.reason,
+          ...(e.temporaryUntil !== undefined ? { temporaryUntil: e.temporaryUntil } : {}),
+          ...(e.removing !== undefined ? { removing: true as const } : {}),
+          ...(e.wantedBack !== undefined ? { wantedBack: e.wantedBack } : {}),
+        });
+      }
     }
     return found;
   }
 
-  public async recordSuppressed(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance): Promise<void> {
+  public async recordSuppressed(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance, at: Date): Promise<void> {
+    await this.before?.('recordSuppressed');
     if (this.crashes > 0) {
       this.crashes--;
       throw new SimulatedCrash('recordSuppressed');
     }
     for (const e of entries) {
-      this.entries.set(e.address, { reason: e.reason, via: provenance.via, jobId: provenance.jobId, temporaryUntil: e.until });
-      if (e.until) this.schedule.set(`${e.until}#${e.address}`, { address: e.address, until: e.until });
+      const item = { reason: e.reason, via: provenance.via, jobId: provenance.jobId, suppressedAt: at.toISOString() };
+      if (e.until === undefined) {
+        this.entries.set(e.address, item);
+        continue;
+      }
+      this.schedule.set(`${e.until}#${e.address}`, { address: e.address, until: e.until });
+      if (!this.entries.has(e.address)) this.entries.set(e.address, { ...item, temporaryUntil: e.until });
     }
   }
 
-  public async makePermanent(addresses: readonly string[]): Promise<void> {
-    for (const address of addresses) {
-      const entry = this.entries.get(address);
-      if (entry) this.entries.set(address, { ...entry, temporaryUntil: undefined });
-    }
+  public async makePermanent(address: string): Promise<'done' | 'removing' | 'absent'> {
+    await this.before?.('makePermanent');
+    const e = this.entries.get(address);
+    if (e === undefined) return 'absent';
+    if (e.removing !== undefined) return 'removing';
+    if (e.temporaryUntil !== undefined) this.entries.set(address, { ...e, temporaryUntil: undefined });
+    return 'done';
   }
 
-  public async claimDueExpiries(now: Date, limit: number, leaseSeconds: number): Promise<DueExpiry[]> {
+  public async wantBack(address: string, reason: SuppressionReason): Promise<boolean> {
+    await this.before?.('wantBack');
+    const e = this.entries.get(address);
+    if (e?.removing === undefined) return false;
+    if (reason === 'COMPLAINT' || e.wantedBack === undefined) this.entries.set(address, { ...e, wantedBack: reason });
+    return true;
+  }
+
+  public async claimDueExpiries(now: Date, limit: number, leaseSeconds: number, maxClaims: number): Promise<ClaimedExpiries> {
+    await this.before?.('claimDueExpiries');
     const leaseStart = new Date(now.getTime() - leaseSeconds * 1000).toISOString();
     const claimed: DueExpiry[] = [];
+    const exhausted: DueExpiry[] = [];
     for (const [key, item] of [...this.schedule].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      if (claimed.length >= limit || item.until >= now.toISOString()) continue;
+      if (claimed.length + exhausted.length >= limit || `${item.until}#${item.address}` >= now.toISOString()) continue;
       if (item.claimedAt !== undefined && item.claimedAt >= leaseStart) continue;
-      this.schedule.set(key, { ...item, claimedAt: now.toISOString() });
+      if ((item.claims ?? 0) >= maxClaims) {
+        exhausted.push({ address: item.address, until: item.until });
+        continue;
+      }
+      this.schedule.set(key, { ...item, claimedAt: now.toISOString(), claims: (item.claims ?? 0) + 1 });
       claimed.push({ address: item.address, until: item.until });
     }
-    return claimed;
+    return { claimed, exhausted };
   }
 
   public async dropExpiries(expiries: readonly DueExpiry[]): Promise<void> {
+    await this.before?.('dropExpiries');
     for (const e of expiries) this.schedule.delete(`${e.until}#${e.address}`);
   }
 
-  public async recordUnsuppressed(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<Map<string, SuppressionReason>> {
-    const kept = new Map<string, SuppressionReason>();
-    const ended = addresses.flatMap((address) => {
-      const entry = this.entries.get(address);
-      if (!entry) return [];
-      if (entry.temporaryUntil === undefined) {
-        kept.set(address, entry.reason);
-        return [];
-      }
-      return [{ address, until: entry.temporaryUntil }];
-    });
-    this.duringRemoval?.();
-    for (const { address, until } of ended) {
-      this.expired.push({ address, until, at: at.toISOString(), via: provenance.via });
-      const now = this.entries.get(address);
-      if (now?.temporaryUntil === until) this.entries.delete(address);
-      else if (now) kept.set(address, now.reason);
-      this.schedule.delete(`${until}#${address}`);
+  public async startRemoval(expiries: readonly DueExpiry[]): Promise<string[]> {
+    await this.before?.('startRemoval');
+    const marked: string[] = [];
+    for (const { address, until } of expiries) {
+      const e = this.entries.get(address);
+      if (e?.temporaryUntil !== until) continue;
+      this.entries.set(address, { ...e, removing: until });
+      marked.push(address);
     }
-    return kept;
+    return marked;
+  }
+
+  public async finishRemoval(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<Map<string, SuppressionReason>> {
+    await this.before?.('finishRemoval');
+    const wanted = new Map<string, SuppressionReason>();
+    for (const address of new Set(addresses)) {
+      const e = this.entries.get(address);
+      if (e === undefined) continue;
+      if (e.removing === undefined) {
+        if (e.temporaryUntil === undefined) wanted.set(address, e.reason);
+        continue;
+      }
+      if (e.wantedBack !== undefined) {
+        wanted.set(address, e.wantedBack);
+        continue;
+      }
+      this.expiredRecords.set(`${address}#${e.removing}#${e.suppressedAt ?? ''}`, { address, until: e.removing, at: at.toISOString(), via: provenance.via });
+      this.entries.delete(address);
+      this.schedule.delete(`${e.removing}#${address}`);
+    }
+    return wanted;
+  }
+
+  public async removalsToUndo(addresses: readonly string[]): Promise<Map<string, SuppressionReason>> {
+    await this.before?.('removalsToUndo');
+    const undo = new Map<string, SuppressionReason>();
+    for (const address of addresses) {
+      const e = this.entries.get(address);
+      if (e && (e.removing !== undefined || e.temporaryUntil !== undefined)) undo.set(address, e.wantedBack ?? e.reason);
+    }
+    return undo;
+  }
+
+  public async completePutBack(entries: ReadonlyArray<{ readonly address: string; readonly reason: SuppressionReason }>, at: Date): Promise<void> {
+    await this.before?.('completePutBack');
+    for (const { address, reason } of entries) {
+      const e = this.entries.get(address);
+      const until = e?.removing ?? e?.temporaryUntil;
+      this.entries.set(address, { reason, via: e?.via ?? 'put', jobId: e?.jobId, suppressedAt: e?.suppressedAt ?? at.toISOString() });
+      if (until !== undefined) this.schedule.delete(`${until}#${address}`);
+    }
   }
 }
 

@@ -61,7 +61,8 @@ export function createHarness(options: HarnessOptions = {}) {
     maxRowsPerImport: 100_000,
     maxRowsPerDelete: 10_000,
     temporaryForSeconds: options.temporaryForSeconds ?? TEMPORARY_FOR_SECONDS,
-    expiryLeaseSeconds: 86_400,
+    expiryLeaseSeconds: 3 * 86_400,
+    maxExpiryClaims: 5,
     maxAttempts: options.maxAttempts ?? 3,
     maxLooks: options.maxLooks ?? 100,
     followDelay: { initialSeconds: 10, maxSeconds: 900 },
@@ -133,5 +134,5 @@ export function createHarness(options: HarnessOptions = {}) {
     return { ...processed, writerRedriven: written.redriven };
   }
 
-  return { store, ses, imports, ledger, queues, deadLetters, announcements, clock, handler, invoke, invokeWriter, drain, settle };
+  return { store, ses, imports, ledger, queues, deadLetters, announcements, clock, handler, invoke, invokeWriter, writer, drain, settle };
 }

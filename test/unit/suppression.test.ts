@@ -58,8 +58,10 @@ describe('suppression requests', () => {
     [{ reason: 'COMPLAINT' }, 'BOUNCE', true, 'nothing'],
     [{ reason: 'COMPLAINT' }, 'COMPLAINT', false, 'nothing'],
     [temporary, 'BOUNCE', true, 'nothing'],
-    [temporary, 'BOUNCE', false, 'make-permanent'],
-    [temporary, 'COMPLAINT', false, 'call'],
+    [temporary, 'BOUNCE', false, 'contested'],
+    [temporary, 'COMPLAINT', false, 'contested'],
+    [{ ...temporary, removing: true }, 'BOUNCE', true, 'contested'],
+    [{ reason: 'COMPLAINT', temporaryUntil: temporary.temporaryUntil, removing: true }, 'BOUNCE', false, 'contested'],
   ] as const)('the ledger holds %j; %s (temporary: %s) is asked: %s', (current, reason, isTemporary, expected) => {
     expect(suppressionChange(current, isTemporary ? { address: 'a@example.com', reason, temporary: true } : { address: 'a@example.com', reason })).toBe(expected);
   });
