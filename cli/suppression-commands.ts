@@ -15,6 +15,7 @@ import {
   addressProblem,
   chunk,
   importLines,
+  maskAddress,
   matchFailedRecords,
   mergeEntries,
   redactAddresses,
@@ -162,7 +163,8 @@ export async function importSuppressions(target: Target, text: string, reason: S
       } catch (error) {
         if (!(error instanceof SuppressionRejectedError)) throw error;
         refused++;
-        output.err(`refused by SES: ${error.message}\n`);
+        // Addresses masked here as in every log line: the terminal's output is often kept (CI logs, tickets).
+        output.err(`${maskAddress(row.address)} refused by SES: ${redactAddresses(error.message)}\n`);
       }
       output.progress(bar('suppressing', done.length + refused, rows.length));
     }

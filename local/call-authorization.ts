@@ -63,6 +63,13 @@ export function authorizationsOf(request: ObservedRequest): Authorization[] {
         case 'BatchGetItem':
         case 'BatchWriteItem':
           return Object.keys(input.RequestItems as object).map((name) => ({ action: `dynamodb:${operation}`, resource: table(name) }));
+        case 'TransactWriteItems': {
+          // No action of its own: AWS authorizes each item by the action it performs.
+          const actions: Record<string, string> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem' };
+          return (input.TransactItems as Array<Record<string, { TableName: string }>>).flatMap((item) =>
+            Object.entries(item).map(([kind, request]) => ({ action: actions[kind] ? `dynamodb:${actions[kind]}` : `unmodelled:dynamodb:${kind}`, resource: table(request.TableName) })),
+          );
+        }
         case 'ExecuteStatement':
           return [partiql(input.Statement as string, table)];
         case 'BatchExecuteStatement':

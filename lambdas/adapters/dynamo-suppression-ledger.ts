@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -11,6 +11,7 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandOutput,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { addressKey, dayShardKey, eventSortKey, FEEDBACK_TABLE } from '../contract.js';
@@ -20,6 +21,7 @@ import {
   type ClaimedExpiries,
   type DueExpiry,
   type LedgerEntry,
+  type PutBack,
   type SuppressionLedger,
   type SuppressionProvenance,
   type SuppressionReason,
@@ -32,6 +34,10 @@ const SUPPRESSION_SK = FEEDBACK_TABLE.sortKeys.suppression;
 export const SUPPRESSED_EVENT_TYPE = 'Suppressed';
 /** The time index's `eventType` of the audit record of a temporary suppression that ended (SES took the address off). */
 export const SUPPRESSION_EXPIRED_EVENT_TYPE = 'SuppressionExpired';
+/** The ledger item's attributes the removal protocol reads. */
+type LedgerItem = { reason: SuppressionReason; temporaryUntil?: string; removing?: string; wantedBack?: SuppressionReason; wantedUntil?: string; suppressedAt?: string };
+/** The attributes of a ledger entry the domain reads. */
+const ENTRY_PROJECTION = 'address, reason, temporaryUntil, removing, wantedBack, wantedUntil';
 type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
 /** DynamoDB's limits per BatchGetItem and BatchWriteItem call. */
@@ -61,7 +67,7 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
 
   public async suppressions(addresses: readonly string[], consistent = false): Promise<Map<string, LedgerEntry>> {
     const found = new Map<string, LedgerEntry>();
-    for (const item of await this.getItems(addresses, 'address, reason, temporaryUntil, removing, wantedBack', consistent)) found.set(item.address as string, ledgerEntry(item));
+    for (const item of await this.getItems(addresses, ENTRY_PROJECTION, consistent)) found.set(item.address as string, ledgerEntry(item));
     return found;
   }
 
@@ -84,43 +90,52 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
   }
 
   public async makePermanent(address: string, at: Date): Promise<'done' | 'removing' | 'absent'> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: ledgerKey(address),
-          UpdateExpression: 'REMOVE temporaryUntil SET #ttl = :ttl',
-          ConditionExpression: 'attribute_exists(temporaryUntil) AND attribute_not_exists(removing)',
-          ExpressionAttributeNames: { '#ttl': FEEDBACK_TABLE.timeToLiveAttribute },
-          ExpressionAttributeValues: { ':ttl': this.ledgerExpiry(at) },
-        }),
-      );
-      // Its schedule entry stays, and is dropped as stale when it comes due.
-      return 'done';
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    // An entry only moves on (temporary → removing → gone, or permanent): each failed condition is
+    // read, and a temporary entry found then is a newer one, tried again.
+    for (let round = 0; round < 3; round++) {
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: ledgerKey(address),
+            UpdateExpression: 'REMOVE temporaryUntil SET #ttl = :ttl',
+            ConditionExpression: 'attribute_exists(temporaryUntil) AND attribute_not_exists(removing)',
+            ExpressionAttributeNames: { '#ttl': FEEDBACK_TABLE.timeToLiveAttribute },
+            ExpressionAttributeValues: { ':ttl': this.ledgerExpiry(at) },
+          }),
+        );
+        // Its schedule entry stays, and is dropped as stale when it comes due.
+        return 'done';
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+      const item = await this.getItem(address);
+      if (item === undefined) return 'absent';
+      if (item.removing !== undefined) return 'removing';
+      if (item.temporaryUntil === undefined) return 'done';
     }
-    const item = await this.getItem(address);
-    if (item === undefined) return 'absent';
-    return item.removing === undefined ? 'done' : 'removing';
+    throw new Error('a ledger entry changed three times while it was made permanent; retry later');
   }
 
-  public async wantBack(address: string, reason: SuppressionReason): Promise<boolean> {
+  public async wantBack(address: string, reason: SuppressionReason, until?: string): Promise<boolean> {
+    // A wish only grows (for a while < a bounce < a complaint): each replaces only weaker ones.
+    const weaker =
+      reason === 'COMPLAINT' ? '' : until === undefined ? ' AND (attribute_not_exists(wantedBack) OR attribute_exists(wantedUntil))' : ' AND attribute_not_exists(wantedBack)';
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: ledgerKey(address),
-          UpdateExpression: 'SET wantedBack = :reason',
-          // A complaint outranks a bounce: never downgraded.
-          ConditionExpression: reason === 'COMPLAINT' ? 'attribute_exists(removing)' : 'attribute_exists(removing) AND attribute_not_exists(wantedBack)',
-          ExpressionAttributeValues: { ':reason': reason },
+          UpdateExpression: until === undefined ? 'SET wantedBack = :reason REMOVE wantedUntil' : 'SET wantedBack = :reason, wantedUntil = :until',
+          ConditionExpression: `attribute_exists(removing)${weaker}`,
+          ExpressionAttributeValues: { ':reason': reason, ...(until !== undefined ? { ':until': until } : {}) },
         }),
       );
       return true;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
+    // A wish at least as strong stands, or no removal is under way.
     const item = await this.getItem(address);
     return item?.removing !== undefined && item.wantedBack !== undefined;
   }
@@ -198,99 +213,99 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
     return marked;
   }
 
-  public async finishRemoval(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<Map<string, SuppressionReason>> {
-    const wanted = new Map<string, SuppressionReason>();
+  public async finishRemoval(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<PutBack[]> {
+    const wanted: PutBack[] = [];
     const eventAt = at.toISOString();
     await this.inParallel([...new Set(addresses)], async (address) => {
       const item = await this.getItem(address);
       if (item === undefined) return; // settled before (a retry)
-      if (item.removing === undefined) {
-        // A new temporary suppression since (not this removal's), or one written over this removal's
-        // marks (an operator's import): the latter may have been undone by SES's removal, so it goes back.
-        if (item.temporaryUntil === undefined) wanted.set(address, item.reason);
-        return;
-      }
-      if (item.wantedBack !== undefined) {
-        wanted.set(address, item.wantedBack);
+      const settle = (now: LedgerItem): void => {
+        if (now.removing === undefined) wanted.push({ address, reason: now.reason });
+        else if (now.wantedBack !== undefined) wanted.push(wish(address, now.wantedBack, now.removing, now.wantedUntil));
+      };
+      if (item.removing === undefined || item.wantedBack !== undefined) {
+        settle(item);
         return;
       }
       const until = item.removing;
-      // The audit record first, keyed by the suppression it ends: a retry writes the same one again.
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            [PK]: addressKey(address),
-            [SK]: eventSortKey(`${until}#${SUPPRESSION_EXPIRED_EVENT_TYPE}#${item.suppressedAt ?? ''}`),
-            [FEEDBACK_TABLE.timeIndex.partitionKey]: dayShardKey(eventAt.slice(0, 10), shardOf(address)),
-            [FEEDBACK_TABLE.timeSortKey]: eventAt,
-            [FEEDBACK_TABLE.timeToLiveAttribute]: Math.floor(at.getTime() / 1000) + this.eventRetentionInDays * DAY_SECONDS,
-            address,
-            eventType: SUPPRESSION_EXPIRED_EVENT_TYPE,
-            action: 'unsuppress',
-            rule: 'temporary-suppression-ended',
-            reason: 'BOUNCE',
-            suppressedAt: item.suppressedAt,
-            temporaryUntil: until,
-            via: provenance.via,
-            jobId: provenance.jobId,
-            recordedAt: eventAt,
-          },
-        }),
-      );
       try {
+        // The audit record, keyed by the suppression it ends, with the ledger and schedule entries'
+        // end, all or none: no record of an end that did not happen.
         await this.doc.send(
-          new DeleteCommand({
-            TableName: this.tableName,
-            Key: ledgerKey(address),
-            ConditionExpression: 'removing = :until AND attribute_not_exists(wantedBack)',
-            ExpressionAttributeValues: { ':until': until },
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: { TableName: this.tableName, Item: this.expiredRecord(address, item, until, provenance, at, eventAt) } },
+              {
+                Delete: {
+                  TableName: this.tableName,
+                  Key: ledgerKey(address),
+                  ConditionExpression: 'removing = :until AND attribute_not_exists(wantedBack)',
+                  ExpressionAttributeValues: { ':until': until },
+                },
+              },
+              { Delete: { TableName: this.tableName, Key: expiryKey(address, until) } },
+            ],
           }),
         );
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        // Wanted back (or written over) between the read and the delete.
+        // Wanted back (or written over) between the read and the delete; a conflict with another
+        // transaction is thrown, and the message retried.
+        if (!(error instanceof TransactionCanceledException) || error.CancellationReasons?.[1]?.Code !== 'ConditionalCheckFailed') throw error;
         const now = await this.getItem(address);
-        if (now !== undefined) wanted.set(address, now.wantedBack ?? now.reason);
-        return;
+        if (now !== undefined) settle(now);
       }
-      await this.dropExpiries([{ address, until }]);
     });
     return wanted;
   }
 
-  public async removalsToUndo(addresses: readonly string[]): Promise<Map<string, SuppressionReason>> {
-    const undo = new Map<string, SuppressionReason>();
-    for (const item of await this.getItems(addresses, 'address, reason, temporaryUntil, removing, wantedBack', true)) {
-      const entry = ledgerEntry(item);
-      if (entry.removing || entry.temporaryUntil !== undefined) undo.set(item.address as string, entry.wantedBack ?? entry.reason);
+  public async removalsToUndo(addresses: readonly string[]): Promise<PutBack[]> {
+    const undo: PutBack[] = [];
+    for (const item of await this.getItems(addresses, ENTRY_PROJECTION, true)) {
+      const until = (item.removing ?? item.temporaryUntil) as string | undefined;
+      undo.push({ address: item.address as string, reason: (item.wantedBack ?? item.reason) as SuppressionReason, ...(until !== undefined ? { until } : {}) });
     }
     return undo;
   }
 
-  public async completePutBack(entries: ReadonlyArray<{ readonly address: string; readonly reason: SuppressionReason }>, at: Date): Promise<void> {
-    await this.inParallel(entries, async ({ address, reason }) => {
-      let old: Record<string, unknown> | undefined;
+  public async completePutBack(entries: readonly PutBack[], at: Date): Promise<PutBack[]> {
+    const again: PutBack[] = [];
+    await this.inParallel(entries, async ({ address, reason, until, keepUntil }) => {
+      if (until === undefined) return;
+      // Back for a while: its new schedule entry first (one without its ledger entry is dropped as stale).
+      if (keepUntil !== undefined) await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...expiryKey(address, keepUntil), address, until: keepUntil } }));
       try {
-        const { Attributes } = await this.doc.send(
+        await this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: ledgerKey(address),
-            UpdateExpression: 'SET reason = :reason, #ttl = :ttl REMOVE temporaryUntil, removing, wantedBack',
-            ConditionExpression: `attribute_exists(${PK})`,
+            UpdateExpression:
+              keepUntil === undefined
+                ? 'SET reason = :reason, #ttl = :ttl REMOVE temporaryUntil, removing, wantedBack, wantedUntil'
+                : 'SET reason = :reason, #ttl = :ttl, temporaryUntil = :keepUntil REMOVE removing, wantedBack, wantedUntil',
+            // Still the suppression this put-back settles, and no stronger wish came meanwhile.
+            ConditionExpression: `temporaryUntil = :until AND (attribute_not_exists(wantedBack) OR (wantedBack = :reason${keepUntil === undefined ? '' : ' AND attribute_exists(wantedUntil)'}))`,
             ExpressionAttributeNames: { '#ttl': FEEDBACK_TABLE.timeToLiveAttribute },
-            ExpressionAttributeValues: { ':reason': reason, ':ttl': this.ledgerExpiry(at) },
-            ReturnValues: 'ALL_OLD',
+            ExpressionAttributeValues: {
+              ':reason': reason,
+              ':ttl': this.ledgerExpiry(keepUntil === undefined ? at : new Date(keepUntil)),
+              ':until': until,
+              ...(keepUntil !== undefined ? { ':keepUntil': keepUntil } : {}),
+            },
           }),
         );
-        old = Attributes;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        await this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.ledgerItem({ address, reason }, { via: 'put' }, at) }));
+        // Settled by another writer, written over, or taken off by an operator: that stands. A
+        // stronger wish that came meanwhile (a complaint while a bounce was put back) is put back again.
+        const now = await this.getItem(address);
+        if (now?.temporaryUntil === until && now.wantedBack !== undefined && (now.wantedBack !== reason || (keepUntil !== undefined && now.wantedUntil === undefined))) {
+          again.push(wish(address, now.wantedBack, until, now.wantedUntil));
+        }
+        return;
       }
-      const until = (old?.removing ?? old?.temporaryUntil) as string | undefined;
-      if (until !== undefined) await this.dropExpiries([{ address, until }]);
+      await this.dropExpiries([{ address, until }]);
     });
+    return again;
   }
 
   /** Forgets an address (the operator took it off the list), so the next hard bounce suppresses it again. */
@@ -319,13 +334,34 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
     };
   }
 
+  /** The audit record of a temporary suppression that ended: a retry writes the same one again. */
+  private expiredRecord(address: string, item: LedgerItem, until: string, provenance: SuppressionProvenance, at: Date, eventAt: string): Record<string, unknown> {
+    return {
+      [PK]: addressKey(address),
+      [SK]: eventSortKey(`${until}#${SUPPRESSION_EXPIRED_EVENT_TYPE}#${item.suppressedAt ?? ''}`),
+      [FEEDBACK_TABLE.timeIndex.partitionKey]: dayShardKey(eventAt.slice(0, 10), shardOf(address)),
+      [FEEDBACK_TABLE.timeSortKey]: eventAt,
+      [FEEDBACK_TABLE.timeToLiveAttribute]: Math.floor(at.getTime() / 1000) + this.eventRetentionInDays * DAY_SECONDS,
+      address,
+      eventType: SUPPRESSION_EXPIRED_EVENT_TYPE,
+      action: 'unsuppress',
+      rule: 'temporary-suppression-ended',
+      reason: 'BOUNCE',
+      suppressedAt: item.suppressedAt,
+      temporaryUntil: until,
+      via: provenance.via,
+      jobId: provenance.jobId,
+      recordedAt: eventAt,
+    };
+  }
+
   private ledgerExpiry(from: Date): number {
     return Math.floor(from.getTime() / 1000) + FEEDBACK_TABLE.suppressionLedgerDays * DAY_SECONDS;
   }
 
-  private async getItem(address: string): Promise<{ reason: SuppressionReason; temporaryUntil?: string; removing?: string; wantedBack?: SuppressionReason; suppressedAt?: string } | undefined> {
+  private async getItem(address: string): Promise<LedgerItem | undefined> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: ledgerKey(address), ConsistentRead: true }));
-    return Item as { reason: SuppressionReason; temporaryUntil?: string; removing?: string; wantedBack?: SuppressionReason; suppressedAt?: string } | undefined;
+    return Item as LedgerItem | undefined;
   }
 
   /** The ledger items of these addresses (those that exist), 100 per call. */
@@ -375,7 +411,13 @@ function ledgerEntry(item: Record<string, unknown>): LedgerEntry {
     ...(item.temporaryUntil !== undefined ? { temporaryUntil: item.temporaryUntil as string } : {}),
     ...(item.removing !== undefined ? { removing: true as const } : {}),
     ...(item.wantedBack !== undefined ? { wantedBack: item.wantedBack as SuppressionReason } : {}),
+    ...(item.wantedUntil !== undefined ? { wantedUntil: item.wantedUntil as string } : {}),
   };
+}
+
+/** The put-back a wish asks for: of the removal that ends `until`, for good or until `keepUntil`. */
+function wish(address: string, reason: SuppressionReason, until: string, keepUntil: string | undefined): PutBack {
+  return { address, reason, until, ...(keepUntil !== undefined ? { keepUntil } : {}) };
 }
 
 function ledgerKey(address: string): Record<string, string> {

@@ -34,6 +34,20 @@ export interface DueExpiry {
   readonly until: string;
 }
 
+/**
+ * An address to put (back) on the list. `until` names the temporary suppression, or the removal of
+ * it, that this settles: the ledger then keeps the address for good. Without it the ledger already
+ * holds the address as it should be, and only SES is told again (SES may have removed it for a
+ * removal that crossed it).
+ */
+export interface PutBack {
+  readonly address: string;
+  readonly reason: SuppressionReason;
+  readonly until?: string;
+  /** Put back for a while only (soft bounces escalated again): a temporary suppression that ends then. */
+  readonly keepUntil?: string;
+}
+
 /** What a claim on the due suppressions found. */
 export interface ClaimedExpiries {
   /** Claimed now, for one lease. */
@@ -52,7 +66,9 @@ export interface ClaimedExpiries {
  * any step: the ledger entry is marked `removing` before SES is asked; a writer that wants the
  * address kept meanwhile marks it `wantedBack` instead of racing SES; the remover, once SES is
  * done, deletes the entry only if nobody wants it back, else puts the address back on the list.
- * The marks are durable, so a retry (or the next claim) finishes what a dead writer started.
+ * An entry written over meanwhile (an operator's import, another remover's put-back) is put back
+ * too, by this remover or, if it died, by the retry of its message. The marks are durable, so a
+ * retry (or the next claim) finishes what a dead writer started.
  */
 export interface SuppressionLedger {
   /** What is recorded of each of these addresses that is on the list (absent: not known to be). */
@@ -68,8 +84,12 @@ export interface SuppressionLedger {
    * @returns `done` (or it was permanent already), `removing`, or `absent`
    */
   makePermanent(address: string, at: Date): Promise<'done' | 'removing' | 'absent'>;
-  /** Marks an address whose removal has begun as wanted back. @returns false when no removal is under way (any more) */
-  wantBack(address: string, reason: SuppressionReason): Promise<boolean>;
+  /**
+   * Marks an address whose removal has begun as wanted back, for good or (with `until`) for a
+   * while. A wish only grows: for a while < a bounce < a complaint.
+   * @returns false when no removal is under way (any more)
+   */
+  wantBack(address: string, reason: SuppressionReason, until?: string): Promise<boolean>;
   /**
    * Claims up to `limit` temporary suppressions due at `now` for `leaseSeconds`: a claim that is
    * not settled by then (a lost message) comes due again, at most `maxClaims` times.
@@ -80,15 +100,21 @@ export interface SuppressionLedger {
   /** Marks these temporary suppressions `removing`, before SES is asked. @returns the addresses marked (the others changed meanwhile) */
   startRemoval(expiries: readonly DueExpiry[]): Promise<string[]>;
   /**
-   * After SES took these addresses off the list: records it (audit trail, ledger entry and schedule
-   * entry go) for each nobody wants back.
-   * @returns the others, with the reason to put them back with (the ledger keeps them, still `removing`)
+   * After SES took these addresses off the list: records it (audit record, ledger entry and schedule
+   * entry go, at once) for each still being removed that nobody wants back.
+   * @returns the others the ledger holds, to put back: wanted back (still `removing`), or written
+   *   over meanwhile (SES's removal may have undone that write)
    */
-  finishRemoval(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<Map<string, SuppressionReason>>;
-  /** What a removal that cannot go on must put back: each address still temporary or `removing`, with its reason. */
-  removalsToUndo(addresses: readonly string[]): Promise<Map<string, SuppressionReason>>;
-  /** After SES put these addresses back: they stay for good (the end, the marks and the schedule entry go). */
-  completePutBack(entries: ReadonlyArray<{ readonly address: string; readonly reason: SuppressionReason }>, at: Date): Promise<void>;
+  finishRemoval(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<PutBack[]>;
+  /** What a removal that cannot go on must put back: every address the ledger holds, those temporary or `removing` to be kept for good. */
+  removalsToUndo(addresses: readonly string[]): Promise<PutBack[]>;
+  /**
+   * After SES put these addresses back: each whose temporary suppression (or its removal) is still
+   * the one named stays, for good or until its `keepUntil` (the marks and the old schedule entry
+   * go), unless a stronger wish came meanwhile (a complaint while a bounce was put back).
+   * @returns those to put back again, with the stronger reason
+   */
+  completePutBack(entries: readonly PutBack[], at: Date): Promise<PutBack[]>;
 }
 
 /**

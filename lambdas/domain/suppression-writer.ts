@@ -1,8 +1,8 @@
 import { SuppressionRejectedError } from './errors.js';
-import type { SuppressionReason } from './classify.js';
 import type {
   AcceptedSuppression,
   DueExpiry,
+  PutBack,
   SuppressionAnnouncements,
   SuppressionImports,
   SuppressionLedger,
@@ -78,9 +78,13 @@ export interface RemoveOutcome {
   /** Taken off the list by a single call each. */
   readonly removed: readonly string[];
   readonly imports: readonly ImportJobRef[];
-  /** Not (or no longer) a temporary suppression that is due: left alone. */
+  /** Not on the list (any more), or not due yet and already on it: left alone. */
   readonly skipped: number;
-  /** Became permanent while being removed: put back on the list. */
+  /**
+   * Put (back) on the list: wanted back while being removed (a hard bounce or complaint came), or
+   * written over meanwhile, which SES's removal (this message's, or an earlier delivery's) may
+   * have undone.
+   */
   readonly putBack: number;
   readonly rejected: ReadonlyArray<{ readonly entry: SuppressionEntry; readonly why: string }>;
   readonly retryLater: readonly SuppressionEntry[];
@@ -98,7 +102,12 @@ export interface ExpireOutcome {
 
 /** What one look at an import job found. */
 export type FollowOutcome =
-  | { readonly state: 'running'; readonly nextLookInSeconds: number }
+  | {
+      readonly state: 'running';
+      readonly nextLookInSeconds: number;
+      /** A DELETE job still running after `maxLooks` looks, this once: it is still followed; a human should hear of it. */
+      readonly overdue?: boolean;
+    }
   | {
       /** `unknown`: SES's answer could not be matched to the rows, or the job never ended: nothing was taken as suppressed. */
       readonly state: 'completed' | 'failed' | 'unknown';
@@ -176,7 +185,9 @@ export class SuppressionWriter {
     for (let round = 0; round < 3; round++) {
       if (current === undefined) return 'call';
       if (current.removing) {
-        if (await ledger.wantBack(entry.address, entry.reason)) return 'kept';
+        // Soft bounces that escalated again want it back for another period, not for good.
+        const until = entry.temporary === true ? new Date(this.clock().getTime() + this.options.temporaryForSeconds * 1000).toISOString() : undefined;
+        if (await ledger.wantBack(entry.address, entry.reason, until)) return 'kept';
       } else if (current.temporaryUntil !== undefined && entry.temporary !== true) {
         const outcome = await ledger.makePermanent(entry.address, this.clock());
         if (outcome === 'done') return current.reason === 'BOUNCE' && entry.reason === 'COMPLAINT' ? 'call' : 'kept';
@@ -223,6 +234,10 @@ export class SuppressionWriter {
    * as temporary and due now are touched (and those whose removal began before: it is finished), so
    * a hard bounce or complaint since keeps an address on the list. Settled like suppressions:
    * announced ("Address Unsuppressed"), recorded, and an address wanted back meanwhile is put back.
+   *
+   * An address of the message that the ledger holds but not as due (made permanent, written over,
+   * suppressed again since) is put back on the list: an earlier delivery of this message may have
+   * taken it off at SES and died before it could settle; SES's call is idempotent, and the case rare.
    */
   public async unsuppress(addresses: readonly string[], attempt = 1): Promise<RemoveOutcome> {
     const { ledger, importThreshold } = this.options;
@@ -235,43 +250,54 @@ export class SuppressionWriter {
       else readable.add(read.address);
     }
     const known = await ledger.suppressions([...readable], true);
-    const resumed = [...readable].filter((address) => known.get(address)?.removing);
-    const due = [...readable].flatMap((address): DueExpiry[] => {
+    const resumed: string[] = [];
+    const due: DueExpiry[] = [];
+    const restore: PutBack[] = [];
+    for (const address of readable) {
       const entry = known.get(address);
       const until = entry?.temporaryUntil;
-      return entry?.removing || until === undefined || Date.parse(until) > now.getTime() ? [] : [{ address, until }];
-    });
+      if (entry === undefined) continue;
+      // A removal that was wanted back before its writer died: straight to the put-back, SES is not asked to remove it again.
+      if (entry.removing && entry.wantedBack !== undefined) restore.push({ address, reason: entry.wantedBack, ...(until !== undefined ? { until } : {}), ...(entry.wantedUntil !== undefined ? { keepUntil: entry.wantedUntil } : {}) });
+      else if (entry.removing) resumed.push(address);
+      else if (until !== undefined && Date.parse(until) <= now.getTime()) due.push({ address, until });
+      else restore.push({ address, reason: entry.reason });
+    }
+    let putBack = await this.putBack(restore);
     const removing = [...resumed, ...(await ledger.startRemoval(due))];
-    const skipped = readable.size - removing.length;
-    const nothing = { removed: [], imports: [], putBack: 0, retryLater: [] };
-    if (removing.length === 0) return { ...nothing, skipped, rejected: refused };
+    const skipped = readable.size - removing.length - restore.length;
+    const nothing = { removed: [], imports: [], retryLater: [] };
+    if (removing.length === 0) return { ...nothing, skipped, putBack, rejected: refused };
     if (removing.length >= importThreshold) {
       const started = await this.startImports('DELETE', removing.map(removal), attempt);
       const undone = await this.undoRemovals(started.rejected.map((r) => r.entry.address), started.rejected[0]?.why ?? '');
-      return { ...nothing, imports: started.imports, skipped, rejected: [...refused, ...undone] };
+      return { ...nothing, imports: started.imports, skipped, putBack, rejected: [...refused, ...undone] };
     }
     const each = await this.callEach(removing.map(removal), (entry) => this.options.list.unsuppress(entry.address));
     const rejected: Array<{ entry: SuppressionEntry; why: string }> = [];
     for (const { entry, why } of each.rejected) rejected.push(...(await this.undoRemovals([entry.address], why)));
     const removed = each.done.map((e) => e.address);
-    const putBack = await this.settleRemoval(removed, { via: 'put' });
+    putBack += await this.settleRemoval(removed, { via: 'put' });
     return { removed, imports: [], skipped, putBack, rejected: [...refused, ...rejected], retryLater: each.retryLater };
   }
 
   /**
    * Looks at an import job once: reschedules the next look, or settles its rows. Only rows SES is
    * known to have accepted are settled (announced, recorded); the others are retried as a new job,
-   * and parked with the reason once their attempts are spent. A job that is still running after
-   * `maxLooks` looks is given up on in the same way: the loop has a bound.
+   * and parked with the reason once their attempts are spent. A PUT job that is still running after
+   * `maxLooks` looks is given up on in the same way: the loop has a bound, and a late end only adds
+   * what is on the list already. A DELETE job is never given up on, because it could still take
+   * off the list an address that was put back since: it is followed to its end (the outcome says
+   * once that it is overdue), and its rows stay marked `removing` until then.
    */
   public async follow(job: ImportJobRef, attempt: number, polls: number): Promise<FollowOutcome> {
     const { imports, queue, maxAttempts, maxLooks, followDelay } = this.options;
     const action = job.action ?? 'PUT';
     const status = await imports.status(job.jobId);
-    if (status.state === 'running' && polls + 1 < maxLooks) {
+    if (status.state === 'running' && (polls + 1 < maxLooks || action === 'DELETE')) {
       const next = followDelaySeconds(polls + 1, followDelay.initialSeconds, followDelay.maxSeconds);
       await queue.followImport(job, attempt, polls + 1, next);
-      return { state: 'running', nextLookInSeconds: next };
+      return { state: 'running', nextLookInSeconds: next, ...(polls + 1 === maxLooks ? { overdue: true } : {}) };
     }
     const rows = await imports.rows(job);
     let failed: ReadonlySet<number>;
@@ -371,9 +397,7 @@ export class SuppressionWriter {
     if (addresses.length === 0) return 0;
     const at = this.clock();
     await this.options.announcements.announceRemoval(addresses, provenance, at);
-    const wanted = await this.options.ledger.finishRemoval(addresses, provenance, at);
-    await this.putBack(wanted);
-    return wanted.size;
+    return this.putBack(await this.options.ledger.finishRemoval(addresses, provenance, at));
   }
 
   /**
@@ -387,14 +411,22 @@ export class SuppressionWriter {
     return addresses.map((address) => ({ entry: removal(address), why: `${why}; it stays on the list` }));
   }
 
-  /** Puts addresses back on the list (one SES call each: there are few), then the ledger keeps them for good and they are announced. */
-  private async putBack(wanted: ReadonlyMap<string, SuppressionReason>): Promise<void> {
-    if (wanted.size === 0) return;
-    const entries = [...wanted].map(([address, reason]) => ({ address, reason }));
-    for (const { address, reason } of entries) await this.options.list.suppress(address, reason);
-    const at = this.clock();
-    await this.options.announcements.announce(entries, { via: 'put' }, at);
-    await this.options.ledger.completePutBack(entries, at);
+  /**
+   * Puts addresses back on the list (one SES call each: there are few), announces them, then the
+   * ledger keeps them (for good, or for the period soft bounces asked for again). A complaint that came while a bounce was put back is put back
+   * again with its reason: a wish only ever grows (bounce to complaint), so two rounds settle it.
+   * @returns how many addresses were put back
+   */
+  private async putBack(entries: readonly PutBack[]): Promise<number> {
+    let pending = entries;
+    for (let round = 0; pending.length > 0; round++) {
+      if (round === 3) throw new Error('the reason to put an address back kept changing; retry later');
+      for (const { address, reason } of pending) await this.options.list.suppress(address, reason);
+      const at = this.clock();
+      await this.options.announcements.announce(pending.map(({ address, reason, keepUntil }) => ({ address, reason, ...(keepUntil !== undefined ? { until: keepUntil } : {}) })), { via: 'put' }, at);
+      pending = await this.options.ledger.completePutBack(pending, at);
+    }
+    return entries.length;
   }
 }
 

@@ -115,6 +115,8 @@ export interface LedgerEntry {
   readonly removing?: true;
   /** A writer wants it kept, with this reason, while its removal runs: the remover puts it back. */
   readonly wantedBack?: SuppressionReason;
+  /** ... for a while only (soft bounces escalated again): put back as a temporary suppression that ends then. */
+  readonly wantedUntil?: string;
 }
 
 /**

@@ -157,6 +157,12 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
       const outcome = await writer.follow(job, attempt, polls);
       if (outcome.state === 'running') {
         logger.info('import job still running', { jobId: job.jobId, polls: polls + 1, nextLookInSeconds: outcome.nextLookInSeconds });
+        if (outcome.overdue) {
+          // The one moment a human should hear of a job that does not end; following it goes on.
+          const reason = `import job ${job.jobId} (DELETE, ${job.rows} rows) still running after ${polls + 1} looks; still followed every ${outcome.nextLookInSeconds} s, its addresses stay marked as being removed until it ends (a redrive of this message only adds a second follower)`;
+          await deadLetters.park(record.body, reason, record.messageId);
+          logger.error('import job overdue; parked a notice in the dead-letter queue', { jobId: job.jobId, reason });
+        }
         return undefined;
       }
       metrics.add(outcome.action === 'PUT' ? names.suppressions : names.suppressionsExpired, outcome.suppressed);

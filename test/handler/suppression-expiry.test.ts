@@ -267,6 +267,109 @@ describe('soft-bounce suppressions expire: races and deaths', () => {
     expect(harness.ledger.schedule.size).toBe(0);
   });
 
+  /** The tick's removal message for ADDRESS, not yet delivered. */
+  async function removalMessage(harness: ReturnType<typeof createHarness>): Promise<string> {
+    await harness.invokeWriter(sqsRecord(TICK));
+    const [removal] = harness.queues.requests.splice(0);
+    if (removal === undefined) throw new Error('the tick handed over no removal');
+    return removal;
+  }
+
+  it.each([
+    ['an operator\'s import (written over the entry being removed)', async (harness: ReturnType<typeof createHarness>) => {
+      harness.ses.list.set(ADDRESS, 'BOUNCE');
+      await harness.ledger.recordSuppressed([HARD], { via: 'operator-import' }, harness.clock.now());
+    }],
+    ['another delivery of the same message that put it back (a hard bounce wanted it)', async (harness: ReturnType<typeof createHarness>, removal: string) => {
+      await harness.writer.write([HARD]);
+      await harness.invokeWriter(sqsRecord(removal));
+    }],
+  ] as const)('puts the address back when, after SES removed it, %s made the entry permanent and the remover died', async (_name, meanwhile) => {
+    const harness = await due();
+    const removal = await removalMessage(harness);
+    once(harness, 'finishRemoval', async () => {
+      expect(harness.ses.list.has(ADDRESS)).toBe(false);
+      await meanwhile(harness, removal);
+      // The first remover's late removal (the other put the address back between its read and its SES call).
+      harness.ses.list.delete(ADDRESS);
+      throw new SimulatedCrash('finishRemoval');
+    });
+    expect((await harness.invokeWriter(sqsRecord(removal))).batchItemFailures).toHaveLength(1);
+    expect(harness.ses.list.has(ADDRESS)).toBe(false);
+    expect(harness.ledger.entries.get(ADDRESS)?.removing).toBeUndefined();
+    // SQS delivers it again: the ledger holds the address for good, so it goes back on the list.
+    expect((await harness.invokeWriter(sqsRecord(removal, 2))).batchItemFailures).toEqual([]);
+    kept(harness);
+  });
+
+  it('puts back a removal wanted back before its remover died without asking SES to remove it again', async () => {
+    const harness = await due();
+    const removal = await removalMessage(harness);
+    once(harness, 'finishRemoval', async () => {
+      await harness.writer.write([COMPLAINT]);
+      throw new SimulatedCrash('finishRemoval');
+    });
+    await harness.invokeWriter(sqsRecord(removal));
+    expect(harness.ses.removals).toEqual([ADDRESS]);
+    await harness.invokeWriter(sqsRecord(removal, 2));
+    expect(harness.ses.removals).toEqual([ADDRESS]);
+    kept(harness, 'COMPLAINT');
+  });
+
+  it('puts back as a complaint an address that complained while its bounce was being put back', async () => {
+    const harness = await due();
+    once(harness, 'finishRemoval', () => harness.writer.write([HARD]));
+    let crossed = false;
+    const inner = harness.ledger.before;
+    harness.ledger.before = async (called) => {
+      await inner?.(called);
+      if (called === 'completePutBack' && !crossed) {
+        crossed = true;
+        await harness.writer.write([COMPLAINT]);
+      }
+    };
+    await tick(harness);
+    kept(harness, 'COMPLAINT');
+    expect(harness.announcements.announced.at(-1)).toEqual({ address: ADDRESS, reason: 'COMPLAINT', via: 'put' });
+  });
+
+  it('puts back for another period, not for good, an address whose soft bounces escalated again while SES removed it', async () => {
+    const harness = await due();
+    once(harness, 'finishRemoval', () => harness.writer.write([{ address: ADDRESS, reason: 'BOUNCE', temporary: true }]));
+    await tick(harness);
+    const until = harness.ledger.entries.get(ADDRESS)?.temporaryUntil ?? '';
+    expect(Date.parse(until) - harness.clock.now().getTime()).toBeGreaterThan((TEMPORARY_FOR_SECONDS - DAY) * 1000);
+    expect(harness.ses.list.get(ADDRESS)).toBe('BOUNCE');
+    expect(harness.announcements.announced.at(-1)).toEqual({ address: ADDRESS, reason: 'BOUNCE', via: 'put', until });
+    expect([...harness.ledger.schedule.values()].map((e) => e.until)).toEqual([until]);
+    // That period ends like any other.
+    harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
+    await tick(harness);
+    expect(harness.ses.list.has(ADDRESS)).toBe(false);
+    expect(harness.ledger.entries.has(ADDRESS)).toBe(false);
+  });
+
+  it('follows a DELETE import job that outlasts its looks to its end (a human hears once), and puts back what was wanted back meanwhile', async () => {
+    const harness = createHarness({ importThreshold: 2, maxLooks: 4 });
+    const addresses = ['full0@example.com', 'full1@example.com'];
+    await harness.drain(addresses.flatMap(escalation));
+    harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
+    harness.imports.runningPolls = 10;
+    await harness.invokeWriter(sqsRecord(TICK));
+    await harness.invokeWriter(...harness.queues.requests.splice(0).map((body) => sqsRecord(body)));
+    expect([...harness.imports.jobs.values()].map((j) => j.action)).toEqual(['PUT', 'DELETE']);
+    // While SES takes its time, full0 hard bounces: it is wanted back.
+    await harness.writer.write([{ address: 'full0@example.com', reason: 'BOUNCE' }]);
+    await harness.settle();
+    expect(harness.deadLetters.parked).toHaveLength(1);
+    expect(harness.deadLetters.parked[0]?.reason).toMatch(/^import job job-2 \(DELETE, 2 rows\) still running after 4 looks; still followed/);
+    expect([...harness.ses.list.keys()]).toEqual(['full0@example.com']);
+    expect(harness.ledger.entries.get('full0@example.com')).toEqual(expect.objectContaining({ reason: 'BOUNCE' }));
+    expect(harness.ledger.entries.get('full0@example.com')?.temporaryUntil).toBeUndefined();
+    expect(harness.ledger.entries.has('full1@example.com')).toBe(false);
+    expect(harness.imports.jobs.size).toBe(2);
+  });
+
   it('gives up on a suppression claimed 5 times without being settled: it stays on the list for good, parked for a human', async () => {
     const harness = await due();
     for (let claim = 1; claim <= 5; claim++) {

@@ -228,14 +228,40 @@ describe('DynamoSuppressionLedger on DynamoDB Local', () => {
       expect(await ledger.wantBack('never-listed@example.com', 'BOUNCE')).toBe(false);
     });
 
+    it('ranks wishes: for a while < a bounce < a complaint, and puts back for a while with a new schedule entry', async () => {
+      const NEWER = '2027-01-30T09:00:00.000Z';
+      await temporary();
+      await ledger.startRemoval([T]);
+      expect(await ledger.wantBack('t@example.com', 'BOUNCE', NEWER)).toBe(true);
+      expect(await entry()).toEqual({ reason: 'BOUNCE', temporaryUntil: UNTIL, removing: true, wantedBack: 'BOUNCE', wantedUntil: NEWER });
+      // A second wish for a while does not replace the first.
+      expect(await ledger.wantBack('t@example.com', 'BOUNCE', '2027-02-01T00:00:00.000Z')).toBe(true);
+      expect((await entry())?.wantedUntil).toBe(NEWER);
+      const forAWhile = { address: 't@example.com', reason: 'BOUNCE' as const, until: UNTIL, keepUntil: NEWER };
+      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(1000))).toEqual([forAWhile]);
+      expect(await ledger.completePutBack([forAWhile], after(2000))).toEqual([]);
+      expect(await entry()).toEqual({ reason: 'BOUNCE', temporaryUntil: NEWER });
+      expect((await ledger.claimDueExpiries(after(10 * DAY_MS), 100, LEASE, 5)).claimed).toEqual([]);
+      expect((await ledger.claimDueExpiries(new Date(Date.parse(NEWER) + 1000), 100, LEASE, 5)).claimed).toEqual([{ address: 't@example.com', until: NEWER }]);
+
+      // A hard bounce outranks a wish for a while: a put-back for a while is handed back to be done for good.
+      await ledger.startRemoval([{ address: 't@example.com', until: NEWER }]);
+      await ledger.wantBack('t@example.com', 'BOUNCE', '2027-03-01T00:00:00.000Z');
+      const again = { address: 't@example.com', reason: 'BOUNCE' as const, until: NEWER, keepUntil: '2027-03-01T00:00:00.000Z' };
+      expect(await ledger.wantBack('t@example.com', 'BOUNCE')).toBe(true);
+      expect(await ledger.completePutBack([again], after(3000))).toEqual([{ address: 't@example.com', reason: 'BOUNCE', until: NEWER }]);
+      expect(await ledger.completePutBack([{ address: 't@example.com', reason: 'BOUNCE', until: NEWER }], after(4000))).toEqual([]);
+      expect(await entry()).toEqual({ reason: 'BOUNCE' });
+    });
+
     it('finishes a removal nobody wants back: one audit record on the time index (the same one on a retry), entry and schedule gone', async () => {
       await temporary();
       await ledger.startRemoval([T]);
       const at = after(3_600_000);
-      expect(await ledger.finishRemoval(['t@example.com', 'never-listed@example.com'], { via: 'import', jobId: 'job-9' }, at)).toEqual(new Map());
+      expect(await ledger.finishRemoval(['t@example.com', 'never-listed@example.com'], { via: 'import', jobId: 'job-9' }, at)).toEqual([]);
       expect(await entry()).toBeUndefined();
       expect(await ledger.claimDueExpiries(after(10 * DAY_MS), 100, LEASE, 5)).toEqual({ claimed: [], exhausted: [] });
-      expect(await ledger.finishRemoval(['t@example.com'], { via: 'import', jobId: 'job-9' }, at)).toEqual(new Map());
+      expect(await ledger.finishRemoval(['t@example.com'], { via: 'import', jobId: 'job-9' }, at)).toEqual([]);
       const events: IndexedEvent[] = [];
       await new AuditTrail(client, tableName).forEachEvent(at, at, (e) => events.push(e));
       expect(events.filter((e) => e.eventType === 'SuppressionExpired')).toEqual([
@@ -249,26 +275,90 @@ describe('DynamoSuppressionLedger on DynamoDB Local', () => {
       await temporary();
       await ledger.startRemoval([T]);
       await ledger.wantBack('t@example.com', 'COMPLAINT');
-      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(1000))).toEqual(new Map([['t@example.com', 'COMPLAINT']]));
+      const wanted = { address: 't@example.com', reason: 'COMPLAINT' as const, until: UNTIL };
+      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(1000))).toEqual([wanted]);
       // Not settled yet: a retry finds it again.
-      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(2000))).toEqual(new Map([['t@example.com', 'COMPLAINT']]));
-      await ledger.completePutBack([{ address: 't@example.com', reason: 'COMPLAINT' }], after(3000));
+      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(2000))).toEqual([wanted]);
+      expect(await ledger.completePutBack([wanted], after(3000))).toEqual([]);
       expect(await entry()).toEqual({ reason: 'COMPLAINT' });
       expect(await ledger.claimDueExpiries(after(10 * DAY_MS), 100, LEASE, 5)).toEqual({ claimed: [], exhausted: [] });
-      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(4000))).toEqual(new Map([['t@example.com', 'COMPLAINT']]));
+      // Permanent now: a late remover is told to put it back (SES may have taken it off for it), the ledger left as it is.
+      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(4000))).toEqual([{ address: 't@example.com', reason: 'COMPLAINT' }]);
+      expect(await ledger.completePutBack([wanted], after(5000))).toEqual([]);
+      expect(await entry()).toEqual({ reason: 'COMPLAINT' });
     });
 
     it('hands back an entry written over while it was being removed (an operator\'s import), and what a removal that stops must undo', async () => {
       await temporary();
       await ledger.startRemoval([T]);
-      expect(await ledger.removalsToUndo(['t@example.com', 'never-listed@example.com'])).toEqual(new Map([['t@example.com', 'BOUNCE']]));
+      expect(await ledger.removalsToUndo(['t@example.com', 'never-listed@example.com'])).toEqual([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }]);
       await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE' }], { via: 'operator-import' }, NOW);
-      expect(await ledger.removalsToUndo(['t@example.com'])).toEqual(new Map());
-      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(1000))).toEqual(new Map([['t@example.com', 'BOUNCE']]));
-      // completePutBack of an entry that is gone writes it whole.
+      expect(await ledger.removalsToUndo(['t@example.com'])).toEqual([{ address: 't@example.com', reason: 'BOUNCE' }]);
+      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(1000))).toEqual([{ address: 't@example.com', reason: 'BOUNCE' }]);
+      // An entry an operator took off since is not written back by a put-back that settles its removal.
       await ledger.forget('t@example.com');
-      await ledger.completePutBack([{ address: 't@example.com', reason: 'BOUNCE' }], after(2000));
-      expect(await entry()).toEqual({ reason: 'BOUNCE' });
+      expect(await ledger.completePutBack([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }], after(2000))).toEqual([]);
+      expect(await entry()).toBeUndefined();
+    });
+
+    describe('with another writer between a read and the write that depends on it', () => {
+      const clients: DynamoDBClient[] = [];
+      afterEach(() => clients.splice(0).forEach((c) => c.destroy()));
+
+      /** A second client whose first `command` runs `meanwhile` (another writer's call, on the plain client) just before it is sent. */
+      function crossedLedger(command: string, meanwhile: () => Promise<unknown>): DynamoSuppressionLedger {
+        const crossed = localDynamoDb();
+        clients.push(crossed);
+        let done = false;
+        crossed.middlewareStack.add(
+          (next, context) => async (args) => {
+            if (!done && context.commandName === command) {
+              done = true;
+              await meanwhile();
+            }
+            return next(args);
+          },
+          { step: 'initialize', name: 'anotherWriterMeanwhile' },
+        );
+        return new DynamoSuppressionLedger(crossed, tableName);
+      }
+
+      it('makes permanent the newer temporary entry it finds after its condition failed, not the one it read', async () => {
+        await temporary();
+        await ledger.startRemoval([T]);
+        // Its update fails (being removed); meanwhile the removal ends and soft bounces suppress the address again.
+        const NEWER = '2027-01-30T09:00:00.000Z';
+        const crossed = crossedLedger('GetItemCommand', async () => {
+          await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(1000));
+          await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: NEWER }], { via: 'put' }, after(2000));
+        });
+        expect(await crossed.makePermanent('t@example.com', after(3000))).toBe('done');
+        expect(await entry()).toEqual({ reason: 'BOUNCE' });
+      });
+
+      it('writes no audit record of an end that a complaint stopped between the read and the delete, and hands the address back', async () => {
+        await temporary();
+        await ledger.startRemoval([T]);
+        const crossed = crossedLedger('TransactWriteItemsCommand', () => ledger.wantBack('t@example.com', 'COMPLAINT'));
+        const at = after(1000);
+        expect(await crossed.finishRemoval(['t@example.com'], { via: 'put' }, at)).toEqual([{ address: 't@example.com', reason: 'COMPLAINT', until: UNTIL }]);
+        const events: IndexedEvent[] = [];
+        await new AuditTrail(client, tableName).forEachEvent(at, at, (e) => events.push(e));
+        expect(events.filter((e) => e.eventType === 'SuppressionExpired')).toEqual([]);
+        expect(await entry()).toEqual({ reason: 'BOUNCE', temporaryUntil: UNTIL, removing: true, wantedBack: 'COMPLAINT' });
+      });
+
+      it('does not settle a bounce put-back over a complaint that came meanwhile: hands it back to be put back as a complaint', async () => {
+        await temporary();
+        await ledger.startRemoval([T]);
+        await ledger.wantBack('t@example.com', 'BOUNCE');
+        const bounce = { address: 't@example.com', reason: 'BOUNCE' as const, until: UNTIL };
+        const crossed = crossedLedger('UpdateItemCommand', () => ledger.wantBack('t@example.com', 'COMPLAINT'));
+        expect(await crossed.completePutBack([bounce], after(1000))).toEqual([{ ...bounce, reason: 'COMPLAINT' }]);
+        expect(await entry()).toEqual({ reason: 'BOUNCE', temporaryUntil: UNTIL, removing: true, wantedBack: 'COMPLAINT' });
+        expect(await ledger.completePutBack([{ ...bounce, reason: 'COMPLAINT' }], after(2000))).toEqual([]);
+        expect(await entry()).toEqual({ reason: 'COMPLAINT' });
+      });
     });
   });
 });

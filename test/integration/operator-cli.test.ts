@@ -231,6 +231,18 @@ describe('suppression import and export with addresses spreadsheets and regexes 
     expect(pipeline.ses.failedRecordsLayout).toMatch(/^(json-lines|csv)$/);
   });
 
+  it('says which row SES refused in a small import (single calls) without printing its address', async () => {
+    pipeline.ses.refused.add('#tag@example.com');
+    const file = join(dir, 'few.csv');
+    writeFileSync(file, ['few1@example.com', '#tag@example.com', 'few2@example.com'].map((a) => `"${a}",BOUNCE`).join('\n'));
+    const { stderr } = await cli('suppression', 'import', file);
+    pipeline.ses.refused.clear();
+    expect(stderr).toMatch(/^\S*\*+@example\.com refused by SES: SES rejected PutSuppressedDestination \(BadRequestException\)/m);
+    expect(stderr).toContain('imported 2 addresses');
+    expect(stderr).not.toContain('#tag@example.com');
+    expect(pipeline.ses.list.has('#tag@example.com')).toBe(false);
+  });
+
   it('exports no cell a spreadsheet would run, and imports its own export back to the same list', async () => {
     pipeline.ses.list.clear();
     for (const a of odd) pipeline.ses.list.set(a, { emailAddress: a, reason: 'COMPLAINT', lastUpdateTime: new Date() });

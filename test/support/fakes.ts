@@ -14,6 +14,7 @@ import {
   type ImportJobStatus,
   type ImportRow,
   type LedgerEntry,
+  type PutBack,
   type SoftBounceHistory,
   type SoftBounceOutcome,
   type SoftBouncePolicy,
@@ -96,6 +97,8 @@ export class FakeSuppressionList implements SuppressionList {
   public readonly list = new Map<string, SuppressionReason>();
   /** CreateImportJob calls (counted by {@link FakeSuppressionImports}). */
   public importCalls = 0;
+  /** Runs at the start of each change to the list (single calls, and an import job's rows as it completes): a test interleaves another writer here. */
+  public before?: (change: 'suppress' | 'unsuppress') => Promise<void> | void;
   private failures: Error[] = [];
 
   /** The next calls fail with these errors, in order. */
@@ -104,6 +107,7 @@ export class FakeSuppressionList implements SuppressionList {
   }
 
   public async suppress(address: string, reason: SuppressionReason): Promise<void> {
+    await this.before?.('suppress');
     this.calls.push({ address, reason });
     const failure = this.failures.shift();
     if (failure) throw failure;
@@ -114,6 +118,7 @@ export class FakeSuppressionList implements SuppressionList {
   public readonly removals: string[] = [];
 
   public async unsuppress(address: string): Promise<void> {
+    await this.before?.('unsuppress');
     this.removals.push(address);
     const failure = this.failures.shift();
     if (failure) throw failure;
@@ -125,7 +130,7 @@ export class FakeSuppressionList implements SuppressionList {
   }
 }
 
-type LedgerItem = { reason: SuppressionReason; via: string; jobId?: string; temporaryUntil?: string; removing?: string; wantedBack?: SuppressionReason; suppressedAt?: string };
+type LedgerItem = { reason: SuppressionReason; via: string; jobId?: string; temporaryUntil?: string; removing?: string; wantedBack?: SuppressionReason; wantedUntil?: string; suppressedAt?: string };
 
 /**
  * In-memory {@link SuppressionLedger} with its expiry schedule and the removal protocol, condition
@@ -163,6 +168,7 @@ export class InMemorySuppressionLedger implements SuppressionLedger {
           ...(e.temporaryUntil !== undefined ? { temporaryUntil: e.temporaryUntil } : {}),
           ...(e.removing !== undefined ? { removing: true as const } : {}),
           ...(e.wantedBack !== undefined ? { wantedBack: e.wantedBack } : {}),
+          ...(e.wantedUntil !== undefined ? { wantedUntil: e.wantedUntil } : {}),
         });
       }
     }
@@ -195,11 +201,12 @@ export class InMemorySuppressionLedger implements SuppressionLedger {
     return 'done';
   }
 
-  public async wantBack(address: string, reason: SuppressionReason): Promise<boolean> {
+  public async wantBack(address: string, reason: SuppressionReason, until?: string): Promise<boolean> {
     await this.before?.('wantBack');
     const e = this.entries.get(address);
     if (e?.removing === undefined) return false;
-    if (reason === 'COMPLAINT' || e.wantedBack === undefined) this.entries.set(address, { ...e, wantedBack: reason });
+    const weaker = reason === 'COMPLAINT' || e.wantedBack === undefined || (until === undefined && e.wantedUntil !== undefined);
+    if (weaker) this.entries.set(address, { ...e, wantedBack: reason, wantedUntil: until });
     return true;
   }
 
@@ -238,18 +245,18 @@ export class InMemorySuppressionLedger implements SuppressionLedger {
     return marked;
   }
 
-  public async finishRemoval(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<Map<string, SuppressionReason>> {
+  public async finishRemoval(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<PutBack[]> {
     await this.before?.('finishRemoval');
-    const wanted = new Map<string, SuppressionReason>();
+    const wanted: PutBack[] = [];
     for (const address of new Set(addresses)) {
       const e = this.entries.get(address);
       if (e === undefined) continue;
       if (e.removing === undefined) {
-        if (e.temporaryUntil === undefined) wanted.set(address, e.reason);
+        wanted.push({ address, reason: e.reason });
         continue;
       }
       if (e.wantedBack !== undefined) {
-        wanted.set(address, e.wantedBack);
+        wanted.push({ address, reason: e.wantedBack, until: e.removing, ...(e.wantedUntil !== undefined ? { keepUntil: e.wantedUntil } : {}) });
         continue;
       }
       this.expiredRecords.set(`${address}#${e.removing}#${e.suppressedAt ?? ''}`, { address, until: e.removing, at: at.toISOString(), via: provenance.via });
@@ -259,24 +266,34 @@ export class InMemorySuppressionLedger implements SuppressionLedger {
     return wanted;
   }
 
-  public async removalsToUndo(addresses: readonly string[]): Promise<Map<string, SuppressionReason>> {
+  public async removalsToUndo(addresses: readonly string[]): Promise<PutBack[]> {
     await this.before?.('removalsToUndo');
-    const undo = new Map<string, SuppressionReason>();
-    for (const address of addresses) {
+    const undo: PutBack[] = [];
+    for (const address of new Set(addresses)) {
       const e = this.entries.get(address);
-      if (e && (e.removing !== undefined || e.temporaryUntil !== undefined)) undo.set(address, e.wantedBack ?? e.reason);
+      if (e === undefined) continue;
+      const until = e.removing ?? e.temporaryUntil;
+      undo.push({ address, reason: e.wantedBack ?? e.reason, ...(until !== undefined ? { until } : {}) });
     }
     return undo;
   }
 
-  public async completePutBack(entries: ReadonlyArray<{ readonly address: string; readonly reason: SuppressionReason }>, at: Date): Promise<void> {
+  public async completePutBack(entries: readonly PutBack[], at: Date): Promise<PutBack[]> {
     await this.before?.('completePutBack');
-    for (const { address, reason } of entries) {
+    const again: PutBack[] = [];
+    for (const { address, reason, until, keepUntil } of entries) {
       const e = this.entries.get(address);
-      const until = e?.removing ?? e?.temporaryUntil;
-      this.entries.set(address, { reason, via: e?.via ?? 'put', jobId: e?.jobId, suppressedAt: e?.suppressedAt ?? at.toISOString() });
-      if (until !== undefined) this.schedule.delete(`${until}#${address}`);
+      if (until === undefined) continue;
+      if (keepUntil !== undefined) this.schedule.set(`${keepUntil}#${address}`, { address, until: keepUntil });
+      if (e === undefined || e.temporaryUntil !== until) continue;
+      if (e.wantedBack !== undefined && (e.wantedBack !== reason || (keepUntil !== undefined && e.wantedUntil === undefined))) {
+        again.push({ address, reason: e.wantedBack, until, ...(e.wantedUntil !== undefined ? { keepUntil: e.wantedUntil } : {}) });
+        continue;
+      }
+      this.entries.set(address, { reason, via: e.via, jobId: e.jobId, suppressedAt: e.suppressedAt ?? at.toISOString(), ...(keepUntil !== undefined ? { temporaryUntil: keepUntil } : {}) });
+      this.schedule.delete(`${until}#${address}`);
     }
+    return again;
   }
 }
 
@@ -360,6 +377,7 @@ export class FakeSuppressionImports implements SuppressionImports {
       return { state: 'failed', errorMessage: 'Access denied to the data source' };
     }
     const rows = this.files.get(job.objectKey) ?? [];
+    await this.ses.before?.(job.action === 'PUT' ? 'suppress' : 'unsuppress');
     const failed = rows.filter((r) => this.refuse.has(r.entry.address));
     for (const r of rows) {
       if (this.refuse.has(r.entry.address)) continue;

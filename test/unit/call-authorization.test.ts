@@ -19,6 +19,11 @@ describe('authorizationsOf: what IAM checks for one API request', () => {
       [{ action: 'dynamodb:PartiQLInsert', resource: table }, { action: 'dynamodb:PartiQLSelect', resource: table }],
     ],
     ['a Query on an index, on the index', request('dynamodb', 'Query', { body: JSON.stringify({ TableName: 'ses-feedback', IndexName: 'byDay' }) }), [{ action: 'dynamodb:Query', resource: `${table}/index/byDay` }]],
+    [
+      'each item of a TransactWriteItems by the action it performs, on its table',
+      request('dynamodb', 'TransactWriteItems', { body: JSON.stringify({ TransactItems: [{ Put: { TableName: 'ses-feedback' } }, { Delete: { TableName: 'ses-feedback' } }, { ConditionCheck: { TableName: 'ses-feedback' } }] }) }),
+      [{ action: 'dynamodb:PutItem', resource: table }, { action: 'dynamodb:DeleteItem', resource: table }, { action: 'dynamodb:ConditionCheckItem', resource: table }],
+    ],
     ['BatchWriteItem on each table it writes', request('dynamodb', 'BatchWriteItem', { body: JSON.stringify({ RequestItems: { 'ses-feedback': [] } }) }), [{ action: 'dynamodb:BatchWriteItem', resource: table }]],
     [
       'an SQS batch as its single action, on the queue of its URL',
@@ -38,7 +43,7 @@ describe('authorizationsOf: what IAM checks for one API request', () => {
   });
 
   it('fails loudly on an operation it does not model (marked unmodelled), rather than pass it', () => {
-    expect(authorizationsOf(request('dynamodb', 'TransactWriteItems', { body: '{}' }))).toEqual([{ action: 'unmodelled:dynamodb:TransactWriteItems', resource: '*' }]);
+    expect(authorizationsOf(request('dynamodb', 'TransactGetItems', { body: '{}' }))).toEqual([{ action: 'unmodelled:dynamodb:TransactGetItems', resource: '*' }]);
     expect(authorizationsOf(request('sesv2', 'SendEmail'))).toEqual([{ action: 'unmodelled:sesv2:SendEmail', resource: '*' }]);
   });
 });
