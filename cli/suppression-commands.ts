@@ -14,6 +14,7 @@ import { FEEDBACK_TABLE, IMPORT_FILES, importJobKey, SES_MAX_ROWS_PER_IMPORT } f
 import {
   addressProblem,
   chunk,
+  holdAgainstRemoval,
   importLines,
   maskAddress,
   matchFailedRecords,
@@ -148,6 +149,9 @@ export async function importSuppressions(target: Target, text: string, reason: S
   const dynamodb = target.client('dynamodb', DynamoDBClient);
   const ledger = new DynamoSuppressionLedger(dynamodb, target.tableName);
   const pacer = new SesPacer(target.sesRequestsPerSecond);
+  // A removal of a temporary suppression may be under way for some of these rows: claimed first, so
+  // that it puts them back instead of leaving them off the list behind this import.
+  await holdAgainstRemoval(ledger, rows, new Date());
   let imported = 0;
   let refused = 0;
   let jobs = 0;

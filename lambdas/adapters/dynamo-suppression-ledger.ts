@@ -220,7 +220,7 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
       const item = await this.getItem(address);
       if (item === undefined) return; // settled before (a retry)
       const settle = (now: LedgerItem): void => {
-        if (now.removing === undefined) wanted.push({ address, reason: now.reason });
+        if (now.removing === undefined) wanted.push({ address, reason: now.reason, ...(now.temporaryUntil !== undefined ? { keepUntil: now.temporaryUntil } : {}) });
         else if (now.wantedBack !== undefined) wanted.push(wish(address, now.wantedBack, now.removing, now.wantedUntil));
       };
       if (item.removing === undefined || item.wantedBack !== undefined) {

@@ -27,8 +27,9 @@ export class SqsSuppressionQueue implements SuppressionQueue, SuppressionRequest
     await this.sendEntries(entries, attempt);
   }
 
-  public async unsuppress(addresses: readonly string[], attempt: number): Promise<void> {
-    for (const part of chunk(addresses, ENTRIES_PER_MESSAGE)) await this.send({ type: 'unsuppress', addresses: part, attempt });
+  public async unsuppress(addresses: readonly string[], attempt: number, delaySeconds = 0): Promise<void> {
+    const delay = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(delaySeconds)));
+    for (const part of chunk(addresses, ENTRIES_PER_MESSAGE)) await this.send({ type: 'unsuppress', addresses: part, attempt }, delay);
   }
 
   public async followImport(job: ImportJobRef, attempt: number, polls: number, delaySeconds: number): Promise<void> {

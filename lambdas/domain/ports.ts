@@ -44,7 +44,7 @@ export interface PutBack {
   readonly address: string;
   readonly reason: SuppressionReason;
   readonly until?: string;
-  /** Put back for a while only (soft bounces escalated again): a temporary suppression that ends then. */
+  /** Put back for a while only (soft bounces escalated again, or a temporary suppression told to SES again): it ends then. */
   readonly keepUntil?: string;
 }
 
@@ -167,8 +167,8 @@ export interface SuppressionImports {
 export interface SuppressionQueue {
   followImport(job: ImportJobRef, attempt: number, polls: number, delaySeconds: number): Promise<void>;
   retry(entries: readonly SuppressionEntry[], attempt: number): Promise<void>;
-  /** Hands over addresses whose temporary suppression is due to end (from the expiry tick, or to retry). */
-  unsuppress(addresses: readonly string[], attempt: number): Promise<void>;
+  /** Hands over addresses whose temporary suppression is due to end (from the expiry tick, or to retry), now or after a delay. */
+  unsuppress(addresses: readonly string[], attempt: number, delaySeconds?: number): Promise<void>;
 }
 
 /** Where the feedback processor hands over addresses to suppress. */

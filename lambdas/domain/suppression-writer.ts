@@ -49,6 +49,8 @@ export interface SuppressionWriterOptions {
   readonly expiryLeaseSeconds: number;
   /** Claims of one due suppression before it is given up on: kept on the list, parked for a human. */
   readonly maxExpiryClaims: number;
+  /** When to look again at addresses put back during a removal: longer than one run of the writer. */
+  readonly lookAgainAfterSeconds: number;
   /** Attempts per address before it is surfaced as rejected (failed import rows are retried). */
   readonly maxAttempts: number;
   /** Looks at one import job before the writer stops waiting for it and treats its outcome as unknown. */
@@ -261,7 +263,7 @@ export class SuppressionWriter {
       if (entry.removing && entry.wantedBack !== undefined) restore.push({ address, reason: entry.wantedBack, ...(until !== undefined ? { until } : {}), ...(entry.wantedUntil !== undefined ? { keepUntil: entry.wantedUntil } : {}) });
       else if (entry.removing) resumed.push(address);
       else if (until !== undefined && Date.parse(until) <= now.getTime()) due.push({ address, until });
-      else restore.push({ address, reason: entry.reason });
+      else restore.push({ address, reason: entry.reason, ...(until !== undefined ? { keepUntil: until } : {}) });
     }
     let putBack = await this.putBack(restore);
     const removing = [...resumed, ...(await ledger.startRemoval(due))];
@@ -426,7 +428,27 @@ export class SuppressionWriter {
       await this.options.announcements.announce(pending.map(({ address, reason, keepUntil }) => ({ address, reason, ...(keepUntil !== undefined ? { until: keepUntil } : {}) })), { via: 'put' }, at);
       pending = await this.options.ledger.completePutBack(pending, at);
     }
+    // Another delivery of the same removal message may still be running, and take the address off
+    // after this put-back; its death would then leave it off with no message left to repair it.
+    // A look after the longest such run puts back what the ledger holds and SES does not.
+    const settled = entries.filter((e) => e.until !== undefined).map((e) => e.address);
+    if (settled.length > 0) await this.options.queue.unsuppress(settled, 1, this.options.lookAgainAfterSeconds);
     return entries.length;
+  }
+}
+
+/**
+ * Before anyone else (an operator's import) puts these addresses on the list and writes them over
+ * in the ledger: each temporary suppression among them is made permanent, and each being removed is
+ * marked wanted back, so that a removal crossing that import puts the address back rather than
+ * leave it off the list with the ledger saying it is on.
+ */
+export async function holdAgainstRemoval(ledger: SuppressionLedger, entries: readonly SuppressionEntry[], at: Date): Promise<void> {
+  const known = await ledger.suppressions(entries.map((e) => e.address), true);
+  for (const { address, reason } of entries) {
+    const entry = known.get(address);
+    if (entry === undefined || (entry.temporaryUntil === undefined && !entry.removing)) continue;
+    if (entry.removing || (await ledger.makePermanent(address, at)) === 'removing') await ledger.wantBack(address, reason);
   }
 }
 

@@ -160,7 +160,8 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
         if (outcome.overdue) {
           // The one moment a human should hear of a job that does not end; following it goes on.
           const reason = `import job ${job.jobId} (DELETE, ${job.rows} rows) still running after ${polls + 1} looks; still followed every ${outcome.nextLookInSeconds} s, its addresses stay marked as being removed until it ends (a redrive of this message only adds a second follower)`;
-          await deadLetters.park(record.body, reason, record.messageId);
+          // Its body follows the job on from past the last look: a redrive never parks the notice again.
+          await deadLetters.park(JSON.stringify({ type: 'follow-import', job, attempt, polls: polls + 1 }), reason, record.messageId);
           logger.error('import job overdue; parked a notice in the dead-letter queue', { jobId: job.jobId, reason });
         }
         return undefined;

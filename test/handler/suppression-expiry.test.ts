@@ -1,4 +1,4 @@
-import { SuppressionRejectedError, type SuppressionEntry } from '../../lambdas/domain/index.js';
+import { holdAgainstRemoval, SuppressionRejectedError, type SuppressionEntry } from '../../lambdas/domain/index.js';
 import { SimulatedCrash, throttled } from '../support/fakes.js';
 import { snsEnvelope, variant } from '../support/fixtures.js';
 import { createHarness, IMPORT_THRESHOLD, TEMPORARY_FOR_SECONDS } from '../support/harness.js';
@@ -299,6 +299,51 @@ describe('soft-bounce suppressions expire: races and deaths', () => {
     expect(harness.ledger.entries.get(ADDRESS)?.removing).toBeUndefined();
     // SQS delivers it again: the ledger holds the address for good, so it goes back on the list.
     expect((await harness.invokeWriter(sqsRecord(removal, 2))).batchItemFailures).toEqual([]);
+    kept(harness);
+  });
+
+  /** Runs `work` once, at the start of SES's first removal of an address (a single call, or a DELETE job as it completes). */
+  function onceAtSesRemoval(harness: ReturnType<typeof createHarness>, work: () => Promise<unknown>): void {
+    let done = false;
+    harness.ses.before = async (change) => {
+      if (done || change !== 'unsuppress') return;
+      done = true;
+      await work();
+    };
+  }
+
+  it('puts back an address an operator imports across a removal: held before SES is called, written over after SES removed it', async () => {
+    const harness = await due();
+    const removal = await removalMessage(harness);
+    // The operator's import holds the entry and SES accepts its row, just before the remover's SES call.
+    onceAtSesRemoval(harness, async () => {
+      await holdAgainstRemoval(harness.ledger, [HARD], harness.clock.now());
+      harness.ses.list.set(ADDRESS, 'BOUNCE');
+    });
+    expect((await harness.invokeWriter(sqsRecord(removal))).batchItemFailures).toEqual([]);
+    // ... and writes the ledger only after the remover settled.
+    await harness.ledger.recordSuppressed([HARD], { via: 'operator-import' }, harness.clock.now());
+    await harness.settle();
+    kept(harness);
+  });
+
+  it('looks again after a put-back: a second delivery that removed the address after it and died, its message gone, is repaired', async () => {
+    const harness = await due();
+    const removal = await removalMessage(harness);
+    onceAtSesRemoval(harness, async () => {
+      // A hard bounce wants it back, and SQS's duplicate of the message runs in full: it puts the address back and deletes the message.
+      await harness.writer.write([HARD]);
+      expect((await harness.invokeWriter(sqsRecord(removal))).batchItemFailures).toEqual([]);
+      expect(harness.ses.list.has(ADDRESS)).toBe(true);
+    });
+    once(harness, 'finishRemoval', () => {
+      throw new SimulatedCrash('finishRemoval');
+    });
+    // The first delivery's SES call now takes the address off, and it dies; its message is gone, so SQS never delivers it again.
+    await harness.invokeWriter(sqsRecord(removal));
+    expect(harness.ses.list.has(ADDRESS)).toBe(false);
+    // The put-back's look, 15 minutes later.
+    await harness.settle();
     kept(harness);
   });
 

@@ -252,7 +252,7 @@ export class InMemorySuppressionLedger implements SuppressionLedger {
       const e = this.entries.get(address);
       if (e === undefined) continue;
       if (e.removing === undefined) {
-        wanted.push({ address, reason: e.reason });
+        wanted.push({ address, reason: e.reason, ...(e.temporaryUntil !== undefined ? { keepUntil: e.temporaryUntil } : {}) });
         continue;
       }
       if (e.wantedBack !== undefined) {
@@ -428,6 +428,7 @@ export class InMemorySuppressionQueues implements SuppressionQueue, SuppressionR
     this.requests.push(JSON.stringify({ type: 'suppress', entries, attempt } satisfies SuppressionMessage));
   }
 
+  /** Delayed looks go on the queue like the others: the harness delivers them in the next round. */
   public async unsuppress(addresses: readonly string[], attempt: number): Promise<void> {
     if (addresses.length > 0) this.requests.push(JSON.stringify({ type: 'unsuppress', addresses, attempt } satisfies SuppressionMessage));
   }

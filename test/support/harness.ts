@@ -63,6 +63,7 @@ export function createHarness(options: HarnessOptions = {}) {
     temporaryForSeconds: options.temporaryForSeconds ?? TEMPORARY_FOR_SECONDS,
     expiryLeaseSeconds: 3 * 86_400,
     maxExpiryClaims: 5,
+    lookAgainAfterSeconds: 900,
     maxAttempts: options.maxAttempts ?? 3,
     maxLooks: options.maxLooks ?? 100,
     followDelay: { initialSeconds: 10, maxSeconds: 900 },
