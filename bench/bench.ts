@@ -28,6 +28,7 @@ import { bundle, measureStarts, type Bundle } from './cold-start.js';
 import { naiveCost, pipelineCost, type CostLine } from './cost.js';
 import type { CpuFigures } from './cpu.js';
 import { PRICES } from './prices.js';
+import { stagePackage } from '../scripts/build-package.js';
 
 interface Figure {
   readonly name: string;
@@ -124,9 +125,15 @@ async function main(): Promise<number> {
   figure('CLI classify start vs node -e 0', `${cliRatio.toFixed(2)}x (${cli.classifyMs.toFixed(0)} vs ${cli.nodeMs.toFixed(0)} ms)`, `<= ${CLI_START_TARGET}x`, cliRatio <= CLI_START_TARGET);
   figure('CLI bundle size (entry + chunks, no maps)', `${cliKb.toFixed(0)} KB`, `<= ${CLI_BUNDLE_TARGET_KB} KB`, cliKb <= CLI_BUNDLE_TARGET_KB);
 
+  // 8. The npm package
+  const pack = await measurePackage();
+  const packedKb = pack.size / 1024;
+  console.log(`\n8. npm package (npm run build:package, then npm pack, in a staging copy): ${pack.entryCount} files, ${(pack.unpackedSize / 1024).toFixed(0)} KB unpacked`);
+  figure('npm package size (packed)', `${packedKb.toFixed(0)} KB`, `<= ${PACKAGE_TARGET_KB} KB`, packedKb <= PACKAGE_TARGET_KB);
+
   const out = join('.local', 'bench', quick ? 'results-quick.json' : 'results.json');
   mkdirSync(join('.local', 'bench'), { recursive: true });
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), quick, cpu, bundles: built, starts, calls, naive, cost: { pipeline: ours, naive: theirs }, scale, cli, figures }, null, 2));
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), quick, cpu, bundles: built, starts, calls, naive, cost: { pipeline: ours, naive: theirs }, scale, cli, pack, figures }, null, 2));
   const regressed = figures.filter((f) => !f.guarded);
   console.log(`\nbench: ${figures.filter((f) => f.met).length}/${figures.length} targets met; ${regressed.length} regressed; ${((Date.now() - started) / 1000).toFixed(0)} s; details in ${out}`);
   return regressed.length === 0 ? 0 : 1;
@@ -148,6 +155,13 @@ const CLI_START_TARGET = 4;
  * that reached aws-cdk-lib (tens of MB) or lost its minification would pass 1 MB at once.
  */
 const CLI_BUNDLE_TARGET_KB = 1024;
+/**
+ * What `npm install` downloads: the four function bundles with their source maps (which Lambda
+ * needs for readable stack traces), the CLI and the compiled construct, 0.6 MB when set. The
+ * construct's own size next to aws-cdk-lib's (tens of MB) is noise; the target catches a bundle
+ * that stopped being minified, or tests, fixtures or sources slipping into `files`.
+ */
+const PACKAGE_TARGET_KB = 1024;
 
 const GUARDS = {
   startVsSdkFloor: 1.25,
@@ -234,3 +248,14 @@ main().then(
     process.exit(1);
   },
 );
+
+/** Builds the package in a staging copy (the checkout's dist/ stays as it is) and asks npm what it would pack. */
+async function measurePackage(): Promise<{ size: number; unpackedSize: number; entryCount: number }> {
+  const staging = join('.local', 'bench', 'package');
+  await stagePackage(staging);
+  const result = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: staging, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`npm pack failed: ${result.stderr.slice(-500)}`);
+  const [packed] = JSON.parse(result.stdout) as Array<{ size: number; unpackedSize: number; entryCount: number }>;
+  if (!packed) throw new Error('npm pack reported no package');
+  return { size: packed.size, unpackedSize: packed.unpackedSize, entryCount: packed.entryCount };
+}

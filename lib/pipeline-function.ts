@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Names, RemovalPolicy, type Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,10 +9,23 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { LAMBDA_BUNDLING, PROCESSING } from './defaults.js';
 
+/** The pipeline's functions, by their handler's file name in `lambdas/handlers/`. */
+export const PIPELINE_HANDLERS = ['process-feedback', 'write-suppressions', 'watch-reputation', 'pause-sending'] as const;
+export type PipelineHandler = (typeof PIPELINE_HANDLERS)[number];
+
+/**
+ * Where the installed package keeps each function's bundle, built by `npm pack` with the same
+ * esbuild settings ({@link LAMBDA_BUNDLING}, `scripts/build-package.ts`): beside the compiled
+ * construct, `assets/<handler>/index.js`. A checkout has none, and bundles from the sources.
+ */
+export function prebuiltCodeDirectory(handler: PipelineHandler, constructDirectory = __dirname): string {
+  return path.join(constructDirectory, '..', 'assets', handler);
+}
+
 /** Properties of {@link PipelineFunction}. */
 export interface PipelineFunctionProps {
   /** Its handler, in `lambdas/handlers/`. */
-  readonly handler: 'process-feedback' | 'write-suppressions' | 'watch-reputation' | 'pause-sending';
+  readonly handler: PipelineHandler;
   readonly description: string;
   /** What the function's role is for. */
   readonly roleDescription: string;
@@ -33,7 +47,9 @@ export interface QueueReading {
 
 /**
  * One of the pipeline's functions: Node.js 24 on arm64, bundled with source maps, JSON logs in a
- * log group of its own, and a role of its own.
+ * log group of its own, and a role of its own. From the installed package its code is the bundle
+ * built when the package was packed, so a consumer's synth needs neither esbuild nor Docker; from a
+ * checkout, NodejsFunction bundles the TypeScript sources with the same settings.
  *
  * The role may write that log group (rather than AWSLambdaBasicExecutionRole's every group) and do
  * what `statements` allow, nothing else. The log group and the role are created beside the
@@ -51,9 +67,13 @@ export class PipelineFunction extends nodejs.NodejsFunction {
     const role = new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: props.roleDescription });
     logGroup.grantWrite(role);
     props.statements.forEach((statement) => role.addToPrincipalPolicy(statement));
+    const prebuilt = prebuiltCodeDirectory(props.handler);
+    const code: Pick<nodejs.NodejsFunctionProps, 'code' | 'handler' | 'entry' | 'bundling'> = existsSync(path.join(prebuilt, 'index.js'))
+      ? { code: lambda.Code.fromAsset(prebuilt), handler: 'index.handler' }
+      : { entry: path.join(__dirname, '..', 'lambdas', 'handlers', `${props.handler}.ts`), bundling: { ...LAMBDA_BUNDLING } };
     super(scope, id, {
+      ...code,
       description: props.description,
-      entry: path.join(__dirname, '..', 'lambdas', 'handlers', `${props.handler}.ts`),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySizeInMb,
@@ -62,7 +82,6 @@ export class PipelineFunction extends nodejs.NodejsFunction {
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
-      bundling: { ...LAMBDA_BUNDLING },
     });
   }
 

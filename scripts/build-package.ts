@@ -1,0 +1,72 @@
+/**
+ * `npm run build:package` (and `npm pack`'s `prepack`): builds what the npm package ships, into
+ * `dist/construct/`:
+ *
+ * - the construct, compiled by `tsc -p tsconfig.package.json` to CommonJS with `.d.ts` beside it
+ *   (`lib/` and the two pure modules it reads, `lambdas/contract.ts` and `lambdas/settings.ts`);
+ * - each function's bundle, `assets/<handler>/index.js`, built by esbuild exactly as
+ *   NodejsFunction bundles it from a checkout (the options below are the ones it passes for
+ *   {@link LAMBDA_BUNDLING}: CommonJS for Node, the AWS SDK v3 left to the Lambda runtime,
+ *   minified, a linked source map without sources), so a consumer's synth needs neither esbuild
+ *   nor Docker nor our sources;
+ * - and the operator CLI (`npm run build:cli`).
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { build, type BuildOptions } from 'esbuild';
+import { LAMBDA_BUNDLING } from '../lambdas/settings.js';
+import { PIPELINE_HANDLERS, prebuiltCodeDirectory, type PipelineHandler } from '../lib/pipeline-function.js';
+import { buildCli } from './build-cli.js';
+
+const ROOT = join(__dirname, '..');
+
+/** The esbuild options NodejsFunction uses for one function with {@link LAMBDA_BUNDLING}. */
+export function functionBuildOptions(handler: PipelineHandler, outdir: string): BuildOptions {
+  return {
+    absWorkingDir: ROOT,
+    entryPoints: [join('lambdas', 'handlers', `${handler}.ts`)],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: LAMBDA_BUNDLING.target,
+    minify: LAMBDA_BUNDLING.minify,
+    sourcemap: LAMBDA_BUNDLING.sourceMap,
+    sourcesContent: LAMBDA_BUNDLING.sourcesContent,
+    external: ['@aws-sdk/*'],
+    outfile: join(outdir, 'index.js'),
+    logLevel: 'warning',
+  };
+}
+
+/**
+ * Builds the package's `dist/construct/` and `dist/cli/` under `into` (the project itself for
+ * `npm pack`; a staging copy for the package test, which leaves the checkout's `dist/` alone).
+ */
+export async function buildPackage(into: string = ROOT): Promise<void> {
+  const outdir = join(into, 'dist', 'construct');
+  rmSync(outdir, { recursive: true, force: true });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.package.json'), '--outDir', outdir], { stdio: 'inherit' });
+  // Beside the compiled `lib/`, where PipelineFunction looks for them.
+  const compiledLib = join(outdir, 'lib');
+  await Promise.all(PIPELINE_HANDLERS.map((handler) => build(functionBuildOptions(handler, prebuiltCodeDirectory(handler, compiledLib)))));
+  await buildCli(join(into, 'dist', 'cli'));
+}
+
+/** The files `npm pack` takes from the project's root besides `dist/` (package.json's `files`, and what npm always adds). */
+const PACKAGE_ROOT_FILES = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'];
+
+/** A copy of the package, ready for `npm pack --ignore-scripts` in `staging`, without touching the checkout's `dist/`. */
+export async function stagePackage(staging: string): Promise<void> {
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  for (const file of PACKAGE_ROOT_FILES) copyFileSync(join(ROOT, file), join(staging, file));
+  await buildPackage(staging);
+}
+
+if (require.main === module) {
+  buildPackage().catch((error: unknown) => {
+    console.error(`build:package: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}
