@@ -21,7 +21,20 @@ import { buildCli } from './build-cli.js';
 
 const ROOT = join(__dirname, '..');
 
-/** The esbuild options NodejsFunction uses for one function with {@link LAMBDA_BUNDLING}. */
+/** esbuild's option for each key of {@link LAMBDA_BUNDLING}: a key added there fails to compile here until it is mapped. */
+const ESBUILD_OPTION: { readonly [K in keyof typeof LAMBDA_BUNDLING]: keyof BuildOptions } = {
+  minify: 'minify',
+  sourceMap: 'sourcemap',
+  sourcesContent: 'sourcesContent',
+  target: 'target',
+};
+
+/**
+ * The esbuild options NodejsFunction uses for one function with {@link LAMBDA_BUNDLING} and this
+ * project's cdk.json (`sdkV3ExcludeSmithyPackages`: the SDK's `@smithy/*` packages also come from
+ * the runtime). `test/integration/package.test.ts` checks the bundles are byte for byte the ones a
+ * synth from the checkout makes.
+ */
 export function functionBuildOptions(handler: PipelineHandler, outdir: string): BuildOptions {
   return {
     absWorkingDir: ROOT,
@@ -29,11 +42,8 @@ export function functionBuildOptions(handler: PipelineHandler, outdir: string): 
     bundle: true,
     platform: 'node',
     format: 'cjs',
-    target: LAMBDA_BUNDLING.target,
-    minify: LAMBDA_BUNDLING.minify,
-    sourcemap: LAMBDA_BUNDLING.sourceMap,
-    sourcesContent: LAMBDA_BUNDLING.sourcesContent,
-    external: ['@aws-sdk/*'],
+    ...Object.fromEntries(Object.entries(ESBUILD_OPTION).map(([setting, option]) => [option, LAMBDA_BUNDLING[setting as keyof typeof LAMBDA_BUNDLING]])),
+    external: ['@aws-sdk/*', '@smithy/*'],
     outfile: join(outdir, 'index.js'),
     logLevel: 'warning',
   };
@@ -47,6 +57,9 @@ export async function buildPackage(into: string = ROOT): Promise<void> {
   const outdir = join(into, 'dist', 'construct');
   rmSync(outdir, { recursive: true, force: true });
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.package.json'), '--outDir', outdir], { stdio: 'inherit' });
+  // The domain is compiled only for the types lib/ imports from it, which no declaration the
+  // package exports refers to; its JavaScript (which requires csv-parse and zod) is never loaded.
+  rmSync(join(outdir, 'lambdas', 'domain'), { recursive: true, force: true });
   // Beside the compiled `lib/`, where PipelineFunction looks for them.
   const compiledLib = join(outdir, 'lib');
   await Promise.all(PIPELINE_HANDLERS.map((handler) => build(functionBuildOptions(handler, prebuiltCodeDirectory(handler, compiledLib)))));

@@ -58,7 +58,7 @@ beforeAll(async () => {
   appDir = join(work, 'app');
   mkdirSync(appDir);
   writeFileSync(join(appDir, 'package.json'), JSON.stringify({ name: 'consumer-app', version: '1.0.0', private: true }));
-  // From npm's cache when it holds them (npm ci put them there), else from the registry.
+  // From the npm registry (metadata), and npm's cache for the tarballs npm ci put there.
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, CDK_LIB, CONSTRUCTS], appDir);
   writeFileSync(join(appDir, 'app.js'), APP_BODY(`const { App, Duration, Stack } = require('aws-cdk-lib');\nconst { SesFeedbackPipeline } = require('${pkg.name}');`));
   writeFileSync(join(appDir, 'app.mjs'), APP_BODY(`import { App, Duration, Stack } from 'aws-cdk-lib';\nimport { SesFeedbackPipeline } from '${pkg.name}';`));
@@ -74,12 +74,31 @@ function synth(entry: 'app.js' | 'app.mjs'): { template: Template; output: strin
   return { template: Template.fromJSON(JSON.parse(readFileSync(join(outdir, `${STACK}.template.json`), 'utf8'))), output: stdout + stderr, outdir };
 }
 
-/** What a synth from this project's sources makes of the same stack. */
-function fromSources(): Template {
-  const app = new App();
+/** What a synth from this project's sources (bundled by NodejsFunction, with cdk.json's flags) makes of the same stack, and its function bundles. */
+let sources: { template: Template; bundles: string[] } | undefined;
+function fromSources(): { template: Template; bundles: string[] } {
+  if (sources) return sources;
+  const outdir = join(work, 'cdk.out-sources');
+  const { context } = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+  const app = new App({ outdir, context });
   const stack = new Stack(app, STACK, { env: { account: '111111111111', region: 'eu-west-1' } });
   new SesFeedbackPipeline(stack, 'Feedback', { alertEmails: ['ops@example.com'], softBounceSuppressionPeriod: Duration.days(14) });
-  return Template.fromStack(stack);
+  app.synth();
+  sources = { template: Template.fromStack(stack), bundles: functionBundles(outdir) };
+  return sources;
+}
+
+/** The index.js of every asset directory of a cloud assembly, sorted. */
+function functionBundles(outdir: string): string[] {
+  return readdirSync(outdir)
+    .filter((d) => d.startsWith('asset.') && existsSync(join(outdir, d, 'index.js')))
+    .map((d) => readFileSync(join(outdir, d, 'index.js'), 'utf8'))
+    .sort();
+}
+
+/** Every file under a directory, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
 describe('the npm package', () => {
@@ -97,6 +116,16 @@ describe('the npm package', () => {
     expect(packedFiles.filter((f) => /(^|\/)(test|local|bench|fixtures)\//.test(f))).toEqual([]);
   });
 
+  it('needs at run time nothing but its peer dependencies and Node', () => {
+    const installed = join(appDir, 'node_modules', pkg.name, 'dist', 'construct');
+    const required = new Set<string>();
+    for (const file of filesUnder(installed).filter((f) => f.endsWith('.js') && !f.includes(`${join('construct', 'assets')}`))) {
+      for (const [, name] of readFileSync(file, 'utf8').matchAll(/require\("([^".][^"]*)"\)/g)) required.add(name?.split('/')[0] ?? '');
+    }
+    expect([...required].filter((name) => !name.startsWith('node:') && !(name in pkg.peerDependencies))).toEqual([]);
+    expect(required).toContain('aws-cdk-lib');
+  });
+
   it('installs into a JavaScript CDK app without esbuild, TypeScript or Docker-bundling anything', () => {
     expect(existsSync(join(appDir, 'node_modules', pkg.name, 'package.json'))).toBe(true);
     expect(existsSync(join(appDir, 'node_modules', 'esbuild'))).toBe(false);
@@ -111,7 +140,7 @@ describe('the npm package', () => {
     const sources = fromSources();
     const count = (t: Template, type: string) => Object.keys(t.findResources(type)).length;
     for (const type of ['AWS::Lambda::Function', 'AWS::CloudWatch::Alarm', 'AWS::SES::ConfigurationSet', 'AWS::DynamoDB::Table', 'AWS::SQS::Queue', 'AWS::Events::Rule']) {
-      expect([type, count(template, type)]).toEqual([type, count(sources, type)]);
+      expect([type, count(template, type)]).toEqual([type, count(sources.template, type)]);
     }
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
     expect(functions).toHaveLength(4);
@@ -120,11 +149,10 @@ describe('the npm package', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { TEMPORARY_SUPPRESSION_SECONDS: String(14 * 86_400) } } });
     expect(Object.values(template.findResources('AWS::SES::ConfigurationSet')).map((s) => s.Properties.Name).sort()).toEqual([`${STACK}-marketing`, `${STACK}-transactional`]);
-    // The assets are the packed bundles, as built.
-    const assets = readdirSync(outdir).filter((d) => d.startsWith('asset.'));
-    const bundles = assets.map((d) => readFileSync(join(outdir, d, 'index.js'), 'utf8'));
+    // The assets are the packed bundles, byte for byte the ones NodejsFunction makes from the checkout.
     const packed = ['process-feedback', 'write-suppressions', 'watch-reputation', 'pause-sending'].map((h) => readFileSync(join(appDir, 'node_modules', pkg.name, 'dist', 'construct', 'assets', h, 'index.js'), 'utf8'));
-    expect(bundles.sort()).toEqual(packed.sort());
+    expect(functionBundles(outdir)).toEqual(packed.sort());
+    expect(functionBundles(outdir)).toEqual(sources.bundles);
   });
 
   it('type-checks a TypeScript use of the construct against the packed declarations', () => {
@@ -136,9 +164,16 @@ describe('the npm package', () => {
     run(process.execPath, [require.resolve('typescript/bin/tsc'), '--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', 'check.ts'], appDir);
   });
 
-  it('runs the ses-feedback CLI from node_modules/.bin', () => {
+  it('runs the ses-feedback CLI from node_modules/.bin, under both its names, and every chunk of it loads', () => {
     const bounce = join(ROOT, 'test', 'fixtures', 'eventpub-bounce-permanent-general.json');
-    const { stdout } = run(join(appDir, 'node_modules', '.bin', 'ses-feedback'), ['classify', bounce], appDir);
-    expect(stdout).toMatch(/suppress/);
+    for (const bin of ['ses-feedback', pkg.name]) {
+      const { stdout } = run(join(appDir, 'node_modules', '.bin', bin), ['classify', bounce], appDir);
+      expect(JSON.parse(stdout.trim().split('\n')[0] ?? '')).toMatchObject({ action: 'suppress', reason: 'BOUNCE' });
+    }
+    // The chunks each command loads on demand (the entry itself runs the CLI when imported).
+    const chunks = filesUnder(join(appDir, 'node_modules', pkg.name, 'dist', 'cli', 'chunks')).filter((f) => f.endsWith('.mjs'));
+    expect(chunks.length).toBeGreaterThan(5);
+    const loaded = run(process.execPath, ['--input-type=module', '-e', `for (const f of ${JSON.stringify(chunks)}) await import(f); console.log('loaded');`], appDir);
+    expect(loaded.stdout.trim()).toBe('loaded');
   });
 });

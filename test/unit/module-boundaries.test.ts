@@ -23,8 +23,9 @@ const MAY_IMPORT: Readonly<Record<Folder, readonly Folder[]>> = {
   local: ['lambdas', 'cli'],
   // The bench runs the local pipeline and builds the CLI as `npm run build:cli` does.
   bench: ['lambdas', 'local', 'scripts'],
-  // Build and check tools: synth-variants.ts synthesizes the stack to diff a refactor of lib/.
-  scripts: ['lib'],
+  // Build and check tools: synth-variants.ts synthesizes the stack to diff a refactor of lib/;
+  // build-package.ts bundles the functions with the settings lambdas/settings.ts holds.
+  scripts: ['lib', 'lambdas'],
 };
 const FOLDERS = Object.keys(MAY_IMPORT) as Folder[];
 
