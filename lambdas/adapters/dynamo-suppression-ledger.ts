@@ -118,9 +118,13 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
   }
 
   public async wantBack(address: string, reason: SuppressionReason, until?: string): Promise<boolean> {
-    // A wish only grows (for a while < a bounce < a complaint): each replaces only weaker ones.
+    // A wish only grows (for a while < for longer < a bounce < a complaint): each replaces only weaker ones.
     const weaker =
-      reason === 'COMPLAINT' ? '' : until === undefined ? ' AND (attribute_not_exists(wantedBack) OR attribute_exists(wantedUntil))' : ' AND attribute_not_exists(wantedBack)';
+      reason === 'COMPLAINT'
+        ? ''
+        : until === undefined
+          ? ' AND (attribute_not_exists(wantedBack) OR attribute_exists(wantedUntil))'
+          : ' AND (attribute_not_exists(wantedBack) OR wantedUntil < :until)';
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -258,11 +262,16 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
     return wanted;
   }
 
-  public async removalsToUndo(addresses: readonly string[]): Promise<PutBack[]> {
+  public async removalsToUndo(removals: ReadonlyArray<{ readonly address: string; readonly until?: string }>): Promise<PutBack[]> {
+    const named = new Map(removals.map((r) => [r.address, r.until]));
     const undo: PutBack[] = [];
-    for (const item of await this.getItems(addresses, ENTRY_PROJECTION, true)) {
+    for (const item of await this.getItems([...named.keys()], ENTRY_PROJECTION, true)) {
+      const address = item.address as string;
       const until = (item.removing ?? item.temporaryUntil) as string | undefined;
-      undo.push({ address: item.address as string, reason: (item.wantedBack ?? item.reason) as SuppressionReason, ...(until !== undefined ? { until } : {}) });
+      const wanted = named.get(address);
+      // A newer temporary suppression than the one being undone ends in its time.
+      if (wanted !== undefined && until !== undefined && until !== wanted) continue;
+      undo.push({ address, reason: (item.wantedBack ?? item.reason) as SuppressionReason, ...(until !== undefined ? { until } : {}) });
     }
     return undo;
   }

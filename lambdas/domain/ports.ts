@@ -106,8 +106,12 @@ export interface SuppressionLedger {
    *   over meanwhile (SES's removal may have undone that write)
    */
   finishRemoval(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<PutBack[]>;
-  /** What a removal that cannot go on must put back: every address the ledger holds, those temporary or `removing` to be kept for good. */
-  removalsToUndo(addresses: readonly string[]): Promise<PutBack[]>;
+  /**
+   * What a removal that cannot go on must put back: every address the ledger holds, those temporary
+   * or `removing` to be kept for good. A removal given with its `until` undoes only that suppression:
+   * a newer temporary one is left to end in its time.
+   */
+  removalsToUndo(removals: ReadonlyArray<{ readonly address: string; readonly until?: string }>): Promise<PutBack[]>;
   /**
    * After SES put these addresses back: each whose temporary suppression (or its removal) is still
    * the one named stays, for good or until its `keepUntil` (the marks and the old schedule entry

@@ -212,7 +212,7 @@ export class SuppressionWriter {
     const { ledger, queue, temporaryForSeconds, maxRowsPerDelete, expiryLeaseSeconds, maxExpiryClaims } = this.options;
     const { claimed, exhausted } = await ledger.claimDueExpiries(this.clock(), maxRowsPerDelete, expiryLeaseSeconds, maxExpiryClaims);
     // Put back and kept first, then no longer claimed: a failure in between finds them again next time.
-    const givenUp = await this.undoRemovals(exhausted.map((e) => e.address), `claimed ${maxExpiryClaims} times without being settled`);
+    const givenUp = await this.undoRemovals(exhausted, `claimed ${maxExpiryClaims} times without being settled`);
     await ledger.dropExpiries(exhausted);
     if (claimed.length === 0) return { due: 0, stale: 0, rejected: givenUp };
     const known = await ledger.suppressions(claimed.map((d) => d.address), true);
@@ -272,12 +272,12 @@ export class SuppressionWriter {
     if (removing.length === 0) return { ...nothing, skipped, putBack, rejected: refused };
     if (removing.length >= importThreshold) {
       const started = await this.startImports('DELETE', removing.map(removal), attempt);
-      const undone = await this.undoRemovals(started.rejected.map((r) => r.entry.address), started.rejected[0]?.why ?? '');
+      const undone = await this.undoRemovals(started.rejected.map((r) => ({ address: r.entry.address })), started.rejected[0]?.why ?? '');
       return { ...nothing, imports: started.imports, skipped, putBack, rejected: [...refused, ...undone] };
     }
     const each = await this.callEach(removing.map(removal), (entry) => this.options.list.unsuppress(entry.address));
     const rejected: Array<{ entry: SuppressionEntry; why: string }> = [];
-    for (const { entry, why } of each.rejected) rejected.push(...(await this.undoRemovals([entry.address], why)));
+    for (const { entry, why } of each.rejected) rejected.push(...(await this.undoRemovals([{ address: entry.address }], why)));
     const removed = each.done.map((e) => e.address);
     putBack += await this.settleRemoval(removed, { via: 'put' });
     return { removed, imports: [], skipped, putBack, rejected: [...refused, ...rejected], retryLater: each.retryLater };
@@ -328,7 +328,7 @@ export class SuppressionWriter {
       else await queue.retry(notDone, attempt + 1);
       return { state, action, suppressed: done.length, retried: notDone.length, rejected: [] };
     }
-    if (action === 'DELETE') return { state, action, suppressed: done.length, retried: 0, rejected: await this.undoRemovals(notDone.map((e) => e.address), why) };
+    if (action === 'DELETE') return { state, action, suppressed: done.length, retried: 0, rejected: await this.undoRemovals(notDone.map((e) => ({ address: e.address })), why) };
     return { state, action, suppressed: done.length, retried: 0, rejected: notDone.map((entry) => ({ entry, why })) };
   }
 
@@ -407,20 +407,23 @@ export class SuppressionWriter {
    * too often): the address is put back on the list (SES may have removed it: the safe side) and
    * kept for good, and surfaced.
    */
-  private async undoRemovals(addresses: readonly string[], why: string): Promise<Array<{ entry: SuppressionEntry; why: string }>> {
-    if (addresses.length === 0) return [];
-    await this.putBack(await this.options.ledger.removalsToUndo(addresses));
-    return addresses.map((address) => ({ entry: removal(address), why: `${why}; it stays on the list` }));
+  private async undoRemovals(removals: ReadonlyArray<{ readonly address: string; readonly until?: string }>, why: string): Promise<Array<{ entry: SuppressionEntry; why: string }>> {
+    if (removals.length === 0) return [];
+    await this.putBack(await this.options.ledger.removalsToUndo(removals));
+    return removals.map(({ address }) => ({ entry: removal(address), why: `${why}; it stays on the list` }));
   }
 
   /**
    * Puts addresses back on the list (one SES call each: there are few), announces them, then the
-   * ledger keeps them (for good, or for the period soft bounces asked for again). A complaint that came while a bounce was put back is put back
-   * again with its reason: a wish only ever grows (bounce to complaint), so two rounds settle it.
+   * ledger keeps them (for good, or for the period soft bounces asked for again, at least a lease
+   * from now: a period that ran out while the removal ran would otherwise be due, and claimed,
+   * before the ledger says so). A complaint that came while a bounce was put back is put back again
+   * with its reason: a wish only ever grows, so three rounds settle it.
    * @returns how many addresses were put back
    */
   private async putBack(entries: readonly PutBack[]): Promise<number> {
-    let pending = entries;
+    const earliestEnd = new Date(this.clock().getTime() + this.options.expiryLeaseSeconds * 1000).toISOString();
+    let pending = entries.map((e) => (e.until !== undefined && e.keepUntil !== undefined && e.keepUntil < earliestEnd ? { ...e, keepUntil: earliestEnd } : e));
     for (let round = 0; pending.length > 0; round++) {
       if (round === 3) throw new Error('the reason to put an address back kept changing; retry later');
       for (const { address, reason } of pending) await this.options.list.suppress(address, reason);

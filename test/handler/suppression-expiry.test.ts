@@ -431,6 +431,36 @@ describe('soft-bounce suppressions expire: races and deaths', () => {
     expect(harness.deadLetters.parked).toHaveLength(1);
   });
 
+  it('gives up on an old claim without making the newer temporary suppression of the same address permanent', async () => {
+    const harness = await due();
+    const old = harness.ledger.entries.get(ADDRESS)?.temporaryUntil ?? '';
+    // The old suppression ended (its schedule entry lost, claimed 5 times); soft bounces suppressed the address again since.
+    harness.ledger.entries.delete(ADDRESS);
+    const newer = new Date(harness.clock.now().getTime() + TEMPORARY_FOR_SECONDS * 1000).toISOString();
+    await harness.ledger.recordSuppressed([{ address: ADDRESS, reason: 'BOUNCE', until: newer }], { via: 'put' }, harness.clock.now());
+    harness.ledger.schedule.set(`${old}#${ADDRESS}`, { address: ADDRESS, until: old, claims: 5 });
+    await tick(harness);
+    expect(harness.ledger.entries.get(ADDRESS)?.temporaryUntil).toBe(newer);
+    expect(harness.ledger.schedule.has(`${old}#${ADDRESS}`)).toBe(false);
+    harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
+    await tick(harness);
+    expect(harness.ses.list.has(ADDRESS)).toBe(false);
+  });
+
+  it('puts an address wanted back for a while that ran out during the removal back until at least a lease from now', async () => {
+    const harness = await due();
+    // Soft bounces want it back for a while, which runs out before the removal settles (a slow DELETE job, say).
+    once(harness, 'finishRemoval', async () => {
+      await harness.writer.write([{ address: ADDRESS, reason: 'BOUNCE', temporary: true }]);
+      harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
+    });
+    await tick(harness);
+    const until = harness.ledger.entries.get(ADDRESS)?.temporaryUntil ?? '';
+    expect(Date.parse(until) - harness.clock.now().getTime()).toBeGreaterThanOrEqual(3 * DAY * 1000 - 3600 * 1000);
+    expect([...harness.ledger.schedule.values()].map((e) => e.until)).toEqual([until]);
+    expect(harness.ses.list.get(ADDRESS)).toBe('BOUNCE');
+  });
+
   it('keeps a temporary suppression for good once the period is set to 0 (the tick makes it permanent when it comes due)', async () => {
     const harness = createHarness({ temporaryForSeconds: 0 });
     const until = new Date(harness.clock.now().getTime() + DAY * 1000).toISOString();

@@ -228,15 +228,15 @@ describe('DynamoSuppressionLedger on DynamoDB Local', () => {
       expect(await ledger.wantBack('never-listed@example.com', 'BOUNCE')).toBe(false);
     });
 
-    it('ranks wishes: for a while < a bounce < a complaint, and puts back for a while with a new schedule entry', async () => {
+    it('ranks wishes: for a while < for longer < a bounce < a complaint, and puts back for a while with a new schedule entry', async () => {
       const NEWER = '2027-01-30T09:00:00.000Z';
       await temporary();
       await ledger.startRemoval([T]);
+      expect(await ledger.wantBack('t@example.com', 'BOUNCE', '2027-01-15T00:00:00.000Z')).toBe(true);
+      // A later wish for a while extends the first; an earlier one does not shorten it.
       expect(await ledger.wantBack('t@example.com', 'BOUNCE', NEWER)).toBe(true);
+      expect(await ledger.wantBack('t@example.com', 'BOUNCE', '2027-01-20T00:00:00.000Z')).toBe(true);
       expect(await entry()).toEqual({ reason: 'BOUNCE', temporaryUntil: UNTIL, removing: true, wantedBack: 'BOUNCE', wantedUntil: NEWER });
-      // A second wish for a while does not replace the first.
-      expect(await ledger.wantBack('t@example.com', 'BOUNCE', '2027-02-01T00:00:00.000Z')).toBe(true);
-      expect((await entry())?.wantedUntil).toBe(NEWER);
       const forAWhile = { address: 't@example.com', reason: 'BOUNCE' as const, until: UNTIL, keepUntil: NEWER };
       expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(1000))).toEqual([forAWhile]);
       expect(await ledger.completePutBack([forAWhile], after(2000))).toEqual([]);
@@ -291,9 +291,12 @@ describe('DynamoSuppressionLedger on DynamoDB Local', () => {
     it('hands back an entry written over while it was being removed (an operator\'s import), and what a removal that stops must undo', async () => {
       await temporary();
       await ledger.startRemoval([T]);
-      expect(await ledger.removalsToUndo(['t@example.com', 'never-listed@example.com'])).toEqual([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }]);
+      expect(await ledger.removalsToUndo([{ address: 't@example.com' }, { address: 'never-listed@example.com' }])).toEqual([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }]);
+      // Undoing the removal of another (older) suppression of the address leaves this one alone.
+      expect(await ledger.removalsToUndo([{ address: 't@example.com', until: '2026-12-01T00:00:00.000Z' }])).toEqual([]);
+      expect(await ledger.removalsToUndo([{ address: 't@example.com', until: UNTIL }])).toEqual([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }]);
       await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE' }], { via: 'operator-import' }, NOW);
-      expect(await ledger.removalsToUndo(['t@example.com'])).toEqual([{ address: 't@example.com', reason: 'BOUNCE' }]);
+      expect(await ledger.removalsToUndo([{ address: 't@example.com' }])).toEqual([{ address: 't@example.com', reason: 'BOUNCE' }]);
       expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(1000))).toEqual([{ address: 't@example.com', reason: 'BOUNCE' }]);
       // An entry an operator took off since is not written back by a put-back that settles its removal.
       await ledger.forget('t@example.com');

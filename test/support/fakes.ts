@@ -205,7 +205,10 @@ export class InMemorySuppressionLedger implements SuppressionLedger {
     await this.before?.('wantBack');
     const e = this.entries.get(address);
     if (e?.removing === undefined) return false;
-    const weaker = reason === 'COMPLAINT' || e.wantedBack === undefined || (until === undefined && e.wantedUntil !== undefined);
+    const weaker =
+      reason === 'COMPLAINT' ||
+      e.wantedBack === undefined ||
+      (e.wantedUntil !== undefined && (until === undefined || e.wantedUntil < until));
     if (weaker) this.entries.set(address, { ...e, wantedBack: reason, wantedUntil: until });
     return true;
   }
@@ -266,13 +269,15 @@ export class InMemorySuppressionLedger implements SuppressionLedger {
     return wanted;
   }
 
-  public async removalsToUndo(addresses: readonly string[]): Promise<PutBack[]> {
+  public async removalsToUndo(removals: ReadonlyArray<{ readonly address: string; readonly until?: string }>): Promise<PutBack[]> {
     await this.before?.('removalsToUndo');
+    const named = new Map(removals.map((r) => [r.address, r.until]));
     const undo: PutBack[] = [];
-    for (const address of new Set(addresses)) {
+    for (const [address, wanted] of named) {
       const e = this.entries.get(address);
       if (e === undefined) continue;
       const until = e.removing ?? e.temporaryUntil;
+      if (wanted !== undefined && until !== undefined && until !== wanted) continue;
       undo.push({ address, reason: e.wantedBack ?? e.reason, ...(until !== undefined ? { until } : {}) });
     }
     return undo;
