@@ -193,7 +193,7 @@ export async function importSuppressions(target: Target, text: string, reason: S
       output.err(`resuming import job ${jobId} (${part.length} rows)\n`);
       resumed++;
     } else {
-      jobId = (await imports.start(part, 'PUT', `${digest}.jsonl`)).jobId;
+      jobId = (await imports.start(part, 'PUT', undefined, `${digest}.jsonl`)).jobId;
       jobs++;
       await doc.send(new PutCommand({ TableName: target.tableName, Item: { ...key, jobId, rows: part.length, status: 'RUNNING', startedAt: new Date().toISOString() } }));
     }

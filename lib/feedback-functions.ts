@@ -84,7 +84,7 @@ export function writeSuppressionsFunction(
     statements: [
       new iam.PolicyStatement({
         sid: 'SuppressAddresses',
-        actions: ['ses:PutSuppressedDestination', 'ses:DeleteSuppressedDestination', 'ses:CreateImportJob'],
+        actions: ['ses:PutSuppressedDestination', 'ses:DeleteSuppressedDestination', 'ses:GetSuppressedDestination', 'ses:CreateImportJob'],
         resources: ['*'],
       }),
       new iam.PolicyStatement({ sid: 'FollowImportJobs', actions: ['ses:GetImportJob'], resources: [importJobs] }),
@@ -134,7 +134,7 @@ export function writeSuppressionsFunction(
   Validations.of(fn.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'ses:PutSuppressedDestination, ses:DeleteSuppressedDestination and ses:CreateImportJob act on the account-level suppression list and have no required resource type (AWS service authorization reference: only an optional tenant); the statement allows those three actions only.',
+      'ses:PutSuppressedDestination, ses:DeleteSuppressedDestination, ses:GetSuppressedDestination and ses:CreateImportJob act on the account-level suppression list and have no required resource type (AWS service authorization reference: only an optional tenant); the statement allows those four actions only.',
   });
   Validations.of(fn.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:import-job/*]',

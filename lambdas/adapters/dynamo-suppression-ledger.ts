@@ -262,20 +262,6 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
     return wanted;
   }
 
-  public async removalsToUndo(removals: ReadonlyArray<{ readonly address: string; readonly until?: string }>): Promise<PutBack[]> {
-    const named = new Map(removals.map((r) => [r.address, r.until]));
-    const undo: PutBack[] = [];
-    for (const item of await this.getItems([...named.keys()], ENTRY_PROJECTION, true)) {
-      const address = item.address as string;
-      const until = (item.removing ?? item.temporaryUntil) as string | undefined;
-      const wanted = named.get(address);
-      // A newer temporary suppression than the one being undone ends in its time.
-      if (wanted !== undefined && until !== undefined && until !== wanted) continue;
-      undo.push({ address, reason: (item.wantedBack ?? item.reason) as SuppressionReason, ...(until !== undefined ? { until } : {}) });
-    }
-    return undo;
-  }
-
   public async completePutBack(entries: readonly PutBack[], at: Date): Promise<PutBack[]> {
     const again: PutBack[] = [];
     await this.inParallel(entries, async ({ address, reason, until, keepUntil }) => {

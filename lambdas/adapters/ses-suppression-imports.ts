@@ -4,6 +4,7 @@ import { CreateImportJobCommand, GetImportJobCommand, type SESv2Client } from '@
 import { IMPORT_FILES } from '../contract.js';
 import {
   fromImportFile,
+  putBackRowsFile,
   readTemporaryRows,
   temporaryRowsFile,
   toImportFile,
@@ -11,8 +12,10 @@ import {
   type ImportJobRef,
   type ImportJobStatus,
   type ImportRow,
+  type PutBackTerms,
   type SuppressionEntry,
   type SuppressionImports,
+  withPutBackTerms,
 } from '../domain/index.js';
 import { SesPacer } from './ses-pacer.js';
 import { asRejection } from './ses-suppression-list.js';
@@ -44,14 +47,18 @@ export class SesSuppressionImports implements SuppressionImports {
   }
 
   /** @param key where the file goes under the prefix (default: today's date and a random name) */
-  public async start(rows: readonly SuppressionEntry[], action: ImportAction = 'PUT', key?: string): Promise<ImportJobRef> {
+  public async start(rows: readonly SuppressionEntry[], action: ImportAction = 'PUT', putBack?: readonly PutBackTerms[], key?: string): Promise<ImportJobRef> {
     const { s3, ses, bucketName, prefix = IMPORT_FILES.pipelinePrefix } = this.options;
     const objectKey = `${prefix}${key ?? `${new Date().toISOString().slice(0, 10)}/${randomUUID()}.jsonl`}`;
     await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: objectKey, Body: toImportFile(rows, action), ContentType: 'application/x-ndjson' }));
-    // Which rows are temporary goes beside the file: SES's format has no field for it.
+    // Which rows are temporary, and what a put-back settles, go beside the file: SES's format has no field for them.
     const temporaryRows = action === 'PUT' ? temporaryRowsFile(rows) : undefined;
     if (temporaryRows !== undefined) {
       await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: temporaryRowsKey(objectKey), Body: temporaryRows, ContentType: 'application/json' }));
+    }
+    if (putBack !== undefined) {
+      if (action !== 'PUT' || putBack.length !== rows.length) throw new Error(`a put-back is a PUT job with terms for each of its ${rows.length} rows`);
+      await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: putBackRowsKey(objectKey), Body: putBackRowsFile(putBack), ContentType: 'application/json' }));
     }
     const { JobId } = await this.pacer.run(() =>
       ses
@@ -64,7 +71,7 @@ export class SesSuppressionImports implements SuppressionImports {
         .catch((error: unknown) => Promise.reject(asRejection(error, 'CreateImportJob'))),
     );
     if (!JobId) throw new Error('SES CreateImportJob returned no JobId');
-    return { jobId: JobId, objectKey, rows: rows.length, ...(action === 'DELETE' ? { action } : {}), ...(temporaryRows !== undefined ? { temporary: true as const } : {}) };
+    return { jobId: JobId, objectKey, rows: rows.length, ...(action === 'DELETE' ? { action } : {}), ...(temporaryRows !== undefined ? { temporary: true as const } : {}), ...(putBack !== undefined ? { putBack: true as const } : {}) };
   }
 
   public async status(jobId: string): Promise<ImportJobStatus> {
@@ -87,7 +94,8 @@ export class SesSuppressionImports implements SuppressionImports {
 
   public async rows(job: ImportJobRef): Promise<ImportRow[]> {
     const temporaryRows = job.temporary ? readTemporaryRows(await this.read(temporaryRowsKey(job.objectKey))) : new Set<number>();
-    return fromImportFile(await this.read(job.objectKey), job.action, temporaryRows);
+    const rows = fromImportFile(await this.read(job.objectKey), job.action, temporaryRows);
+    return job.putBack ? withPutBackTerms(rows, await this.read(putBackRowsKey(job.objectKey))) : rows;
   }
 
   private async read(key: string): Promise<string> {
@@ -105,4 +113,9 @@ async function fetchText(url: string): Promise<string> {
 /** Where the list of a job's temporary rows goes: beside its rows, under the writer's own prefix. */
 function temporaryRowsKey(objectKey: string): string {
   return `${objectKey}.temporary.json`;
+}
+
+/** Where what each row of a put-back job settles goes: beside its rows. */
+function putBackRowsKey(objectKey: string): string {
+  return `${objectKey}.put-back.json`;
 }

@@ -1,10 +1,17 @@
-import { BadRequestException, DeleteSuppressedDestinationCommand, NotFoundException, PutSuppressedDestinationCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import {
+  BadRequestException,
+  DeleteSuppressedDestinationCommand,
+  GetSuppressedDestinationCommand,
+  NotFoundException,
+  PutSuppressedDestinationCommand,
+  type SESv2Client,
+} from '@aws-sdk/client-sesv2';
 import { SuppressionRejectedError, type SuppressionList, type SuppressionReason } from '../domain/index.js';
 import { SesPacer } from './ses-pacer.js';
 
 /**
  * The SES account-level suppression list, one `PutSuppressedDestination` (or
- * `DeleteSuppressedDestination`) at a time, paced by the
+ * `DeleteSuppressedDestination`, `GetSuppressedDestination`) at a time, paced by the
  * {@link SesPacer} it shares with every other SES call of the function instance.
  */
 export class SesSuppressionList implements SuppressionList {
@@ -19,6 +26,20 @@ export class SesSuppressionList implements SuppressionList {
 
   public unsuppress(address: string): Promise<void> {
     return this.pacer.run(() => this.delete(address));
+  }
+
+  public reasonOf(address: string): Promise<SuppressionReason | undefined> {
+    return this.pacer.run(async () => {
+      try {
+        const { SuppressedDestination } = await this.client.send(new GetSuppressedDestinationCommand({ EmailAddress: address }));
+        const reason = SuppressedDestination?.Reason;
+        if (reason !== 'BOUNCE' && reason !== 'COMPLAINT') throw new Error(`SES GetSuppressedDestination answered without a known reason (${String(reason)})`);
+        return reason;
+      } catch (error) {
+        if (error instanceof NotFoundException) return undefined;
+        throw asRejection(error, 'GetSuppressedDestination');
+      }
+    });
   }
 
   private async delete(address: string): Promise<void> {

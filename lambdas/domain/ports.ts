@@ -1,7 +1,7 @@
 import type { SuppressionReason } from './classify.js';
 import type { FeedbackRecord } from './feedback-record.js';
 import type { SoftBounceOutcome, SoftBouncePolicy } from './soft-bounce-policy.js';
-import type { ImportAction, ImportJobRef, ImportRow, LedgerEntry, SuppressionEntry } from './suppression.js';
+import type { ImportAction, ImportJobRef, ImportRow, LedgerEntry, PutBackTerms, SuppressionEntry } from './suppression.js';
 
 /**
  * The audit trail and per-address state.
@@ -40,12 +40,9 @@ export interface DueExpiry {
  * holds the address as it should be, and only SES is told again (SES may have removed it for a
  * removal that crossed it).
  */
-export interface PutBack {
+export interface PutBack extends PutBackTerms {
   readonly address: string;
   readonly reason: SuppressionReason;
-  readonly until?: string;
-  /** Put back for a while only (soft bounces escalated again, or a temporary suppression told to SES again): it ends then. */
-  readonly keepUntil?: string;
 }
 
 /** What a claim on the due suppressions found. */
@@ -107,12 +104,6 @@ export interface SuppressionLedger {
    */
   finishRemoval(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<PutBack[]>;
   /**
-   * What a removal that cannot go on must put back: every address the ledger holds, those temporary
-   * or `removing` to be kept for good. A removal given with its `until` undoes only that suppression:
-   * a newer temporary one is left to end in its time.
-   */
-  removalsToUndo(removals: ReadonlyArray<{ readonly address: string; readonly until?: string }>): Promise<PutBack[]>;
-  /**
    * After SES put these addresses back: each whose temporary suppression (or its removal) is still
    * the one named stays, for good or until its `keepUntil` (the marks and the old schedule entry
    * go), unless a stronger wish came meanwhile (a complaint while a bounce was put back).
@@ -139,6 +130,8 @@ export interface SuppressionList {
   suppress(address: string, reason: SuppressionReason): Promise<void>;
   /** Takes the address off the list; an address that is not on it is already where it should be. */
   unsuppress(address: string): Promise<void>;
+  /** Why the address is on the list, or undefined when it is not. */
+  reasonOf(address: string): Promise<SuppressionReason | undefined>;
 }
 
 /** What SES says of an import job. */
@@ -158,12 +151,13 @@ export type ImportJobStatus =
 export interface SuppressionImports {
   /**
    * Writes the rows where SES can read them (and, for PUT rows that are temporary, which ones they
-   * are) and starts an import job on them.
-   * @returns the job, with its `action` when DELETE and `temporary` when some rows are
+   * are; for a put-back, what each row settles) and starts an import job on them.
+   * @param putBack a put-back job: what each row settles, in row order
+   * @returns the job, with its `action` when DELETE, `temporary` when some rows are, and `putBack`
    */
-  start(rows: readonly SuppressionEntry[], action: ImportAction): Promise<ImportJobRef>;
+  start(rows: readonly SuppressionEntry[], action: ImportAction, putBack?: readonly PutBackTerms[]): Promise<ImportJobRef>;
   status(jobId: string): Promise<ImportJobStatus>;
-  /** The rows of a job this pipeline started, each with the raw line SES read. */
+  /** The rows of a job this pipeline started, each with the raw line SES read (and, for a put-back, what it settles). */
   rows(job: ImportJobRef): Promise<ImportRow[]>;
 }
 

@@ -16,10 +16,12 @@ import {
   followDelaySeconds,
   matchFailedRecords,
   mergeEntries,
+  strongerReason,
   suppressionChange,
   type ImportAction,
   type ImportJobRef,
   type LedgerEntry,
+  type PutBackTerms,
   type SuppressionEntry,
 } from './suppression.js';
 
@@ -114,6 +116,8 @@ export type FollowOutcome =
       /** `unknown`: SES's answer could not be matched to the rows, or the job never ended: nothing was taken as suppressed. */
       readonly state: 'completed' | 'failed' | 'unknown';
       readonly action: ImportAction;
+      /** A PUT job that put addresses back: its rejected rows are ledger state to restore, not new suppressions. */
+      readonly putBack?: true;
       /** Rows settled: put on the list (PUT) or taken off it (DELETE). */
       readonly suppressed: number;
       /** Rows queued again (a failed job, or failed rows with attempts left). */
@@ -265,7 +269,7 @@ export class SuppressionWriter {
       else if (until !== undefined && Date.parse(until) <= now.getTime()) due.push({ address, until });
       else restore.push({ address, reason: entry.reason, ...(until !== undefined ? { keepUntil: until } : {}) });
     }
-    let putBack = await this.putBack(restore);
+    let putBack = await this.putBack(restore, attempt);
     const removing = [...resumed, ...(await ledger.startRemoval(due))];
     const skipped = readable.size - removing.length - restore.length;
     const nothing = { removed: [], imports: [], retryLater: [] };
@@ -317,9 +321,21 @@ export class SuppressionWriter {
       failed = new Set(rows.keys());
       why = status.state === 'failed' ? `import job ${job.jobId} failed: ${status.errorMessage}` : `import job ${job.jobId} still running after ${polls + 1} looks`;
     }
+    const provenance: SuppressionProvenance = { via: 'import', jobId: job.jobId };
+    if (job.putBack) {
+      const put = rows.filter((_, i) => !failed.has(i)).map(asPutBack);
+      const notPut = rows.filter((_, i) => failed.has(i)).map(asPutBack);
+      await this.putBack(await this.completePutBacks(put, provenance), attempt);
+      // Its restores are not looked at again: a job cannot ask SES first, so it would look forever.
+      await this.lookAgain(put.filter((e) => e.until !== undefined), attempt);
+      if (attempt < maxAttempts) {
+        await this.putBack(notPut, attempt + 1);
+        return { state, action, putBack: true, suppressed: put.length, retried: notPut.length, rejected: [] };
+      }
+      return { state, action, putBack: true, suppressed: put.length, retried: 0, rejected: notPut.map(({ address, reason }) => ({ entry: { address, reason }, why })) };
+    }
     const done = rows.filter((_, i) => !failed.has(i)).map((r) => r.entry);
     const notDone = rows.filter((_, i) => failed.has(i)).map((r) => r.entry);
-    const provenance: SuppressionProvenance = { via: 'import', jobId: job.jobId };
     if (action === 'DELETE') await this.settleRemoval(done.map((e) => e.address), provenance);
     else await this.settle(done, provenance);
     if (attempt < maxAttempts) {
@@ -332,16 +348,24 @@ export class SuppressionWriter {
     return { state, action, suppressed: done.length, retried: 0, rejected: notDone.map((entry) => ({ entry, why })) };
   }
 
-  /** One import job per chunk; a chunk SES refuses for good (bad request, sandbox) is rejected with SES's reason. */
-  private async startImports(action: ImportAction, pending: readonly SuppressionEntry[], attempt: number): Promise<Pick<WriteOutcome, 'imports' | 'rejected'>> {
+  /**
+   * One import job per chunk; a chunk SES refuses for good (bad request, sandbox) is rejected with
+   * SES's reason. A put-back job carries what each row settles.
+   */
+  private async startImports(
+    action: ImportAction,
+    pending: readonly SuppressionEntry[],
+    attempt: number,
+    putBack?: readonly PutBackTerms[],
+  ): Promise<Pick<WriteOutcome, 'imports' | 'rejected'>> {
     const { imports, queue, followDelay } = this.options;
     const maxRows = action === 'PUT' ? this.options.maxRowsPerImport : this.options.maxRowsPerDelete;
     const started: ImportJobRef[] = [];
     const rejected: Array<{ entry: SuppressionEntry; why: string }> = [];
-    for (const rows of chunk(pending, maxRows)) {
+    for (const [n, rows] of chunk(pending, maxRows).entries()) {
       let job: ImportJobRef;
       try {
-        job = await imports.start(rows, action);
+        job = await imports.start(rows, action, putBack?.slice(n * maxRows, n * maxRows + rows.length));
       } catch (error) {
         if (!(error instanceof SuppressionRejectedError)) throw error;
         rejected.push(...rows.map((entry) => ({ entry, why: error.message })));
@@ -404,39 +428,124 @@ export class SuppressionWriter {
 
   /**
    * A removal that cannot go on (SES refused it for good, its attempts are spent, or it was claimed
-   * too often): the address is put back on the list (SES may have removed it: the safe side) and
-   * kept for good, and surfaced.
+   * too often): the ledger is told first that the address stays for good (wanted back for good
+   * while it is being removed, else made permanent), so that whatever comes next (a put-back job
+   * that outlasts this run, a redrive, the removal's own late end) puts it back rather than end
+   * it; then it is put back on the list (SES may have removed it: the safe side), and surfaced.
    */
   private async undoRemovals(removals: ReadonlyArray<{ readonly address: string; readonly until?: string }>, why: string): Promise<Array<{ entry: SuppressionEntry; why: string }>> {
     if (removals.length === 0) return [];
-    await this.putBack(await this.options.ledger.removalsToUndo(removals));
+    const known = await this.options.ledger.suppressions(removals.map((r) => r.address), true);
+    const kept: PutBack[] = [];
+    for (const { address, until } of removals) {
+      const putBack = await this.keepForGood(address, until, known.get(address));
+      if (putBack !== undefined) kept.push(putBack);
+    }
+    await this.putBack(kept);
     return removals.map(({ address }) => ({ entry: removal(address), why: `${why}; it stays on the list` }));
   }
 
   /**
-   * Puts addresses back on the list (one SES call each: there are few), announces them, then the
-   * ledger keeps them (for good, or for the period soft bounces asked for again, at least a lease
-   * from now: a period that ran out while the removal ran would otherwise be due, and claimed,
-   * before the ledger says so). A complaint that came while a bounce was put back is put back again
-   * with its reason: a wish only ever grows, so three rounds settle it.
+   * Makes the ledger keep for good an address whose removal is undone.
+   * @param named the temporary suppression being undone: a newer one is left to end in its time
+   * @returns what to put back, or nothing (the ledger no longer holds it, or holds a newer one)
+   */
+  private async keepForGood(address: string, named: string | undefined, first: LedgerEntry | undefined): Promise<PutBack | undefined> {
+    const { ledger } = this.options;
+    let current = first;
+    // An entry only moves on (temporary → removing → gone), so each change is followed by at most two more tries.
+    for (let round = 0; round < 3; round++) {
+      if (current === undefined) return undefined;
+      const until = current.temporaryUntil;
+      if (named !== undefined && until !== undefined && until !== named) return undefined;
+      if (current.removing) {
+        // Its removal is put back by whoever finishes first: this undo, a redrive, or the removal's own end.
+        if (current.wantedBack !== undefined && current.wantedUntil === undefined) return { address, reason: current.wantedBack, ...(until !== undefined ? { until } : {}) };
+        await ledger.wantBack(address, current.wantedBack ?? current.reason);
+      } else if (until !== undefined) {
+        // No removal began: SES was not asked to take it off; it is only told again if it lost it.
+        const outcome = await ledger.makePermanent(address, this.clock());
+        if (outcome === 'absent') return undefined;
+        if (outcome === 'done') return { address, reason: current.reason };
+      } else {
+        return { address, reason: current.reason };
+      }
+      current = (await ledger.suppressions([address], true)).get(address);
+    }
+    throw new Error('a ledger entry changed three times while its removal was undone; retry later');
+  }
+
+  /**
+   * Puts addresses back on the list and settles them in the ledger: kept for good, or for the
+   * period soft bounces asked for again (at least a lease from now: a period that ran out while the
+   * removal ran would otherwise be due, and claimed, before the ledger says so). A complaint that
+   * came while a bounce was put back is put back again with its reason: a wish only ever grows, so
+   * three rounds settle it.
+   *
+   * A few go by one SES call each; at the import threshold, by a PUT import job that carries what
+   * each row settles and is settled when its follow-up finds it done, so a put-back of any size
+   * ends within SES's rate and a run of the writer. A restore (no `until`: the ledger holds the
+   * address as it should be) asks SES first, and is put only when SES lost the address or holds a
+   * weaker reason: it never weakens a reason SES holds, such as a complaint another writer put
+   * meanwhile. A restore by import job cannot ask first: it puts the ledger's reason.
    * @returns how many addresses were put back
    */
-  private async putBack(entries: readonly PutBack[]): Promise<number> {
+  private async putBack(entries: readonly PutBack[], attempt = 1): Promise<number> {
     const earliestEnd = new Date(this.clock().getTime() + this.options.expiryLeaseSeconds * 1000).toISOString();
     let pending = entries.map((e) => (e.until !== undefined && e.keepUntil !== undefined && e.keepUntil < earliestEnd ? { ...e, keepUntil: earliestEnd } : e));
+    const settled: PutBack[] = [];
     for (let round = 0; pending.length > 0; round++) {
       if (round === 3) throw new Error('the reason to put an address back kept changing; retry later');
-      for (const { address, reason } of pending) await this.options.list.suppress(address, reason);
-      const at = this.clock();
-      await this.options.announcements.announce(pending.map(({ address, reason, keepUntil }) => ({ address, reason, ...(keepUntil !== undefined ? { until: keepUntil } : {}) })), { via: 'put' }, at);
-      pending = await this.options.ledger.completePutBack(pending, at);
+      if (pending.length >= this.options.importThreshold) {
+        const { rejected } = await this.startImports('PUT', pending.map(({ address, reason }) => ({ address, reason })), attempt, pending);
+        // Retried with the message (and parked with this reason once its receives are spent): the ledger still says what to put back.
+        if (rejected.length > 0) throw new Error(`SES refused a put-back import of ${rejected.length} address(es): ${rejected[0]?.why ?? ''}`);
+        break;
+      }
+      const put: PutBack[] = [];
+      for (const entry of pending) if (await this.putOnList(entry)) put.push(entry);
+      settled.push(...put);
+      pending = await this.completePutBacks(put, { via: 'put' });
     }
-    // Another delivery of the same removal message may still be running, and take the address off
-    // after this put-back; its death would then leave it off with no message left to repair it.
-    // A look after the longest such run puts back what the ledger holds and SES does not.
-    const settled = entries.filter((e) => e.until !== undefined).map((e) => e.address);
-    if (settled.length > 0) await this.options.queue.unsuppress(settled, 1, this.options.lookAgainAfterSeconds);
+    await this.lookAgain(settled, attempt);
     return entries.length;
+  }
+
+  /** One SES call (two for a restore, which asks first). @returns whether SES was told */
+  private async putOnList(entry: PutBack): Promise<boolean> {
+    const { list } = this.options;
+    if (entry.until === undefined) {
+      const listed = await list.reasonOf(entry.address);
+      if (listed !== undefined && strongerReason(listed, entry.reason) === listed) return false;
+    }
+    await list.suppress(entry.address, entry.reason);
+    return true;
+  }
+
+  /** Announces addresses SES put back, then settles them in the ledger. @returns those wanted back with a stronger reason meanwhile */
+  private async completePutBacks(put: readonly PutBack[], provenance: SuppressionProvenance): Promise<PutBack[]> {
+    if (put.length === 0) return [];
+    const at = this.clock();
+    await this.options.announcements.announce(put.map(({ address, reason, keepUntil }) => ({ address, reason, ...(keepUntil !== undefined ? { until: keepUntil } : {}) })), provenance, at);
+    return this.options.ledger.completePutBack(put, at);
+  }
+
+  /**
+   * A look after the longest run of the writer at addresses put back one by one, which puts back
+   * what the ledger holds and SES does not, or holds with a weaker reason. Another delivery of the
+   * same removal message may still be running, and take the address off after its put-back; its
+   * death would leave it off with no message left to repair it. And a restore can cross another
+   * writer's complaint (SES lost the address, both put it, the restore's BOUNCE last): the look
+   * puts the complaint the ledger has by then. It looks once more only if it had to put again (at
+   * most `maxAttempts` looks), so the looks end as soon as SES agrees with the ledger.
+   * @param attempt the look (or the message) that put these back
+   */
+  private async lookAgain(settled: readonly PutBack[], attempt: number): Promise<void> {
+    const { queue, lookAgainAfterSeconds, maxAttempts } = this.options;
+    const removals = [...new Set(settled.filter((e) => e.until !== undefined).map((e) => e.address))];
+    const restores = [...new Set(settled.filter((e) => e.until === undefined).map((e) => e.address))];
+    if (removals.length > 0) await queue.unsuppress(removals, 1, lookAgainAfterSeconds);
+    if (restores.length > 0 && attempt < maxAttempts) await queue.unsuppress(restores, attempt + 1, lookAgainAfterSeconds);
   }
 }
 
@@ -453,6 +562,11 @@ export async function holdAgainstRemoval(ledger: SuppressionLedger, entries: rea
     if (entry === undefined || (entry.temporaryUntil === undefined && !entry.removing)) continue;
     if (entry.removing || (await ledger.makePermanent(address, at)) === 'removing') await ledger.wantBack(address, reason);
   }
+}
+
+/** A row of a put-back job as the put-back it settles. */
+function asPutBack(row: { readonly entry: SuppressionEntry; readonly putBack?: PutBackTerms }): PutBack {
+  return { address: row.entry.address, reason: row.entry.reason, ...row.putBack };
 }
 
 /** An address to take off the list, as an entry: the pipeline only ever removes temporary BOUNCE suppressions. */

@@ -32,6 +32,20 @@ export interface ImportJobRef {
    * job's own says ({@link temporaryRowsFile}), as SES's import format has no place for it.
    */
   readonly temporary?: true;
+  /**
+   * This PUT job puts addresses back on the list (the end of a removal that must not stand, or
+   * addresses the ledger holds that SES may have lost): what each row settles in the ledger, a file
+   * beside the job's own says ({@link putBackRowsFile}).
+   */
+  readonly putBack?: true;
+}
+
+/** What putting one address back settles in the ledger: see {@link PutBack} in the ports. */
+export interface PutBackTerms {
+  /** The temporary suppression (or its removal) this put-back settles. */
+  readonly until?: string;
+  /** Kept for a while only: it ends then. */
+  readonly keepUntil?: string;
 }
 
 /**
@@ -59,6 +73,7 @@ const messageSchema = z.discriminatedUnion('type', [
       rows: z.number(),
       action: z.optional(z.enum(['PUT', 'DELETE'])),
       temporary: z.optional(z.literal(true)),
+      putBack: z.optional(z.literal(true)),
     }),
     attempt: z.number(),
     polls: z.number(),
@@ -141,6 +156,8 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 export interface ImportRow {
   readonly line: string;
   readonly entry: SuppressionEntry;
+  /** A row of a put-back job: what it settles. */
+  readonly putBack?: PutBackTerms;
 }
 
 /**
@@ -185,6 +202,23 @@ export function readTemporaryRows(text: string): Set<number> {
   const parsed: unknown = JSON.parse(text);
   if (!Array.isArray(parsed) || !parsed.every((i) => Number.isInteger(i))) throw new Error('the temporary-rows file is not a list of row numbers');
   return new Set(parsed as number[]);
+}
+
+/** The file beside a put-back job's rows: what each row settles, in row order, as JSON. */
+export function putBackRowsFile(terms: readonly PutBackTerms[]): string {
+  return JSON.stringify(terms.map(({ until, keepUntil }) => ({ ...(until !== undefined ? { until } : {}), ...(keepUntil !== undefined ? { keepUntil } : {}) })));
+}
+
+const putBackRowsSchema = z.array(z.object({ until: z.optional(z.string()), keepUntil: z.optional(z.string()) }));
+
+/**
+ * Reads {@link putBackRowsFile} back onto the job's rows.
+ * @throws Error when it does not describe exactly these rows
+ */
+export function withPutBackTerms(rows: readonly ImportRow[], text: string): ImportRow[] {
+  const parsed = putBackRowsSchema.safeParse(JSON.parse(text));
+  if (!parsed.success || parsed.data.length !== rows.length) throw new Error(`the put-back rows file does not describe the job's ${rows.length} rows`);
+  return rows.map((row, i) => ({ ...row, putBack: parsed.data[i] ?? {} }));
 }
 
 /** What SES's failed-records file says of the rows of a job. */

@@ -48,22 +48,23 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
   /**
    * Parks refused addresses, grouped by why and chunked under SQS's message size: each message is a
    * `suppress` (or `unsuppress`) message, so a redrive to the suppression queue retries it, whose
-   * reason names its addresses, masked.
+   * reason names its addresses, masked. A put-back not done is parked as an `unsuppress` message:
+   * its redrive puts back what the ledger still holds (and ends what it no longer does).
    */
   const park = async (
     entries: ReadonlyArray<{ entry: SuppressionEntry; why: string }>,
     attempt: number,
     sourceMessageId: string,
-    action: 'suppress' | 'unsuppress' = 'suppress',
+    action: 'suppress' | 'unsuppress' | 'put-back' = 'suppress',
   ): Promise<void> => {
     if (entries.length === 0) return;
     const byWhy = new Map<string, SuppressionEntry[]>();
     for (const { entry, why } of entries) byWhy.set(why, [...(byWhy.get(why) ?? []), entry]);
     for (const [why, group] of byWhy) {
       for (const part of chunk(group, ENTRIES_PER_MESSAGE)) {
-        const done = action === 'suppress' ? 'suppressed' : 'taken off the list';
+        const done = action === 'suppress' ? 'suppressed' : action === 'unsuppress' ? 'taken off the list' : 'put back on the list';
         const reason = redactAddresses(`${part.length} address(es) not ${done} (${namesOf(part)}): ${why}`);
-        const body = action === 'suppress' ? { type: action, entries: part, attempt } : { type: action, addresses: part.map((e) => e.address), attempt };
+        const body = action === 'suppress' ? { type: action, entries: part, attempt } : { type: 'unsuppress', addresses: part.map((e) => e.address), attempt };
         await deadLetters.park(JSON.stringify(body), reason, sourceMessageId);
         logger.error('addresses parked in the dead-letter queue', { count: part.length, reason });
       }
@@ -167,7 +168,7 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
         return undefined;
       }
       metrics.add(outcome.action === 'PUT' ? names.suppressions : names.suppressionsExpired, outcome.suppressed);
-      await park(outcome.rejected, attempt, record.messageId, outcome.action === 'PUT' ? 'suppress' : 'unsuppress');
+      await park(outcome.rejected, attempt, record.messageId, outcome.putBack ? 'put-back' : outcome.action === 'PUT' ? 'suppress' : 'unsuppress');
       logger.info('import job settled', { jobId: job.jobId, action: outcome.action, state: outcome.state, rows: job.rows, settled: outcome.suppressed, retried: outcome.retried, rejected: outcome.rejected.length });
       return undefined;
     } catch (error) {

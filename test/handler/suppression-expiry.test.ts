@@ -532,3 +532,159 @@ describe('soft-bounce suppressions expire: the period, floods, throttling, lease
     expect(harness.queues.requests.filter((body) => JSON.parse(body).type === 'unsuppress')).toHaveLength(1);
   });
 });
+
+describe('soft-bounce suppressions expire: put-backs of any size, restores that never weaken', () => {
+  const many = (n: number): string[] => Array.from({ length: n }, (_, i) => `full${i}@example.com`);
+
+  /** A harness with `addresses` temporarily suppressed and due. */
+  async function due(addresses: readonly string[]): Promise<ReturnType<typeof createHarness>> {
+    const harness = createHarness();
+    await harness.drain(addresses.flatMap(escalation));
+    expect(harness.ses.list.size).toBe(addresses.length);
+    harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
+    return harness;
+  }
+
+  const keptForGood = (harness: ReturnType<typeof createHarness>, addresses: readonly string[], reason: 'BOUNCE' | 'COMPLAINT'): void => {
+    for (const address of addresses) {
+      expect([address, harness.ses.list.get(address)]).toEqual([address, reason]);
+      expect([address, harness.ledger.entries.get(address)]).toEqual([address, expect.objectContaining({ reason })]);
+      const { temporaryUntil, removing, wantedBack } = harness.ledger.entries.get(address) ?? {};
+      expect([address, temporaryUntil, removing, wantedBack]).toEqual([address, undefined, undefined, undefined]);
+    }
+  };
+
+  it('puts back a flood that complained while its DELETE job ran with one PUT import job, settled in the ledger when its follow-up finds it done', async () => {
+    const addresses = many(IMPORT_THRESHOLD + 5);
+    const harness = await due(addresses);
+    const singleCalls = harness.ses.calls.length;
+    let complained = false;
+    harness.ledger.before = async (method) => {
+      if (method !== 'finishRemoval' || complained) return;
+      complained = true;
+      // SES has removed them; every one complains before the remover settles (wanted back, no SES call).
+      expect((await harness.writer.write(addresses.map((address) => ({ address, reason: 'COMPLAINT' })))).madePermanent).toBe(addresses.length);
+    };
+    await tick(harness);
+    keptForGood(harness, addresses, 'COMPLAINT');
+    // No single call: the put-back went as one import job of every row, not one paced call per address.
+    expect(harness.ses.calls.length).toBe(singleCalls);
+    const jobs = [...harness.imports.files.values()];
+    const putBackJob = jobs.find((rows) => rows.every((r) => r.putBack !== undefined));
+    expect(putBackJob?.map((r) => `${r.entry.address} ${r.entry.reason}`).sort()).toEqual(addresses.map((a) => `${a} COMPLAINT`).sort());
+    // Announced from the job (and again by the restore job of the look after it: at least once, never not).
+    expect(new Set(harness.announcements.announced.filter((a) => a.reason === 'COMPLAINT' && a.via === 'import').map((a) => a.address))).toEqual(new Set(addresses));
+    expect(harness.deadLetters.parked).toEqual([]);
+    // The put-back job and the look after it (a restore job, which does not look again), no more.
+    expect(jobs.filter((rows) => rows.every((r) => r.putBack !== undefined))).toHaveLength(2);
+    expect(harness.ledger.schedule.size).toBe(0);
+  });
+
+  it('gives up on more stuck removals at once than a run could put back one by one: the ledger keeps them first, one put-back job puts them back', async () => {
+    const addresses = many(IMPORT_THRESHOLD + 5);
+    const harness = await due(addresses);
+    // SES's DELETE jobs never end for the writer: their follow-ups are lost, and so are the claims' messages after the first.
+    harness.imports.runningPolls = 1_000;
+    for (let claim = 1; claim <= 5; claim++) {
+      await harness.invokeWriter(sqsRecord(TICK));
+      const handedOver = harness.queues.requests.splice(0);
+      if (claim === 1) await harness.invokeWriter(...handedOver.map((body) => sqsRecord(body)));
+      harness.queues.importJobs.splice(0);
+      harness.clock.advanceSeconds(3 * DAY + 60);
+    }
+    for (const address of addresses) expect(harness.ledger.entries.get(address)?.removing).toBeDefined();
+    harness.imports.runningPolls = 0;
+    const singleCalls = harness.ses.calls.length;
+    await harness.invokeWriter(sqsRecord(TICK));
+    // Before SES is called, each is kept in the ledger: a redrive, or the lost job's own late end, puts it back too.
+    for (const address of addresses) expect([address, harness.ledger.entries.get(address)?.wantedBack]).toEqual([address, 'BOUNCE']);
+    await harness.settle();
+    keptForGood(harness, addresses, 'BOUNCE');
+    expect(harness.ses.calls.length).toBe(singleCalls);
+    expect(harness.deadLetters.parked.every((p) => /not taken off the list .*: claimed 5 times without being settled; it stays on the list$/.test(p.reason))).toBe(true);
+    expect(harness.deadLetters.parked.flatMap((p) => JSON.parse(p.body).addresses).sort()).toEqual([...addresses].sort());
+  });
+
+  it('retries a row SES refused in a put-back job by itself, and settles it like the others', async () => {
+    const addresses = many(IMPORT_THRESHOLD + 1);
+    const harness = await due(addresses);
+    let complained = false;
+    harness.ledger.before = async (method) => {
+      if (method !== 'finishRemoval' || complained) return;
+      complained = true;
+      await harness.writer.write(addresses.map((address) => ({ address, reason: 'COMPLAINT' })));
+      // SES refuses one row of the put-back job (a transient failure of SES's own); a single call then succeeds.
+      harness.imports.refuse.add('full3@example.com');
+    };
+    await tick(harness);
+    keptForGood(harness, addresses, 'COMPLAINT');
+    expect(harness.ses.calls.filter((c) => c.address === 'full3@example.com').map((c) => c.reason).at(-1)).toBe('COMPLAINT');
+    expect(harness.deadLetters.parked).toEqual([]);
+  });
+
+  it('parks the rows of a put-back job that keep failing as a removal to redo, which a redrive puts back from the ledger', async () => {
+    const addresses = many(IMPORT_THRESHOLD + 1);
+    const harness = createHarness({ importThreshold: IMPORT_THRESHOLD, maxAttempts: 1 });
+    await harness.drain(addresses.flatMap(escalation));
+    harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
+    let complained = false;
+    harness.ledger.before = async (method) => {
+      if (method !== 'finishRemoval' || complained) return;
+      complained = true;
+      await harness.writer.write(addresses.map((address) => ({ address, reason: 'COMPLAINT' })));
+      harness.imports.failJobs(1);
+    };
+    await tick(harness);
+    expect(harness.deadLetters.parked).toHaveLength(1);
+    const [parked] = harness.deadLetters.parked;
+    expect(parked?.reason).toMatch(/^26 address\(es\) not put back on the list \(f\*+@example\.com, .* and 21 more\): import job job-\d+ failed: Access denied to the data source$/);
+    expect(JSON.parse(parked?.body ?? '')).toEqual({ type: 'unsuppress', addresses: expect.arrayContaining(addresses), attempt: 1 });
+    // Off the list at SES, still wanted back in the ledger: nothing is lost, and the redrive finishes it.
+    expect(harness.ses.list.size).toBe(0);
+    for (const address of addresses) expect(harness.ledger.entries.get(address)?.wantedBack).toBe('COMPLAINT');
+    await harness.invokeWriter(sqsRecord(parked?.body ?? ''));
+    await harness.settle();
+    keptForGood(harness, addresses, 'COMPLAINT');
+  });
+
+  it('restores without weakening: SES is asked first, and a complaint another writer put meanwhile stays', async () => {
+    const harness = createHarness();
+    await harness.drain([hardBounce('gone@example.com')]);
+    // A look-again (or a late remover) finds the address in the ledger as BOUNCE; a complaint lands
+    // at SES and in the ledger just before the restore asks SES.
+    let crossed = false;
+    harness.ses.before = async (change) => {
+      if (change !== 'read' || crossed) return;
+      crossed = true;
+      await harness.writer.write([{ address: 'gone@example.com', reason: 'COMPLAINT' }]);
+    };
+    const putsBefore = harness.ses.calls.length;
+    await harness.invokeWriter(sqsRecord(JSON.stringify({ type: 'unsuppress', addresses: ['gone@example.com'], attempt: 1 })));
+    await harness.settle();
+    expect(harness.ses.list.get('gone@example.com')).toBe('COMPLAINT');
+    expect(harness.ledger.entries.get('gone@example.com')?.reason).toBe('COMPLAINT');
+    // The complaint's own call only: the restore found the address on the list and left it.
+    expect(harness.ses.calls.slice(putsBefore)).toEqual([{ address: 'gone@example.com', reason: 'COMPLAINT' }]);
+  });
+
+  it('restores an address SES lost, and repairs on its look a complaint its BOUNCE crossed', async () => {
+    const harness = createHarness();
+    await harness.drain([hardBounce('gone@example.com')]);
+    harness.ses.list.delete('gone@example.com'); // a removal that crossed it
+    // The complaint's writer puts it between the restore's question and its call.
+    let crossed = false;
+    harness.ses.before = async (change) => {
+      if (change !== 'suppress' || crossed) return;
+      crossed = true;
+      await harness.writer.write([{ address: 'gone@example.com', reason: 'COMPLAINT' }]);
+    };
+    await harness.invokeWriter(sqsRecord(JSON.stringify({ type: 'unsuppress', addresses: ['gone@example.com'], attempt: 1 })));
+    expect(harness.ses.list.get('gone@example.com')).toBe('BOUNCE');
+    expect(harness.ledger.entries.get('gone@example.com')?.reason).toBe('COMPLAINT');
+    // The look after the restore puts the ledger's complaint; the look after that finds SES agreeing, and ends.
+    await harness.settle();
+    expect(harness.ses.list.get('gone@example.com')).toBe('COMPLAINT');
+    expect(harness.ses.reads.filter((a) => a === 'gone@example.com')).toHaveLength(3);
+    expect(harness.queues.requests).toEqual([]);
+  });
+});

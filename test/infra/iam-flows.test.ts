@@ -180,8 +180,11 @@ describe('EventBridge expiry schedule → suppression queue, and the writer\'s r
     expect(await send(other)).toBe('ImplicitlyDenied');
   });
 
-  it('lets the writer take addresses off the list, and read, claim and delete schedule entries in its table only', async () => {
+  it('lets the writer take addresses off the list, ask SES whether one is on it, and read, claim and delete schedule entries in its table only', async () => {
     expect(await asWriter('ses:DeleteSuppressedDestination', '*')).toBe('Allowed');
+    expect(await asWriter('ses:GetSuppressedDestination', '*')).toBe('Allowed');
+    // Reading the whole list is the operator's export, not the writer's.
+    expect(await asWriter('ses:ListSuppressedDestinations', '*')).toBe('ImplicitlyDenied');
     const table = policies.arn(policies.logicalId('AWS::DynamoDB::Table', 'PipelineTable'));
     for (const action of ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem']) expect([action, await asWriter(action, table)]).toEqual([action, 'Allowed']);
     expect(await asWriter('dynamodb:Scan', table)).toBe('ImplicitlyDenied');

@@ -459,7 +459,7 @@ describe('suppression writer', () => {
         ['kms:Decrypt,kms:GenerateDataKey', expect.stringMatching(/"PipelineKey.*Arn/)],
         ['logs:CreateLogStream,logs:PutLogEvents', expect.stringMatching(/WriteSuppressionsLogs.*Arn/)],
         ['s3:GetObject,s3:PutObject', expect.stringMatching(/ImportBucket.*\/imports\/pipeline\/\*/)],
-        ['ses:CreateImportJob,ses:DeleteSuppressedDestination,ses:PutSuppressedDestination', '"*"'],
+        ['ses:CreateImportJob,ses:DeleteSuppressedDestination,ses:GetSuppressedDestination,ses:PutSuppressedDestination', '"*"'],
         ['ses:GetImportJob', expect.stringMatching(/:ses:.*:import-job\/\*"/)],
         ['sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage', expect.stringMatching(/ImportJobQueue.*Arn/)],
         ['sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage', expect.stringMatching(/"PipelineSuppressionQueue.*Arn/)],
@@ -670,7 +670,7 @@ describe('cdk-nag AwsSolutions', () => {
   it('has Resource::* on two statements only: the three SES suppression-list actions, and the watcher\'s two reads, none of which requires a resource', () => {
     const statements: Statement[] = Object.values(defaults.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const wildcard = statements.filter((s) => s.Resource === '*');
-    expect(wildcard.map((s) => actionsOf(s).sort().join(',')).sort()).toEqual(['cloudwatch:GetMetricData,ses:GetAccount', 'ses:CreateImportJob,ses:DeleteSuppressedDestination,ses:PutSuppressedDestination']);
+    expect(wildcard.map((s) => actionsOf(s).sort().join(',')).sort()).toEqual(['cloudwatch:GetMetricData,ses:GetAccount', 'ses:CreateImportJob,ses:DeleteSuppressedDestination,ses:GetSuppressedDestination,ses:PutSuppressedDestination']);
   });
 
   it('finds nothing unacknowledged with removalPolicy DESTROY either (the import bucket emptied by a custom resource)', () => {

@@ -2,6 +2,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoSuppressionLedger } from '../../lambdas/adapters/dynamo-suppression-ledger.js';
 import { SesSuppressionImports } from '../../lambdas/adapters/ses-suppression-imports.js';
+import { SesSuppressionList } from '../../lambdas/adapters/ses-suppression-list.js';
 import { LOCAL_CLIENT_CONFIG } from '../../local/dynamodb-local.js';
 import type { AddressSuppressedDetail, AddressUnsuppressedDetail } from '../../lambdas/contract.js';
 import { AuditTrail, type IndexedEvent } from '../../cli/audit-trail.js';
@@ -116,4 +117,27 @@ it('keeps which rows of an import job are temporary beside its file in S3, SES\'
   expect(removal).toMatchObject({ rows: 1, action: 'DELETE' });
   expect(removal.temporary).toBeUndefined();
   expect((await imports.rows(removal)).map((r) => r.line)).toEqual(['{"emailAddress":"full-a@example.org"}']);
+});
+
+it('keeps what each row of a put-back job settles beside its file, and asks SES about one address on the real wire format', async () => {
+  const ses = new SESv2Client({ ...LOCAL_CLIENT_CONFIG, endpoint: pipeline.sesEndpoint });
+  const imports = new SesSuppressionImports({ ses, s3: pipeline.s3, bucketName: pipeline.resources.importBucketName });
+  const rows = [
+    { address: 'back-a@example.org', reason: 'COMPLAINT' },
+    { address: 'back-b@example.org', reason: 'BOUNCE' },
+    { address: 'back-c@example.org', reason: 'BOUNCE' },
+  ] as const;
+  const terms = [{ until: '2026-12-01T00:00:00.000Z' }, { until: '2026-12-01T00:00:00.000Z', keepUntil: '2027-01-01T00:00:00.000Z' }, {}];
+  const job = await imports.start(rows, 'PUT', terms);
+  expect(job).toMatchObject({ rows: 3, putBack: true });
+  expect(job.temporary).toBeUndefined();
+  const file = await pipeline.s3.send(new GetObjectCommand({ Bucket: pipeline.resources.importBucketName, Key: job.objectKey }));
+  expect(await file.Body?.transformToString()).toBe(rows.map((r) => JSON.stringify({ emailAddress: r.address, reason: r.reason })).join('\n') + '\n');
+  expect((await imports.rows(job)).map((r) => ({ ...r.entry, ...r.putBack }))).toEqual(rows.map((r, i) => ({ ...r, ...terms[i] })));
+  await expect(imports.start(rows, 'PUT', terms.slice(1))).rejects.toThrow('a put-back is a PUT job with terms for each of its 3 rows');
+
+  const list = new SesSuppressionList(ses);
+  await list.suppress('asked@example.org', 'COMPLAINT');
+  expect(await list.reasonOf('asked@example.org')).toBe('COMPLAINT');
+  expect(await list.reasonOf('never-listed@example.org')).toBeUndefined();
 });

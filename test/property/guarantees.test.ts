@@ -292,7 +292,7 @@ describe('temporary suppressions with two writers at once and deaths at any step
   const POOL = ['a@example.com', 'b@example.com'];
   const DAY = 86_400;
   /** The ledger's calls, and SES's changes to the list (`ses:`). */
-  const METHODS = ['suppressions', 'recordSuppressed', 'makePermanent', 'wantBack', 'claimDueExpiries', 'dropExpiries', 'startRemoval', 'finishRemoval', 'removalsToUndo', 'completePutBack', 'ses:suppress', 'ses:unsuppress'] as const;
+  const METHODS = ['suppressions', 'recordSuppressed', 'makePermanent', 'wantBack', 'claimDueExpiries', 'dropExpiries', 'startRemoval', 'finishRemoval', 'completePutBack', 'ses:suppress', 'ses:unsuppress', 'ses:read'] as const;
   /** Where a removal can be crossed or cut short: most of the draws, so that 500 runs find each window. */
   const REMOVAL_METHODS = ['startRemoval', 'ses:unsuppress', 'ses:unsuppress', 'finishRemoval', 'finishRemoval', 'completePutBack'] as const;
   const at = fc.oneof({ arbitrary: fc.constantFrom(...REMOVAL_METHODS), weight: 3 }, { arbitrary: fc.constantFrom(...METHODS), weight: 1 });

@@ -15,6 +15,7 @@ import {
   type ImportRow,
   type LedgerEntry,
   type PutBack,
+  type PutBackTerms,
   type SoftBounceHistory,
   type SoftBounceOutcome,
   type SoftBouncePolicy,
@@ -98,7 +99,7 @@ export class FakeSuppressionList implements SuppressionList {
   /** CreateImportJob calls (counted by {@link FakeSuppressionImports}). */
   public importCalls = 0;
   /** Runs at the start of each change to the list (single calls, and an import job's rows as it completes): a test interleaves another writer here. */
-  public before?: (change: 'suppress' | 'unsuppress') => Promise<void> | void;
+  public before?: (change: 'suppress' | 'unsuppress' | 'read') => Promise<void> | void;
   private failures: Error[] = [];
 
   /** The next calls fail with these errors, in order. */
@@ -123,6 +124,17 @@ export class FakeSuppressionList implements SuppressionList {
     const failure = this.failures.shift();
     if (failure) throw failure;
     this.list.delete(address);
+  }
+
+  /** GetSuppressedDestination calls, in order. */
+  public readonly reads: string[] = [];
+
+  public async reasonOf(address: string): Promise<SuppressionReason | undefined> {
+    await this.before?.('read');
+    this.reads.push(address);
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+    return this.list.get(address);
   }
 
   public callsFor(address: string): number {
@@ -269,20 +281,6 @@ export class InMemorySuppressionLedger implements SuppressionLedger {
     return wanted;
   }
 
-  public async removalsToUndo(removals: ReadonlyArray<{ readonly address: string; readonly until?: string }>): Promise<PutBack[]> {
-    await this.before?.('removalsToUndo');
-    const named = new Map(removals.map((r) => [r.address, r.until]));
-    const undo: PutBack[] = [];
-    for (const [address, wanted] of named) {
-      const e = this.entries.get(address);
-      if (e === undefined) continue;
-      const until = e.removing ?? e.temporaryUntil;
-      if (wanted !== undefined && until !== undefined && until !== wanted) continue;
-      undo.push({ address, reason: e.wantedBack ?? e.reason, ...(until !== undefined ? { until } : {}) });
-    }
-    return undo;
-  }
-
   public async completePutBack(entries: readonly PutBack[], at: Date): Promise<PutBack[]> {
     await this.before?.('completePutBack');
     const again: PutBack[] = [];
@@ -361,15 +359,16 @@ export class FakeSuppressionImports implements SuppressionImports {
     this.failNextJobs = times;
   }
 
-  public async start(rows: readonly SuppressionEntry[], action: ImportAction = 'PUT'): Promise<ImportJobRef> {
+  public async start(rows: readonly SuppressionEntry[], action: ImportAction = 'PUT', putBack?: readonly PutBackTerms[]): Promise<ImportJobRef> {
     if (action === 'DELETE' && rows.length > 10_000) throw new Error(`SES takes at most 10,000 rows per DELETE import, got ${rows.length}`);
+    if (putBack !== undefined && (action !== 'PUT' || putBack.length !== rows.length)) throw new Error(`a put-back is a PUT job with terms for each of its ${rows.length} rows`);
     const objectKey = `${IMPORT_FILES.pipelinePrefix}file-${this.files.size + 1}.jsonl`;
     const lines = importLines(rows, action);
-    this.files.set(objectKey, rows.map((entry, i) => ({ line: lines[i] ?? '', entry })));
+    this.files.set(objectKey, rows.map((entry, i) => ({ line: lines[i] ?? '', entry, ...(putBack !== undefined ? { putBack: putBack[i] ?? {} } : {}) })));
     const jobId = `job-${this.jobs.size + 1}`;
     this.jobs.set(jobId, { objectKey, polls: 0, action });
     this.ses.importCalls++;
-    return { jobId, objectKey, rows: rows.length, ...(action === 'DELETE' ? { action } : {}), ...(rows.some((r) => r.temporary) && action === 'PUT' ? { temporary: true as const } : {}) };
+    return { jobId, objectKey, rows: rows.length, ...(action === 'DELETE' ? { action } : {}), ...(rows.some((r) => r.temporary) && action === 'PUT' ? { temporary: true as const } : {}), ...(putBack !== undefined ? { putBack: true as const } : {}) };
   }
 
   public async status(jobId: string): Promise<ImportJobStatus> {
