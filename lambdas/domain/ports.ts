@@ -36,9 +36,9 @@ export interface DueExpiry {
 
 /**
  * An address to put (back) on the list. `until` names the temporary suppression, or the removal of
- * it, that this settles: the ledger then keeps the address for good. Without it the ledger already
- * holds the address as it should be, and only SES is told again (SES may have removed it for a
- * removal that crossed it).
+ * it, that this settles: the ledger then keeps the address for good. Without it (a restore) the
+ * ledger already holds the address as it should be, and only SES is told again, if it lost the
+ * address (for a removal that crossed it) or holds a weaker reason.
  */
 export interface PutBack extends PutBackTerms {
   readonly address: string;

@@ -11,12 +11,13 @@ import type {
   SuppressionQueue,
 } from './ports.js';
 import { readAddress } from './address.js';
+import { PutBacks } from './put-backs.js';
 import {
   chunk,
   followDelaySeconds,
   matchFailedRecords,
   mergeEntries,
-  strongerReason,
+  removalEntry,
   suppressionChange,
   type ImportAction,
   type ImportJobRef,
@@ -138,11 +139,13 @@ export type FollowOutcome =
  */
 export class SuppressionWriter {
   private readonly clock: () => Date;
+  private readonly putBacks: PutBacks;
 
   public constructor(private readonly options: SuppressionWriterOptions) {
     if (options.importThreshold < 1) throw new Error(`importThreshold must be at least 1, got ${options.importThreshold}`);
     if (!(options.temporaryForSeconds >= 0)) throw new Error(`temporaryForSeconds must be 0 or more, got ${options.temporaryForSeconds}`);
     this.clock = options.clock ?? (() => new Date());
+    this.putBacks = new PutBacks({ ...options, clock: this.clock, startJobs: async (rows, attempt, terms) => (await this.startImports('PUT', rows, attempt, terms)).rejected });
   }
 
   /** Suppresses these addresses (any number; duplicates and no-ops are dropped first). */
@@ -216,7 +219,7 @@ export class SuppressionWriter {
     const { ledger, queue, temporaryForSeconds, maxRowsPerDelete, expiryLeaseSeconds, maxExpiryClaims } = this.options;
     const { claimed, exhausted } = await ledger.claimDueExpiries(this.clock(), maxRowsPerDelete, expiryLeaseSeconds, maxExpiryClaims);
     // Put back and kept first, then no longer claimed: a failure in between finds them again next time.
-    const givenUp = await this.undoRemovals(exhausted, `claimed ${maxExpiryClaims} times without being settled`);
+    const givenUp = await this.putBacks.undo(exhausted, `claimed ${maxExpiryClaims} times without being settled`);
     await ledger.dropExpiries(exhausted);
     if (claimed.length === 0) return { due: 0, stale: 0, rejected: givenUp };
     const known = await ledger.suppressions(claimed.map((d) => d.address), true);
@@ -252,7 +255,7 @@ export class SuppressionWriter {
     const readable = new Set<string>();
     for (const address of addresses) {
       const read = readAddress(address);
-      if (read.address === undefined) refused.push({ entry: removal(address), why: `SES would refuse this address: ${read.problem}` });
+      if (read.address === undefined) refused.push({ entry: removalEntry(address), why: `SES would refuse this address: ${read.problem}` });
       else readable.add(read.address);
     }
     const known = await ledger.suppressions([...readable], true);
@@ -269,19 +272,19 @@ export class SuppressionWriter {
       else if (until !== undefined && Date.parse(until) <= now.getTime()) due.push({ address, until });
       else restore.push({ address, reason: entry.reason, ...(until !== undefined ? { keepUntil: until } : {}) });
     }
-    let putBack = await this.putBack(restore, attempt);
+    let putBack = await this.putBacks.put(restore, attempt);
     const removing = [...resumed, ...(await ledger.startRemoval(due))];
     const skipped = readable.size - removing.length - restore.length;
     const nothing = { removed: [], imports: [], retryLater: [] };
     if (removing.length === 0) return { ...nothing, skipped, putBack, rejected: refused };
     if (removing.length >= importThreshold) {
-      const started = await this.startImports('DELETE', removing.map(removal), attempt);
-      const undone = await this.undoRemovals(started.rejected.map((r) => ({ address: r.entry.address })), started.rejected[0]?.why ?? '');
+      const started = await this.startImports('DELETE', removing.map(removalEntry), attempt);
+      const undone = await this.putBacks.undo(started.rejected.map((r) => ({ address: r.entry.address })), started.rejected[0]?.why ?? '');
       return { ...nothing, imports: started.imports, skipped, putBack, rejected: [...refused, ...undone] };
     }
-    const each = await this.callEach(removing.map(removal), (entry) => this.options.list.unsuppress(entry.address));
+    const each = await this.callEach(removing.map(removalEntry), (entry) => this.options.list.unsuppress(entry.address));
     const rejected: Array<{ entry: SuppressionEntry; why: string }> = [];
-    for (const { entry, why } of each.rejected) rejected.push(...(await this.undoRemovals([{ address: entry.address }], why)));
+    for (const { entry, why } of each.rejected) rejected.push(...(await this.putBacks.undo([{ address: entry.address }], why)));
     const removed = each.done.map((e) => e.address);
     putBack += await this.settleRemoval(removed, { via: 'put' });
     return { removed, imports: [], skipped, putBack, rejected: [...refused, ...rejected], retryLater: each.retryLater };
@@ -325,11 +328,9 @@ export class SuppressionWriter {
     if (job.putBack) {
       const put = rows.filter((_, i) => !failed.has(i)).map(asPutBack);
       const notPut = rows.filter((_, i) => failed.has(i)).map(asPutBack);
-      await this.putBack(await this.completePutBacks(put, provenance), attempt);
-      // Its restores are not looked at again: a job cannot ask SES first, so it would look forever.
-      await this.lookAgain(put.filter((e) => e.until !== undefined), attempt);
+      await this.putBacks.settleJob(put, provenance, attempt);
       if (attempt < maxAttempts) {
-        await this.putBack(notPut, attempt + 1);
+        await this.putBacks.put(notPut, attempt + 1);
         return { state, action, putBack: true, suppressed: put.length, retried: notPut.length, rejected: [] };
       }
       return { state, action, putBack: true, suppressed: put.length, retried: 0, rejected: notPut.map(({ address, reason }) => ({ entry: { address, reason }, why })) };
@@ -344,7 +345,7 @@ export class SuppressionWriter {
       else await queue.retry(notDone, attempt + 1);
       return { state, action, suppressed: done.length, retried: notDone.length, rejected: [] };
     }
-    if (action === 'DELETE') return { state, action, suppressed: done.length, retried: 0, rejected: await this.undoRemovals(notDone.map((e) => ({ address: e.address })), why) };
+    if (action === 'DELETE') return { state, action, suppressed: done.length, retried: 0, rejected: await this.putBacks.undo(notDone.map((e) => ({ address: e.address })), why) };
     return { state, action, suppressed: done.length, retried: 0, rejected: notDone.map((entry) => ({ entry, why })) };
   }
 
@@ -423,153 +424,11 @@ export class SuppressionWriter {
     if (addresses.length === 0) return 0;
     const at = this.clock();
     await this.options.announcements.announceRemoval(addresses, provenance, at);
-    return this.putBack(await this.options.ledger.finishRemoval(addresses, provenance, at));
-  }
-
-  /**
-   * A removal that cannot go on (SES refused it for good, its attempts are spent, or it was claimed
-   * too often): the ledger is told first that the address stays for good (wanted back for good
-   * while it is being removed, else made permanent), so that whatever comes next (a put-back job
-   * that outlasts this run, a redrive, the removal's own late end) puts it back rather than end
-   * it; then it is put back on the list (SES may have removed it: the safe side), and surfaced.
-   */
-  private async undoRemovals(removals: ReadonlyArray<{ readonly address: string; readonly until?: string }>, why: string): Promise<Array<{ entry: SuppressionEntry; why: string }>> {
-    if (removals.length === 0) return [];
-    const known = await this.options.ledger.suppressions(removals.map((r) => r.address), true);
-    const kept: PutBack[] = [];
-    for (const { address, until } of removals) {
-      const putBack = await this.keepForGood(address, until, known.get(address));
-      if (putBack !== undefined) kept.push(putBack);
-    }
-    await this.putBack(kept);
-    return removals.map(({ address }) => ({ entry: removal(address), why: `${why}; it stays on the list` }));
-  }
-
-  /**
-   * Makes the ledger keep for good an address whose removal is undone.
-   * @param named the temporary suppression being undone: a newer one is left to end in its time
-   * @returns what to put back, or nothing (the ledger no longer holds it, or holds a newer one)
-   */
-  private async keepForGood(address: string, named: string | undefined, first: LedgerEntry | undefined): Promise<PutBack | undefined> {
-    const { ledger } = this.options;
-    let current = first;
-    // An entry only moves on (temporary → removing → gone), so each change is followed by at most two more tries.
-    for (let round = 0; round < 3; round++) {
-      if (current === undefined) return undefined;
-      const until = current.temporaryUntil;
-      if (named !== undefined && until !== undefined && until !== named) return undefined;
-      if (current.removing) {
-        // Its removal is put back by whoever finishes first: this undo, a redrive, or the removal's own end.
-        if (current.wantedBack !== undefined && current.wantedUntil === undefined) return { address, reason: current.wantedBack, ...(until !== undefined ? { until } : {}) };
-        await ledger.wantBack(address, current.wantedBack ?? current.reason);
-      } else if (until !== undefined) {
-        // No removal began: SES was not asked to take it off; it is only told again if it lost it.
-        const outcome = await ledger.makePermanent(address, this.clock());
-        if (outcome === 'absent') return undefined;
-        if (outcome === 'done') return { address, reason: current.reason };
-      } else {
-        return { address, reason: current.reason };
-      }
-      current = (await ledger.suppressions([address], true)).get(address);
-    }
-    throw new Error('a ledger entry changed three times while its removal was undone; retry later');
-  }
-
-  /**
-   * Puts addresses back on the list and settles them in the ledger: kept for good, or for the
-   * period soft bounces asked for again (at least a lease from now: a period that ran out while the
-   * removal ran would otherwise be due, and claimed, before the ledger says so). A complaint that
-   * came while a bounce was put back is put back again with its reason: a wish only ever grows, so
-   * three rounds settle it.
-   *
-   * A few go by one SES call each; at the import threshold, by a PUT import job that carries what
-   * each row settles and is settled when its follow-up finds it done, so a put-back of any size
-   * ends within SES's rate and a run of the writer. A restore (no `until`: the ledger holds the
-   * address as it should be) asks SES first, and is put only when SES lost the address or holds a
-   * weaker reason: it never weakens a reason SES holds, such as a complaint another writer put
-   * meanwhile. A restore by import job cannot ask first: it puts the ledger's reason.
-   * @returns how many addresses were put back
-   */
-  private async putBack(entries: readonly PutBack[], attempt = 1): Promise<number> {
-    const earliestEnd = new Date(this.clock().getTime() + this.options.expiryLeaseSeconds * 1000).toISOString();
-    let pending = entries.map((e) => (e.until !== undefined && e.keepUntil !== undefined && e.keepUntil < earliestEnd ? { ...e, keepUntil: earliestEnd } : e));
-    const settled: PutBack[] = [];
-    for (let round = 0; pending.length > 0; round++) {
-      if (round === 3) throw new Error('the reason to put an address back kept changing; retry later');
-      if (pending.length >= this.options.importThreshold) {
-        const { rejected } = await this.startImports('PUT', pending.map(({ address, reason }) => ({ address, reason })), attempt, pending);
-        // Retried with the message (and parked with this reason once its receives are spent): the ledger still says what to put back.
-        if (rejected.length > 0) throw new Error(`SES refused a put-back import of ${rejected.length} address(es): ${rejected[0]?.why ?? ''}`);
-        break;
-      }
-      const put: PutBack[] = [];
-      for (const entry of pending) if (await this.putOnList(entry)) put.push(entry);
-      settled.push(...put);
-      pending = await this.completePutBacks(put, { via: 'put' });
-    }
-    await this.lookAgain(settled, attempt);
-    return entries.length;
-  }
-
-  /** One SES call (two for a restore, which asks first). @returns whether SES was told */
-  private async putOnList(entry: PutBack): Promise<boolean> {
-    const { list } = this.options;
-    if (entry.until === undefined) {
-      const listed = await list.reasonOf(entry.address);
-      if (listed !== undefined && strongerReason(listed, entry.reason) === listed) return false;
-    }
-    await list.suppress(entry.address, entry.reason);
-    return true;
-  }
-
-  /** Announces addresses SES put back, then settles them in the ledger. @returns those wanted back with a stronger reason meanwhile */
-  private async completePutBacks(put: readonly PutBack[], provenance: SuppressionProvenance): Promise<PutBack[]> {
-    if (put.length === 0) return [];
-    const at = this.clock();
-    await this.options.announcements.announce(put.map(({ address, reason, keepUntil }) => ({ address, reason, ...(keepUntil !== undefined ? { until: keepUntil } : {}) })), provenance, at);
-    return this.options.ledger.completePutBack(put, at);
-  }
-
-  /**
-   * A look after the longest run of the writer at addresses put back one by one, which puts back
-   * what the ledger holds and SES does not, or holds with a weaker reason. Another delivery of the
-   * same removal message may still be running, and take the address off after its put-back; its
-   * death would leave it off with no message left to repair it. And a restore can cross another
-   * writer's complaint (SES lost the address, both put it, the restore's BOUNCE last): the look
-   * puts the complaint the ledger has by then. It looks once more only if it had to put again (at
-   * most `maxAttempts` looks), so the looks end as soon as SES agrees with the ledger.
-   * @param attempt the look (or the message) that put these back
-   */
-  private async lookAgain(settled: readonly PutBack[], attempt: number): Promise<void> {
-    const { queue, lookAgainAfterSeconds, maxAttempts } = this.options;
-    const removals = [...new Set(settled.filter((e) => e.until !== undefined).map((e) => e.address))];
-    const restores = [...new Set(settled.filter((e) => e.until === undefined).map((e) => e.address))];
-    if (removals.length > 0) await queue.unsuppress(removals, 1, lookAgainAfterSeconds);
-    if (restores.length > 0 && attempt < maxAttempts) await queue.unsuppress(restores, attempt + 1, lookAgainAfterSeconds);
-  }
-}
-
-/**
- * Before anyone else (an operator's import) puts these addresses on the list and writes them over
- * in the ledger: each temporary suppression among them is made permanent, and each being removed is
- * marked wanted back, so that a removal crossing that import puts the address back rather than
- * leave it off the list with the ledger saying it is on.
- */
-export async function holdAgainstRemoval(ledger: SuppressionLedger, entries: readonly SuppressionEntry[], at: Date): Promise<void> {
-  const known = await ledger.suppressions(entries.map((e) => e.address), true);
-  for (const { address, reason } of entries) {
-    const entry = known.get(address);
-    if (entry === undefined || (entry.temporaryUntil === undefined && !entry.removing)) continue;
-    if (entry.removing || (await ledger.makePermanent(address, at)) === 'removing') await ledger.wantBack(address, reason);
+    return this.putBacks.put(await this.options.ledger.finishRemoval(addresses, provenance, at));
   }
 }
 
 /** A row of a put-back job as the put-back it settles. */
 function asPutBack(row: { readonly entry: SuppressionEntry; readonly putBack?: PutBackTerms }): PutBack {
   return { address: row.entry.address, reason: row.entry.reason, ...row.putBack };
-}
-
-/** An address to take off the list, as an entry: the pipeline only ever removes temporary BOUNCE suppressions. */
-function removal(address: string): SuppressionEntry {
-  return { address, reason: 'BOUNCE', temporary: true };
 }

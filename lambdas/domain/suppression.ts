@@ -16,6 +16,11 @@ export interface SuppressionEntry {
   readonly temporary?: true;
 }
 
+/** An address to take off the list, as an entry: the pipeline only ever removes temporary BOUNCE suppressions. */
+export function removalEntry(address: string): SuppressionEntry {
+  return { address, reason: 'BOUNCE', temporary: true };
+}
+
 /** What an import job does to the list: SES's `SuppressionListImportAction`. */
 export type ImportAction = 'PUT' | 'DELETE';
 
