@@ -1,5 +1,9 @@
+import { SuppressionRejectedError } from './errors.js';
 import type { PutBack, SuppressionAnnouncements, SuppressionLedger, SuppressionList, SuppressionProvenance, SuppressionQueue } from './ports.js';
 import { removalEntry, strongerReason, type LedgerEntry, type PutBackTerms, type SuppressionEntry } from './suppression.js';
+
+/** Parallel ledger calls when many removals are undone at once (up to a DELETE job's 10,000). */
+const LEDGER_LANES = 8;
 
 export interface PutBacksOptions {
   readonly ledger: SuppressionLedger;
@@ -40,13 +44,24 @@ export class PutBacks {
   public async undo(removals: ReadonlyArray<{ readonly address: string; readonly until?: string }>, why: string): Promise<Array<{ entry: SuppressionEntry; why: string }>> {
     if (removals.length === 0) return [];
     const known = await this.options.ledger.suppressions(removals.map((r) => r.address), true);
-    const kept: PutBack[] = [];
-    for (const { address, until } of removals) {
+    const kept = new Map<string, PutBack>();
+    await inLanes(removals, LEDGER_LANES, async ({ address, until }) => {
       const putBack = await this.keepForGood(address, until, known.get(address));
-      if (putBack !== undefined) kept.push(putBack);
-    }
-    await this.put(kept);
-    return removals.map(({ address }) => ({ entry: removalEntry(address), why: `${why}; it stays on the list` }));
+      if (putBack !== undefined) kept.set(address, putBack);
+    });
+    // The ledger keeps them now: a refusal from SES must not fail the caller (the hourly tick would
+    // stop); the surfaced message's redrive puts back what the ledger holds.
+    const refused = await this.putOrRefuse([...kept.values()], 1);
+    const putBackFailed = new Map(refused.map((r) => [r.address, r.why]));
+    return removals.map(({ address }) => {
+      const failed = putBackFailed.get(address);
+      const outcome = !kept.has(address)
+        ? 'the ledger no longer holds this suppression (taken off, or a newer one): nothing to undo'
+        : failed === undefined
+          ? 'it stays on the list'
+          : `it stays on the list, but SES refused to put it back (${failed}): a redrive puts it back`;
+      return { entry: removalEntry(address), why: `${why}; ${outcome}` };
+    });
   }
 
   /**
@@ -95,24 +110,41 @@ export class PutBacks {
    * @returns how many addresses were put back
    */
   public async put(entries: readonly PutBack[], attempt = 1): Promise<number> {
+    const refused = await this.putOrRefuse(entries, attempt);
+    // Retried with the message (and parked with this reason once its receives are spent): the ledger still says what to put back.
+    if (refused.length > 0) throw new Error(`SES refused to put back ${refused.length} address(es): ${refused[0]?.why ?? ''}`);
+    return entries.length;
+  }
+
+  /** {@link put}, which goes on past what SES refuses for good. @returns what SES refused, with why */
+  private async putOrRefuse(entries: readonly PutBack[], attempt: number): Promise<Array<{ address: string; why: string }>> {
     const earliestEnd = new Date(this.options.clock().getTime() + this.options.expiryLeaseSeconds * 1000).toISOString();
     let pending = entries.map((e) => (e.until !== undefined && e.keepUntil !== undefined && e.keepUntil < earliestEnd ? { ...e, keepUntil: earliestEnd } : e));
     const settled: PutBack[] = [];
+    const refused: Array<{ address: string; why: string }> = [];
     for (let round = 0; pending.length > 0; round++) {
       if (round === 3) throw new Error('the reason to put an address back kept changing; retry later');
-      if (pending.length >= this.options.importThreshold) {
+      // A restore asks SES first: two calls. A job costs at least two (its start and a look), so one address never goes as a job.
+      const calls = pending.reduce((n, e) => n + (e.until === undefined ? 2 : 1), 0);
+      if (pending.length > 1 && calls >= this.options.importThreshold) {
         const rejected = await this.options.startJobs(pending.map(({ address, reason }) => ({ address, reason })), attempt, pending);
-        // Retried with the message (and parked with this reason once its receives are spent): the ledger still says what to put back.
-        if (rejected.length > 0) throw new Error(`SES refused a put-back import of ${rejected.length} address(es): ${rejected[0]?.why ?? ''}`);
+        refused.push(...rejected.map(({ entry, why }) => ({ address: entry.address, why })));
         break;
       }
       const put: PutBack[] = [];
-      for (const entry of pending) if (await this.putOnList(entry)) put.push(entry);
+      for (const entry of pending) {
+        try {
+          if (await this.putOnList(entry)) put.push(entry);
+        } catch (error) {
+          if (!(error instanceof SuppressionRejectedError)) throw error;
+          refused.push({ address: entry.address, why: error.message });
+        }
+      }
       settled.push(...put);
       pending = await this.completePutBacks(put, { via: 'put' });
     }
     await this.lookAgain(settled, attempt);
-    return entries.length;
+    return refused;
   }
 
   /** One SES call (two for a restore, which asks first). @returns whether SES was told */
@@ -155,11 +187,21 @@ export class PutBacks {
   /**
    * Settles the rows SES put back in a put-back job: announced, settled in the ledger, a stronger
    * wish that came meanwhile put back again; those that settle a removal are looked at again. Its
-   * restores are not: a job cannot ask SES first, so it would look forever.
+   * restores could not ask SES first: each whose ledger entry now has a stronger reason (a complaint
+   * written while the job ran, which the job's BOUNCE may have overwritten at SES) is restored
+   * again, asking first. Reasons only grow, so this ends.
    */
   public async settleJob(put: readonly PutBack[], provenance: SuppressionProvenance, attempt: number): Promise<void> {
     await this.put(await this.completePutBacks(put, provenance), attempt);
     await this.lookAgain(put.filter((e) => e.until !== undefined), attempt);
+    const restores = put.filter((e) => e.until === undefined);
+    if (restores.length === 0) return;
+    const now = await this.options.ledger.suppressions(restores.map((e) => e.address), true);
+    const stronger = restores.flatMap(({ address, reason }) => {
+      const held = now.get(address)?.reason;
+      return held !== undefined && held !== reason && strongerReason(held, reason) === held ? [{ address, reason: held }] : [];
+    });
+    await this.put(stronger, attempt);
   }
 }
 
@@ -176,4 +218,13 @@ export async function holdAgainstRemoval(ledger: SuppressionLedger, entries: rea
     if (entry === undefined || (entry.temporaryUntil === undefined && !entry.removing)) continue;
     if (entry.removing || (await ledger.makePermanent(address, at)) === 'removing') await ledger.wantBack(address, reason);
   }
+}
+
+/** Runs `work` on each item, `lanes` at a time. */
+async function inLanes<T>(items: readonly T[], lanes: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
 }

@@ -330,7 +330,8 @@ export class SuppressionWriter {
       const notPut = rows.filter((_, i) => failed.has(i)).map(asPutBack);
       await this.putBacks.settleJob(put, provenance, attempt);
       if (attempt < maxAttempts) {
-        await this.putBacks.put(notPut, attempt + 1);
+        // Retried from the ledger, not from the job's file: what to put back may have changed since.
+        await queue.unsuppress(notPut.map((e) => e.address), attempt + 1);
         return { state, action, putBack: true, suppressed: put.length, retried: notPut.length, rejected: [] };
       }
       return { state, action, putBack: true, suppressed: put.length, retried: 0, rejected: notPut.map(({ address, reason }) => ({ entry: { address, reason }, why })) };

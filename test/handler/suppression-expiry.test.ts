@@ -605,21 +605,86 @@ describe('soft-bounce suppressions expire: put-backs of any size, restores that 
     expect(harness.deadLetters.parked.flatMap((p) => JSON.parse(p.body).addresses).sort()).toEqual([...addresses].sort());
   });
 
-  it('retries a row SES refused in a put-back job by itself, and settles it like the others', async () => {
+  it('retries a row SES refused in a put-back job from the ledger (what it wants by then), and settles it like the others', async () => {
     const addresses = many(IMPORT_THRESHOLD + 1);
     const harness = await due(addresses);
-    let complained = false;
+    let bounced = false;
     harness.ledger.before = async (method) => {
-      if (method !== 'finishRemoval' || complained) return;
-      complained = true;
-      await harness.writer.write(addresses.map((address) => ({ address, reason: 'COMPLAINT' })));
-      // SES refuses one row of the put-back job (a transient failure of SES's own); a single call then succeeds.
+      if (method !== 'finishRemoval' || bounced) return;
+      bounced = true;
+      // Every one hard bounces before the remover settles; SES will refuse full3's row of the put-back job.
+      await harness.writer.write(addresses.map((address) => ({ address, reason: 'BOUNCE' })));
       harness.imports.refuse.add('full3@example.com');
     };
+    // While the put-back job runs, full3 complains: wanted back as COMPLAINT now.
+    let complained = false;
+    harness.ses.before = async (change) => {
+      if (change !== 'suppress' || complained || !bounced) return;
+      complained = true;
+      await harness.writer.write([{ address: 'full3@example.com', reason: 'COMPLAINT' }]);
+    };
+    const singleCalls = harness.ses.calls.length;
     await tick(harness);
-    keptForGood(harness, addresses, 'COMPLAINT');
-    expect(harness.ses.calls.filter((c) => c.address === 'full3@example.com').map((c) => c.reason).at(-1)).toBe('COMPLAINT');
+    keptForGood(harness, addresses.filter((a) => a !== 'full3@example.com'), 'BOUNCE');
+    keptForGood(harness, ['full3@example.com'], 'COMPLAINT');
+    const putBackJob = [...harness.imports.files.values()].find((rows) => rows.every((r) => r.putBack !== undefined));
+    expect(putBackJob?.map((r) => r.entry.address)).toContain('full3@example.com');
+    // The one row retried, by itself, with what the ledger wants by then (not the job's BOUNCE): the only single call.
+    expect(harness.ses.calls.slice(singleCalls)).toEqual([{ address: 'full3@example.com', reason: 'COMPLAINT' }]);
     expect(harness.deadLetters.parked).toEqual([]);
+  });
+
+  it('restores again, asking SES first, a row whose complaint a restore job overwrote with its BOUNCE', async () => {
+    const addresses = many(IMPORT_THRESHOLD);
+    const harness = createHarness();
+    await harness.drain(addresses.map((a) => hardBounce(a)));
+    // A look-again finds them all in the ledger: a restore job, which cannot ask SES first. A complaint
+    // for full0 lands at SES and in the ledger while the job runs; the job's BOUNCE row lands after it.
+    let crossed = false;
+    harness.ses.before = async (change) => {
+      if (change !== 'suppress' || crossed || harness.imports.jobs.size === 0) return;
+      crossed = true;
+      await harness.writer.write([{ address: 'full0@example.com', reason: 'COMPLAINT' }]);
+    };
+    const jobsBefore = harness.imports.jobs.size;
+    await harness.invokeWriter(sqsRecord(JSON.stringify({ type: 'unsuppress', addresses, attempt: 1 })));
+    expect(harness.imports.jobs.size).toBe(jobsBefore + 1);
+    await harness.settle();
+    expect(harness.ses.list.get('full0@example.com')).toBe('COMPLAINT');
+    expect(harness.ledger.entries.get('full0@example.com')?.reason).toBe('COMPLAINT');
+    for (const address of addresses.slice(1)) expect([address, harness.ses.list.get(address)]).toEqual([address, 'BOUNCE']);
+    expect(harness.queues.requests).toEqual([]);
+  });
+
+  it('keeps the hourly tick going when SES refuses to put back what it gives up on: the ledger keeps them, the parked messages say so, and a redrive puts them back', async () => {
+    const stuck = many(IMPORT_THRESHOLD);
+    const harness = await due(stuck);
+    for (let claim = 1; claim <= 5; claim++) {
+      await harness.invokeWriter(sqsRecord(TICK));
+      expect(harness.queues.requests.splice(0)).toHaveLength(1); // its message is lost
+      harness.clock.advanceSeconds(3 * DAY + 60);
+    }
+    // Another address comes due meanwhile; SES lost the stuck ones, and refuses the job that would put them back.
+    await harness.drain(escalation('later@example.com'));
+    harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
+    for (const address of stuck) harness.ses.list.delete(address);
+    const start = harness.imports.start.bind(harness.imports);
+    const spy = jest.spyOn(harness.imports, 'start').mockImplementation(async (rows, action, putBack) => {
+      if (putBack !== undefined) throw new SuppressionRejectedError('SES rejected CreateImportJob (BadRequestException): sandbox');
+      return start(rows, action, putBack);
+    });
+    await tick(harness);
+    // The tick did its work: the other address ended.
+    expect(harness.ses.list.has('later@example.com')).toBe(false);
+    expect(harness.ledger.entries.has('later@example.com')).toBe(false);
+    for (const address of stuck) expect([address, harness.ledger.entries.get(address)?.temporaryUntil, harness.ledger.entries.has(address)]).toEqual([address, undefined, true]);
+    expect(harness.deadLetters.parked.map((p) => p.reason)).toEqual([
+      expect.stringMatching(/^25 address\(es\) not taken off the list \(.*\): claimed 5 times without being settled; it stays on the list, but SES refused to put it back \(SES rejected CreateImportJob \(BadRequestException\): sandbox\): a redrive puts it back$/),
+    ]);
+    spy.mockRestore();
+    for (const parked of harness.deadLetters.parked) await harness.invokeWriter(sqsRecord(parked.body));
+    await harness.settle();
+    for (const address of stuck) expect([address, harness.ses.list.get(address)]).toEqual([address, 'BOUNCE']);
   });
 
   it('parks the rows of a put-back job that keep failing as a removal to redo, which a redrive puts back from the ledger', async () => {

@@ -667,7 +667,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => synthWithNag((stack) => new sqs.Queue(stack, 'PlainQueue'))).toThrow(/AwsSolutions-SQS3[\s\S]*AwsSolutions-SQS4/);
   });
 
-  it('has Resource::* on two statements only: the three SES suppression-list actions, and the watcher\'s two reads, none of which requires a resource', () => {
+  it('has Resource::* on two statements only: the four SES suppression-list actions, and the watcher\'s two reads, none of which requires a resource', () => {
     const statements: Statement[] = Object.values(defaults.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const wildcard = statements.filter((s) => s.Resource === '*');
     expect(wildcard.map((s) => actionsOf(s).sort().join(',')).sort()).toEqual(['cloudwatch:GetMetricData,ses:GetAccount', 'ses:CreateImportJob,ses:DeleteSuppressedDestination,ses:GetSuppressedDestination,ses:PutSuppressedDestination']);

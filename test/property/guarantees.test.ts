@@ -296,7 +296,8 @@ describe('temporary suppressions with two writers at once and deaths at any step
   /** Where a removal can be crossed or cut short: most of the draws, so that 500 runs find each window. */
   const REMOVAL_METHODS = ['startRemoval', 'ses:unsuppress', 'ses:unsuppress', 'finishRemoval', 'finishRemoval', 'completePutBack'] as const;
   const at = fc.oneof({ arbitrary: fc.constantFrom(...REMOVAL_METHODS), weight: 3 }, { arbitrary: fc.constantFrom(...METHODS), weight: 1 });
-  const nth = fc.constantFrom(0, 0, 0, 1);
+  // Mostly the first call, sometimes a later one: a look-again, a put-back job or a restore job comes after the removal.
+  const nth = fc.constantFrom(0, 0, 0, 1, 1, 3);
   const cause = fc.constantFrom('soft-bounces', 'hard-bounce', 'complaint');
   const step = fc.oneof(
     fc.record({
@@ -311,7 +312,7 @@ describe('temporary suppressions with two writers at once and deaths at any step
       kind: fc.constant('tick' as const),
       // Another writer instance handles a request, or an operator imports an address (SES, then an
       // unconditional ledger write), in the middle of one of this run's ledger calls.
-      interleave: fc.option(fc.record({ at, nth, address: fc.constantFrom(...POOL), cause: fc.constantFrom('hard-bounce', 'complaint', 'operator-bounce', 'operator-complaint') }), { nil: undefined }),
+      interleave: fc.option(fc.record({ at, nth, address: fc.constantFrom(...POOL, 'both'), cause: fc.constantFrom('hard-bounce', 'complaint', 'operator-bounce', 'operator-complaint') }), { nil: undefined }),
       // SQS delivers the removal message a second time, to another instance, in the middle of one of this run's ledger calls.
       duplicate: fc.option(fc.record({ at, nth }), { nil: undefined }),
       // This run's writer dies at the start of one of its ledger calls (SQS delivers its message again).
@@ -326,6 +327,7 @@ describe('temporary suppressions with two writers at once and deaths at any step
   const soft = (name: string): Step => ({ kind: 'request', address: `${name}@example.com`, cause: 'soft-bounces', tickDuring: undefined });
   const hard = (name: string, tickDuring?: Request['tickDuring']): Step => ({ kind: 'request', address: `${name}@example.com`, cause: 'hard-bounce', tickDuring });
   const later = (days: number): Step => ({ kind: 'advance', seconds: days * DAY });
+  const DELETE_NOTICE = /^import job \S+ \(DELETE, \d+ rows\) still running after 3 looks; still followed/;
   const entryFor = (address: string, c: string): SuppressionEntry =>
     c === 'soft-bounces' ? { address, reason: 'BOUNCE', temporary: true } : { address, reason: c === 'complaint' ? 'COMPLAINT' : 'BOUNCE' };
 
@@ -364,12 +366,12 @@ describe('temporary suppressions with two writers at once and deaths at any step
           }
         };
         /** The other instance: what its SQS event source would retry is put back on the queue. */
-        const otherWriter = async (entry: SuppressionEntry): Promise<void> => {
+        const otherWriter = async (entries: SuppressionEntry[]): Promise<void> => {
           try {
-            const outcome = await writer.write([entry]);
+            const outcome = await writer.write(entries);
             if (outcome.retryLater.length > 0) await queues.retry(outcome.retryLater, 1);
           } catch {
-            await queues.retry([entry], 1);
+            await queues.retry(entries, 1);
           }
         };
         await captureLogs(async () => {
@@ -398,10 +400,12 @@ describe('temporary suppressions with two writers at once and deaths at any step
                 const n = (calls.get(method) ?? 0) + 1;
                 calls.set(method, n);
                 if (s.interleave && s.interleave.at === method && s.interleave.nth + 1 === n) {
-                  const { address, cause: c } = s.interleave;
-                  wish(address, c);
-                  if (c === 'operator-bounce' || c === 'operator-complaint') await operator(address, c === 'operator-bounce' ? 'BOUNCE' : 'COMPLAINT');
-                  else await otherWriter(entryFor(address, c));
+                  const { cause: c } = s.interleave;
+                  // Both at once: a burst, which makes put-backs (and the restores after them) of two, as import jobs.
+                  const addresses = s.interleave.address === 'both' ? POOL : [s.interleave.address];
+                  for (const address of addresses) wish(address, c);
+                  if (c === 'operator-bounce' || c === 'operator-complaint') for (const address of addresses) await operator(address, c === 'operator-bounce' ? 'BOUNCE' : 'COMPLAINT');
+                  else await otherWriter(addresses.map((address) => entryFor(address, c)));
                 }
                 if (s.duplicate && !duplicated && lastRemoval !== undefined && s.duplicate.at === method && s.duplicate.nth + 1 === n) {
                   duplicated = true;
@@ -419,6 +423,16 @@ describe('temporary suppressions with two writers at once and deaths at any step
             ledger.before = undefined;
             ses.before = undefined;
             expect(redriven).toEqual([]);
+            // SES never finished an import job (a burst's, or a put-back's) within the writer's looks
+            // (slow jobs): its rows were parked, the ledger still wanting put back those it holds.
+            // Once SES is itself again, a human's redrive must put every one of them on the list.
+            const stuck = harness.deadLetters.parked.splice(0).filter((p) => !DELETE_NOTICE.test(p.reason));
+            for (const p of stuck) expect(p.reason).toMatch(/^\d+ address\(es\) not (suppressed|put back on the list) \(.*\): import job \S+ still running after 3 looks$/);
+            if (stuck.length > 0) {
+              harness.imports.runningPolls = 0;
+              for (const p of stuck) await invokeWriter(sqsRecord(p.body));
+              expect((await settle()).redriven).toEqual([]);
+            }
             // Quiet now: the ledger is SES's list, nothing is left half removed, and every address that
             // hard bounced or complained is on the list for good.
             expect(new Map([...ledger.entries].map(([a, e]) => [a, e.reason]))).toEqual(ses.list);
@@ -436,8 +450,8 @@ describe('temporary suppressions with two writers at once and deaths at any step
         });
         expect([...ses.list.keys()].sort()).toEqual([...permanent].sort());
         for (const address of complained) expect([address, ses.list.get(address)]).toEqual([address, 'COMPLAINT']);
-        // Nothing parked but the notice of a DELETE job that outlasted its looks.
-        expect(harness.deadLetters.parked.filter((p) => !/^import job \S+ \(DELETE, \d+ rows\) still running after 3 looks; still followed/.test(p.reason))).toEqual([]);
+        // Nothing parked but the notice of a DELETE job that outlasted its looks (and the put-backs redriven above).
+        expect(harness.deadLetters.parked.filter((p) => !DELETE_NOTICE.test(p.reason))).toEqual([]);
       }),
       {
         numRuns: 2000,
@@ -456,6 +470,12 @@ describe('temporary suppressions with two writers at once and deaths at any step
           [[soft('a'), later(31), { kind: 'tick', interleave: { at: 'ses:unsuppress', nth: 0, address: 'a@example.com', cause: 'operator-bounce' }, duplicate: undefined, crash: { at: 'finishRemoval', nth: 0 }, slowJobs: 0 }], 0],
           // soft bounces escalate again while the removal runs: back for another period, not for good
           [[soft('a'), soft('b'), later(30), { kind: 'request', address: 'a@example.com', cause: 'soft-bounces', tickDuring: { at: 'suppressions', nth: 0 } }], 0],
+          // both addresses complain while SES removes them: put back together, then restored together by an import job
+          [[soft('a'), soft('b'), later(31), { kind: 'tick', interleave: { at: 'finishRemoval', nth: 0, address: 'both', cause: 'complaint' }, duplicate: undefined, crash: undefined, slowJobs: 0 }], 0],
+          // ... while SES never finishes an import job within the writer's looks (parked, then redriven)
+          [[soft('a'), soft('b'), later(31), { kind: 'tick', interleave: { at: 'finishRemoval', nth: 0, address: 'both', cause: 'hard-bounce' }, duplicate: undefined, crash: undefined, slowJobs: 5 }], 0],
+          // ... and the remover dies before it settles the first put-back
+          [[soft('a'), soft('b'), later(31), { kind: 'tick', interleave: { at: 'finishRemoval', nth: 0, address: 'both', cause: 'complaint' }, duplicate: undefined, crash: { at: 'completePutBack', nth: 0 }, slowJobs: 2 }], 0],
           // a second delivery of the removal runs while the first is between SES and the ledger, and a complaint comes
           [[soft('a'), later(31), { kind: 'tick', interleave: { at: 'finishRemoval', nth: 0, address: 'a@example.com', cause: 'complaint' }, duplicate: { at: 'finishRemoval', nth: 0 }, crash: { at: 'finishRemoval', nth: 1 }, slowJobs: 0 }], 0],
         ],
