@@ -116,8 +116,12 @@ export class PutBacks {
     return entries.length;
   }
 
-  /** {@link put}, which goes on past what SES refuses for good. @returns what SES refused, with why */
-  private async putOrRefuse(entries: readonly PutBack[], attempt: number): Promise<Array<{ address: string; why: string }>> {
+  /**
+   * {@link put}, which goes on past what SES refuses for good: the ledger still holds those, so
+   * they are surfaced (and their redrive puts them back) rather than failing the others.
+   * @returns what SES refused, with why
+   */
+  public async putOrRefuse(entries: readonly PutBack[], attempt: number): Promise<Array<{ address: string; why: string }>> {
     const earliestEnd = new Date(this.options.clock().getTime() + this.options.expiryLeaseSeconds * 1000).toISOString();
     let pending = entries.map((e) => (e.until !== undefined && e.keepUntil !== undefined && e.keepUntil < earliestEnd ? { ...e, keepUntil: earliestEnd } : e));
     const settled: PutBack[] = [];

@@ -92,6 +92,8 @@ export interface RemoveOutcome {
    */
   readonly putBack: number;
   readonly rejected: ReadonlyArray<{ readonly entry: SuppressionEntry; readonly why: string }>;
+  /** To be put back, but SES refused for good: the ledger still holds them; surfaced, a redrive puts them back. */
+  readonly notPutBack: ReadonlyArray<{ readonly entry: SuppressionEntry; readonly why: string }>;
   readonly retryLater: readonly SuppressionEntry[];
 }
 
@@ -124,6 +126,8 @@ export type FollowOutcome =
       /** Rows queued again (a failed job, or failed rows with attempts left). */
       readonly retried: number;
       readonly rejected: ReadonlyArray<{ readonly entry: SuppressionEntry; readonly why: string }>;
+      /** Of a DELETE job: to be put back, but SES refused for good (see {@link RemoveOutcome.notPutBack}). */
+      readonly notPutBack?: ReadonlyArray<{ readonly entry: SuppressionEntry; readonly why: string }>;
     };
 
 /**
@@ -272,22 +276,31 @@ export class SuppressionWriter {
       else if (until !== undefined && Date.parse(until) <= now.getTime()) due.push({ address, until });
       else restore.push({ address, reason: entry.reason, ...(until !== undefined ? { keepUntil: until } : {}) });
     }
-    let putBack = await this.putBacks.put(restore, attempt);
+    const notPutBack = (await this.putBacks.putOrRefuse(restore, attempt)).map(asRefusedPutBack);
+    const putBack = restore.length - notPutBack.length;
     const removing = [...resumed, ...(await ledger.startRemoval(due))];
     const skipped = readable.size - removing.length - restore.length;
     const nothing = { removed: [], imports: [], retryLater: [] };
-    if (removing.length === 0) return { ...nothing, skipped, putBack, rejected: refused };
+    if (removing.length === 0) return { ...nothing, skipped, putBack, rejected: refused, notPutBack };
     if (removing.length >= importThreshold) {
       const started = await this.startImports('DELETE', removing.map(removalEntry), attempt);
       const undone = await this.putBacks.undo(started.rejected.map((r) => ({ address: r.entry.address })), started.rejected[0]?.why ?? '');
-      return { ...nothing, imports: started.imports, skipped, putBack, rejected: [...refused, ...undone] };
+      return { ...nothing, imports: started.imports, skipped, putBack, rejected: [...refused, ...undone], notPutBack };
     }
     const each = await this.callEach(removing.map(removalEntry), (entry) => this.options.list.unsuppress(entry.address));
     const rejected: Array<{ entry: SuppressionEntry; why: string }> = [];
     for (const { entry, why } of each.rejected) rejected.push(...(await this.putBacks.undo([{ address: entry.address }], why)));
     const removed = each.done.map((e) => e.address);
-    putBack += await this.settleRemoval(removed, { via: 'put' });
-    return { removed, imports: [], skipped, putBack, rejected: [...refused, ...rejected], retryLater: each.retryLater };
+    const settled = await this.settleRemoval(removed, { via: 'put' });
+    return {
+      removed,
+      imports: [],
+      skipped,
+      putBack: putBack + settled.putBack,
+      rejected: [...refused, ...rejected],
+      notPutBack: [...notPutBack, ...settled.notPutBack],
+      retryLater: each.retryLater,
+    };
   }
 
   /**
@@ -338,15 +351,15 @@ export class SuppressionWriter {
     }
     const done = rows.filter((_, i) => !failed.has(i)).map((r) => r.entry);
     const notDone = rows.filter((_, i) => failed.has(i)).map((r) => r.entry);
-    if (action === 'DELETE') await this.settleRemoval(done.map((e) => e.address), provenance);
-    else await this.settle(done, provenance);
+    const { notPutBack } = action === 'DELETE' ? await this.settleRemoval(done.map((e) => e.address), provenance) : { notPutBack: [] };
+    if (action === 'PUT') await this.settle(done, provenance);
     if (attempt < maxAttempts) {
       // A removal retried resumes: its entries are still marked `removing`.
       if (action === 'DELETE') await queue.unsuppress(notDone.map((e) => e.address), attempt + 1);
       else await queue.retry(notDone, attempt + 1);
-      return { state, action, suppressed: done.length, retried: notDone.length, rejected: [] };
+      return { state, action, suppressed: done.length, retried: notDone.length, rejected: [], notPutBack };
     }
-    if (action === 'DELETE') return { state, action, suppressed: done.length, retried: 0, rejected: await this.putBacks.undo(notDone.map((e) => ({ address: e.address })), why) };
+    if (action === 'DELETE') return { state, action, suppressed: done.length, retried: 0, rejected: await this.putBacks.undo(notDone.map((e) => ({ address: e.address })), why), notPutBack };
     return { state, action, suppressed: done.length, retried: 0, rejected: notDone.map((entry) => ({ entry, why })) };
   }
 
@@ -419,14 +432,28 @@ export class SuppressionWriter {
    * Announces removals SES accepted, then records them; an address wanted back meanwhile (a hard
    * bounce or complaint arrived) is put straight back. Each step can be redone: until the ledger
    * has settled an address, its entry stays marked `removing`, and a retry finishes the job.
-   * @returns how many were put back
+   *
+   * Every removed address is looked at again after the longest run of the writer: another delivery
+   * of this removal may have ended it first, and a hard bounce suppressed it anew before this
+   * delivery's removal reached SES; the look puts back what the ledger holds by then.
    */
-  private async settleRemoval(addresses: readonly string[], provenance: SuppressionProvenance): Promise<number> {
-    if (addresses.length === 0) return 0;
+  private async settleRemoval(addresses: readonly string[], provenance: SuppressionProvenance): Promise<{ putBack: number; notPutBack: Array<{ entry: SuppressionEntry; why: string }> }> {
+    if (addresses.length === 0) return { putBack: 0, notPutBack: [] };
     const at = this.clock();
     await this.options.announcements.announceRemoval(addresses, provenance, at);
-    return this.putBacks.put(await this.options.ledger.finishRemoval(addresses, provenance, at));
+    const wanted = await this.options.ledger.finishRemoval(addresses, provenance, at);
+    const refused = await this.putBacks.putOrRefuse(wanted, 1);
+    // Those put back are looked at again already.
+    const putBack = new Set(wanted.map((e) => e.address));
+    const unlooked = addresses.filter((a) => !putBack.has(a));
+    if (unlooked.length > 0) await this.options.queue.unsuppress(unlooked, 1, this.options.lookAgainAfterSeconds);
+    return { putBack: wanted.length - refused.length, notPutBack: refused.map(asRefusedPutBack) };
   }
+}
+
+/** An address SES refused to put back, as an entry to surface. */
+function asRefusedPutBack({ address, why }: { readonly address: string; readonly why: string }): { entry: SuppressionEntry; why: string } {
+  return { entry: { address, reason: 'BOUNCE' }, why };
 }
 
 /** A row of a put-back job as the put-back it settles. */

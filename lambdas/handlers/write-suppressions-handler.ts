@@ -127,6 +127,7 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
       metrics.add(names.suppressionsExpired, outcome.removed.length);
       metrics.add(names.importJobs, outcome.imports.length);
       await park(outcome.rejected, attempt, group[0]?.record.messageId ?? '', 'unsuppress');
+      await park(outcome.notPutBack, attempt, group[0]?.record.messageId ?? '', 'put-back');
       logger.info('temporary suppressions ended', {
         messages: group.length,
         attempt,
@@ -169,6 +170,7 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
       }
       metrics.add(outcome.action === 'PUT' ? names.suppressions : names.suppressionsExpired, outcome.suppressed);
       await park(outcome.rejected, attempt, record.messageId, outcome.putBack ? 'put-back' : outcome.action === 'PUT' ? 'suppress' : 'unsuppress');
+      await park(outcome.notPutBack ?? [], attempt, record.messageId, 'put-back');
       logger.info('import job settled', { jobId: job.jobId, action: outcome.action, state: outcome.state, rows: job.rows, settled: outcome.suppressed, retried: outcome.retried, rejected: outcome.rejected.length });
       return undefined;
     } catch (error) {

@@ -752,4 +752,61 @@ describe('soft-bounce suppressions expire: put-backs of any size, restores that 
     expect(harness.ses.reads.filter((a) => a === 'gone@example.com')).toHaveLength(3);
     expect(harness.queues.requests).toEqual([]);
   });
+
+  it('looks again after every removal: a second delivery whose removal reaches SES after a new hard bounce put the address back is repaired', async () => {
+    const harness = createHarness();
+    await harness.drain(escalation('x@example.com'));
+    harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
+    await harness.invokeWriter(sqsRecord(TICK));
+    const [removal = ''] = harness.queues.requests.splice(0);
+    // SQS delivers the removal twice. The second delivery has read the entry as due, and its call
+    // waits for its turn at SES; meanwhile the first ends the suppression, and the address hard
+    // bounces: another writer puts it on the list, and records it only after its other paced calls.
+    let release: () => void = () => undefined;
+    const recordLater = new Promise<void>((resolve) => (release = resolve));
+    let hardBounceWriter: Promise<unknown> = Promise.resolve();
+    harness.ses.before = async (change) => {
+      if (change !== 'unsuppress') return;
+      harness.ses.before = undefined;
+      await harness.invokeWriter(sqsRecord(removal));
+      harness.ledger.before = async (method) => {
+        if (method !== 'recordSuppressed') return;
+        harness.ledger.before = undefined;
+        await recordLater;
+      };
+      hardBounceWriter = harness.writer.write([{ address: 'x@example.com', reason: 'BOUNCE' }]);
+      while (!harness.ses.list.has('x@example.com')) await new Promise((resolve) => setImmediate(resolve));
+    };
+    await harness.invokeWriter(sqsRecord(removal));
+    release();
+    await hardBounceWriter;
+    // The second delivery's removal took it off after the hard bounce put it on; the ledger says it stays.
+    expect(harness.ses.list.has('x@example.com')).toBe(false);
+    expect(harness.ledger.entries.get('x@example.com')).toEqual(expect.objectContaining({ reason: 'BOUNCE' }));
+    expect(harness.ledger.entries.get('x@example.com')?.temporaryUntil).toBeUndefined();
+    // The look after the removal puts back what the ledger holds.
+    await harness.settle();
+    expect(harness.ses.list.get('x@example.com')).toBe('BOUNCE');
+    expect(harness.deadLetters.parked).toEqual([]);
+  });
+
+  it('surfaces an address SES refuses to put back without holding up the rest of the message, and a redrive puts it back', async () => {
+    const harness = createHarness();
+    await harness.drain([hardBounce('kept@example.com'), ...escalation('full@example.com')]);
+    harness.ses.list.delete('kept@example.com'); // lost at SES: its restore must put it
+    harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
+    jest.spyOn(harness.ses, 'suppress').mockRejectedValueOnce(new SuppressionRejectedError('SES rejected PutSuppressedDestination (BadRequestException): refused for now'));
+    const response = await harness.invokeWriter(sqsRecord(JSON.stringify({ type: 'unsuppress', addresses: ['kept@example.com', 'full@example.com'], attempt: 1 })));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.ses.list.has('full@example.com')).toBe(false);
+    expect(harness.ledger.entries.has('full@example.com')).toBe(false);
+    expect(harness.deadLetters.parked.map((p) => p.reason)).toEqual([
+      expect.stringMatching(/^1 address\(es\) not put back on the list \(k\*+@example\.com\): SES rejected PutSuppressedDestination \(BadRequestException\): refused for now$/),
+    ]);
+    const [parked] = harness.deadLetters.parked;
+    expect(JSON.parse(parked?.body ?? '')).toEqual({ type: 'unsuppress', addresses: ['kept@example.com'], attempt: 1 });
+    await harness.invokeWriter(sqsRecord(parked?.body ?? ''));
+    await harness.settle();
+    expect(harness.ses.list.get('kept@example.com')).toBe('BOUNCE');
+  });
 });
