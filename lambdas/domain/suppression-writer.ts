@@ -418,14 +418,27 @@ export class SuppressionWriter {
     return { done, rejected, retryLater: [] };
   }
 
-  /** Announces what SES accepted, then records it: a failure in between announces again, never loses one. */
+  /**
+   * Announces what SES accepted, then records it: a failure in between announces again, never
+   * loses one.
+   *
+   * A complaint another writer recorded since this one read the ledger (its SES call and its record
+   * are apart by its other calls, or by an import job's run) is never recorded over as a bounce:
+   * the ledger is read again just before, and such an address is restored as COMPLAINT at SES
+   * instead, asking first (this writer's BOUNCE may have landed after the complaint).
+   */
   private async settle(entries: readonly SuppressionEntry[], provenance: SuppressionProvenance): Promise<void> {
     if (entries.length === 0) return;
+    const { ledger, announcements, temporaryForSeconds } = this.options;
     const at = this.clock();
-    const until = new Date(at.getTime() + this.options.temporaryForSeconds * 1000).toISOString();
-    const accepted = entries.map((e): AcceptedSuppression => (e.temporary && this.options.temporaryForSeconds > 0 ? { ...e, until } : { address: e.address, reason: e.reason }));
-    await this.options.announcements.announce(accepted, provenance, at);
-    await this.options.ledger.recordSuppressed(accepted, provenance, at);
+    const until = new Date(at.getTime() + temporaryForSeconds * 1000).toISOString();
+    const accepted = entries.map((e): AcceptedSuppression => (e.temporary && temporaryForSeconds > 0 ? { ...e, until } : { address: e.address, reason: e.reason }));
+    await announcements.announce(accepted, provenance, at);
+    const bounces = accepted.filter((e) => e.until === undefined && e.reason === 'BOUNCE').map((e) => e.address);
+    const held = bounces.length > 0 ? await ledger.suppressions(bounces, true) : new Map<string, LedgerEntry>();
+    const complained = new Set(bounces.filter((a) => held.get(a)?.reason === 'COMPLAINT'));
+    await ledger.recordSuppressed(complained.size > 0 ? accepted.filter((e) => e.until !== undefined || !complained.has(e.address)) : accepted, provenance, at);
+    if (complained.size > 0) await this.putBacks.put([...complained].map((address) => ({ address, reason: 'COMPLAINT' })));
   }
 
   /**

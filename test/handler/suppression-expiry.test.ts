@@ -809,4 +809,29 @@ describe('soft-bounce suppressions expire: put-backs of any size, restores that 
     await harness.settle();
     expect(harness.ses.list.get('kept@example.com')).toBe('BOUNCE');
   });
+
+  it.each([
+    ['before its SES call', 'suppress'],
+    ['after its SES call, before it settles', 'suppressions'],
+  ] as const)('never records a bounce over a complaint another writer put %s: the complaint stands at SES and in the ledger', async (_when, at) => {
+    const harness = createHarness();
+    const complaint = (): Promise<unknown> => harness.writer.write([{ address: 'x@example.com', reason: 'COMPLAINT' }]);
+    let crossed = false;
+    const cross = async (): Promise<void> => {
+      if (crossed) return;
+      crossed = true;
+      await complaint();
+    };
+    if (at === 'suppress') harness.ses.before = (change) => (change === 'suppress' ? cross() : undefined);
+    // Its second read of the ledger: the one just before it records (the first came before its SES call).
+    else {
+      let reads = 0;
+      harness.ledger.before = (method) => (method === 'suppressions' && ++reads === 2 ? cross() : undefined);
+    }
+    // A writer with x's hard bounce read the ledger (nothing there) and calls SES; the complaint's writer is quicker.
+    await harness.writer.write([{ address: 'x@example.com', reason: 'BOUNCE' }]);
+    await harness.settle();
+    expect(harness.ses.list.get('x@example.com')).toBe('COMPLAINT');
+    expect(harness.ledger.entries.get('x@example.com')?.reason).toBe('COMPLAINT');
+  });
 });
