@@ -71,6 +71,8 @@ export const SUPPRESSION_WRITER_ENV = {
   temporarySuppressionSeconds: 'TEMPORARY_SUPPRESSION_SECONDS',
   /** How long the audit record of an ended suppression is kept (as the processor's event records). */
   eventRetentionInDays: 'EVENT_RETENTION_DAYS',
+  /** When the writer looks again at addresses it put back or took off: after any other run of the same message. */
+  lookAgainAfterSeconds: 'LOOK_AGAIN_AFTER_SECONDS',
 } as const;
 
 export interface SuppressionWriterSettings {
@@ -87,6 +89,7 @@ export interface SuppressionWriterSettings {
   readonly maxReceiveCount: number;
   readonly temporarySuppressionSeconds: number;
   readonly eventRetentionInDays: number;
+  readonly lookAgainAfterSeconds: number;
   readonly sdkRetryMode: string;
   readonly sdkMaxAttempts: number;
 }
@@ -108,6 +111,7 @@ export function suppressionWriterEnvironment(settings: SuppressionWriterSettings
     [env.maxReceiveCount]: String(settings.maxReceiveCount),
     [env.temporarySuppressionSeconds]: String(settings.temporarySuppressionSeconds),
     [env.eventRetentionInDays]: String(settings.eventRetentionInDays),
+    [env.lookAgainAfterSeconds]: String(settings.lookAgainAfterSeconds),
     AWS_RETRY_MODE: settings.sdkRetryMode,
     AWS_MAX_ATTEMPTS: String(settings.sdkMaxAttempts),
   };

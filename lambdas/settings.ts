@@ -6,6 +6,7 @@
  */
 import {
   DEFAULT_MANAGED_CONFIGURATION_SETS,
+  MAX_FOLLOW_DELAY_SECONDS,
   type ProcessFeedbackSettings,
   type SuppressionWriterSettings,
 } from './contract.js';
@@ -213,6 +214,8 @@ export function defaultSuppressionWriterSettings(
     maxReceiveCount: DEFAULT_SETTINGS.maxReceiveCount,
     temporarySuppressionSeconds: DEFAULT_SETTINGS.softBounceSuppressionPeriodInDays * 86_400,
     eventRetentionInDays: DEFAULT_SETTINGS.eventRetentionInDays,
+    // Longer than the writer's longest run (Lambda's 15-minute ceiling): SQS's longest delay.
+    lookAgainAfterSeconds: MAX_FOLLOW_DELAY_SECONDS,
     sdkRetryMode: PROCESSING_SETTINGS.sdkRetryMode,
     sdkMaxAttempts: PROCESSING_SETTINGS.sdkMaxAttempts,
   };

@@ -277,6 +277,8 @@ export class LocalPipeline {
         importThreshold: this.options.importThreshold ?? writer.importThreshold,
         temporarySuppressionSeconds: this.options.temporarySuppressionSeconds ?? writer.temporarySuppressionSeconds,
         followInitialSeconds: writer.followInitialSeconds / compression,
+        // Locally a second: the look is for runs of the same message that overlap, and drains wait for it.
+        lookAgainAfterSeconds: 1,
         sesRequestsPerSecond: writerSesRequestsPerSecond(SUPPRESSION_WRITER_SETTINGS.sesAccountRequestsPerSecond * compression),
         maxReceiveCount,
         sdkMaxAttempts,

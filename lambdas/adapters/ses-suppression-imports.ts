@@ -4,6 +4,7 @@ import { CreateImportJobCommand, GetImportJobCommand, type SESv2Client } from '@
 import { IMPORT_FILES } from '../contract.js';
 import {
   fromImportFile,
+  SuppressionRejectedError,
   putBackRowsFile,
   readTemporaryRows,
   temporaryRowsFile,
@@ -13,6 +14,7 @@ import {
   type ImportJobStatus,
   type ImportRow,
   type PutBackTerms,
+  type RecordedJob,
   type SuppressionEntry,
   type SuppressionImports,
   withPutBackTerms,
@@ -46,32 +48,54 @@ export class SesSuppressionImports implements SuppressionImports {
     this.download = options.download ?? fetchText;
   }
 
-  /** @param key where the file goes under the prefix (default: today's date and a random name) */
+  /** Prepares the rows and starts the job: the operator's import, which follows its jobs itself. */
   public async start(rows: readonly SuppressionEntry[], action: ImportAction = 'PUT', putBack?: readonly PutBackTerms[], key?: string): Promise<ImportJobRef> {
-    const { s3, ses, bucketName, prefix = IMPORT_FILES.pipelinePrefix } = this.options;
+    const job = await this.prepare(rows, action, putBack, key);
+    return { ...job, jobId: await this.create(job) };
+  }
+
+  /** @param key where the file goes under the prefix (default: today's date and a random name) */
+  public async prepare(rows: readonly SuppressionEntry[], action: ImportAction = 'PUT', putBack?: readonly PutBackTerms[], key?: string): Promise<ImportJobRef> {
+    const { prefix = IMPORT_FILES.pipelinePrefix } = this.options;
     const objectKey = `${prefix}${key ?? `${new Date().toISOString().slice(0, 10)}/${randomUUID()}.jsonl`}`;
-    await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: objectKey, Body: toImportFile(rows, action), ContentType: 'application/x-ndjson' }));
+    await this.write(objectKey, toImportFile(rows, action), 'application/x-ndjson');
     // Which rows are temporary, and what a put-back settles, go beside the file: SES's format has no field for them.
     const temporaryRows = action === 'PUT' ? temporaryRowsFile(rows) : undefined;
-    if (temporaryRows !== undefined) {
-      await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: temporaryRowsKey(objectKey), Body: temporaryRows, ContentType: 'application/json' }));
-    }
+    if (temporaryRows !== undefined) await this.write(temporaryRowsKey(objectKey), temporaryRows, 'application/json');
     if (putBack !== undefined) {
       if (action !== 'PUT' || putBack.length !== rows.length) throw new Error(`a put-back is a PUT job with terms for each of its ${rows.length} rows`);
-      await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: putBackRowsKey(objectKey), Body: putBackRowsFile(putBack), ContentType: 'application/json' }));
+      await this.write(putBackRowsKey(objectKey), putBackRowsFile(putBack), 'application/json');
     }
-    const { JobId } = await this.pacer.run(() =>
-      ses
-        .send(
+    // The job's record exists from the start (reading a key that does not exist is refused without s3:ListBucket).
+    await this.write(jobRecordKey(objectKey), JOB_PENDING, 'text/plain');
+    return { jobId: '', objectKey, rows: rows.length, ...(action === 'DELETE' ? { action } : {}), ...(temporaryRows !== undefined ? { temporary: true as const } : {}), ...(putBack !== undefined ? { putBack: true as const } : {}) };
+  }
+
+  public async create(job: ImportJobRef): Promise<string> {
+    const { ses, bucketName } = this.options;
+    let jobId: string | undefined;
+    try {
+      ({ JobId: jobId } = await this.pacer.run(() =>
+        ses.send(
           new CreateImportJobCommand({
-            ImportDestination: { SuppressionListDestination: { SuppressionListImportAction: action } },
-            ImportDataSource: { S3Url: `s3://${bucketName}/${objectKey}`, DataFormat: 'JSON' },
+            ImportDestination: { SuppressionListDestination: { SuppressionListImportAction: job.action ?? 'PUT' } },
+            ImportDataSource: { S3Url: `s3://${bucketName}/${job.objectKey}`, DataFormat: 'JSON' },
           }),
-        )
-        .catch((error: unknown) => Promise.reject(asRejection(error, 'CreateImportJob'))),
-    );
-    if (!JobId) throw new Error('SES CreateImportJob returned no JobId');
-    return { jobId: JobId, objectKey, rows: rows.length, ...(action === 'DELETE' ? { action } : {}), ...(temporaryRows !== undefined ? { temporary: true as const } : {}), ...(putBack !== undefined ? { putBack: true as const } : {}) };
+        ),
+      ));
+    } catch (error) {
+      const rejection = asRejection(error, 'CreateImportJob');
+      if (rejection instanceof SuppressionRejectedError) await this.write(jobRecordKey(job.objectKey), JOB_REFUSED, 'text/plain');
+      throw rejection;
+    }
+    if (!jobId) throw new Error('SES CreateImportJob returned no JobId');
+    await this.write(jobRecordKey(job.objectKey), jobId, 'text/plain');
+    return jobId;
+  }
+
+  public async recordedJob(job: ImportJobRef): Promise<RecordedJob> {
+    const recorded = (await this.read(jobRecordKey(job.objectKey))).trim();
+    return recorded === JOB_PENDING ? undefined : recorded === JOB_REFUSED ? 'refused' : { jobId: recorded };
   }
 
   public async status(jobId: string): Promise<ImportJobStatus> {
@@ -98,6 +122,10 @@ export class SesSuppressionImports implements SuppressionImports {
     return job.putBack ? withPutBackTerms(rows, await this.read(putBackRowsKey(job.objectKey))) : rows;
   }
 
+  private async write(key: string, body: string, contentType: string): Promise<void> {
+    await this.options.s3.send(new PutObjectCommand({ Bucket: this.options.bucketName, Key: key, Body: body, ContentType: contentType }));
+  }
+
   private async read(key: string): Promise<string> {
     const object = await this.options.s3.send(new GetObjectCommand({ Bucket: this.options.bucketName, Key: key }));
     return (await object.Body?.transformToString('utf8')) ?? '';
@@ -113,6 +141,15 @@ async function fetchText(url: string): Promise<string> {
 /** Where the list of a job's temporary rows goes: beside its rows, under the writer's own prefix. */
 function temporaryRowsKey(objectKey: string): string {
   return `${objectKey}.temporary.json`;
+}
+
+/** What the job record says before SES has answered, and when SES refused the job. */
+const JOB_PENDING = 'pending';
+const JOB_REFUSED = 'refused';
+
+/** Where a job's id is recorded once SES created it: beside its rows. */
+function jobRecordKey(objectKey: string): string {
+  return `${objectKey}.job`;
 }
 
 /** Where what each row of a put-back job settles goes: beside its rows. */

@@ -147,15 +147,28 @@ export type ImportJobStatus =
     }
   | { readonly state: 'failed'; readonly errorMessage: string };
 
+/** What is recorded beside a prepared import job's rows: the job SES created, that SES refused it, or nothing yet. */
+export type RecordedJob = { readonly jobId: string } | 'refused' | undefined;
+
 /** SES suppression-list import jobs and the files they read. */
 export interface SuppressionImports {
   /**
    * Writes the rows where SES can read them (and, for PUT rows that are temporary, which ones they
-   * are; for a put-back, what each row settles) and starts an import job on them.
+   * are; for a put-back, what each row settles), with a record of the job that is still to be
+   * created: no job yet.
    * @param putBack a put-back job: what each row settles, in row order
-   * @returns the job, with its `action` when DELETE, `temporary` when some rows are, and `putBack`
+   * @returns the job to be, with an empty `jobId`, its `action` when DELETE, `temporary` when some
+   *   rows are, and `putBack`
    */
-  start(rows: readonly SuppressionEntry[], action: ImportAction, putBack?: readonly PutBackTerms[]): Promise<ImportJobRef>;
+  prepare(rows: readonly SuppressionEntry[], action: ImportAction, putBack?: readonly PutBackTerms[]): Promise<ImportJobRef>;
+  /**
+   * Starts the import job on prepared rows, and records its id beside them (or that SES refused it).
+   * @returns the job's id
+   * @throws SuppressionRejectedError when SES refuses the job for good
+   */
+  create(job: ImportJobRef): Promise<string>;
+  /** What is recorded beside a prepared job's rows: its id, `refused`, or undefined while none is recorded yet. */
+  recordedJob(job: ImportJobRef): Promise<RecordedJob>;
   status(jobId: string): Promise<ImportJobStatus>;
   /** The rows of a job this pipeline started, each with the raw line SES read (and, for a put-back, what it settles). */
   rows(job: ImportJobRef): Promise<ImportRow[]>;

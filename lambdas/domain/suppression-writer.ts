@@ -62,6 +62,9 @@ export interface SuppressionWriterOptions {
   readonly clock?: () => Date;
 }
 
+/** Looks at a prepared job without a recorded id before it is given up on as unrecorded (10 + 20 + 40 s). */
+const UNRECORDED_LOOKS = 3;
+
 /** What one call to {@link SuppressionWriter.write} did. */
 export interface WriteOutcome {
   /** Put on the list by a single call each. */
@@ -109,6 +112,14 @@ export interface ExpireOutcome {
 
 /** What one look at an import job found. */
 export type FollowOutcome =
+  /** SES refused to create the job: its rows were surfaced by the writer that prepared it. */
+  | { readonly state: 'refused'; readonly action: ImportAction }
+  /**
+   * No job id was ever recorded beside its rows: the writer that prepared it died (or S3 refused)
+   * between creating it and recording it, or before creating it. A job SES may be running is not
+   * followed: a human should look (its rows were retried by the message that prepared it).
+   */
+  | { readonly state: 'unrecorded'; readonly action: ImportAction }
   | {
       readonly state: 'running';
       readonly nextLookInSeconds: number;
@@ -312,9 +323,22 @@ export class SuppressionWriter {
    * off the list an address that was put back since: it is followed to its end (the outcome says
    * once that it is overdue), and its rows stay marked `removing` until then.
    */
-  public async follow(job: ImportJobRef, attempt: number, polls: number): Promise<FollowOutcome> {
+  public async follow(prepared: ImportJobRef, attempt: number, polls: number): Promise<FollowOutcome> {
     const { imports, queue, maxAttempts, maxLooks, followDelay } = this.options;
-    const action = job.action ?? 'PUT';
+    const action = prepared.action ?? 'PUT';
+    let job = prepared;
+    if (job.jobId === '') {
+      // The follow-up of a job that was about to be created: its id is recorded beside its rows.
+      const recorded = await imports.recordedJob(job);
+      if (recorded === 'refused') return { state: 'refused', action };
+      if (recorded === undefined) {
+        if (polls + 1 >= UNRECORDED_LOOKS) return { state: 'unrecorded', action };
+        const next = followDelaySeconds(polls + 1, followDelay.initialSeconds, followDelay.maxSeconds);
+        await queue.followImport(job, attempt, polls + 1, next);
+        return { state: 'running', nextLookInSeconds: next };
+      }
+      job = { ...job, jobId: recorded.jobId };
+    }
     const status = await imports.status(job.jobId);
     if (status.state === 'running' && (polls + 1 < maxLooks || action === 'DELETE')) {
       const next = followDelaySeconds(polls + 1, followDelay.initialSeconds, followDelay.maxSeconds);
@@ -378,17 +402,16 @@ export class SuppressionWriter {
     const started: ImportJobRef[] = [];
     const rejected: Array<{ entry: SuppressionEntry; why: string }> = [];
     for (const [n, rows] of chunk(pending, maxRows).entries()) {
-      let job: ImportJobRef;
+      const prepared = await imports.prepare(rows, action, putBack?.slice(n * maxRows, n * maxRows + rows.length));
+      // The follow-up goes before the job is created: a job SES accepts is always followed, even if
+      // this run dies (or SQS refuses) before it could say so. It finds the job's id beside its rows.
+      await queue.followImport(prepared, attempt, 0, followDelay.initialSeconds);
       try {
-        job = await imports.start(rows, action, putBack?.slice(n * maxRows, n * maxRows + rows.length));
+        started.push({ ...prepared, jobId: await imports.create(prepared) });
       } catch (error) {
         if (!(error instanceof SuppressionRejectedError)) throw error;
         rejected.push(...rows.map((entry) => ({ entry, why: error.message })));
-        continue;
       }
-      // The follow-up message is what makes the job durable: from here on, the queue holds it.
-      await queue.followImport(job, attempt, 0, followDelay.initialSeconds);
-      started.push(job);
     }
     return { imports: started, rejected };
   }

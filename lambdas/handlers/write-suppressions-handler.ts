@@ -168,6 +168,17 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
         }
         return undefined;
       }
+      if (outcome.state === 'refused') {
+        logger.info('import job refused by SES; its rows were surfaced when it was prepared', { objectKey: job.objectKey });
+        return undefined;
+      }
+      if (outcome.state === 'unrecorded') {
+        // A job SES may be running, unfollowed: the one moment a human must look.
+        const reason = `import job for ${job.objectKey} (${outcome.action}, ${job.rows} rows): no job id recorded beside its rows after ${polls + 1} looks (the writer died, or S3 refused, between creating it and recording it, or before creating it); if ListImportJobs shows a job reading that file, put its id in this message's job.jobId and redrive it; its rows were retried`;
+        await deadLetters.park(JSON.stringify({ type: 'follow-import', job, attempt, polls: polls + 1 }), reason, record.messageId);
+        logger.error('import job id never recorded; parked a notice in the dead-letter queue', { objectKey: job.objectKey, reason });
+        return undefined;
+      }
       metrics.add(outcome.action === 'PUT' ? names.suppressions : names.suppressionsExpired, outcome.suppressed);
       await park(outcome.rejected, attempt, record.messageId, outcome.putBack ? 'put-back' : outcome.action === 'PUT' ? 'suppress' : 'unsuppress');
       await park(outcome.notPutBack ?? [], attempt, record.messageId, 'put-back');

@@ -51,8 +51,7 @@ const writer = new SuppressionWriter({
   temporaryForSeconds: getNumberFromEnv({ key: ENV.temporarySuppressionSeconds }),
   expiryLeaseSeconds: EXPIRY_LEASE_SECONDS,
   maxExpiryClaims: MAX_EXPIRY_CLAIMS,
-  // Longer than the writer's longest run (Lambda's 15-minute ceiling): SQS's longest delay.
-  lookAgainAfterSeconds: MAX_FOLLOW_DELAY_SECONDS,
+  lookAgainAfterSeconds: getNumberFromEnv({ key: ENV.lookAgainAfterSeconds }),
   maxAttempts: getNumberFromEnv({ key: ENV.maxAttempts }),
   maxLooks: IMPORT_JOB_MAX_LOOKS,
   followDelay: { initialSeconds: getNumberFromEnv({ key: ENV.followInitialSeconds }), maxSeconds: MAX_FOLLOW_DELAY_SECONDS },

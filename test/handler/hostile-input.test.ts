@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { FeedbackMetrics } from '../../lambdas/adapters/feedback-metrics.js';
 import { PIPELINE_METRICS } from '../../lambdas/contract.js';
-import { FeedbackProcessor, RecordRefusedError, SuppressionRejectedError, type FeedbackRecord } from '../../lambdas/domain/index.js';
+import { FeedbackProcessor, RecordRefusedError, type FeedbackRecord } from '../../lambdas/domain/index.js';
 import { createProcessFeedbackHandler } from '../../lambdas/handlers/process-feedback-handler.js';
 import { captureLogs } from '../support/capture-logs.js';
 import { FakeDeadLetters, InMemoryFeedbackStore, InMemorySuppressionQueues, type FailedRecordsLayout } from '../support/fakes.js';
@@ -226,9 +226,7 @@ describe('import jobs: "suppressed" is only what SES accepted', () => {
 
   it('rejects the rows of an import job SES refuses for good (sandbox) at once, with SES\'s reason', async () => {
     const { imports, deadLetters, drain } = createHarness();
-    imports.start = async () => {
-      throw new SuppressionRejectedError('SES rejected CreateImportJob (BadRequestException): account is in the sandbox');
-    };
+    imports.refuseJobs(1, 'SES rejected CreateImportJob (BadRequestException): account is in the sandbox');
     await drain(hardBounces(30, (i) => `hard${i}@example.net`));
     expect(deadLetters.parked).toHaveLength(1);
     expect(deadLetters.parked[0]?.reason).toMatch(/^30 address\(es\) not suppressed \(.* and 25 more\): SES rejected CreateImportJob \(BadRequestException\): account is in the sandbox$/);

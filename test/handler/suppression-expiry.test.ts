@@ -668,10 +668,11 @@ describe('soft-bounce suppressions expire: put-backs of any size, restores that 
     await harness.drain(escalation('later@example.com'));
     harness.clock.advanceSeconds(TEMPORARY_FOR_SECONDS + DAY);
     for (const address of stuck) harness.ses.list.delete(address);
-    const start = harness.imports.start.bind(harness.imports);
-    const spy = jest.spyOn(harness.imports, 'start').mockImplementation(async (rows, action, putBack) => {
-      if (putBack !== undefined) throw new SuppressionRejectedError('SES rejected CreateImportJob (BadRequestException): sandbox');
-      return start(rows, action, putBack);
+    const create = harness.imports.create.bind(harness.imports);
+    const spy = jest.spyOn(harness.imports, 'create').mockImplementation(async (job) => {
+      if (!job.putBack) return create(job);
+      harness.imports.refuseJobs(1, 'SES rejected CreateImportJob (BadRequestException): sandbox');
+      return create(job);
     });
     await tick(harness);
     // The tick did its work: the other address ended.
@@ -833,5 +834,41 @@ describe('soft-bounce suppressions expire: put-backs of any size, restores that 
     await harness.settle();
     expect(harness.ses.list.get('x@example.com')).toBe('COMPLAINT');
     expect(harness.ledger.entries.get('x@example.com')?.reason).toBe('COMPLAINT');
+  });
+
+  it('follows a DELETE job even when its writer died right after SES created it: a notice for a human, whose redrive with the id puts back what the late job removed', async () => {
+    const addresses = many(IMPORT_THRESHOLD);
+    const harness = await due(addresses);
+    harness.imports.dieAfterCreating = 1;
+    await tick(harness);
+    // The message came back and a second job did the removal; the first job's follow-up never found its id.
+    const deletes = [...harness.imports.jobs.entries()].filter(([, j]) => j.action === 'DELETE').map(([id]) => id);
+    expect(deletes).toHaveLength(2);
+    for (const address of addresses) expect([address, harness.ses.list.has(address), harness.ledger.entries.has(address)]).toEqual([address, false, false]);
+    expect(harness.deadLetters.parked.map((p) => p.reason)).toEqual([
+      expect.stringMatching(/^import job for imports\/pipeline\/\S+ \(DELETE, 25 rows\): no job id recorded beside its rows after 3 looks .*ListImportJobs.*redrive it; its rows were retried$/),
+    ]);
+    // Meanwhile full0 hard bounces and is suppressed again; then SES runs the first job after all.
+    await harness.writer.write([{ address: 'full0@example.com', reason: 'BOUNCE' }]);
+    expect(harness.ses.list.get('full0@example.com')).toBe('BOUNCE');
+    const [notice] = harness.deadLetters.parked;
+    const body = JSON.parse(notice?.body ?? '') as { job: { jobId: string } };
+    body.job.jobId = deletes[0] ?? '';
+    await harness.invokeWriter(sqsRecord(JSON.stringify(body)));
+    await harness.settle();
+    // Followed to its end: what it took off that the ledger holds is put back.
+    expect(harness.ses.list.get('full0@example.com')).toBe('BOUNCE');
+    expect(harness.ses.list.size).toBe(1);
+  });
+
+  it('creates no job when SQS refuses its follow-up: the message comes back, and the one job it then creates is followed', async () => {
+    const addresses = many(IMPORT_THRESHOLD);
+    const harness = await due(addresses);
+    jest.spyOn(harness.queues, 'followImport').mockRejectedValueOnce(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' }));
+    await tick(harness);
+    expect([...harness.imports.jobs.values()].filter((j) => j.action === 'DELETE')).toHaveLength(1);
+    expect(harness.ses.list.size).toBe(0);
+    expect(harness.ledger.entries.size).toBe(0);
+    expect(harness.deadLetters.parked).toEqual([]);
   });
 });

@@ -136,6 +136,15 @@ it('keeps what each row of a put-back job settles beside its file, and asks SES 
   expect((await imports.rows(job)).map((r) => ({ ...r.entry, ...r.putBack }))).toEqual(rows.map((r, i) => ({ ...r, ...terms[i] })));
   await expect(imports.start(rows, 'PUT', terms.slice(1))).rejects.toThrow('a put-back is a PUT job with terms for each of its 3 rows');
 
+  // A job is prepared, with its record, before SES is asked: the follow-up sent in between finds its id there.
+  const prepared = await imports.prepare([{ address: 'back-a@example.org', reason: 'BOUNCE', temporary: true }], 'DELETE');
+  expect(prepared).toMatchObject({ jobId: '', rows: 1, action: 'DELETE' });
+  expect(await imports.recordedJob(prepared)).toBeUndefined();
+  const jobId = await imports.create(prepared);
+  expect(jobId).not.toBe('');
+  expect(await imports.recordedJob(prepared)).toEqual({ jobId });
+  expect(await imports.status(jobId)).toMatchObject({ state: expect.stringMatching(/^(running|completed)$/) });
+
   const list = new SesSuppressionList(ses);
   await list.suppress('asked@example.org', 'COMPLAINT');
   expect(await list.reasonOf('asked@example.org')).toBe('COMPLAINT');

@@ -3,6 +3,7 @@ import {
   addDelivery,
   addSoftBounce,
   importLines,
+  SuppressionRejectedError,
   type AcceptedSuppression,
   type ClaimedExpiries,
   type DeadLetters,
@@ -16,6 +17,7 @@ import {
   type LedgerEntry,
   type PutBack,
   type PutBackTerms,
+  type RecordedJob,
   type SoftBounceHistory,
   type SoftBounceOutcome,
   type SoftBouncePolicy,
@@ -351,6 +353,8 @@ export class FakeSuppressionImports implements SuppressionImports {
    */
   public layout: FailedRecordsLayout = 'json-lines';
   private failNextJobs = 0;
+  private refuseNextJobs = 0;
+  private refusal = '';
 
   public constructor(private readonly ses: FakeSuppressionList) {}
 
@@ -359,16 +363,52 @@ export class FakeSuppressionImports implements SuppressionImports {
     this.failNextJobs = times;
   }
 
+  /** Job ids recorded beside prepared rows, by object key ('pending' until SES answers). */
+  public readonly recorded = new Map<string, string>();
+  /** The next `times` jobs are created at SES but their writer dies before it records their id. */
+  public dieAfterCreating = 0;
+
   public async start(rows: readonly SuppressionEntry[], action: ImportAction = 'PUT', putBack?: readonly PutBackTerms[]): Promise<ImportJobRef> {
+    const job = await this.prepare(rows, action, putBack);
+    return { ...job, jobId: await this.create(job) };
+  }
+
+  public async prepare(rows: readonly SuppressionEntry[], action: ImportAction = 'PUT', putBack?: readonly PutBackTerms[]): Promise<ImportJobRef> {
     if (action === 'DELETE' && rows.length > 10_000) throw new Error(`SES takes at most 10,000 rows per DELETE import, got ${rows.length}`);
     if (putBack !== undefined && (action !== 'PUT' || putBack.length !== rows.length)) throw new Error(`a put-back is a PUT job with terms for each of its ${rows.length} rows`);
     const objectKey = `${IMPORT_FILES.pipelinePrefix}file-${this.files.size + 1}.jsonl`;
     const lines = importLines(rows, action);
     this.files.set(objectKey, rows.map((entry, i) => ({ line: lines[i] ?? '', entry, ...(putBack !== undefined ? { putBack: putBack[i] ?? {} } : {}) })));
+    this.recorded.set(objectKey, 'pending');
+    return { jobId: '', objectKey, rows: rows.length, ...(action === 'DELETE' ? { action } : {}), ...(rows.some((r) => r.temporary) && action === 'PUT' ? { temporary: true as const } : {}), ...(putBack !== undefined ? { putBack: true as const } : {}) };
+  }
+
+  /** Refuses the next `times` jobs for good, like SES for a bad request (a sandbox account, say). */
+  public refuseJobs(times = 1, why = 'SES rejected CreateImportJob (BadRequestException): refused for test'): void {
+    this.refuseNextJobs = times;
+    this.refusal = why;
+  }
+
+  public async create(job: ImportJobRef): Promise<string> {
+    if (this.refuseNextJobs > 0) {
+      this.refuseNextJobs--;
+      this.recorded.set(job.objectKey, 'refused');
+      throw new SuppressionRejectedError(this.refusal);
+    }
     const jobId = `job-${this.jobs.size + 1}`;
-    this.jobs.set(jobId, { objectKey, polls: 0, action });
+    this.jobs.set(jobId, { objectKey: job.objectKey, polls: 0, action: job.action ?? 'PUT' });
     this.ses.importCalls++;
-    return { jobId, objectKey, rows: rows.length, ...(action === 'DELETE' ? { action } : {}), ...(rows.some((r) => r.temporary) && action === 'PUT' ? { temporary: true as const } : {}), ...(putBack !== undefined ? { putBack: true as const } : {}) };
+    if (this.dieAfterCreating > 0) {
+      this.dieAfterCreating--;
+      throw new SimulatedCrash('imports.create');
+    }
+    this.recorded.set(job.objectKey, jobId);
+    return jobId;
+  }
+
+  public async recordedJob(job: ImportJobRef): Promise<RecordedJob> {
+    const recorded = this.recorded.get(job.objectKey);
+    return recorded === 'pending' || recorded === undefined ? undefined : recorded === 'refused' ? 'refused' : { jobId: recorded };
   }
 
   public async status(jobId: string): Promise<ImportJobStatus> {
