@@ -4,7 +4,6 @@ import { CreateImportJobCommand, GetImportJobCommand, type SESv2Client } from '@
 import { IMPORT_FILES } from '../contract.js';
 import {
   fromImportFile,
-  SuppressionRejectedError,
   putBackRowsFile,
   readTemporaryRows,
   temporaryRowsFile,
@@ -84,9 +83,11 @@ export class SesSuppressionImports implements SuppressionImports {
         ),
       ));
     } catch (error) {
-      const rejection = asRejection(error, 'CreateImportJob');
-      if (rejection instanceof SuppressionRejectedError) await this.write(jobRecordKey(job.objectKey), JOB_REFUSED, 'text/plain');
-      throw rejection;
+      // SES answered with a client error (refused, throttled, over a limit): no job was created.
+      // Anything else (a 5xx, a timeout) may have created one: the record stays pending.
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status !== undefined && status >= 400 && status < 500) await this.write(jobRecordKey(job.objectKey), JOB_NOT_CREATED, 'text/plain');
+      throw asRejection(error, 'CreateImportJob');
     }
     if (!jobId) throw new Error('SES CreateImportJob returned no JobId');
     await this.write(jobRecordKey(job.objectKey), jobId, 'text/plain');
@@ -95,7 +96,7 @@ export class SesSuppressionImports implements SuppressionImports {
 
   public async recordedJob(job: ImportJobRef): Promise<RecordedJob> {
     const recorded = (await this.read(jobRecordKey(job.objectKey))).trim();
-    return recorded === JOB_PENDING ? undefined : recorded === JOB_REFUSED ? 'refused' : { jobId: recorded };
+    return recorded === JOB_PENDING ? undefined : recorded === JOB_NOT_CREATED ? 'not-created' : { jobId: recorded };
   }
 
   public async status(jobId: string): Promise<ImportJobStatus> {
@@ -143,9 +144,9 @@ function temporaryRowsKey(objectKey: string): string {
   return `${objectKey}.temporary.json`;
 }
 
-/** What the job record says before SES has answered, and when SES refused the job. */
+/** What the job record says before SES has answered, and when SES answered without creating the job. */
 const JOB_PENDING = 'pending';
-const JOB_REFUSED = 'refused';
+const JOB_NOT_CREATED = 'not-created';
 
 /** Where a job's id is recorded once SES created it: beside its rows. */
 function jobRecordKey(objectKey: string): string {

@@ -147,8 +147,8 @@ export type ImportJobStatus =
     }
   | { readonly state: 'failed'; readonly errorMessage: string };
 
-/** What is recorded beside a prepared import job's rows: the job SES created, that SES refused it, or nothing yet. */
-export type RecordedJob = { readonly jobId: string } | 'refused' | undefined;
+/** What is recorded beside a prepared import job's rows: the job SES created, that SES answered without creating it, or nothing yet. */
+export type RecordedJob = { readonly jobId: string } | 'not-created' | undefined;
 
 /** SES suppression-list import jobs and the files they read. */
 export interface SuppressionImports {
@@ -162,12 +162,13 @@ export interface SuppressionImports {
    */
   prepare(rows: readonly SuppressionEntry[], action: ImportAction, putBack?: readonly PutBackTerms[]): Promise<ImportJobRef>;
   /**
-   * Starts the import job on prepared rows, and records its id beside them (or that SES refused it).
+   * Starts the import job on prepared rows, and records its id beside them (or that SES answered
+   * without creating it: refused, or throttled).
    * @returns the job's id
    * @throws SuppressionRejectedError when SES refuses the job for good
    */
   create(job: ImportJobRef): Promise<string>;
-  /** What is recorded beside a prepared job's rows: its id, `refused`, or undefined while none is recorded yet. */
+  /** What is recorded beside a prepared job's rows: its id, `not-created`, or undefined while none is recorded yet. */
   recordedJob(job: ImportJobRef): Promise<RecordedJob>;
   status(jobId: string): Promise<ImportJobStatus>;
   /** The rows of a job this pipeline started, each with the raw line SES read (and, for a put-back, what it settles). */

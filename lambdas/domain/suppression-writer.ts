@@ -62,8 +62,12 @@ export interface SuppressionWriterOptions {
   readonly clock?: () => Date;
 }
 
-/** Looks at a prepared job without a recorded id before it is given up on as unrecorded (10 + 20 + 40 s). */
-const UNRECORDED_LOOKS = 3;
+/**
+ * Looks at a prepared job without a recorded id before it is given up on as unrecorded: 10 + 20 +
+ * 40 + 80 + 160 s, longer than the writer's 3-minute run, so the run that prepared it has ended
+ * (recorded the id, or failed and left its message to be retried) by the last look.
+ */
+const UNRECORDED_LOOKS = 5;
 
 /** What one call to {@link SuppressionWriter.write} did. */
 export interface WriteOutcome {
@@ -112,8 +116,8 @@ export interface ExpireOutcome {
 
 /** What one look at an import job found. */
 export type FollowOutcome =
-  /** SES refused to create the job: its rows were surfaced by the writer that prepared it. */
-  | { readonly state: 'refused'; readonly action: ImportAction }
+  /** SES did not create the job (refused or throttled it): the message that prepared it surfaced or retried its rows. */
+  | { readonly state: 'not-created'; readonly action: ImportAction }
   /**
    * No job id was ever recorded beside its rows: the writer that prepared it died (or S3 refused)
    * between creating it and recording it, or before creating it. A job SES may be running is not
@@ -330,7 +334,7 @@ export class SuppressionWriter {
     if (job.jobId === '') {
       // The follow-up of a job that was about to be created: its id is recorded beside its rows.
       const recorded = await imports.recordedJob(job);
-      if (recorded === 'refused') return { state: 'refused', action };
+      if (recorded === 'not-created') return { state: 'not-created', action };
       if (recorded === undefined) {
         if (polls + 1 >= UNRECORDED_LOOKS) return { state: 'unrecorded', action };
         const next = followDelaySeconds(polls + 1, followDelay.initialSeconds, followDelay.maxSeconds);
@@ -448,7 +452,9 @@ export class SuppressionWriter {
    * A complaint another writer recorded since this one read the ledger (its SES call and its record
    * are apart by its other calls, or by an import job's run) is never recorded over as a bounce:
    * the ledger is read again just before, and such an address is restored as COMPLAINT at SES
-   * instead, asking first (this writer's BOUNCE may have landed after the complaint).
+   * instead, asking first (this writer's BOUNCE may have landed after the complaint). The moments
+   * between that read and the write remain (a flood's write is thousands of calls): closing them
+   * needs a conditional write per row.
    */
   private async settle(entries: readonly SuppressionEntry[], provenance: SuppressionProvenance): Promise<void> {
     if (entries.length === 0) return;
@@ -459,9 +465,11 @@ export class SuppressionWriter {
     await announcements.announce(accepted, provenance, at);
     const bounces = accepted.filter((e) => e.until === undefined && e.reason === 'BOUNCE').map((e) => e.address);
     const held = bounces.length > 0 ? await ledger.suppressions(bounces, true) : new Map<string, LedgerEntry>();
-    const complained = new Set(bounces.filter((a) => held.get(a)?.reason === 'COMPLAINT'));
-    await ledger.recordSuppressed(complained.size > 0 ? accepted.filter((e) => e.until !== undefined || !complained.has(e.address)) : accepted, provenance, at);
-    if (complained.size > 0) await this.putBacks.put([...complained].map((address) => ({ address, reason: 'COMPLAINT' })));
+    const complained = bounces.filter((a) => held.get(a)?.reason === 'COMPLAINT');
+    // Restored by a message, sent before the record: a restore that fails is retried, never lost.
+    if (complained.length > 0) await this.options.queue.unsuppress(complained, 1);
+    const skip = new Set(complained);
+    await ledger.recordSuppressed(skip.size > 0 ? accepted.filter((e) => e.until !== undefined || !skip.has(e.address)) : accepted, provenance, at);
   }
 
   /**

@@ -168,8 +168,8 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
         }
         return undefined;
       }
-      if (outcome.state === 'refused') {
-        logger.info('import job refused by SES; its rows were surfaced when it was prepared', { objectKey: job.objectKey });
+      if (outcome.state === 'not-created') {
+        logger.info('import job not created by SES; the message that prepared it surfaced or retried its rows', { objectKey: job.objectKey });
         return undefined;
       }
       if (outcome.state === 'unrecorded') {

@@ -42,7 +42,9 @@ const queue = new SqsSuppressionQueue(sqs, getStringFromEnv({ key: ENV.suppressi
 const writer = new SuppressionWriter({
   ledger: new DynamoSuppressionLedger(new DynamoDBClient({}), getStringFromEnv({ key: ENV.tableName }), undefined, getNumberFromEnv({ key: ENV.eventRetentionInDays })),
   list: new SesSuppressionList(ses, pacer),
-  imports: new SesSuppressionImports({ ses, s3: new S3Client({}), bucketName: getStringFromEnv({ key: ENV.importBucketName }), pacer }),
+  // One attempt per import-job call: an SDK retry of a CreateImportJob that timed out after SES created
+  // the job would create a second one, the first unfollowed. The message's own retry covers a failure.
+  imports: new SesSuppressionImports({ ses: new SESv2Client({ maxAttempts: 1 }), s3: new S3Client({}), bucketName: getStringFromEnv({ key: ENV.importBucketName }), pacer }),
   queue,
   announcements: new EventBridgeSuppressionAnnouncements(new EventBridgeClient({}), getStringFromEnv({ key: ENV.eventBusName })),
   importThreshold: getNumberFromEnv({ key: ENV.importThreshold }),

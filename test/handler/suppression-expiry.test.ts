@@ -846,7 +846,7 @@ describe('soft-bounce suppressions expire: put-backs of any size, restores that 
     expect(deletes).toHaveLength(2);
     for (const address of addresses) expect([address, harness.ses.list.has(address), harness.ledger.entries.has(address)]).toEqual([address, false, false]);
     expect(harness.deadLetters.parked.map((p) => p.reason)).toEqual([
-      expect.stringMatching(/^import job for imports\/pipeline\/\S+ \(DELETE, 25 rows\): no job id recorded beside its rows after 3 looks .*ListImportJobs.*redrive it; its rows were retried$/),
+      expect.stringMatching(/^import job for imports\/pipeline\/\S+ \(DELETE, 25 rows\): no job id recorded beside its rows after 5 looks .*ListImportJobs.*redrive it; its rows were retried$/),
     ]);
     // Meanwhile full0 hard bounces and is suppressed again; then SES runs the first job after all.
     await harness.writer.write([{ address: 'full0@example.com', reason: 'BOUNCE' }]);

@@ -392,7 +392,7 @@ export class FakeSuppressionImports implements SuppressionImports {
   public async create(job: ImportJobRef): Promise<string> {
     if (this.refuseNextJobs > 0) {
       this.refuseNextJobs--;
-      this.recorded.set(job.objectKey, 'refused');
+      this.recorded.set(job.objectKey, 'not-created');
       throw new SuppressionRejectedError(this.refusal);
     }
     const jobId = `job-${this.jobs.size + 1}`;
@@ -408,7 +408,7 @@ export class FakeSuppressionImports implements SuppressionImports {
 
   public async recordedJob(job: ImportJobRef): Promise<RecordedJob> {
     const recorded = this.recorded.get(job.objectKey);
-    return recorded === 'pending' || recorded === undefined ? undefined : recorded === 'refused' ? 'refused' : { jobId: recorded };
+    return recorded === 'pending' || recorded === undefined ? undefined : recorded === 'not-created' ? 'not-created' : { jobId: recorded };
   }
 
   public async status(jobId: string): Promise<ImportJobStatus> {
