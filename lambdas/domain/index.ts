@@ -11,5 +11,6 @@ export * from './soft-bounce-policy.js';
 export * from './suppression.js';
 export * from './put-backs.js';
 export * from './suppression-writer.js';
+export * from './suppression-writer-contract.js';
 export * from './reputation-watcher.js';
 export * from './guardrail.js';
