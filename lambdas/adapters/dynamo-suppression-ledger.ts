@@ -27,17 +27,13 @@ import {
   type SuppressionReason,
 } from '../domain/index.js';
 import { shardOf } from './dynamo-feedback-store.js';
+import { ENTRY_PROJECTION, expiryKey, ledgerEntry, ledgerKey, SUPPRESSION_SK, wish, type LedgerItem } from './suppression-ledger-items.js';
 
 const { partitionKey: PK, sortKey: SK } = FEEDBACK_TABLE;
-const SUPPRESSION_SK = FEEDBACK_TABLE.sortKeys.suppression;
 /** The time index's `eventType` of a ledger entry: SES accepted the address onto the list. */
 export const SUPPRESSED_EVENT_TYPE = 'Suppressed';
 /** The time index's `eventType` of the audit record of a temporary suppression that ended (SES took the address off). */
 export const SUPPRESSION_EXPIRED_EVENT_TYPE = 'SuppressionExpired';
-/** The ledger item's attributes the removal protocol reads. */
-type LedgerItem = { reason: SuppressionReason; temporaryUntil?: string; removing?: string; wantedBack?: SuppressionReason; wantedUntil?: string; suppressedAt?: string };
-/** The attributes of a ledger entry the domain reads. */
-const ENTRY_PROJECTION = 'address, reason, temporaryUntil, removing, wantedBack, wantedUntil';
 type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
 /** DynamoDB's limits per BatchGetItem and BatchWriteItem call. */
@@ -397,31 +393,6 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
     };
     await Promise.all(Array.from({ length: Math.min(this.parallelism, items.length) }, lane));
   }
-}
-
-/** A ledger item as the domain reads it. */
-function ledgerEntry(item: Record<string, unknown>): LedgerEntry {
-  return {
-    reason: item.reason as SuppressionReason,
-    ...(item.temporaryUntil !== undefined ? { temporaryUntil: item.temporaryUntil as string } : {}),
-    ...(item.removing !== undefined ? { removing: true as const } : {}),
-    ...(item.wantedBack !== undefined ? { wantedBack: item.wantedBack as SuppressionReason } : {}),
-    ...(item.wantedUntil !== undefined ? { wantedUntil: item.wantedUntil as string } : {}),
-  };
-}
-
-/** The put-back a wish asks for: of the removal that ends `until`, for good or until `keepUntil`. */
-function wish(address: string, reason: SuppressionReason, until: string, keepUntil: string | undefined): PutBack {
-  return { address, reason, until, ...(keepUntil !== undefined ? { keepUntil } : {}) };
-}
-
-function ledgerKey(address: string): Record<string, string> {
-  return { [PK]: addressKey(address), [SK]: SUPPRESSION_SK };
-}
-
-/** The schedule item of a temporary suppression: spread over the time index's shard count by address. */
-function expiryKey(address: string, until: string): Record<string, string> {
-  return { [PK]: `${FEEDBACK_TABLE.expiry.partitionKeyPrefix}${shardOf(address)}`, [SK]: `${until}#${address}` };
 }
 
 function backoff(round: number): Promise<void> {
