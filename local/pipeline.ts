@@ -25,7 +25,7 @@ import { CallMeter, type MeteredService } from './call-meter.js';
 import { LocalCloudWatch } from './cloudwatch.js';
 import { alarmStateChangeEvent, localGuardrailSettings, localReputationAlarms } from './reputation-alarms.js';
 import { LocalEventBus, type LocalEventBusOptions } from './event-bus.js';
-import { LocalSes, type LocalSesOptions } from './ses-server.js';
+import { IMPORT_JOB_START_SECONDS, LocalSes, type LocalSesOptions } from './ses-server.js';
 
 export interface LocalPipelineOptions {
   /** The local SES endpoint's rate limit and faults. @default SES's 1 request/s, no faults */
@@ -276,7 +276,10 @@ export class LocalPipeline {
         ...writer,
         importThreshold: this.options.importThreshold ?? writer.importThreshold,
         temporarySuppressionSeconds: this.options.temporarySuppressionSeconds ?? writer.temporarySuppressionSeconds,
-        followInitialSeconds: writer.followInitialSeconds / compression,
+        // Never before a local job can have ended: its start is real time, not compressed. The
+        // follow-up is sent before the job is created, so a first look at the start itself would
+        // find every job running and double the looks the bench counts.
+        followInitialSeconds: Math.max(writer.followInitialSeconds / compression, 2 * IMPORT_JOB_START_SECONDS),
         // Locally a second: the look is for runs of the same message that overlap, and drains wait for it.
         lookAgainAfterSeconds: 1,
         sesRequestsPerSecond: writerSesRequestsPerSecond(SUPPRESSION_WRITER_SETTINGS.sesAccountRequestsPerSecond * compression),

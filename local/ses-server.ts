@@ -23,7 +23,7 @@ export interface LocalSesOptions {
    * S3). Without it, CreateImportJob fails the job.
    */
   readonly readObject?: (bucket: string, key: string) => Promise<string>;
-  /** Rows an import job settles per second, after a one-second start. @default 20000 */
+  /** Rows an import job settles per second, after its start ({@link IMPORT_JOB_START_SECONDS}). @default 20000 */
   readonly importRowsPerSecond?: number;
   /**
    * How the failed-records file of an import job is laid out. SES documents no layout, so code
@@ -56,6 +56,12 @@ export interface LocalSesStats {
   /** CreateImportJob calls answered LimitExceededException ({@link LocalSes.refuseImportJobs}). */
   readonly limitExceeded: number;
 }
+
+/**
+ * How long a local import job waits before it settles its first row, in real time (the local
+ * clock does not compress it): long enough that a test sees a job running.
+ */
+export const IMPORT_JOB_START_SECONDS = 1;
 
 const SUPPRESSION_PATH = '/v2/email/suppression/addresses';
 const PAGE_SIZE_DEFAULT = 1000;
@@ -293,7 +299,7 @@ export class LocalSes extends LocalHttpService {
 
   /** Reads the job's file, applies its valid rows, keeps the invalid ones for the failed-records file. */
   private async runImport(job: LocalImportJob): Promise<void> {
-    await delay(1000);
+    await delay(IMPORT_JOB_START_SECONDS * 1000);
     job.status = 'PROCESSING';
     try {
       const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(job.s3Url);
