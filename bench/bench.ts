@@ -11,6 +11,9 @@
  * The full run also times `npm run test:scale` (50,000 hard bounces in real time, ~4 minutes): the
  * 3-minute target lives here, not in CI, which gates that run on correctness only.
  *
+ * A section with a figure past its guard is measured again (at most 3 times in all) before it
+ * fails the run: see {@link section}.
+ *
  * --quick (for CI, under a minute): 20,000 CPU records, 5 cold starts each, the scenario's first 600
  * messages, 10 CLI starts, no scale run.
  */
@@ -46,6 +49,30 @@ const figure = (name: string, value: string, target: string, met: boolean, guard
   console.log(`  ${name.padEnd(46)} ${value.padEnd(34)} target ${target.padEnd(20)} ${met ? 'met' : guarded ? 'NOT MET (known, see README)' : 'REGRESSED'}`);
 };
 
+/** Sections measured more than once because a figure was past its guard, with what tripped it. */
+const measuredAgain: Array<{ section: string; attempt: number; regressed: string[] }> = [];
+
+/**
+ * Runs one section of the bench. A section with a figure past its guard is measured again, up to
+ * {@link MEASUREMENTS} times in all, and only its last measurement counts: a regression in the code
+ * repeats every time, a slow phase of a shared 2-core machine does not (the SES-call count too
+ * depends on how fast the local import jobs run). Every repeat is printed and kept in the results.
+ */
+async function section(name: string, measure: () => void | Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const from = figures.length;
+    await measure();
+    const regressed = figures.slice(from).filter((f) => !f.guarded).map((f) => f.name);
+    if (regressed.length === 0 || attempt === MEASUREMENTS) return;
+    measuredAgain.push({ section: name, attempt, regressed });
+    console.log(`  (${regressed.join(', ')} past the guard: measuring ${name} again, ${attempt + 1} of ${MEASUREMENTS}; a regression repeats, a slow phase does not)`);
+    figures.splice(from);
+  }
+}
+
+/** Measurements of a section before a figure past its guard fails the run. */
+const MEASUREMENTS = 3;
+
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean' } } });
   const quick = values.quick === true;
@@ -53,63 +80,76 @@ async function main(): Promise<number> {
   console.log(`bench${quick ? ' --quick' : ''}: ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
 
   // 1. CPU per event
-  const cpu = measureCpuBundled(quick ? 20_000 : 100_000, 5);
-  const cpuRatio = cpu.pipelineMicros / cpu.floorMicros;
-  console.log(`\n1. CPU per event (${cpu.records.toLocaleString('en-US')} SQS records, SNS envelope inside, both SES formats; best of 5 rounds)`);
-  console.log(`  floor (2 x JSON.parse per record): ${cpu.floorMicros.toFixed(1)} us; read + validate + classify + decide: ${cpu.pipelineMicros.toFixed(1)} us`);
-  figure('CPU per event vs 2 x JSON.parse', `${cpuRatio.toFixed(2)}x`, '<= 2.5x', cpuRatio <= 2.5);
+  let cpu: CpuFigures | undefined;
+  await section('CPU per event', () => {
+    cpu = measureCpuBundled(quick ? 20_000 : 100_000, 5);
+    const cpuRatio = cpu.pipelineMicros / cpu.floorMicros;
+    console.log(`\n1. CPU per event (${cpu.records.toLocaleString('en-US')} SQS records, SNS envelope inside, both SES formats; best of 5 rounds)`);
+    console.log(`  floor (2 x JSON.parse per record): ${cpu.floorMicros.toFixed(1)} us; read + validate + classify + decide: ${cpu.pipelineMicros.toFixed(1)} us`);
+    figure('CPU per event vs 2 x JSON.parse', `${cpuRatio.toFixed(2)}x`, '<= 2.5x', cpuRatio <= 2.5);
+  });
 
   // 2. Cold start
   const bundles: Bundle[] = ['empty', 'sdk-floor', 'process-feedback', 'write-suppressions', 'naive'];
   const built = Object.fromEntries(bundles.map((b) => [b, bundle(b)])) as Record<Bundle, { file: string; bytes: number }>;
-  const starts = measureStarts(
-    Object.fromEntries(bundles.map((b) => [b, built[b].file])),
-    quick ? 5 : 15,
-    HANDLER_ENV,
-  );
-  console.log(`\n2. Cold start (fresh Node process to handler ready, median of ${quick ? 5 : 15}; bundles as deployed: esbuild, minified, SDK from the runtime)`);
-  for (const b of bundles) {
-    console.log(`  ${b.padEnd(20)} ${(built[b].bytes / 1024).toFixed(1).padStart(7)} KB   ready ${starts[b]?.readyMs.toFixed(0)} ms (module init ${starts[b]?.initMs.toFixed(0)} ms)`);
-  }
-  const kb = built['process-feedback'].bytes / 1024;
-  figure('process-feedback bundle', `${kb.toFixed(1)} KB`, '<= 250 KB', kb <= 250);
-  figure('write-suppressions bundle', `${(built['write-suppressions'].bytes / 1024).toFixed(1)} KB`, '<= 250 KB', built['write-suppressions'].bytes / 1024 <= 250);
-  const ready = (b: Bundle): number => starts[b]?.readyMs ?? NaN;
-  const vsEmpty = ready('process-feedback') / ready('empty');
-  const vsFloor = ready('process-feedback') / ready('sdk-floor');
-  figure('start vs empty handler', `${vsEmpty.toFixed(2)}x`, '<= 1.5x', vsEmpty <= 1.5, vsFloor <= GUARDS.startVsSdkFloor);
-  figure('start vs SDK floor (DynamoDB + SQS clients)', `${vsFloor.toFixed(2)}x`, `<= ${GUARDS.startVsSdkFloor}x (guard)`, vsFloor <= GUARDS.startVsSdkFloor);
-  console.log(`  (the SDK floor alone starts in ${(ready('sdk-floor') / ready('empty')).toFixed(2)}x the empty handler's time; naive baseline ${(ready('naive') / ready('empty')).toFixed(2)}x)`);
+  let starts: ReturnType<typeof measureStarts> = {};
+  await section('cold start', () => {
+    starts = measureStarts(
+      Object.fromEntries(bundles.map((b) => [b, built[b].file])),
+      quick ? 5 : 15,
+      HANDLER_ENV,
+    );
+    console.log(`\n2. Cold start (fresh Node process to handler ready, median of ${quick ? 5 : 15}; bundles as deployed: esbuild, minified, SDK from the runtime)`);
+    for (const b of bundles) {
+      console.log(`  ${b.padEnd(20)} ${(built[b].bytes / 1024).toFixed(1).padStart(7)} KB   ready ${starts[b]?.readyMs.toFixed(0)} ms (module init ${starts[b]?.initMs.toFixed(0)} ms)`);
+    }
+    const kb = built['process-feedback'].bytes / 1024;
+    figure('process-feedback bundle', `${kb.toFixed(1)} KB`, '<= 250 KB', kb <= 250);
+    figure('write-suppressions bundle', `${(built['write-suppressions'].bytes / 1024).toFixed(1)} KB`, '<= 250 KB', built['write-suppressions'].bytes / 1024 <= 250);
+    const ready = (b: Bundle): number => starts[b]?.readyMs ?? NaN;
+    const vsEmpty = ready('process-feedback') / ready('empty');
+    const vsFloor = ready('process-feedback') / ready('sdk-floor');
+    figure('start vs empty handler', `${vsEmpty.toFixed(2)}x`, '<= 1.5x', vsEmpty <= 1.5, vsFloor <= GUARDS.startVsSdkFloor);
+    figure('start vs SDK floor (DynamoDB + SQS clients)', `${vsFloor.toFixed(2)}x`, `<= ${GUARDS.startVsSdkFloor}x (guard)`, vsFloor <= GUARDS.startVsSdkFloor);
+    console.log(`  (the SDK floor alone starts in ${(ready('sdk-floor') / ready('empty')).toFixed(2)}x the empty handler's time; naive baseline ${(ready('naive') / ready('empty')).toFixed(2)}x)`);
+  });
 
-  // 3. AWS calls per 1,000 events
+  // 3. AWS calls per 1,000 events, 4. dollars per million events, and 5. the naive baseline beside them
   const scenario = builtInScenario();
   const messages = quick ? scenario.messages.slice(0, 600) : scenario.messages;
   const logDir = join('.local', 'bench', 'logs');
-  // Clock x10: the processing function's timeout is 6 s. At x60 (npm start) it is 1 s, which this
-  // 2-core machine overruns under load; restarted workers would re-run batches and inflate the counts.
-  const calls = await measurePipelineCalls(messages, TIME_COMPRESSION, logDir);
-  const naive = await measureNaiveCalls(messages, built.naive.file);
-  printCalls(calls, naive);
-  const per1000 = (n: number): number => (n * 1000) / calls.messages;
-  const itemsRatio = calls.reading.dynamodb.itemsWritten / calls.newEvents;
-  figure('DynamoDB items written vs 1 per new event', `${itemsRatio.toFixed(2)}x (${per1000(calls.reading.dynamodb.itemsWritten).toFixed(0)} vs ${per1000(calls.newEvents).toFixed(0)} /1000)`, '<= 1.2x', itemsRatio <= 1.2, itemsRatio <= GUARDS.dynamodbItemsRatio);
-  const sesRatio = calls.ses.calls / calls.ses.minimum;
-  figure('SES calls vs minimum', `${sesRatio.toFixed(2)}x (${calls.ses.calls} vs ${calls.ses.minimum})`, '= 1.00x', calls.ses.calls === calls.ses.minimum, sesRatio <= GUARDS.sesRatio);
+  let calls: PipelineCalls | undefined;
+  let naive: NaiveCalls | undefined;
+  let cost: { pipeline: ReturnType<typeof pipelineCost>; naive: ReturnType<typeof naiveCost> } | undefined;
+  await section('AWS calls', async () => {
+    // Clock x10: the processing function's timeout is 6 s. At x60 (npm start) it is 1 s, which this
+    // 2-core machine overruns under load; restarted workers would re-run batches and inflate the counts.
+    const measured = await measurePipelineCalls(messages, TIME_COMPRESSION, logDir);
+    const baseline = await measureNaiveCalls(messages, built.naive.file);
+    calls = measured;
+    naive = baseline;
+    printCalls(measured, baseline);
+    const per1000 = (n: number): number => (n * 1000) / measured.messages;
+    const itemsRatio = measured.reading.dynamodb.itemsWritten / measured.newEvents;
+    figure('DynamoDB items written vs 1 per new event', `${itemsRatio.toFixed(2)}x (${per1000(measured.reading.dynamodb.itemsWritten).toFixed(0)} vs ${per1000(measured.newEvents).toFixed(0)} /1000)`, '<= 1.2x', itemsRatio <= 1.2, itemsRatio <= GUARDS.dynamodbItemsRatio);
+    const sesRatio = measured.ses.calls / measured.ses.minimum;
+    figure('SES calls vs minimum', `${sesRatio.toFixed(2)}x (${measured.ses.calls} vs ${measured.ses.minimum})`, '= 1.00x', measured.ses.calls === measured.ses.minimum, sesRatio <= GUARDS.sesRatio);
 
-  // 4. Dollars per million events, and 5. the naive baseline beside them
-  const ours = pipelineCost(calls);
-  const theirs = naiveCost(naive);
-  console.log(`\n4-5. Dollars per million feedback events (AWS on-demand, ${PRICES.region}, prices of ${PRICES.asOf}; per-event costs only)`);
-  console.log(`  ${'line'.padEnd(24)} ${'pipeline'.padStart(10)} ${'naive'.padStart(10)}`);
-  for (const line of Object.keys(ours).filter((k) => k !== 'total') as CostLine[]) {
-    console.log(`  ${line.padEnd(24)} ${usd(ours[line]).padStart(10)} ${usd(theirs[line]).padStart(10)}`);
-  }
-  console.log(`  ${'total'.padEnd(24)} ${usd(ours.total).padStart(10)} ${usd(theirs.total).padStart(10)}   (naive / pipeline ${(theirs.total / ours.total).toFixed(2)}x)`);
-  const withoutSns = ours.total - ours['SNS publish (by SES)'];
-  figure('dollars per million events', usd(ours.total), '< $1.00', ours.total < 1, ours.total <= GUARDS.dollarsPerMillion);
-  console.log(`  (without SES's SNS publish, which any pipeline pays: ${usd(withoutSns)})`);
+    const ours = pipelineCost(measured);
+    const theirs = naiveCost(baseline);
+    cost = { pipeline: ours, naive: theirs };
+    console.log(`\n4-5. Dollars per million feedback events (AWS on-demand, ${PRICES.region}, prices of ${PRICES.asOf}; per-event costs only)`);
+    console.log(`  ${'line'.padEnd(24)} ${'pipeline'.padStart(10)} ${'naive'.padStart(10)}`);
+    for (const line of Object.keys(ours).filter((k) => k !== 'total') as CostLine[]) {
+      console.log(`  ${line.padEnd(24)} ${usd(ours[line]).padStart(10)} ${usd(theirs[line]).padStart(10)}`);
+    }
+    console.log(`  ${'total'.padEnd(24)} ${usd(ours.total).padStart(10)} ${usd(theirs.total).padStart(10)}   (naive / pipeline ${(theirs.total / ours.total).toFixed(2)}x)`);
+    const withoutSns = ours.total - ours['SNS publish (by SES)'];
+    figure('dollars per million events', usd(ours.total), '< $1.00', ours.total < 1, ours.total <= GUARDS.dollarsPerMillion);
+    console.log(`  (without SES's SNS publish, which any pipeline pays: ${usd(withoutSns)})`);
+  });
 
-  // 6. Wall time of the 50,000-address burst (full run only)
+  // 6. Wall time of the 50,000-address burst (full run only; minutes long, so measured once)
   const scale = quick ? undefined : measureScale();
   if (scale) {
     console.log(`\n6. ${scale.total.toLocaleString('en-US')} newly hard-bounced addresses at once, real time (npm run test:scale): ${scale.correct ? 'all suppressed and announced' : 'NOT CORRECT'}, ${scale.calls} SES calls`);
@@ -117,13 +157,17 @@ async function main(): Promise<number> {
   }
 
   // 7. The operator CLI
-  const cli = await measureCli(BENCH_CLI_DIR, quick ? 10 : 30);
-  const cliRatio = cli.classifyMs / cli.nodeMs;
-  const cliKb = cli.bundleBytes / 1024;
-  console.log(`\n7. Operator CLI (npm run build:cli; fresh processes, alternating, median of ${cli.runs} each)`);
-  console.log(`  ses-feedback classify <one SES event> ${cli.classifyMs.toFixed(0)} ms, node -e 0 ${cli.nodeMs.toFixed(0)} ms; entry ${(cli.entryBytes / 1024).toFixed(1)} KB`);
-  figure('CLI classify start vs node -e 0', `${cliRatio.toFixed(2)}x (${cli.classifyMs.toFixed(0)} vs ${cli.nodeMs.toFixed(0)} ms)`, `<= ${CLI_START_TARGET}x`, cliRatio <= CLI_START_TARGET);
-  figure('CLI bundle size (entry + chunks, no maps)', `${cliKb.toFixed(0)} KB`, `<= ${CLI_BUNDLE_TARGET_KB} KB`, cliKb <= CLI_BUNDLE_TARGET_KB);
+  let cli: Awaited<ReturnType<typeof measureCli>> | undefined;
+  await section('the operator CLI', async () => {
+    const measured = await measureCli(BENCH_CLI_DIR, quick ? 10 : 30);
+    cli = measured;
+    const cliRatio = measured.classifyMs / measured.nodeMs;
+    const cliKb = measured.bundleBytes / 1024;
+    console.log(`\n7. Operator CLI (npm run build:cli; fresh processes, alternating, median of ${measured.runs} each)`);
+    console.log(`  ses-feedback classify <one SES event> ${measured.classifyMs.toFixed(0)} ms, node -e 0 ${measured.nodeMs.toFixed(0)} ms; entry ${(measured.entryBytes / 1024).toFixed(1)} KB`);
+    figure('CLI classify start vs node -e 0', `${cliRatio.toFixed(2)}x (${measured.classifyMs.toFixed(0)} vs ${measured.nodeMs.toFixed(0)} ms)`, `<= ${CLI_START_TARGET}x`, cliRatio <= CLI_START_TARGET);
+    figure('CLI bundle size (entry + chunks, no maps)', `${cliKb.toFixed(0)} KB`, `<= ${CLI_BUNDLE_TARGET_KB} KB`, cliKb <= CLI_BUNDLE_TARGET_KB);
+  });
 
   // 8. The npm package
   const pack = await measurePackage();
@@ -133,7 +177,7 @@ async function main(): Promise<number> {
 
   const out = join('.local', 'bench', quick ? 'results-quick.json' : 'results.json');
   mkdirSync(join('.local', 'bench'), { recursive: true });
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), quick, cpu, bundles: built, starts, calls, naive, cost: { pipeline: ours, naive: theirs }, scale, cli, pack, figures }, null, 2));
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), quick, cpu, bundles: built, starts, calls, naive, cost, scale, cli, pack, figures, measuredAgain }, null, 2));
   const regressed = figures.filter((f) => !f.guarded);
   console.log(`\nbench: ${figures.filter((f) => f.met).length}/${figures.length} targets met; ${regressed.length} regressed; ${((Date.now() - started) / 1000).toFixed(0)} s; details in ${out}`);
   return regressed.length === 0 ? 0 : 1;
