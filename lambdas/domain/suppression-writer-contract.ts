@@ -96,6 +96,8 @@ export type FollowOutcome =
   | { readonly state: 'unrecorded'; readonly action: ImportAction }
   | {
       readonly state: 'running';
+      /** SES's id of the job; empty while none is recorded beside its rows yet. */
+      readonly jobId: string;
       readonly nextLookInSeconds: number;
       /** A DELETE job still running after `maxLooks` looks, this once: it is still followed; a human should hear of it. */
       readonly overdue?: boolean;
@@ -103,6 +105,8 @@ export type FollowOutcome =
   | {
       /** `unknown`: SES's answer could not be matched to the rows, or the job never ended: nothing was taken as suppressed. */
       readonly state: 'completed' | 'failed' | 'unknown';
+      /** SES's id of the job (the message of a job about to be created carries none: it is read beside its rows). */
+      readonly jobId: string;
       readonly action: ImportAction;
       /** A PUT job that put addresses back: its rejected rows are ledger state to restore, not new suppressions. */
       readonly putBack?: true;

@@ -218,7 +218,7 @@ export class SuppressionWriter {
         if (polls + 1 >= UNRECORDED_LOOKS) return { state: 'unrecorded', action };
         const next = followDelaySeconds(polls + 1, followDelay.initialSeconds, followDelay.maxSeconds);
         await queue.followImport(job, attempt, polls + 1, next);
-        return { state: 'running', nextLookInSeconds: next };
+        return { state: 'running', jobId: '', nextLookInSeconds: next };
       }
       job = { ...job, jobId: recorded.jobId };
     }
@@ -226,7 +226,7 @@ export class SuppressionWriter {
     if (status.state === 'running' && (polls + 1 < maxLooks || action === 'DELETE')) {
       const next = followDelaySeconds(polls + 1, followDelay.initialSeconds, followDelay.maxSeconds);
       await queue.followImport(job, attempt, polls + 1, next);
-      return { state: 'running', nextLookInSeconds: next, ...(polls + 1 === maxLooks ? { overdue: true } : {}) };
+      return { state: 'running', jobId: job.jobId, nextLookInSeconds: next, ...(polls + 1 === maxLooks ? { overdue: true } : {}) };
     }
     const rows = await imports.rows(job);
     let failed: ReadonlySet<number>;
@@ -252,9 +252,9 @@ export class SuppressionWriter {
       if (attempt < maxAttempts) {
         // Retried from the ledger, not from the job's file: what to put back may have changed since.
         await queue.unsuppress(notPut.map((e) => e.address), attempt + 1);
-        return { state, action, putBack: true, suppressed: put.length, retried: notPut.length, rejected: [] };
+        return { state, jobId: job.jobId, action, putBack: true, suppressed: put.length, retried: notPut.length, rejected: [] };
       }
-      return { state, action, putBack: true, suppressed: put.length, retried: 0, rejected: notPut.map(({ address, reason }) => ({ entry: { address, reason }, why })) };
+      return { state, jobId: job.jobId, action, putBack: true, suppressed: put.length, retried: 0, rejected: notPut.map(({ address, reason }) => ({ entry: { address, reason }, why })) };
     }
     const done = rows.filter((_, i) => !failed.has(i)).map((r) => r.entry);
     const notDone = rows.filter((_, i) => failed.has(i)).map((r) => r.entry);
@@ -264,10 +264,10 @@ export class SuppressionWriter {
       // A removal retried resumes: its entries are still marked `removing`.
       if (action === 'DELETE') await queue.unsuppress(notDone.map((e) => e.address), attempt + 1);
       else await queue.retry(notDone, attempt + 1);
-      return { state, action, suppressed: done.length, retried: notDone.length, rejected: [], notPutBack };
+      return { state, jobId: job.jobId, action, suppressed: done.length, retried: notDone.length, rejected: [], notPutBack };
     }
-    if (action === 'DELETE') return { state, action, suppressed: done.length, retried: 0, rejected: await this.putBacks.undo(notDone.map((e) => ({ address: e.address })), why), notPutBack };
-    return { state, action, suppressed: done.length, retried: 0, rejected: notDone.map((entry) => ({ entry, why })) };
+    if (action === 'DELETE') return { state, jobId: job.jobId, action, suppressed: done.length, retried: 0, rejected: await this.putBacks.undo(notDone.map((e) => ({ address: e.address })), why), notPutBack };
+    return { state, jobId: job.jobId, action, suppressed: done.length, retried: 0, rejected: notDone.map((entry) => ({ entry, why })) };
   }
 
   /**

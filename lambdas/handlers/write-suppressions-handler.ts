@@ -158,13 +158,13 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
     try {
       const outcome = await writer.follow(job, attempt, polls);
       if (outcome.state === 'running') {
-        logger.info('import job still running', { jobId: job.jobId, polls: polls + 1, nextLookInSeconds: outcome.nextLookInSeconds });
+        logger.info('import job still running', { ...jobOf(outcome.jobId, job), polls: polls + 1, nextLookInSeconds: outcome.nextLookInSeconds });
         if (outcome.overdue) {
           // The one moment a human should hear of a job that does not end; following it goes on.
-          const reason = `import job ${job.jobId} (DELETE, ${job.rows} rows) still running after ${polls + 1} looks; still followed every ${outcome.nextLookInSeconds} s, its addresses stay marked as being removed until it ends (a redrive of this message only adds a second follower)`;
+          const reason = `import job ${outcome.jobId} (DELETE, ${job.rows} rows) still running after ${polls + 1} looks; still followed every ${outcome.nextLookInSeconds} s, its addresses stay marked as being removed until it ends (a redrive of this message only adds a second follower)`;
           // Its body follows the job on from past the last look: a redrive never parks the notice again.
           await deadLetters.park(JSON.stringify({ type: 'follow-import', job, attempt, polls: polls + 1 }), reason, record.messageId);
-          logger.error('import job overdue; parked a notice in the dead-letter queue', { jobId: job.jobId, reason });
+          logger.error('import job overdue; parked a notice in the dead-letter queue', { jobId: outcome.jobId, reason });
         }
         return undefined;
       }
@@ -182,12 +182,12 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
       metrics.add(outcome.action === 'PUT' ? names.suppressions : names.suppressionsExpired, outcome.suppressed);
       await park(outcome.rejected, attempt, record.messageId, outcome.putBack ? 'put-back' : outcome.action === 'PUT' ? 'suppress' : 'unsuppress');
       await park(outcome.notPutBack ?? [], attempt, record.messageId, 'put-back');
-      logger.info('import job settled', { jobId: job.jobId, action: outcome.action, state: outcome.state, rows: job.rows, settled: outcome.suppressed, retried: outcome.retried, rejected: outcome.rejected.length });
+      logger.info('import job settled', { jobId: outcome.jobId, action: outcome.action, state: outcome.state, rows: job.rows, settled: outcome.suppressed, retried: outcome.retried, rejected: outcome.rejected.length });
       return undefined;
     } catch (error) {
       const why = describe(error);
-      logger.warn('import job look failed; left on the queue for retry', { jobId: job.jobId, ...why });
-      return { record, reason: `a look at import job ${job.jobId} failed: ${why.error}: ${why.reason}` };
+      logger.warn('import job look failed; left on the queue for retry', { ...jobOf(job.jobId, job), ...why });
+      return { record, reason: `a look at import job ${job.jobId || `for ${job.objectKey}`} failed: ${why.error}: ${why.reason}` };
     }
   };
 
@@ -266,4 +266,9 @@ function describe(error: unknown): { error: string; reason: string } {
     error: error instanceof Error ? error.name : 'Error',
     reason: redactAddresses(error instanceof Error ? error.message : String(error)),
   };
+}
+
+/** How a log line names an import job: by SES's id, or, before one is recorded, by its file. */
+function jobOf(jobId: string, job: ImportJobRef): { jobId: string } | { objectKey: string } {
+  return jobId === '' ? { objectKey: job.objectKey } : { jobId };
 }

@@ -209,6 +209,16 @@ describe('import jobs: "suppressed" is only what SES accepted', () => {
     expect(deadLetters.parked.map((p) => p.reason)).toEqual(['30 address(es) not suppressed (h***@example.net, h***@example.net, h***@example.net, h***@example.net, h***@example.net and 25 more): import job job-2 still running after 4 looks']);
   });
 
+  it('names an import job in its log lines by SES\'s id once recorded, and by its file before: never by an empty id', async () => {
+    const { imports, drain } = createHarness({ maxLooks: 4 });
+    imports.runningPolls = 1;
+    const lines = (await captureLogs(() => drain(hardBounces(30, (i) => `hard${i}@example.net`)))).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const about = (message: string): Array<Record<string, unknown>> => lines.filter((l) => l.message === message);
+    expect(about('import job still running').map((l) => l.jobId)).toEqual(['job-1']);
+    expect(about('import job settled').map((l) => l.jobId)).toEqual(['job-1']);
+    expect(lines.filter((l) => 'jobId' in l && l.jobId === '')).toEqual([]);
+  });
+
   it('parks a large job that fails on every attempt in messages under SQS\'s 256 KB, each naming its addresses', async () => {
     // 1,000 addresses of 254 characters: ~270 KB of addresses in all.
     const long = (i: number): string => `${'l'.repeat(60)}${String(i).padStart(4, '0')}@${'d'.repeat(63)}.${'e'.repeat(63)}.${'f'.repeat(57)}.com`;
