@@ -1,31 +1,26 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { LocalEndpointResources, LocalEndpoints } from '../cli/local-endpoints.js';
-import { DEFAULT_STACK_CONFIGURATION_SETS, pauseSendingEnvironment, processFeedbackEnvironment, reputationWatcherEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
-import {
-  DEFAULT_SETTINGS,
-  defaultProcessFeedbackSettings,
-  defaultSuppressionWriterSettings,
-  eventSourceVisibilityTimeoutInSeconds,
-  PROCESSING_SETTINGS,
-  QUEUE_RETENTION_IN_DAYS,
-  SUPPRESSION_WRITER_SETTINGS,
-  writerSesRequestsPerSecond,
-} from '../lambdas/settings.js';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PublishBatchCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { LocalEndpoints } from '../cli/local-endpoints.js';
+import { DEFAULT_STACK_CONFIGURATION_SETS } from '../lambdas/contract.js';
+import { DEFAULT_SETTINGS, SUPPRESSION_WRITER_SETTINGS } from '../lambdas/settings.js';
 import type { SuppressionMessage } from '../lambdas/domain/suppression.js';
-import { killOnExit, LOCAL_CLIENT_CONFIG, startDynamoDbLocal, stopChild, type RunningService } from './dynamodb-local.js';
-import { startFauxqs } from './fauxqs.js';
-import { createFeedbackTable } from './feedback-table.js';
 import { CallMeter, type MeteredService } from './call-meter.js';
 import { LocalCloudWatch } from './cloudwatch.js';
-import { alarmStateChangeEvent, localGuardrailSettings, localReputationAlarms } from './reputation-alarms.js';
+import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal, type RunningService } from './dynamodb-local.js';
 import { LocalEventBus, type LocalEventBusOptions } from './event-bus.js';
-import { IMPORT_JOB_START_SECONDS, LocalSes, type LocalSesOptions } from './ses-server.js';
+import { startFauxqs } from './fauxqs.js';
+import { functionEnvironment, suppressionBatchingWindowInSeconds } from './function-environment.js';
+import { forkEntry, FunctionWorker, type InvocationStats, type LocalFunction } from './function-worker.js';
+import { alarmStateChangeEvent, localReputationAlarms } from './reputation-alarms.js';
+import { createResources, type LocalResources } from './resources.js';
+import { LocalSes, type LocalSesOptions } from './ses-server.js';
+
+export type { FunctionName, InvocationStats, LocalFunction } from './function-worker.js';
+export type { LocalResources } from './resources.js';
 
 export interface LocalPipelineOptions {
   /** The local SES endpoint's rate limit and faults. @default SES's 1 request/s, no faults */
@@ -62,40 +57,11 @@ export interface LocalPipelineOptions {
   readonly eventBus?: LocalEventBusOptions;
 }
 
-/** One function's invocations so far (every worker process it had), for the bench. */
-export interface InvocationStats {
-  invocations: number;
-  records: number;
-  durationMs: number;
-}
-
-/**
- * The stack's functions, run locally as worker processes: one per event source, as Lambda polls
- * each source separately (`follow-imports` is the writer function on its import-job queue).
- */
-export type LocalFunction = 'process-feedback' | 'write-suppressions' | 'follow-imports';
-
-/** The stack's functions by the name their code and role go by (`follow-imports` is the writer). */
-export type FunctionName = Exclude<LocalFunction, 'follow-imports'> | 'watch-reputation' | 'pause-sending';
-
 export interface QueueDepth {
   readonly visible: number;
   readonly inFlight: number;
   /** Sent with a delay that has not passed yet (the writer's follow-up looks at import jobs). */
   readonly delayed: number;
-}
-
-/** What the local pipeline created: the stack's resources, by their local names. */
-export interface LocalResources extends LocalEndpointResources {
-  readonly topicArn: string;
-  readonly queueUrl: string;
-  readonly queueArn: string;
-  readonly suppressionQueueUrl: string;
-  readonly suppressionQueueArn: string;
-  readonly importJobQueueUrl: string;
-  readonly importJobQueueArn: string;
-  /** Where the reputation watcher alerts. */
-  readonly alertTopicArn: string;
 }
 
 /**
@@ -110,7 +76,7 @@ export class LocalPipeline {
   public readonly sqs: SQSClient;
   public readonly dynamodb: DynamoDBClient;
   public readonly s3: S3Client;
-  private readonly workers = new Map<LocalFunction, Worker>();
+  private readonly workers = new Map<LocalFunction, FunctionWorker>();
   private stopping = false;
   private endpointsFile: string | undefined;
 
@@ -218,90 +184,21 @@ export class LocalPipeline {
 
   /** The environment a worker runs a function with: what the stack sets, plus local endpoints. */
   public handlerEnvironment(fn: LocalFunction | 'watch-reputation' | 'pause-sending' = 'process-feedback'): Record<string, string> {
-    const compression = this.options.timeCompression ?? DEFAULT_COMPRESSION;
-    const { resources } = this;
-    const handler: FunctionName = fn === 'follow-imports' ? 'write-suppressions' : fn;
-    const local = {
-      AWS_REGION: LOCAL_CLIENT_CONFIG.region,
-      AWS_ACCESS_KEY_ID: LOCAL_CLIENT_CONFIG.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CLIENT_CONFIG.credentials.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: this.meter?.endpoints.dynamodb ?? this.services.dynamo.endpoint,
-      AWS_ENDPOINT_URL_SQS: this.meter?.endpoints.sqs ?? this.services.fauxqs.endpoint,
-      AWS_ENDPOINT_URL_S3: this.meter?.endpoints.s3 ?? this.services.fauxqs.endpoint,
-      AWS_ENDPOINT_URL_SESV2: this.meter?.endpoints.sesv2 ?? this.sesEndpoint,
-      AWS_ENDPOINT_URL_EVENTBRIDGE: this.meter?.endpoints.eventbridge ?? this.events.endpoint,
-      AWS_ENDPOINT_URL_SNS: this.meter?.endpoints.sns ?? this.services.fauxqs.endpoint,
-      AWS_ENDPOINT_URL_CLOUDWATCH: this.meter?.endpoints.cloudwatch ?? this.cloudwatch.endpoint,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      // The SDK puts `app/<id>` in its User-Agent: the call meter attributes each call to its function.
-      AWS_SDK_UA_APP_ID: handler,
-      LOCAL_HANDLER: handler,
+    const direct: Record<MeteredService, string> = {
+      dynamodb: this.services.dynamo.endpoint,
+      sqs: this.services.fauxqs.endpoint,
+      s3: this.services.fauxqs.endpoint,
+      sesv2: this.sesEndpoint,
+      eventbridge: this.events.endpoint,
+      sns: this.services.fauxqs.endpoint,
+      cloudwatch: this.cloudwatch.endpoint,
     };
-    if (fn === 'pause-sending') {
-      return {
-        ...pauseSendingEnvironment({
-          tableName: resources.tableName,
-          alertTopicArn: resources.alertTopicArn,
-          eventBusName: 'default',
-          retentionInDays: DEFAULT_SETTINGS.eventRetentionInDays,
-          settingsJson: JSON.stringify(localGuardrailSettings()),
-        }),
-        ...local,
-      };
-    }
-    if (fn === 'watch-reputation') {
-      return {
-        ...reputationWatcherEnvironment({ tableName: resources.tableName, alertTopicArn: resources.alertTopicArn, snapshotRetentionInDays: DEFAULT_SETTINGS.eventRetentionInDays }),
-        ...local,
-      };
-    }
-    // The stack's settings; local runs may lower the receives and the SDK's attempts, and compress time.
-    const maxReceiveCount = this.options.maxReceiveCount ?? DEFAULT_SETTINGS.maxReceiveCount;
-    const processing = defaultProcessFeedbackSettings(resources);
-    const sdkMaxAttempts = this.options.sdkMaxAttempts ?? processing.sdkMaxAttempts;
-    if (fn === 'process-feedback') {
-      return {
-        ...processFeedbackEnvironment({ ...processing, maxReceiveCount, sdkMaxAttempts }),
-        ...local,
-        LOCAL_FUNCTION_TIMEOUT_MS: String(((PROCESSING_SETTINGS.timeoutInSeconds * 1000) / compression).toFixed(0)),
-        LOCAL_QUEUE_URL: resources.queueUrl,
-        LOCAL_QUEUE_ARN: resources.queueArn,
-        LOCAL_POLLERS: String(PROCESSING_SETTINGS.maxConcurrency),
-        LOCAL_BATCH_SIZE: String(PROCESSING_SETTINGS.batchSize),
-      };
-    }
-    const writer = defaultSuppressionWriterSettings({ ...resources, eventBusName: 'default' });
-    return {
-      ...suppressionWriterEnvironment({
-        ...writer,
-        importThreshold: this.options.importThreshold ?? writer.importThreshold,
-        temporarySuppressionSeconds: this.options.temporarySuppressionSeconds ?? writer.temporarySuppressionSeconds,
-        // Never before a local job can have ended: its start is real time, not compressed. The
-        // follow-up is sent before the job is created, so a first look at the start itself would
-        // find every job running and double the looks the bench counts.
-        followInitialSeconds: Math.max(writer.followInitialSeconds / compression, 2 * IMPORT_JOB_START_SECONDS),
-        // Locally a second: the look is for runs of the same message that overlap, and drains wait for it.
-        lookAgainAfterSeconds: 1,
-        sesRequestsPerSecond: writerSesRequestsPerSecond(SUPPRESSION_WRITER_SETTINGS.sesAccountRequestsPerSecond * compression),
-        maxReceiveCount,
-        sdkMaxAttempts,
-      }),
-      ...local,
-      LOCAL_FUNCTION_TIMEOUT_MS: String(((SUPPRESSION_WRITER_SETTINGS.timeoutInMinutes * 60_000) / compression).toFixed(0)),
-      LOCAL_POLLERS: String(SUPPRESSION_WRITER_SETTINGS.maxConcurrency),
-      ...(fn === 'write-suppressions'
-        ? {
-            LOCAL_QUEUE_URL: resources.suppressionQueueUrl,
-            LOCAL_QUEUE_ARN: resources.suppressionQueueArn,
-            LOCAL_BATCH_SIZE: String(SUPPRESSION_WRITER_SETTINGS.batchSize),
-            LOCAL_BATCHING_WINDOW_MS: String(Math.round((suppressionBatchingWindowInSeconds(this.options) * 1000) / compression)),
-          }
-        : {
-            LOCAL_QUEUE_URL: resources.importJobQueueUrl,
-            LOCAL_QUEUE_ARN: resources.importJobQueueArn,
-            LOCAL_BATCH_SIZE: String(SUPPRESSION_WRITER_SETTINGS.importJobBatchSize),
-          }),
-    };
+    return functionEnvironment(fn, {
+      resources: this.resources,
+      options: this.options,
+      compression: this.options.timeCompression ?? DEFAULT_COMPRESSION,
+      endpoints: this.meter?.endpoints ?? direct,
+    });
   }
 
   /**
@@ -310,7 +207,7 @@ export class LocalPipeline {
    */
   public async startWorker(): Promise<void> {
     for (const fn of ['process-feedback', 'write-suppressions', 'follow-imports'] as const) {
-      if (!this.workers.has(fn)) this.workers.set(fn, new Worker(fn, this.handlerEnvironment(fn), this.logDir, () => this.stopping));
+      if (!this.workers.has(fn)) this.workers.set(fn, new FunctionWorker(fn, this.handlerEnvironment(fn), this.logDir, () => this.stopping));
     }
     await Promise.all([...this.workers.values()].map((w) => w.start()));
   }
@@ -474,135 +371,3 @@ export class LocalPipeline {
 
 const DEFAULT_COMPRESSION = 10;
 
-function suppressionBatchingWindowInSeconds(options: LocalPipelineOptions): number {
-  return options.suppressionBatchingWindowSeconds ?? DEFAULT_SETTINGS.suppressionBatchingWindowInSeconds;
-}
-
-interface QueueSettings {
-  readonly compression: number;
-  readonly maxReceiveCount: number;
-  readonly suppressionBatchingWindowInSeconds: number;
-}
-
-async function createResources(fauxqsEndpoint: string, dynamoEndpoint: string, settings: QueueSettings): Promise<LocalResources> {
-  const { compression, maxReceiveCount } = settings;
-  const sns = new SNSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint });
-  const sqs = new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint, useQueueUrlAsEndpoint: false });
-  const dynamodb = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: dynamoEndpoint });
-  const s3 = new S3Client({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint });
-  try {
-    const seconds = (stackSeconds: number): string => String(Math.max(1, Math.round(stackSeconds / compression)));
-    const days = (n: number): number => n * 86_400;
-    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'ses-feedback-dlq', Attributes: { MessageRetentionPeriod: seconds(days(QUEUE_RETENTION_IN_DAYS.deadLetter)) } }))).QueueUrl ?? '';
-    const dlqArn = await queueArn(sqs, dlqUrl);
-    // Work queues as the stack makes them: visibility timeout (compressed) and redrive to the DLQ.
-    const workQueue = async (name: string, visibilityInSeconds: number): Promise<{ url: string; arn: string }> => {
-      const attributes = {
-        VisibilityTimeout: seconds(visibilityInSeconds),
-        MessageRetentionPeriod: seconds(days(QUEUE_RETENTION_IN_DAYS.source)),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
-      };
-      const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl ?? '';
-      return { url, arn: await queueArn(sqs, url) };
-    };
-    const writerTimeoutInSeconds = SUPPRESSION_WRITER_SETTINGS.timeoutInMinutes * 60;
-    const { url: queueUrl, arn } = await workQueue('ses-feedback', eventSourceVisibilityTimeoutInSeconds(PROCESSING_SETTINGS.timeoutInSeconds, PROCESSING_SETTINGS.maxBatchingWindowInSeconds));
-    const suppressions = await workQueue('ses-feedback-suppressions', eventSourceVisibilityTimeoutInSeconds(writerTimeoutInSeconds, settings.suppressionBatchingWindowInSeconds));
-    const importJobs = await workQueue('ses-feedback-import-jobs', eventSourceVisibilityTimeoutInSeconds(writerTimeoutInSeconds));
-    const importBucketName = 'ses-feedback-imports';
-    await s3.send(new CreateBucketCommand({ Bucket: importBucketName }));
-    const topic = await sns.send(new CreateTopicCommand({ Name: 'ses-feedback' }));
-    await sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'sqs', Endpoint: arn }));
-    const alerts = await sns.send(new CreateTopicCommand({ Name: 'ses-feedback-alerts' }));
-    const tableName = 'ses-feedback';
-    await createFeedbackTable(dynamodb, tableName);
-    return { topicArn: topic.TopicArn ?? '', queueUrl, queueArn: arn, deadLetterQueueUrl: dlqUrl, suppressionQueueUrl: suppressions.url,
-      suppressionQueueArn: suppressions.arn,
-      importJobQueueUrl: importJobs.url,
-      importJobQueueArn: importJobs.arn,
-      tableName,
-      importBucketName,
-      alertTopicArn: alerts.TopicArn ?? '',
-    };
-  } finally {
-    s3.destroy();
-    sns.destroy();
-    sqs.destroy();
-    dynamodb.destroy();
-  }
-}
-
-async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
-  const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
-  if (!Attributes.QueueArn) throw new Error(`no ARN for queue ${queueUrl}`);
-  return Attributes.QueueArn;
-}
-
-/** A child process running a file of local/ (TypeScript, through tsx) with exactly `env`; ended with its parent. */
-function forkEntry(file: string, env: Record<string, string>): ChildProcess {
-  const child = fork(join(__dirname, file), [], {
-    execArgv: ['--require', require.resolve('tsx/cjs')],
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  killOnExit(child);
-  return child;
-}
-
-/** One function's worker process, restarted when it dies unless the pipeline is stopping. */
-class Worker {
-  private process: ChildProcess | undefined;
-  private starting: Promise<ChildProcess> | undefined;
-  private log: WriteStream | undefined;
-  public restarts = 0;
-  public readonly stats: InvocationStats = { invocations: 0, records: 0, durationMs: 0 };
-
-  public constructor(
-    private readonly fn: LocalFunction,
-    private readonly env: Record<string, string>,
-    private readonly logDir: string,
-    private readonly stopping: () => boolean,
-  ) {}
-
-  public async start(): Promise<ChildProcess> {
-    if (this.process && this.process.exitCode === null && this.process.signalCode === null) return this.process;
-    this.starting ??= this.spawn().finally(() => (this.starting = undefined));
-    return this.starting;
-  }
-
-  public kill(): void {
-    this.process?.kill('SIGKILL');
-  }
-
-  public async stop(): Promise<void> {
-    await this.starting?.catch(() => undefined);
-    if (this.process) await stopChild(this.process);
-    this.log?.end();
-  }
-
-  private async spawn(): Promise<ChildProcess> {
-    mkdirSync(this.logDir, { recursive: true });
-    const log = (this.log ??= createWriteStream(join(this.logDir, `${this.fn}.log`), { flags: 'a' }));
-    const worker = forkEntry('worker.ts', this.env);
-    // One log for every worker the run starts; a pipe must not close it when its worker ends.
-    worker.stdout?.pipe(log, { end: false });
-    worker.stderr?.pipe(log, { end: false });
-    worker.on('message', (message: { invocation?: { records: number; durationMs: number } }) => {
-      if (!message.invocation) return;
-      this.stats.invocations++;
-      this.stats.records += message.invocation.records;
-      this.stats.durationMs += message.invocation.durationMs;
-    });
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('exit', (code) => reject(new Error(`the ${this.fn} worker exited during start-up (code ${code}); see ${this.logDir}`)));
-    });
-    worker.once('exit', () => {
-      if (this.stopping()) return;
-      this.restarts++;
-      void this.start().catch(() => undefined);
-    });
-    this.process = worker;
-    return worker;
-  }
-}

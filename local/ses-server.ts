@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LocalHttpService, readBody } from './http-service.js';
+import { failedRecordsFile, parseImportRow } from './ses-import-files.js';
 
 /** One entry of the local account-level suppression list. */
 export interface SuppressedDestination {
@@ -334,40 +335,6 @@ export class LocalSes extends LocalHttpService {
   }
 }
 
-/** A failed-records file: JSON lines `{"record","error"}`, or CSV (RFC 4180) with a header. */
-function failedRecordsFile(rows: ReadonlyArray<{ record: string; error: string }>, layout: 'json-lines' | 'csv'): string {
-  if (layout === 'json-lines') return rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-  const cell = (text: string): string => `"${text.replace(/"/g, '""')}"`;
-  return ['record,error', ...rows.map((r) => `${cell(r.record)},${cell(r.error)}`)].join('\r\n') + '\r\n';
-}
-
-/**
- * One row of an import file, or why it is refused. A PUT row is an address and a reason; a DELETE
- * row is an address alone, as in AWS's bulk-delete examples (`recipient3@example.com`,
- * `{"emailAddress":"recipient3@example.com"}`). AWS does not say what it does with a reason on a
- * DELETE row, so this endpoint refuses one: code that works here never relies on it.
- */
-function parseImportRow(line: string, format: 'CSV' | 'JSON', action: 'PUT' | 'DELETE'): { emailAddress: string; reason?: 'BOUNCE' | 'COMPLAINT' } | string {
-  let address: unknown;
-  let reason: unknown;
-  if (format === 'JSON') {
-    try {
-      const row = JSON.parse(line) as { emailAddress?: unknown; reason?: unknown };
-      address = row.emailAddress;
-      reason = row.reason;
-    } catch {
-      return 'not JSON';
-    }
-  } else {
-    [address, reason] = line.split(',').map((cell) => cell.trim());
-  }
-  if (typeof address !== 'string' || !VALID_ADDRESS.test(address)) return 'invalid email address';
-  if (action === 'DELETE') return reason === undefined ? { emailAddress: address.toLowerCase() } : 'a DELETE row carries the address only';
-  if (reason !== 'BOUNCE' && reason !== 'COMPLAINT') return 'reason must be BOUNCE or COMPLAINT';
-  return { emailAddress: address.toLowerCase(), reason };
-}
-
-const VALID_ADDRESS = /^[^@\s,]+@[^@\s,]+\.[^@\s,]+$/;
 const IMPORT_JOBS_PATH = '/v2/email/import-jobs';
 const CONFIGURATION_SETS_PATH = '/v2/email/configuration-sets';
 const FAILED_RECORDS_PATH = '/local/failed-records/';
@@ -411,7 +378,6 @@ function send(res: ServerResponse, status: number, errorType: string | undefined
   if (errorType) headers['x-amzn-errortype'] = errorType;
   res.writeHead(status, headers).end(JSON.stringify(payload));
 }
-
 
 /** A small seeded PRNG, so fault injection is repeatable. */
 function mulberry32(seed: number): () => number {

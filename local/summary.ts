@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ListSuppressedDestinationsCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoSuppressionLedger } from '../lambdas/adapters/dynamo-suppression-ledger.js';
-import { CONFIGURATION_SET_PAUSED_EVENT, type ConfigurationSetPausedDetail } from '../lambdas/contract.js';
+import { CONFIGURATION_SET_PAUSED_EVENT, type ConfigurationSetPausedDetail } from '../lambdas/events.js';
 import { asPercent, feedbackClassOf, type FeedbackClass } from '../lambdas/domain/index.js';
 import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS } from '../lambdas/settings.js';
 import { LOCAL_CLIENT_CONFIG } from './dynamodb-local.js';

@@ -1,5 +1,5 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { CONFIGURATION_SET_PAUSED_EVENT, type ConfigurationSetPausedDetail } from '../contract.js';
+import { CONFIGURATION_SET_PAUSED_EVENT, type ConfigurationSetPausedDetail } from '../events.js';
 import type { PauseAnnouncements, PauseRecord } from '../domain/index.js';
 
 /** {@link PauseAnnouncements} as one "Configuration Set Paused" EventBridge event per pause; throws if EventBridge refuses it. */

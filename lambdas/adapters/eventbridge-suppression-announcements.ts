@@ -1,5 +1,5 @@
 import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { ADDRESS_SUPPRESSED_EVENT, ADDRESS_UNSUPPRESSED_EVENT, type AddressSuppressedDetail, type AddressUnsuppressedDetail } from '../contract.js';
+import { ADDRESS_SUPPRESSED_EVENT, ADDRESS_UNSUPPRESSED_EVENT, type AddressSuppressedDetail, type AddressUnsuppressedDetail } from '../events.js';
 import { chunk, type AcceptedSuppression, type SuppressionAnnouncements, type SuppressionProvenance } from '../domain/index.js';
 
 /** Rounds of re-putting the entries EventBridge failed (it fails entries one by one, e.g. when throttled). */

@@ -1,6 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EventBridgeSuppressionAnnouncements } from '../../lambdas/adapters/eventbridge-suppression-announcements.js';
-import { ADDRESS_SUPPRESSED_EVENT, type AddressSuppressedDetail } from '../../lambdas/contract.js';
+import { ADDRESS_SUPPRESSED_EVENT, type AddressSuppressedDetail } from '../../lambdas/events.js';
 import type { SuppressionEntry } from '../../lambdas/domain/index.js';
 import { LocalEventBus, type LocalEventBusOptions } from '../../local/event-bus.js';
 

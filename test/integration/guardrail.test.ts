@@ -8,7 +8,8 @@ import { DynamoGuardrailLog } from '../../lambdas/adapters/dynamo-guardrail-log.
 import { EventBridgePauseAnnouncements } from '../../lambdas/adapters/eventbridge-pause-announcements.js';
 import { SesConfigurationSetSending } from '../../lambdas/adapters/ses-configuration-set-sending.js';
 import { SnsAlertNotifier } from '../../lambdas/adapters/sns-alert-notifier.js';
-import { CONFIGURATION_SET_PAUSED_EVENT, PIPELINE_METRICS, type ConfigurationSetPausedDetail } from '../../lambdas/contract.js';
+import { PIPELINE_METRICS } from '../../lambdas/contract.js';
+import { CONFIGURATION_SET_PAUSED_EVENT, type ConfigurationSetPausedDetail } from '../../lambdas/events.js';
 import type { GuardrailSettings } from '../../lambdas/domain/index.js';
 import { createPauseSendingHandler } from '../../lambdas/handlers/pause-sending-handler.js';
 import { LOCAL_CLIENT_CONFIG, type RunningService } from '../../local/dynamodb-local.js';

@@ -4,7 +4,7 @@ import { DynamoSuppressionLedger } from '../../lambdas/adapters/dynamo-suppressi
 import { SesSuppressionImports } from '../../lambdas/adapters/ses-suppression-imports.js';
 import { SesSuppressionList } from '../../lambdas/adapters/ses-suppression-list.js';
 import { LOCAL_CLIENT_CONFIG } from '../../local/dynamodb-local.js';
-import type { AddressSuppressedDetail, AddressUnsuppressedDetail } from '../../lambdas/contract.js';
+import type { AddressSuppressedDetail, AddressUnsuppressedDetail } from '../../lambdas/events.js';
 import { AuditTrail, type IndexedEvent } from '../../cli/audit-trail.js';
 import { LocalPipeline } from '../../local/pipeline.js';
 import { bounce, complaint, type MailFacts } from '../../local/ses-events.js';

@@ -1,0 +1,122 @@
+import { pauseSendingEnvironment, processFeedbackEnvironment, reputationWatcherEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
+import {
+  DEFAULT_SETTINGS,
+  defaultProcessFeedbackSettings,
+  defaultSuppressionWriterSettings,
+  PROCESSING_SETTINGS,
+  SUPPRESSION_WRITER_SETTINGS,
+  writerSesRequestsPerSecond,
+} from '../lambdas/settings.js';
+import type { MeteredService } from './call-meter.js';
+import { LOCAL_CLIENT_CONFIG } from './dynamodb-local.js';
+import type { FunctionName, LocalFunction } from './function-worker.js';
+import type { LocalPipelineOptions } from './pipeline.js';
+import { localGuardrailSettings } from './reputation-alarms.js';
+import type { LocalResources } from './resources.js';
+import { IMPORT_JOB_START_SECONDS } from './ses-server.js';
+
+/** What a local function's environment is made of. */
+export interface LocalRun {
+  readonly resources: LocalResources;
+  readonly options: LocalPipelineOptions;
+  /** Local time runs this many times faster than the stack's ({@link LocalPipelineOptions.timeCompression}). */
+  readonly compression: number;
+  /** Where each service answers: the call meter's front when it counts, the service itself otherwise. */
+  readonly endpoints: Readonly<Record<MeteredService, string>>;
+}
+
+/**
+ * The environment a worker runs a function with: what the stack sets (from the shared contract and
+ * settings, not a second copy), with durations compressed, plus the local endpoints and what the
+ * worker needs to poll the function's queue as Lambda's event source mapping would.
+ */
+export function functionEnvironment(fn: LocalFunction | 'watch-reputation' | 'pause-sending', run: LocalRun): Record<string, string> {
+  const { resources, options, compression, endpoints } = run;
+  const handler: FunctionName = fn === 'follow-imports' ? 'write-suppressions' : fn;
+  const local = {
+    AWS_REGION: LOCAL_CLIENT_CONFIG.region,
+    AWS_ACCESS_KEY_ID: LOCAL_CLIENT_CONFIG.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CLIENT_CONFIG.credentials.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
+    AWS_ENDPOINT_URL_SESV2: endpoints.sesv2,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
+    AWS_ENDPOINT_URL_SNS: endpoints.sns,
+    AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.cloudwatch,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // The SDK puts `app/<id>` in its User-Agent: the call meter attributes each call to its function.
+    AWS_SDK_UA_APP_ID: handler,
+    LOCAL_HANDLER: handler,
+  };
+  if (fn === 'pause-sending') {
+    return {
+      ...pauseSendingEnvironment({
+        tableName: resources.tableName,
+        alertTopicArn: resources.alertTopicArn,
+        eventBusName: 'default',
+        retentionInDays: DEFAULT_SETTINGS.eventRetentionInDays,
+        settingsJson: JSON.stringify(localGuardrailSettings()),
+      }),
+      ...local,
+    };
+  }
+  if (fn === 'watch-reputation') {
+    return {
+      ...reputationWatcherEnvironment({ tableName: resources.tableName, alertTopicArn: resources.alertTopicArn, snapshotRetentionInDays: DEFAULT_SETTINGS.eventRetentionInDays }),
+      ...local,
+    };
+  }
+  // The stack's settings; local runs may lower the receives and the SDK's attempts, and compress time.
+  const maxReceiveCount = options.maxReceiveCount ?? DEFAULT_SETTINGS.maxReceiveCount;
+  const processing = defaultProcessFeedbackSettings(resources);
+  const sdkMaxAttempts = options.sdkMaxAttempts ?? processing.sdkMaxAttempts;
+  if (fn === 'process-feedback') {
+    return {
+      ...processFeedbackEnvironment({ ...processing, maxReceiveCount, sdkMaxAttempts }),
+      ...local,
+      LOCAL_FUNCTION_TIMEOUT_MS: String(((PROCESSING_SETTINGS.timeoutInSeconds * 1000) / compression).toFixed(0)),
+      LOCAL_QUEUE_URL: resources.queueUrl,
+      LOCAL_QUEUE_ARN: resources.queueArn,
+      LOCAL_POLLERS: String(PROCESSING_SETTINGS.maxConcurrency),
+      LOCAL_BATCH_SIZE: String(PROCESSING_SETTINGS.batchSize),
+    };
+  }
+  const writer = defaultSuppressionWriterSettings({ ...resources, eventBusName: 'default' });
+  return {
+    ...suppressionWriterEnvironment({
+      ...writer,
+      importThreshold: options.importThreshold ?? writer.importThreshold,
+      temporarySuppressionSeconds: options.temporarySuppressionSeconds ?? writer.temporarySuppressionSeconds,
+      // Never before a local job can have ended: its start is real time, not compressed. The
+      // follow-up is sent before the job is created, so a first look at the start itself would
+      // find every job running and double the looks the bench counts.
+      followInitialSeconds: Math.max(writer.followInitialSeconds / compression, 2 * IMPORT_JOB_START_SECONDS),
+      // Locally a second: the look is for runs of the same message that overlap, and drains wait for it.
+      lookAgainAfterSeconds: 1,
+      sesRequestsPerSecond: writerSesRequestsPerSecond(SUPPRESSION_WRITER_SETTINGS.sesAccountRequestsPerSecond * compression),
+      maxReceiveCount,
+      sdkMaxAttempts,
+    }),
+    ...local,
+    LOCAL_FUNCTION_TIMEOUT_MS: String(((SUPPRESSION_WRITER_SETTINGS.timeoutInMinutes * 60_000) / compression).toFixed(0)),
+    LOCAL_POLLERS: String(SUPPRESSION_WRITER_SETTINGS.maxConcurrency),
+    ...(fn === 'write-suppressions'
+      ? {
+          LOCAL_QUEUE_URL: resources.suppressionQueueUrl,
+          LOCAL_QUEUE_ARN: resources.suppressionQueueArn,
+          LOCAL_BATCH_SIZE: String(SUPPRESSION_WRITER_SETTINGS.batchSize),
+          LOCAL_BATCHING_WINDOW_MS: String(Math.round((suppressionBatchingWindowInSeconds(options) * 1000) / compression)),
+        }
+      : {
+          LOCAL_QUEUE_URL: resources.importJobQueueUrl,
+          LOCAL_QUEUE_ARN: resources.importJobQueueArn,
+          LOCAL_BATCH_SIZE: String(SUPPRESSION_WRITER_SETTINGS.importJobBatchSize),
+        }),
+  };
+}
+
+/** The suppression writer's batching window, in stack seconds. */
+export function suppressionBatchingWindowInSeconds(options: LocalPipelineOptions): number {
+  return options.suppressionBatchingWindowSeconds ?? DEFAULT_SETTINGS.suppressionBatchingWindowInSeconds;
+}

@@ -1,0 +1,84 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { LocalEndpointResources } from '../cli/local-endpoints.js';
+import { eventSourceVisibilityTimeoutInSeconds, PROCESSING_SETTINGS, QUEUE_RETENTION_IN_DAYS, SUPPRESSION_WRITER_SETTINGS } from '../lambdas/settings.js';
+import { LOCAL_CLIENT_CONFIG } from './dynamodb-local.js';
+import { createFeedbackTable } from './feedback-table.js';
+
+/** What the local pipeline created: the stack's resources, by their local names. */
+export interface LocalResources extends LocalEndpointResources {
+  readonly topicArn: string;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly suppressionQueueUrl: string;
+  readonly suppressionQueueArn: string;
+  readonly importJobQueueUrl: string;
+  readonly importJobQueueArn: string;
+  /** Where the reputation watcher alerts. */
+  readonly alertTopicArn: string;
+}
+
+/** How the local work queues are made: the stack's settings, with durations compressed. */
+export interface QueueSettings {
+  readonly compression: number;
+  readonly maxReceiveCount: number;
+  readonly suppressionBatchingWindowInSeconds: number;
+}
+
+/** Creates the stack's queues, topics, bucket and table on the local services, as the stack makes them. */
+export async function createResources(fauxqsEndpoint: string, dynamoEndpoint: string, settings: QueueSettings): Promise<LocalResources> {
+  const { compression, maxReceiveCount } = settings;
+  const sns = new SNSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint });
+  const sqs = new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint, useQueueUrlAsEndpoint: false });
+  const dynamodb = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: dynamoEndpoint });
+  const s3 = new S3Client({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint });
+  try {
+    const seconds = (stackSeconds: number): string => String(Math.max(1, Math.round(stackSeconds / compression)));
+    const days = (n: number): number => n * 86_400;
+    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'ses-feedback-dlq', Attributes: { MessageRetentionPeriod: seconds(days(QUEUE_RETENTION_IN_DAYS.deadLetter)) } }))).QueueUrl ?? '';
+    const dlqArn = await queueArn(sqs, dlqUrl);
+    // Work queues as the stack makes them: visibility timeout (compressed) and redrive to the DLQ.
+    const workQueue = async (name: string, visibilityInSeconds: number): Promise<{ url: string; arn: string }> => {
+      const attributes = {
+        VisibilityTimeout: seconds(visibilityInSeconds),
+        MessageRetentionPeriod: seconds(days(QUEUE_RETENTION_IN_DAYS.source)),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+      };
+      const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl ?? '';
+      return { url, arn: await queueArn(sqs, url) };
+    };
+    const writerTimeoutInSeconds = SUPPRESSION_WRITER_SETTINGS.timeoutInMinutes * 60;
+    const { url: queueUrl, arn } = await workQueue('ses-feedback', eventSourceVisibilityTimeoutInSeconds(PROCESSING_SETTINGS.timeoutInSeconds, PROCESSING_SETTINGS.maxBatchingWindowInSeconds));
+    const suppressions = await workQueue('ses-feedback-suppressions', eventSourceVisibilityTimeoutInSeconds(writerTimeoutInSeconds, settings.suppressionBatchingWindowInSeconds));
+    const importJobs = await workQueue('ses-feedback-import-jobs', eventSourceVisibilityTimeoutInSeconds(writerTimeoutInSeconds));
+    const importBucketName = 'ses-feedback-imports';
+    await s3.send(new CreateBucketCommand({ Bucket: importBucketName }));
+    const topic = await sns.send(new CreateTopicCommand({ Name: 'ses-feedback' }));
+    await sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'sqs', Endpoint: arn }));
+    const alerts = await sns.send(new CreateTopicCommand({ Name: 'ses-feedback-alerts' }));
+    const tableName = 'ses-feedback';
+    await createFeedbackTable(dynamodb, tableName);
+    return { topicArn: topic.TopicArn ?? '', queueUrl, queueArn: arn, deadLetterQueueUrl: dlqUrl, suppressionQueueUrl: suppressions.url,
+      suppressionQueueArn: suppressions.arn,
+      importJobQueueUrl: importJobs.url,
+      importJobQueueArn: importJobs.arn,
+      tableName,
+      importBucketName,
+      alertTopicArn: alerts.TopicArn ?? '',
+    };
+  } finally {
+    s3.destroy();
+    sns.destroy();
+    sqs.destroy();
+    dynamodb.destroy();
+  }
+}
+
+async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  if (!Attributes.QueueArn) throw new Error(`no ARN for queue ${queueUrl}`);
+  return Attributes.QueueArn;
+}
+
