@@ -67,11 +67,31 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
     return found;
   }
 
-  public async recordSuppressed(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance, at: Date): Promise<void> {
+  public async recordSuppressed(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance, at: Date): Promise<string[]> {
     const permanent = entries.filter((e) => e.until === undefined);
     const temporary = entries.filter((e) => e.until !== undefined);
-    await this.writeAll(permanent.map((e): WriteRequest => ({ PutRequest: { Item: this.ledgerItem(e, provenance, at) } })));
-    if (temporary.length === 0) return;
+    // A bounce the pipeline decided goes one conditional write at a time (the same write units as in
+    // a batch): another writer may have recorded a complaint since this one read the ledger.
+    const guarded = provenance.via === 'operator-import' ? [] : permanent.filter((e) => e.reason === 'BOUNCE');
+    const unguarded = guarded.length === 0 ? permanent : permanent.filter((e) => e.reason !== 'BOUNCE');
+    await this.writeAll(unguarded.map((e): WriteRequest => ({ PutRequest: { Item: this.ledgerItem(e, provenance, at) } })));
+    const complained: string[] = [];
+    await this.inParallel(guarded, async (e) => {
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: this.ledgerItem(e, provenance, at),
+            ConditionExpression: `attribute_not_exists(${PK}) OR reason <> :complaint`,
+            ExpressionAttributeValues: { ':complaint': 'COMPLAINT' },
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        complained.push(e.address);
+      }
+    });
+    if (temporary.length === 0) return complained;
     // The schedule entry first: one without its ledger entry is dropped as stale when it comes due,
     // while a ledger entry without one would never end.
     await this.writeAll(temporary.map((e): WriteRequest => ({ PutRequest: { Item: { ...expiryKey(e.address, e.until ?? ''), address: e.address, until: e.until } } })));
@@ -83,6 +103,7 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
     });
+    return complained;
   }
 
   public async makePermanent(address: string, at: Date): Promise<'done' | 'removing' | 'absent'> {

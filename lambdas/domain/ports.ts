@@ -72,9 +72,12 @@ export interface SuppressionLedger {
   suppressions(addresses: readonly string[], consistent?: boolean): Promise<Map<string, LedgerEntry>>;
   /**
    * Records that SES accepted these addresses. An entry with `until` is scheduled to end then; it
-   * never replaces an entry that is there already (a permanent one must stay permanent).
+   * never replaces an entry that is there already (a permanent one must stay permanent). A
+   * permanent BOUNCE the pipeline decided never replaces a COMPLAINT, checked in the same write:
+   * those addresses are returned, for the caller to restore as COMPLAINT at SES (its BOUNCE may
+   * have landed after the complaint). An operator's import records what the operator put.
    */
-  recordSuppressed(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance, at: Date): Promise<void>;
+  recordSuppressed(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance, at: Date): Promise<string[]>;
   /**
    * Makes a temporary suppression permanent (the address hard bounced or complained since), unless
    * its removal has begun.

@@ -330,10 +330,8 @@ export class SuppressionWriter {
    *
    * A complaint another writer recorded since this one read the ledger (its SES call and its record
    * are apart by its other calls, or by an import job's run) is never recorded over as a bounce:
-   * the ledger is read again just before, and such an address is restored as COMPLAINT at SES
-   * instead, asking first (this writer's BOUNCE may have landed after the complaint). The moments
-   * between that read and the write remain (a flood's write is thousands of calls): closing them
-   * needs a conditional write per row.
+   * the ledger checks it in the write itself, and such an address is restored as COMPLAINT at SES,
+   * asking first (this writer's BOUNCE may have landed after the complaint).
    */
   private async settle(entries: readonly SuppressionEntry[], provenance: SuppressionProvenance): Promise<void> {
     if (entries.length === 0) return;
@@ -342,13 +340,11 @@ export class SuppressionWriter {
     const until = new Date(at.getTime() + temporaryForSeconds * 1000).toISOString();
     const accepted = entries.map((e): AcceptedSuppression => (e.temporary && temporaryForSeconds > 0 ? { ...e, until } : { address: e.address, reason: e.reason }));
     await announcements.announce(accepted, provenance, at);
-    const bounces = accepted.filter((e) => e.until === undefined && e.reason === 'BOUNCE').map((e) => e.address);
-    const held = bounces.length > 0 ? await ledger.suppressions(bounces, true) : new Map<string, LedgerEntry>();
-    const complained = bounces.filter((a) => held.get(a)?.reason === 'COMPLAINT');
-    // Restored by a message, sent before the record: a restore that fails is retried, never lost.
+    const complained = await ledger.recordSuppressed(accepted, provenance, at);
+    // Another writer recorded a complaint since this one read the ledger: the ledger kept it, and SES
+    // is asked again (a restore, by a message). If this run dies first, its message comes back and
+    // settles again.
     if (complained.length > 0) await this.options.queue.unsuppress(complained, 1);
-    const skip = new Set(complained);
-    await ledger.recordSuppressed(skip.size > 0 ? accepted.filter((e) => e.until !== undefined || !skip.has(e.address)) : accepted, provenance, at);
   }
 
   /**

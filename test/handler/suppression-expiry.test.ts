@@ -813,7 +813,7 @@ describe('soft-bounce suppressions expire: put-backs of any size, restores that 
 
   it.each([
     ['before its SES call', 'suppress'],
-    ['after its SES call, before it settles', 'suppressions'],
+    ['after its SES call, just before it records', 'recordSuppressed'],
   ] as const)('never records a bounce over a complaint another writer put %s: the complaint stands at SES and in the ledger', async (_when, at) => {
     const harness = createHarness();
     const complaint = (): Promise<unknown> => harness.writer.write([{ address: 'x@example.com', reason: 'COMPLAINT' }]);
@@ -824,16 +824,32 @@ describe('soft-bounce suppressions expire: put-backs of any size, restores that 
       await complaint();
     };
     if (at === 'suppress') harness.ses.before = (change) => (change === 'suppress' ? cross() : undefined);
-    // Its second read of the ledger: the one just before it records (the first came before its SES call).
-    else {
-      let reads = 0;
-      harness.ledger.before = (method) => (method === 'suppressions' && ++reads === 2 ? cross() : undefined);
-    }
+    else harness.ledger.before = (method) => (method === 'recordSuppressed' ? cross() : undefined);
     // A writer with x's hard bounce read the ledger (nothing there) and calls SES; the complaint's writer is quicker.
     await harness.writer.write([{ address: 'x@example.com', reason: 'BOUNCE' }]);
     await harness.settle();
     expect(harness.ses.list.get('x@example.com')).toBe('COMPLAINT');
     expect(harness.ledger.entries.get('x@example.com')?.reason).toBe('COMPLAINT');
+  });
+
+  it('never records a bounce over a complaint that came while its import job ran, and restores the complaint its job\'s BOUNCE overwrote at SES', async () => {
+    const harness = createHarness();
+    const flood = many(IMPORT_THRESHOLD).map((address) => ({ address, reason: 'BOUNCE' as const }));
+    let crossed = false;
+    // The job applies its rows just after this: its BOUNCE lands at SES after the complaint.
+    harness.ses.before = async (change) => {
+      if (change !== 'suppress' || crossed) return;
+      crossed = true;
+      await harness.writer.write([{ address: 'full0@example.com', reason: 'COMPLAINT' }]);
+    };
+    await harness.writer.write(flood);
+    expect(harness.imports.jobs.size).toBe(1);
+    await harness.settle();
+    expect(crossed).toBe(true);
+    expect(harness.ledger.entries.get('full0@example.com')?.reason).toBe('COMPLAINT');
+    expect(harness.ses.list.get('full0@example.com')).toBe('COMPLAINT');
+    expect(harness.ledger.entries.get('full1@example.com')?.reason).toBe('BOUNCE');
+    expect(harness.deadLetters.parked).toEqual([]);
   });
 
   it('follows a DELETE job even when its writer died right after SES created it: a notice for a human, whose redrive with the id puts back what the late job removed', async () => {

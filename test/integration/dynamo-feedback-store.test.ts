@@ -153,6 +153,24 @@ describe('DynamoSuppressionLedger on DynamoDB Local', () => {
     expect(entry.Item?.expiresAt).toBe(Math.floor(NOW.getTime() / 1000) + FEEDBACK_TABLE.suppressionLedgerDays * 86_400);
   });
 
+  it('never records a bounce the pipeline decided over a complaint, in the write itself, and names those addresses; an operator\'s import records what it put', async () => {
+    const UNTIL = '2026-12-23T09:00:00.000Z';
+    await ledger.recordSuppressed([{ address: 'c@example.com', reason: 'COMPLAINT' }, { address: 'b@example.com', reason: 'BOUNCE' }], { via: 'put' }, NOW);
+    await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }], { via: 'put' }, NOW);
+    const bounces = ['c@example.com', 'b@example.com', 't@example.com', 'new@example.com'].map((address) => ({ address, reason: 'BOUNCE' as const }));
+    expect(await ledger.recordSuppressed(bounces, { via: 'import', jobId: 'job-2' }, NOW)).toEqual(['c@example.com']);
+    const found = await ledger.suppressions(bounces.map((b) => b.address), true);
+    expect(Object.fromEntries(found)).toEqual({
+      'c@example.com': { reason: 'COMPLAINT' },
+      'b@example.com': { reason: 'BOUNCE' },
+      // A hard bounce makes a temporary suppression permanent.
+      't@example.com': { reason: 'BOUNCE' },
+      'new@example.com': { reason: 'BOUNCE' },
+    });
+    expect(await ledger.recordSuppressed([{ address: 'c@example.com', reason: 'BOUNCE' }], { via: 'operator-import' }, NOW)).toEqual([]);
+    expect((await ledger.suppressions(['c@example.com'], true)).get('c@example.com')).toEqual({ reason: 'BOUNCE' });
+  });
+
   it('forgets an address, so it is suppressed again on its next hard bounce', async () => {
     await ledger.recordSuppressed([{ address: 'a@example.com', reason: 'BOUNCE' }], { via: 'put' }, NOW);
     await ledger.forget('a@example.com');

@@ -189,21 +189,25 @@ export class InMemorySuppressionLedger implements SuppressionLedger {
     return found;
   }
 
-  public async recordSuppressed(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance, at: Date): Promise<void> {
+  public async recordSuppressed(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance, at: Date): Promise<string[]> {
     await this.before?.('recordSuppressed');
     if (this.crashes > 0) {
       this.crashes--;
       throw new SimulatedCrash('recordSuppressed');
     }
+    const complained: string[] = [];
     for (const e of entries) {
       const item = { reason: e.reason, via: provenance.via, jobId: provenance.jobId, suppressedAt: at.toISOString() };
       if (e.until === undefined) {
-        this.entries.set(e.address, item);
+        // As the DynamoDB ledger's conditional write: a pipeline's BOUNCE never replaces a COMPLAINT.
+        if (e.reason === 'BOUNCE' && provenance.via !== 'operator-import' && this.entries.get(e.address)?.reason === 'COMPLAINT') complained.push(e.address);
+        else this.entries.set(e.address, item);
         continue;
       }
       this.schedule.set(`${e.until}#${e.address}`, { address: e.address, until: e.until });
       if (!this.entries.has(e.address)) this.entries.set(e.address, { ...item, temporaryUntil: e.until });
     }
+    return complained;
   }
 
   public async makePermanent(address: string): Promise<'done' | 'removing' | 'absent'> {
