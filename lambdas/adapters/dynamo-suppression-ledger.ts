@@ -14,7 +14,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { addressKey, dayShardKey, eventSortKey, FEEDBACK_TABLE } from '../contract.js';
+import { FEEDBACK_TABLE } from '../contract.js';
 import {
   chunk,
   type AcceptedSuppression,
@@ -26,21 +26,24 @@ import {
   type SuppressionProvenance,
   type SuppressionReason,
 } from '../domain/index.js';
-import { shardOf } from './dynamo-feedback-store.js';
-import { ENTRY_PROJECTION, expiryKey, ledgerEntry, ledgerKey, SUPPRESSION_SK, wish, type LedgerItem } from './suppression-ledger-items.js';
+import { ENTRY_PROJECTION, expiredRecord, expiryKey, ledgerEntry, ledgerExpiresAt, ledgerItem, ledgerKey, wish, type LedgerItem } from './suppression-ledger-items.js';
+
+export { SUPPRESSED_EVENT_TYPE, SUPPRESSION_EXPIRED_EVENT_TYPE } from './suppression-ledger-items.js';
 
 const { partitionKey: PK, sortKey: SK } = FEEDBACK_TABLE;
-/** The time index's `eventType` of a ledger entry: SES accepted the address onto the list. */
-export const SUPPRESSED_EVENT_TYPE = 'Suppressed';
-/** The time index's `eventType` of the audit record of a temporary suppression that ended (SES took the address off). */
-export const SUPPRESSION_EXPIRED_EVENT_TYPE = 'SuppressionExpired';
 type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+
+/**
+ * Conditional writes at once for the bounces of a flood: one call each where a batch took 25, so
+ * more at once keep a 100,000-row import job's settlement within the writer's run (the SDK's
+ * connection pool holds 50).
+ */
+const CONDITIONAL_WRITE_LANES = 32;
 
 /** DynamoDB's limits per BatchGetItem and BatchWriteItem call. */
 const GET_BATCH = 100;
 const WRITE_BATCH = 25;
 const MAX_UNPROCESSED_ROUNDS = 10;
-const DAY_SECONDS = 86_400;
 
 /**
  * {@link SuppressionLedger} on the feedback table: one `SUPPRESSION` item per address, read 100 and
@@ -71,38 +74,48 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
     const permanent = entries.filter((e) => e.until === undefined);
     const temporary = entries.filter((e) => e.until !== undefined);
     // A bounce the pipeline decided goes one conditional write at a time (the same write units as in
-    // a batch): another writer may have recorded a complaint since this one read the ledger.
+    // a batch, more calls at once): another writer may have recorded a complaint, or a wish to keep
+    // the address as one, since this one read the ledger.
     const guarded = provenance.via === 'operator-import' ? [] : permanent.filter((e) => e.reason === 'BOUNCE');
     const unguarded = guarded.length === 0 ? permanent : permanent.filter((e) => e.reason !== 'BOUNCE');
-    await this.writeAll(unguarded.map((e): WriteRequest => ({ PutRequest: { Item: this.ledgerItem(e, provenance, at) } })));
+    await this.writeAll(unguarded.map((e): WriteRequest => ({ PutRequest: { Item: ledgerItem(e, provenance, at) } })));
     const complained: string[] = [];
-    await this.inParallel(guarded, async (e) => {
-      try {
-        await this.doc.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: this.ledgerItem(e, provenance, at),
-            ConditionExpression: `attribute_not_exists(${PK}) OR reason <> :complaint`,
-            ExpressionAttributeValues: { ':complaint': 'COMPLAINT' },
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        complained.push(e.address);
-      }
-    });
+    await this.inParallel(
+      guarded,
+      async (e) => {
+        try {
+          await this.doc.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: ledgerItem(e, provenance, at),
+              ConditionExpression: `(attribute_not_exists(${PK}) OR reason <> :complaint) AND (attribute_not_exists(wantedBack) OR wantedBack <> :complaint)`,
+              ExpressionAttributeValues: { ':complaint': 'COMPLAINT' },
+            }),
+          );
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          complained.push(e.address);
+        }
+      },
+      CONDITIONAL_WRITE_LANES,
+    );
     if (temporary.length === 0) return complained;
     // The schedule entry first: one without its ledger entry is dropped as stale when it comes due,
     // while a ledger entry without one would never end.
     await this.writeAll(temporary.map((e): WriteRequest => ({ PutRequest: { Item: { ...expiryKey(e.address, e.until ?? ''), address: e.address, until: e.until } } })));
+    const held: string[] = [];
     await this.inParallel(temporary, async (e) => {
       try {
-        await this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.ledgerItem(e, provenance, at), ConditionExpression: `attribute_not_exists(${PK})` }));
+        await this.doc.send(new PutCommand({ TableName: this.tableName, Item: ledgerItem(e, provenance, at), ConditionExpression: `attribute_not_exists(${PK})` }));
       } catch (error) {
         // On the list already (permanent, or temporary since another writer's call): that entry stands.
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        held.push(e.address);
       }
     });
+    // ... but if it is a complaint, this writer's BOUNCE may have landed at SES after it.
+    const found = held.length > 0 ? await this.suppressions(held, true) : new Map<string, LedgerEntry>();
+    for (const [address, entry] of found) if (entry.reason === 'COMPLAINT' || entry.wantedBack === 'COMPLAINT') complained.push(address);
     return complained;
   }
 
@@ -118,7 +131,7 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
             UpdateExpression: 'REMOVE temporaryUntil SET #ttl = :ttl',
             ConditionExpression: 'attribute_exists(temporaryUntil) AND attribute_not_exists(removing)',
             ExpressionAttributeNames: { '#ttl': FEEDBACK_TABLE.timeToLiveAttribute },
-            ExpressionAttributeValues: { ':ttl': this.ledgerExpiry(at) },
+            ExpressionAttributeValues: { ':ttl': ledgerExpiresAt(at) },
           }),
         );
         // Its schedule entry stays, and is dropped as stale when it comes due.
@@ -255,7 +268,7 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
         await this.doc.send(
           new TransactWriteCommand({
             TransactItems: [
-              { Put: { TableName: this.tableName, Item: this.expiredRecord(address, item, until, provenance, at, eventAt) } },
+              { Put: { TableName: this.tableName, Item: expiredRecord(address, item, until, provenance, at, eventAt, this.eventRetentionInDays) } },
               {
                 Delete: {
                   TableName: this.tableName,
@@ -299,7 +312,7 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
             ExpressionAttributeNames: { '#ttl': FEEDBACK_TABLE.timeToLiveAttribute },
             ExpressionAttributeValues: {
               ':reason': reason,
-              ':ttl': this.ledgerExpiry(keepUntil === undefined ? at : new Date(keepUntil)),
+              ':ttl': ledgerExpiresAt(keepUntil === undefined ? at : new Date(keepUntil)),
               ':until': until,
               ...(keepUntil !== undefined ? { ':keepUntil': keepUntil } : {}),
             },
@@ -323,52 +336,6 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
   /** Forgets an address (the operator took it off the list), so the next hard bounce suppresses it again. */
   public async forget(address: string): Promise<void> {
     await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: ledgerKey(address) }));
-  }
-
-  /** The ledger item of an address SES accepted; time-indexed as a `Suppressed` entry, what the report lists as done. */
-  private ledgerItem(e: AcceptedSuppression, provenance: SuppressionProvenance, at: Date): Record<string, unknown> {
-    const suppressedAt = at.toISOString();
-    return {
-      [PK]: addressKey(e.address),
-      [SK]: SUPPRESSION_SK,
-      [FEEDBACK_TABLE.timeIndex.partitionKey]: dayShardKey(suppressedAt.slice(0, 10), shardOf(e.address)),
-      [FEEDBACK_TABLE.timeSortKey]: suppressedAt,
-      eventType: SUPPRESSED_EVENT_TYPE,
-      action: 'suppress',
-      address: e.address,
-      reason: e.reason,
-      suppressedAt,
-      temporaryUntil: e.until,
-      via: provenance.via,
-      jobId: provenance.jobId,
-      // A temporary entry stays in the ledger until it has ended, then as long as any other.
-      [FEEDBACK_TABLE.timeToLiveAttribute]: this.ledgerExpiry(e.until === undefined ? at : new Date(e.until)),
-    };
-  }
-
-  /** The audit record of a temporary suppression that ended: a retry writes the same one again. */
-  private expiredRecord(address: string, item: LedgerItem, until: string, provenance: SuppressionProvenance, at: Date, eventAt: string): Record<string, unknown> {
-    return {
-      [PK]: addressKey(address),
-      [SK]: eventSortKey(`${until}#${SUPPRESSION_EXPIRED_EVENT_TYPE}#${item.suppressedAt ?? ''}`),
-      [FEEDBACK_TABLE.timeIndex.partitionKey]: dayShardKey(eventAt.slice(0, 10), shardOf(address)),
-      [FEEDBACK_TABLE.timeSortKey]: eventAt,
-      [FEEDBACK_TABLE.timeToLiveAttribute]: Math.floor(at.getTime() / 1000) + this.eventRetentionInDays * DAY_SECONDS,
-      address,
-      eventType: SUPPRESSION_EXPIRED_EVENT_TYPE,
-      action: 'unsuppress',
-      rule: 'temporary-suppression-ended',
-      reason: 'BOUNCE',
-      suppressedAt: item.suppressedAt,
-      temporaryUntil: until,
-      via: provenance.via,
-      jobId: provenance.jobId,
-      recordedAt: eventAt,
-    };
-  }
-
-  private ledgerExpiry(from: Date): number {
-    return Math.floor(from.getTime() / 1000) + FEEDBACK_TABLE.suppressionLedgerDays * DAY_SECONDS;
   }
 
   private async getItem(address: string): Promise<LedgerItem | undefined> {
@@ -407,12 +374,12 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
     });
   }
 
-  private async inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  private async inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>, lanes = this.parallelism): Promise<void> {
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < items.length) await work(items[next++] as T);
     };
-    await Promise.all(Array.from({ length: Math.min(this.parallelism, items.length) }, lane));
+    await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
   }
 }
 

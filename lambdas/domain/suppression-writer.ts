@@ -46,8 +46,15 @@ export class SuppressionWriter {
     this.putBacks = new PutBacks({ ...options, clock: this.clock, startJobs: async (rows, attempt, terms) => (await this.startImports('PUT', rows, attempt, terms)).rejected });
   }
 
-  /** Suppresses these addresses (any number; duplicates and no-ops are dropped first). */
-  public async write(requested: readonly SuppressionEntry[], attempt = 1): Promise<WriteOutcome> {
+  /**
+   * Suppresses these addresses (any number; duplicates and no-ops are dropped first).
+   *
+   * `again`: these requests may have been settled before (SQS delivers a message again after its
+   * run died, or they are a retry). A BOUNCE asked again for an address the ledger holds as
+   * COMPLAINT may be the one an earlier run put at SES after the complaint, and died before it
+   * could restore the complaint: it is restored (asking SES first) instead of skipped.
+   */
+  public async write(requested: readonly SuppressionEntry[], attempt = 1, again = attempt > 1): Promise<WriteOutcome> {
     const { ledger, importThreshold, temporaryForSeconds } = this.options;
     // An address SES would refuse (from a hand-edited redrive, say) is surfaced, not sent and not retried.
     const refused: Array<{ entry: SuppressionEntry; why: string }> = [];
@@ -60,13 +67,17 @@ export class SuppressionWriter {
     const merged = mergeEntries(temporaryForSeconds > 0 ? readable : readable.map(({ address, reason }) => ({ address, reason })));
     const known = await ledger.suppressions(merged.map((e) => e.address));
     const pending: SuppressionEntry[] = [];
+    const restore: string[] = [];
     let madePermanent = 0;
     for (const entry of merged) {
-      const change = suppressionChange(known.get(entry.address), entry);
-      const decided = change === 'contested' ? await this.keep(entry, known.get(entry.address)) : change;
+      const held = known.get(entry.address);
+      const change = suppressionChange(held, entry);
+      const decided = change === 'contested' ? await this.keep(entry, held) : change;
       if (decided === 'call') pending.push(entry);
       else if (decided === 'kept') madePermanent++;
+      else if (again && entry.reason === 'BOUNCE' && held?.reason === 'COMPLAINT') restore.push(entry.address);
     }
+    if (restore.length > 0) await this.options.queue.unsuppress(restore, 1);
     const skipped = merged.length - pending.length;
     if (pending.length === 0) return { suppressed: [], imports: [], skipped, madePermanent, rejected: refused, retryLater: [] };
     if (pending.length >= importThreshold) {

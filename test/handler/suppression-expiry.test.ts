@@ -832,6 +832,34 @@ describe('soft-bounce suppressions expire: put-backs of any size, restores that 
     expect(harness.ledger.entries.get('x@example.com')?.reason).toBe('COMPLAINT');
   });
 
+  it.each([
+    ['a hard bounce', { reason: 'BOUNCE' }],
+    ['soft bounces escalated', { reason: 'BOUNCE', temporary: true }],
+  ] as const)('restores a complaint that %s put at SES after it, even when the run dies after its record: SQS delivers the message again', async (_what, request) => {
+    const harness = createHarness();
+    let crossed = false;
+    // The complaint's writer is quicker; this writer's BOUNCE lands at SES after the complaint.
+    harness.ses.before = async (change) => {
+      if (change !== 'suppress' || crossed) return;
+      crossed = true;
+      await harness.writer.write([{ address: 'x@example.com', reason: 'COMPLAINT' }]);
+    };
+    // The run dies after its record, before the restore is on its way.
+    const send = harness.queues.unsuppress.bind(harness.queues);
+    let dies = 1;
+    harness.queues.unsuppress = async (addresses: readonly string[], attempt: number) => {
+      if (dies-- > 0) throw new Error('the run died');
+      await send(addresses, attempt);
+    };
+    harness.queues.requests.push(JSON.stringify({ type: 'suppress', entries: [{ address: 'x@example.com', ...request }], attempt: 1 }));
+    await harness.settle();
+    expect(crossed).toBe(true);
+    expect(dies).toBeLessThan(0);
+    expect(harness.ledger.entries.get('x@example.com')).toEqual(expect.objectContaining({ reason: 'COMPLAINT' }));
+    expect(harness.ses.list.get('x@example.com')).toBe('COMPLAINT');
+    expect(harness.deadLetters.parked).toEqual([]);
+  });
+
   it('never records a bounce over a complaint that came while its import job ran, and restores the complaint its job\'s BOUNCE overwrote at SES', async () => {
     const harness = createHarness();
     const flood = many(IMPORT_THRESHOLD).map((address) => ({ address, reason: 'BOUNCE' as const }));

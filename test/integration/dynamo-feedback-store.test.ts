@@ -246,6 +246,19 @@ describe('DynamoSuppressionLedger on DynamoDB Local', () => {
       expect(await ledger.wantBack('never-listed@example.com', 'BOUNCE')).toBe(false);
     });
 
+    it('names, instead of writing, a bounce over an entry wanted back as a complaint, and a temporary bounce that meets a complaint', async () => {
+      await temporary();
+      await ledger.startRemoval([T]);
+      await ledger.wantBack('t@example.com', 'COMPLAINT');
+      expect(await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE' }], { via: 'put' }, NOW)).toEqual(['t@example.com']);
+      expect(await entry()).toEqual({ reason: 'BOUNCE', temporaryUntil: UNTIL, removing: true, wantedBack: 'COMPLAINT' });
+      await ledger.recordSuppressed([{ address: 'c@example.com', reason: 'COMPLAINT' }], { via: 'put' }, NOW);
+      const temporaries = ['c@example.com', 'new@example.com'].map((address) => ({ address, reason: 'BOUNCE' as const, until: UNTIL }));
+      expect(await ledger.recordSuppressed(temporaries, { via: 'put' }, NOW)).toEqual(['c@example.com']);
+      expect(await entry('c@example.com')).toEqual({ reason: 'COMPLAINT' });
+      expect(await entry('new@example.com')).toEqual({ reason: 'BOUNCE', temporaryUntil: UNTIL });
+    });
+
     it('ranks wishes: for a while < for longer < a bounce < a complaint, and puts back for a while with a new schedule entry', async () => {
       const NEWER = '2027-01-30T09:00:00.000Z';
       await temporary();

@@ -199,13 +199,16 @@ export class InMemorySuppressionLedger implements SuppressionLedger {
     for (const e of entries) {
       const item = { reason: e.reason, via: provenance.via, jobId: provenance.jobId, suppressedAt: at.toISOString() };
       if (e.until === undefined) {
-        // As the DynamoDB ledger's conditional write: a pipeline's BOUNCE never replaces a COMPLAINT.
-        if (e.reason === 'BOUNCE' && provenance.via !== 'operator-import' && this.entries.get(e.address)?.reason === 'COMPLAINT') complained.push(e.address);
+        // As the DynamoDB ledger's conditional write: a pipeline's BOUNCE never replaces a COMPLAINT, nor a wish for one.
+        const held = this.entries.get(e.address);
+        if (e.reason === 'BOUNCE' && provenance.via !== 'operator-import' && (held?.reason === 'COMPLAINT' || held?.wantedBack === 'COMPLAINT')) complained.push(e.address);
         else this.entries.set(e.address, item);
         continue;
       }
       this.schedule.set(`${e.until}#${e.address}`, { address: e.address, until: e.until });
-      if (!this.entries.has(e.address)) this.entries.set(e.address, { ...item, temporaryUntil: e.until });
+      const held = this.entries.get(e.address);
+      if (held === undefined) this.entries.set(e.address, { ...item, temporaryUntil: e.until });
+      else if (held.reason === 'COMPLAINT' || held.wantedBack === 'COMPLAINT') complained.push(e.address);
     }
     return complained;
   }
