@@ -41,16 +41,18 @@ interface Figure {
   readonly met: boolean;
   /** False when the figure regressed past its guard: fails the run. */
   readonly guarded: boolean;
+  /** False for a figure that is the same on every run (a size): measuring it again cannot change it. */
+  readonly varies: boolean;
 }
 
 const figures: Figure[] = [];
-const figure = (name: string, value: string, target: string, met: boolean, guarded = met): void => {
-  figures.push({ name, value, target, met, guarded });
+const figure = (name: string, value: string, target: string, met: boolean, guarded = met, varies = true): void => {
+  figures.push({ name, value, target, met, guarded, varies });
   console.log(`  ${name.padEnd(46)} ${value.padEnd(34)} target ${target.padEnd(20)} ${met ? 'met' : guarded ? 'NOT MET (known, see README)' : 'REGRESSED'}`);
 };
 
-/** Sections measured more than once because a figure was past its guard, with what tripped it. */
-const measuredAgain: Array<{ section: string; attempt: number; regressed: string[] }> = [];
+/** Sections measured more than once because a figure was past its guard: the figures of each attempt set aside. */
+const measuredAgain: Array<{ section: string; attempt: number; figures: Figure[] }> = [];
 
 /**
  * Runs one section of the bench. A section with a figure past its guard is measured again, up to
@@ -62,10 +64,11 @@ async function section(name: string, measure: () => void | Promise<void>): Promi
   for (let attempt = 1; ; attempt++) {
     const from = figures.length;
     await measure();
-    const regressed = figures.slice(from).filter((f) => !f.guarded).map((f) => f.name);
-    if (regressed.length === 0 || attempt === MEASUREMENTS) return;
-    measuredAgain.push({ section: name, attempt, regressed });
-    console.log(`  (${regressed.join(', ')} past the guard: measuring ${name} again, ${attempt + 1} of ${MEASUREMENTS}; a regression repeats, a slow phase does not)`);
+    const regressed = figures.slice(from).filter((f) => !f.guarded);
+    // A size past its guard stays past it: no second measurement.
+    if (regressed.length === 0 || attempt === MEASUREMENTS || regressed.some((f) => !f.varies)) return;
+    measuredAgain.push({ section: name, attempt, figures: figures.slice(from) });
+    console.log(`  (${regressed.map((f) => `${f.name} ${f.value}`).join(', ')} past the guard: measuring ${name} again, ${attempt + 1} of ${MEASUREMENTS}; a regression repeats, a slow phase does not)`);
     figures.splice(from);
   }
 }
@@ -104,8 +107,8 @@ async function main(): Promise<number> {
       console.log(`  ${b.padEnd(20)} ${(built[b].bytes / 1024).toFixed(1).padStart(7)} KB   ready ${starts[b]?.readyMs.toFixed(0)} ms (module init ${starts[b]?.initMs.toFixed(0)} ms)`);
     }
     const kb = built['process-feedback'].bytes / 1024;
-    figure('process-feedback bundle', `${kb.toFixed(1)} KB`, '<= 250 KB', kb <= 250);
-    figure('write-suppressions bundle', `${(built['write-suppressions'].bytes / 1024).toFixed(1)} KB`, '<= 250 KB', built['write-suppressions'].bytes / 1024 <= 250);
+    figure('process-feedback bundle', `${kb.toFixed(1)} KB`, '<= 250 KB', kb <= 250, kb <= 250, false);
+    figure('write-suppressions bundle', `${(built['write-suppressions'].bytes / 1024).toFixed(1)} KB`, '<= 250 KB', built['write-suppressions'].bytes / 1024 <= 250, built['write-suppressions'].bytes / 1024 <= 250, false);
     const ready = (b: Bundle): number => starts[b]?.readyMs ?? NaN;
     const vsEmpty = ready('process-feedback') / ready('empty');
     const vsFloor = ready('process-feedback') / ready('sdk-floor');
@@ -166,7 +169,7 @@ async function main(): Promise<number> {
     console.log(`\n7. Operator CLI (npm run build:cli; fresh processes, alternating, median of ${measured.runs} each)`);
     console.log(`  ses-feedback classify <one SES event> ${measured.classifyMs.toFixed(0)} ms, node -e 0 ${measured.nodeMs.toFixed(0)} ms; entry ${(measured.entryBytes / 1024).toFixed(1)} KB`);
     figure('CLI classify start vs node -e 0', `${cliRatio.toFixed(2)}x (${measured.classifyMs.toFixed(0)} vs ${measured.nodeMs.toFixed(0)} ms)`, `<= ${CLI_START_TARGET}x`, cliRatio <= CLI_START_TARGET);
-    figure('CLI bundle size (entry + chunks, no maps)', `${cliKb.toFixed(0)} KB`, `<= ${CLI_BUNDLE_TARGET_KB} KB`, cliKb <= CLI_BUNDLE_TARGET_KB);
+    figure('CLI bundle size (entry + chunks, no maps)', `${cliKb.toFixed(0)} KB`, `<= ${CLI_BUNDLE_TARGET_KB} KB`, cliKb <= CLI_BUNDLE_TARGET_KB, cliKb <= CLI_BUNDLE_TARGET_KB, false);
   });
 
   // 8. The npm package
@@ -179,7 +182,9 @@ async function main(): Promise<number> {
   mkdirSync(join('.local', 'bench'), { recursive: true });
   writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), quick, cpu, bundles: built, starts, calls, naive, cost, scale, cli, pack, figures, measuredAgain }, null, 2));
   const regressed = figures.filter((f) => !f.guarded);
-  console.log(`\nbench: ${figures.filter((f) => f.met).length}/${figures.length} targets met; ${regressed.length} regressed; ${((Date.now() - started) / 1000).toFixed(0)} s; details in ${out}`);
+  const again = [...new Set(measuredAgain.map((m) => m.section))];
+  const remeasured = again.length === 0 ? '' : `; measured again: ${again.join(', ')} (each attempt in the results)`;
+  console.log(`\nbench: ${figures.filter((f) => f.met).length}/${figures.length} targets met; ${regressed.length} regressed${remeasured}; ${((Date.now() - started) / 1000).toFixed(0)} s; details in ${out}`);
   return regressed.length === 0 ? 0 : 1;
 }
 

@@ -88,9 +88,10 @@ export function functionEnvironment(fn: LocalFunction | 'watch-reputation' | 'pa
       ...writer,
       importThreshold: options.importThreshold ?? writer.importThreshold,
       temporarySuppressionSeconds: options.temporarySuppressionSeconds ?? writer.temporarySuppressionSeconds,
-      // Never before a local job can have ended: its start is real time, not compressed. The
-      // follow-up is sent before the job is created, so a first look at the start itself would
-      // find every job running and double the looks the bench counts.
+      // Not before a local job of the scenario's size (a few thousand rows) has ended: the job's
+      // one-second start is real time, not compressed. The follow-up is sent before the job is
+      // created, so a first look at that second would find every job running and double the looks
+      // the bench counts.
       followInitialSeconds: Math.max(writer.followInitialSeconds / compression, 2 * IMPORT_JOB_START_SECONDS),
       // Locally a second: the look is for runs of the same message that overlap, and drains wait for it.
       lookAgainAfterSeconds: 1,
