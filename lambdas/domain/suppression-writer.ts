@@ -49,12 +49,12 @@ export class SuppressionWriter {
   /**
    * Suppresses these addresses (any number; duplicates and no-ops are dropped first).
    *
-   * `again`: these requests may have been settled before (SQS delivers a message again after its
-   * run died, or they are a retry). A BOUNCE asked again for an address the ledger holds as
-   * COMPLAINT may be the one an earlier run put at SES after the complaint, and died before it
-   * could restore the complaint: it is restored (asking SES first) instead of skipped.
+   * A BOUNCE asked for an address the ledger holds as COMPLAINT is restored (asking SES first)
+   * rather than skipped: it may be one an earlier run of this request put at SES after the
+   * complaint, and that run died (or its message was parked and redriven) before it could restore
+   * the complaint. Rare, since SES sends nothing to a listed address: one SES read each.
    */
-  public async write(requested: readonly SuppressionEntry[], attempt = 1, again = attempt > 1): Promise<WriteOutcome> {
+  public async write(requested: readonly SuppressionEntry[], attempt = 1): Promise<WriteOutcome> {
     const { ledger, importThreshold, temporaryForSeconds } = this.options;
     // An address SES would refuse (from a hand-edited redrive, say) is surfaced, not sent and not retried.
     const refused: Array<{ entry: SuppressionEntry; why: string }> = [];
@@ -75,7 +75,7 @@ export class SuppressionWriter {
       const decided = change === 'contested' ? await this.keep(entry, held) : change;
       if (decided === 'call') pending.push(entry);
       else if (decided === 'kept') madePermanent++;
-      else if (again && entry.reason === 'BOUNCE' && held?.reason === 'COMPLAINT') restore.push(entry.address);
+      else if (entry.reason === 'BOUNCE' && held?.reason === 'COMPLAINT') restore.push(entry.address);
     }
     if (restore.length > 0) await this.options.queue.unsuppress(restore, 1);
     const skipped = merged.length - pending.length;

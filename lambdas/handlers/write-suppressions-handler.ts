@@ -103,9 +103,7 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
 
   const writeAll = (records: ReadonlyArray<Pending & { entries: readonly SuppressionEntry[] }>): Promise<Failure[]> =>
     inGroups(records, async (group, attempt) => {
-      // Delivered again (its run died) or a retry: what it asks may have been settled once already.
-      const again = attempt > 1 || group.some((r) => Number(r.record.attributes.ApproximateReceiveCount) > 1);
-      const outcome = await writer.write(group.flatMap((r) => r.entries), attempt, again);
+      const outcome = await writer.write(group.flatMap((r) => r.entries), attempt);
       metrics.add(names.suppressions, outcome.suppressed.length);
       metrics.add(names.suppressionsSkipped, outcome.skipped);
       metrics.add(names.importJobs, outcome.imports.length);

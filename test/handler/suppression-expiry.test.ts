@@ -860,6 +860,33 @@ describe('soft-bounce suppressions expire: put-backs of any size, restores that 
     expect(harness.deadLetters.parked).toEqual([]);
   });
 
+  it('restores a complaint that a hard bounce put at SES after it when the bounce\'s message was parked and is redriven', async () => {
+    const harness = createHarness();
+    let crossed = false;
+    harness.ses.before = async (change) => {
+      if (change !== 'suppress' || crossed) return;
+      crossed = true;
+      await harness.writer.write([{ address: 'x@example.com', reason: 'COMPLAINT' }]);
+    };
+    // The restore cannot be sent on any receive (SQS refuses): the message is parked.
+    const send = harness.queues.unsuppress.bind(harness.queues);
+    let refusing = true;
+    harness.queues.unsuppress = async (addresses: readonly string[], attempt: number) => {
+      if (refusing) throw new Error('SQS refused the message');
+      await send(addresses, attempt);
+    };
+    harness.queues.requests.push(JSON.stringify({ type: 'suppress', entries: [{ address: 'x@example.com', reason: 'BOUNCE' }], attempt: 1 }));
+    await harness.settle();
+    expect(harness.ses.list.get('x@example.com')).toBe('BOUNCE');
+    expect(harness.deadLetters.parked).toHaveLength(1);
+    // A human redrives it once SQS is back: a first receive, as new.
+    refusing = false;
+    await harness.invokeWriter(sqsRecord(harness.deadLetters.parked[0]?.body ?? ''));
+    await harness.settle();
+    expect(harness.ledger.entries.get('x@example.com')).toEqual(expect.objectContaining({ reason: 'COMPLAINT' }));
+    expect(harness.ses.list.get('x@example.com')).toBe('COMPLAINT');
+  });
+
   it('never records a bounce over a complaint that came while its import job ran, and restores the complaint its job\'s BOUNCE overwrote at SES', async () => {
     const harness = createHarness();
     const flood = many(IMPORT_THRESHOLD).map((address) => ({ address, reason: 'BOUNCE' as const }));
