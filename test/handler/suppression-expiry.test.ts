@@ -832,49 +832,49 @@ describe('soft-bounce suppressions expire: put-backs of any size, restores that 
     expect(harness.ledger.entries.get('x@example.com')?.reason).toBe('COMPLAINT');
   });
 
+  /**
+   * x's complaint crosses another writer's BOUNCE: the complaint's writer runs at that writer's SES
+   * call, so the BOUNCE lands at SES after the complaint. Sending a restore fails while `refuse`
+   * says so (the run dies, or SQS refuses); `refused` counts the sends that failed.
+   */
+  function complaintCrossedByBounce(refuse: (sends: number) => boolean): { harness: ReturnType<typeof createHarness>; seen: { crossed: boolean; refused: number } } {
+    const harness = createHarness();
+    const seen = { crossed: false, refused: 0 };
+    harness.ses.before = async (change) => {
+      if (change !== 'suppress' || seen.crossed) return;
+      seen.crossed = true;
+      await harness.writer.write([{ address: 'x@example.com', reason: 'COMPLAINT' }]);
+    };
+    const send = harness.queues.unsuppress.bind(harness.queues);
+    let sends = 0;
+    harness.queues.unsuppress = async (addresses: readonly string[], attempt: number) => {
+      if (refuse(++sends)) {
+        seen.refused++;
+        throw new Error('the restore could not be sent');
+      }
+      await send(addresses, attempt);
+    };
+    return { harness, seen };
+  }
+
   it.each([
     ['a hard bounce', { reason: 'BOUNCE' }],
     ['soft bounces escalated', { reason: 'BOUNCE', temporary: true }],
   ] as const)('restores a complaint that %s put at SES after it, even when the run dies after its record: SQS delivers the message again', async (_what, request) => {
-    const harness = createHarness();
-    let crossed = false;
-    // The complaint's writer is quicker; this writer's BOUNCE lands at SES after the complaint.
-    harness.ses.before = async (change) => {
-      if (change !== 'suppress' || crossed) return;
-      crossed = true;
-      await harness.writer.write([{ address: 'x@example.com', reason: 'COMPLAINT' }]);
-    };
     // The run dies after its record, before the restore is on its way.
-    const send = harness.queues.unsuppress.bind(harness.queues);
-    let dies = 1;
-    harness.queues.unsuppress = async (addresses: readonly string[], attempt: number) => {
-      if (dies-- > 0) throw new Error('the run died');
-      await send(addresses, attempt);
-    };
+    const { harness, seen } = complaintCrossedByBounce((sends) => sends === 1);
     harness.queues.requests.push(JSON.stringify({ type: 'suppress', entries: [{ address: 'x@example.com', ...request }], attempt: 1 }));
     await harness.settle();
-    expect(crossed).toBe(true);
-    expect(dies).toBeLessThan(0);
+    expect(seen).toEqual({ crossed: true, refused: 1 });
     expect(harness.ledger.entries.get('x@example.com')).toEqual(expect.objectContaining({ reason: 'COMPLAINT' }));
     expect(harness.ses.list.get('x@example.com')).toBe('COMPLAINT');
     expect(harness.deadLetters.parked).toEqual([]);
   });
 
   it('restores a complaint that a hard bounce put at SES after it when the bounce\'s message was parked and is redriven', async () => {
-    const harness = createHarness();
-    let crossed = false;
-    harness.ses.before = async (change) => {
-      if (change !== 'suppress' || crossed) return;
-      crossed = true;
-      await harness.writer.write([{ address: 'x@example.com', reason: 'COMPLAINT' }]);
-    };
     // The restore cannot be sent on any receive (SQS refuses): the message is parked.
-    const send = harness.queues.unsuppress.bind(harness.queues);
     let refusing = true;
-    harness.queues.unsuppress = async (addresses: readonly string[], attempt: number) => {
-      if (refusing) throw new Error('SQS refused the message');
-      await send(addresses, attempt);
-    };
+    const { harness } = complaintCrossedByBounce(() => refusing);
     harness.queues.requests.push(JSON.stringify({ type: 'suppress', entries: [{ address: 'x@example.com', reason: 'BOUNCE' }], attempt: 1 }));
     await harness.settle();
     expect(harness.ses.list.get('x@example.com')).toBe('BOUNCE');
