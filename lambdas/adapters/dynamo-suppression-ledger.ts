@@ -73,9 +73,9 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
   public async recordSuppressed(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance, at: Date): Promise<string[]> {
     const permanent = entries.filter((e) => e.until === undefined);
     const temporary = entries.filter((e) => e.until !== undefined);
-    // A bounce the pipeline decided goes one conditional write at a time (the same write units as in
-    // a batch, more calls at once): another writer may have recorded a complaint, or a wish to keep
-    // the address as one, since this one read the ledger.
+    // A bounce the pipeline decided goes as a conditional write of its own (the same write units as
+    // in a batch, more calls at once): another writer may have recorded a complaint, or a wish to
+    // keep the address as one, since this one read the ledger.
     const guarded = provenance.via === 'operator-import' ? [] : permanent.filter((e) => e.reason === 'BOUNCE');
     const unguarded = guarded.length === 0 ? permanent : permanent.filter((e) => e.reason !== 'BOUNCE');
     await this.writeAll(unguarded.map((e): WriteRequest => ({ PutRequest: { Item: ledgerItem(e, provenance, at) } })));

@@ -73,9 +73,11 @@ export interface SuppressionLedger {
   /**
    * Records that SES accepted these addresses. An entry with `until` is scheduled to end then; it
    * never replaces an entry that is there already (a permanent one must stay permanent). A
-   * permanent BOUNCE the pipeline decided never replaces a COMPLAINT, checked in the same write:
-   * those addresses are returned, for the caller to restore as COMPLAINT at SES (its BOUNCE may
-   * have landed after the complaint). An operator's import records what the operator put.
+   * permanent BOUNCE the pipeline decided never replaces a COMPLAINT or a removal's wish to keep
+   * the address as one, checked in the same write. Those addresses, and those of temporary entries
+   * that found a complaint recorded, are returned, for the caller to restore as COMPLAINT at SES
+   * (its BOUNCE may have landed after the complaint). An operator's import records what the
+   * operator put.
    */
   recordSuppressed(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance, at: Date): Promise<string[]>;
   /**
