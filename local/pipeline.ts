@@ -9,6 +9,7 @@ import { DEFAULT_STACK_CONFIGURATION_SETS } from '../lambdas/contract.js';
 import { DEFAULT_SETTINGS, SUPPRESSION_WRITER_SETTINGS } from '../lambdas/settings.js';
 import type { SuppressionMessage } from '../lambdas/domain/suppression.js';
 import { CallMeter, type MeteredService } from './call-meter.js';
+import { lambdaEventMessages } from '../lambdas/domain/envelope.js';
 import { LocalCloudWatch } from './cloudwatch.js';
 import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal, type RunningService } from './dynamodb-local.js';
 import { LocalEventBus, type LocalEventBusOptions } from './event-bus.js';
@@ -287,8 +288,13 @@ export class LocalPipeline {
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
   }
 
-  /** Publishes SES messages (JSON text) to the feedback topic, as SES does, 10 per call. */
-  public async publish(messages: string[], onProgress?: (published: number) => void): Promise<void> {
+  /**
+   * Publishes SES messages (JSON text) to the feedback topic, as SES does, 10 per call. A captured
+   * Lambda event is unwrapped first (see {@link lambdaEventMessages}), so replaying what the
+   * function received gives it the same.
+   */
+  public async publish(lines: string[], onProgress?: (published: number) => void): Promise<void> {
+    const messages = lines.flatMap((line) => lambdaEventMessages(line) ?? [line]);
     const inFlight = new Set<Promise<unknown>>();
     let published = 0;
     for (let i = 0; i < messages.length; i += 10) {

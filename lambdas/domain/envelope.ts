@@ -106,6 +106,31 @@ function carriesSesMessage(message: unknown): boolean {
   }
 }
 
+/**
+ * What a captured Lambda event (SQS or SNS, as the processing function receives it and logs it)
+ * carried before Lambda wrapped it: each record's SQS body, or its SNS notification as an SNS
+ * envelope. Replaying those through SNS and SQS again gives the function what it got the first
+ * time, instead of the same message under two more levels. Anything else is not a Lambda event:
+ * `undefined`, to replay as it is.
+ */
+export function lambdaEventMessages(text: string): string[] | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const records = (value as { Records?: unknown } | null)?.Records;
+  if (!Array.isArray(records) || records.length === 0) return undefined;
+  const messages: string[] = [];
+  for (const record of records as Array<Record<string, unknown> | null>) {
+    if (record?.eventSource === 'aws:sqs' && typeof record.body === 'string') messages.push(record.body);
+    else if (record?.EventSource === 'aws:sns' && typeof record.Sns === 'object' && record.Sns !== null) messages.push(JSON.stringify(record.Sns));
+    else return undefined; // not a record Lambda makes: replayed whole, and refused with its reason
+  }
+  return messages;
+}
+
 function readLambdaRecord(record: unknown, index: number, depth: number): FeedbackInput[] {
   const r = (typeof record === 'object' && record !== null ? record : {}) as Record<string, unknown>;
   if (r.eventSource === 'aws:sqs' && typeof r.body === 'string') {

@@ -4,7 +4,7 @@ import { addressKey, FEEDBACK_TABLE } from '../../lambdas/contract.js';
 import type { AddressSuppressedDetail } from '../../lambdas/events.js';
 import { LocalPipeline } from '../../local/pipeline.js';
 import { bounce, complaint, delivery, type MailFacts } from '../../local/ses-events.js';
-import { fixture } from '../support/fixtures.js';
+import { fixture, snsEnvelope } from '../support/fixtures.js';
 
 /**
  * The pipeline against real local services: SES messages published to the SNS topic (fauxqs),
@@ -89,6 +89,22 @@ describe('local pipeline: end to end and duplicates', () => {
     const dead = await pipeline.deadLetters();
     expect(dead.map((d) => d.reason)).toEqual(['message is not JSON']);
     expect(dead[0]?.body).toContain('this is not an SES message');
+  });
+
+  it('replays a file mixing every envelope classify reads, captured Lambda events included, without a dead letter', async () => {
+    // Prepare: one hard bounce per envelope, as a user copies them from SES, SNS and the function's logs
+    const ses = (n: number) => bounce(facts(2000 + n, { address: `envelope${n}@example.net` }));
+    const snsOf = (text: string) => snsEnvelope(text, `b7f0c3d2-0000-4000-8000-00000000${String(text.length % 10_000).padStart(4, '0')}`);
+    const lambdaSqs = (body: string) => JSON.stringify({ Records: [{ messageId: 'm-1', eventSource: 'aws:sqs', body, attributes: { SentTimestamp: '1795600000000' } }] });
+    const lambdaSns = (text: string) => JSON.stringify({ Records: [{ EventSource: 'aws:sns', EventVersion: '1.0', Sns: JSON.parse(snsOf(text)) }] });
+    const lines = [ses(0), snsOf(ses(1)), lambdaSqs(snsOf(ses(2))), lambdaSqs(ses(3)), lambdaSns(ses(4))];
+    const dlqBefore = (await pipeline.deadLetters()).length;
+    // Act
+    await pipeline.publish(lines.map((line) => JSON.stringify(JSON.parse(line)))); // one line each, as in a JSON-lines file
+    await pipeline.drain(120_000);
+    // Assess
+    expect((await pipeline.deadLetters()).length).toBe(dlqBefore);
+    for (let n = 0; n <= 4; n++) expect(pipeline.ses.list.get(`envelope${n}@example.net`)?.reason).toBe('BOUNCE');
   });
 
   it('makes one record per event and far fewer SES calls than copies when SNS delivers each event 1-8 times', async () => {

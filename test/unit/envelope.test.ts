@@ -1,4 +1,4 @@
-import { MalformedMessageError, readFeedback, readSqsBody } from '../../lambdas/domain/index.js';
+import { lambdaEventMessages, MalformedMessageError, readFeedback, readSqsBody } from '../../lambdas/domain/index.js';
 import { decisionsFor, fixture, fixtureJson, variant } from '../support/fixtures.js';
 
 const BOUNCE_DECISION = { address: 'recipient@example.com', action: 'suppress', reason: 'BOUNCE', eventType: 'Bounce' };
@@ -100,5 +100,32 @@ describe('readFeedback: input it cannot read', () => {
       delete m.mail.timestamp;
     });
     expect(() => decisionsFor(input)).toThrow('not a valid SES message: bounce.timestamp: missing, and neither mail.timestamp nor the envelope gives a time');
+  });
+});
+
+describe('lambdaEventMessages: a captured Lambda event replays as what Lambda was given', () => {
+  it.each([
+    'derived/sqs-event-eventpub-bounce-permanent-general.json',
+    'derived/sqs-event-raw-eventpub-bounce-permanent-general.json',
+    'derived/lambda-sns-event-eventpub-bounce-permanent-general.json',
+    'lambda-sns-event-notif-delivery-real.json',
+  ])('unwraps %s into messages that, through SNS and SQS again, decide as the event itself', (name) => {
+    const event = fixture(name);
+    const messages = lambdaEventMessages(event);
+    expect(messages).toHaveLength(fixtureJson<{ Records: unknown[] }>(name).Records.length);
+    // What SNS delivers to the queue when the message is published again (not raw).
+    const redelivered = (messages ?? []).flatMap((m) => readSqsBody(JSON.stringify({ Type: 'Notification', MessageId: 'x', Message: m })));
+    const decided = (inputs: ReturnType<typeof readFeedback>) => inputs.map((i) => (i.kind === 'feedback' ? [i.message.eventType, i.message.mail.messageId] : i.why));
+    expect(decided(redelivered)).toEqual(decided(readFeedback(event)));
+  });
+
+  it.each([
+    ['an SNS envelope', () => fixture('derived/sns-envelope-eventpub-bounce-permanent-general.json')],
+    ['a bare SES message', () => fixture('eventpub-bounce-permanent-general.json')],
+    ['text', () => 'not JSON'],
+    ['an empty Records', () => '{"Records": []}'],
+    ['a record Lambda does not make', () => '{"Records": [{"eventSource": "aws:s3"}]}'],
+  ])('leaves %s to be replayed as it is', (_name, line) => {
+    expect(lambdaEventMessages(line())).toBeUndefined();
   });
 });
