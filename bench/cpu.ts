@@ -25,7 +25,7 @@ export interface CpuFigures {
 const instantStore: FeedbackStore = {
   putEvent: () => Promise.resolve('new'),
   addSoftBounce: (_address, eventKey, at, policy) => Promise.resolve(addSoftBounce({ softBounces: {} }, eventKey, at, policy)),
-  addDelivery: () => Promise.resolve(),
+  addDelivery: () => Promise.resolve({ withdraw: false }),
 };
 
 const POLICY: SoftBouncePolicy = { threshold: 5, windowInDays: 14 };

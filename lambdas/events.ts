@@ -59,8 +59,11 @@ export interface AddressUnsuppressedDetail {
   readonly address: string;
   /** When SES took it off the list (ISO 8601). */
   readonly unsuppressedAt: string;
-  /** `expiry`: the temporary suppression of an address whose soft bounces escalated ended. */
-  readonly cause: 'expiry';
-  /** `put` (one SES call) or `import` (a DELETE import job). */
+  /**
+   * `expiry`: the temporary suppression of an address whose soft bounces escalated ended;
+   * `withdrawal`: a delivery after the soft bounces it counted withdrew it early.
+   */
+  readonly cause: 'expiry' | 'withdrawal';
+  /** `withdrawal`, `put` (one SES call) or `import` (a DELETE import job). */
   readonly via: string;
 }

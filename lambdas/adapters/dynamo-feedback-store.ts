@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBServiceException, type BatchStatementResponse, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchExecuteStatementCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { addressKey, dayShardKey, eventSortKey, FEEDBACK_TABLE } from '../contract.js';
+import { BatchExecuteStatementCommand, BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { addressKey, addressOfKey, dayShardKey, eventSortKey, FEEDBACK_TABLE } from '../contract.js';
 import {
+  addDelivery,
   addSoftBounce,
+  chunk,
   domainOf,
+  isEscalated,
   RecordRefusedError,
   type FeedbackRecord,
   type FeedbackStore,
+  type SoftBounceEscalations,
+  type SoftBounceHistory,
   type SoftBounceOutcome,
   type SoftBouncePolicy,
 } from '../domain/index.js';
@@ -73,7 +78,7 @@ function insertStatement(tableName: string, item: Record<string, unknown>): { St
 }
 
 /** {@link FeedbackStore} on one DynamoDB table laid out as {@link FEEDBACK_TABLE} describes. */
-export class DynamoFeedbackStore implements FeedbackStore {
+export class DynamoFeedbackStore implements FeedbackStore, SoftBounceEscalations {
   private readonly doc: DynamoDBDocumentClient;
   /** Event records waiting for the next BatchExecuteStatement (see {@link putEvent}). */
   private waiting: PendingInsert[] = [];
@@ -185,21 +190,53 @@ export class DynamoFeedbackStore implements FeedbackStore {
   }
 
   public async addSoftBounce(address: string, eventKey: string, at: string, policy: SoftBouncePolicy): Promise<SoftBounceOutcome> {
+    return this.updateHistory(address, (history) => {
+      const outcome = addSoftBounce(history, eventKey, at, policy);
+      // Already counted: nothing to write.
+      return { outcome, next: eventKey in history.softBounces ? undefined : outcome.history };
+    }, policy);
+  }
+
+  public async addDelivery(address: string, at: string, policy: SoftBouncePolicy): Promise<{ withdraw: boolean }> {
+    return this.updateHistory(address, (history) => {
+      const outcome = addDelivery(history, at, policy);
+      // An older delivery than the one noted changes nothing.
+      const changed = outcome.history.lastDeliveryAt !== history.lastDeliveryAt || outcome.history.withdrawnBy !== history.withdrawnBy;
+      return { outcome: { withdraw: outcome.withdraw }, next: changed ? outcome.history : undefined };
+    }, policy);
+  }
+
+  /**
+   * Reads the address's history, applies `change`, and writes the result (with whether it stands
+   * escalated, which the writer reads) only if nobody wrote it meanwhile; else tries again.
+   */
+  private async updateHistory<T>(
+    address: string,
+    change: (history: SoftBounceHistory) => { outcome: T; next?: SoftBounceHistory },
+    policy: SoftBouncePolicy,
+  ): Promise<T> {
     for (let attempt = 0; attempt < MAX_OPTIMISTIC_ATTEMPTS; attempt++) {
       const state = await this.getState(address);
-      const softBounces = (state?.softBounces ?? {}) as Record<string, string>;
-      const outcome = addSoftBounce({ softBounces, lastDeliveryAt: state?.lastDeliveryAt as string | undefined }, eventKey, at, policy);
-      if (eventKey in softBounces) return outcome; // already counted: nothing to write
+      const history: SoftBounceHistory = {
+        softBounces: (state?.softBounces ?? {}) as Record<string, string>,
+        ...(state?.lastDeliveryAt !== undefined ? { lastDeliveryAt: state.lastDeliveryAt as string } : {}),
+        ...(state?.withdrawnBy !== undefined ? { withdrawnBy: state.withdrawnBy as string } : {}),
+      };
+      const { outcome, next } = change(history);
+      if (next === undefined) return outcome;
       try {
         await this.doc.send(
           new UpdateCommand({
             TableName: this.options.tableName,
             Key: this.stateKey(address),
-            UpdateExpression: 'SET softBounces = :sb, version = :next',
+            UpdateExpression: `SET softBounces = :sb, escalated = :escalated, version = :next${next.lastDeliveryAt !== undefined ? ', lastDeliveryAt = :delivered' : ''}${next.withdrawnBy !== undefined ? ', withdrawnBy = :withdrawnBy' : ''}`,
             ConditionExpression: state?.version === undefined ? 'attribute_not_exists(version)' : 'version = :version',
             ExpressionAttributeValues: {
-              ':sb': outcome.history.softBounces,
+              ':sb': next.softBounces,
+              ':escalated': isEscalated(next, policy),
               ':next': ((state?.version as number | undefined) ?? 0) + 1,
+              ...(next.lastDeliveryAt !== undefined ? { ':delivered': next.lastDeliveryAt } : {}),
+              ...(next.withdrawnBy !== undefined ? { ':withdrawnBy': next.withdrawnBy } : {}),
               ...(state?.version === undefined ? {} : { ':version': state.version }),
             },
           }),
@@ -213,20 +250,31 @@ export class DynamoFeedbackStore implements FeedbackStore {
     throw new Error('soft-bounce history kept changing under concurrent updates; retry later');
   }
 
-  public async addDelivery(address: string, at: string): Promise<void> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.options.tableName,
-          Key: this.stateKey(address),
-          UpdateExpression: 'SET lastDeliveryAt = :at, version = if_not_exists(version, :zero) + :one',
-          ConditionExpression: 'attribute_not_exists(lastDeliveryAt) OR lastDeliveryAt < :at',
-          ExpressionAttributeValues: { ':at': at, ':zero': 0, ':one': 1 },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error; // a later delivery is already noted
+  /**
+   * Those of these addresses whose history stands escalated (strongly consistent). A history
+   * written before it kept the flag, or none, counts as escalated: the safe side, it withdraws nothing.
+   */
+  public async escalated(addresses: readonly string[]): Promise<ReadonlySet<string>> {
+    // Only a history that says it is not escalated withdraws: one without the flag (or without a
+    // history) keeps what was asked.
+    const found = new Set<string>(addresses);
+    for (const part of chunk([...found], 100)) {
+      let keys: Array<Record<string, unknown>> = part.map((a) => this.stateKey(a));
+      for (let round = 0; keys.length > 0; round++) {
+        if (round >= MAX_OPTIMISTIC_ATTEMPTS) throw new Error('DynamoDB kept leaving soft-bounce histories unread; retry later');
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * 2 ** Math.min(round, 6)));
+        const output = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: { [this.options.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: '#pk, #escalated', ExpressionAttributeNames: { '#pk': FEEDBACK_TABLE.partitionKey, '#escalated': 'escalated' } } },
+          }),
+        );
+        for (const item of output.Responses?.[this.options.tableName] ?? []) {
+          if (item.escalated === false) found.delete(addressOfKey(item[FEEDBACK_TABLE.partitionKey] as string));
+        }
+        keys = (output.UnprocessedKeys?.[this.options.tableName]?.Keys ?? []) as Array<Record<string, unknown>>;
+      }
     }
+    return found;
   }
 
   /**

@@ -23,6 +23,10 @@ export class SqsSuppressionQueue implements SuppressionQueue, SuppressionRequest
     await this.sendEntries(entries, 1);
   }
 
+  public async withdraw(addresses: readonly string[]): Promise<void> {
+    for (const part of chunk(addresses, ENTRIES_PER_MESSAGE)) await this.send({ type: 'withdraw', addresses: part, attempt: 1 });
+  }
+
   public async retry(entries: readonly SuppressionEntry[], attempt: number): Promise<void> {
     await this.sendEntries(entries, attempt);
   }

@@ -24,6 +24,8 @@ export interface AppliedDecision {
   readonly suppress?: SuppressionReason;
   /** A `count` decision reached the soft-bounce threshold. */
   readonly escalated: boolean;
+  /** A Delivery cancelled soft bounces an escalation counted: its temporary suppression is withdrawn. */
+  readonly withdrawn?: true;
   /** Why the audit trail refused this decision's record for good (the rest of the decision was applied). */
   readonly recordRefused?: string;
 }
@@ -43,6 +45,8 @@ export interface ProcessedMessage {
   readonly parked: readonly ParkedRecipient[];
   /** Addresses to put on the suppression list; the caller hands them to the suppression writer. */
   readonly suppressions: readonly SuppressionEntry[];
+  /** Addresses whose temporary suppression a late delivery withdrew; the caller hands them to the writer. */
+  readonly withdrawals: readonly string[];
 }
 
 /**
@@ -80,7 +84,8 @@ export class FeedbackProcessor {
     const suppressions = applied.flatMap(({ decision, suppress, escalated }): SuppressionEntry[] =>
       suppress ? [escalated ? { address: decision.address, reason: suppress, temporary: true } : { address: decision.address, reason: suppress }] : [],
     );
-    return { configurationSet: context.configurationSet, applied, parked, suppressions };
+    const withdrawals = applied.filter((a) => a.withdrawn).map((a) => a.decision.address);
+    return { configurationSet: context.configurationSet, applied, parked, suppressions, withdrawals };
   }
 
   private async apply(decision: Decision, record: ReturnType<typeof toFeedbackRecord>): Promise<AppliedDecision> {
@@ -100,9 +105,11 @@ export class FeedbackProcessor {
         const outcome = await store.addSoftBounce(decision.address, record.eventKey, decision.eventAt, softBouncePolicy);
         return { decision, duplicate, suppress: outcome.escalate ? 'BOUNCE' : undefined, escalated: outcome.escalate, recordRefused };
       }
-      case 'record':
-        if (decision.eventType === 'Delivery') await store.addDelivery(decision.address, decision.eventAt);
-        return { decision, duplicate, escalated: false, recordRefused };
+      case 'record': {
+        // A duplicate is applied again too: the run that recorded it may have died before the hand-over.
+        const { withdraw } = decision.eventType === 'Delivery' ? await store.addDelivery(decision.address, decision.eventAt, softBouncePolicy) : { withdraw: false };
+        return { decision, duplicate, escalated: false, recordRefused, ...(withdraw ? { withdrawn: true as const } : {}) };
+      }
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { SuppressionReason } from './classify.js';
 import type { FeedbackRecord } from './feedback-record.js';
-import type { SoftBounceOutcome, SoftBouncePolicy } from './soft-bounce-policy.js';
+import type { DeliveryOutcome, SoftBounceOutcome, SoftBouncePolicy } from './soft-bounce-policy.js';
 import type { ImportAction, ImportJobRef, ImportRow, LedgerEntry, PutBackTerms, SuppressionEntry } from './suppression.js';
 
 /**
@@ -13,13 +13,26 @@ export interface FeedbackStore {
   putEvent(record: FeedbackRecord): Promise<'new' | 'duplicate'>;
   /** Adds a soft bounce (once per event key) and returns the address's history after it. */
   addSoftBounce(address: string, eventKey: string, at: string, policy: SoftBouncePolicy): Promise<SoftBounceOutcome>;
-  /** Notes a delivery, which cancels earlier soft bounces. */
-  addDelivery(address: string, at: string): Promise<void>;
+  /**
+   * Notes a delivery, which cancels earlier soft bounces; says whether that withdraws the
+   * address's escalation. The history keeps whether it stands escalated, for the writer to read.
+   */
+  addDelivery(address: string, at: string, policy: SoftBouncePolicy): Promise<Pick<DeliveryOutcome, 'withdraw'>>;
+}
+
+/**
+ * Whether soft bounces still ask for an address's temporary suppression, as the feedback processor
+ * last left its history. The writer reads it before it puts or withdraws one, so two hand-overs that
+ * cross on the way (SQS keeps no order) end as the history says, not as the later one to arrive.
+ */
+export interface SoftBounceEscalations {
+  /** Those of these addresses whose history stands escalated. */
+  escalated(addresses: readonly string[]): Promise<ReadonlySet<string>>;
 }
 
 /** How an address got on the list (or off it), for the audit trail. */
 export interface SuppressionProvenance {
-  readonly via: 'put' | 'import' | 'operator-import' | 'expiry';
+  readonly via: 'put' | 'import' | 'operator-import' | 'expiry' | 'withdrawal';
   readonly jobId?: string;
 }
 
@@ -191,6 +204,8 @@ export interface SuppressionQueue {
 /** Where the feedback processor hands over addresses to suppress. */
 export interface SuppressionRequests {
   request(entries: readonly SuppressionEntry[]): Promise<void>;
+  /** Addresses whose escalation a late delivery withdrew: their temporary suppression is to end now. */
+  withdraw(addresses: readonly string[]): Promise<void>;
 }
 
 /** Where records go that no retry can fix, with the reason next to them. */

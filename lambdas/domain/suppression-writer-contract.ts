@@ -1,4 +1,4 @@
-import type { SuppressionAnnouncements, SuppressionImports, SuppressionLedger, SuppressionList, SuppressionQueue } from './ports.js';
+import type { SoftBounceEscalations, SuppressionAnnouncements, SuppressionImports, SuppressionLedger, SuppressionList, SuppressionQueue } from './ports.js';
 import type { ImportAction, ImportJobRef, SuppressionEntry } from './suppression.js';
 
 /* What the suppression writer is given and what each of its calls did: its contract with the handler that drives it. */
@@ -8,6 +8,11 @@ export interface SuppressionWriterOptions {
   readonly list: SuppressionList;
   readonly imports: SuppressionImports;
   readonly queue: SuppressionQueue;
+  /**
+   * Whether soft bounces still ask for an address's temporary suppression: read before one is put
+   * or withdrawn, so crossing hand-overs end as the address's history says.
+   */
+  readonly escalations: SoftBounceEscalations;
   /** Told of every address SES accepted ("Address Suppressed" events). */
   readonly announcements: SuppressionAnnouncements;
   /**

@@ -64,7 +64,12 @@ export class SuppressionWriter {
       return problem === undefined;
     });
     // With no expiry, every suppression is permanent.
-    const merged = mergeEntries(temporaryForSeconds > 0 ? readable : readable.map(({ address, reason }) => ({ address, reason })));
+    const mergedAll = mergeEntries(temporaryForSeconds > 0 ? readable : readable.map(({ address, reason }) => ({ address, reason })));
+    // A late delivery may have withdrawn an escalation since it was handed over: its history says.
+    const temporary = mergedAll.filter((e) => e.temporary === true).map((e) => e.address);
+    const standing = temporary.length > 0 ? await this.options.escalations.escalated(temporary) : new Set<string>();
+    const merged = mergedAll.filter((e) => e.temporary !== true || standing.has(e.address));
+    const withdrawnMeanwhile = mergedAll.length - merged.length;
     const known = await ledger.suppressions(merged.map((e) => e.address));
     const pending: SuppressionEntry[] = [];
     const restore: string[] = [];
@@ -78,7 +83,7 @@ export class SuppressionWriter {
       else if (entry.reason === 'BOUNCE' && held?.reason === 'COMPLAINT') restore.push(entry.address);
     }
     if (restore.length > 0) await this.options.queue.unsuppress(restore, 1);
-    const skipped = merged.length - pending.length;
+    const skipped = merged.length - pending.length + withdrawnMeanwhile;
     if (pending.length === 0) return { suppressed: [], imports: [], skipped, madePermanent, rejected: refused, retryLater: [] };
     if (pending.length >= importThreshold) {
       const started = await this.startImports('PUT', pending, attempt);
@@ -158,8 +163,42 @@ export class SuppressionWriter {
    * taken it off at SES and died before it could settle; SES's call is idempotent, and the case rare.
    */
   public async unsuppress(addresses: readonly string[], attempt = 1): Promise<RemoveOutcome> {
+    const now = this.clock().getTime();
+    return this.removeTemporary(addresses, attempt, (due) => Promise.resolve(due.filter((d) => Date.parse(d.until) <= now)), true, { via: 'put' });
+  }
+
+  /**
+   * Withdraws temporary suppressions whose escalation a late delivery cancelled: an address the
+   * ledger holds as temporary whose soft-bounce history no longer stands escalated is taken off the
+   * list now, through the same removal as an expiry. A permanent suppression (a hard bounce, a
+   * complaint) is never touched, nor one that soft bounces escalated again since.
+   */
+  public async withdraw(addresses: readonly string[], attempt = 1): Promise<RemoveOutcome> {
+    return this.removeTemporary(
+      addresses,
+      attempt,
+      async (temporary) => {
+        const standing = temporary.length > 0 ? await this.options.escalations.escalated(temporary.map((d) => d.address)) : new Set<string>();
+        return temporary.filter((d) => !standing.has(d.address));
+      },
+      false,
+      { via: 'withdrawal' },
+    );
+  }
+
+  /**
+   * Takes off the list the temporary suppressions `pick` chooses among those the ledger holds (and
+   * finishes those whose removal began before). With `restoreOthers`, an address of the message that
+   * the ledger holds otherwise is put back (see {@link unsuppress}); without, it is left alone.
+   */
+  private async removeTemporary(
+    addresses: readonly string[],
+    attempt: number,
+    pick: (temporary: readonly DueExpiry[]) => Promise<readonly DueExpiry[]>,
+    restoreOthers: boolean,
+    provenance: SuppressionProvenance,
+  ): Promise<RemoveOutcome> {
     const { ledger, importThreshold } = this.options;
-    const now = this.clock();
     const refused: Array<{ entry: SuppressionEntry; why: string }> = [];
     const readable = new Set<string>();
     for (const address of addresses) {
@@ -169,8 +208,9 @@ export class SuppressionWriter {
     }
     const known = await ledger.suppressions([...readable], true);
     const resumed: string[] = [];
-    const due: DueExpiry[] = [];
+    const temporary: DueExpiry[] = [];
     const restore: PutBack[] = [];
+    const others: PutBack[] = [];
     for (const address of readable) {
       const entry = known.get(address);
       const until = entry?.temporaryUntil;
@@ -178,8 +218,13 @@ export class SuppressionWriter {
       // A removal that was wanted back before its writer died: straight to the put-back, SES is not asked to remove it again.
       if (entry.removing && entry.wantedBack !== undefined) restore.push({ address, reason: entry.wantedBack, ...(until !== undefined ? { until } : {}), ...(entry.wantedUntil !== undefined ? { keepUntil: entry.wantedUntil } : {}) });
       else if (entry.removing) resumed.push(address);
-      else if (until !== undefined && Date.parse(until) <= now.getTime()) due.push({ address, until });
-      else restore.push({ address, reason: entry.reason, ...(until !== undefined ? { keepUntil: until } : {}) });
+      else if (until !== undefined) temporary.push({ address, until });
+      else others.push({ address, reason: entry.reason });
+    }
+    const due = await pick(temporary);
+    if (restoreOthers) {
+      const picked = new Set(due.map((d) => d.address));
+      restore.push(...others, ...temporary.filter((d) => !picked.has(d.address)).map((d): PutBack => ({ address: d.address, reason: known.get(d.address)?.reason ?? 'BOUNCE', keepUntil: d.until })));
     }
     const notPutBack = (await this.putBacks.putOrRefuse(restore, attempt)).map(asRefusedPutBack);
     const putBack = restore.length - notPutBack.length;
@@ -196,7 +241,7 @@ export class SuppressionWriter {
     const rejected: Array<{ entry: SuppressionEntry; why: string }> = [];
     for (const { entry, why } of each.rejected) rejected.push(...(await this.putBacks.undo([{ address: entry.address }], why)));
     const removed = each.done.map((e) => e.address);
-    const settled = await this.settleRemoval(removed, { via: 'put' });
+    const settled = await this.settleRemoval(removed, provenance);
     return {
       removed,
       imports: [],

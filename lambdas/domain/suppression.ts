@@ -55,13 +55,15 @@ export interface PutBackTerms {
 
 /**
  * What travels on the suppression queue: addresses to suppress (from the feedback processor, or
- * retried rows of an earlier job), addresses whose temporary suppression is due to end, an import
+ * retried rows of an earlier job), addresses whose temporary suppression is due to end or was
+ * withdrawn by a late delivery, an import
  * job to check on, or the hourly tick that looks for due suppressions (put by an EventBridge
  * schedule).
  */
 export type SuppressionMessage =
   | { readonly type: 'suppress'; readonly entries: readonly SuppressionEntry[]; readonly attempt: number }
   | { readonly type: 'unsuppress'; readonly addresses: readonly string[]; readonly attempt: number }
+  | { readonly type: 'withdraw'; readonly addresses: readonly string[]; readonly attempt: number }
   | { readonly type: 'follow-import'; readonly job: ImportJobRef; readonly attempt: number; readonly polls: number }
   | { readonly type: 'expire' };
 
@@ -70,6 +72,7 @@ const entrySchema = z.object({ address: z.string(), reason: reasonSchema, tempor
 const messageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('suppress'), entries: z.array(entrySchema), attempt: z.number() }),
   z.object({ type: z.literal('unsuppress'), addresses: z.array(z.string()), attempt: z.number() }),
+  z.object({ type: z.literal('withdraw'), addresses: z.array(z.string()), attempt: z.number() }),
   z.object({
     type: z.literal('follow-import'),
     job: z.object({

@@ -60,7 +60,7 @@ export function createProcessFeedbackHandler(deps: ProcessFeedbackDependencies) 
   };
 
   /** One record; what it asks to suppress goes into `requested`, handed over at the end of the batch. */
-  const handleRecord = async (record: SQSRecord, requested: Map<string, SuppressionEntry[]>, tally: BatchTally): Promise<void> => {
+  const handleRecord = async (record: SQSRecord, requested: Map<string, SuppressionEntry[]>, withdrawn: Map<string, string[]>, tally: BatchTally): Promise<void> => {
     try {
       const parked: string[] = [];
       for (const input of readSqsBody(record.body, record.attributes.SentTimestamp)) {
@@ -71,6 +71,7 @@ export function createProcessFeedbackHandler(deps: ProcessFeedbackDependencies) 
         }
         const processed = await processor.process(input.message);
         if (processed.suppressions.length > 0) requested.set(record.messageId, [...(requested.get(record.messageId) ?? []), ...processed.suppressions]);
+        if (processed.withdrawals.length > 0) withdrawn.set(record.messageId, [...(withdrawn.get(record.messageId) ?? []), ...processed.withdrawals]);
         metrics.add(processed);
         for (const { decision, duplicate } of processed.applied) {
           tally[decision.action]++;
@@ -123,21 +124,33 @@ export function createProcessFeedbackHandler(deps: ProcessFeedbackDependencies) 
   };
 
   /** Hands the batch's addresses over in one message; if that fails, their records are retried. */
-  const handOver = async (response: SQSBatchResponse, requested: Map<string, SuppressionEntry[]>): Promise<SQSBatchResponse> => {
+  const handOver = async (response: SQSBatchResponse, requested: Map<string, SuppressionEntry[]>, withdrawn: Map<string, string[]>): Promise<SQSBatchResponse> => {
     const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
     const handed = [...requested].filter(([messageId]) => !failed.has(messageId));
-    if (handed.length === 0) return response;
+    const withdrawals = [...withdrawn].filter(([messageId]) => !failed.has(messageId));
+    if (handed.length === 0 && withdrawals.length === 0) return response;
     try {
-      await suppressions.request(handed.flatMap(([, entries]) => entries));
+      if (handed.length > 0) await suppressions.request(handed.flatMap(([, entries]) => entries));
+    } catch (error) {
+      return handOverFailed(response, [...handed, ...withdrawals].map(([id]) => id), error);
+    }
+    try {
+      if (withdrawals.length > 0) await suppressions.withdraw(withdrawals.flatMap(([, addresses]) => addresses));
       return response;
     } catch (error) {
-      logger.warn('could not hand addresses to the suppression writer; their records are retried', {
-        records: handed.length,
-        error: error instanceof Error ? error.name : 'Error',
-        reason: redactAddresses(error instanceof Error ? error.message : String(error)),
-      });
-      return { batchItemFailures: [...response.batchItemFailures, ...handed.map(([itemIdentifier]) => ({ itemIdentifier }))] };
+      // What was requested is on its way: only the records that withdrew are retried.
+      return handOverFailed(response, withdrawals.map(([id]) => id), error);
     }
+  };
+
+  const handOverFailed = (response: SQSBatchResponse, ids: readonly string[], error: unknown): SQSBatchResponse => {
+    const records = [...new Set(ids)];
+    logger.warn('could not hand addresses to the suppression writer; their records are retried', {
+      records: records.length,
+      error: error instanceof Error ? error.name : 'Error',
+      reason: redactAddresses(error instanceof Error ? error.message : String(error)),
+    });
+    return { batchItemFailures: [...response.batchItemFailures, ...records.map((itemIdentifier) => ({ itemIdentifier }))] };
   };
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
@@ -145,15 +158,16 @@ export function createProcessFeedbackHandler(deps: ProcessFeedbackDependencies) 
     // that overlap (several pollers in one local worker, or Lambda's multi-concurrency modes).
     const batch = new BatchProcessor(EventType.SQS);
     const requested = new Map<string, SuppressionEntry[]>();
+    const withdrawn = new Map<string, string[]>();
     const tally: BatchTally = { suppress: 0, count: 0, record: 0, duplicates: 0, parked: 0 };
     try {
       // A batch whose every record failed is reported like any partial failure rather than thrown,
       // so the function's Errors metric means a crash or timeout, not one throttled record.
-      const processed = await processPartialResponse(event, (record: SQSRecord) => handleRecord(record, requested, tally), batch, {
+      const processed = await processPartialResponse(event, (record: SQSRecord) => handleRecord(record, requested, withdrawn, tally), batch, {
         context,
         throwOnFullBatchFailure: false,
       });
-      const response = await handOver(processed, requested);
+      const response = await handOver(processed, requested, withdrawn);
       logger.info('batch processed', {
         records: event.Records.length,
         failed: response.batchItemFailures.length,

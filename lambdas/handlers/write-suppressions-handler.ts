@@ -55,16 +55,17 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
     entries: ReadonlyArray<{ entry: SuppressionEntry; why: string }>,
     attempt: number,
     sourceMessageId: string,
-    action: 'suppress' | 'unsuppress' | 'put-back' = 'suppress',
+    action: 'suppress' | 'unsuppress' | 'withdraw' | 'put-back' = 'suppress',
   ): Promise<void> => {
     if (entries.length === 0) return;
     const byWhy = new Map<string, SuppressionEntry[]>();
     for (const { entry, why } of entries) byWhy.set(why, [...(byWhy.get(why) ?? []), entry]);
     for (const [why, group] of byWhy) {
       for (const part of chunk(group, ENTRIES_PER_MESSAGE)) {
-        const done = action === 'suppress' ? 'suppressed' : action === 'unsuppress' ? 'taken off the list' : 'put back on the list';
+        const done = action === 'suppress' ? 'suppressed' : action === 'put-back' ? 'put back on the list' : 'taken off the list';
         const reason = redactAddresses(`${part.length} address(es) not ${done} (${namesOf(part)}): ${why}`);
-        const body = action === 'suppress' ? { type: action, entries: part, attempt } : { type: 'unsuppress', addresses: part.map((e) => e.address), attempt };
+        const body =
+          action === 'suppress' ? { type: action, entries: part, attempt } : { type: action === 'withdraw' ? 'withdraw' : 'unsuppress', addresses: part.map((e) => e.address), attempt };
         await deadLetters.park(JSON.stringify(body), reason, sourceMessageId);
         logger.error('addresses parked in the dead-letter queue', { count: part.length, reason });
       }
@@ -121,14 +122,15 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
       return outcome;
     });
 
-  const removeAll = (records: readonly Pending[]): Promise<Failure[]> =>
+  const removeAll = (records: readonly Pending[], withdrawal = false): Promise<Failure[]> =>
     inGroups(records, async (group, attempt) => {
-      const outcome = await writer.unsuppress(group.flatMap((r) => r.addresses), attempt);
+      const addresses = group.flatMap((r) => r.addresses);
+      const outcome = withdrawal ? await writer.withdraw(addresses, attempt) : await writer.unsuppress(addresses, attempt);
       metrics.add(names.suppressionsExpired, outcome.removed.length);
       metrics.add(names.importJobs, outcome.imports.length);
-      await park(outcome.rejected, attempt, group[0]?.record.messageId ?? '', 'unsuppress');
+      await park(outcome.rejected, attempt, group[0]?.record.messageId ?? '', withdrawal ? 'withdraw' : 'unsuppress');
       await park(outcome.notPutBack, attempt, group[0]?.record.messageId ?? '', 'put-back');
-      logger.info('temporary suppressions ended', {
+      logger.info(withdrawal ? 'temporary suppressions withdrawn by a later delivery' : 'temporary suppressions ended', {
         messages: group.length,
         attempt,
         removed: outcome.removed.length,
@@ -211,6 +213,7 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
     try {
       const toWrite: Array<Pending & { entries: readonly SuppressionEntry[] }> = [];
       const toRemove: Pending[] = [];
+      const toWithdraw: Pending[] = [];
       const toFollow: Array<{ record: SQSRecord; job: ImportJobRef; attempt: number; polls: number }> = [];
       const ticks: SQSRecord[] = [];
       for (const record of event.Records) {
@@ -218,6 +221,7 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
           const message = readSuppressionMessage(record.body);
           if (message.type === 'suppress') toWrite.push({ record, entries: message.entries, addresses: message.entries.map((e) => e.address), attempt: message.attempt });
           else if (message.type === 'unsuppress') toRemove.push({ record, addresses: message.addresses, attempt: message.attempt });
+          else if (message.type === 'withdraw') toWithdraw.push({ record, addresses: message.addresses, attempt: message.attempt });
           else if (message.type === 'follow-import') toFollow.push({ record, job: message.job, attempt: message.attempt, polls: message.polls });
           else ticks.push(record);
         } catch (error) {
@@ -234,6 +238,7 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
       }
       const failed = await writeAll(toWrite);
       failed.push(...(await removeAll(toRemove)));
+      failed.push(...(await removeAll(toWithdraw, true)));
       for (const f of toFollow) {
         const failure = await follow(f.record, f.job, f.attempt, f.polls);
         if (failure) failed.push(failure);

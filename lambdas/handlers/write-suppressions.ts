@@ -6,6 +6,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { getNumberFromEnv, getStringFromEnv } from '@aws-lambda-powertools/commons/utils/env';
+import { DynamoFeedbackStore } from '../adapters/dynamo-feedback-store.js';
 import { DynamoSuppressionLedger } from '../adapters/dynamo-suppression-ledger.js';
 import { EventBridgeSuppressionAnnouncements } from '../adapters/eventbridge-suppression-announcements.js';
 import { SuppressionWriterMetrics } from '../adapters/feedback-metrics.js';
@@ -39,8 +40,12 @@ const pacer = new SesPacer(getNumberFromEnv({ key: ENV.sesRequestsPerSecond }));
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 const queue = new SqsSuppressionQueue(sqs, getStringFromEnv({ key: ENV.suppressionQueueUrl }), getStringFromEnv({ key: ENV.importJobQueueUrl }));
 
+const dynamodb = new DynamoDBClient({});
+const tableName = getStringFromEnv({ key: ENV.tableName });
+const eventRetentionInDays = getNumberFromEnv({ key: ENV.eventRetentionInDays });
 const writer = new SuppressionWriter({
-  ledger: new DynamoSuppressionLedger(new DynamoDBClient({}), getStringFromEnv({ key: ENV.tableName }), undefined, getNumberFromEnv({ key: ENV.eventRetentionInDays })),
+  ledger: new DynamoSuppressionLedger(dynamodb, tableName, undefined, eventRetentionInDays),
+  escalations: new DynamoFeedbackStore({ client: dynamodb, tableName, eventRetentionInDays }),
   list: new SesSuppressionList(ses, pacer),
   // One attempt per import-job call: an SDK retry of a CreateImportJob that timed out after SES created
   // the job would create a second one, the first unfollowed. The message's own retry covers a failure.

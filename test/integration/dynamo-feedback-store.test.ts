@@ -117,10 +117,21 @@ describe('DynamoFeedbackStore on DynamoDB Local', () => {
   it('forgets soft bounces older than a delivery, whichever arrives first', async () => {
     await store.addSoftBounce('a@example.com', 'e1', '2026-11-01T00:00:00.000Z', POLICY);
     await store.addSoftBounce('a@example.com', 'e2', '2026-11-02T00:00:00.000Z', POLICY);
-    await store.addDelivery('a@example.com', '2026-11-03T00:00:00.000Z');
-    await store.addDelivery('a@example.com', '2026-11-01T12:00:00.000Z'); // older delivery arrives late: ignored
+    await store.addDelivery('a@example.com', '2026-11-03T00:00:00.000Z', POLICY);
+    await store.addDelivery('a@example.com', '2026-11-01T12:00:00.000Z', POLICY); // older delivery arrives late: ignored
     const outcome = await store.addSoftBounce('a@example.com', 'e3', '2026-11-04T00:00:00.000Z', POLICY);
     expect(outcome.consecutive).toBe(1);
+  });
+
+  it('keeps whether each history stands escalated, and a late delivery that cancels counted bounces withdraws it (again when applied again)', async () => {
+    const day = (n: number) => new Date(Date.UTC(2026, 10, 1) + n * 86_400_000).toISOString();
+    for (const d of [1, 2, 3, 5, 6, 7]) await store.addSoftBounce('late@example.com', `e${d}`, day(d), POLICY);
+    await store.addSoftBounce('other@example.com', 'o1', day(1), POLICY);
+    expect([...(await store.escalated(['late@example.com', 'other@example.com', 'never@example.com']))].sort()).toEqual(['late@example.com', 'never@example.com']);
+    expect(await store.addDelivery('late@example.com', day(4), POLICY)).toEqual({ withdraw: true });
+    expect(await store.addDelivery('late@example.com', day(4), POLICY)).toEqual({ withdraw: true }); // a retry asks again
+    expect(await store.addDelivery('late@example.com', day(3.5), POLICY)).toEqual({ withdraw: false });
+    expect(await store.escalated(['late@example.com'])).toEqual(new Set());
   });
 });
 

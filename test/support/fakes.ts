@@ -2,6 +2,7 @@ import { IMPORT_FILES } from '../../lambdas/contract.js';
 import {
   addDelivery,
   addSoftBounce,
+  isEscalated,
   importLines,
   SuppressionRejectedError,
   type AcceptedSuppression,
@@ -31,6 +32,7 @@ import {
   type SuppressionQueue,
   type SuppressionReason,
   type SuppressionRequests,
+  type SoftBounceEscalations,
 } from '../../lambdas/domain/index.js';
 
 type StoreMethod = keyof FeedbackStore;
@@ -44,7 +46,7 @@ export class SimulatedCrash extends Error {
 }
 
 /** In-memory {@link FeedbackStore} with the same conditional semantics as the DynamoDB adapter. */
-export class InMemoryFeedbackStore implements FeedbackStore {
+export class InMemoryFeedbackStore implements FeedbackStore, SoftBounceEscalations {
   public readonly events = new Map<string, FeedbackRecord>();
   public readonly histories = new Map<string, SoftBounceHistory>();
   private readonly crashes = new Map<StoreMethod, number>();
@@ -72,12 +74,23 @@ export class InMemoryFeedbackStore implements FeedbackStore {
     this.trip('addSoftBounce');
     const outcome = addSoftBounce(this.histories.get(address) ?? { softBounces: {} }, eventKey, at, policy);
     this.histories.set(address, outcome.history);
+    this.escalatedNow.set(address, isEscalated(outcome.history, policy));
     return outcome;
   }
 
-  public async addDelivery(address: string, at: string): Promise<void> {
+  public async addDelivery(address: string, at: string, policy: SoftBouncePolicy): Promise<{ withdraw: boolean }> {
     this.trip('addDelivery');
-    this.histories.set(address, addDelivery(this.histories.get(address) ?? { softBounces: {} }, at));
+    const outcome = addDelivery(this.histories.get(address) ?? { softBounces: {} }, at, policy);
+    this.histories.set(address, outcome.history);
+    this.escalatedNow.set(address, isEscalated(outcome.history, policy));
+    return { withdraw: outcome.withdraw };
+  }
+
+  /** Whether each address's history stands escalated, as the DynamoDB adapter keeps it beside the history. */
+  private readonly escalatedNow = new Map<string, boolean>();
+
+  public async escalated(addresses: readonly string[]): Promise<ReadonlySet<string>> {
+    return new Set(addresses.filter((a) => this.escalatedNow.get(a) !== false));
   }
 
   private trip(method: StoreMethod): void {
@@ -477,6 +490,14 @@ export class InMemorySuppressionQueues implements SuppressionQueue, SuppressionR
 
   public async retry(entries: readonly SuppressionEntry[], attempt: number): Promise<void> {
     this.requests.push(JSON.stringify({ type: 'suppress', entries, attempt } satisfies SuppressionMessage));
+  }
+
+  public async withdraw(addresses: readonly string[]): Promise<void> {
+    if (this.failures > 0) {
+      this.failures--;
+      throw Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' });
+    }
+    if (addresses.length > 0) this.requests.push(JSON.stringify({ type: 'withdraw', addresses, attempt: 1 } satisfies SuppressionMessage));
   }
 
   /** Delayed looks go on the queue like the others: the harness delivers them in the next round. */

@@ -53,6 +53,7 @@ export function createHarness(options: HarnessOptions = {}) {
   const handler = createProcessFeedbackHandler({ processor, suppressions: queues, deadLetters, logger, metrics: new FeedbackMetrics(metrics), maxReceiveCount: MAX_RECEIVE_COUNT });
   const writer = new SuppressionWriter({
     ledger,
+    escalations: store,
     list: ses,
     imports,
     queue: queues,
@@ -128,6 +129,9 @@ export function createHarness(options: HarnessOptions = {}) {
     return { redriven, invocations };
   }
 
+  /** Feedback through process-feedback only: what it hands to the writer waits on the writer's queue. */
+  const process = (bodies: string[], batchSize = 10): Promise<{ redriven: string[]; invocations: number }> => deliver(invoke, bodies, batchSize);
+
   /** Feedback through process-feedback, then the writer until nothing is left. */
   async function drain(bodies: string[], batchSize = 10): Promise<{ redriven: string[]; invocations: number; writerRedriven: string[] }> {
     const processed = await deliver(invoke, bodies, batchSize);
@@ -135,5 +139,5 @@ export function createHarness(options: HarnessOptions = {}) {
     return { ...processed, writerRedriven: written.redriven };
   }
 
-  return { store, ses, imports, ledger, queues, deadLetters, announcements, clock, handler, invoke, invokeWriter, writer, drain, settle };
+  return { store, ses, imports, ledger, queues, deadLetters, announcements, clock, handler, invoke, invokeWriter, writer, process, drain, settle };
 }

@@ -1,4 +1,4 @@
-import { addDelivery, addSoftBounce, validatePolicy, type SoftBounceHistory } from '../../lambdas/domain/index.js';
+import { addDelivery, addSoftBounce, isEscalated, validatePolicy, type SoftBounceHistory } from '../../lambdas/domain/index.js';
 
 const POLICY = { threshold: 5, windowInDays: 30 };
 const EMPTY: SoftBounceHistory = { softBounces: {} };
@@ -32,19 +32,46 @@ describe('soft-bounce policy', () => {
 
   it('resets on a delivery between soft bounces', () => {
     const three = bounceOn([1, 2, 3]);
-    const delivered = addDelivery(three.history, day(3.5));
+    const delivered = addDelivery(three.history, day(3.5), POLICY).history;
     expect(bounceOn([4, 5, 6, 7], delivered)).toMatchObject({ consecutive: 4, escalate: false });
   });
 
   it('honours a delivery that arrives after later soft bounces were recorded (order-independent)', () => {
     const five = bounceOn([1, 2, 3, 4, 5]);
-    const withLateDelivery = addDelivery(five.history, day(2.5));
+    const withLateDelivery = addDelivery(five.history, day(2.5), POLICY).history;
     expect(addSoftBounce(withLateDelivery, 'event-6', day(6), POLICY)).toMatchObject({ consecutive: 4, escalate: false });
   });
 
   it('ignores soft bounces older than the window before the newest', () => {
     expect(bounceOn([0, 10, 40, 45, 50, 55])).toMatchObject({ consecutive: 4, escalate: false });
     expect(bounceOn([0, 10, 40, 45, 50, 55, 60])).toMatchObject({ consecutive: 5, escalate: true });
+  });
+
+  it('escalates when a late soft bounce completes a window that ended before newer ones', () => {
+    // Time order: days 1-5 escalate at day 5; the bounce of day 60 arrived first.
+    const late = bounceOn([60, 1, 2, 3, 4, 5]);
+    expect(late.escalate).toBe(true);
+    expect(isEscalated(late.history, POLICY)).toBe(true);
+  });
+
+  it('withdraws an escalation when a late delivery cancels bounces it counted', () => {
+    // Three soft bounces, a delivery, three more: by the contract, never suppressed.
+    const six = bounceOn([1, 2, 3, 5, 6, 7]);
+    expect(isEscalated(six.history, POLICY)).toBe(true);
+    const delivered = addDelivery(six.history, day(4), POLICY);
+    expect(delivered.withdraw).toBe(true);
+    expect(isEscalated(delivered.history, POLICY)).toBe(false);
+  });
+
+  it('does not withdraw when the soft bounces after the delivery escalate on their own', () => {
+    const ten = bounceOn([1, 2, 3, 4, 5, 11, 12, 13, 14, 15]);
+    expect(addDelivery(ten.history, day(10), POLICY).withdraw).toBe(false);
+  });
+
+  it('does not withdraw for a delivery older than every counted bounce, nor for one with nothing escalated', () => {
+    const five = bounceOn([2, 3, 4, 5, 6]);
+    expect(addDelivery(five.history, day(1), POLICY).withdraw).toBe(false);
+    expect(addDelivery(bounceOn([1, 2]).history, day(3), POLICY).withdraw).toBe(false);
   });
 
   it('never escalates when the threshold is 0', () => {
@@ -57,7 +84,7 @@ describe('soft-bounce policy', () => {
   });
 
   it('keeps the later of two deliveries', () => {
-    expect(addDelivery(addDelivery(EMPTY, day(5)), day(3)).lastDeliveryAt).toBe(day(5));
+    expect(addDelivery(addDelivery(EMPTY, day(5), POLICY).history, day(3), POLICY).history.lastDeliveryAt).toBe(day(5));
   });
 
   it.each([
