@@ -42,13 +42,20 @@ export async function startDynamoDbLocal(): Promise<RunningService> {
   return { endpoint, pid: child.pid ?? -1, stop: () => stopChild(child, exited) };
 }
 
+/** The children {@link killOnExit} ends with this process: one exit listener for all of them. */
+const children = new Set<ChildProcess>();
+let listening = false;
+
 /** Makes sure a child never outlives this process, even when it dies on an uncaught error. */
 export function killOnExit(child: ChildProcess): void {
-  const kill = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  process.once('exit', kill);
-  child.once('exit', () => process.removeListener('exit', kill));
+  if (!listening) process.once('exit', killChildren);
+  listening = true;
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
+function killChildren(): void {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
 /** Ends a child process: SIGTERM, SIGKILL after 5 s, and waits until it has exited. */

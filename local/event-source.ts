@@ -1,17 +1,18 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 /** Lambda's invocation payload limit, and roughly what each SQS record adds to its body in the event. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 const RECORD_OVERHEAD_BYTES = 700;
 
-export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+/** Runs one invocation of the function on `event`: its response, or a rejection when it threw, timed out or crashed. */
+export type Invoke = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 export interface EventSourceOptions {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
   readonly queueArn: string;
-  readonly handler: SqsHandler;
+  readonly invoke: Invoke;
   /** Pollers running at once (the stack's maxConcurrency). */
   readonly concurrency: number;
   readonly batchSize: number;
@@ -20,29 +21,28 @@ export interface EventSourceOptions {
    * since the first one, or 6 MB of payload. @default 0 (invoke with what one receive returns)
    */
   readonly maxBatchingWindowMs?: number;
-  /** Lambda's function timeout: an invocation that runs longer ends the whole sandbox. */
-  readonly timeoutMs: number;
-  readonly onTimeout: () => void;
-  /** Told after each invocation that returned: its records and duration, for the bench's meter. */
-  readonly onInvocation?: (records: number, durationMs: number) => void;
 }
 
 /**
  * What Lambda's SQS event source does, on a local queue: receive up to `batchSize` messages,
  * invoke the handler, delete the records it did not report as failed; failed records (and a whole
  * batch whose invocation threw) reappear after the visibility timeout, and the queue's redrive
- * policy moves them to the DLQ after maxReceiveCount receives.
+ * policy moves them to the DLQ after maxReceiveCount receives. Where the invocation runs (and how
+ * its timeout ends it) is `invoke`'s business.
  */
 export class LocalEventSource {
   private running = false;
   private loops: Promise<void>[] = [];
-  public invocations = 0;
-
   public constructor(private readonly options: EventSourceOptions) {}
+
+  /** How many pollers run at once. */
+  public get concurrency(): number {
+    return this.options.concurrency;
+  }
 
   public start(): void {
     this.running = true;
-    this.loops = Array.from({ length: this.options.concurrency }, (_, i) => this.loop(i));
+    this.loops = Array.from({ length: this.options.concurrency }, () => this.loop());
   }
 
   public async stop(): Promise<void> {
@@ -50,10 +50,10 @@ export class LocalEventSource {
     await Promise.all(this.loops);
   }
 
-  private async loop(poller: number): Promise<void> {
+  private async loop(): Promise<void> {
     while (this.running) {
       try {
-        await this.pollOnce(poller);
+        await this.pollOnce();
       } catch (error) {
         // Lambda's poller outlives a failed receive or delete; so does this one.
         console.error(`event source: ${error instanceof Error ? error.message : String(error)}`);
@@ -62,30 +62,22 @@ export class LocalEventSource {
     }
   }
 
-  private async pollOnce(poller: number): Promise<void> {
-    const { sqs, queueUrl, handler } = this.options;
-    {
-      const Messages = await this.gather();
-      if (Messages.length === 0) return;
-      this.invocations++;
-      let failed: Set<string>;
-      try {
-        const timer = setTimeout(this.options.onTimeout, this.options.timeoutMs);
-        const started = performance.now();
-        const response = await handler({ Records: Messages.map((m) => this.toRecord(m)) }, context(poller, this.invocations)).finally(() => {
-          clearTimeout(timer);
-          this.options.onInvocation?.(Messages.length, performance.now() - started);
-        });
-        failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-      } catch {
-        return; // the invocation failed: every record comes back after the visibility timeout
-      }
-      const done = Messages.filter((m) => !failed.has(m.MessageId ?? ''));
-      for (let i = 0; i < done.length; i += 10) {
-        await sqs.send(
-          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })) }),
-        );
-      }
+  private async pollOnce(): Promise<void> {
+    const { sqs, queueUrl, invoke } = this.options;
+    const messages = await this.gather();
+    if (messages.length === 0) return;
+    let failed: Set<string>;
+    try {
+      const response = await invoke({ Records: messages.map((m) => this.toRecord(m)) });
+      failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    } catch {
+      return; // the invocation failed: every record comes back after the visibility timeout
+    }
+    const done = messages.filter((m) => !failed.has(m.MessageId ?? ''));
+    for (let i = 0; i < done.length; i += 10) {
+      await sqs.send(
+        new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })) }),
+      );
     }
   }
 
@@ -132,12 +124,4 @@ export class LocalEventSource {
       awsRegion: 'us-east-1',
     };
   }
-}
-
-function context(poller: number, invocation: number): Context {
-  return {
-    functionName: 'process-feedback-local',
-    awsRequestId: `local-${poller}-${invocation}`,
-    getRemainingTimeInMillis: () => 60_000,
-  } as Context;
 }

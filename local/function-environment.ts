@@ -1,6 +1,7 @@
 import { pauseSendingEnvironment, processFeedbackEnvironment, reputationWatcherEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
 import {
   DEFAULT_SETTINGS,
+  eventSourceVisibilityTimeoutInSeconds,
   defaultProcessFeedbackSettings,
   defaultSuppressionWriterSettings,
   PROCESSING_SETTINGS,
@@ -12,7 +13,7 @@ import { LOCAL_CLIENT_CONFIG } from './dynamodb-local.js';
 import type { FunctionName, LocalFunction } from './function-worker.js';
 import type { LocalPipelineOptions } from './pipeline.js';
 import { localGuardrailSettings } from './reputation-alarms.js';
-import type { LocalResources } from './resources.js';
+import { localSeconds, type LocalResources } from './resources.js';
 import { IMPORT_JOB_START_SECONDS } from './ses-server.js';
 
 /** What a local function's environment is made of. */
@@ -75,7 +76,13 @@ export function functionEnvironment(fn: LocalFunction | 'watch-reputation' | 'pa
     return {
       ...processFeedbackEnvironment({ ...processing, maxReceiveCount, sdkMaxAttempts }),
       ...local,
-      LOCAL_FUNCTION_TIMEOUT_MS: String(((PROCESSING_SETTINGS.timeoutInSeconds * 1000) / compression).toFixed(0)),
+      LOCAL_FUNCTION_TIMEOUT_MS: String(
+        localFunctionTimeoutMs(
+          PROCESSING_SETTINGS.timeoutInSeconds,
+          eventSourceVisibilityTimeoutInSeconds(PROCESSING_SETTINGS.timeoutInSeconds, PROCESSING_SETTINGS.maxBatchingWindowInSeconds),
+          compression,
+        ),
+      ),
       LOCAL_QUEUE_URL: resources.queueUrl,
       LOCAL_QUEUE_ARN: resources.queueArn,
       LOCAL_POLLERS: String(PROCESSING_SETTINGS.maxConcurrency),
@@ -83,6 +90,7 @@ export function functionEnvironment(fn: LocalFunction | 'watch-reputation' | 'pa
     };
   }
   const writer = defaultSuppressionWriterSettings({ ...resources, eventBusName: 'default' });
+  const writerTimeoutInSeconds = SUPPRESSION_WRITER_SETTINGS.timeoutInMinutes * 60;
   return {
     ...suppressionWriterEnvironment({
       ...writer,
@@ -100,7 +108,14 @@ export function functionEnvironment(fn: LocalFunction | 'watch-reputation' | 'pa
       sdkMaxAttempts,
     }),
     ...local,
-    LOCAL_FUNCTION_TIMEOUT_MS: String(((SUPPRESSION_WRITER_SETTINGS.timeoutInMinutes * 60_000) / compression).toFixed(0)),
+    LOCAL_FUNCTION_TIMEOUT_MS: String(
+      localFunctionTimeoutMs(
+        writerTimeoutInSeconds,
+        // The tighter of the writer's two queues
+        eventSourceVisibilityTimeoutInSeconds(writerTimeoutInSeconds, fn === 'write-suppressions' ? suppressionBatchingWindowInSeconds(options) : 0),
+        compression,
+      ),
+    ),
     LOCAL_POLLERS: String(SUPPRESSION_WRITER_SETTINGS.maxConcurrency),
     ...(fn === 'write-suppressions'
       ? {
@@ -115,6 +130,24 @@ export function functionEnvironment(fn: LocalFunction | 'watch-reputation' | 'pa
           LOCAL_BATCH_SIZE: String(SUPPRESSION_WRITER_SETTINGS.importJobBatchSize),
         }),
   };
+}
+
+/**
+ * Wall time no local invocation is cut short before, whatever the compression. Divided by 60 (what
+ * `npm start` uses), the processing function's 30 s are half a second, in which a batch on a
+ * shared 2-core machine (ten sandboxes, DynamoDB Local's JVM, fauxqs) cannot count on finishing:
+ * timeouts there are the machine's pauses, not the code's, and every one re-runs a batch.
+ */
+export const LOCAL_MIN_FUNCTION_TIMEOUT_MS = 10_000;
+
+/**
+ * A function's local timeout in ms: its timeout divided by the compression, raised to
+ * {@link LOCAL_MIN_FUNCTION_TIMEOUT_MS}, but never past its queue's local visibility timeout, as
+ * Lambda requires of an event source (a record must not come back while its invocation runs).
+ */
+export function localFunctionTimeoutMs(timeoutInSeconds: number, visibilityTimeoutInSeconds: number, compression: number): number {
+  const compressed = Math.round((timeoutInSeconds * 1000) / compression);
+  return Math.min(localSeconds(visibilityTimeoutInSeconds, compression) * 1000, Math.max(compressed, LOCAL_MIN_FUNCTION_TIMEOUT_MS));
 }
 
 /** The suppression writer's batching window, in stack seconds. */

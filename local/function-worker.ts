@@ -1,9 +1,13 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { fork, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { killOnExit, stopChild } from './dynamodb-local.js';
+import { LocalEventSource } from './event-source.js';
+import type { InvokeMessage, SandboxMessage } from './sandbox.js';
 
-/** One function's invocations so far (every worker process it had), for the bench. */
+/** One function's invocations so far (every sandbox it had), for the bench. */
 export interface InvocationStats {
   invocations: number;
   records: number;
@@ -11,8 +15,8 @@ export interface InvocationStats {
 }
 
 /**
- * The stack's functions, run locally as worker processes: one per event source, as Lambda polls
- * each source separately (`follow-imports` is the writer function on its import-job queue).
+ * The stack's functions fed by an SQS event source, one local worker each, as Lambda polls each
+ * source separately (`follow-imports` is the writer function on its import-job queue).
  */
 export type LocalFunction = 'process-feedback' | 'write-suppressions' | 'follow-imports';
 
@@ -30,11 +34,22 @@ export function forkEntry(file: string, env: Record<string, string>): ChildProce
   return child;
 }
 
-/** One function's worker process, restarted when it dies unless the pipeline is stopping. */
+/**
+ * What Lambda does for one function on one SQS event source, locally: the event source polls the
+ * queue here, and each invocation runs in a sandbox process that runs one invocation at a time.
+ * A poller takes an idle sandbox, or starts a new one when its own has ended (so there are never
+ * more sandboxes than pollers). An invocation that outlives the function's timeout
+ * ends its own sandbox, as Lambda ends one, and only its records come back after the visibility
+ * timeout; the other sandboxes' invocations run on.
+ */
 export class FunctionWorker {
-  private process: ChildProcess | undefined;
-  private starting: Promise<ChildProcess> | undefined;
+  private readonly idle: Sandbox[] = [];
+  private readonly live = new Set<Sandbox>();
+  private source: LocalEventSource | undefined;
+  private sqs: SQSClient | undefined;
   private log: WriteStream | undefined;
+  private invocationCount = 0;
+  /** Sandboxes that ended before the worker stopped: a timeout, a crash or a kill. */
   public restarts = 0;
   public readonly stats: InvocationStats = { invocations: 0, records: 0, durationMs: 0 };
 
@@ -42,48 +57,143 @@ export class FunctionWorker {
     private readonly fn: LocalFunction,
     private readonly env: Record<string, string>,
     private readonly logDir: string,
-    private readonly stopping: () => boolean,
   ) {}
 
-  public async start(): Promise<ChildProcess> {
-    if (this.process && this.process.exitCode === null && this.process.signalCode === null) return this.process;
-    this.starting ??= this.spawn().finally(() => (this.starting = undefined));
-    return this.starting;
+  /** Starts polling, with a sandbox started per poller (so a function that cannot load fails here). */
+  public async start(): Promise<void> {
+    if (this.source) return;
+    const env = this.env;
+    const sqs = (this.sqs = new SQSClient({
+      region: env.AWS_REGION,
+      endpoint: env.AWS_ENDPOINT_URL_SQS,
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '' },
+      // The event source polls with the function's role: the call meter counts its calls as the function's.
+      userAgentAppId: env.AWS_SDK_UA_APP_ID,
+      useQueueUrlAsEndpoint: false,
+    }));
+    this.source = new LocalEventSource({
+      sqs,
+      queueUrl: required(env, 'LOCAL_QUEUE_URL'),
+      queueArn: required(env, 'LOCAL_QUEUE_ARN'),
+      invoke: (event) => this.invoke(event),
+      concurrency: Number(required(env, 'LOCAL_POLLERS')),
+      batchSize: Number(required(env, 'LOCAL_BATCH_SIZE')),
+      maxBatchingWindowMs: Number(env.LOCAL_BATCHING_WINDOW_MS ?? 0),
+    });
+    // Warm, as a function that has been running has its sandboxes: one per poller.
+    this.idle.push(...(await Promise.all(Array.from({ length: this.source.concurrency }, () => this.spawn()))));
+    this.source.start();
   }
 
+  /** Kills every sandbox at once, as crashed sandboxes end; new ones start when invocations need them. */
   public kill(): void {
-    this.process?.kill('SIGKILL');
+    for (const sandbox of this.live) sandbox.kill();
   }
 
+  /** Stops polling, lets the invocations in flight finish, then ends every sandbox. */
   public async stop(): Promise<void> {
-    await this.starting?.catch(() => undefined);
-    if (this.process) await stopChild(this.process);
+    const source = this.source;
+    this.source = undefined;
+    await source?.stop();
+    await Promise.all([...this.live].map((sandbox) => sandbox.stop()));
+    this.sqs?.destroy();
     this.log?.end();
   }
 
-  private async spawn(): Promise<ChildProcess> {
+  private async invoke(event: SQSEvent): Promise<SQSBatchResponse> {
+    const sandbox = this.idle.pop() ?? (await this.spawn());
+    const started = performance.now();
+    try {
+      const response = await sandbox.invoke(event, `local-${this.fn}-${++this.invocationCount}`, Number(required(this.env, 'LOCAL_FUNCTION_TIMEOUT_MS')));
+      this.stats.invocations++;
+      this.stats.records += event.Records.length;
+      this.stats.durationMs += performance.now() - started;
+      return response;
+    } finally {
+      if (sandbox.alive) this.idle.push(sandbox);
+    }
+  }
+
+  private async spawn(): Promise<Sandbox> {
     mkdirSync(this.logDir, { recursive: true });
     const log = (this.log ??= createWriteStream(join(this.logDir, `${this.fn}.log`), { flags: 'a' }));
-    const worker = forkEntry('worker.ts', this.env);
-    // One log for every worker the run starts; a pipe must not close it when its worker ends.
-    worker.stdout?.pipe(log, { end: false });
-    worker.stderr?.pipe(log, { end: false });
-    worker.on('message', (message: { invocation?: { records: number; durationMs: number } }) => {
-      if (!message.invocation) return;
-      this.stats.invocations++;
-      this.stats.records += message.invocation.records;
-      this.stats.durationMs += message.invocation.durationMs;
+    const sandbox = await Sandbox.start(this.env, log, this.fn);
+    this.live.add(sandbox);
+    void sandbox.ended.then(() => {
+      this.live.delete(sandbox);
+      const at = this.idle.indexOf(sandbox);
+      if (at >= 0) this.idle.splice(at, 1);
+      if (this.source) this.restarts++;
     });
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('exit', (code) => reject(new Error(`the ${this.fn} worker exited during start-up (code ${code}); see ${this.logDir}`)));
-    });
-    worker.once('exit', () => {
-      if (this.stopping()) return;
-      this.restarts++;
-      void this.start().catch(() => undefined);
-    });
-    this.process = worker;
-    return worker;
+    return sandbox;
   }
+}
+
+/** One sandbox process, seen from the worker. */
+class Sandbox {
+  public readonly ended: Promise<void>;
+  private pending: { id: string; resolve: (response: SQSBatchResponse) => void; reject: (error: Error) => void } | undefined;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly log: WriteStream,
+    private readonly fn: LocalFunction,
+  ) {
+    this.ended = new Promise((resolve) => child.once('exit', () => resolve()));
+    child.on('message', (message: SandboxMessage) => {
+      if (!('id' in message) || message.id !== this.pending?.id) return;
+      const { resolve, reject } = this.pending;
+      this.pending = undefined;
+      if (message.response) resolve(message.response);
+      else reject(new Error(message.error ?? 'no response'));
+    });
+    child.once('exit', (code, signal) => this.pending?.reject(new Error(`the sandbox ended (${signal ?? `code ${code}`})`)));
+  }
+
+  /** Forks a sandbox and waits until it has loaded the function. */
+  public static async start(env: Record<string, string>, log: WriteStream, fn: LocalFunction): Promise<Sandbox> {
+    const child = forkEntry('sandbox.ts', env);
+    // One log for every sandbox the function has; a sandbox that ends must not close it.
+    child.stdout?.on('data', (chunk: Buffer) => log.write(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => log.write(chunk));
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`a ${fn} sandbox exited during start-up (code ${code}); see ${log.path.toString()}`)));
+    });
+    return new Sandbox(child, log, fn);
+  }
+
+  public get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null && !this.child.killed;
+  }
+
+  /** Runs one invocation; past `timeoutMs` the sandbox is ended, as Lambda ends one on a timeout. */
+  public invoke(event: SQSEvent, id: string, timeoutMs: number): Promise<SQSBatchResponse> {
+    return new Promise<SQSBatchResponse>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.log.write(`${JSON.stringify({ level: 'ERROR', message: `local ${this.fn}: invocation ${id} timed out after ${timeoutMs} ms; its sandbox ends and its ${event.Records.length} records come back after the visibility timeout` })}\n`);
+        this.kill();
+      }, timeoutMs);
+      const done = <T>(settle: (value: T) => void) => (value: T): void => {
+        clearTimeout(timer);
+        settle(value);
+      };
+      this.pending = { id, resolve: done(resolve), reject: done(reject) };
+      this.child.send({ invoke: { id, event, timeoutMs } } satisfies InvokeMessage);
+    });
+  }
+
+  public kill(): void {
+    if (this.alive) this.child.kill('SIGKILL');
+  }
+
+  public async stop(): Promise<void> {
+    await stopChild(this.child);
+  }
+}
+
+function required(env: Record<string, string>, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
 }

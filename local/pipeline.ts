@@ -78,7 +78,6 @@ export class LocalPipeline {
   public readonly dynamodb: DynamoDBClient;
   public readonly s3: S3Client;
   private readonly workers = new Map<LocalFunction, FunctionWorker>();
-  private stopping = false;
   private endpointsFile: string | undefined;
 
   private readonly startedAt = new Date();
@@ -102,7 +101,10 @@ export class LocalPipeline {
     this.s3 = new S3Client({ ...LOCAL_CLIENT_CONFIG, endpoint: services.fauxqs.endpoint });
   }
 
-  /** Times a worker died (timeout, kill) and was started again, as Lambda starts a new sandbox. */
+  /**
+   * Sandboxes that ended while the pipeline ran (an invocation's timeout, a crash, a kill); each is
+   * replaced when an invocation needs one, as Lambda starts a new sandbox.
+   */
   public get restarts(): number {
     return [...this.workers.values()].reduce((sum, w) => sum + w.restarts, 0);
   }
@@ -203,12 +205,12 @@ export class LocalPipeline {
   }
 
   /**
-   * Starts a worker process per function (unless running) that runs the real handler against its
-   * queue. A worker that dies (function timeout, kill) is started again, as Lambda starts a new sandbox.
+   * Starts each SQS-fed function's event source (unless running): its pollers run here, and each
+   * invocation runs the real handler in a sandbox process of its own (see {@link FunctionWorker}).
    */
   public async startWorker(): Promise<void> {
     for (const fn of ['process-feedback', 'write-suppressions', 'follow-imports'] as const) {
-      if (!this.workers.has(fn)) this.workers.set(fn, new FunctionWorker(fn, this.handlerEnvironment(fn), this.logDir, () => this.stopping));
+      if (!this.workers.has(fn)) this.workers.set(fn, new FunctionWorker(fn, this.handlerEnvironment(fn), this.logDir));
     }
     await Promise.all([...this.workers.values()].map((w) => w.start()));
   }
@@ -278,13 +280,13 @@ export class LocalPipeline {
     };
   }
 
-  /** Kills a worker at once, as a crashed Lambda ends; a new one starts by itself. */
+  /** Kills every sandbox of a function at once, as crashed sandboxes end; new ones start as invocations need them. */
   public killWorker(fn: LocalFunction = 'process-feedback'): void {
     this.workers.get(fn)?.kill();
   }
 
+  /** Stops polling, lets the invocations in flight end (by their timeout at the latest) and ends every sandbox. */
   public async stopWorker(): Promise<void> {
-    this.stopping = true;
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
   }
 

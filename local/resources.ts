@@ -27,6 +27,11 @@ export interface QueueSettings {
   readonly suppressionBatchingWindowInSeconds: number;
 }
 
+/** A stack duration in local seconds: compressed, rounded, and at least 1 (what SQS takes). */
+export function localSeconds(stackSeconds: number, compression: number): number {
+  return Math.max(1, Math.round(stackSeconds / compression));
+}
+
 /** Creates the stack's queues, topics, bucket and table on the local services, as the stack makes them. */
 export async function createResources(fauxqsEndpoint: string, dynamoEndpoint: string, settings: QueueSettings): Promise<LocalResources> {
   const { compression, maxReceiveCount } = settings;
@@ -35,7 +40,7 @@ export async function createResources(fauxqsEndpoint: string, dynamoEndpoint: st
   const dynamodb = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: dynamoEndpoint });
   const s3 = new S3Client({ ...LOCAL_CLIENT_CONFIG, endpoint: fauxqsEndpoint });
   try {
-    const seconds = (stackSeconds: number): string => String(Math.max(1, Math.round(stackSeconds / compression)));
+    const seconds = (stackSeconds: number): string => String(localSeconds(stackSeconds, compression));
     const days = (n: number): number => n * 86_400;
     const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'ses-feedback-dlq', Attributes: { MessageRetentionPeriod: seconds(days(QUEUE_RETENTION_IN_DAYS.deadLetter)) } }))).QueueUrl ?? '';
     const dlqArn = await queueArn(sqs, dlqUrl);
