@@ -199,6 +199,8 @@ export interface SuppressionQueue {
   retry(entries: readonly SuppressionEntry[], attempt: number): Promise<void>;
   /** Hands over addresses whose temporary suppression is due to end (from the expiry tick, or to retry), now or after a delay. */
   unsuppress(addresses: readonly string[], attempt: number, delaySeconds?: number): Promise<void>;
+  /** Hands over temporary suppressions whose escalation a delivery withdrew while they were being written. */
+  withdraw(addresses: readonly string[]): Promise<void>;
 }
 
 /** Where the feedback processor hands over addresses to suppress. */

@@ -401,6 +401,12 @@ export class SuppressionWriter {
     // is asked again (a restore, by a message). If this run dies first, its message comes back and
     // settles again.
     if (complained.length > 0) await this.options.queue.unsuppress(complained, 1);
+    // A delivery that withdrew an escalation while SES was taking it (an import job runs for
+    // minutes) found nothing on the ledger to take off: it is taken off now, by a message.
+    const temporary = accepted.filter((e) => e.until !== undefined).map((e) => e.address);
+    const standing = temporary.length > 0 ? await this.options.escalations.escalated(temporary) : new Set<string>();
+    const withdrawn = temporary.filter((address) => !standing.has(address));
+    if (withdrawn.length > 0) await this.options.queue.withdraw(withdrawn);
   }
 
   /**
