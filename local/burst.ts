@@ -43,7 +43,7 @@ async function main(): Promise<number> {
     const dead = new Set((await pipeline.deadLetters()).map((d) => d.body)).size;
     const accounted = records + dead;
     console.log(`burst: ${total} events published in ${published.toFixed(1)} s, all processed in ${seconds.toFixed(1)} s (${(total / seconds).toFixed(0)} events/s)`);
-    console.log(`burst: ${records} audit records + ${dead} in the DLQ (${malformed} malformed sent) = ${accounted} of ${total}; lost ${total - accounted}; worker restarts ${pipeline.restarts}`);
+    console.log(`burst: ${records} audit records + ${dead} in the DLQ (${malformed} malformed sent) = ${accounted} of ${total}; lost ${total - accounted}; sandboxes ended ${pipeline.restarts}`);
     return accounted === total && dead === malformed ? 0 : 1;
   } finally {
     await pipeline.stop();

@@ -83,7 +83,7 @@ async function main(): Promise<number> {
     );
     console.log(
       `scale: SES calls ${calls} (limit ${maxCalls}): ${JSON.stringify(stats.succeeded)}, 429 answered ${stats.throttled}, 5xx ${stats.failed}; ` +
-        `import jobs ${pipeline.ses.importJobs.size}; throttles surfaced as handler errors ${surfaced}; DLQ ${dead.length}; worker restarts ${pipeline.restarts}; ` +
+        `import jobs ${pipeline.ses.importJobs.size}; throttles surfaced as handler errors ${surfaced}; DLQ ${dead.length}; sandboxes ended ${pipeline.restarts}; ` +
         `"Address Suppressed" events for ${announced.size} addresses (${unannounced} missing)`,
     );
     // Correctness only: every address suppressed and announced, the call budget, nothing lost or surfaced.

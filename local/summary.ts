@@ -143,7 +143,7 @@ export async function printSummary(pipeline: LocalPipeline, run: RunFacts, print
   print(`Duplicates absorbed: ${duplicates} redelivered decisions made no second record (and the writer skips addresses already suppressed).`);
   print(`Dead-letter queue: ${distinctDead.size} distinct messages`);
   for (const [reason, n] of top([...distinctDead.values()], 10)) print(`  ${n} x ${reason}`);
-  print(`Worker restarts (function timeouts or crashes; each retry redoes only what was missing): ${pipeline.restarts}`);
+  print(`Sandboxes ended (function timeouts or crashes; each retry redoes only what was missing): ${pipeline.restarts}`);
   const calls = pipeline.ses.totalCalls();
   const rows = [...pipeline.ses.importJobs.values()].reduce((sum, job) => sum + job.processed, 0);
   print(

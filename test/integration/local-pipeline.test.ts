@@ -178,7 +178,7 @@ describe('local pipeline: faults', () => {
         .reduce((a, b) => a + b, 0);
       console.log(
         `faults: ${stats.throttled} throttled + ${stats.failed} failed + ${stats.limitExceeded} LimitExceeded SES calls injected, ${retried} messages retried through SQS, ` +
-          `${pipeline.restarts} worker restarts (2 kills); ${pipeline.ses.list.size}/${hard.length + complaints.length} suppressed; lost 0`,
+          `${pipeline.restarts} sandboxes ended (2 kills, each of every sandbox of a function); ${pipeline.ses.list.size}/${hard.length + complaints.length} suppressed; lost 0`,
       );
       // Faults landed (the refused import job at least), and each was retried through SQS.
       expect(stats.limitExceeded).toBe(1);
