@@ -117,6 +117,11 @@ export function functionEnvironment(fn: LocalFunction | 'watch-reputation' | 'pa
       ),
     ),
     LOCAL_POLLERS: String(SUPPRESSION_WRITER_SETTINGS.maxConcurrency),
+    // The writer's pollers share one sandbox, and so one SES pacer: its invocations each pace to a
+    // quarter of SES's rate, and four sandboxes at once would leave SES no headroom (a fresh one
+    // calls at once). Until one writer run at a time holds the whole rate, the local writer keeps
+    // this; a timeout there ends both of its invocations.
+    LOCAL_SANDBOXES: '1',
     ...(fn === 'write-suppressions'
       ? {
           LOCAL_QUEUE_URL: resources.suppressionQueueUrl,

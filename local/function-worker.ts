@@ -81,7 +81,8 @@ export class FunctionWorker {
       maxBatchingWindowMs: Number(env.LOCAL_BATCHING_WINDOW_MS ?? 0),
     });
     // Warm, as a function that has been running has its sandboxes: one per poller.
-    this.idle.push(...(await Promise.all(Array.from({ length: this.source.concurrency }, () => this.spawn()))));
+    const sandboxes = Math.min(this.source.concurrency, Number(env.LOCAL_SANDBOXES ?? Infinity));
+    this.idle.push(...(await Promise.all(Array.from({ length: sandboxes }, () => this.spawn()))));
     this.source.start();
   }
 
@@ -101,7 +102,7 @@ export class FunctionWorker {
   }
 
   private async invoke(event: SQSEvent): Promise<SQSBatchResponse> {
-    const sandbox = this.idle.pop() ?? (await this.spawn());
+    const sandbox = this.idle.pop() ?? this.shared() ?? (await this.spawn());
     const started = performance.now();
     try {
       const response = await sandbox.invoke(event, `local-${this.fn}-${++this.invocationCount}`, Number(required(this.env, 'LOCAL_FUNCTION_TIMEOUT_MS')));
@@ -110,8 +111,15 @@ export class FunctionWorker {
       this.stats.durationMs += performance.now() - started;
       return response;
     } finally {
-      if (sandbox.alive) this.idle.push(sandbox);
+      if (sandbox.alive && sandbox.busy === 0 && !this.idle.includes(sandbox)) this.idle.push(sandbox);
     }
+  }
+
+  /** With LOCAL_SANDBOXES set below the pollers, a live sandbox takes one more invocation once that many run. */
+  private shared(): Sandbox | undefined {
+    const most = Number(this.env.LOCAL_SANDBOXES ?? Infinity);
+    if (this.live.size < most) return undefined;
+    return [...this.live].sort((a, b) => a.busy - b.busy)[0];
   }
 
   private async spawn(): Promise<Sandbox> {
@@ -132,7 +140,7 @@ export class FunctionWorker {
 /** One sandbox process, seen from the worker. */
 class Sandbox {
   public readonly ended: Promise<void>;
-  private pending: { id: string; resolve: (response: SQSBatchResponse) => void; reject: (error: Error) => void } | undefined;
+  private readonly pending = new Map<string, { resolve: (response: SQSBatchResponse) => void; reject: (error: Error) => void }>();
 
   private constructor(
     private readonly child: ChildProcess,
@@ -141,13 +149,16 @@ class Sandbox {
   ) {
     this.ended = new Promise((resolve) => child.once('exit', () => resolve()));
     child.on('message', (message: SandboxMessage) => {
-      if (!('id' in message) || message.id !== this.pending?.id) return;
-      const { resolve, reject } = this.pending;
-      this.pending = undefined;
-      if (message.response) resolve(message.response);
-      else reject(new Error(message.error ?? 'no response'));
+      const waiting = 'id' in message ? this.pending.get(message.id) : undefined;
+      if (!waiting || !('id' in message)) return;
+      this.pending.delete(message.id);
+      if (message.response) waiting.resolve(message.response);
+      else waiting.reject(new Error(message.error ?? 'no response'));
     });
-    child.once('exit', (code, signal) => this.pending?.reject(new Error(`the sandbox ended (${signal ?? `code ${code}`})`)));
+    child.once('exit', (code, signal) => {
+      for (const waiting of this.pending.values()) waiting.reject(new Error(`the sandbox ended (${signal ?? `code ${code}`})`));
+      this.pending.clear();
+    });
   }
 
   /** Forks a sandbox and waits until it has loaded the function. */
@@ -161,6 +172,11 @@ class Sandbox {
       child.once('exit', (code) => reject(new Error(`a ${fn} sandbox exited during start-up (code ${code}); see ${log.path.toString()}`)));
     });
     return new Sandbox(child, log, fn);
+  }
+
+  /** Invocations running in it now. */
+  public get busy(): number {
+    return this.pending.size;
   }
 
   public get alive(): boolean {
@@ -178,7 +194,7 @@ class Sandbox {
         clearTimeout(timer);
         settle(value);
       };
-      this.pending = { id, resolve: done(resolve), reject: done(reject) };
+      this.pending.set(id, { resolve: done(resolve), reject: done(reject) });
       this.child.send({ invoke: { id, event, timeoutMs } } satisfies InvokeMessage);
     });
   }

@@ -1,7 +1,7 @@
 /**
  * One local Lambda sandbox: loads a REAL function entry (LOCAL_HANDLER, which reads its
  * configuration and AWS endpoints from the environment, as in Lambda) and runs the invocations its
- * parent sends, one at a time, with a context whose remaining time counts down to the function's
+ * parent sends (one at a time, unless LOCAL_SANDBOXES shares it), with a context whose remaining time counts down to the function's
  * timeout. The parent ({@link FunctionWorker}) polls the queue and ends this process when an
  * invocation overruns, as Lambda ends a sandbox; neighbours in other sandboxes run on.
  */
