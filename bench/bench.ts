@@ -252,8 +252,8 @@ function printCalls(calls: PipelineCalls, naive: NaiveCalls): void {
   console.log(`  SQS (functions): ${ops('sqs')}; ${calls.reading.sqs.emptyReceives} empty receives (idle polling)`);
   console.log(`  S3: ${ops('s3')}; EventBridge: ${ops('eventbridge')} (${per1000(calls.eventsPublished)} Address Suppressed events); CloudWatch API 0 (metrics go out as EMF log lines)`);
   console.log(
-    `  Lambda invocations: process-feedback ${per1000(inv['process-feedback'].invocations)}, write-suppressions ${per1000(inv['write-suppressions'].invocations)}, ` +
-      `follow-imports ${per1000(inv['follow-imports'].invocations)}; log bytes per event ${(Object.values(calls.logBytes).reduce((a, b) => a + b, 0) / calls.messages).toFixed(0)}`,
+    `  Lambda invocations: process-feedback ${per1000(inv['process-feedback'].invocations)}, write-suppressions ${per1000(inv['write-suppressions'].invocations)}; ` +
+      `log bytes per event ${(Object.values(calls.logBytes).reduce((a, b) => a + b, 0) / calls.messages).toFixed(0)}`,
   );
   const nd = naive.reading.dynamodb;
   console.log(

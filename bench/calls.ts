@@ -36,7 +36,7 @@ export interface PipelineCalls {
   readonly restarts: number;
 }
 
-const FUNCTIONS: readonly LocalFunction[] = ['process-feedback', 'write-suppressions', 'follow-imports'];
+const FUNCTIONS: readonly LocalFunction[] = ['process-feedback', 'write-suppressions'];
 
 /** Runs the messages through the local pipeline (clock x`timeCompression`) with the call meter on. */
 export async function measurePipelineCalls(messages: string[], timeCompression: number, logDir: string): Promise<PipelineCalls> {

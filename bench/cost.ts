@@ -20,7 +20,6 @@ export type CostPerMillion = Record<CostLine, number> & { total: number };
 const MEMORY_MB: Record<LocalFunction, number> = {
   'process-feedback': PROCESSING_SETTINGS.memorySizeInMb,
   'write-suppressions': SUPPRESSION_WRITER_SETTINGS.memorySizeInMb,
-  'follow-imports': SUPPRESSION_WRITER_SETTINGS.memorySizeInMb,
 };
 
 export function pipelineCost(calls: PipelineCalls): CostPerMillion {

@@ -12,6 +12,8 @@ export interface LocalEndpointResources {
   readonly tableName: string;
   readonly importBucketName: string;
   readonly deadLetterQueueUrl: string;
+  /** The suppression writer's queue: `suppression import` and `remove` go through the writer. */
+  readonly suppressionQueueUrl: string;
 }
 
 /** The content of {@link LOCAL_ENDPOINTS_FILE}: where the local services listen. */

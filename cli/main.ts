@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { SES_MAX_ROWS_PER_IMPORT } from '../lambdas/contract.js';
 import { addressProblem, redactAddresses } from '../lambdas/domain/address.js';
 import type { SuppressionReason } from '../lambdas/domain/classify.js';
 import { LOCAL_ENDPOINTS_FILE } from './local-endpoints.js';
@@ -75,14 +74,14 @@ Options:
   --format F          report: md (default) or html.
   --out FILE          report: write to FILE instead of standard output.
   --from ADDRESS      simulate: the verified sender identity (address, or any address of a verified domain).
-  --timeout SECONDS   simulate: how long to wait for the feedback (default 300).
+  --timeout SECONDS   simulate: how long to wait for the feedback (default 300); import, remove:
+                      how long to wait for the writer (default 3600).
   --show-addresses    report: list the suppressed addresses (left out by default: the report
                       is meant to be shared).
   --note TEXT         remove, resume: why, kept in the audit trail.
   --force             resume: even while the alarm that paused the set is in ALARM.
   --json              status: print JSON instead of a table.
-  --poll-seconds N    import: seconds between looks at an import job (default 5).
-  --rows-per-job N    import: addresses per SES import job (default and most 100,000, SES's limit).
+  --poll-seconds N    import, remove: seconds between looks at the writer's progress (default 5).
   -h, --help          Show this help.
 
 Examples:
@@ -112,7 +111,6 @@ const OPTIONS = {
   json: { type: 'boolean' },
   force: { type: 'boolean' },
   'poll-seconds': { type: 'string' },
-  'rows-per-job': { type: 'string' },
   until: { type: 'string' },
   format: { type: 'string' },
   out: { type: 'string' },
@@ -169,10 +167,8 @@ async function operate(command: 'suppression' | 'status', args: string[], values
   if (since && Number.isNaN(since.getTime())) return usage(`--since must be a date (ISO 8601, e.g. 2026-11-01), got '${values.since}'`);
   const pollSeconds = Number(values['poll-seconds'] ?? 5);
   if (!(pollSeconds > 0)) return usage(`--poll-seconds must be a number above 0, got '${values['poll-seconds']}'`);
-  const rowsPerJob = Number(values['rows-per-job'] ?? SES_MAX_ROWS_PER_IMPORT);
-  if (!Number.isInteger(rowsPerJob) || rowsPerJob < 1 || rowsPerJob > SES_MAX_ROWS_PER_IMPORT) {
-    return usage(`--rows-per-job must be a whole number from 1 to ${SES_MAX_ROWS_PER_IMPORT.toLocaleString('en-US')}, got '${values['rows-per-job']}'`);
-  }
+  const timeoutSeconds = Number(values.timeout ?? 3600);
+  if (!(timeoutSeconds > 0)) return usage(`--timeout must be a number of seconds above 0, got '${values.timeout}'`);
   const expected: Record<string, number> = { status: 0, import: 1, export: 0, remove: 1 };
   if (sub === undefined || !(sub in expected)) return usage(`unknown subcommand '${sub ?? ''}': use import, export or remove`);
   if (operands.length !== expected[sub]) return usage(sub === 'import' ? 'give one file' : sub === 'remove' ? 'give one address' : 'takes no arguments');
@@ -197,11 +193,10 @@ async function operate(command: 'suppression' | 'status', args: string[], values
       }
       case 'import': {
         const { importSuppressions } = await import('./suppression-commands.js');
-        const summary = await importSuppressions(target, text, reason, { pollSeconds, rowsPerJob }, output);
+        const summary = await importSuppressions(target, text, reason, { pollSeconds, timeoutSeconds }, output);
         output.done();
         io.stderr(
-          `imported ${summary.imported} addresses (${summary.jobs} new import jobs, ${summary.resumed} resumed or done before); ` +
-            `${summary.invalid} invalid rows, ${summary.refused} refused by SES\n`,
+          `imported ${summary.imported} addresses through the writer; ${summary.invalid} invalid rows, ${summary.refused} refused by SES\n`,
         );
         return summary.invalid + summary.refused > 0 ? EXIT.failed : EXIT.ok;
       }
@@ -214,7 +209,7 @@ async function operate(command: 'suppression' | 'status', args: string[], values
       }
       default: {
         const { removeSuppression } = await import('./suppression-commands.js');
-        const outcome = await removeSuppression(target, operands[0] as string, values.note);
+        const outcome = await removeSuppression(target, operands[0] as string, values.note, { pollSeconds, timeoutSeconds });
         io.stderr(outcome === 'removed' ? 'removed from the suppression list; recorded in the audit trail\n' : 'not on the suppression list; nothing to remove\n');
         return EXIT.ok;
       }

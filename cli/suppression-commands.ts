@@ -1,29 +1,15 @@
-import { createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as toCsv } from 'csv-stringify/sync';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { DeleteSuppressedDestinationCommand, ListSuppressedDestinationsCommand, NotFoundException, SESv2Client } from '@aws-sdk/client-sesv2';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ListSuppressedDestinationsCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoFeedbackStore } from '../lambdas/adapters/dynamo-feedback-store.js';
+import { DynamoOperatorRequests } from '../lambdas/adapters/dynamo-operator-requests.js';
 import { DynamoSuppressionLedger } from '../lambdas/adapters/dynamo-suppression-ledger.js';
 import { SesPacer } from '../lambdas/adapters/ses-pacer.js';
-import { SesSuppressionImports } from '../lambdas/adapters/ses-suppression-imports.js';
-import { SesSuppressionList } from '../lambdas/adapters/ses-suppression-list.js';
-import { FEEDBACK_TABLE, IMPORT_FILES, importJobKey, SES_MAX_ROWS_PER_IMPORT } from '../lambdas/contract.js';
-import {
-  addressProblem,
-  chunk,
-  holdAgainstRemoval,
-  importLines,
-  maskAddress,
-  matchFailedRecords,
-  mergeEntries,
-  redactAddresses,
-  SuppressionRejectedError,
-  type SuppressionEntry,
-  type SuppressionReason,
-} from '../lambdas/domain/index.js';
+import { SqsSuppressionQueue } from '../lambdas/adapters/sqs-suppression-queue.js';
+import { addressProblem, maskAddress, mergeEntries, redactAddresses, type SuppressionEntry, type SuppressionMessage, type SuppressionReason } from '../lambdas/domain/index.js';
 import { DEFAULT_SETTINGS } from '../lambdas/settings.js';
 import { CliError, type Target } from './target.js';
 
@@ -117,115 +103,61 @@ function unescapeFormula(cell: string): string {
 }
 
 export interface ImportOptions {
+  /** Seconds between looks at the writer's progress. */
   readonly pollSeconds: number;
-  /** Below this many addresses, single PutSuppressedDestination calls are used. */
-  readonly singleCallLimit?: number;
-  /** Addresses per import job. @default 100,000 (SES's limit per import) */
-  readonly rowsPerJob?: number;
+  /** Gives up waiting (not the import: the writer goes on) after this long. */
+  readonly timeoutSeconds: number;
 }
 
 export interface ImportSummary {
   readonly valid: number;
   readonly invalid: number;
+  /** On the list and in the ledger (also those that were before). */
   readonly imported: number;
   readonly refused: number;
-  readonly jobs: number;
-  readonly resumed: number;
 }
 
 /**
- * `suppression import`: validates every row first, then puts the valid addresses on the list (one
- * import job per 100,000, single calls for a handful), follows each job with a progress line, and
- * records the result in the pipeline's ledger. A chunk is keyed by the hash of its rows, so a
- * re-run after an interruption follows the job already started or skips the finished one.
+ * `suppression import`: validates every row first, then hands the valid addresses to the writer
+ * (the one door to the SES list: single calls or import jobs, within SES's rate, never weakening
+ * a complaint), and waits, with a progress line, until each is in the ledger or SES refused it.
+ * Safe to run again: what is on the list already costs no SES call.
  */
 export async function importSuppressions(target: Target, text: string, reason: SuppressionReason | undefined, options: ImportOptions, output: CommandOutput): Promise<ImportSummary> {
   const { entries, problems } = parseSuppressionFile(text, reason);
   // Every invalid row, by line number and problem (not the address: stderr may end up in a log).
   if (problems.length > 0) output.err(problems.map((p) => `line ${p.line}: ${p.problem}\n`).join(''));
-  const rows = mergeEntries(entries).sort((a, b) => (a.address < b.address ? -1 : 1));
+  const rows = mergeEntries(entries);
   output.err(`${rows.length} addresses to suppress (${entries.length} valid rows, ${problems.length} invalid)\n`);
-  const ses = target.client('sesv2', SESv2Client);
   const dynamodb = target.client('dynamodb', DynamoDBClient);
   const ledger = new DynamoSuppressionLedger(dynamodb, target.tableName);
-  const pacer = new SesPacer(target.sesRequestsPerSecond);
-  // A removal of a temporary suppression may be under way for some of these rows: claimed first, so
-  // that it puts them back instead of leaving them off the list behind this import.
-  await holdAgainstRemoval(ledger, rows, new Date());
+  const requests = operatorRequests(target, dynamodb, ledger);
+  const since = new Date(Date.now() - 1000);
+  await new SqsSuppressionQueue(target.client('sqs', SQSClient), target.suppressionQueueUrl).retry(rows, 1, true);
+  let pending = rows.map((r) => r.address);
   let imported = 0;
   let refused = 0;
-  let jobs = 0;
-  let resumed = 0;
-
-  if (rows.length > 0 && rows.length < (options.singleCallLimit ?? DEFAULT_SETTINGS.importThreshold)) {
-    const list = new SesSuppressionList(ses, pacer);
-    const done: SuppressionEntry[] = [];
-    for (const row of rows) {
-      try {
-        await list.suppress(row.address, row.reason);
-        done.push(row);
-      } catch (error) {
-        if (!(error instanceof SuppressionRejectedError)) throw error;
-        refused++;
-        // Addresses masked here as in every log line: the terminal's output is often kept (CI logs, tickets).
-        output.err(`${maskAddress(row.address)} refused by SES: ${redactAddresses(error.message)}\n`);
-      }
-      output.progress(bar('suppressing', done.length + refused, rows.length));
+  const deadline = Date.now() + options.timeoutSeconds * 1000;
+  for (;;) {
+    const known = await ledger.suppressions(pending, true);
+    const refusals = await requests.refusals(pending.filter((a) => !known.has(a)), since);
+    for (const [address, why] of refusals) output.err(`${maskAddress(address)} refused by SES: ${why}\n`);
+    imported += known.size;
+    refused += refusals.size;
+    pending = pending.filter((a) => !known.has(a) && !refusals.has(a));
+    output.progress(bar('suppressing', imported + refused, rows.length));
+    if (pending.length === 0) break;
+    if (Date.now() > deadline) {
+      throw new CliError(`${pending.length} of ${rows.length} addresses not settled after ${options.timeoutSeconds} s; the writer goes on with them (check its logs and the dead-letter queue, or run the command again)`);
     }
-    await ledger.recordSuppressed(done, { via: 'operator-import' }, new Date());
-    return { valid: entries.length, invalid: problems.length, imported: done.length, refused, jobs, resumed };
+    await new Promise((resolve) => setTimeout(resolve, options.pollSeconds * 1000));
   }
+  return { valid: entries.length, invalid: problems.length, imported, refused };
+}
 
-  const imports = new SesSuppressionImports({ ses, s3: target.client('s3', S3Client), bucketName: target.importBucketName, prefix: IMPORT_FILES.operatorPrefix, pacer });
-  const doc = DynamoDBDocumentClient.from(dynamodb);
-  for (const part of chunk(rows, options.rowsPerJob ?? SES_MAX_ROWS_PER_IMPORT)) {
-    const digest = createHash('sha256').update(part.map((r) => `${r.address},${r.reason}`).join('\n')).digest('hex');
-    const key = { [FEEDBACK_TABLE.partitionKey]: importJobKey(digest), [FEEDBACK_TABLE.sortKey]: FEEDBACK_TABLE.sortKeys.importJob };
-    const known = (await doc.send(new GetCommand({ TableName: target.tableName, Key: key }))).Item as { jobId?: string; status?: string } | undefined;
-    if (known?.status === 'COMPLETED') {
-      output.err(`rows ${imported + refused + 1}-${imported + refused + part.length}: imported before (job ${known.jobId}), skipped\n`);
-      imported += part.length;
-      resumed++;
-      continue;
-    }
-    let jobId = known?.jobId;
-    if (jobId) {
-      output.err(`resuming import job ${jobId} (${part.length} rows)\n`);
-      resumed++;
-    } else {
-      jobId = (await imports.start(part, 'PUT', undefined, `${digest}.jsonl`)).jobId;
-      jobs++;
-      await doc.send(new PutCommand({ TableName: target.tableName, Item: { ...key, jobId, rows: part.length, status: 'RUNNING', startedAt: new Date().toISOString() } }));
-    }
-    for (;;) {
-      const status = await imports.status(jobId);
-      if (status.state === 'running') {
-        output.progress(bar(`import job ${jobId}`, status.processed ?? 0, part.length));
-        await new Promise((resolve) => setTimeout(resolve, options.pollSeconds * 1000));
-        continue;
-      }
-      if (status.state === 'failed') {
-        // Forget the job, so that running the command again starts a new one.
-        await doc.send(new PutCommand({ TableName: target.tableName, Item: { ...key, status: 'FAILED', failedJobId: jobId, error: status.errorMessage } }));
-        throw new CliError(`import job ${jobId} failed: ${status.errorMessage} (run the command again to retry)`);
-      }
-      output.progress(bar(`import job ${jobId}`, part.length, part.length));
-      const match = matchFailedRecords(importLines(part), status.failedRecords, status.failedCount);
-      if (match.unknown !== undefined) {
-        // Nothing is recorded as suppressed on an answer we cannot read: forget the job, so a re-run imports again.
-        await doc.send(new PutCommand({ TableName: target.tableName, Item: { ...key, status: 'FAILED', failedJobId: jobId, error: match.unknown } }));
-        throw new CliError(`import job ${jobId}: ${match.unknown}; nothing of it was recorded as suppressed (run the command again to retry)`);
-      }
-      const done = part.filter((_, i) => !match.failed.has(i));
-      await ledger.recordSuppressed(done, { via: 'operator-import', jobId }, new Date());
-      await doc.send(new PutCommand({ TableName: target.tableName, Item: { ...key, jobId, rows: part.length, status: 'COMPLETED', completedAt: new Date().toISOString() } }));
-      imported += done.length;
-      refused += part.length - done.length;
-      if (part.length > done.length) output.err(`import job ${jobId}: SES refused ${part.length - done.length} rows (see its failed-records file)\n`);
-      break;
-    }
-  }
-  return { valid: entries.length, invalid: problems.length, imported, refused, jobs, resumed };
+function operatorRequests(target: Target, dynamodb: DynamoDBClient, ledger: DynamoSuppressionLedger): DynamoOperatorRequests {
+  const store = new DynamoFeedbackStore({ client: dynamodb, tableName: target.tableName, eventRetentionInDays: DEFAULT_SETTINGS.eventRetentionInDays });
+  return new DynamoOperatorRequests(dynamodb, target.tableName, ledger, store);
 }
 
 /**
@@ -283,28 +215,25 @@ export function exportCsv(rows: ReadonlyArray<{ address: string; reason: string;
 }
 
 /**
- * `suppression remove`: takes one address off the list (for a user who proved it works again),
- * forgets it in the ledger so a new hard bounce suppresses it again, and records who-knows-why in
- * the audit trail.
+ * `suppression remove`: asks the writer to take one address off the list (for a user who proved it
+ * works again), forget it in the ledger so a new hard bounce suppresses it again, and record
+ * who-knows-why in the audit trail; waits for its outcome.
  */
-export async function removeSuppression(target: Target, address: string, note: string | undefined): Promise<'removed' | 'not-listed'> {
+export async function removeSuppression(target: Target, address: string, note: string | undefined, options: ImportOptions): Promise<'removed' | 'not-listed'> {
   const problem = addressProblem(address);
   if (problem) throw new CliError(problem === 'empty' ? 'the address is empty' : `'${address}' is not a valid address: ${problem}`);
-  const normalized = address.toLowerCase();
-  let outcome: 'removed' | 'not-listed' = 'removed';
-  try {
-    await target.client('sesv2', SESv2Client).send(new DeleteSuppressedDestinationCommand({ EmailAddress: normalized }));
-  } catch (error) {
-    if (!(error instanceof NotFoundException)) throw error;
-    outcome = 'not-listed';
-  }
+  const request = randomUUID();
+  const message: SuppressionMessage = { type: 'remove', address: address.toLowerCase(), request, ...(note !== undefined ? { note } : {}) };
+  await new SqsSuppressionQueue(target.client('sqs', SQSClient), target.suppressionQueueUrl).requeue([message], 0);
   const dynamodb = target.client('dynamodb', DynamoDBClient);
-  await new DynamoSuppressionLedger(dynamodb, target.tableName).forget(normalized);
-  if (outcome === 'removed') {
-    const store = new DynamoFeedbackStore({ client: dynamodb, tableName: target.tableName, eventRetentionInDays: DEFAULT_SETTINGS.eventRetentionInDays });
-    await store.recordOperatorRemoval(normalized, note, new Date());
+  const requests = operatorRequests(target, dynamodb, new DynamoSuppressionLedger(dynamodb, target.tableName));
+  const deadline = Date.now() + options.timeoutSeconds * 1000;
+  for (;;) {
+    const outcome = await requests.removalOutcome(request);
+    if (outcome !== undefined) return outcome;
+    if (Date.now() > deadline) throw new CliError(`the writer has not taken the removal after ${options.timeoutSeconds} s; it goes on (check its logs and the dead-letter queue)`);
+    await new Promise((resolve) => setTimeout(resolve, options.pollSeconds * 1000));
   }
-  return outcome;
 }
 
 /** `label [#####-----]  45 % 45,000/100,000` */

@@ -28,6 +28,8 @@ export interface Target {
   readonly tableName: string;
   readonly importBucketName: string;
   readonly deadLetterQueueUrl: string;
+  /** The writer's queue: every change to the SES list goes through the writer. */
+  readonly suppressionQueueUrl: string;
   readonly configurationSetNames: readonly string[];
   /** SES's rate for non-send actions: 1 request/s in AWS, faster on a time-compressed local pipeline. */
   readonly sesRequestsPerSecond: number;
@@ -105,6 +107,7 @@ function localTarget(file: string): Target {
     tableName: endpoints.resources.tableName,
     importBucketName: endpoints.resources.importBucketName,
     deadLetterQueueUrl: endpoints.resources.deadLetterQueueUrl,
+    suppressionQueueUrl: endpoints.resources.suppressionQueueUrl,
     // The local pipeline stands for a default deploy: its scenarios send with these names.
     configurationSetNames: Object.values(DEFAULT_STACK_CONFIGURATION_SETS),
     sesRequestsPerSecond: endpoints.sesRequestsPerSecond,
@@ -139,6 +142,7 @@ async function deployedTarget(stackName: string, region: string | undefined): Pr
       tableName: required('TableName'),
       importBucketName: required('ImportBucketName'),
       deadLetterQueueUrl: required('DeadLetterQueueUrl'),
+      suppressionQueueUrl: required('SuppressionQueueUrl'),
       configurationSetNames: (outputs.ConfigurationSetNames ?? '').split(',').filter(Boolean),
       sesRequestsPerSecond: 1,
       liveSince: Stacks[0]?.CreationTime?.toISOString() ?? null,

@@ -57,13 +57,20 @@ export const SUPPRESSION_WRITER_ENV = {
   tableName: 'FEEDBACK_TABLE_NAME',
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
   suppressionQueueUrl: 'SUPPRESSION_QUEUE_URL',
-  importJobQueueUrl: 'IMPORT_JOB_QUEUE_URL',
   importBucketName: 'IMPORT_BUCKET_NAME',
   importThreshold: 'IMPORT_THRESHOLD',
   maxAttempts: 'SUPPRESSION_MAX_ATTEMPTS',
   followInitialSeconds: 'IMPORT_FOLLOW_INITIAL_SECONDS',
-  /** This instance's share of SES's account-wide rate for non-send calls. */
+  /** SES's account-wide rate for non-send calls: the writer's, one run at a time. */
   sesRequestsPerSecond: 'SES_REQUESTS_PER_SECOND',
+  /** How long a run holds the writer's lease: longer than the function's timeout plus a margin. */
+  leaseSeconds: 'WRITER_LEASE_SECONDS',
+  /** How long a batch that found the lease held waits before its messages come again. */
+  leaseWaitSeconds: 'LEASE_WAIT_SECONDS',
+  /** Time one SES call may take from its start; no call starts unless it and the reserve are left. */
+  sesCallBudgetMs: 'SES_CALL_BUDGET_MS',
+  /** Time kept at the end of a run to settle what SES did and hand back the rest. */
+  runReserveMs: 'RUN_RESERVE_MS',
   /** Where "Address Suppressed" events go (the account's default bus unless configured). */
   eventBusName: 'EVENT_BUS_NAME',
   /** The queues' maxReceiveCount: on its last receive, a failing message is parked with its reason. */
@@ -72,25 +79,25 @@ export const SUPPRESSION_WRITER_ENV = {
   temporarySuppressionSeconds: 'TEMPORARY_SUPPRESSION_SECONDS',
   /** How long the audit record of an ended suppression is kept (as the processor's event records). */
   eventRetentionInDays: 'EVENT_RETENTION_DAYS',
-  /** When the writer looks again at addresses it put back or took off: after any other run of the same message. */
-  lookAgainAfterSeconds: 'LOOK_AGAIN_AFTER_SECONDS',
 } as const;
 
 export interface SuppressionWriterSettings {
   readonly tableName: string;
   readonly deadLetterQueueUrl: string;
   readonly suppressionQueueUrl: string;
-  readonly importJobQueueUrl: string;
   readonly importBucketName: string;
   readonly importThreshold: number;
   readonly maxAttempts: number;
   readonly followInitialSeconds: number;
   readonly sesRequestsPerSecond: number;
+  readonly leaseSeconds: number;
+  readonly leaseWaitSeconds: number;
+  readonly sesCallBudgetMs: number;
+  readonly runReserveMs: number;
   readonly eventBusName: string;
   readonly maxReceiveCount: number;
   readonly temporarySuppressionSeconds: number;
   readonly eventRetentionInDays: number;
-  readonly lookAgainAfterSeconds: number;
   readonly sdkRetryMode: string;
   readonly sdkMaxAttempts: number;
 }
@@ -102,17 +109,19 @@ export function suppressionWriterEnvironment(settings: SuppressionWriterSettings
     [env.tableName]: settings.tableName,
     [env.deadLetterQueueUrl]: settings.deadLetterQueueUrl,
     [env.suppressionQueueUrl]: settings.suppressionQueueUrl,
-    [env.importJobQueueUrl]: settings.importJobQueueUrl,
     [env.importBucketName]: settings.importBucketName,
     [env.importThreshold]: String(settings.importThreshold),
     [env.maxAttempts]: String(settings.maxAttempts),
     [env.followInitialSeconds]: String(settings.followInitialSeconds),
     [env.sesRequestsPerSecond]: String(settings.sesRequestsPerSecond),
+    [env.leaseSeconds]: String(settings.leaseSeconds),
+    [env.leaseWaitSeconds]: String(settings.leaseWaitSeconds),
+    [env.sesCallBudgetMs]: String(settings.sesCallBudgetMs),
+    [env.runReserveMs]: String(settings.runReserveMs),
     [env.eventBusName]: settings.eventBusName,
     [env.maxReceiveCount]: String(settings.maxReceiveCount),
     [env.temporarySuppressionSeconds]: String(settings.temporarySuppressionSeconds),
     [env.eventRetentionInDays]: String(settings.eventRetentionInDays),
-    [env.lookAgainAfterSeconds]: String(settings.lookAgainAfterSeconds),
     AWS_RETRY_MODE: settings.sdkRetryMode,
     AWS_MAX_ATTEMPTS: String(settings.sdkMaxAttempts),
   };
@@ -213,17 +222,6 @@ export const IMPORT_FILES = {
 
 /** SES takes at most this many addresses per object in one suppression-list import (bulk add). */
 export const SES_MAX_ROWS_PER_IMPORT = 100_000;
-/** ... and at most this many in one bulk delete (DELETE import). */
-export const SES_MAX_ROWS_PER_DELETE = 10_000;
-/**
- * How long the hourly expiry tick's claim on a due temporary suppression holds: its removal runs
- * through the writer's queue, within minutes for single calls and within the attempts of a DELETE
- * import job (each followed for up to about a day); a claim not settled by then (its message
- * parked or lost) comes due again.
- */
-export const EXPIRY_LEASE_SECONDS = 3 * 86_400;
-/** Claims of one due suppression before the writer gives up on it: it stays on the list, parked for a human. */
-export const MAX_EXPIRY_CLAIMS = 5;
 /** SQS's longest message delay: the writer's longest wait between two looks at an import job. */
 export const MAX_FOLLOW_DELAY_SECONDS = 900;
 /**
@@ -306,9 +304,9 @@ export const FEEDBACK_TABLE = {
   timeToLiveAttribute: 'expiresAt',
   timeSortKey: 'eventAt',
   timeShards: 8,
-  sortKeys: { state: 'STATE', suppression: 'SUPPRESSION', importJob: 'JOB' },
+  sortKeys: { state: 'STATE', suppression: 'SUPPRESSION', refused: 'REFUSED' },
   /** What each kind of key begins with (the rest follows the `#`): read through the functions below. */
-  keyPrefixes: { address: 'ADDR#', event: 'EVENT#', importJob: 'IMPORT#' },
+  keyPrefixes: { address: 'ADDR#', event: 'EVENT#' },
   suppressionLedgerDays: 30,
   account: { partitionKey: 'ACCOUNT', snapshotPrefix: 'SNAPSHOT#' },
   /**
@@ -322,6 +320,10 @@ export const FEEDBACK_TABLE = {
    * finds what is due with one query per shard, however long ago it came due.
    */
   expiry: { partitionKeyPrefix: 'EXPIRY#' },
+  /** The suppression writer's run lease: one item, held by one run at a time. */
+  writerLease: { partitionKey: 'WRITER', sortKey: 'LEASE' },
+  /** The outcome of an operator's request to the writer (`suppression remove`): `pk = REQUEST#<id>`. */
+  operatorRequest: { partitionKeyPrefix: 'REQUEST#', sortKey: 'OUTCOME' },
   timeIndex: {
     indexName: 'byDay',
     partitionKey: 'dayShard',
@@ -344,11 +346,6 @@ export function addressOfKey(partitionKey: string): string {
 /** Sort key of one event of an address; `eventKey` is `<eventAt>#<eventType>#<id>`. */
 export function eventSortKey(eventKey: string): string {
   return `${FEEDBACK_TABLE.keyPrefixes.event}${eventKey}`;
-}
-
-/** Partition key of an operator import job, by the SHA-256 of its rows. */
-export function importJobKey(rowsDigest: string): string {
-  return `${FEEDBACK_TABLE.keyPrefixes.importJob}${rowsDigest}`;
 }
 
 /** Partition key of one shard of one day (`yyyy-mm-dd`) of the time index. */

@@ -61,9 +61,10 @@ export interface AddressUnsuppressedDetail {
   readonly unsuppressedAt: string;
   /**
    * `expiry`: the temporary suppression of an address whose soft bounces escalated ended;
-   * `withdrawal`: a delivery after the soft bounces it counted withdrew it early.
+   * `withdrawal`: a delivery after the soft bounces it counted withdrew it early;
+   * `operator`: an operator took it off (`ses-feedback suppression remove`).
    */
-  readonly cause: 'expiry' | 'withdrawal';
-  /** `withdrawal`, `put` (one SES call) or `import` (a DELETE import job). */
+  readonly cause: 'expiry' | 'withdrawal' | 'operator';
+  /** `expiry`, `withdrawal` or `operator-removal`: each one DeleteSuppressedDestination call. */
   readonly via: string;
 }

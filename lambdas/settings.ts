@@ -6,7 +6,6 @@
  */
 import {
   DEFAULT_MANAGED_CONFIGURATION_SETS,
-  MAX_FOLLOW_DELAY_SECONDS,
   type ProcessFeedbackSettings,
   type SuppressionWriterSettings,
 } from './contract.js';
@@ -108,19 +107,27 @@ export const PROCESSING_SETTINGS = {
   logRetentionInDays: 90,
 } as const;
 
-/** Sizing of the suppression writer and its queues. */
+/** Sizing of the suppression writer and its queue. */
 export const SUPPRESSION_WRITER_SETTINGS = {
   memorySizeInMb: 512,
-  /** Room for a batch of single calls at this instance's share of SES's rate, plus SDK retries. */
+  /** Room for a batch of single calls at SES's rate, settled, within one run. */
   timeoutInMinutes: 3,
   /** SQS's largest batch for a standard queue (needs a batching window); Lambda's 6 MB payload limit may cut it. */
   batchSize: 10_000,
-  /** SQS event sources run at least 2 pollers, on each of the writer's two queues; SES's rate is shared among all four. */
+  /** Lambda's least for an SQS event source; the lease lets one run at a time write. */
   maxConcurrency: 2,
-  eventSources: 2,
-  /** The import-job queue: follow-up looks, read at once (no batching window). */
-  importJobBatchSize: 10,
-  /** SES's account-wide rate for non-send actions (requests per second); each poller gets an equal share. */
+  /** The lease outlasts the function's timeout by this much: clock drift and Lambda's own shutdown. */
+  leaseMarginInSeconds: 60,
+  /** A batch that finds the lease held comes again after this. */
+  leaseWaitInSeconds: 15,
+  /**
+   * Time one SES call may take from its start: its turn at the pacer (1 s), and its SDK attempts
+   * ({@link SES_CLIENT_SETTINGS}: 3 of at most 5 s each, with backoff between).
+   */
+  sesCallBudgetInMs: 20_000,
+  /** Time kept at the end of a run to settle what SES did (DynamoDB, EventBridge) and hand back the rest. */
+  runReserveInMs: 10_000,
+  /** SES's account-wide rate for non-send actions (requests per second): the writer's whole, one run at a time. */
   sesAccountRequestsPerSecond: 1,
   /** Attempts per address before it is surfaced in the dead-letter queue. */
   maxAttempts: 3,
@@ -128,9 +135,32 @@ export const SUPPRESSION_WRITER_SETTINGS = {
   followInitialDelayInSeconds: 10,
   /** Longer than the longest follow-up delay (900 s): only a stuck writer trips it. */
   oldestMessageAlarmAgeInMinutes: 30,
-  /** How often an EventBridge schedule puts the tick that looks for temporary suppressions due to end. */
-  expiryTickIntervalInMinutes: 60,
+  /** How often an EventBridge schedule puts the tick that takes due temporary suppressions off the list. */
+  expiryTickIntervalInMinutes: 5,
+  /**
+   * Removals one tick makes at most, one DeleteSuppressedDestination each: 150 per 5 minutes is
+   * half of SES's rate, so new suppressions keep the other half ({@link expiryDrainHours}).
+   */
+  removalsPerTick: 150,
 } as const;
+
+/** The writer's SES client: short attempts, so a call's worst case fits {@link SUPPRESSION_WRITER_SETTINGS}.sesCallBudgetInMs. */
+export const SES_CLIENT_SETTINGS = {
+  maxAttempts: 3,
+  requestTimeoutInMs: 5_000,
+  connectionTimeoutInMs: 2_000,
+} as const;
+
+/** How long the writer's lease is held: the function's timeout plus the margin. */
+export function writerLeaseSeconds(timeoutInSeconds: number = SUPPRESSION_WRITER_SETTINGS.timeoutInMinutes * 60): number {
+  return timeoutInSeconds + SUPPRESSION_WRITER_SETTINGS.leaseMarginInSeconds;
+}
+
+/** Hours an expiry wave of `addresses` takes to leave the list, at {@link SUPPRESSION_WRITER_SETTINGS}.removalsPerTick per tick. */
+export function expiryDrainHours(addresses: number): number {
+  const { removalsPerTick, expiryTickIntervalInMinutes } = SUPPRESSION_WRITER_SETTINGS;
+  return (Math.ceil(addresses / removalsPerTick) * expiryTickIntervalInMinutes) / 60;
+}
 
 /** The reputation watcher function. */
 export const REPUTATION_WATCHER_SETTINGS = {
@@ -167,14 +197,6 @@ export function eventSourceVisibilityTimeoutInSeconds(functionTimeoutInSeconds: 
 }
 
 /**
- * One writer poller's share of SES's account-wide rate for non-send calls: the writer runs
- * `maxConcurrency` pollers on each of its `eventSources` queues, and SES counts them all together.
- */
-export function writerSesRequestsPerSecond(accountRequestsPerSecond: number = SUPPRESSION_WRITER_SETTINGS.sesAccountRequestsPerSecond): number {
-  return accountRequestsPerSecond / (SUPPRESSION_WRITER_SETTINGS.maxConcurrency * SUPPRESSION_WRITER_SETTINGS.eventSources);
-}
-
-/**
  * The process-feedback function's settings with every tunable at the stack's default, for the
  * given resources: what the local pipeline and the bench run with.
  */
@@ -198,24 +220,25 @@ export function defaultProcessFeedbackSettings(resources: Pick<ProcessFeedbackSe
  * resources: what the local pipeline and the bench run with.
  */
 export function defaultSuppressionWriterSettings(
-  resources: Pick<SuppressionWriterSettings, 'tableName' | 'deadLetterQueueUrl' | 'suppressionQueueUrl' | 'importJobQueueUrl' | 'importBucketName' | 'eventBusName'>,
+  resources: Pick<SuppressionWriterSettings, 'tableName' | 'deadLetterQueueUrl' | 'suppressionQueueUrl' | 'importBucketName' | 'eventBusName'>,
 ): SuppressionWriterSettings {
   return {
     tableName: resources.tableName,
     deadLetterQueueUrl: resources.deadLetterQueueUrl,
     suppressionQueueUrl: resources.suppressionQueueUrl,
-    importJobQueueUrl: resources.importJobQueueUrl,
     importBucketName: resources.importBucketName,
     eventBusName: resources.eventBusName,
     importThreshold: DEFAULT_SETTINGS.importThreshold,
     maxAttempts: SUPPRESSION_WRITER_SETTINGS.maxAttempts,
     followInitialSeconds: SUPPRESSION_WRITER_SETTINGS.followInitialDelayInSeconds,
-    sesRequestsPerSecond: writerSesRequestsPerSecond(),
+    sesRequestsPerSecond: SUPPRESSION_WRITER_SETTINGS.sesAccountRequestsPerSecond,
+    leaseSeconds: writerLeaseSeconds(),
+    leaseWaitSeconds: SUPPRESSION_WRITER_SETTINGS.leaseWaitInSeconds,
+    sesCallBudgetMs: SUPPRESSION_WRITER_SETTINGS.sesCallBudgetInMs,
+    runReserveMs: SUPPRESSION_WRITER_SETTINGS.runReserveInMs,
     maxReceiveCount: DEFAULT_SETTINGS.maxReceiveCount,
     temporarySuppressionSeconds: DEFAULT_SETTINGS.softBounceSuppressionPeriodInDays * 86_400,
     eventRetentionInDays: DEFAULT_SETTINGS.eventRetentionInDays,
-    // Longer than the writer's longest run (Lambda's 15-minute ceiling): SQS's longest delay.
-    lookAgainAfterSeconds: MAX_FOLLOW_DELAY_SECONDS,
     sdkRetryMode: PROCESSING_SETTINGS.sdkRetryMode,
     sdkMaxAttempts: PROCESSING_SETTINGS.sdkMaxAttempts,
   };

@@ -79,14 +79,12 @@ export const PROCESSING = {
   logRetentionInDays: PROCESSING_SETTINGS.logRetentionInDays,
 } as const;
 
-/** Sizing of the suppression writer and its queues. */
+/** Sizing of the suppression writer and its queue. */
 export const SUPPRESSION_WRITER = {
   memorySizeInMb: SUPPRESSION_WRITER_SETTINGS.memorySizeInMb,
   timeout: Duration.minutes(SUPPRESSION_WRITER_SETTINGS.timeoutInMinutes),
   batchSize: SUPPRESSION_WRITER_SETTINGS.batchSize,
   maxConcurrency: SUPPRESSION_WRITER_SETTINGS.maxConcurrency,
-  eventSources: SUPPRESSION_WRITER_SETTINGS.eventSources,
-  importJobBatchSize: SUPPRESSION_WRITER_SETTINGS.importJobBatchSize,
   sesAccountRequestsPerSecond: SUPPRESSION_WRITER_SETTINGS.sesAccountRequestsPerSecond,
   maxAttempts: SUPPRESSION_WRITER_SETTINGS.maxAttempts,
   followInitialDelay: Duration.seconds(SUPPRESSION_WRITER_SETTINGS.followInitialDelayInSeconds),

@@ -10,7 +10,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { IMPORT_FILES, processFeedbackEnvironment, reputationWatcherEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
 import type { SuppressionMessage } from '../lambdas/domain/suppression.js';
-import { defaultProcessFeedbackSettings, defaultSuppressionWriterSettings } from '../lambdas/settings.js';
+import { defaultProcessFeedbackSettings, defaultSuppressionWriterSettings, writerLeaseSeconds } from '../lambdas/settings.js';
 import { PROCESSING, REPUTATION_WATCHER, SUPPRESSION_WRITER } from './defaults.js';
 import { PipelineFunction } from './pipeline-function.js';
 import type { ResolvedProps } from './pipeline-props.js';
@@ -21,7 +21,6 @@ export interface FunctionResources {
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly suppressionQueue: sqs.IQueue;
-  readonly importJobQueue: sqs.IQueue;
   readonly importBucket: s3.IBucket;
   readonly importBucketKey: kms.IKey;
   readonly suppressionEventBus: events.IEventBus;
@@ -67,7 +66,7 @@ export function processFeedbackFunction(
   return fn;
 }
 
-/** Puts addresses on the SES suppression list, follows its import jobs and announces each address; reads the suppression and import-job queues. */
+/** Puts addresses on the SES suppression list, follows its import jobs and announces each address; reads its one queue, one run at a time. */
 export function writeSuppressionsFunction(
   scope: Construct,
   resources: Omit<FunctionResources, 'queue' | 'alertTopic' | 'alertTopicKey'>,
@@ -77,14 +76,14 @@ export function writeSuppressionsFunction(
   const pipelineFiles = resources.importBucket.arnForObjects(`${IMPORT_FILES.pipelinePrefix}*`);
   const fn = new PipelineFunction(scope, 'WriteSuppressions', {
     handler: 'write-suppressions',
-    description: 'Puts addresses on the SES account-level suppression list (single calls for a trickle, import jobs for a flood), and takes them off when a temporary suppression ends',
+    description: 'Puts addresses on the SES account-level suppression list (single calls for a trickle, import jobs for a flood), and takes them off when a temporary suppression ends; one run at a time',
     roleDescription: 'write-suppressions: put addresses on the SES suppression list and take temporary ones off (single calls or import jobs)',
     memorySizeInMb: SUPPRESSION_WRITER.memorySizeInMb,
     timeout: SUPPRESSION_WRITER.timeout,
     statements: [
       new iam.PolicyStatement({
         sid: 'SuppressAddresses',
-        actions: ['ses:PutSuppressedDestination', 'ses:DeleteSuppressedDestination', 'ses:GetSuppressedDestination', 'ses:CreateImportJob'],
+        actions: ['ses:PutSuppressedDestination', 'ses:DeleteSuppressedDestination', 'ses:CreateImportJob'],
         resources: ['*'],
       }),
       new iam.PolicyStatement({ sid: 'FollowImportJobs', actions: ['ses:GetImportJob'], resources: [importJobs] }),
@@ -92,14 +91,14 @@ export function writeSuppressionsFunction(
       new iam.PolicyStatement({ sid: 'EncryptImportFiles', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [resources.importBucketKey.keyArn] }),
       new iam.PolicyStatement({
         sid: 'SuppressionLedger',
-        // Batch reads and writes of the ledger; the expiry schedule's query and claims, and the conditional writes of the removal protocol.
+        // Batch reads and writes of the ledger, the expiry schedule's query, the run lease, and the conditional writes of a removal.
         actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         resources: [resources.table.tableArn],
       }),
       new iam.PolicyStatement({
         sid: 'FollowJobsAndParkRejected',
         actions: ['sqs:SendMessage'],
-        resources: [resources.suppressionQueue.queueArn, resources.importJobQueue.queueArn, resources.deadLetterQueue.queueArn],
+        resources: [resources.suppressionQueue.queueArn, resources.deadLetterQueue.queueArn],
       }),
     ],
     environment: suppressionWriterEnvironment({
@@ -107,12 +106,13 @@ export function writeSuppressionsFunction(
         tableName: resources.table.tableName,
         deadLetterQueueUrl: resources.deadLetterQueue.queueUrl,
         suppressionQueueUrl: resources.suppressionQueue.queueUrl,
-        importJobQueueUrl: resources.importJobQueue.queueUrl,
         importBucketName: resources.importBucket.bucketName,
         eventBusName: resources.suppressionEventBus.eventBusName,
       }),
       importThreshold: config.importThreshold,
       maxReceiveCount: config.maxReceiveCount,
+      // Longer than any run: one that Lambda ends holding it has surely stopped when it lapses.
+      leaseSeconds: writerLeaseSeconds(SUPPRESSION_WRITER.timeout.toSeconds()),
       temporarySuppressionSeconds: config.softBounceSuppressionPeriod.toSeconds(),
       eventRetentionInDays: config.eventRetention.toDays(),
     }),
@@ -130,11 +130,10 @@ export function writeSuppressionsFunction(
     maxBatchingWindow: config.suppressionBatchingWindow,
     maxConcurrency: SUPPRESSION_WRITER.maxConcurrency,
   });
-  fn.consumeQueue(resources.importJobQueue, { batchSize: SUPPRESSION_WRITER.importJobBatchSize, maxConcurrency: SUPPRESSION_WRITER.maxConcurrency });
   Validations.of(fn.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'ses:PutSuppressedDestination, ses:DeleteSuppressedDestination, ses:GetSuppressedDestination and ses:CreateImportJob act on the account-level suppression list and have no required resource type (AWS service authorization reference: only an optional tenant); the statement allows those four actions only.',
+      'ses:PutSuppressedDestination, ses:DeleteSuppressedDestination and ses:CreateImportJob act on the account-level suppression list and have no required resource type (AWS service authorization reference: only an optional tenant); the statement allows those three actions only.',
   });
   Validations.of(fn.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:import-job/*]',

@@ -45,10 +45,8 @@ export class SesFeedbackPipeline extends Construct {
   public readonly table: dynamodb.Table;
   /** The processing function. */
   public readonly processFeedback: nodejs.NodejsFunction;
-  /** Addresses to suppress, and import jobs to follow, for the suppression writer. */
+  /** The suppression writer's one queue: addresses to suppress, looks at import jobs (delayed), ticks, operator requests. */
   public readonly suppressionQueue: sqs.Queue;
-  /** The writer's next looks at running import jobs (delayed messages). */
-  public readonly importJobQueue: sqs.Queue;
   /** Files of suppression-list import jobs (SES reads them; KMS-encrypted with {@link importBucketKey}). */
   public readonly importBucket: s3.Bucket;
   /** The function that puts addresses on the SES suppression list (single calls or import jobs). */
@@ -156,7 +154,6 @@ export class SesFeedbackPipeline extends Construct {
     });
 
     this.suppressionQueue = this.createSourceQueue('SuppressionQueue', eventSourceVisibilityTimeout(SUPPRESSION_WRITER.timeout, config.suppressionBatchingWindow), config);
-    this.importJobQueue = this.createSourceQueue('ImportJobQueue', eventSourceVisibilityTimeout(SUPPRESSION_WRITER.timeout), config);
     this.importBucket = this.createImportBucket(config);
     this.suppressionEventBus = props.suppressionEventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     this.processFeedback = processFeedbackFunction(this, this, config);

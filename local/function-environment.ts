@@ -6,7 +6,6 @@ import {
   defaultSuppressionWriterSettings,
   PROCESSING_SETTINGS,
   SUPPRESSION_WRITER_SETTINGS,
-  writerSesRequestsPerSecond,
 } from '../lambdas/settings.js';
 import type { MeteredService } from './call-meter.js';
 import { LOCAL_CLIENT_CONFIG } from './dynamodb-local.js';
@@ -33,7 +32,7 @@ export interface LocalRun {
  */
 export function functionEnvironment(fn: LocalFunction | 'watch-reputation' | 'pause-sending', run: LocalRun): Record<string, string> {
   const { resources, options, compression, endpoints } = run;
-  const handler: FunctionName = fn === 'follow-imports' ? 'write-suppressions' : fn;
+  const handler: FunctionName = fn;
   const local = {
     AWS_REGION: LOCAL_CLIENT_CONFIG.region,
     AWS_ACCESS_KEY_ID: LOCAL_CLIENT_CONFIG.credentials.accessKeyId,
@@ -91,6 +90,7 @@ export function functionEnvironment(fn: LocalFunction | 'watch-reputation' | 'pa
   }
   const writer = defaultSuppressionWriterSettings({ ...resources, eventBusName: 'default' });
   const writerTimeoutInSeconds = SUPPRESSION_WRITER_SETTINGS.timeoutInMinutes * 60;
+  const timeoutMs = localFunctionTimeoutMs(writerTimeoutInSeconds, eventSourceVisibilityTimeoutInSeconds(writerTimeoutInSeconds, suppressionBatchingWindowInSeconds(options)), compression);
   return {
     ...suppressionWriterEnvironment({
       ...writer,
@@ -101,39 +101,24 @@ export function functionEnvironment(fn: LocalFunction | 'watch-reputation' | 'pa
       // created, so a first look at that second would find every job running and double the looks
       // the bench counts.
       followInitialSeconds: Math.max(writer.followInitialSeconds / compression, 2 * IMPORT_JOB_START_SECONDS),
-      // Locally a second: the look is for runs of the same message that overlap, and drains wait for it.
-      lookAgainAfterSeconds: 1,
-      sesRequestsPerSecond: writerSesRequestsPerSecond(SUPPRESSION_WRITER_SETTINGS.sesAccountRequestsPerSecond * compression),
+      sesRequestsPerSecond: SUPPRESSION_WRITER_SETTINGS.sesAccountRequestsPerSecond * compression,
+      // The lease outlasts the local timeout as the stack's outlasts the function's.
+      leaseSeconds: Math.ceil(timeoutMs / 1000) + Math.max(2, Math.ceil(SUPPRESSION_WRITER_SETTINGS.leaseMarginInSeconds / compression)),
+      leaseWaitSeconds: Math.max(1, Math.round(SUPPRESSION_WRITER_SETTINGS.leaseWaitInSeconds / compression)),
+      // A local call takes milliseconds; the budget still leaves a local run most of its time for calls.
+      sesCallBudgetMs: Math.max(1_000, Math.round(SUPPRESSION_WRITER_SETTINGS.sesCallBudgetInMs / compression)),
+      runReserveMs: Math.max(2_000, Math.round(SUPPRESSION_WRITER_SETTINGS.runReserveInMs / compression)),
       maxReceiveCount,
       sdkMaxAttempts,
     }),
     ...local,
-    LOCAL_FUNCTION_TIMEOUT_MS: String(
-      localFunctionTimeoutMs(
-        writerTimeoutInSeconds,
-        // The tighter of the writer's two queues
-        eventSourceVisibilityTimeoutInSeconds(writerTimeoutInSeconds, fn === 'write-suppressions' ? suppressionBatchingWindowInSeconds(options) : 0),
-        compression,
-      ),
-    ),
+    LOCAL_FUNCTION_TIMEOUT_MS: String(timeoutMs),
+    // Lambda's pollers, each invocation in its own sandbox: the lease lets one of them write at a time.
     LOCAL_POLLERS: String(SUPPRESSION_WRITER_SETTINGS.maxConcurrency),
-    // The writer's pollers share one sandbox, and so one SES pacer: its invocations each pace to a
-    // quarter of SES's rate, and four sandboxes at once would leave SES no headroom (a fresh one
-    // calls at once). Until one writer run at a time holds the whole rate, the local writer keeps
-    // this; a timeout there ends both of its invocations.
-    LOCAL_SANDBOXES: '1',
-    ...(fn === 'write-suppressions'
-      ? {
-          LOCAL_QUEUE_URL: resources.suppressionQueueUrl,
-          LOCAL_QUEUE_ARN: resources.suppressionQueueArn,
-          LOCAL_BATCH_SIZE: String(SUPPRESSION_WRITER_SETTINGS.batchSize),
-          LOCAL_BATCHING_WINDOW_MS: String(Math.round((suppressionBatchingWindowInSeconds(options) * 1000) / compression)),
-        }
-      : {
-          LOCAL_QUEUE_URL: resources.importJobQueueUrl,
-          LOCAL_QUEUE_ARN: resources.importJobQueueArn,
-          LOCAL_BATCH_SIZE: String(SUPPRESSION_WRITER_SETTINGS.importJobBatchSize),
-        }),
+    LOCAL_QUEUE_URL: resources.suppressionQueueUrl,
+    LOCAL_QUEUE_ARN: resources.suppressionQueueArn,
+    LOCAL_BATCH_SIZE: String(SUPPRESSION_WRITER_SETTINGS.batchSize),
+    LOCAL_BATCHING_WINDOW_MS: String(Math.round((suppressionBatchingWindowInSeconds(options) * 1000) / compression)),
   };
 }
 

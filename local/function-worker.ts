@@ -14,14 +14,11 @@ export interface InvocationStats {
   durationMs: number;
 }
 
-/**
- * The stack's functions fed by an SQS event source, one local worker each, as Lambda polls each
- * source separately (`follow-imports` is the writer function on its import-job queue).
- */
-export type LocalFunction = 'process-feedback' | 'write-suppressions' | 'follow-imports';
+/** The stack's functions fed by an SQS event source, one local worker each, as Lambda polls each source. */
+export type LocalFunction = 'process-feedback' | 'write-suppressions';
 
-/** The stack's functions by the name their code and role go by (`follow-imports` is the writer). */
-export type FunctionName = Exclude<LocalFunction, 'follow-imports'> | 'watch-reputation' | 'pause-sending';
+/** The stack's functions by the name their code and role go by. */
+export type FunctionName = LocalFunction | 'watch-reputation' | 'pause-sending';
 
 /** A child process running a file of local/ (TypeScript, through tsx) with exactly `env`; ended with its parent. */
 export function forkEntry(file: string, env: Record<string, string>): ChildProcess {

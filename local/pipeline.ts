@@ -209,7 +209,7 @@ export class LocalPipeline {
    * invocation runs the real handler in a sandbox process of its own (see {@link FunctionWorker}).
    */
   public async startWorker(): Promise<void> {
-    for (const fn of ['process-feedback', 'write-suppressions', 'follow-imports'] as const) {
+    for (const fn of ['process-feedback', 'write-suppressions'] as const) {
       if (!this.workers.has(fn)) this.workers.set(fn, new FunctionWorker(fn, this.handlerEnvironment(fn), this.logDir));
     }
     await Promise.all([...this.workers.values()].map((w) => w.start()));
@@ -276,7 +276,6 @@ export class LocalPipeline {
     return {
       'process-feedback': this.workers.get('process-feedback')?.stats ?? none(),
       'write-suppressions': this.workers.get('write-suppressions')?.stats ?? none(),
-      'follow-imports': this.workers.get('follow-imports')?.stats ?? none(),
     };
   }
 
@@ -331,8 +330,8 @@ export class LocalPipeline {
 
   /** Every work queue's depth added up: zero when no work is left anywhere in the pipeline. */
   public async totalDepth(): Promise<QueueDepth> {
-    const { queueUrl, suppressionQueueUrl, importJobQueueUrl } = this.resources;
-    const depths = await Promise.all([queueUrl, suppressionQueueUrl, importJobQueueUrl].map((url) => this.depth(url)));
+    const { queueUrl, suppressionQueueUrl } = this.resources;
+    const depths = await Promise.all([queueUrl, suppressionQueueUrl].map((url) => this.depth(url)));
     return depths.reduce((a, b) => ({ visible: a.visible + b.visible, inFlight: a.inFlight + b.inFlight, delayed: a.delayed + b.delayed }));
   }
 

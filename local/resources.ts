@@ -14,8 +14,6 @@ export interface LocalResources extends LocalEndpointResources {
   readonly queueArn: string;
   readonly suppressionQueueUrl: string;
   readonly suppressionQueueArn: string;
-  readonly importJobQueueUrl: string;
-  readonly importJobQueueArn: string;
   /** Where the reputation watcher alerts. */
   readonly alertTopicArn: string;
 }
@@ -57,7 +55,6 @@ export async function createResources(fauxqsEndpoint: string, dynamoEndpoint: st
     const writerTimeoutInSeconds = SUPPRESSION_WRITER_SETTINGS.timeoutInMinutes * 60;
     const { url: queueUrl, arn } = await workQueue('ses-feedback', eventSourceVisibilityTimeoutInSeconds(PROCESSING_SETTINGS.timeoutInSeconds, PROCESSING_SETTINGS.maxBatchingWindowInSeconds));
     const suppressions = await workQueue('ses-feedback-suppressions', eventSourceVisibilityTimeoutInSeconds(writerTimeoutInSeconds, settings.suppressionBatchingWindowInSeconds));
-    const importJobs = await workQueue('ses-feedback-import-jobs', eventSourceVisibilityTimeoutInSeconds(writerTimeoutInSeconds));
     const importBucketName = 'ses-feedback-imports';
     await s3.send(new CreateBucketCommand({ Bucket: importBucketName }));
     const topic = await sns.send(new CreateTopicCommand({ Name: 'ses-feedback' }));
@@ -67,8 +64,6 @@ export async function createResources(fauxqsEndpoint: string, dynamoEndpoint: st
     await createFeedbackTable(dynamodb, tableName);
     return { topicArn: topic.TopicArn ?? '', queueUrl, queueArn: arn, deadLetterQueueUrl: dlqUrl, suppressionQueueUrl: suppressions.url,
       suppressionQueueArn: suppressions.arn,
-      importJobQueueUrl: importJobs.url,
-      importJobQueueArn: importJobs.arn,
       tableName,
       importBucketName,
       alertTopicArn: alerts.TopicArn ?? '',

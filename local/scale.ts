@@ -101,7 +101,7 @@ async function main(): Promise<number> {
 /** Warnings and errors the functions logged about SES throttling (a 429 the SDK did not absorb). */
 function handlerErrors(logDir: string): number {
   let count = 0;
-  for (const fn of ['process-feedback', 'write-suppressions', 'follow-imports']) {
+  for (const fn of ['process-feedback', 'write-suppressions']) {
     let text: string;
     try {
       text = readFileSync(join(logDir, `${fn}.log`), 'utf8');

@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -15,18 +15,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { FEEDBACK_TABLE } from '../contract.js';
-import {
-  chunk,
-  type AcceptedSuppression,
-  type ClaimedExpiries,
-  type DueExpiry,
-  type LedgerEntry,
-  type PutBack,
-  type SuppressionLedger,
-  type SuppressionProvenance,
-  type SuppressionReason,
-} from '../domain/index.js';
-import { ENTRY_PROJECTION, expiredRecord, expiryKey, ledgerEntry, ledgerExpiresAt, ledgerItem, ledgerKey, wish, type LedgerItem } from './suppression-ledger-items.js';
+import { chunk, type AcceptedSuppression, type DueExpiry, type LedgerEntry, type SuppressionLedger, type SuppressionProvenance } from '../domain/index.js';
+import { ENTRY_PROJECTION, expiredRecord, expiryKey, ledgerEntry, ledgerExpiresAt, ledgerItem, ledgerKey, type LedgerItem } from './suppression-ledger-items.js';
 
 export { SUPPRESSED_EVENT_TYPE, SUPPRESSION_EXPIRED_EVENT_TYPE } from './suppression-ledger-items.js';
 
@@ -73,11 +63,10 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
   public async recordSuppressed(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance, at: Date): Promise<string[]> {
     const permanent = entries.filter((e) => e.until === undefined);
     const temporary = entries.filter((e) => e.until !== undefined);
-    // A bounce the pipeline decided goes as a conditional write of its own (the same write units as
-    // in a batch, more calls at once): another writer may have recorded a complaint, or a wish to
-    // keep the address as one, since this one read the ledger.
-    const guarded = provenance.via === 'operator-import' ? [] : permanent.filter((e) => e.reason === 'BOUNCE');
-    const unguarded = guarded.length === 0 ? permanent : permanent.filter((e) => e.reason !== 'BOUNCE');
+    // A bounce goes as a conditional write of its own (the same write units as in a batch, more
+    // calls at once): a complaint may have been recorded while its import job ran.
+    const guarded = permanent.filter((e) => e.reason === 'BOUNCE');
+    const unguarded = permanent.filter((e) => e.reason !== 'BOUNCE');
     await this.writeAll(unguarded.map((e): WriteRequest => ({ PutRequest: { Item: ledgerItem(e, provenance, at) } })));
     const complained: string[] = [];
     await this.inParallel(
@@ -88,7 +77,7 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
             new PutCommand({
               TableName: this.tableName,
               Item: ledgerItem(e, provenance, at),
-              ConditionExpression: `(attribute_not_exists(${PK}) OR reason <> :complaint) AND (attribute_not_exists(wantedBack) OR wantedBack <> :complaint)`,
+              ConditionExpression: `attribute_not_exists(${PK}) OR reason <> :complaint`,
               ExpressionAttributeValues: { ':complaint': 'COMPLAINT' },
             }),
           );
@@ -106,231 +95,97 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
     const held: string[] = [];
     await this.inParallel(temporary, async (e) => {
       try {
-        await this.doc.send(new PutCommand({ TableName: this.tableName, Item: ledgerItem(e, provenance, at), ConditionExpression: `attribute_not_exists(${PK})` }));
+        await this.doc.send(
+          new PutCommand({ TableName: this.tableName, Item: ledgerItem(e, provenance, at), ConditionExpression: `attribute_not_exists(${PK}) OR attribute_exists(removing)` }),
+        );
       } catch (error) {
-        // On the list already (permanent, or temporary since another writer's call): that entry stands.
+        // On the list already (permanent, or temporary since its import job started): that entry stands.
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         held.push(e.address);
       }
     });
     // ... but if it is a complaint, this writer's BOUNCE may have landed at SES after it.
     const found = held.length > 0 ? await this.suppressions(held, true) : new Map<string, LedgerEntry>();
-    for (const [address, entry] of found) if (entry.reason === 'COMPLAINT' || entry.wantedBack === 'COMPLAINT') complained.push(address);
+    for (const [address, entry] of found) if (entry.reason === 'COMPLAINT') complained.push(address);
     return complained;
   }
 
-  public async makePermanent(address: string, at: Date): Promise<'done' | 'removing' | 'absent'> {
-    // An entry only moves on (temporary → removing → gone, or permanent): each failed condition is
-    // read, and a temporary entry found then is a newer one, tried again.
-    for (let round = 0; round < 3; round++) {
-      try {
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: ledgerKey(address),
-            UpdateExpression: 'REMOVE temporaryUntil SET #ttl = :ttl',
-            ConditionExpression: 'attribute_exists(temporaryUntil) AND attribute_not_exists(removing)',
-            ExpressionAttributeNames: { '#ttl': FEEDBACK_TABLE.timeToLiveAttribute },
-            ExpressionAttributeValues: { ':ttl': ledgerExpiresAt(at) },
-          }),
-        );
-        // Its schedule entry stays, and is dropped as stale when it comes due.
-        return 'done';
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
-      const item = await this.getItem(address);
-      if (item === undefined) return 'absent';
-      if (item.removing !== undefined) return 'removing';
-      if (item.temporaryUntil === undefined) return 'done';
-    }
-    throw new Error('a ledger entry changed three times while it was made permanent; retry later');
+  public async makePermanent(address: string, at: Date): Promise<void> {
+    // Its schedule entry stays, and is dropped as stale when it comes due.
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: ledgerKey(address),
+        UpdateExpression: 'REMOVE temporaryUntil, removing SET #ttl = :ttl',
+        ConditionExpression: `attribute_exists(${PK})`,
+        ExpressionAttributeNames: { '#ttl': FEEDBACK_TABLE.timeToLiveAttribute },
+        ExpressionAttributeValues: { ':ttl': ledgerExpiresAt(at) },
+      }),
+    );
   }
 
-  public async wantBack(address: string, reason: SuppressionReason, until?: string): Promise<boolean> {
-    // A wish only grows (for a while < for longer < a bounce < a complaint): each replaces only weaker ones.
-    const weaker =
-      reason === 'COMPLAINT'
-        ? ''
-        : until === undefined
-          ? ' AND (attribute_not_exists(wantedBack) OR attribute_exists(wantedUntil))'
-          : ' AND (attribute_not_exists(wantedBack) OR wantedUntil < :until)';
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: ledgerKey(address),
-          UpdateExpression: until === undefined ? 'SET wantedBack = :reason REMOVE wantedUntil' : 'SET wantedBack = :reason, wantedUntil = :until',
-          ConditionExpression: `attribute_exists(removing)${weaker}`,
-          ExpressionAttributeValues: { ':reason': reason, ...(until !== undefined ? { ':until': until } : {}) },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-    // A wish at least as strong stands, or no removal is under way.
-    const item = await this.getItem(address);
-    return item?.removing !== undefined && item.wantedBack !== undefined;
-  }
-
-  public async claimDueExpiries(now: Date, limit: number, leaseSeconds: number, maxClaims: number): Promise<ClaimedExpiries> {
+  public async dueExpiries(now: Date, limit: number): Promise<DueExpiry[]> {
     const nowIso = now.toISOString();
-    const leaseStart = new Date(now.getTime() - leaseSeconds * 1000).toISOString();
-    const unclaimed = 'attribute_not_exists(claimedAt) OR claimedAt < :leaseStart';
-    const candidates: Array<DueExpiry & { key: Record<string, string>; claims: number }> = [];
-    for (let shard = 0; shard < FEEDBACK_TABLE.timeShards && candidates.length < limit; shard++) {
-      const pk = `${FEEDBACK_TABLE.expiry.partitionKeyPrefix}${shard}`;
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page: QueryCommandOutput = await this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: `${PK} = :pk AND ${SK} < :now`,
-            FilterExpression: unclaimed,
-            ExpressionAttributeValues: { ':pk': pk, ':now': nowIso, ':leaseStart': leaseStart },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          if (candidates.length >= limit) break;
-          candidates.push({ key: { [PK]: pk, [SK]: item[SK] as string }, address: item.address as string, until: item.until as string, claims: (item.claims as number | undefined) ?? 0 });
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey && candidates.length < limit);
-    }
-    const exhausted = candidates.filter((c) => c.claims >= maxClaims).map(({ address, until }) => ({ address, until }));
-    const claimed: DueExpiry[] = [];
-    await this.inParallel(candidates.filter((c) => c.claims < maxClaims), async ({ key, address, until }) => {
-      try {
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: key,
-            UpdateExpression: 'SET claimedAt = :now ADD claims :one',
-            ConditionExpression: `attribute_exists(${PK}) AND (${unclaimed}) AND (attribute_not_exists(claims) OR claims < :max)`,
-            ExpressionAttributeValues: { ':now': nowIso, ':leaseStart': leaseStart, ':one': 1, ':max': maxClaims },
-          }),
-        );
-        claimed.push({ address, until });
-      } catch (error) {
-        // Another tick claimed it (or it was settled) in between.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
-    });
-    return { claimed, exhausted };
+    // Each shard's earliest first; the earliest of all shards are taken.
+    const perShard = await Promise.all(
+      Array.from({ length: FEEDBACK_TABLE.timeShards }, async (_, shard) => {
+        const found: DueExpiry[] = [];
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const page: QueryCommandOutput = await this.doc.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              KeyConditionExpression: `${PK} = :pk AND ${SK} < :now`,
+              ExpressionAttributeValues: { ':pk': `${FEEDBACK_TABLE.expiry.partitionKeyPrefix}${shard}`, ':now': nowIso },
+              Limit: limit - found.length,
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          for (const item of page.Items ?? []) found.push({ address: item.address as string, until: item.until as string });
+          startKey = page.LastEvaluatedKey;
+        } while (startKey && found.length < limit);
+        return found;
+      }),
+    );
+    return perShard
+      .flat()
+      .sort((a, b) => (a.until < b.until ? -1 : a.until > b.until ? 1 : 0))
+      .slice(0, limit);
   }
 
   public async dropExpiries(expiries: readonly DueExpiry[]): Promise<void> {
     await this.writeAll(expiries.map((e): WriteRequest => ({ DeleteRequest: { Key: expiryKey(e.address, e.until) } })));
   }
 
-  public async startRemoval(expiries: readonly DueExpiry[]): Promise<string[]> {
-    const marked: string[] = [];
-    await this.inParallel(expiries, async ({ address, until }) => {
-      try {
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: ledgerKey(address),
-            UpdateExpression: 'SET removing = :until',
-            ConditionExpression: 'temporaryUntil = :until',
-            ExpressionAttributeValues: { ':until': until },
-          }),
-        );
-        marked.push(address);
-      } catch (error) {
-        // Made permanent, or gone, since it was read.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
-    });
-    return marked;
+  public async startRemoval({ address, until }: DueExpiry): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: ledgerKey(address),
+        UpdateExpression: 'SET removing = :until',
+        ConditionExpression: 'temporaryUntil = :until',
+        ExpressionAttributeValues: { ':until': until },
+      }),
+    );
   }
 
-  public async finishRemoval(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<PutBack[]> {
-    const wanted: PutBack[] = [];
+  public async finishRemoval(expiries: readonly DueExpiry[], provenance: SuppressionProvenance, at: Date): Promise<void> {
     const eventAt = at.toISOString();
-    await this.inParallel([...new Set(addresses)], async (address) => {
+    await this.inParallel(expiries, async ({ address, until }) => {
       const item = await this.getItem(address);
-      if (item === undefined) return; // settled before (a retry)
-      const settle = (now: LedgerItem): void => {
-        if (now.removing === undefined) wanted.push({ address, reason: now.reason, ...(now.temporaryUntil !== undefined ? { keepUntil: now.temporaryUntil } : {}) });
-        else if (now.wantedBack !== undefined) wanted.push(wish(address, now.wantedBack, now.removing, now.wantedUntil));
-      };
-      if (item.removing === undefined || item.wantedBack !== undefined) {
-        settle(item);
-        return;
-      }
-      const until = item.removing;
-      try {
-        // The audit record, keyed by the suppression it ends, with the ledger and schedule entries'
-        // end, all or none: no record of an end that did not happen.
-        await this.doc.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Put: { TableName: this.tableName, Item: expiredRecord(address, item, until, provenance, at, eventAt, this.eventRetentionInDays) } },
-              {
-                Delete: {
-                  TableName: this.tableName,
-                  Key: ledgerKey(address),
-                  ConditionExpression: 'removing = :until AND attribute_not_exists(wantedBack)',
-                  ExpressionAttributeValues: { ':until': until },
-                },
-              },
-              { Delete: { TableName: this.tableName, Key: expiryKey(address, until) } },
-            ],
-          }),
-        );
-      } catch (error) {
-        // Wanted back (or written over) between the read and the delete; a conflict with another
-        // transaction is thrown, and the message retried.
-        if (!(error instanceof TransactionCanceledException) || error.CancellationReasons?.[1]?.Code !== 'ConditionalCheckFailed') throw error;
-        const now = await this.getItem(address);
-        if (now !== undefined) settle(now);
-      }
+      if (item?.removing !== until) return; // settled before (a retry)
+      // The audit record, keyed by the suppression it ends, with the ledger and schedule entries'
+      // end, all or none: no record of an end that did not happen.
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.tableName, Item: expiredRecord(address, item, until, provenance, at, eventAt, this.eventRetentionInDays) } },
+            { Delete: { TableName: this.tableName, Key: ledgerKey(address), ConditionExpression: 'removing = :until', ExpressionAttributeValues: { ':until': until } } },
+            { Delete: { TableName: this.tableName, Key: expiryKey(address, until) } },
+          ],
+        }),
+      );
     });
-    return wanted;
-  }
-
-  public async completePutBack(entries: readonly PutBack[], at: Date): Promise<PutBack[]> {
-    const again: PutBack[] = [];
-    await this.inParallel(entries, async ({ address, reason, until, keepUntil }) => {
-      if (until === undefined) return;
-      // Back for a while: its new schedule entry first (one without its ledger entry is dropped as stale).
-      if (keepUntil !== undefined) await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...expiryKey(address, keepUntil), address, until: keepUntil } }));
-      try {
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: ledgerKey(address),
-            UpdateExpression:
-              keepUntil === undefined
-                ? 'SET reason = :reason, #ttl = :ttl REMOVE temporaryUntil, removing, wantedBack, wantedUntil'
-                : 'SET reason = :reason, #ttl = :ttl, temporaryUntil = :keepUntil REMOVE removing, wantedBack, wantedUntil',
-            // Still the suppression this put-back settles, and no stronger wish came meanwhile.
-            ConditionExpression: `temporaryUntil = :until AND (attribute_not_exists(wantedBack) OR (wantedBack = :reason${keepUntil === undefined ? '' : ' AND attribute_exists(wantedUntil)'}))`,
-            ExpressionAttributeNames: { '#ttl': FEEDBACK_TABLE.timeToLiveAttribute },
-            ExpressionAttributeValues: {
-              ':reason': reason,
-              ':ttl': ledgerExpiresAt(keepUntil === undefined ? at : new Date(keepUntil)),
-              ':until': until,
-              ...(keepUntil !== undefined ? { ':keepUntil': keepUntil } : {}),
-            },
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        // Settled by another writer, written over, or taken off by an operator: that stands. A
-        // stronger wish that came meanwhile (a complaint while a bounce was put back) is put back again.
-        const now = await this.getItem(address);
-        if (now?.temporaryUntil === until && now.wantedBack !== undefined && (now.wantedBack !== reason || (keepUntil !== undefined && now.wantedUntil === undefined))) {
-          again.push(wish(address, now.wantedBack, until, now.wantedUntil));
-        }
-        return;
-      }
-      await this.dropExpiries([{ address, until }]);
-    });
-    return again;
   }
 
   /** Forgets an address (the operator took it off the list), so the next hard bounce suppresses it again. */

@@ -42,7 +42,7 @@ export class EventBridgeSuppressionAnnouncements implements SuppressionAnnouncem
     const unsuppressedAt = at.toISOString();
     await this.putAll(
       addresses.map((address) =>
-        this.event(ADDRESS_UNSUPPRESSED_EVENT.detailType, at, { address, unsuppressedAt, cause: provenance.via === 'withdrawal' ? 'withdrawal' : 'expiry', via: provenance.via } satisfies AddressUnsuppressedDetail),
+        this.event(ADDRESS_UNSUPPRESSED_EVENT.detailType, at, { address, unsuppressedAt, cause: provenance.via === 'withdrawal' ? 'withdrawal' : provenance.via === 'operator-removal' ? 'operator' : 'expiry', via: provenance.via } satisfies AddressUnsuppressedDetail),
       ),
     );
   }

@@ -4,19 +4,15 @@ import { CreateImportJobCommand, GetImportJobCommand, type SESv2Client } from '@
 import { IMPORT_FILES } from '../contract.js';
 import {
   fromImportFile,
-  putBackRowsFile,
   readTemporaryRows,
   temporaryRowsFile,
   toImportFile,
-  type ImportAction,
   type ImportJobRef,
   type ImportJobStatus,
   type ImportRow,
-  type PutBackTerms,
   type RecordedJob,
   type SuppressionEntry,
   type SuppressionImports,
-  withPutBackTerms,
 } from '../domain/index.js';
 import { SesPacer } from './ses-pacer.js';
 import { asRejection } from './ses-suppression-list.js';
@@ -35,7 +31,7 @@ export interface SesSuppressionImportsOptions {
 
 /**
  * SES suppression-list import jobs: the rows go to S3 as SES's JSON-lines format, then one
- * CreateImportJob (action PUT or DELETE) takes them all. GetImportJob reports progress, and hands over the
+ * CreateImportJob (action PUT) takes them all. GetImportJob reports progress, and hands over the
  * failed-records file SES links to, unread: the domain matches it to the rows submitted.
  */
 export class SesSuppressionImports implements SuppressionImports {
@@ -47,27 +43,16 @@ export class SesSuppressionImports implements SuppressionImports {
     this.download = options.download ?? fetchText;
   }
 
-  /** Prepares the rows and starts the job: the operator's import, which follows its jobs itself. */
-  public async start(rows: readonly SuppressionEntry[], action: ImportAction = 'PUT', putBack?: readonly PutBackTerms[], key?: string): Promise<ImportJobRef> {
-    const job = await this.prepare(rows, action, putBack, key);
-    return { ...job, jobId: await this.create(job) };
-  }
-
-  /** @param key where the file goes under the prefix (default: today's date and a random name) */
-  public async prepare(rows: readonly SuppressionEntry[], action: ImportAction = 'PUT', putBack?: readonly PutBackTerms[], key?: string): Promise<ImportJobRef> {
+  public async prepare(rows: readonly SuppressionEntry[]): Promise<ImportJobRef> {
     const { prefix = IMPORT_FILES.pipelinePrefix } = this.options;
-    const objectKey = `${prefix}${key ?? `${new Date().toISOString().slice(0, 10)}/${randomUUID()}.jsonl`}`;
-    await this.write(objectKey, toImportFile(rows, action), 'application/x-ndjson');
-    // Which rows are temporary, and what a put-back settles, go beside the file: SES's format has no field for them.
-    const temporaryRows = action === 'PUT' ? temporaryRowsFile(rows) : undefined;
+    const objectKey = `${prefix}${new Date().toISOString().slice(0, 10)}/${randomUUID()}.jsonl`;
+    await this.write(objectKey, toImportFile(rows), 'application/x-ndjson');
+    // Which rows are temporary goes beside the file: SES's format has no field for it.
+    const temporaryRows = temporaryRowsFile(rows);
     if (temporaryRows !== undefined) await this.write(temporaryRowsKey(objectKey), temporaryRows, 'application/json');
-    if (putBack !== undefined) {
-      if (action !== 'PUT' || putBack.length !== rows.length) throw new Error(`a put-back is a PUT job with terms for each of its ${rows.length} rows`);
-      await this.write(putBackRowsKey(objectKey), putBackRowsFile(putBack), 'application/json');
-    }
     // The job's record exists from the start (reading a key that does not exist is refused without s3:ListBucket).
     await this.write(jobRecordKey(objectKey), JOB_PENDING, 'text/plain');
-    return { jobId: '', objectKey, rows: rows.length, ...(action === 'DELETE' ? { action } : {}), ...(temporaryRows !== undefined ? { temporary: true as const } : {}), ...(putBack !== undefined ? { putBack: true as const } : {}) };
+    return { jobId: '', objectKey, rows: rows.length, ...(temporaryRows !== undefined ? { temporary: true as const } : {}) };
   }
 
   public async create(job: ImportJobRef): Promise<string> {
@@ -77,7 +62,7 @@ export class SesSuppressionImports implements SuppressionImports {
       ({ JobId: jobId } = await this.pacer.run(() =>
         ses.send(
           new CreateImportJobCommand({
-            ImportDestination: { SuppressionListDestination: { SuppressionListImportAction: job.action ?? 'PUT' } },
+            ImportDestination: { SuppressionListDestination: { SuppressionListImportAction: 'PUT' } },
             ImportDataSource: { S3Url: `s3://${bucketName}/${job.objectKey}`, DataFormat: 'JSON' },
           }),
         ),
@@ -119,8 +104,7 @@ export class SesSuppressionImports implements SuppressionImports {
 
   public async rows(job: ImportJobRef): Promise<ImportRow[]> {
     const temporaryRows = job.temporary ? readTemporaryRows(await this.read(temporaryRowsKey(job.objectKey))) : new Set<number>();
-    const rows = fromImportFile(await this.read(job.objectKey), job.action, temporaryRows);
-    return job.putBack ? withPutBackTerms(rows, await this.read(putBackRowsKey(job.objectKey))) : rows;
+    return fromImportFile(await this.read(job.objectKey), temporaryRows);
   }
 
   private async write(key: string, body: string, contentType: string): Promise<void> {
@@ -153,7 +137,3 @@ function jobRecordKey(objectKey: string): string {
   return `${objectKey}.job`;
 }
 
-/** Where what each row of a put-back job settles goes: beside its rows. */
-function putBackRowsKey(objectKey: string): string {
-  return `${objectKey}.put-back.json`;
-}

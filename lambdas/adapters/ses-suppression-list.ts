@@ -1,7 +1,6 @@
 import {
   BadRequestException,
   DeleteSuppressedDestinationCommand,
-  GetSuppressedDestinationCommand,
   NotFoundException,
   PutSuppressedDestinationCommand,
   type SESv2Client,
@@ -11,8 +10,8 @@ import { SesPacer } from './ses-pacer.js';
 
 /**
  * The SES account-level suppression list, one `PutSuppressedDestination` (or
- * `DeleteSuppressedDestination`, `GetSuppressedDestination`) at a time, paced by the
- * {@link SesPacer} it shares with every other SES call of the function instance.
+ * `DeleteSuppressedDestination`) at a time, paced by the {@link SesPacer} it shares with every
+ * other SES call of the writer.
  */
 export class SesSuppressionList implements SuppressionList {
   public constructor(
@@ -24,30 +23,17 @@ export class SesSuppressionList implements SuppressionList {
     return this.pacer.run(() => this.put(address, reason));
   }
 
-  public unsuppress(address: string): Promise<void> {
+  public unsuppress(address: string): Promise<'removed' | 'not-listed'> {
     return this.pacer.run(() => this.delete(address));
   }
 
-  public reasonOf(address: string): Promise<SuppressionReason | undefined> {
-    return this.pacer.run(async () => {
-      try {
-        const { SuppressedDestination } = await this.client.send(new GetSuppressedDestinationCommand({ EmailAddress: address }));
-        const reason = SuppressedDestination?.Reason;
-        if (reason !== 'BOUNCE' && reason !== 'COMPLAINT') throw new Error(`SES GetSuppressedDestination answered without a known reason (${String(reason)})`);
-        return reason;
-      } catch (error) {
-        if (error instanceof NotFoundException) return undefined;
-        throw asRejection(error, 'GetSuppressedDestination');
-      }
-    });
-  }
-
-  private async delete(address: string): Promise<void> {
+  private async delete(address: string): Promise<'removed' | 'not-listed'> {
     try {
       await this.client.send(new DeleteSuppressedDestinationCommand({ EmailAddress: address }));
+      return 'removed';
     } catch (error) {
       // Not on the list: already where the removal wanted it.
-      if (error instanceof NotFoundException) return;
+      if (error instanceof NotFoundException) return 'not-listed';
       throw asRejection(error, 'DeleteSuppressedDestination');
     }
   }

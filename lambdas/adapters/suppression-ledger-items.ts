@@ -1,5 +1,5 @@
 import { addressKey, dayShardKey, eventSortKey, FEEDBACK_TABLE } from '../contract.js';
-import type { AcceptedSuppression, LedgerEntry, PutBack, SuppressionProvenance, SuppressionReason } from '../domain/index.js';
+import type { AcceptedSuppression, LedgerEntry, SuppressionProvenance, SuppressionReason } from '../domain/index.js';
 import { shardOf } from './dynamo-feedback-store.js';
 
 /* The suppression ledger's items on the feedback table: their keys, how they are written, and how the domain reads them. */
@@ -14,11 +14,11 @@ const { partitionKey: PK, sortKey: SK } = FEEDBACK_TABLE;
 /** The sort key of an address's ledger item. */
 export const SUPPRESSION_SK = FEEDBACK_TABLE.sortKeys.suppression;
 
-/** The ledger item's attributes the removal protocol reads. */
-export type LedgerItem = { reason: SuppressionReason; temporaryUntil?: string; removing?: string; wantedBack?: SuppressionReason; wantedUntil?: string; suppressedAt?: string };
+/** The ledger item's attributes a removal reads. */
+export type LedgerItem = { reason: SuppressionReason; temporaryUntil?: string; removing?: string; suppressedAt?: string };
 
 /** The attributes of a ledger entry the domain reads. */
-export const ENTRY_PROJECTION = 'address, reason, temporaryUntil, removing, wantedBack, wantedUntil';
+export const ENTRY_PROJECTION = 'address, reason, temporaryUntil, removing';
 
 /** A ledger item as the domain reads it. */
 export function ledgerEntry(item: Record<string, unknown>): LedgerEntry {
@@ -26,14 +26,7 @@ export function ledgerEntry(item: Record<string, unknown>): LedgerEntry {
     reason: item.reason as SuppressionReason,
     ...(item.temporaryUntil !== undefined ? { temporaryUntil: item.temporaryUntil as string } : {}),
     ...(item.removing !== undefined ? { removing: true as const } : {}),
-    ...(item.wantedBack !== undefined ? { wantedBack: item.wantedBack as SuppressionReason } : {}),
-    ...(item.wantedUntil !== undefined ? { wantedUntil: item.wantedUntil as string } : {}),
   };
-}
-
-/** The put-back a wish asks for: of the removal that ends `until`, for good or until `keepUntil`. */
-export function wish(address: string, reason: SuppressionReason, until: string, keepUntil: string | undefined): PutBack {
-  return { address, reason, until, ...(keepUntil !== undefined ? { keepUntil } : {}) };
 }
 
 export function ledgerKey(address: string): Record<string, string> {

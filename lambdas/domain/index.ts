@@ -9,7 +9,6 @@ export * from './ports.js';
 export * from './ses-message.js';
 export * from './soft-bounce-policy.js';
 export * from './suppression.js';
-export * from './put-backs.js';
 export * from './suppression-writer.js';
 export * from './suppression-writer-contract.js';
 export * from './reputation-watcher.js';

@@ -1,7 +1,7 @@
 import type { SuppressionReason } from './classify.js';
 import type { FeedbackRecord } from './feedback-record.js';
 import type { DeliveryOutcome, SoftBounceOutcome, SoftBouncePolicy } from './soft-bounce-policy.js';
-import type { ImportAction, ImportJobRef, ImportRow, LedgerEntry, PutBackTerms, SuppressionEntry } from './suppression.js';
+import type { ImportJobRef, ImportRow, LedgerEntry, SuppressionEntry, SuppressionMessage } from './suppression.js';
 
 /**
  * The audit trail and per-address state.
@@ -32,7 +32,7 @@ export interface SoftBounceEscalations {
 
 /** How an address got on the list (or off it), for the audit trail. */
 export interface SuppressionProvenance {
-  readonly via: 'put' | 'import' | 'operator-import' | 'expiry' | 'withdrawal';
+  readonly via: 'put' | 'import' | 'operator-import' | 'operator-removal' | 'expiry' | 'withdrawal';
   readonly jobId?: string;
 }
 
@@ -48,86 +48,55 @@ export interface DueExpiry {
 }
 
 /**
- * An address to put (back) on the list. `until` names the temporary suppression, or the removal of
- * it, that this settles: the ledger then keeps the address for good. Without it (a restore) the
- * ledger already holds the address as it should be, and only SES is told again, if it lost the
- * address (for a removal that crossed it) or holds a weaker reason.
- */
-export interface PutBack extends PutBackTerms {
-  readonly address: string;
-  readonly reason: SuppressionReason;
-}
-
-/** What a claim on the due suppressions found. */
-export interface ClaimedExpiries {
-  /** Claimed now, for one lease. */
-  readonly claimed: readonly DueExpiry[];
-  /** Claimed too often without being settled: not claimed again; the writer parks them for a human. */
-  readonly exhausted: readonly DueExpiry[];
-}
-
-/**
  * What the pipeline knows is on the SES suppression list: lets the writer skip calls that would
- * change nothing, and keeps when each temporary suppression ends. A cache of SES's list, kept by
- * the writer and the operator commands.
+ * change nothing, and keeps when each temporary suppression ends. A cache of SES's list, written
+ * by the writer alone, one run at a time.
  *
- * Ending a temporary suppression is a protocol, because SES's removal (a DELETE import job may run
- * for minutes) can cross a hard bounce or complaint that arrives meanwhile, and a writer can die at
- * any step: the ledger entry is marked `removing` before SES is asked; a writer that wants the
- * address kept meanwhile marks it `wantedBack` instead of racing SES; the remover, once SES is
- * done, deletes the entry only if nobody wants it back, else puts the address back on the list.
- * An entry written over meanwhile (an operator's import, another remover's put-back) is put back
- * too, by this remover or, if it died, by the retry of its message. The marks are durable, so a
- * retry (or the next claim) finishes what a dead writer started.
+ * A removal marks its entry `removing` before SES is asked and ends it once SES is done: a run
+ * that dies in between leaves the mark, so the next hard bounce or complaint for the address puts
+ * it at SES again (SES may have taken it off), and the next tick finishes the removal.
  */
 export interface SuppressionLedger {
   /** What is recorded of each of these addresses that is on the list (absent: not known to be). */
   suppressions(addresses: readonly string[], consistent?: boolean): Promise<Map<string, LedgerEntry>>;
   /**
    * Records that SES accepted these addresses. An entry with `until` is scheduled to end then; it
-   * never replaces an entry that is there already (a permanent one must stay permanent). A
-   * permanent BOUNCE the pipeline decided never replaces a COMPLAINT or a removal's wish to keep
-   * the address as one, checked in the same write. Those addresses, and those of temporary entries
-   * that found a complaint recorded, are returned, for the caller to restore as COMPLAINT at SES
-   * (its BOUNCE may have landed after the complaint). An operator's import records what the
-   * operator put.
+   * replaces only an entry being removed (a permanent one must stay permanent). A permanent BOUNCE
+   * never replaces a COMPLAINT, checked in the same write: an import job's BOUNCE can end after a
+   * complaint was recorded meanwhile. Those addresses, and those of temporary entries that found a
+   * complaint, are returned, for the caller to restore as COMPLAINT at SES.
    */
   recordSuppressed(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance, at: Date): Promise<string[]>;
-  /**
-   * Makes a temporary suppression permanent (the address hard bounced or complained since), unless
-   * its removal has begun.
-   * @returns `done` (or it was permanent already), `removing`, or `absent`
-   */
-  makePermanent(address: string, at: Date): Promise<'done' | 'removing' | 'absent'>;
-  /**
-   * Marks an address whose removal has begun as wanted back, for good or (with `until`) for a
-   * while. A wish only grows: for a while < a bounce < a complaint.
-   * @returns false when no removal is under way (any more)
-   */
-  wantBack(address: string, reason: SuppressionReason, until?: string): Promise<boolean>;
-  /**
-   * Claims up to `limit` temporary suppressions due at `now` for `leaseSeconds`: a claim that is
-   * not settled by then (a lost message) comes due again, at most `maxClaims` times.
-   */
-  claimDueExpiries(now: Date, limit: number, leaseSeconds: number, maxClaims: number): Promise<ClaimedExpiries>;
-  /** Forgets schedule entries (stale ones, or those given up on). */
+  /** Keeps an address on the list for good: no longer temporary, nor being removed. */
+  makePermanent(address: string, at: Date): Promise<void>;
+  /** Up to `limit` temporary suppressions due at `now`, the earliest first. */
+  dueExpiries(now: Date, limit: number): Promise<DueExpiry[]>;
+  /** Forgets schedule entries the ledger no longer backs. */
   dropExpiries(expiries: readonly DueExpiry[]): Promise<void>;
-  /** Marks these temporary suppressions `removing`, before SES is asked. @returns the addresses marked (the others changed meanwhile) */
-  startRemoval(expiries: readonly DueExpiry[]): Promise<string[]>;
-  /**
-   * After SES took these addresses off the list: records it (audit record, ledger entry and schedule
-   * entry go, at once) for each still being removed that nobody wants back.
-   * @returns the others the ledger holds, to put back: wanted back (still `removing`), or written
-   *   over meanwhile (SES's removal may have undone that write)
-   */
-  finishRemoval(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<PutBack[]>;
-  /**
-   * After SES put these addresses back: each whose temporary suppression (or its removal) is still
-   * the one named stays, for good or until its `keepUntil` (the marks and the old schedule entry
-   * go), unless a stronger wish came meanwhile (a complaint while a bounce was put back).
-   * @returns those to put back again, with the stronger reason
-   */
-  completePutBack(entries: readonly PutBack[], at: Date): Promise<PutBack[]>;
+  /** Marks this temporary suppression `removing`, before SES is asked. */
+  startRemoval(expiry: DueExpiry): Promise<void>;
+  /** After SES took these addresses off the list: the audit record, the ledger entry and the schedule entry go, at once. */
+  finishRemoval(expiries: readonly DueExpiry[], provenance: SuppressionProvenance, at: Date): Promise<void>;
+}
+
+/**
+ * One writer run at a time: a lease on the table, taken by a conditional write and held longer
+ * than the function's timeout plus a margin, so a run that dies holding it has surely ended when
+ * it lapses.
+ */
+export interface WriterLease {
+  /** @returns whether `holder` holds the lease now (it was free, lapsed, or already its own) */
+  acquire(holder: string): Promise<boolean>;
+  /** Gives the lease up, if `holder` still holds it. */
+  release(holder: string): Promise<void>;
+}
+
+/** What the writer did with an operator's requests (`suppression import`, `remove`), for the CLI that waits for it. */
+export interface OperatorRequests {
+  /** Forgets the address in the ledger, records the removal in the audit trail, and its outcome under `request`. */
+  settleRemoval(address: string, outcome: 'removed' | 'not-listed', request: string, note: string | undefined, at: Date): Promise<void>;
+  /** Records that SES refused these rows of an operator's import, with why. */
+  refused(rejections: ReadonlyArray<{ readonly entry: SuppressionEntry; readonly why: string }>, at: Date): Promise<void>;
 }
 
 /**
@@ -146,10 +115,11 @@ export interface SuppressionAnnouncements {
 export interface SuppressionList {
   /** @throws SuppressionRejectedError when SES refuses the address for good */
   suppress(address: string, reason: SuppressionReason): Promise<void>;
-  /** Takes the address off the list; an address that is not on it is already where it should be. */
-  unsuppress(address: string): Promise<void>;
-  /** Why the address is on the list, or undefined when it is not. */
-  reasonOf(address: string): Promise<SuppressionReason | undefined>;
+  /**
+   * Takes the address off the list.
+   * @returns `not-listed` when it was not on it (already where it should be)
+   */
+  unsuppress(address: string): Promise<'removed' | 'not-listed'>;
 }
 
 /** What SES says of an import job. */
@@ -168,17 +138,14 @@ export type ImportJobStatus =
 /** What is recorded beside a prepared import job's rows: the job SES created, that SES answered without creating it, or nothing yet. */
 export type RecordedJob = { readonly jobId: string } | 'not-created' | undefined;
 
-/** SES suppression-list import jobs and the files they read. */
+/** SES suppression-list import jobs (PUT) and the files they read. */
 export interface SuppressionImports {
   /**
-   * Writes the rows where SES can read them (and, for PUT rows that are temporary, which ones they
-   * are; for a put-back, what each row settles), with a record of the job that is still to be
-   * created: no job yet.
-   * @param putBack a put-back job: what each row settles, in row order
-   * @returns the job to be, with an empty `jobId`, its `action` when DELETE, `temporary` when some
-   *   rows are, and `putBack`
+   * Writes the rows where SES can read them (and which are temporary), with a record of the job
+   * that is still to be created: no job yet.
+   * @returns the job to be, with an empty `jobId`, and `temporary` when some rows are
    */
-  prepare(rows: readonly SuppressionEntry[], action: ImportAction, putBack?: readonly PutBackTerms[]): Promise<ImportJobRef>;
+  prepare(rows: readonly SuppressionEntry[]): Promise<ImportJobRef>;
   /**
    * Starts the import job on prepared rows, and records its id beside them (or that SES answered
    * without creating it: refused, or throttled).
@@ -189,18 +156,20 @@ export interface SuppressionImports {
   /** What is recorded beside a prepared job's rows: its id, `not-created`, or undefined while none is recorded yet. */
   recordedJob(job: ImportJobRef): Promise<RecordedJob>;
   status(jobId: string): Promise<ImportJobStatus>;
-  /** The rows of a job this pipeline started, each with the raw line SES read (and, for a put-back, what it settles). */
+  /** The rows of a job this pipeline started, each with the raw line SES read. */
   rows(job: ImportJobRef): Promise<ImportRow[]>;
 }
 
-/** The writer's own queue: where it schedules its next look at a job, and retries rows. */
+/** The writer's own queue: its next look at a job, rows to retry, and work handed back for a later run. */
 export interface SuppressionQueue {
   followImport(job: ImportJobRef, attempt: number, polls: number, delaySeconds: number): Promise<void>;
-  retry(entries: readonly SuppressionEntry[], attempt: number): Promise<void>;
-  /** Hands over addresses whose temporary suppression is due to end (from the expiry tick, or to retry), now or after a delay. */
-  unsuppress(addresses: readonly string[], attempt: number, delaySeconds?: number): Promise<void>;
-  /** Hands over temporary suppressions whose escalation a delivery withdrew while they were being written. */
-  withdraw(addresses: readonly string[]): Promise<void>;
+  retry(entries: readonly SuppressionEntry[], attempt: number, operator?: boolean): Promise<void>;
+  /** Temporary suppressions whose escalation a delivery withdrew while an import job was writing them. */
+  withdraw(addresses: readonly string[], attempt?: number): Promise<void>;
+  /** Addresses whose COMPLAINT an import job's BOUNCE may have overwritten at SES. */
+  restore(addresses: readonly string[]): Promise<void>;
+  /** Messages back on the queue as new ones (their receives start again), after a delay. */
+  requeue(messages: readonly SuppressionMessage[], delaySeconds: number): Promise<void>;
 }
 
 /** Where the feedback processor hands over addresses to suppress. */

@@ -1,289 +1,174 @@
-import { SuppressionRejectedError } from './errors.js';
-import type { AcceptedSuppression, DueExpiry, PutBack, SuppressionProvenance } from './ports.js';
 import { readAddress } from './address.js';
-import { PutBacks } from './put-backs.js';
-import type { ExpireOutcome, FollowOutcome, RemoveOutcome, SuppressionWriterOptions, WriteOutcome } from './suppression-writer-contract.js';
-import {
-  chunk,
-  followDelaySeconds,
-  matchFailedRecords,
-  mergeEntries,
-  removalEntry,
-  suppressionChange,
-  type ImportAction,
-  type ImportJobRef,
-  type LedgerEntry,
-  type PutBackTerms,
-  type SuppressionEntry,
-} from './suppression.js';
+import { SuppressionRejectedError } from './errors.js';
+import type { AcceptedSuppression, DueExpiry, SuppressionProvenance } from './ports.js';
+import type { ExpireOutcome, FollowOutcome, Rejection, RemoveOutcome, SuppressionWriterOptions, TimeLeft, WriteOutcome } from './suppression-writer-contract.js';
+import { chunk, followDelaySeconds, matchFailedRecords, mergeEntries, removalEntry, suppressionChange, type ImportJobRef, type SuppressionEntry } from './suppression.js';
 
 /**
  * Looks at a prepared job without a recorded id before it is given up on as unrecorded: 10 + 20 +
- * 40 + 80 + 160 s, longer than the writer's 3-minute run, so the run that prepared it has ended
- * (recorded the id, or failed and left its message to be retried) by the last look.
+ * 40 + 80 + 160 s, longer than the writer's run, so the run that prepared it has ended (recorded
+ * the id, or died and left its message to be retried) by the last look.
  */
 const UNRECORDED_LOOKS = 5;
 
 /**
- * Puts addresses on the SES account-level suppression list at any burst size within SES's ~1
- * request/s: skips addresses already there, suppresses a trickle with single calls, and turns a
- * flood into import jobs (one call per up to 100,000 addresses), which it follows to their end
- * through the queue. Failed rows are retried, then surfaced; none is dropped.
+ * The one door to the SES account-level suppression list. It runs one run at a time (the handler
+ * holds the writer's lease), so nothing else changes the list or the ledger while it reads and
+ * writes them; only SES's own import jobs run beside it.
  *
- * Suppressions that soft bounces escalated are temporary: the writer records when each ends, an
- * hourly tick hands over those that are due, and the writer takes them off the list the same way
- * (single DeleteSuppressedDestination calls, or DELETE import jobs of up to 10,000 rows), unless a
- * hard bounce or complaint made them permanent in the meantime.
+ * It puts addresses on the list at any burst size within SES's ~1 request/s: skips those already
+ * there, suppresses a trickle with single calls and a flood with import jobs (one call per up to
+ * 100,000 addresses), which it follows to their end through the queue. Temporary suppressions
+ * (soft bounces escalated) leave the list by single calls, a tick's worth at a time. No SES call
+ * starts unless the run has time to finish it and settle; what is not reached goes back to the
+ * queue. Failed rows are retried, then surfaced; none is dropped.
  */
 export class SuppressionWriter {
   private readonly clock: () => Date;
-  private readonly putBacks: PutBacks;
 
   public constructor(private readonly options: SuppressionWriterOptions) {
     if (options.importThreshold < 1) throw new Error(`importThreshold must be at least 1, got ${options.importThreshold}`);
     if (!(options.temporaryForSeconds >= 0)) throw new Error(`temporaryForSeconds must be 0 or more, got ${options.temporaryForSeconds}`);
     this.clock = options.clock ?? (() => new Date());
-    this.putBacks = new PutBacks({ ...options, clock: this.clock, startJobs: async (rows, attempt, terms) => (await this.startImports('PUT', rows, attempt, terms)).rejected });
   }
 
   /**
-   * Suppresses these addresses (any number; duplicates and no-ops are dropped first).
-   *
-   * A BOUNCE asked for an address the ledger holds as COMPLAINT is restored (asking SES first)
-   * rather than skipped: it may be one an earlier run of this request put at SES after the
-   * complaint, and that run died (or its message was parked and redriven) before it could restore
-   * the complaint. Rare, since SES sends nothing to a listed address: one SES read each.
+   * Suppresses these addresses (any number; duplicates and no-ops are dropped first). An operator's
+   * entries are permanent and recorded as the operator's; none ever weakens a COMPLAINT.
    */
-  public async write(requested: readonly SuppressionEntry[], attempt = 1): Promise<WriteOutcome> {
+  public async write(requested: readonly SuppressionEntry[], attempt: number, timeLeft: TimeLeft, operator = false): Promise<WriteOutcome> {
     const { ledger, importThreshold, temporaryForSeconds } = this.options;
-    // An address SES would refuse (from a hand-edited redrive, say) is surfaced, not sent and not retried.
-    const refused: Array<{ entry: SuppressionEntry; why: string }> = [];
-    const readable = requested.filter((entry) => {
-      const problem = readAddress(entry.address).problem;
-      if (problem !== undefined) refused.push({ entry, why: `SES would refuse this address: ${problem}` });
-      return problem === undefined;
-    });
-    // With no expiry, every suppression is permanent.
-    const mergedAll = mergeEntries(temporaryForSeconds > 0 ? readable : readable.map(({ address, reason }) => ({ address, reason })));
+    const { readable, refused } = readableEntries(requested);
+    const mergedAll = mergeEntries(temporaryForSeconds > 0 && !operator ? readable : readable.map(({ address, reason }) => ({ address, reason })));
     // A late delivery may have withdrawn an escalation since it was handed over: its history says.
-    const temporary = mergedAll.filter((e) => e.temporary === true).map((e) => e.address);
-    const standing = temporary.length > 0 ? await this.options.escalations.escalated(temporary) : new Set<string>();
+    const standing = await this.standing(mergedAll.filter((e) => e.temporary === true).map((e) => e.address));
     const merged = mergedAll.filter((e) => e.temporary !== true || standing.has(e.address));
-    const withdrawnMeanwhile = mergedAll.length - merged.length;
-    const known = await ledger.suppressions(merged.map((e) => e.address));
+    const known = await ledger.suppressions(merged.map((e) => e.address), true);
     const pending: SuppressionEntry[] = [];
-    const restore: string[] = [];
     let madePermanent = 0;
     for (const entry of merged) {
-      const held = known.get(entry.address);
-      const change = suppressionChange(held, entry);
-      const decided = change === 'contested' ? await this.keep(entry, held) : change;
-      if (decided === 'call') pending.push(entry);
-      else if (decided === 'kept') madePermanent++;
-      else if (entry.reason === 'BOUNCE' && held?.reason === 'COMPLAINT') restore.push(entry.address);
-    }
-    if (restore.length > 0) await this.options.queue.unsuppress(restore, 1);
-    const skipped = merged.length - pending.length + withdrawnMeanwhile;
-    if (pending.length === 0) return { suppressed: [], imports: [], skipped, madePermanent, rejected: refused, retryLater: [] };
-    if (pending.length >= importThreshold) {
-      const started = await this.startImports('PUT', pending, attempt);
-      return { suppressed: [], imports: started.imports, skipped, madePermanent, rejected: [...refused, ...started.rejected], retryLater: [] };
-    }
-    const each = await this.callEach(pending, (entry) => this.options.list.suppress(entry.address, entry.reason));
-    await this.settle(each.done, { via: 'put' });
-    return { suppressed: each.done, rejected: [...refused, ...each.rejected], retryLater: each.retryLater, imports: [], skipped, madePermanent };
-  }
-
-  /**
-   * Keeps on the list an address whose ledger entry is temporary (a hard bounce or complaint asks
-   * for it to stay) or being removed: makes it permanent while no removal has begun, else marks it
-   * wanted back for the remover to put back. An entry only moves on (temporary → removing → gone),
-   * so each failed condition is followed by at most two more tries.
-   * @returns `kept` (the ledger will keep it on the list), `call` (SES must be called: the entry is
-   *   gone, or a complaint upgrades it), or `nothing`
-   */
-  private async keep(entry: SuppressionEntry, first: LedgerEntry | undefined): Promise<'kept' | 'call' | 'nothing'> {
-    const { ledger } = this.options;
-    let current = first;
-    for (let round = 0; round < 3; round++) {
-      if (current === undefined) return 'call';
-      if (current.removing) {
-        // Soft bounces that escalated again want it back for another period, not for good.
-        const until = entry.temporary === true ? new Date(this.clock().getTime() + this.options.temporaryForSeconds * 1000).toISOString() : undefined;
-        if (await ledger.wantBack(entry.address, entry.reason, until)) return 'kept';
-      } else if (current.temporaryUntil !== undefined && entry.temporary !== true) {
-        const outcome = await ledger.makePermanent(entry.address, this.clock());
-        if (outcome === 'done') return current.reason === 'BOUNCE' && entry.reason === 'COMPLAINT' ? 'call' : 'kept';
-        if (outcome === 'absent') return 'call';
-      } else {
-        return suppressionChange(current, entry) === 'call' ? 'call' : 'nothing';
+      const change = suppressionChange(known.get(entry.address), entry);
+      if (change === 'call') pending.push(entry);
+      else if (change === 'make-permanent') {
+        await ledger.makePermanent(entry.address, this.clock());
+        madePermanent++;
       }
-      current = (await ledger.suppressions([entry.address], true)).get(entry.address);
     }
-    throw new Error('a ledger entry changed three times while it was being kept; retry later');
+    const outcome = { suppressed: [], imports: [], skipped: mergedAll.length - pending.length - madePermanent, madePermanent, retryLater: [], unreached: [] };
+    if (pending.length === 0) return this.told(operator, { ...outcome, rejected: refused });
+    if (pending.length >= importThreshold) {
+      const started = await this.startImports(pending, attempt, timeLeft, operator);
+      return this.told(operator, { ...outcome, ...started, rejected: [...refused, ...started.rejected] });
+    }
+    const each = await this.callEach(pending, timeLeft, (entry) => this.options.list.suppress(entry.address, entry.reason));
+    const provenance: SuppressionProvenance = { via: operator ? 'operator-import' : 'put' };
+    await this.settle(each.done, provenance);
+    return this.told(operator, { ...outcome, suppressed: each.done, rejected: [...refused, ...each.rejected], retryLater: each.retryLater, unreached: each.unreached });
+  }
+
+  /** An operator's rows SES refused are recorded for the CLI that waits for them. */
+  private async told<T extends { readonly rejected: readonly Rejection[] }>(operator: boolean, outcome: T): Promise<T> {
+    if (operator && outcome.rejected.length > 0) await this.options.operatorRequests.refused(outcome.rejected, this.clock());
+    return outcome;
   }
 
   /**
-   * The hourly tick: claims the temporary suppressions that are due, drops schedule entries the
-   * ledger no longer backs, and hands the rest over for removal (at most one DELETE import's worth
-   * per tick; the next tick takes the rest). One claimed too often without being settled (its
-   * messages keep failing) is given up on: kept on the list for good, and surfaced.
+   * The tick: takes temporary suppressions that are due off the list, at most `removalsPerTick`,
+   * earliest first; those not reached stay due for the next tick. Schedule entries the ledger no
+   * longer backs are dropped. With a period of 0 every due one stays for good instead.
    */
-  public async expire(): Promise<ExpireOutcome> {
-    const { ledger, queue, temporaryForSeconds, maxRowsPerDelete, expiryLeaseSeconds, maxExpiryClaims } = this.options;
-    const { claimed, exhausted } = await ledger.claimDueExpiries(this.clock(), maxRowsPerDelete, expiryLeaseSeconds, maxExpiryClaims);
-    // Put back and kept first, then no longer claimed: a failure in between finds them again next time.
-    const givenUp = await this.putBacks.undo(exhausted, `claimed ${maxExpiryClaims} times without being settled`);
-    await ledger.dropExpiries(exhausted);
-    if (claimed.length === 0) return { due: 0, stale: 0, rejected: givenUp };
-    const known = await ledger.suppressions(claimed.map((d) => d.address), true);
-    const stale = claimed.filter((d) => known.get(d.address)?.temporaryUntil !== d.until);
+  public async expire(timeLeft: TimeLeft): Promise<ExpireOutcome> {
+    const { ledger, temporaryForSeconds, removalsPerTick } = this.options;
+    const due = await ledger.dueExpiries(this.clock(), removalsPerTick);
+    const known = await ledger.suppressions(due.map((d) => d.address), true);
+    const stale = due.filter((d) => known.get(d.address)?.temporaryUntil !== d.until);
     await ledger.dropExpiries(stale);
-    const due = claimed.filter((d) => known.get(d.address)?.temporaryUntil === d.until);
+    let current = due.filter((d) => known.get(d.address)?.temporaryUntil === d.until);
+    let keptForGood = 0;
     if (temporaryForSeconds === 0) {
-      // Suppressions are kept for good now: those not yet being removed stay.
-      for (const d of due) if (!known.get(d.address)?.removing) await ledger.makePermanent(d.address, this.clock());
-      const removing = due.filter((d) => known.get(d.address)?.removing);
-      await ledger.dropExpiries(due.filter((d) => !known.get(d.address)?.removing));
-      if (removing.length > 0) await queue.unsuppress(removing.map((d) => d.address), 1);
-      return { due: removing.length, stale: stale.length, rejected: givenUp };
+      // Kept for good now: those whose removal began are finished, the others stay.
+      const kept = current.filter((d) => !known.get(d.address)?.removing);
+      for (const d of kept) await ledger.makePermanent(d.address, this.clock());
+      await ledger.dropExpiries(kept);
+      keptForGood = kept.length;
+      current = current.filter((d) => known.get(d.address)?.removing);
     }
-    if (due.length > 0) await queue.unsuppress(due.map((d) => d.address), 1);
-    return { due: due.length, stale: stale.length, rejected: givenUp };
-  }
-
-  /**
-   * Takes temporary suppressions off the list once they are due: only addresses the ledger holds
-   * as temporary and due now are touched (and those whose removal began before: it is finished), so
-   * a hard bounce or complaint since keeps an address on the list. Settled like suppressions:
-   * announced ("Address Unsuppressed"), recorded, and an address wanted back meanwhile is put back.
-   *
-   * An address of the message that the ledger holds but not as due (made permanent, written over,
-   * suppressed again since) is put back on the list: an earlier delivery of this message may have
-   * taken it off at SES and died before it could settle; SES's call is idempotent, and the case rare.
-   */
-  public async unsuppress(addresses: readonly string[], attempt = 1): Promise<RemoveOutcome> {
-    const now = this.clock().getTime();
-    return this.removeTemporary(addresses, attempt, (due) => Promise.resolve(due.filter((d) => Date.parse(d.until) <= now)), true, { via: 'put' });
+    const removed = await this.remove(current, { via: 'expiry' }, timeLeft);
+    return { ...removed, stale: stale.length, keptForGood };
   }
 
   /**
    * Withdraws temporary suppressions whose escalation a late delivery cancelled: an address the
-   * ledger holds as temporary whose soft-bounce history no longer stands escalated is taken off the
-   * list now, through the same removal as an expiry. A permanent suppression (a hard bounce, a
-   * complaint) is never touched, nor one that soft bounces escalated again since.
+   * ledger holds as temporary whose soft-bounce history no longer stands escalated is taken off
+   * the list now. A permanent suppression (a hard bounce, a complaint, an operator's import) stays.
    */
-  public async withdraw(addresses: readonly string[], attempt = 1): Promise<RemoveOutcome> {
-    return this.removeTemporary(
-      addresses,
-      attempt,
-      async (temporary) => {
-        const standing = temporary.length > 0 ? await this.options.escalations.escalated(temporary.map((d) => d.address)) : new Set<string>();
-        return temporary.filter((d) => !standing.has(d.address));
-      },
-      false,
-      { via: 'withdrawal' },
-    );
+  public async withdraw(addresses: readonly string[], timeLeft: TimeLeft): Promise<RemoveOutcome> {
+    return this.removeTemporary(addresses, timeLeft, { via: 'withdrawal' }, async (temporary) => {
+      const standing = await this.standing(temporary.map((d) => d.address));
+      return temporary.filter((d) => !standing.has(d.address));
+    });
+  }
+
+  /** Takes off the list those of these addresses whose temporary suppression is due (a redrive of a removal that failed). */
+  public async unsuppress(addresses: readonly string[], timeLeft: TimeLeft): Promise<RemoveOutcome> {
+    const now = this.clock().toISOString();
+    return this.removeTemporary(addresses, timeLeft, { via: 'expiry' }, (temporary) => Promise.resolve(temporary.filter((d) => d.until <= now)));
   }
 
   /**
-   * Takes off the list the temporary suppressions `pick` chooses among those the ledger holds (and
-   * finishes those whose removal began before). With `restoreOthers`, an address of the message that
-   * the ledger holds otherwise is put back (see {@link unsuppress}); without, it is left alone.
+   * Puts again at SES the reason the ledger holds for each of these addresses: an import job's
+   * BOUNCE may have landed after a complaint recorded while it ran. Nothing is announced again.
+   * @returns those not reached before the run's end
    */
-  private async removeTemporary(
-    addresses: readonly string[],
-    attempt: number,
-    pick: (temporary: readonly DueExpiry[]) => Promise<readonly DueExpiry[]>,
-    restoreOthers: boolean,
-    provenance: SuppressionProvenance,
-  ): Promise<RemoveOutcome> {
-    const { ledger, importThreshold } = this.options;
-    const refused: Array<{ entry: SuppressionEntry; why: string }> = [];
-    const readable = new Set<string>();
-    for (const address of addresses) {
-      const read = readAddress(address);
-      if (read.address === undefined) refused.push({ entry: removalEntry(address), why: `SES would refuse this address: ${read.problem}` });
-      else readable.add(read.address);
-    }
-    const known = await ledger.suppressions([...readable], true);
-    const resumed: string[] = [];
-    const temporary: DueExpiry[] = [];
-    const restore: PutBack[] = [];
-    const others: PutBack[] = [];
-    for (const address of readable) {
-      const entry = known.get(address);
-      const until = entry?.temporaryUntil;
-      if (entry === undefined) continue;
-      // A removal that was wanted back before its writer died: straight to the put-back, SES is not asked to remove it again.
-      if (entry.removing && entry.wantedBack !== undefined) restore.push({ address, reason: entry.wantedBack, ...(until !== undefined ? { until } : {}), ...(entry.wantedUntil !== undefined ? { keepUntil: entry.wantedUntil } : {}) });
-      else if (entry.removing) resumed.push(address);
-      else if (until !== undefined) temporary.push({ address, until });
-      else others.push({ address, reason: entry.reason });
-    }
-    const due = await pick(temporary);
-    if (restoreOthers) {
-      const picked = new Set(due.map((d) => d.address));
-      restore.push(...others, ...temporary.filter((d) => !picked.has(d.address)).map((d): PutBack => ({ address: d.address, reason: known.get(d.address)?.reason ?? 'BOUNCE', keepUntil: d.until })));
-    }
-    const notPutBack = (await this.putBacks.putOrRefuse(restore, attempt)).map(asRefusedPutBack);
-    const putBack = restore.length - notPutBack.length;
-    const removing = [...resumed, ...(await ledger.startRemoval(due))];
-    const skipped = readable.size - removing.length - restore.length;
-    const nothing = { removed: [], imports: [], retryLater: [] };
-    if (removing.length === 0) return { ...nothing, skipped, putBack, rejected: refused, notPutBack };
-    if (removing.length >= importThreshold) {
-      const started = await this.startImports('DELETE', removing.map(removalEntry), attempt);
-      const undone = await this.putBacks.undo(started.rejected.map((r) => ({ address: r.entry.address })), started.rejected[0]?.why ?? '');
-      return { ...nothing, imports: started.imports, skipped, putBack, rejected: [...refused, ...undone], notPutBack };
-    }
-    const each = await this.callEach(removing.map(removalEntry), (entry) => this.options.list.unsuppress(entry.address));
-    const rejected: Array<{ entry: SuppressionEntry; why: string }> = [];
-    for (const { entry, why } of each.rejected) rejected.push(...(await this.putBacks.undo([{ address: entry.address }], why)));
-    const removed = each.done.map((e) => e.address);
-    const settled = await this.settleRemoval(removed, provenance);
-    return {
-      removed,
-      imports: [],
-      skipped,
-      putBack: putBack + settled.putBack,
-      rejected: [...refused, ...rejected],
-      notPutBack: [...notPutBack, ...settled.notPutBack],
-      retryLater: each.retryLater,
-    };
+  public async restore(addresses: readonly string[], timeLeft: TimeLeft): Promise<{ restored: number; rejected: Rejection[]; retryLater: string[]; unreached: string[] }> {
+    const known = await this.options.ledger.suppressions(addresses, true);
+    const entries = [...known].map(([address, entry]) => ({ address, reason: entry.reason }));
+    const each = await this.callEach(entries, timeLeft, (entry) => this.options.list.suppress(entry.address, entry.reason));
+    return { restored: each.done.length, rejected: each.rejected, retryLater: each.retryLater.map((e) => e.address), unreached: each.unreached.map((e) => e.address) };
+  }
+
+  /**
+   * An operator's removal (`suppression remove`): takes the address off the list whatever put it
+   * there, forgets it in the ledger (the next hard bounce suppresses it again), and records the
+   * outcome, which the CLI waits for.
+   * @returns `unreached` when the run has no time left for the call
+   */
+  public async removeForOperator(address: string, request: string, note: string | undefined, timeLeft: TimeLeft): Promise<'removed' | 'not-listed' | 'unreached'> {
+    const read = readAddress(address);
+    if (read.address === undefined) throw new SuppressionRejectedError(`SES would refuse this address: ${read.problem}`);
+    if (!this.canCall(timeLeft)) return 'unreached';
+    const outcome = await this.options.list.unsuppress(read.address);
+    if (outcome === 'removed') await this.options.announcements.announceRemoval([read.address], { via: 'operator-removal' }, this.clock());
+    await this.options.operatorRequests.settleRemoval(read.address, outcome, request, note, this.clock());
+    return outcome;
   }
 
   /**
    * Looks at an import job once: reschedules the next look, or settles its rows. Only rows SES is
    * known to have accepted are settled (announced, recorded); the others are retried as a new job,
-   * and parked with the reason once their attempts are spent. A PUT job that is still running after
+   * and parked with the reason once their attempts are spent. A job that is still running after
    * `maxLooks` looks is given up on in the same way: the loop has a bound, and a late end only adds
-   * what is on the list already. A DELETE job is never given up on, because it could still take
-   * off the list an address that was put back since: it is followed to its end (the outcome says
-   * once that it is overdue), and its rows stay marked `removing` until then.
+   * what is on the list already.
    */
-  public async follow(prepared: ImportJobRef, attempt: number, polls: number): Promise<FollowOutcome> {
+  public async follow(prepared: ImportJobRef, attempt: number, polls: number, timeLeft: TimeLeft): Promise<FollowOutcome> {
     const { imports, queue, maxAttempts, maxLooks, followDelay } = this.options;
-    const action = prepared.action ?? 'PUT';
+    if (prepared.action === 'DELETE') return { state: 'superseded' };
+    if (!this.canCall(timeLeft)) return { state: 'unreached' };
+    const lookAgain = async (job: ImportJobRef): Promise<FollowOutcome> => {
+      const next = followDelaySeconds(polls + 1, followDelay.initialSeconds, followDelay.maxSeconds);
+      await queue.followImport(job, attempt, polls + 1, next);
+      return { state: 'running', jobId: job.jobId, nextLookInSeconds: next };
+    };
     let job = prepared;
     if (job.jobId === '') {
       // The follow-up of a job that was about to be created: its id is recorded beside its rows.
       const recorded = await imports.recordedJob(job);
-      if (recorded === 'not-created') return { state: 'not-created', action };
-      if (recorded === undefined) {
-        if (polls + 1 >= UNRECORDED_LOOKS) return { state: 'unrecorded', action };
-        const next = followDelaySeconds(polls + 1, followDelay.initialSeconds, followDelay.maxSeconds);
-        await queue.followImport(job, attempt, polls + 1, next);
-        return { state: 'running', jobId: '', nextLookInSeconds: next };
-      }
+      if (recorded === 'not-created') return { state: 'not-created' };
+      if (recorded === undefined) return polls + 1 >= UNRECORDED_LOOKS ? { state: 'unrecorded' } : lookAgain(job);
       job = { ...job, jobId: recorded.jobId };
     }
     const status = await imports.status(job.jobId);
-    if (status.state === 'running' && (polls + 1 < maxLooks || action === 'DELETE')) {
-      const next = followDelaySeconds(polls + 1, followDelay.initialSeconds, followDelay.maxSeconds);
-      await queue.followImport(job, attempt, polls + 1, next);
-      return { state: 'running', jobId: job.jobId, nextLookInSeconds: next, ...(polls + 1 === maxLooks ? { overdue: true } : {}) };
-    }
+    if (status.state === 'running' && polls + 1 < maxLooks) return lookAgain(job);
     const rows = await imports.rows(job);
     let failed: ReadonlySet<number>;
     let why: string;
@@ -300,144 +185,153 @@ export class SuppressionWriter {
       failed = new Set(rows.keys());
       why = status.state === 'failed' ? `import job ${job.jobId} failed: ${status.errorMessage}` : `import job ${job.jobId} still running after ${polls + 1} looks`;
     }
-    const provenance: SuppressionProvenance = { via: 'import', jobId: job.jobId };
-    if (job.putBack) {
-      const put = rows.filter((_, i) => !failed.has(i)).map(asPutBack);
-      const notPut = rows.filter((_, i) => failed.has(i)).map(asPutBack);
-      await this.putBacks.settleJob(put, provenance, attempt);
-      if (attempt < maxAttempts) {
-        // Retried from the ledger, not from the job's file: what to put back may have changed since.
-        await queue.unsuppress(notPut.map((e) => e.address), attempt + 1);
-        return { state, jobId: job.jobId, action, putBack: true, suppressed: put.length, retried: notPut.length, rejected: [] };
-      }
-      return { state, jobId: job.jobId, action, putBack: true, suppressed: put.length, retried: 0, rejected: notPut.map(({ address, reason }) => ({ entry: { address, reason }, why })) };
-    }
     const done = rows.filter((_, i) => !failed.has(i)).map((r) => r.entry);
     const notDone = rows.filter((_, i) => failed.has(i)).map((r) => r.entry);
-    const { notPutBack } = action === 'DELETE' ? await this.settleRemoval(done.map((e) => e.address), provenance) : { notPutBack: [] };
-    if (action === 'PUT') await this.settle(done, provenance);
+    const complained = await this.settle(done, { via: job.operator ? 'operator-import' : 'import', jobId: job.jobId });
+    // A complaint recorded while the job ran: the job's BOUNCE may have landed after it at SES.
+    if (complained.length > 0) await queue.restore(complained);
+    // A delivery that withdrew an escalation while the job ran found nothing on the ledger to take off.
+    const temporary = done.filter((e) => e.temporary === true).map((e) => e.address);
+    const standing = await this.standing(temporary);
+    const withdrawn = temporary.filter((address) => !standing.has(address));
+    if (withdrawn.length > 0) await queue.withdraw(withdrawn);
     if (attempt < maxAttempts) {
-      // A removal retried resumes: its entries are still marked `removing`.
-      if (action === 'DELETE') await queue.unsuppress(notDone.map((e) => e.address), attempt + 1);
-      else await queue.retry(notDone, attempt + 1);
-      return { state, jobId: job.jobId, action, suppressed: done.length, retried: notDone.length, rejected: [], notPutBack };
+      await queue.retry(notDone, attempt + 1, job.operator === true);
+      return { state, jobId: job.jobId, suppressed: done.length, retried: notDone.length, rejected: [] };
     }
-    if (action === 'DELETE') return { state, jobId: job.jobId, action, suppressed: done.length, retried: 0, rejected: await this.putBacks.undo(notDone.map((e) => ({ address: e.address })), why), notPutBack };
-    return { state, jobId: job.jobId, action, suppressed: done.length, retried: 0, rejected: notDone.map((entry) => ({ entry, why })) };
+    return this.told(job.operator === true, { state, jobId: job.jobId, suppressed: done.length, retried: 0, rejected: notDone.map((entry) => ({ entry, why })) });
+  }
+
+  /** Takes off the list those of these addresses the ledger holds as temporary (or being removed) that `pick` chooses. */
+  private async removeTemporary(
+    addresses: readonly string[],
+    timeLeft: TimeLeft,
+    provenance: SuppressionProvenance,
+    pick: (temporary: readonly DueExpiry[]) => Promise<readonly DueExpiry[]>,
+  ): Promise<RemoveOutcome> {
+    const readable = [...new Set(addresses.flatMap((a) => readAddress(a).address ?? []))];
+    const refused = addresses.filter((a) => readAddress(a).address === undefined).map((a) => ({ entry: removalEntry(a), why: `SES would refuse this address: ${readAddress(a).problem}` }));
+    const known = await this.options.ledger.suppressions(readable, true);
+    const temporary = [...known].flatMap(([address, entry]) => (entry.temporaryUntil !== undefined ? [{ address, until: entry.temporaryUntil, entry }] : []));
+    // A removal that began (its run died) is finished whatever `pick` says: SES may have taken it off.
+    const resumed = temporary.filter((d) => d.entry.removing);
+    const picked = await pick(temporary.filter((d) => !d.entry.removing));
+    const outcome = await this.remove([...resumed, ...picked].map(({ address, until }) => ({ address, until })), provenance, timeLeft);
+    return { ...outcome, skipped: readable.length - resumed.length - picked.length, rejected: [...refused, ...outcome.rejected] };
   }
 
   /**
-   * One import job per chunk; a chunk SES refuses for good (bad request, sandbox) is rejected with
-   * SES's reason. A put-back job carries what each row settles.
+   * Takes these temporary suppressions off the list, one call each: marked `removing` first, then
+   * SES, then announced and ended in the ledger. One SES refuses to take off stays for good.
    */
-  private async startImports(
-    action: ImportAction,
-    pending: readonly SuppressionEntry[],
-    attempt: number,
-    putBack?: readonly PutBackTerms[],
-  ): Promise<Pick<WriteOutcome, 'imports' | 'rejected'>> {
-    const { imports, queue, followDelay } = this.options;
-    const maxRows = action === 'PUT' ? this.options.maxRowsPerImport : this.options.maxRowsPerDelete;
+  private async remove(expiries: readonly DueExpiry[], provenance: SuppressionProvenance, timeLeft: TimeLeft): Promise<RemoveOutcome> {
+    const { ledger, list, announcements } = this.options;
+    const removed: DueExpiry[] = [];
+    const rejected: Rejection[] = [];
+    let retryLater: string[] = [];
+    let unreached: string[] = [];
+    for (const [i, expiry] of expiries.entries()) {
+      if (!this.canCall(timeLeft)) {
+        unreached = expiries.slice(i).map((d) => d.address);
+        break;
+      }
+      await ledger.startRemoval(expiry);
+      try {
+        await list.unsuppress(expiry.address);
+        removed.push(expiry);
+      } catch (error) {
+        if (!(error instanceof SuppressionRejectedError)) {
+          retryLater = expiries.slice(i).map((d) => d.address);
+          break;
+        }
+        await ledger.makePermanent(expiry.address, this.clock());
+        rejected.push({ entry: removalEntry(expiry.address), why: `${error.message}; it stays on the list for good` });
+      }
+    }
+    if (removed.length > 0) {
+      const at = this.clock();
+      // Announced before the ledger forgets it: a run that dies between announces again, never loses one.
+      await announcements.announceRemoval(removed.map((d) => d.address), provenance, at);
+      await ledger.finishRemoval(removed, provenance, at);
+    }
+    return { removed: removed.map((d) => d.address), skipped: 0, rejected, retryLater, unreached };
+  }
+
+  /** One import job per chunk, each followed through the queue; a chunk SES refuses for good is rejected with SES's reason. */
+  private async startImports(pending: readonly SuppressionEntry[], attempt: number, timeLeft: TimeLeft, operator: boolean): Promise<Pick<WriteOutcome, 'imports' | 'rejected' | 'unreached'>> {
+    const { imports, queue, followDelay, maxRowsPerImport } = this.options;
     const started: ImportJobRef[] = [];
-    const rejected: Array<{ entry: SuppressionEntry; why: string }> = [];
-    for (const [n, rows] of chunk(pending, maxRows).entries()) {
-      const prepared = await imports.prepare(rows, action, putBack?.slice(n * maxRows, n * maxRows + rows.length));
+    const rejected: Rejection[] = [];
+    const chunks = chunk(pending, maxRowsPerImport);
+    for (const [n, rows] of chunks.entries()) {
+      if (!this.canCall(timeLeft)) return { imports: started, rejected, unreached: chunks.slice(n).flat() };
+      const job = { ...(await imports.prepare(rows)), ...(operator ? { operator: true as const } : {}) };
       // The follow-up goes before the job is created: a job SES accepts is always followed, even if
       // this run dies (or SQS refuses) before it could say so. It finds the job's id beside its rows.
-      await queue.followImport(prepared, attempt, 0, followDelay.initialSeconds);
+      await queue.followImport(job, attempt, 0, followDelay.initialSeconds);
       try {
-        started.push({ ...prepared, jobId: await imports.create(prepared) });
+        started.push({ ...job, jobId: await imports.create(job) });
       } catch (error) {
         if (!(error instanceof SuppressionRejectedError)) throw error;
         rejected.push(...rows.map((entry) => ({ entry, why: error.message })));
       }
     }
-    return { imports: started, rejected };
+    return { imports: started, rejected, unreached: [] };
   }
 
   /**
-   * One SES call per entry, in order. SES failing transiently stops the run (the account is most
-   * likely throttled): what is left is retried later; the caller settles what succeeded.
+   * One SES call per entry, in order, while the run has time for one. SES failing transiently
+   * stops the calls (the account is most likely throttled): the rest is retried later.
    */
-  private async callEach(
-    pending: readonly SuppressionEntry[],
-    call: (entry: SuppressionEntry) => Promise<void>,
-  ): Promise<{ done: SuppressionEntry[]; rejected: Array<{ entry: SuppressionEntry; why: string }>; retryLater: SuppressionEntry[] }> {
-    const done: SuppressionEntry[] = [];
-    const rejected: Array<{ entry: SuppressionEntry; why: string }> = [];
+  private async callEach<T extends SuppressionEntry>(pending: readonly T[], timeLeft: TimeLeft, call: (entry: T) => Promise<unknown>): Promise<{ done: T[]; rejected: Rejection[]; retryLater: T[]; unreached: T[] }> {
+    const done: T[] = [];
+    const rejected: Rejection[] = [];
     for (const [i, entry] of pending.entries()) {
+      if (!this.canCall(timeLeft)) return { done, rejected, retryLater: [], unreached: pending.slice(i) };
       try {
         await call(entry);
         done.push(entry);
       } catch (error) {
-        if (error instanceof SuppressionRejectedError) {
-          rejected.push({ entry, why: error.message });
-          continue;
-        }
-        return { done, rejected, retryLater: pending.slice(i) };
+        if (!(error instanceof SuppressionRejectedError)) return { done, rejected, retryLater: pending.slice(i), unreached: [] };
+        rejected.push({ entry, why: error.message });
       }
     }
-    return { done, rejected, retryLater: [] };
+    return { done, rejected, retryLater: [], unreached: [] };
   }
 
   /**
    * Announces what SES accepted, then records it: a failure in between announces again, never
    * loses one.
-   *
-   * A complaint another writer recorded since this one read the ledger (its SES call and its record
-   * are apart by its other calls, or by an import job's run) is never recorded over as a bounce:
-   * the ledger checks it in the write itself, and such an address is restored as COMPLAINT at SES,
-   * asking first (this writer's BOUNCE may have landed after the complaint).
+   * @returns addresses the ledger holds as COMPLAINT, which a BOUNCE of these did not replace
    */
-  private async settle(entries: readonly SuppressionEntry[], provenance: SuppressionProvenance): Promise<void> {
-    if (entries.length === 0) return;
+  private async settle(entries: readonly SuppressionEntry[], provenance: SuppressionProvenance): Promise<string[]> {
+    if (entries.length === 0) return [];
     const { ledger, announcements, temporaryForSeconds } = this.options;
     const at = this.clock();
     const until = new Date(at.getTime() + temporaryForSeconds * 1000).toISOString();
     const accepted = entries.map((e): AcceptedSuppression => (e.temporary && temporaryForSeconds > 0 ? { ...e, until } : { address: e.address, reason: e.reason }));
     await announcements.announce(accepted, provenance, at);
-    const complained = await ledger.recordSuppressed(accepted, provenance, at);
-    // Another writer recorded a complaint since this one read the ledger: the ledger kept it, and SES
-    // is asked again (a restore, by a message). If this run dies first, its message comes back and
-    // settles again.
-    if (complained.length > 0) await this.options.queue.unsuppress(complained, 1);
-    // A delivery that withdrew an escalation while SES was taking it (an import job runs for
-    // minutes) found nothing on the ledger to take off: it is taken off now, by a message.
-    const temporary = accepted.filter((e) => e.until !== undefined).map((e) => e.address);
-    const standing = temporary.length > 0 ? await this.options.escalations.escalated(temporary) : new Set<string>();
-    const withdrawn = temporary.filter((address) => !standing.has(address));
-    if (withdrawn.length > 0) await this.options.queue.withdraw(withdrawn);
+    return ledger.recordSuppressed(accepted, provenance, at);
   }
 
-  /**
-   * Announces removals SES accepted, then records them; an address wanted back meanwhile (a hard
-   * bounce or complaint arrived) is put straight back. Each step can be redone: until the ledger
-   * has settled an address, its entry stays marked `removing`, and a retry finishes the job.
-   *
-   * Every removed address is looked at again after the longest run of the writer: another delivery
-   * of this removal may have ended it first, and a hard bounce suppressed it anew before this
-   * delivery's removal reached SES; the look puts back what the ledger holds by then.
-   */
-  private async settleRemoval(addresses: readonly string[], provenance: SuppressionProvenance): Promise<{ putBack: number; notPutBack: Array<{ entry: SuppressionEntry; why: string }> }> {
-    if (addresses.length === 0) return { putBack: 0, notPutBack: [] };
-    const at = this.clock();
-    await this.options.announcements.announceRemoval(addresses, provenance, at);
-    const wanted = await this.options.ledger.finishRemoval(addresses, provenance, at);
-    const refused = await this.putBacks.putOrRefuse(wanted, 1);
-    // Those put back are looked at again already.
-    const putBack = new Set(wanted.map((e) => e.address));
-    const unlooked = addresses.filter((a) => !putBack.has(a));
-    if (unlooked.length > 0) await this.options.queue.unsuppress(unlooked, 1, this.options.lookAgainAfterSeconds);
-    return { putBack: wanted.length - refused.length, notPutBack: refused.map(asRefusedPutBack) };
+  private async standing(addresses: readonly string[]): Promise<ReadonlySet<string>> {
+    return addresses.length > 0 ? this.options.escalations.escalated(addresses) : new Set<string>();
+  }
+
+  /** Whether the run has time to make one SES call and still settle. */
+  private canCall(timeLeft: TimeLeft): boolean {
+    const { callMs, reserveMs } = this.options.runBudget;
+    return timeLeft() >= callMs + reserveMs;
   }
 }
 
-/** An address SES refused to put back, as an entry to surface. */
-function asRefusedPutBack({ address, why }: { readonly address: string; readonly why: string }): { entry: SuppressionEntry; why: string } {
-  return { entry: { address, reason: 'BOUNCE' }, why };
-}
-
-/** A row of a put-back job as the put-back it settles. */
-function asPutBack(row: { readonly entry: SuppressionEntry; readonly putBack?: PutBackTerms }): PutBack {
-  return { address: row.entry.address, reason: row.entry.reason, ...row.putBack };
+/** Entries SES would accept, and those it would refuse (from a hand-edited redrive, say), surfaced with why. */
+function readableEntries(requested: readonly SuppressionEntry[]): { readable: SuppressionEntry[]; refused: Rejection[] } {
+  const refused: Rejection[] = [];
+  const readable = requested.filter((entry) => {
+    const problem = readAddress(entry.address).problem;
+    if (problem !== undefined) refused.push({ entry, why: `SES would refuse this address: ${problem}` });
+    return problem === undefined;
+  });
+  return { readable, refused };
 }

@@ -21,7 +21,7 @@ export function removalEntry(address: string): SuppressionEntry {
   return { address, reason: 'BOUNCE', temporary: true };
 }
 
-/** What an import job does to the list: SES's `SuppressionListImportAction`. */
+/** What an import job does to the list: SES's `SuppressionListImportAction`. The writer starts PUT jobs only. */
 export type ImportAction = 'PUT' | 'DELETE';
 
 /** An import job the writer started and still has to follow to its end. */
@@ -30,49 +30,45 @@ export interface ImportJobRef {
   /** Where the job's rows are (the writer reads them back when the job ends). */
   readonly objectKey: string;
   readonly rows: number;
-  /** @default 'PUT' */
+  /**
+   * A DELETE job an earlier version started: its rows stay marked `removing` in the ledger, and
+   * the expiry tick finishes them by single calls; its follow-up is only acknowledged.
+   */
   readonly action?: ImportAction;
   /**
-   * Some rows of this PUT job are {@link SuppressionEntry.temporary}: which ones, a file beside the
+   * Some rows of this job are {@link SuppressionEntry.temporary}: which ones, a file beside the
    * job's own says ({@link temporaryRowsFile}), as SES's import format has no place for it.
    */
   readonly temporary?: true;
-  /**
-   * This PUT job puts addresses back on the list (the end of a removal that must not stand, or
-   * addresses the ledger holds that SES may have lost): what each row settles in the ledger, a file
-   * beside the job's own says ({@link putBackRowsFile}).
-   */
-  readonly putBack?: true;
-}
-
-/** What putting one address back settles in the ledger: see {@link PutBack} in the ports. */
-export interface PutBackTerms {
-  /** The temporary suppression (or its removal) this put-back settles. */
-  readonly until?: string;
-  /** Kept for a while only: it ends then. */
-  readonly keepUntil?: string;
+  /** An operator's import (`suppression import`): its rows are recorded as the operator's. */
+  readonly operator?: true;
 }
 
 /**
- * What travels on the suppression queue: addresses to suppress (from the feedback processor, or
- * retried rows of an earlier job), addresses whose temporary suppression is due to end or was
- * withdrawn by a late delivery, an import
- * job to check on, or the hourly tick that looks for due suppressions (put by an EventBridge
- * schedule).
+ * What travels on the writer's queue: addresses to suppress (from the feedback processor, an
+ * operator's import, or retried rows of an earlier job), addresses whose temporary suppression a
+ * late delivery withdrew (or, redriven from the dead-letter queue, whose removal failed), addresses
+ * whose COMPLAINT an import job's BOUNCE may have overwritten at SES, an import job to look at, an
+ * operator's removal, or the tick that takes due temporary suppressions off the list (put by an
+ * EventBridge schedule).
  */
 export type SuppressionMessage =
-  | { readonly type: 'suppress'; readonly entries: readonly SuppressionEntry[]; readonly attempt: number }
+  | { readonly type: 'suppress'; readonly entries: readonly SuppressionEntry[]; readonly attempt: number; readonly operator?: true }
   | { readonly type: 'unsuppress'; readonly addresses: readonly string[]; readonly attempt: number }
   | { readonly type: 'withdraw'; readonly addresses: readonly string[]; readonly attempt: number }
+  | { readonly type: 'restore'; readonly addresses: readonly string[] }
   | { readonly type: 'follow-import'; readonly job: ImportJobRef; readonly attempt: number; readonly polls: number }
+  | { readonly type: 'remove'; readonly address: string; readonly request: string; readonly note?: string }
   | { readonly type: 'expire' };
 
 const reasonSchema = z.enum(['BOUNCE', 'COMPLAINT']);
 const entrySchema = z.object({ address: z.string(), reason: reasonSchema, temporary: z.optional(z.literal(true)) });
 const messageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('suppress'), entries: z.array(entrySchema), attempt: z.number() }),
+  z.object({ type: z.literal('suppress'), entries: z.array(entrySchema), attempt: z.number(), operator: z.optional(z.literal(true)) }),
   z.object({ type: z.literal('unsuppress'), addresses: z.array(z.string()), attempt: z.number() }),
   z.object({ type: z.literal('withdraw'), addresses: z.array(z.string()), attempt: z.number() }),
+  z.object({ type: z.literal('restore'), addresses: z.array(z.string()) }),
+  z.object({ type: z.literal('remove'), address: z.string(), request: z.string(), note: z.optional(z.string()) }),
   z.object({
     type: z.literal('follow-import'),
     job: z.object({
@@ -81,7 +77,7 @@ const messageSchema = z.discriminatedUnion('type', [
       rows: z.number(),
       action: z.optional(z.enum(['PUT', 'DELETE'])),
       temporary: z.optional(z.literal(true)),
-      putBack: z.optional(z.literal(true)),
+      operator: z.optional(z.literal(true)),
     }),
     attempt: z.number(),
     polls: z.number(),
@@ -134,23 +130,20 @@ export interface LedgerEntry {
   readonly reason: SuppressionReason;
   /** When a temporary suppression ends (ISO 8601); absent: permanent. */
   readonly temporaryUntil?: string;
-  /** Its removal has begun (SES may have taken it off already). */
+  /** Its removal has begun (SES may have taken it off already): a run died between the two. */
   readonly removing?: true;
-  /** A writer wants it kept, with this reason, while its removal runs: the remover puts it back. */
-  readonly wantedBack?: SuppressionReason;
-  /** ... for a while only (soft bounces escalated again): put back as a temporary suppression that ends then. */
-  readonly wantedUntil?: string;
 }
 
 /**
- * What a request asks, given what the ledger knows: `call` SES (the address is not on the list, or
- * BOUNCE → COMPLAINT, the one upgrade); `contested` (a temporary suppression that a permanent cause
- * must keep, or one being removed: the ledger's removal protocol decides); or `nothing`.
+ * What a request asks, given what the ledger knows: `call` SES (the address is not on the list,
+ * its removal began and SES may have taken it off, or BOUNCE → COMPLAINT, the one upgrade);
+ * `make-permanent` (a hard bounce or complaint keeps a temporary suppression: the ledger only);
+ * or `nothing`.
  */
-export function suppressionChange(current: LedgerEntry | undefined, requested: SuppressionEntry): 'call' | 'contested' | 'nothing' {
-  if (current === undefined) return 'call';
-  if (current.removing || (current.temporaryUntil !== undefined && requested.temporary !== true)) return 'contested';
-  return current.reason === 'BOUNCE' && requested.reason === 'COMPLAINT' ? 'call' : 'nothing';
+export function suppressionChange(current: LedgerEntry | undefined, requested: SuppressionEntry): 'call' | 'make-permanent' | 'nothing' {
+  if (current === undefined || current.removing) return 'call';
+  if (current.reason === 'BOUNCE' && requested.reason === 'COMPLAINT') return 'call';
+  return current.temporaryUntil !== undefined && requested.temporary !== true ? 'make-permanent' : 'nothing';
 }
 
 /** Splits a list into chunks of at most `size`. */
@@ -164,42 +157,38 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 export interface ImportRow {
   readonly line: string;
   readonly entry: SuppressionEntry;
-  /** A row of a put-back job: what it settles. */
-  readonly putBack?: PutBackTerms;
 }
 
 /**
- * Rows of an SES suppression-list import file in its JSON format, one object per line: for PUT
- * `{"emailAddress": ..., "reason": ...}`, for DELETE `{"emailAddress": ...}` (AWS's examples in
- * "Adding/Removing email addresses in bulk", SES developer guide).
+ * Rows of an SES suppression-list import file (PUT) in its JSON format, one object per line:
+ * `{"emailAddress": ..., "reason": ...}` (AWS's example in "Adding email addresses in bulk", SES
+ * developer guide).
  */
-export function toImportFile(entries: readonly SuppressionEntry[], action: ImportAction = 'PUT'): string {
-  return importLines(entries, action).join('\n') + '\n';
+export function toImportFile(entries: readonly SuppressionEntry[]): string {
+  return importLines(entries).join('\n') + '\n';
 }
 
 /** The lines of {@link toImportFile}, one per entry: what SES's failed-records file is matched against. */
-export function importLines(entries: readonly SuppressionEntry[], action: ImportAction = 'PUT'): string[] {
-  return entries.map((e) => JSON.stringify(action === 'PUT' ? { emailAddress: e.address, reason: e.reason } : { emailAddress: e.address }));
+export function importLines(entries: readonly SuppressionEntry[]): string[] {
+  return entries.map((e) => JSON.stringify({ emailAddress: e.address, reason: e.reason }));
 }
 
 /**
- * Reads an import file written by {@link toImportFile} back, each row with its raw line. The rows
- * of a DELETE job read as temporary BOUNCE entries (the only ones the pipeline ever removes); those
- * of a PUT job are temporary when `temporaryRows` (from {@link readTemporaryRows}) names them.
+ * Reads an import file written by {@link toImportFile} back, each row with its raw line; rows are
+ * temporary when `temporaryRows` (from {@link readTemporaryRows}) names them.
  */
-export function fromImportFile(text: string, action: ImportAction = 'PUT', temporaryRows: ReadonlySet<number> = new Set()): ImportRow[] {
+export function fromImportFile(text: string, temporaryRows: ReadonlySet<number> = new Set()): ImportRow[] {
   const rows: ImportRow[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
-    const row = JSON.parse(line) as { emailAddress: string; reason?: SuppressionReason };
-    const entry: SuppressionEntry = { address: row.emailAddress, reason: row.reason ?? 'BOUNCE' };
-    const temporary = action === 'DELETE' || temporaryRows.has(rows.length);
-    rows.push({ line, entry: temporary ? { ...entry, temporary } : entry });
+    const row = JSON.parse(line) as { emailAddress: string; reason: SuppressionReason };
+    const entry: SuppressionEntry = { address: row.emailAddress, reason: row.reason };
+    rows.push({ line, entry: temporaryRows.has(rows.length) ? { ...entry, temporary: true } : entry });
   }
   return rows;
 }
 
-/** The file beside a PUT job's rows that says which of them are temporary: their indexes, as JSON. */
+/** The file beside a job's rows that says which of them are temporary: their indexes, as JSON. */
 export function temporaryRowsFile(entries: readonly SuppressionEntry[]): string | undefined {
   const indexes = entries.flatMap((e, i) => (e.temporary ? [i] : []));
   return indexes.length === 0 ? undefined : JSON.stringify(indexes);
@@ -210,23 +199,6 @@ export function readTemporaryRows(text: string): Set<number> {
   const parsed: unknown = JSON.parse(text);
   if (!Array.isArray(parsed) || !parsed.every((i) => Number.isInteger(i))) throw new Error('the temporary-rows file is not a list of row numbers');
   return new Set(parsed as number[]);
-}
-
-/** The file beside a put-back job's rows: what each row settles, in row order, as JSON. */
-export function putBackRowsFile(terms: readonly PutBackTerms[]): string {
-  return JSON.stringify(terms.map(({ until, keepUntil }) => ({ ...(until !== undefined ? { until } : {}), ...(keepUntil !== undefined ? { keepUntil } : {}) })));
-}
-
-const putBackRowsSchema = z.array(z.object({ until: z.optional(z.string()), keepUntil: z.optional(z.string()) }));
-
-/**
- * Reads {@link putBackRowsFile} back onto the job's rows.
- * @throws Error when it does not describe exactly these rows
- */
-export function withPutBackTerms(rows: readonly ImportRow[], text: string): ImportRow[] {
-  const parsed = putBackRowsSchema.safeParse(JSON.parse(text));
-  if (!parsed.success || parsed.data.length !== rows.length) throw new Error(`the put-back rows file does not describe the job's ${rows.length} rows`);
-  return rows.map((row, i) => ({ ...row, putBack: parsed.data[i] ?? {} }));
 }
 
 /** What SES's failed-records file says of the rows of a job. */

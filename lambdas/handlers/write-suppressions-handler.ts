@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ENTRIES_PER_MESSAGE, PIPELINE_METRICS } from '../contract.js';
 import type { SuppressionWriterMetrics } from '../adapters/feedback-metrics.js';
 import {
@@ -10,18 +10,29 @@ import {
   readSuppressionMessage,
   redactAddresses,
   type DeadLetters,
-  type ImportJobRef,
+  type Rejection,
   type SuppressionEntry,
+  type SuppressionMessage,
+  type SuppressionQueue,
   type SuppressionWriter,
+  type TimeLeft,
+  type WriterLease,
 } from '../domain/index.js';
 
 export interface WriteSuppressionsDependencies {
   readonly writer: SuppressionWriter;
+  readonly lease: WriterLease;
+  /** Where waiting and unreached work goes back to. */
+  readonly queue: SuppressionQueue;
   readonly deadLetters: DeadLetters;
   readonly logger: Logger;
   readonly metrics: SuppressionWriterMetrics;
-  /** The queues' maxReceiveCount: a message failing on its last receive is parked with the reason. */
+  /** The queue's maxReceiveCount: a message failing on its last receive is parked with the reason. */
   readonly maxReceiveCount: number;
+  /** How long a batch that found the lease held waits before its messages come again. */
+  readonly leaseWaitSeconds: number;
+  /** Called once a run holds the lease, before its first SES call (the pacer starts over). */
+  readonly onRunStart?: () => void;
 }
 
 const { names } = PIPELINE_METRICS;
@@ -32,40 +43,37 @@ interface Failure {
   readonly reason: string;
 }
 
+type Read<T extends SuppressionMessage['type']> = { readonly record: SQSRecord; readonly message: Extract<SuppressionMessage, { type: T }> };
+
 /**
- * The suppression queue's handler. Every address of the whole batch (up to 10,000 messages over
- * the batching window) is written in one go, so a flood becomes a few import jobs; import jobs
- * are looked at when their follow-up message arrives.
+ * The writer's handler. It takes the writer's lease first: one run at a time. A batch that finds
+ * it held goes back to the queue as new messages after a short wait, so waiting never counts
+ * towards the dead-letter queue. Holding it, every address of the whole batch (up to 10,000
+ * messages over the batching window) is written in one go, so a flood becomes a few import jobs;
+ * then the operator's removals, restores, looks at import jobs, withdrawals, and one tick.
  *
  * Failure handling: a message that cannot be read, and addresses SES refused for good, go to the
- * dead-letter queue with their reason; a message whose addresses were not done (SES throttled or
- * failed) is reported as a batch item failure and comes back, and on its last receive it is parked
- * with the last failure as its reason. Nothing is dropped, nothing is parked without a reason.
+ * dead-letter queue with their reason; work the run had no time for goes back to the queue, not
+ * a failure; a message whose addresses SES failed (throttled, unavailable) is reported as a batch
+ * item failure and comes back, and on its last receive it is parked with the last failure as its
+ * reason. Nothing is dropped, nothing is parked without a reason.
  */
 export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependencies) {
-  const { writer, deadLetters, logger, metrics, maxReceiveCount } = deps;
+  const { writer, lease, queue, deadLetters, logger, metrics, maxReceiveCount, leaseWaitSeconds, onRunStart } = deps;
 
   /**
-   * Parks refused addresses, grouped by why and chunked under SQS's message size: each message is a
-   * `suppress` (or `unsuppress`) message, so a redrive to the suppression queue retries it, whose
-   * reason names its addresses, masked. A put-back not done is parked as an `unsuppress` message:
-   * its redrive puts back what the ledger still holds (and ends what it no longer does).
+   * Parks refused addresses, grouped by why and chunked under SQS's message size, each as a message
+   * whose redrive retries it (`suppress`, or `unsuppress` for a removal), with a reason that names
+   * its addresses, masked.
    */
-  const park = async (
-    entries: ReadonlyArray<{ entry: SuppressionEntry; why: string }>,
-    attempt: number,
-    sourceMessageId: string,
-    action: 'suppress' | 'unsuppress' | 'withdraw' | 'put-back' = 'suppress',
-  ): Promise<void> => {
+  const park = async (entries: readonly Rejection[], attempt: number, sourceMessageId: string, removal = false): Promise<void> => {
     if (entries.length === 0) return;
     const byWhy = new Map<string, SuppressionEntry[]>();
     for (const { entry, why } of entries) byWhy.set(why, [...(byWhy.get(why) ?? []), entry]);
     for (const [why, group] of byWhy) {
       for (const part of chunk(group, ENTRIES_PER_MESSAGE)) {
-        const done = action === 'suppress' ? 'suppressed' : action === 'put-back' ? 'put back on the list' : 'taken off the list';
-        const reason = redactAddresses(`${part.length} address(es) not ${done} (${namesOf(part)}): ${why}`);
-        const body =
-          action === 'suppress' ? { type: action, entries: part, attempt } : { type: action === 'withdraw' ? 'withdraw' : 'unsuppress', addresses: part.map((e) => e.address), attempt };
+        const reason = redactAddresses(`${part.length} address(es) not ${removal ? 'taken off the list' : 'suppressed'} (${namesOf(part)}): ${why}`);
+        const body = removal ? { type: 'unsuppress', addresses: part.map((e) => e.address), attempt } : { type: 'suppress', entries: part, attempt };
         await deadLetters.park(JSON.stringify(body), reason, sourceMessageId);
         logger.error('addresses parked in the dead-letter queue', { count: part.length, reason });
       }
@@ -73,125 +81,144 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
     metrics.add(names.suppressionsRejected, entries.length);
   };
 
-  type Pending = { record: SQSRecord; addresses: readonly string[]; attempt: number };
+  /** Runs `work`; a throw fails these records back to the queue with the reason. */
+  const guarded = async (records: readonly SQSRecord[], what: string, work: () => Promise<Failure[]>): Promise<Failure[]> => {
+    try {
+      return await work();
+    } catch (error) {
+      const why = describe(error);
+      logger.warn(`${what} failed; messages left on the queue for retry`, { messages: records.length, ...why });
+      return records.map((record) => ({ record, reason: `${what} failed: ${why.error}: ${why.reason}` }));
+    }
+  };
 
-  /**
-   * One writer call per attempt number over the addresses of all these messages; the messages
-   * whose addresses SES did not get to are failed back to the queue.
-   */
-  const inGroups = async <T extends Pending>(
-    records: readonly T[],
-    run: (group: readonly T[], attempt: number) => Promise<{ retryLater: readonly SuppressionEntry[] }>,
-  ): Promise<Failure[]> => {
+  /** The messages that hold any of these addresses (SES failed part-way before them). */
+  const holding = (group: ReadonlyArray<{ record: SQSRecord; addresses: readonly string[] }>, notDone: readonly string[]): Failure[] => {
+    const left = new Set(notDone.map((a) => readAddress(a).address ?? a));
+    return group
+      .filter((g) => g.addresses.some((a) => left.has(readAddress(a).address ?? a)))
+      .map(({ record }) => ({ record, reason: 'SES failed part-way (throttled or unavailable) before these addresses' }));
+  };
+
+  const writeAll = async (reads: ReadonlyArray<Read<'suppress'>>, timeLeft: TimeLeft): Promise<Failure[]> => {
     const failed: Failure[] = [];
-    const byAttempt = new Map<number, T[]>();
-    for (const r of records) byAttempt.set(r.attempt, [...(byAttempt.get(r.attempt) ?? []), r]);
-    for (const [attempt, group] of byAttempt) {
-      try {
-        const { retryLater } = await run(group, attempt);
-        const notDone = new Set(retryLater.map((e) => e.address));
-        const retried = group.filter((r) => r.addresses.some((a) => notDone.has(readAddress(a).address ?? a)));
-        failed.push(...retried.map((r) => ({ record: r.record, reason: 'SES failed part-way (throttled or unavailable) before these addresses' })));
-        if (retried.length > 0) logger.warn('SES failed part-way; messages left on the queue for retry', { messages: retried.length, addresses: retryLater.length });
-      } catch (error) {
-        const why = describe(error);
-        failed.push(...group.map((r) => ({ record: r.record, reason: `${why.error}: ${why.reason}` })));
-        logger.warn('suppression changes failed; messages left on the queue for retry', { messages: group.length, ...why });
-      }
+    const groups = new Map<string, Array<Read<'suppress'>>>();
+    for (const r of reads) groups.set(`${r.message.attempt}/${r.message.operator === true}`, [...(groups.get(`${r.message.attempt}/${r.message.operator === true}`) ?? []), r]);
+    for (const group of groups.values()) {
+      const { attempt, operator = false } = group[0]!.message;
+      const records = group.map((g) => g.record);
+      failed.push(
+        ...(await guarded(records, 'suppression writes', async () => {
+          const outcome = await writer.write(group.flatMap((g) => g.message.entries), attempt, timeLeft, operator);
+          metrics.add(names.suppressions, outcome.suppressed.length);
+          metrics.add(names.suppressionsSkipped, outcome.skipped);
+          metrics.add(names.importJobs, outcome.imports.length);
+          await park(outcome.rejected, attempt, records[0]?.messageId ?? '');
+          if (outcome.unreached.length > 0) await queue.retry(outcome.unreached, attempt, operator);
+          logger.info('suppressions written', {
+            messages: group.length,
+            attempt,
+            suppressed: outcome.suppressed.length,
+            skipped: outcome.skipped,
+            madePermanent: outcome.madePermanent,
+            importJobs: outcome.imports.map((j) => ({ jobId: j.jobId, rows: j.rows })),
+            rejected: outcome.rejected.length,
+            retryLater: outcome.retryLater.length,
+            handedBack: outcome.unreached.length,
+          });
+          return holding(group.map((g) => ({ record: g.record, addresses: g.message.entries.map((e) => e.address) })), outcome.retryLater.map((e) => e.address));
+        })),
+      );
     }
     return failed;
   };
 
-  const writeAll = (records: ReadonlyArray<Pending & { entries: readonly SuppressionEntry[] }>): Promise<Failure[]> =>
-    inGroups(records, async (group, attempt) => {
-      const outcome = await writer.write(group.flatMap((r) => r.entries), attempt);
-      metrics.add(names.suppressions, outcome.suppressed.length);
-      metrics.add(names.suppressionsSkipped, outcome.skipped);
-      metrics.add(names.importJobs, outcome.imports.length);
-      await park(outcome.rejected, attempt, group[0]?.record.messageId ?? '');
-      logger.info('suppressions written', {
-        messages: group.length,
-        attempt,
-        suppressed: outcome.suppressed.length,
-        skipped: outcome.skipped,
-        madePermanent: outcome.madePermanent,
-        importJobs: outcome.imports.map((j) => ({ jobId: j.jobId, rows: j.rows })),
-        rejected: outcome.rejected.length,
-        retryLater: outcome.retryLater.length,
-      });
-      return outcome;
-    });
-
-  const removeAll = (records: readonly Pending[], withdrawal = false): Promise<Failure[]> =>
-    inGroups(records, async (group, attempt) => {
-      const addresses = group.flatMap((r) => r.addresses);
-      const outcome = withdrawal ? await writer.withdraw(addresses, attempt) : await writer.unsuppress(addresses, attempt);
-      metrics.add(names.suppressionsExpired, outcome.removed.length);
-      metrics.add(names.importJobs, outcome.imports.length);
-      await park(outcome.rejected, attempt, group[0]?.record.messageId ?? '', withdrawal ? 'withdraw' : 'unsuppress');
-      await park(outcome.notPutBack, attempt, group[0]?.record.messageId ?? '', 'put-back');
-      logger.info(withdrawal ? 'temporary suppressions withdrawn by a later delivery' : 'temporary suppressions ended', {
-        messages: group.length,
-        attempt,
-        removed: outcome.removed.length,
-        skipped: outcome.skipped,
-        putBack: outcome.putBack,
-        importJobs: outcome.imports.map((j) => ({ jobId: j.jobId, rows: j.rows })),
-        rejected: outcome.rejected.length,
-        retryLater: outcome.retryLater.length,
-      });
-      return outcome;
-    });
-
-  const expire = async (record: SQSRecord): Promise<Failure | undefined> => {
-    try {
-      const outcome = await writer.expire();
-      await park(outcome.rejected, 1, record.messageId, 'unsuppress');
-      logger.info('expiry tick', { due: outcome.due, stale: outcome.stale, givenUp: outcome.rejected.length });
-      return undefined;
-    } catch (error) {
-      const why = describe(error);
-      logger.warn('expiry tick failed; left on the queue for retry', why);
-      return { record, reason: `the expiry tick failed: ${why.error}: ${why.reason}` };
+  const removeAll = async (reads: ReadonlyArray<Read<'withdraw' | 'unsuppress'>>, timeLeft: TimeLeft): Promise<Failure[]> => {
+    const failed: Failure[] = [];
+    for (const type of ['withdraw', 'unsuppress'] as const) {
+      const group = reads.filter((r) => r.message.type === type);
+      if (group.length === 0) continue;
+      const records = group.map((g) => g.record);
+      failed.push(
+        ...(await guarded(records, type === 'withdraw' ? 'withdrawals' : 'removals', async () => {
+          const addresses = group.flatMap((g) => g.message.addresses);
+          const outcome = type === 'withdraw' ? await writer.withdraw(addresses, timeLeft) : await writer.unsuppress(addresses, timeLeft);
+          metrics.add(names.suppressionsExpired, outcome.removed.length);
+          await park(outcome.rejected, 1, records[0]?.messageId ?? '', true);
+          if (outcome.unreached.length > 0) await queue.requeue(chunk(outcome.unreached, ENTRIES_PER_MESSAGE).map((part) => ({ type, addresses: part, attempt: 1 })), 0);
+          logger.info(type === 'withdraw' ? 'temporary suppressions withdrawn by a later delivery' : 'temporary suppressions ended', {
+            messages: group.length,
+            removed: outcome.removed.length,
+            skipped: outcome.skipped,
+            rejected: outcome.rejected.length,
+            retryLater: outcome.retryLater.length,
+            handedBack: outcome.unreached.length,
+          });
+          return holding(group.map((g) => ({ record: g.record, addresses: g.message.addresses })), outcome.retryLater);
+        })),
+      );
     }
+    return failed;
   };
 
-  const follow = async (record: SQSRecord, job: ImportJobRef, attempt: number, polls: number): Promise<Failure | undefined> => {
-    try {
-      const outcome = await writer.follow(job, attempt, polls);
-      if (outcome.state === 'running') {
-        logger.info('import job still running', { ...jobOf(outcome.jobId, job), polls: polls + 1, nextLookInSeconds: outcome.nextLookInSeconds });
-        if (outcome.overdue) {
-          // The one moment a human should hear of a job that does not end; following it goes on.
-          const reason = `import job ${outcome.jobId} (DELETE, ${job.rows} rows) still running after ${polls + 1} looks; still followed every ${outcome.nextLookInSeconds} s, its addresses stay marked as being removed until it ends (a redrive of this message only adds a second follower)`;
-          // Its body follows the job on from past the last look: a redrive never parks the notice again.
+  const restoreAll = (reads: ReadonlyArray<Read<'restore'>>, timeLeft: TimeLeft): Promise<Failure[]> =>
+    guarded(reads.map((r) => r.record), 'restores', async () => {
+      const outcome = await writer.restore(reads.flatMap((r) => r.message.addresses), timeLeft);
+      await park(outcome.rejected, 1, reads[0]?.record.messageId ?? '');
+      if (outcome.unreached.length > 0) await queue.restore(outcome.unreached);
+      logger.info('complaints restored at SES', { restored: outcome.restored, rejected: outcome.rejected.length, handedBack: outcome.unreached.length });
+      return holding(reads.map((r) => ({ record: r.record, addresses: r.message.addresses })), outcome.retryLater);
+    });
+
+  const removeForOperator = ({ record, message }: Read<'remove'>, timeLeft: TimeLeft): Promise<Failure[]> =>
+    guarded([record], 'an operator removal', async () => {
+      const outcome = await writer.removeForOperator(message.address, message.request, message.note, timeLeft);
+      if (outcome === 'unreached') await queue.requeue([message], 0);
+      logger.info('operator removal', { request: message.request, address: maskAddress(message.address), outcome });
+      return [];
+    });
+
+  const follow = ({ record, message }: Read<'follow-import'>, timeLeft: TimeLeft): Promise<Failure[]> =>
+    guarded([record], `a look at import job ${message.job.jobId || `for ${message.job.objectKey}`}`, async () => {
+      const { job, attempt, polls } = message;
+      const outcome = await writer.follow(job, attempt, polls, timeLeft);
+      switch (outcome.state) {
+        case 'unreached':
+          await queue.requeue([message], 0);
+          return [];
+        case 'running':
+          logger.info('import job still running', { ...jobOf(outcome.jobId, job), polls: polls + 1, nextLookInSeconds: outcome.nextLookInSeconds });
+          return [];
+        case 'not-created':
+          logger.info('import job not created by SES; the message that prepared it surfaced or retried its rows', { objectKey: job.objectKey });
+          return [];
+        case 'superseded':
+          logger.info('a DELETE import job of an earlier version: its rows are finished by the tick', jobOf(job.jobId, job));
+          return [];
+        case 'unrecorded': {
+          // A job SES may be running, unfollowed: the one moment a human must look.
+          const reason = `import job for ${job.objectKey} (${job.rows} rows): no job id recorded beside its rows after ${polls + 1} looks (the writer died, or S3 refused, between creating it and recording it, or before creating it); if ListImportJobs shows a job reading that file, put its id in this message's job.jobId and redrive it; its rows were retried`;
           await deadLetters.park(JSON.stringify({ type: 'follow-import', job, attempt, polls: polls + 1 }), reason, record.messageId);
-          logger.error('import job overdue; parked a notice in the dead-letter queue', { jobId: outcome.jobId, reason });
+          logger.error('import job id never recorded; parked a notice in the dead-letter queue', { objectKey: job.objectKey, reason });
+          return [];
         }
-        return undefined;
+        default:
+          metrics.add(names.suppressions, outcome.suppressed);
+          await park(outcome.rejected, attempt, record.messageId);
+          logger.info('import job settled', { jobId: outcome.jobId, state: outcome.state, rows: job.rows, settled: outcome.suppressed, retried: outcome.retried, rejected: outcome.rejected.length });
+          return [];
       }
-      if (outcome.state === 'not-created') {
-        logger.info('import job not created by SES; the message that prepared it surfaced or retried its rows', { objectKey: job.objectKey });
-        return undefined;
-      }
-      if (outcome.state === 'unrecorded') {
-        // A job SES may be running, unfollowed: the one moment a human must look.
-        const reason = `import job for ${job.objectKey} (${outcome.action}, ${job.rows} rows): no job id recorded beside its rows after ${polls + 1} looks (the writer died, or S3 refused, between creating it and recording it, or before creating it); if ListImportJobs shows a job reading that file, put its id in this message's job.jobId and redrive it; its rows were retried`;
-        await deadLetters.park(JSON.stringify({ type: 'follow-import', job, attempt, polls: polls + 1 }), reason, record.messageId);
-        logger.error('import job id never recorded; parked a notice in the dead-letter queue', { objectKey: job.objectKey, reason });
-        return undefined;
-      }
-      metrics.add(outcome.action === 'PUT' ? names.suppressions : names.suppressionsExpired, outcome.suppressed);
-      await park(outcome.rejected, attempt, record.messageId, outcome.putBack ? 'put-back' : outcome.action === 'PUT' ? 'suppress' : 'unsuppress');
-      await park(outcome.notPutBack ?? [], attempt, record.messageId, 'put-back');
-      logger.info('import job settled', { jobId: outcome.jobId, action: outcome.action, state: outcome.state, rows: job.rows, settled: outcome.suppressed, retried: outcome.retried, rejected: outcome.rejected.length });
-      return undefined;
-    } catch (error) {
-      const why = describe(error);
-      logger.warn('import job look failed; left on the queue for retry', { ...jobOf(job.jobId, job), ...why });
-      return { record, reason: `a look at import job ${job.jobId || `for ${job.objectKey}`} failed: ${why.error}: ${why.reason}` };
-    }
-  };
+    });
+
+  const expire = async (ticks: readonly SQSRecord[], timeLeft: TimeLeft): Promise<Failure[]> =>
+    guarded(ticks, 'the expiry tick', async () => {
+      const outcome = await writer.expire(timeLeft);
+      metrics.add(names.suppressionsExpired, outcome.removed.length);
+      await park(outcome.rejected, 1, ticks[0]?.messageId ?? '', true);
+      // What it did not reach stays due: the next tick takes it.
+      logger.info('expiry tick', { removed: outcome.removed.length, stale: outcome.stale, keptForGood: outcome.keptForGood, rejected: outcome.rejected.length, leftForNextTick: outcome.unreached.length + outcome.retryLater.length });
+      return [];
+    });
 
   /** Fails a message back to its queue, or, on its last receive, parks it with the reason. */
   const failOrPark = async ({ record, reason }: Failure): Promise<string | undefined> => {
@@ -208,56 +235,75 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
     }
   };
 
-  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const failures: string[] = [];
-    try {
-      const toWrite: Array<Pending & { entries: readonly SuppressionEntry[] }> = [];
-      const toRemove: Pending[] = [];
-      const toWithdraw: Pending[] = [];
-      const toFollow: Array<{ record: SQSRecord; job: ImportJobRef; attempt: number; polls: number }> = [];
-      const ticks: SQSRecord[] = [];
-      for (const record of event.Records) {
+  /** Reads each record; one that cannot be read is parked with why (or, if parking fails, left on the queue). */
+  const readAll = async (records: readonly SQSRecord[], failures: string[]): Promise<Array<{ record: SQSRecord; message: SuppressionMessage }>> => {
+    const read: Array<{ record: SQSRecord; message: SuppressionMessage }> = [];
+    for (const record of records) {
+      try {
+        read.push({ record, message: readSuppressionMessage(record.body) });
+      } catch (error) {
+        if (!(error instanceof MalformedMessageError)) throw error;
         try {
-          const message = readSuppressionMessage(record.body);
-          if (message.type === 'suppress') toWrite.push({ record, entries: message.entries, addresses: message.entries.map((e) => e.address), attempt: message.attempt });
-          else if (message.type === 'unsuppress') toRemove.push({ record, addresses: message.addresses, attempt: message.attempt });
-          else if (message.type === 'withdraw') toWithdraw.push({ record, addresses: message.addresses, attempt: message.attempt });
-          else if (message.type === 'follow-import') toFollow.push({ record, job: message.job, attempt: message.attempt, polls: message.polls });
-          else ticks.push(record);
-        } catch (error) {
-          if (!(error instanceof MalformedMessageError)) throw error;
-          try {
-            const reason = redactAddresses(error.message);
-            await deadLetters.park(record.body, reason, record.messageId);
-            logger.error('record parked in the dead-letter queue', { sqsMessageId: record.messageId, reason });
-          } catch (parkError) {
-            failures.push(record.messageId);
-            logger.warn('could not park a malformed record; left on the queue', { sqsMessageId: record.messageId, ...describe(parkError) });
-          }
+          const reason = redactAddresses(error.message);
+          await deadLetters.park(record.body, reason, record.messageId);
+          logger.error('record parked in the dead-letter queue', { sqsMessageId: record.messageId, reason });
+        } catch (parkError) {
+          failures.push(record.messageId);
+          logger.warn('could not park a malformed record; left on the queue', { sqsMessageId: record.messageId, ...describe(parkError) });
         }
       }
-      const failed = await writeAll(toWrite);
-      failed.push(...(await removeAll(toRemove)));
-      failed.push(...(await removeAll(toWithdraw, true)));
-      for (const f of toFollow) {
-        const failure = await follow(f.record, f.job, f.attempt, f.polls);
-        if (failure) failed.push(failure);
+    }
+    return read;
+  };
+
+  /** Another run holds the lease: the messages come again as new ones after a wait (their receives start again). */
+  const wait = async (read: ReadonlyArray<{ record: SQSRecord; message: SuppressionMessage }>): Promise<string[]> => {
+    try {
+      await queue.requeue(read.map((r) => r.message), leaseWaitSeconds);
+      logger.info('another writer run holds the lease; messages wait', { messages: read.length, waitSeconds: leaseWaitSeconds });
+      return [];
+    } catch (error) {
+      logger.warn('could not hand waiting messages back; left on the queue', { messages: read.length, ...describe(error) });
+      return read.map((r) => r.record.messageId);
+    }
+  };
+
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const failures: string[] = [];
+    const holder = context.awsRequestId;
+    try {
+      const read = await readAll(event.Records, failures);
+      if (read.length === 0) return respond(failures);
+      if (!(await lease.acquire(holder))) return respond([...failures, ...(await wait(read))]);
+      try {
+        onRunStart?.();
+        const timeLeft: TimeLeft = () => context.getRemainingTimeInMillis();
+        const of = <T extends SuppressionMessage['type']>(...types: T[]): Array<Read<T>> => read.filter((r): r is Read<T> => (types as string[]).includes(r.message.type));
+        const failed = await writeAll(of('suppress'), timeLeft);
+        for (const r of of('remove')) failed.push(...(await removeForOperator(r, timeLeft)));
+        const restores = of('restore');
+        if (restores.length > 0) failed.push(...(await restoreAll(restores, timeLeft)));
+        for (const r of of('follow-import')) failed.push(...(await follow(r, timeLeft)));
+        failed.push(...(await removeAll(of('withdraw', 'unsuppress'), timeLeft)));
+        // One tick does the work of all (SQS may hand over a late one with the next).
+        const ticks = of('expire').map((r) => r.record);
+        if (ticks.length > 0) failed.push(...(await expire(ticks, timeLeft)));
+        for (const failure of failed) {
+          const id = await failOrPark(failure);
+          if (id !== undefined) failures.push(id);
+        }
+        return respond(failures);
+      } finally {
+        await lease.release(holder).catch((error: unknown) => logger.warn('could not release the writer lease; it lapses by itself', describe(error)));
       }
-      // One tick does the work of all (SQS may hand over a late one with the next).
-      const [tick, ...repeats] = ticks;
-      if (tick) {
-        const failure = await expire(tick);
-        if (failure) failed.push(failure, ...repeats.map((record) => ({ ...failure, record })));
-      }
-      for (const failure of failed) {
-        const id = await failOrPark(failure);
-        if (id !== undefined) failures.push(id);
-      }
-      return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
     } finally {
       metrics.publish();
     }
   };
+}
+
+function respond(failures: readonly string[]): SQSBatchResponse {
+  return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
 /** The first few addresses of a parked group, masked, and how many more. */
@@ -274,6 +320,6 @@ function describe(error: unknown): { error: string; reason: string } {
 }
 
 /** How a log line names an import job: by SES's id, or, before one is recorded, by its file. */
-function jobOf(jobId: string, job: ImportJobRef): { jobId: string } | { objectKey: string } {
+function jobOf(jobId: string, job: { readonly objectKey: string }): { jobId: string } | { objectKey: string } {
   return jobId === '' ? { objectKey: job.objectKey } : { jobId };
 }

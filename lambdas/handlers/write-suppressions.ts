@@ -7,7 +7,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { getNumberFromEnv, getStringFromEnv } from '@aws-lambda-powertools/commons/utils/env';
 import { DynamoFeedbackStore } from '../adapters/dynamo-feedback-store.js';
+import { DynamoOperatorRequests } from '../adapters/dynamo-operator-requests.js';
 import { DynamoSuppressionLedger } from '../adapters/dynamo-suppression-ledger.js';
+import { DynamoWriterLease } from '../adapters/dynamo-writer-lease.js';
 import { EventBridgeSuppressionAnnouncements } from '../adapters/eventbridge-suppression-announcements.js';
 import { SuppressionWriterMetrics } from '../adapters/feedback-metrics.js';
 import { SesPacer } from '../adapters/ses-pacer.js';
@@ -15,59 +17,57 @@ import { SesSuppressionImports } from '../adapters/ses-suppression-imports.js';
 import { SesSuppressionList } from '../adapters/ses-suppression-list.js';
 import { SqsDeadLetters } from '../adapters/sqs-dead-letters.js';
 import { SqsSuppressionQueue } from '../adapters/sqs-suppression-queue.js';
-import {
-  EXPIRY_LEASE_SECONDS,
-  IMPORT_JOB_MAX_LOOKS,
-  MAX_EXPIRY_CLAIMS,
-  MAX_FOLLOW_DELAY_SECONDS,
-  PIPELINE_METRICS,
-  SES_MAX_ROWS_PER_DELETE,
-  SES_MAX_ROWS_PER_IMPORT,
-  SUPPRESSION_WRITER_ENV as ENV,
-} from '../contract.js';
+import { IMPORT_JOB_MAX_LOOKS, MAX_FOLLOW_DELAY_SECONDS, PIPELINE_METRICS, SES_MAX_ROWS_PER_IMPORT, SUPPRESSION_WRITER_ENV as ENV } from '../contract.js';
 import { SuppressionWriter } from '../domain/index.js';
+import { SES_CLIENT_SETTINGS, SUPPRESSION_WRITER_SETTINGS } from '../settings.js';
 import { createWriteSuppressionsHandler } from './write-suppressions-handler.js';
 
 /** Lambda entry point of the suppression writer: wires the real adapters from the environment the stack sets. */
 const logger = new Logger({ serviceName: PIPELINE_METRICS.serviceName });
 const metrics = new Metrics({ namespace: PIPELINE_METRICS.namespace, serviceName: PIPELINE_METRICS.serviceName });
 
-// Retry mode and attempts come from AWS_RETRY_MODE / AWS_MAX_ATTEMPTS, which the stack sets
-// (adaptive, 8); the pacer keeps this instance within its share of SES's ~1 request/s.
-const ses = new SESv2Client({});
+// One run at a time holds SES's whole rate through this pacer. Each SES call is short (3 attempts
+// of at most 5 s), so the run's plan (SES_CALL_BUDGET_MS per call) holds.
+const requestHandler = { requestTimeout: SES_CLIENT_SETTINGS.requestTimeoutInMs, connectionTimeout: SES_CLIENT_SETTINGS.connectionTimeoutInMs };
+const ses = new SESv2Client({ maxAttempts: SES_CLIENT_SETTINGS.maxAttempts, requestHandler });
 const pacer = new SesPacer(getNumberFromEnv({ key: ENV.sesRequestsPerSecond }));
 // The queue URL names the regional endpoint already; never re-derive the endpoint from it.
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
-const queue = new SqsSuppressionQueue(sqs, getStringFromEnv({ key: ENV.suppressionQueueUrl }), getStringFromEnv({ key: ENV.importJobQueueUrl }));
+const queue = new SqsSuppressionQueue(sqs, getStringFromEnv({ key: ENV.suppressionQueueUrl }));
 
 const dynamodb = new DynamoDBClient({});
 const tableName = getStringFromEnv({ key: ENV.tableName });
 const eventRetentionInDays = getNumberFromEnv({ key: ENV.eventRetentionInDays });
+const ledger = new DynamoSuppressionLedger(dynamodb, tableName, undefined, eventRetentionInDays);
+const store = new DynamoFeedbackStore({ client: dynamodb, tableName, eventRetentionInDays });
 const writer = new SuppressionWriter({
-  ledger: new DynamoSuppressionLedger(dynamodb, tableName, undefined, eventRetentionInDays),
-  escalations: new DynamoFeedbackStore({ client: dynamodb, tableName, eventRetentionInDays }),
+  ledger,
+  escalations: store,
   list: new SesSuppressionList(ses, pacer),
-  // One attempt per import-job call: an SDK retry of a CreateImportJob that timed out after SES created
-  // the job would create a second one, the first unfollowed. The message's own retry covers a failure.
-  imports: new SesSuppressionImports({ ses: new SESv2Client({ maxAttempts: 1 }), s3: new S3Client({}), bucketName: getStringFromEnv({ key: ENV.importBucketName }), pacer }),
+  // One attempt per CreateImportJob: an SDK retry of one that timed out after SES created the job
+  // would create a second one, the first unfollowed. The message's own retry covers a failure.
+  imports: new SesSuppressionImports({ ses: new SESv2Client({ maxAttempts: 1, requestHandler }), s3: new S3Client({}), bucketName: getStringFromEnv({ key: ENV.importBucketName }), pacer }),
   queue,
   announcements: new EventBridgeSuppressionAnnouncements(new EventBridgeClient({}), getStringFromEnv({ key: ENV.eventBusName })),
+  operatorRequests: new DynamoOperatorRequests(dynamodb, tableName, ledger, store),
   importThreshold: getNumberFromEnv({ key: ENV.importThreshold }),
   maxRowsPerImport: SES_MAX_ROWS_PER_IMPORT,
-  maxRowsPerDelete: SES_MAX_ROWS_PER_DELETE,
   temporaryForSeconds: getNumberFromEnv({ key: ENV.temporarySuppressionSeconds }),
-  expiryLeaseSeconds: EXPIRY_LEASE_SECONDS,
-  maxExpiryClaims: MAX_EXPIRY_CLAIMS,
-  lookAgainAfterSeconds: getNumberFromEnv({ key: ENV.lookAgainAfterSeconds }),
+  removalsPerTick: SUPPRESSION_WRITER_SETTINGS.removalsPerTick,
   maxAttempts: getNumberFromEnv({ key: ENV.maxAttempts }),
   maxLooks: IMPORT_JOB_MAX_LOOKS,
   followDelay: { initialSeconds: getNumberFromEnv({ key: ENV.followInitialSeconds }), maxSeconds: MAX_FOLLOW_DELAY_SECONDS },
+  runBudget: { callMs: getNumberFromEnv({ key: ENV.sesCallBudgetMs }), reserveMs: getNumberFromEnv({ key: ENV.runReserveMs }) },
 });
 
 export const handler = createWriteSuppressionsHandler({
   writer,
+  lease: new DynamoWriterLease(dynamodb, tableName, getNumberFromEnv({ key: ENV.leaseSeconds })),
+  queue,
   deadLetters: new SqsDeadLetters(sqs, getStringFromEnv({ key: ENV.deadLetterQueueUrl })),
   logger,
   metrics: new SuppressionWriterMetrics(metrics),
   maxReceiveCount: getNumberFromEnv({ key: ENV.maxReceiveCount }),
+  leaseWaitSeconds: getNumberFromEnv({ key: ENV.leaseWaitSeconds }),
+  onRunStart: () => pacer.restart(),
 });

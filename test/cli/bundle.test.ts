@@ -75,7 +75,7 @@ describe('the operator CLI bundle', () => {
   it.each([
     ['cli/classify-command.ts', []],
     ['cli/status-command.ts', ['client-cloudwatch', 'client-dynamodb', 'client-sesv2', 'client-sqs']],
-    ['cli/suppression-commands.ts', ['client-dynamodb', 'client-s3', 'client-sesv2']],
+    ['cli/suppression-commands.ts', ['client-dynamodb', 'client-sesv2', 'client-sqs']],
     ['cli/report-command.ts', ['client-cloudwatch', 'client-dynamodb']],
     ['cli/simulate-command.ts', ['client-dynamodb', 'client-sesv2']],
     ['cli/resume-command.ts', ['client-cloudwatch', 'client-dynamodb', 'client-sesv2']],

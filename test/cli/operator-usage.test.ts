@@ -39,7 +39,7 @@ describe('one-line errors', () => {
     [['suppression', 'import'], 'ses-feedback suppression: give one file (try --help)\n'],
     [['suppression', 'export', '--since', 'yesterday'], "ses-feedback suppression: --since must be a date (ISO 8601, e.g. 2026-11-01), got 'yesterday' (try --help)\n"],
     [['suppression', 'import', 'x.csv', '--reason', 'SPAM'], "ses-feedback suppression: --reason must be BOUNCE or COMPLAINT, got 'SPAM' (try --help)\n"],
-    [['suppression', 'import', 'x.csv', '--rows-per-job', '100001'], "ses-feedback suppression: --rows-per-job must be a whole number from 1 to 100,000, got '100001' (try --help)\n"],
+    [['suppression', 'import', 'x.csv', '--timeout', '0'], "ses-feedback suppression: --timeout must be a number of seconds above 0, got '0' (try --help)\n"],
   ])('rejects %j with exit 2', async (argv, message) => {
     const { code, stderr } = await cli(...argv);
     expect(code).toBe(EXIT.usage);

@@ -124,7 +124,7 @@ describe('the audit trail refusing a record for good', () => {
     });
     const response = await handler(sqsEvent(sqsRecord(bounceTo(['huge@example.com', 'fine@example.com']))), lambdaContext);
     expect(response.batchItemFailures).toEqual([]);
-    expect(JSON.parse(queues.requests[0] ?? '{}').entries).toEqual([
+    expect(JSON.parse(queues.requests[0]?.body ?? '{}').entries).toEqual([
       { address: 'huge@example.com', reason: 'BOUNCE' },
       { address: 'fine@example.com', reason: 'BOUNCE' },
     ]);

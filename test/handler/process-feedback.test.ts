@@ -194,7 +194,7 @@ describe('pipeline over fakes: bad records', () => {
     const failing = sqsRecord(HARD_BOUNCE);
     const response = await invoke(failing, sqsRecord(OTHER_COMPLAINT));
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: failing.messageId }]);
-    expect(queues.requests.map((body) => JSON.parse(body).entries)).toEqual([[{ address: 'richard@example.com', reason: 'COMPLAINT' }]]);
+    expect(queues.requests.map(({ body }) => JSON.parse(body).entries)).toEqual([[{ address: 'richard@example.com', reason: 'COMPLAINT' }]]);
   });
 
   it('skips setup and subscription messages without a record, a failure or a DLQ entry', async () => {

@@ -103,7 +103,7 @@ describe('SNS → feedback queue', () => {
 
   it('rejects anyone of another account sending to any queue of the stack', async () => {
     const queues = policies.logicalIds('AWS::SQS::Queue');
-    expect(queues).toHaveLength(4);
+    expect(queues).toHaveLength(3);
     for (const id of queues) expect(await decide({ caller: intruder, action: 'sqs:SendMessage', resource: policies.arn(id) })).toBe('ImplicitlyDenied');
   });
 });
@@ -180,9 +180,10 @@ describe('EventBridge expiry schedule → suppression queue, and the writer\'s r
     expect(await send(other)).toBe('ImplicitlyDenied');
   });
 
-  it('lets the writer take addresses off the list, ask SES whether one is on it, and read, claim and delete schedule entries in its table only', async () => {
+  it('lets the writer take addresses off the list, and read and delete schedule entries and hold its lease in its table only', async () => {
     expect(await asWriter('ses:DeleteSuppressedDestination', '*')).toBe('Allowed');
-    expect(await asWriter('ses:GetSuppressedDestination', '*')).toBe('Allowed');
+    // It never asks SES first: it is the one writer, and the ledger says what is on the list.
+    expect(await asWriter('ses:GetSuppressedDestination', '*')).toBe('ImplicitlyDenied');
     // Reading the whole list is the operator's export, not the writer's.
     expect(await asWriter('ses:ListSuppressedDestinations', '*')).toBe('ImplicitlyDenied');
     const table = policies.arn(policies.logicalId('AWS::DynamoDB::Table', 'PipelineTable'));
@@ -258,7 +259,7 @@ describe('function roles', () => {
 
   it("lets Lambda poll each event source with the function's role: ReceiveMessage, DeleteMessage, GetQueueAttributes, and nothing more", async () => {
     const mappings = policies.logicalIds('AWS::Lambda::EventSourceMapping').map((id) => policies.template.resources[id]?.Properties ?? {});
-    expect(mappings).toHaveLength(3);
+    expect(mappings).toHaveLength(2);
     for (const mapping of mappings) {
       const owner = policies.logicalIds('AWS::Lambda::Function').find((id) => policies.template.ref(id) === mapping.FunctionName) as string;
       const request = (action: string) => decide({ caller: { role: policies.roleOf(owner) }, action, resource: mapping.EventSourceArn as string });

@@ -9,6 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PROCESS_FEEDBACK_ENV as ENV, REPUTATION_WATCHER_ENV as WATCHER_ENV, SUPPRESSION_WRITER_ENV as WRITER_ENV } from '../../lambdas/contract.js';
 import { SesFeedbackPipeline, SesFeedbackStack, type SesFeedbackPipelineProps } from '../../lib/index.js';
+import { SUPPRESSION_WRITER_SETTINGS } from '../../lambdas/settings.js';
 import { appWithoutBundling } from '../support/cdk-app.js';
 
 function template(props?: SesFeedbackPipelineProps): Template {
@@ -162,23 +163,23 @@ describe('feedback topic, key and queues', () => {
   });
 
   it('encrypts every queue, enforces TLS, and moves a message to the DLQ after 5 receives', () => {
-    defaults.resourceCountIs('AWS::SQS::Queue', 4);
+    defaults.resourceCountIs('AWS::SQS::Queue', 3);
     for (const queue of Object.values(defaults.findResources('AWS::SQS::Queue'))) {
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     }
     const queuePolicies = JSON.stringify(defaults.findResources('AWS::SQS::QueuePolicy'));
-    expect(queuePolicies.match(/"aws:SecureTransport":"false"/g)).toHaveLength(4);
+    expect(queuePolicies.match(/"aws:SecureTransport":"false"/g)).toHaveLength(3);
     const redrives = Object.values(defaults.findResources('AWS::SQS::Queue')).filter((q) => q.Properties.RedrivePolicy);
     expect(redrives.map((q) => q.Properties.RedrivePolicy)).toEqual(
-      Array(3).fill({ deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^PipelineDeadLetterQueue/), 'Arn'] }, maxReceiveCount: 5 }),
+      Array(2).fill({ deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^PipelineDeadLetterQueue/), 'Arn'] }, maxReceiveCount: 5 }),
     );
   });
 
-  it('gives each queue that feeds a function a visibility timeout computed from it: feedback 6 x 60 s + 5 s, suppressions 6 x 180 s + 20 s, import jobs 6 x 180 s', () => {
+  it('gives each queue that feeds a function a visibility timeout computed from it: feedback 6 x 60 s + 5 s, suppressions 6 x 180 s + 20 s', () => {
     const timeouts = Object.entries(defaults.findResources('AWS::SQS::Queue'))
       .filter(([, q]) => q.Properties.RedrivePolicy)
       .map(([id, q]) => [id.replace(/[0-9A-F]{8}$/, ''), q.Properties.VisibilityTimeout]);
-    expect(Object.fromEntries(timeouts)).toEqual({ PipelineQueue: 365, PipelineSuppressionQueue: 1100, PipelineImportJobQueue: 1080 });
+    expect(Object.fromEntries(timeouts)).toEqual({ PipelineQueue: 365, PipelineSuppressionQueue: 1100 });
   });
 
   it('reads feedback in batches of 10 with up to 10 pollers (no SES call there), with partial batch responses', () => {
@@ -191,7 +192,7 @@ describe('feedback topic, key and queues', () => {
     });
   });
 
-  it('gathers suppression requests for 20 s into batches of up to 10,000, and reads import-job follow-ups at once', () => {
+  it('gathers everything for the writer on one queue for 20 s into batches of up to 10,000: its one event source', () => {
     defaults.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('SuppressionQueue'), 'Arn'] },
       BatchSize: 10_000,
@@ -199,11 +200,8 @@ describe('feedback topic, key and queues', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 2 },
     });
-    const followUps = Object.values(defaults.findResources('AWS::Lambda::EventSourceMapping')).find((m) =>
-      JSON.stringify(m.Properties.EventSourceArn).includes('ImportJobQueue'),
-    );
-    expect(followUps?.Properties).toMatchObject({ BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 2 } });
-    expect(followUps?.Properties.MaximumBatchingWindowInSeconds).toBeUndefined();
+    const writerSources = Object.values(defaults.findResources('AWS::Lambda::EventSourceMapping')).filter((m) => JSON.stringify(m.Properties.FunctionName).includes('WriteSuppressions'));
+    expect(writerSources).toHaveLength(1);
     template({ suppressionBatchingWindow: Duration.seconds(120) }).hasResourceProperties('AWS::Lambda::EventSourceMapping', { MaximumBatchingWindowInSeconds: 120 });
   });
 
@@ -244,7 +242,7 @@ describe("AWS's rules for SQS event sources, read from the template", () => {
     ['the longest suppression window (300 s)', { suppressionBatchingWindow: Duration.minutes(5) }],
   ])('gives every queue that feeds a function a visibility timeout of at least 6 x its timeout + its batching window, with %s', (_name, props) => {
     const sources = eventSources(props === undefined ? defaults : template(props));
-    expect(sources).toHaveLength(3);
+    expect(sources).toHaveLength(2);
     for (const { timeout, window, visibility } of sources) {
       expect(timeout).toBeGreaterThan(0);
       expect(visibility).toBeGreaterThanOrEqual(6 * timeout + window);
@@ -265,7 +263,7 @@ describe("AWS's rules for SQS event sources, read from the template", () => {
   it('keeps messages in every dead-letter queue longer than in any queue that moves messages to it', () => {
     const queues = defaults.toJSON().Resources as Resources;
     const sources = Object.values(queues).filter((q) => q.Type === 'AWS::SQS::Queue' && q.Properties.RedrivePolicy);
-    expect(sources).toHaveLength(3);
+    expect(sources).toHaveLength(2);
     for (const source of sources) {
       const dlq = queues[logicalId((source.Properties.RedrivePolicy as { deadLetterTargetArn: unknown }).deadLetterTargetArn)];
       expect(source.Properties.MessageRetentionPeriod).toBe(7 * 86_400);
@@ -451,7 +449,7 @@ describe('suppression writer', () => {
     for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  it('may only call the four SES suppression actions (GetImportJob on import jobs), use its import files and their key, its ledger and its queues, and put events on the default bus', () => {
+  it('may only call the three SES suppression actions (GetImportJob on import jobs), use its import files and their key, its ledger and its queue, and put events on the default bus', () => {
     expect(grantsOf('WriteSuppressionsRole')).toEqual(
       [
         ['dynamodb:BatchGetItem,dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem', expect.stringMatching(/Table.*Arn/)],
@@ -459,16 +457,15 @@ describe('suppression writer', () => {
         ['kms:Decrypt,kms:GenerateDataKey', expect.stringMatching(/"PipelineKey.*Arn/)],
         ['logs:CreateLogStream,logs:PutLogEvents', expect.stringMatching(/WriteSuppressionsLogs.*Arn/)],
         ['s3:GetObject,s3:PutObject', expect.stringMatching(/ImportBucket.*\/imports\/pipeline\/\*/)],
-        ['ses:CreateImportJob,ses:DeleteSuppressedDestination,ses:GetSuppressedDestination,ses:PutSuppressedDestination', '"*"'],
+        ['ses:CreateImportJob,ses:DeleteSuppressedDestination,ses:PutSuppressedDestination', '"*"'],
         ['ses:GetImportJob', expect.stringMatching(/:ses:.*:import-job\/\*"/)],
-        ['sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage', expect.stringMatching(/ImportJobQueue.*Arn/)],
         ['sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage', expect.stringMatching(/"PipelineSuppressionQueue.*Arn/)],
-        ['sqs:SendMessage', expect.stringMatching(/SuppressionQueue.*ImportJobQueue.*DeadLetterQueue/)],
+        ['sqs:SendMessage', expect.stringMatching(/SuppressionQueue.*DeadLetterQueue/)],
       ].sort(),
     );
   });
 
-  it('gets its settings through its environment: threshold 25, 3 attempts, first look after 10 s, 1/4 of SES rate per poller', () => {
+  it('gets its settings through its environment: threshold 25, 3 attempts, first look after 10 s, SES\'s whole rate for one run at a time', () => {
     defaults.hasResourceProperties('AWS::Lambda::Function', {
       MemorySize: 512,
       Timeout: 180,
@@ -477,9 +474,8 @@ describe('suppression writer', () => {
           [WRITER_ENV.importThreshold]: '25',
           [WRITER_ENV.maxAttempts]: '3',
           [WRITER_ENV.followInitialSeconds]: '10',
-          [WRITER_ENV.sesRequestsPerSecond]: '0.25',
+          [WRITER_ENV.sesRequestsPerSecond]: '1',
           [WRITER_ENV.importBucketName]: { Ref: Match.stringLikeRegexp('ImportBucket') },
-          [WRITER_ENV.importJobQueueUrl]: { Ref: Match.stringLikeRegexp('ImportJobQueue') },
           [WRITER_ENV.eventBusName]: 'default',
         }),
       },
@@ -489,11 +485,21 @@ describe('suppression writer', () => {
     });
   });
 
-  it('ends suppressions that soft bounces escalated after 30 days (0: never): an hourly tick on its own queue, sent only by that schedule', () => {
+  it('holds the writer\'s lease longer than the function\'s timeout plus a margin, so a run Lambda ended has stopped when it lapses', () => {
+    const writers = Object.values(defaults.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Environment?.Variables?.[WRITER_ENV.leaseSeconds] !== undefined);
+    expect(writers).toHaveLength(1);
+    const { Timeout, Environment } = writers[0]?.Properties as { Timeout: number; Environment: { Variables: Record<string, string> } };
+    expect(Number(Environment.Variables[WRITER_ENV.leaseSeconds])).toBe(Timeout + SUPPRESSION_WRITER_SETTINGS.leaseMarginInSeconds);
+    expect(SUPPRESSION_WRITER_SETTINGS.leaseMarginInSeconds).toBeGreaterThanOrEqual(30);
+    // No SES call starts without time for it and the settling after it: a run never outlives its timeout.
+    expect(Number(Environment.Variables[WRITER_ENV.sesCallBudgetMs]) + Number(Environment.Variables[WRITER_ENV.runReserveMs])).toBeLessThan(Timeout * 1000);
+  });
+
+  it('ends suppressions that soft bounces escalated after 30 days (0: never): a tick every 5 minutes on its own queue, sent only by that schedule', () => {
     defaults.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ [WRITER_ENV.temporarySuppressionSeconds]: String(30 * 86_400) }) },
     });
-    const rules = defaults.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 hour)' } });
+    const rules = defaults.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(5 minutes)' } });
     const [[ruleId, rule]] = Object.entries(rules) as [[string, { Properties: { Targets: Array<{ Arn: unknown; Input: string }> } }]];
     expect(rule.Properties.Targets).toEqual([
       expect.objectContaining({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/^PipelineSuppressionQueue/), 'Arn'] }, Input: '{"type":"expire"}' }),
@@ -506,7 +512,7 @@ describe('suppression writer', () => {
     const forGood = template({ softBounceSuppressionPeriod: Duration.days(0) });
     forGood.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [WRITER_ENV.temporarySuppressionSeconds]: '0' }) } });
     // The tick still runs: a temporary suppression from before the change is kept for good when it comes due.
-    expect(Object.keys(forGood.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 hour)' } }))).toHaveLength(1);
+    expect(Object.keys(forGood.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(5 minutes)' } }))).toHaveLength(1);
     template({ softBounceSuppressionPeriod: Duration.days(90) }).hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ [WRITER_ENV.temporarySuppressionSeconds]: String(90 * 86_400) }) },
     });
@@ -667,10 +673,10 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => synthWithNag((stack) => new sqs.Queue(stack, 'PlainQueue'))).toThrow(/AwsSolutions-SQS3[\s\S]*AwsSolutions-SQS4/);
   });
 
-  it('has Resource::* on two statements only: the four SES suppression-list actions, and the watcher\'s two reads, none of which requires a resource', () => {
+  it('has Resource::* on two statements only: the three SES suppression-list actions, and the watcher\'s two reads, none of which requires a resource', () => {
     const statements: Statement[] = Object.values(defaults.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const wildcard = statements.filter((s) => s.Resource === '*');
-    expect(wildcard.map((s) => actionsOf(s).sort().join(',')).sort()).toEqual(['cloudwatch:GetMetricData,ses:GetAccount', 'ses:CreateImportJob,ses:DeleteSuppressedDestination,ses:GetSuppressedDestination,ses:PutSuppressedDestination']);
+    expect(wildcard.map((s) => actionsOf(s).sort().join(',')).sort()).toEqual(['cloudwatch:GetMetricData,ses:GetAccount', 'ses:CreateImportJob,ses:DeleteSuppressedDestination,ses:PutSuppressedDestination']);
   });
 
   it('finds nothing unacknowledged with removalPolicy DESTROY either (the import bucket emptied by a custom resource)', () => {

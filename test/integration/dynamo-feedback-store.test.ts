@@ -1,7 +1,8 @@
 import { GetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoFeedbackStore } from '../../lambdas/adapters/dynamo-feedback-store.js';
 import { DynamoSuppressionLedger } from '../../lambdas/adapters/dynamo-suppression-ledger.js';
+import { DynamoWriterLease } from '../../lambdas/adapters/dynamo-writer-lease.js';
 import { AuditTrail, type IndexedEvent } from '../../cli/audit-trail.js';
 import { addressKey, eventSortKey, FEEDBACK_TABLE } from '../../lambdas/contract.js';
 import { classify, eventKeyOf, mailContext, readFeedback, toFeedbackRecord, type FeedbackRecord } from '../../lambdas/domain/index.js';
@@ -164,7 +165,7 @@ describe('DynamoSuppressionLedger on DynamoDB Local', () => {
     expect(entry.Item?.expiresAt).toBe(Math.floor(NOW.getTime() / 1000) + FEEDBACK_TABLE.suppressionLedgerDays * 86_400);
   });
 
-  it('never records a bounce the pipeline decided over a complaint, in the write itself, and names those addresses; an operator\'s import records what it put', async () => {
+  it('never records a bounce over a complaint, in the write itself, and names those addresses (an import job\'s BOUNCE may have landed after the complaint)', async () => {
     const UNTIL = '2026-12-23T09:00:00.000Z';
     await ledger.recordSuppressed([{ address: 'c@example.com', reason: 'COMPLAINT' }, { address: 'b@example.com', reason: 'BOUNCE' }], { via: 'put' }, NOW);
     await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }], { via: 'put' }, NOW);
@@ -178,8 +179,8 @@ describe('DynamoSuppressionLedger on DynamoDB Local', () => {
       't@example.com': { reason: 'BOUNCE' },
       'new@example.com': { reason: 'BOUNCE' },
     });
-    expect(await ledger.recordSuppressed([{ address: 'c@example.com', reason: 'BOUNCE' }], { via: 'operator-import' }, NOW)).toEqual([]);
-    expect((await ledger.suppressions(['c@example.com'], true)).get('c@example.com')).toEqual({ reason: 'BOUNCE' });
+    expect(await ledger.recordSuppressed([{ address: 'c@example.com', reason: 'BOUNCE' }], { via: 'operator-import', jobId: 'job-3' }, NOW)).toEqual(['c@example.com']);
+    expect((await ledger.suppressions(['c@example.com'], true)).get('c@example.com')).toEqual({ reason: 'COMPLAINT' });
   });
 
   it('forgets an address, so it is suppressed again on its next hard bounce', async () => {
@@ -188,10 +189,8 @@ describe('DynamoSuppressionLedger on DynamoDB Local', () => {
     expect((await ledger.suppressions(['a@example.com'])).size).toBe(0);
   });
 
-  describe('temporary suppressions (soft bounces escalated): the schedule and the removal protocol', () => {
+  describe('temporary suppressions (soft bounces escalated): the schedule and a removal', () => {
     const UNTIL = '2026-12-23T09:00:00.000Z';
-    const DAY_MS = 86_400_000;
-    const LEASE = 3 * 86_400;
     const after = (ms: number) => new Date(Date.parse(UNTIL) + ms);
     const T = { address: 't@example.com', until: UNTIL };
     const temporary = () => ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }], { via: 'put' }, NOW);
@@ -199,206 +198,87 @@ describe('DynamoSuppressionLedger on DynamoDB Local', () => {
 
     it('records the end with the entry and in the schedule, keeps the entry until a ledger period after it, and never replaces a permanent entry', async () => {
       await ledger.recordSuppressed([{ address: 'p@example.com', reason: 'COMPLAINT' }], { via: 'put' }, NOW);
-      await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }, { address: 'p@example.com', reason: 'BOUNCE', until: UNTIL }], { via: 'import', jobId: 'j' }, NOW);
+      expect(await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }, { address: 'p@example.com', reason: 'BOUNCE', until: UNTIL }], { via: 'import', jobId: 'j' }, NOW)).toEqual(['p@example.com']);
       expect(await entry()).toEqual({ reason: 'BOUNCE', temporaryUntil: UNTIL });
       expect(await entry('p@example.com')).toEqual({ reason: 'COMPLAINT' });
       const item = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: addressKey('t@example.com'), sk: FEEDBACK_TABLE.sortKeys.suppression } }));
       expect(item.Item?.expiresAt).toBe(Date.parse(UNTIL) / 1000 + FEEDBACK_TABLE.suppressionLedgerDays * 86_400);
-      expect((await ledger.claimDueExpiries(after(-1000), 100, LEASE, 5)).claimed).toEqual([]);
+      expect(await ledger.dueExpiries(after(-1000), 100)).toEqual([]);
       // p's schedule entry has no ledger entry behind it: the writer drops it as stale.
-      const { claimed } = await ledger.claimDueExpiries(after(1000), 100, LEASE, 5);
-      expect(claimed.map((c) => c.address).sort()).toEqual(['p@example.com', 't@example.com']);
+      expect((await ledger.dueExpiries(after(1000), 100)).map((c) => c.address).sort()).toEqual(['p@example.com', 't@example.com']);
     });
 
-    it('claims a due entry once per lease, again once the lease has run out, and at most maxClaims times', async () => {
-      await temporary();
-      expect((await ledger.claimDueExpiries(after(1000), 100, LEASE, 2)).claimed).toHaveLength(1);
-      expect(await ledger.claimDueExpiries(after(2000), 100, LEASE, 2)).toEqual({ claimed: [], exhausted: [] });
-      expect((await ledger.claimDueExpiries(after(3 * DAY_MS + 5000), 100, LEASE, 2)).claimed).toHaveLength(1);
-      expect(await ledger.claimDueExpiries(after(6 * DAY_MS + 10_000), 100, LEASE, 2)).toEqual({ claimed: [], exhausted: [T] });
-      await ledger.dropExpiries([T]);
-      expect(await ledger.claimDueExpiries(after(20 * DAY_MS), 100, LEASE, 2)).toEqual({ claimed: [], exhausted: [] });
-    });
-
-    it('claims at most the limit, across its shards', async () => {
-      const entries = Array.from({ length: 40 }, (_, i) => ({ address: `t${i}@example.com`, reason: 'BOUNCE' as const, until: UNTIL }));
+    it('finds at most the limit across its shards, the earliest first', async () => {
+      const entries = Array.from({ length: 40 }, (_, i) => ({ address: `t${i}@example.com`, reason: 'BOUNCE' as const, until: new Date(Date.parse(UNTIL) + i * 1000).toISOString() }));
       await ledger.recordSuppressed(entries, { via: 'import', jobId: 'j' }, NOW);
-      const first = (await ledger.claimDueExpiries(after(1000), 25, LEASE, 5)).claimed;
-      const second = (await ledger.claimDueExpiries(after(1000), 25, LEASE, 5)).claimed;
-      expect(first).toHaveLength(25);
-      expect(second).toHaveLength(15);
-      expect(new Set([...first, ...second].map((d) => d.address)).size).toBe(40);
+      const due = await ledger.dueExpiries(after(3_600_000), 25);
+      expect(due.map((d) => d.address)).toEqual(entries.slice(0, 25).map((e) => e.address));
+      await ledger.dropExpiries(due);
+      expect(await ledger.dueExpiries(after(3_600_000), 25)).toHaveLength(15);
     });
 
-    it('makes an entry permanent only while no removal has begun, and says why not', async () => {
-      expect(await ledger.makePermanent('t@example.com', NOW)).toBe('absent');
+    it('makes an entry permanent, also one whose removal began (SES refused to take it off)', async () => {
       await temporary();
-      expect(await ledger.makePermanent('t@example.com', NOW)).toBe('done');
+      await ledger.makePermanent('t@example.com', NOW);
       expect(await entry()).toEqual({ reason: 'BOUNCE' });
-      expect(await ledger.makePermanent('t@example.com', NOW)).toBe('done');
       // A removal cannot begin on it now.
-      expect(await ledger.startRemoval([T])).toEqual([]);
+      await expect(ledger.startRemoval(T)).rejects.toThrow(ConditionalCheckFailedException);
       await ledger.forget('t@example.com');
       await temporary();
-      expect(await ledger.startRemoval([T, { address: 'never-listed@example.com', until: UNTIL }])).toEqual(['t@example.com']);
-      expect(await ledger.makePermanent('t@example.com', NOW)).toBe('removing');
+      await ledger.startRemoval(T);
       expect(await entry()).toEqual({ reason: 'BOUNCE', temporaryUntil: UNTIL, removing: true });
-    });
-
-    it('marks an entry being removed as wanted back, a complaint over a bounce and never the reverse, and nothing else', async () => {
-      await temporary();
-      expect(await ledger.wantBack('t@example.com', 'BOUNCE')).toBe(false);
-      await ledger.startRemoval([T]);
-      expect(await ledger.wantBack('t@example.com', 'BOUNCE')).toBe(true);
-      expect((await entry())?.wantedBack).toBe('BOUNCE');
-      expect(await ledger.wantBack('t@example.com', 'COMPLAINT')).toBe(true);
-      expect(await ledger.wantBack('t@example.com', 'BOUNCE')).toBe(true);
-      expect((await entry())?.wantedBack).toBe('COMPLAINT');
-      expect(await ledger.wantBack('never-listed@example.com', 'BOUNCE')).toBe(false);
-    });
-
-    it('names, instead of writing, a bounce over an entry wanted back as a complaint, and a temporary bounce that meets a complaint', async () => {
-      await temporary();
-      await ledger.startRemoval([T]);
-      await ledger.wantBack('t@example.com', 'COMPLAINT');
-      expect(await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE' }], { via: 'put' }, NOW)).toEqual(['t@example.com']);
-      expect(await entry()).toEqual({ reason: 'BOUNCE', temporaryUntil: UNTIL, removing: true, wantedBack: 'COMPLAINT' });
-      await ledger.recordSuppressed([{ address: 'c@example.com', reason: 'COMPLAINT' }], { via: 'put' }, NOW);
-      const temporaries = ['c@example.com', 'new@example.com'].map((address) => ({ address, reason: 'BOUNCE' as const, until: UNTIL }));
-      expect(await ledger.recordSuppressed(temporaries, { via: 'put' }, NOW)).toEqual(['c@example.com']);
-      expect(await entry('c@example.com')).toEqual({ reason: 'COMPLAINT' });
-      expect(await entry('new@example.com')).toEqual({ reason: 'BOUNCE', temporaryUntil: UNTIL });
-    });
-
-    it('ranks wishes: for a while < for longer < a bounce < a complaint, and puts back for a while with a new schedule entry', async () => {
-      const NEWER = '2027-01-30T09:00:00.000Z';
-      await temporary();
-      await ledger.startRemoval([T]);
-      expect(await ledger.wantBack('t@example.com', 'BOUNCE', '2027-01-15T00:00:00.000Z')).toBe(true);
-      // A later wish for a while extends the first; an earlier one does not shorten it.
-      expect(await ledger.wantBack('t@example.com', 'BOUNCE', NEWER)).toBe(true);
-      expect(await ledger.wantBack('t@example.com', 'BOUNCE', '2027-01-20T00:00:00.000Z')).toBe(true);
-      expect(await entry()).toEqual({ reason: 'BOUNCE', temporaryUntil: UNTIL, removing: true, wantedBack: 'BOUNCE', wantedUntil: NEWER });
-      const forAWhile = { address: 't@example.com', reason: 'BOUNCE' as const, until: UNTIL, keepUntil: NEWER };
-      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(1000))).toEqual([forAWhile]);
-      expect(await ledger.completePutBack([forAWhile], after(2000))).toEqual([]);
-      expect(await entry()).toEqual({ reason: 'BOUNCE', temporaryUntil: NEWER });
-      expect((await ledger.claimDueExpiries(after(10 * DAY_MS), 100, LEASE, 5)).claimed).toEqual([]);
-      expect((await ledger.claimDueExpiries(new Date(Date.parse(NEWER) + 1000), 100, LEASE, 5)).claimed).toEqual([{ address: 't@example.com', until: NEWER }]);
-
-      // A hard bounce outranks a wish for a while: a put-back for a while is handed back to be done for good.
-      await ledger.startRemoval([{ address: 't@example.com', until: NEWER }]);
-      await ledger.wantBack('t@example.com', 'BOUNCE', '2027-03-01T00:00:00.000Z');
-      const again = { address: 't@example.com', reason: 'BOUNCE' as const, until: NEWER, keepUntil: '2027-03-01T00:00:00.000Z' };
-      expect(await ledger.wantBack('t@example.com', 'BOUNCE')).toBe(true);
-      expect(await ledger.completePutBack([again], after(3000))).toEqual([{ address: 't@example.com', reason: 'BOUNCE', until: NEWER }]);
-      expect(await ledger.completePutBack([{ address: 't@example.com', reason: 'BOUNCE', until: NEWER }], after(4000))).toEqual([]);
+      await ledger.makePermanent('t@example.com', NOW);
       expect(await entry()).toEqual({ reason: 'BOUNCE' });
+      await expect(ledger.makePermanent('never-listed@example.com', NOW)).rejects.toThrow(ConditionalCheckFailedException);
     });
 
-    it('finishes a removal nobody wants back: one audit record on the time index (the same one on a retry), entry and schedule gone', async () => {
+    it('lets a new temporary suppression replace one whose removal began (its run died), and nothing else', async () => {
       await temporary();
-      await ledger.startRemoval([T]);
+      await ledger.startRemoval(T);
+      const NEWER = '2027-01-30T09:00:00.000Z';
+      expect(await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: NEWER }], { via: 'put' }, NOW)).toEqual([]);
+      expect(await entry()).toEqual({ reason: 'BOUNCE', temporaryUntil: NEWER });
+      expect(await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: '2027-02-28T09:00:00.000Z' }], { via: 'put' }, NOW)).toEqual([]);
+      expect(await entry()).toEqual({ reason: 'BOUNCE', temporaryUntil: NEWER });
+    });
+
+    it('finishes a removal: one audit record on the time index (the same one on a retry), entry and schedule gone', async () => {
+      await temporary();
+      await ledger.startRemoval(T);
       const at = after(3_600_000);
-      expect(await ledger.finishRemoval(['t@example.com', 'never-listed@example.com'], { via: 'import', jobId: 'job-9' }, at)).toEqual([]);
+      await ledger.finishRemoval([T, { address: 'never-listed@example.com', until: UNTIL }], { via: 'expiry' }, at);
       expect(await entry()).toBeUndefined();
-      expect(await ledger.claimDueExpiries(after(10 * DAY_MS), 100, LEASE, 5)).toEqual({ claimed: [], exhausted: [] });
-      expect(await ledger.finishRemoval(['t@example.com'], { via: 'import', jobId: 'job-9' }, at)).toEqual([]);
+      expect(await ledger.dueExpiries(after(10 * 86_400_000), 100)).toEqual([]);
+      await ledger.finishRemoval([T], { via: 'expiry' }, at);
       const events: IndexedEvent[] = [];
       await new AuditTrail(client, tableName).forEachEvent(at, at, (e) => events.push(e));
       expect(events.filter((e) => e.eventType === 'SuppressionExpired')).toEqual([
-        expect.objectContaining({ address: 't@example.com', eventAt: at.toISOString(), action: 'unsuppress', rule: 'temporary-suppression-ended', reason: 'BOUNCE', via: 'import' }),
+        expect.objectContaining({ address: 't@example.com', eventAt: at.toISOString(), action: 'unsuppress', rule: 'temporary-suppression-ended', reason: 'BOUNCE', via: 'expiry' }),
       ]);
       const record = await doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)', ExpressionAttributeValues: { ':pk': addressKey('t@example.com'), ':e': 'EVENT#' } }));
       expect(record.Items?.[0]?.expiresAt).toBe(Math.floor(at.getTime() / 1000) + 365 * 86_400);
     });
+  });
+});
 
-    it('hands back an address wanted back, keeps it marked until SES has put it back, then keeps it for good', async () => {
-      await temporary();
-      await ledger.startRemoval([T]);
-      await ledger.wantBack('t@example.com', 'COMPLAINT');
-      const wanted = { address: 't@example.com', reason: 'COMPLAINT' as const, until: UNTIL };
-      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(1000))).toEqual([wanted]);
-      // Not settled yet: a retry finds it again.
-      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(2000))).toEqual([wanted]);
-      expect(await ledger.completePutBack([wanted], after(3000))).toEqual([]);
-      expect(await entry()).toEqual({ reason: 'COMPLAINT' });
-      expect(await ledger.claimDueExpiries(after(10 * DAY_MS), 100, LEASE, 5)).toEqual({ claimed: [], exhausted: [] });
-      // Permanent now: a late remover is told to put it back (SES may have taken it off for it), the ledger left as it is.
-      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(4000))).toEqual([{ address: 't@example.com', reason: 'COMPLAINT' }]);
-      expect(await ledger.completePutBack([wanted], after(5000))).toEqual([]);
-      expect(await entry()).toEqual({ reason: 'COMPLAINT' });
-    });
-
-    it('hands back an entry written over while it was being removed (an operator\'s import)', async () => {
-      await temporary();
-      await ledger.startRemoval([T]);
-      await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE' }], { via: 'operator-import' }, NOW);
-      expect(await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(1000))).toEqual([{ address: 't@example.com', reason: 'BOUNCE' }]);
-      // An entry an operator took off since is not written back by a put-back that settles its removal.
-      await ledger.forget('t@example.com');
-      expect(await ledger.completePutBack([{ address: 't@example.com', reason: 'BOUNCE', until: UNTIL }], after(2000))).toEqual([]);
-      expect(await entry()).toBeUndefined();
-    });
-
-    describe('with another writer between a read and the write that depends on it', () => {
-      const clients: DynamoDBClient[] = [];
-      afterEach(() => clients.splice(0).forEach((c) => c.destroy()));
-
-      /** A second client whose first `command` runs `meanwhile` (another writer's call, on the plain client) just before it is sent. */
-      function crossedLedger(command: string, meanwhile: () => Promise<unknown>): DynamoSuppressionLedger {
-        const crossed = localDynamoDb();
-        clients.push(crossed);
-        let done = false;
-        crossed.middlewareStack.add(
-          (next, context) => async (args) => {
-            if (!done && context.commandName === command) {
-              done = true;
-              await meanwhile();
-            }
-            return next(args);
-          },
-          { step: 'initialize', name: 'anotherWriterMeanwhile' },
-        );
-        return new DynamoSuppressionLedger(crossed, tableName);
-      }
-
-      it('makes permanent the newer temporary entry it finds after its condition failed, not the one it read', async () => {
-        await temporary();
-        await ledger.startRemoval([T]);
-        // Its update fails (being removed); meanwhile the removal ends and soft bounces suppress the address again.
-        const NEWER = '2027-01-30T09:00:00.000Z';
-        const crossed = crossedLedger('GetItemCommand', async () => {
-          await ledger.finishRemoval(['t@example.com'], { via: 'put' }, after(1000));
-          await ledger.recordSuppressed([{ address: 't@example.com', reason: 'BOUNCE', until: NEWER }], { via: 'put' }, after(2000));
-        });
-        expect(await crossed.makePermanent('t@example.com', after(3000))).toBe('done');
-        expect(await entry()).toEqual({ reason: 'BOUNCE' });
-      });
-
-      it('writes no audit record of an end that a complaint stopped between the read and the delete, and hands the address back', async () => {
-        await temporary();
-        await ledger.startRemoval([T]);
-        const crossed = crossedLedger('TransactWriteItemsCommand', () => ledger.wantBack('t@example.com', 'COMPLAINT'));
-        const at = after(1000);
-        expect(await crossed.finishRemoval(['t@example.com'], { via: 'put' }, at)).toEqual([{ address: 't@example.com', reason: 'COMPLAINT', until: UNTIL }]);
-        const events: IndexedEvent[] = [];
-        await new AuditTrail(client, tableName).forEachEvent(at, at, (e) => events.push(e));
-        expect(events.filter((e) => e.eventType === 'SuppressionExpired')).toEqual([]);
-        expect(await entry()).toEqual({ reason: 'BOUNCE', temporaryUntil: UNTIL, removing: true, wantedBack: 'COMPLAINT' });
-      });
-
-      it('does not settle a bounce put-back over a complaint that came meanwhile: hands it back to be put back as a complaint', async () => {
-        await temporary();
-        await ledger.startRemoval([T]);
-        await ledger.wantBack('t@example.com', 'BOUNCE');
-        const bounce = { address: 't@example.com', reason: 'BOUNCE' as const, until: UNTIL };
-        const crossed = crossedLedger('UpdateItemCommand', () => ledger.wantBack('t@example.com', 'COMPLAINT'));
-        expect(await crossed.completePutBack([bounce], after(1000))).toEqual([{ ...bounce, reason: 'COMPLAINT' }]);
-        expect(await entry()).toEqual({ reason: 'BOUNCE', temporaryUntil: UNTIL, removing: true, wantedBack: 'COMPLAINT' });
-        expect(await ledger.completePutBack([{ ...bounce, reason: 'COMPLAINT' }], after(2000))).toEqual([]);
-        expect(await entry()).toEqual({ reason: 'COMPLAINT' });
-      });
-    });
+describe('DynamoWriterLease on DynamoDB Local', () => {
+  it('is held by one run at a time, taken over once it lapses, and given up only by its holder', async () => {
+    tableName = await freshFeedbackTable(client);
+    let now = NOW;
+    const lease = new DynamoWriterLease(client, tableName, 240, () => now);
+    expect(await lease.acquire('run-1')).toBe(true);
+    expect(await lease.acquire('run-1')).toBe(true);
+    expect(await lease.acquire('run-2')).toBe(false);
+    now = new Date(NOW.getTime() + 239_000);
+    expect(await lease.acquire('run-2')).toBe(false);
+    await lease.release('run-2');
+    expect(await lease.acquire('run-2')).toBe(false);
+    // run-1 died holding it: it lapses after the lease, and run-2 takes it.
+    now = new Date(NOW.getTime() + 241_000);
+    expect(await lease.acquire('run-2')).toBe(true);
+    await lease.release('run-1');
+    expect(await lease.acquire('run-3')).toBe(false);
+    await lease.release('run-2');
+    expect(await lease.acquire('run-3')).toBe(true);
   });
 });

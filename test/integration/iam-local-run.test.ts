@@ -41,7 +41,6 @@ function resourceTable(local: LocalResources, stack: StackPolicies): Array<[stri
     [queue(local.queueUrl), arn('AWS::SQS::Queue', 'PipelineQueue')],
     [queue(local.deadLetterQueueUrl), arn('AWS::SQS::Queue', 'PipelineDeadLetterQueue')],
     [queue(local.suppressionQueueUrl), arn('AWS::SQS::Queue', 'PipelineSuppressionQueue')],
-    [queue(local.importJobQueueUrl), arn('AWS::SQS::Queue', 'PipelineImportJobQueue')],
     [`arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${local.tableName}`, arn('AWS::DynamoDB::Table', 'PipelineTable')],
     [`arn:aws:s3:::${local.importBucketName}`, arn('AWS::S3::Bucket', 'PipelineImportBucket')],
     [local.topicArn, arn('AWS::SNS::Topic', 'PipelineFeedbackTopic', 'TopicArn')],
@@ -121,8 +120,8 @@ describe("every call of a local run, against the functions' roles in the stack",
       // a flood: an import job (file in S3, CreateImportJob, follow-ups, ledger, announcements)
       await pipeline.publish(Array.from({ length: 20 }, (_, i) => bounce(facts(100 + i))));
       await pipeline.drain(60_000);
-      // soft bounces escalate; once their suppressions end, the expiry tick takes 2 off with single
-      // calls, then 6 with a DELETE import job (the schedule's claims, the ledger's conditional deletes)
+      // soft bounces escalate; once their suppressions end, the expiry tick takes them off with
+      // single calls (the schedule's query, the ledger's conditional updates and deletes)
       for (const addresses of [['full1@example.org', 'full2@example.org'], Array.from({ length: 6 }, (_, i) => `full${10 + i}@example.org`)]) {
         await pipeline.publish(addresses.flatMap((address, n) => [1, 2, 3, 4, 5].map((day) => bounce(facts(1000 + n * 10 + day, { address }), 'Transient', 'MailboxFull'))));
         await pipeline.drain(60_000);
@@ -150,7 +149,7 @@ describe("every call of a local run, against the functions' roles in the stack",
     return stack.evaluate({ caller: { role }, ...request }, identityPolicies ? { identityPolicies } : {});
   };
 
-  it('exercised every function path: single puts, an import job, parking in the DLQ by both functions, expiry by single calls and by a DELETE job, the watcher, the guardrail', () => {
+  it('exercised every function path: single puts, an import job, parking in the DLQ by both functions, expiry by single calls, the writer\'s lease, the watcher, the guardrail', () => {
     const seen = (caller: string, action: string, resourcePart = '') => calls.some((c) => c.caller === caller && c.action === action && c.resource.includes(resourcePart));
     expect(calls.filter((c) => c.caller === null || !(c.caller in FUNCTIONS))).toEqual([]);
     expect(calls.filter((c) => c.action.startsWith('unmodelled:'))).toEqual([]);
@@ -166,9 +165,8 @@ describe("every call of a local run, against the functions' roles in the stack",
       ['write-suppressions', 'ses:GetImportJob'],
       ['write-suppressions', 'events:PutEvents'],
       ['write-suppressions', 'dynamodb:BatchWriteItem'],
-      ['write-suppressions', 'sqs:SendMessage', 'ses-feedback-import-jobs'],
       ['write-suppressions', 'sqs:SendMessage', 'ses-feedback-dlq'],
-      ['write-suppressions', 'sqs:DeleteMessage', 'ses-feedback-import-jobs'],
+      ['write-suppressions', 'sqs:DeleteMessage', 'ses-feedback-suppressions'],
       ['write-suppressions', 'ses:DeleteSuppressedDestination'],
       ['write-suppressions', 'dynamodb:Query'],
       ['write-suppressions', 'dynamodb:UpdateItem'],

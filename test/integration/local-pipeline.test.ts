@@ -173,7 +173,7 @@ describe('local pipeline: faults', () => {
       expect([...distinct.keys()].sort()).toEqual([...malformed].sort());
       expect([...distinct.values()].every((reason) => reason !== undefined)).toBe(true);
       const stats = pipeline.ses.getStats();
-      const retried = ['process-feedback', 'write-suppressions', 'follow-imports']
+      const retried = ['process-feedback', 'write-suppressions']
         .map((fn) => (readFileSync(`.local/logs/faults/${fn}.log`, 'utf8').match(/left on the queue for retry/g) ?? []).length)
         .reduce((a, b) => a + b, 0);
       console.log(

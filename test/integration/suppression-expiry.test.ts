@@ -11,9 +11,9 @@ import { bounce, complaint, type MailFacts } from '../../local/ses-events.js';
 
 /**
  * Suppressions that soft bounces escalated end, on the local services: the real writer in its
- * worker process takes them off the local SESv2 list (a single DeleteSuppressedDestination for one,
- * a DELETE import job read from fauxqs's S3 for a flood) when the expiry tick arrives on its queue
- * as the stack's schedule puts it, after a period shortened to seconds.
+ * sandboxes takes them off the local SESv2 list (one DeleteSuppressedDestination each, a tick's
+ * budget at a time) when the expiry tick arrives on its queue as the stack's schedule puts it,
+ * after a period shortened to seconds.
  */
 jest.setTimeout(300_000);
 
@@ -70,12 +70,12 @@ it('takes one escalated suppression off the list with a single call once it is d
   expect(listed()).toEqual([]);
   expect(deletes()).toBe(1);
   expect(pipeline.events.bus.detailsOf<AddressUnsuppressedDetail>('Address Unsuppressed')).toEqual([
-    expect.objectContaining({ address: 'solo@example.org', cause: 'expiry', via: 'put' }),
+    expect.objectContaining({ address: 'solo@example.org', cause: 'expiry', via: 'expiry' }),
   ]);
   expect(await ledger.suppressions(['solo@example.org'])).toEqual(new Map());
 });
 
-it('takes a flood off the list with a DELETE import job, and leaves hard bounces and complaints alone', async () => {
+it('takes a flood off the list one call each, no import job, and leaves hard bounces and complaints alone', async () => {
   const flood = Array.from({ length: 30 }, (_, i) => `full${i}@example.org`);
   await pipeline.publish([...flood.flatMap(escalation), bounce(facts('gone@example.org', 6)), complaint(facts('angry@example.org', 6))]);
   await pipeline.drain(120_000);
@@ -87,10 +87,9 @@ it('takes a flood off the list with a DELETE import job, and leaves hard bounces
   await waitForTheEnd(flood);
   await tick();
   expect(listed()).toEqual(['angry@example.org', 'gone@example.org']);
-  expect(deletes()).toBe(1); // the earlier single call only
-  const deleteJobs = [...pipeline.ses.importJobs.values()].filter((job) => job.action === 'DELETE');
-  expect(deleteJobs.map((job) => [job.status, job.processed, job.failedRows.length])).toEqual([['COMPLETED', 30, 0]]);
-  const unsuppressed = pipeline.events.bus.detailsOf<AddressUnsuppressedDetail>('Address Unsuppressed').filter((d) => d.via === 'import');
+  expect(deletes()).toBe(31); // and the earlier single call
+  expect([...pipeline.ses.importJobs.values()].filter((job) => job.action === 'DELETE')).toEqual([]);
+  const unsuppressed = pipeline.events.bus.detailsOf<AddressUnsuppressedDetail>('Address Unsuppressed').filter((d) => d.address !== 'solo@example.org');
   expect(unsuppressed.map((d) => d.address).sort()).toEqual([...flood].sort());
   expect([...(await ledger.suppressions([...flood, 'gone@example.org', 'angry@example.org'])).keys()].sort()).toEqual(['angry@example.org', 'gone@example.org']);
 
@@ -100,53 +99,27 @@ it('takes a flood off the list with a DELETE import job, and leaves hard bounces
   expect(await pipeline.deadLetters()).toEqual([]);
 });
 
-it('keeps which rows of an import job are temporary beside its file in S3, SES\'s file holding only SES\'s format', async () => {
+it('keeps which rows of an import job are temporary beside its file in S3, SES\'s file holding only SES\'s format, and records the job\'s id beside it', async () => {
   const imports = new SesSuppressionImports({ ses: new SESv2Client({ ...LOCAL_CLIENT_CONFIG, endpoint: pipeline.sesEndpoint }), s3: pipeline.s3, bucketName: pipeline.resources.importBucketName });
   const rows = [
     { address: 'kept@example.org', reason: 'BOUNCE' },
     { address: 'full-a@example.org', reason: 'BOUNCE', temporary: true },
     { address: 'angry-b@example.org', reason: 'COMPLAINT' },
   ] as const;
-  const job = await imports.start(rows, 'PUT');
-  expect(job).toMatchObject({ rows: 3, temporary: true });
+  // A job is prepared, with its record, before SES is asked: the follow-up sent in between finds its id there.
+  const job = await imports.prepare(rows);
+  expect(job).toMatchObject({ jobId: '', rows: 3, temporary: true });
+  expect(await imports.recordedJob(job)).toBeUndefined();
   const file = await pipeline.s3.send(new GetObjectCommand({ Bucket: pipeline.resources.importBucketName, Key: job.objectKey }));
   expect(await file.Body?.transformToString()).toBe(rows.map((r) => JSON.stringify({ emailAddress: r.address, reason: r.reason })).join('\n') + '\n');
   expect((await imports.rows(job)).map((r) => r.entry)).toEqual(rows);
-
-  const removal = await imports.start([{ address: 'full-a@example.org', reason: 'BOUNCE', temporary: true }], 'DELETE');
-  expect(removal).toMatchObject({ rows: 1, action: 'DELETE' });
-  expect(removal.temporary).toBeUndefined();
-  expect((await imports.rows(removal)).map((r) => r.line)).toEqual(['{"emailAddress":"full-a@example.org"}']);
-});
-
-it('keeps what each row of a put-back job settles beside its file, and asks SES about one address on the real wire format', async () => {
-  const ses = new SESv2Client({ ...LOCAL_CLIENT_CONFIG, endpoint: pipeline.sesEndpoint });
-  const imports = new SesSuppressionImports({ ses, s3: pipeline.s3, bucketName: pipeline.resources.importBucketName });
-  const rows = [
-    { address: 'back-a@example.org', reason: 'COMPLAINT' },
-    { address: 'back-b@example.org', reason: 'BOUNCE' },
-    { address: 'back-c@example.org', reason: 'BOUNCE' },
-  ] as const;
-  const terms = [{ until: '2026-12-01T00:00:00.000Z' }, { until: '2026-12-01T00:00:00.000Z', keepUntil: '2027-01-01T00:00:00.000Z' }, {}];
-  const job = await imports.start(rows, 'PUT', terms);
-  expect(job).toMatchObject({ rows: 3, putBack: true });
-  expect(job.temporary).toBeUndefined();
-  const file = await pipeline.s3.send(new GetObjectCommand({ Bucket: pipeline.resources.importBucketName, Key: job.objectKey }));
-  expect(await file.Body?.transformToString()).toBe(rows.map((r) => JSON.stringify({ emailAddress: r.address, reason: r.reason })).join('\n') + '\n');
-  expect((await imports.rows(job)).map((r) => ({ ...r.entry, ...r.putBack }))).toEqual(rows.map((r, i) => ({ ...r, ...terms[i] })));
-  await expect(imports.start(rows, 'PUT', terms.slice(1))).rejects.toThrow('a put-back is a PUT job with terms for each of its 3 rows');
-
-  // A job is prepared, with its record, before SES is asked: the follow-up sent in between finds its id there.
-  const prepared = await imports.prepare([{ address: 'back-a@example.org', reason: 'BOUNCE', temporary: true }], 'DELETE');
-  expect(prepared).toMatchObject({ jobId: '', rows: 1, action: 'DELETE' });
-  expect(await imports.recordedJob(prepared)).toBeUndefined();
-  const jobId = await imports.create(prepared);
+  const jobId = await imports.create(job);
   expect(jobId).not.toBe('');
-  expect(await imports.recordedJob(prepared)).toEqual({ jobId });
+  expect(await imports.recordedJob(job)).toEqual({ jobId });
   expect(await imports.status(jobId)).toMatchObject({ state: expect.stringMatching(/^(running|completed)$/) });
 
-  const list = new SesSuppressionList(ses);
+  const list = new SesSuppressionList(new SESv2Client({ ...LOCAL_CLIENT_CONFIG, endpoint: pipeline.sesEndpoint }));
   await list.suppress('asked@example.org', 'COMPLAINT');
-  expect(await list.reasonOf('asked@example.org')).toBe('COMPLAINT');
-  expect(await list.reasonOf('never-listed@example.org')).toBeUndefined();
+  expect(await list.unsuppress('asked@example.org')).toBe('removed');
+  expect(await list.unsuppress('never-listed@example.org')).toBe('not-listed');
 });

@@ -107,7 +107,7 @@ describe('arrival order', () => {
           // The hand-overs waiting for the writer arrive in any order, each in a run of its own.
           const waiting = queues.requests
             .splice(0)
-            .map((body, i) => ({ body, key: how.shuffle[i % how.shuffle.length] ?? 0 }))
+            .map(({ body }, i) => ({ body, key: how.shuffle[i % how.shuffle.length] ?? 0 }))
             .sort((x, y) => x.key - y.key);
           for (const { body } of waiting) await invokeWriter(sqsRecord(body));
           await settle();

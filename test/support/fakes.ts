@@ -6,18 +6,14 @@ import {
   importLines,
   SuppressionRejectedError,
   type AcceptedSuppression,
-  type ClaimedExpiries,
   type DeadLetters,
   type DueExpiry,
   type FeedbackRecord,
   type FeedbackStore,
-  type ImportAction,
   type ImportJobRef,
   type ImportJobStatus,
   type ImportRow,
   type LedgerEntry,
-  type PutBack,
-  type PutBackTerms,
   type RecordedJob,
   type SoftBounceHistory,
   type SoftBounceOutcome,
@@ -33,6 +29,8 @@ import {
   type SuppressionReason,
   type SuppressionRequests,
   type SoftBounceEscalations,
+  type OperatorRequests,
+  type WriterLease,
 } from '../../lambdas/domain/index.js';
 
 type StoreMethod = keyof FeedbackStore;
@@ -114,7 +112,7 @@ export class FakeSuppressionList implements SuppressionList {
   /** CreateImportJob calls (counted by {@link FakeSuppressionImports}). */
   public importCalls = 0;
   /** Runs at the start of each change to the list (single calls, and an import job's rows as it completes): a test interleaves another writer here. */
-  public before?: (change: 'suppress' | 'unsuppress' | 'read') => Promise<void> | void;
+  public before?: (change: 'suppress' | 'unsuppress') => Promise<void> | void;
   private failures: Error[] = [];
 
   /** The next calls fail with these errors, in order. */
@@ -133,23 +131,12 @@ export class FakeSuppressionList implements SuppressionList {
   /** DeleteSuppressedDestination calls, in order. */
   public readonly removals: string[] = [];
 
-  public async unsuppress(address: string): Promise<void> {
+  public async unsuppress(address: string): Promise<'removed' | 'not-listed'> {
     await this.before?.('unsuppress');
     this.removals.push(address);
     const failure = this.failures.shift();
     if (failure) throw failure;
-    this.list.delete(address);
-  }
-
-  /** GetSuppressedDestination calls, in order. */
-  public readonly reads: string[] = [];
-
-  public async reasonOf(address: string): Promise<SuppressionReason | undefined> {
-    await this.before?.('read');
-    this.reads.push(address);
-    const failure = this.failures.shift();
-    if (failure) throw failure;
-    return this.list.get(address);
+    return this.list.delete(address) ? 'removed' : 'not-listed';
   }
 
   public callsFor(address: string): number {
@@ -157,22 +144,22 @@ export class FakeSuppressionList implements SuppressionList {
   }
 }
 
-type LedgerItem = { reason: SuppressionReason; via: string; jobId?: string; temporaryUntil?: string; removing?: string; wantedBack?: SuppressionReason; wantedUntil?: string; suppressedAt?: string };
+type LedgerItem = { reason: SuppressionReason; via: string; jobId?: string; temporaryUntil?: string; removing?: string; suppressedAt?: string };
 
 /**
- * In-memory {@link SuppressionLedger} with its expiry schedule and the removal protocol, condition
- * for condition as the DynamoDB adapter; can crash on a call like the store, and lets a test run
- * something (another writer, a crash) at the start of any of its methods.
+ * In-memory {@link SuppressionLedger} with its expiry schedule, condition for condition as the
+ * DynamoDB adapter; can crash on a call like the store, and lets a test run something (a crash,
+ * SES's import job ending) at the start of any of its methods.
  */
 export class InMemorySuppressionLedger implements SuppressionLedger {
   public readonly entries = new Map<string, LedgerItem>();
   /** The schedule: `<until>#<address>` → entry. */
-  public readonly schedule = new Map<string, DueExpiry & { claimedAt?: string; claims?: number }>();
+  public readonly schedule = new Map<string, DueExpiry>();
   /** Audit records of temporary suppressions that ended, by their key (a retry writes the same one). */
   public readonly expiredRecords = new Map<string, { address: string; until: string; at: string; via: string }>();
   public reads = 0;
   private crashes = 0;
-  /** Runs at the start of each method, with its name: a test interleaves another writer here, or throws. */
+  /** Runs at the start of each method, with its name: a test interleaves something here, or throws. */
   public before?: (method: keyof SuppressionLedger) => Promise<void> | void;
 
   public get expired(): Array<{ address: string; until: string; at: string; via: string }> {
@@ -189,15 +176,7 @@ export class InMemorySuppressionLedger implements SuppressionLedger {
     const found = new Map<string, LedgerEntry>();
     for (const address of addresses) {
       const e = this.entries.get(address);
-      if (e) {
-        found.set(address, {
-          reason: e.reason,
-          ...(e.temporaryUntil !== undefined ? { temporaryUntil: e.temporaryUntil } : {}),
-          ...(e.removing !== undefined ? { removing: true as const } : {}),
-          ...(e.wantedBack !== undefined ? { wantedBack: e.wantedBack } : {}),
-          ...(e.wantedUntil !== undefined ? { wantedUntil: e.wantedUntil } : {}),
-        });
-      }
+      if (e) found.set(address, { reason: e.reason, ...(e.temporaryUntil !== undefined ? { temporaryUntil: e.temporaryUntil } : {}), ...(e.removing !== undefined ? { removing: true as const } : {}) });
     }
     return found;
   }
@@ -211,58 +190,34 @@ export class InMemorySuppressionLedger implements SuppressionLedger {
     const complained: string[] = [];
     for (const e of entries) {
       const item = { reason: e.reason, via: provenance.via, jobId: provenance.jobId, suppressedAt: at.toISOString() };
+      const held = this.entries.get(e.address);
       if (e.until === undefined) {
-        // As the DynamoDB ledger's conditional write: a pipeline's BOUNCE never replaces a COMPLAINT, nor a wish for one.
-        const held = this.entries.get(e.address);
-        if (e.reason === 'BOUNCE' && provenance.via !== 'operator-import' && (held?.reason === 'COMPLAINT' || held?.wantedBack === 'COMPLAINT')) complained.push(e.address);
+        // As the DynamoDB ledger's conditional write: a BOUNCE never replaces a COMPLAINT.
+        if (e.reason === 'BOUNCE' && held?.reason === 'COMPLAINT') complained.push(e.address);
         else this.entries.set(e.address, item);
         continue;
       }
       this.schedule.set(`${e.until}#${e.address}`, { address: e.address, until: e.until });
-      const held = this.entries.get(e.address);
-      if (held === undefined) this.entries.set(e.address, { ...item, temporaryUntil: e.until });
-      else if (held.reason === 'COMPLAINT' || held.wantedBack === 'COMPLAINT') complained.push(e.address);
+      if (held === undefined || held.removing !== undefined) this.entries.set(e.address, { ...item, temporaryUntil: e.until });
+      else if (held.reason === 'COMPLAINT') complained.push(e.address);
     }
     return complained;
   }
 
-  public async makePermanent(address: string): Promise<'done' | 'removing' | 'absent'> {
+  public async makePermanent(address: string): Promise<void> {
     await this.before?.('makePermanent');
     const e = this.entries.get(address);
-    if (e === undefined) return 'absent';
-    if (e.removing !== undefined) return 'removing';
-    if (e.temporaryUntil !== undefined) this.entries.set(address, { ...e, temporaryUntil: undefined });
-    return 'done';
+    if (e === undefined) throw new Error(`no ledger entry to make permanent`);
+    this.entries.set(address, { ...e, temporaryUntil: undefined, removing: undefined });
   }
 
-  public async wantBack(address: string, reason: SuppressionReason, until?: string): Promise<boolean> {
-    await this.before?.('wantBack');
-    const e = this.entries.get(address);
-    if (e?.removing === undefined) return false;
-    const weaker =
-      reason === 'COMPLAINT' ||
-      e.wantedBack === undefined ||
-      (e.wantedUntil !== undefined && (until === undefined || e.wantedUntil < until));
-    if (weaker) this.entries.set(address, { ...e, wantedBack: reason, wantedUntil: until });
-    return true;
-  }
-
-  public async claimDueExpiries(now: Date, limit: number, leaseSeconds: number, maxClaims: number): Promise<ClaimedExpiries> {
-    await this.before?.('claimDueExpiries');
-    const leaseStart = new Date(now.getTime() - leaseSeconds * 1000).toISOString();
-    const claimed: DueExpiry[] = [];
-    const exhausted: DueExpiry[] = [];
-    for (const [key, item] of [...this.schedule].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      if (claimed.length + exhausted.length >= limit || `${item.until}#${item.address}` >= now.toISOString()) continue;
-      if (item.claimedAt !== undefined && item.claimedAt >= leaseStart) continue;
-      if ((item.claims ?? 0) >= maxClaims) {
-        exhausted.push({ address: item.address, until: item.until });
-        continue;
-      }
-      this.schedule.set(key, { ...item, claimedAt: now.toISOString(), claims: (item.claims ?? 0) + 1 });
-      claimed.push({ address: item.address, until: item.until });
-    }
-    return { claimed, exhausted };
+  public async dueExpiries(now: Date, limit: number): Promise<DueExpiry[]> {
+    await this.before?.('dueExpiries');
+    return [...this.schedule]
+      .filter(([key]) => key < now.toISOString())
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .slice(0, limit)
+      .map(([, item]) => item);
   }
 
   public async dropExpiries(expiries: readonly DueExpiry[]): Promise<void> {
@@ -270,55 +225,72 @@ export class InMemorySuppressionLedger implements SuppressionLedger {
     for (const e of expiries) this.schedule.delete(`${e.until}#${e.address}`);
   }
 
-  public async startRemoval(expiries: readonly DueExpiry[]): Promise<string[]> {
+  public async startRemoval({ address, until }: DueExpiry): Promise<void> {
     await this.before?.('startRemoval');
-    const marked: string[] = [];
+    const e = this.entries.get(address);
+    if (e?.temporaryUntil !== until) throw new Error('ConditionalCheckFailed: the entry is not the temporary suppression named');
+    this.entries.set(address, { ...e, removing: until });
+  }
+
+  public async finishRemoval(expiries: readonly DueExpiry[], provenance: SuppressionProvenance, at: Date): Promise<void> {
+    await this.before?.('finishRemoval');
     for (const { address, until } of expiries) {
       const e = this.entries.get(address);
-      if (e?.temporaryUntil !== until) continue;
-      this.entries.set(address, { ...e, removing: until });
-      marked.push(address);
-    }
-    return marked;
-  }
-
-  public async finishRemoval(addresses: readonly string[], provenance: SuppressionProvenance, at: Date): Promise<PutBack[]> {
-    await this.before?.('finishRemoval');
-    const wanted: PutBack[] = [];
-    for (const address of new Set(addresses)) {
-      const e = this.entries.get(address);
-      if (e === undefined) continue;
-      if (e.removing === undefined) {
-        wanted.push({ address, reason: e.reason, ...(e.temporaryUntil !== undefined ? { keepUntil: e.temporaryUntil } : {}) });
-        continue;
-      }
-      if (e.wantedBack !== undefined) {
-        wanted.push({ address, reason: e.wantedBack, until: e.removing, ...(e.wantedUntil !== undefined ? { keepUntil: e.wantedUntil } : {}) });
-        continue;
-      }
-      this.expiredRecords.set(`${address}#${e.removing}#${e.suppressedAt ?? ''}`, { address, until: e.removing, at: at.toISOString(), via: provenance.via });
+      if (e?.removing !== until) continue;
+      this.expiredRecords.set(`${address}#${until}#${e.suppressedAt ?? ''}`, { address, until, at: at.toISOString(), via: provenance.via });
       this.entries.delete(address);
-      this.schedule.delete(`${e.removing}#${address}`);
-    }
-    return wanted;
-  }
-
-  public async completePutBack(entries: readonly PutBack[], at: Date): Promise<PutBack[]> {
-    await this.before?.('completePutBack');
-    const again: PutBack[] = [];
-    for (const { address, reason, until, keepUntil } of entries) {
-      const e = this.entries.get(address);
-      if (until === undefined) continue;
-      if (keepUntil !== undefined) this.schedule.set(`${keepUntil}#${address}`, { address, until: keepUntil });
-      if (e === undefined || e.temporaryUntil !== until) continue;
-      if (e.wantedBack !== undefined && (e.wantedBack !== reason || (keepUntil !== undefined && e.wantedUntil === undefined))) {
-        again.push({ address, reason: e.wantedBack, until, ...(e.wantedUntil !== undefined ? { keepUntil: e.wantedUntil } : {}) });
-        continue;
-      }
-      this.entries.set(address, { reason, via: e.via, jobId: e.jobId, suppressedAt: e.suppressedAt ?? at.toISOString(), ...(keepUntil !== undefined ? { temporaryUntil: keepUntil } : {}) });
       this.schedule.delete(`${until}#${address}`);
     }
-    return again;
+  }
+
+  public async forget(address: string): Promise<void> {
+    this.entries.delete(address);
+  }
+}
+
+/** The writer's lease in memory, with the DynamoDB adapter's conditions; a test can hold it for another run. */
+export class InMemoryWriterLease implements WriterLease {
+  public holder: string | undefined;
+  public heldUntil = 0;
+  public acquired = 0;
+  public waited = 0;
+
+  public constructor(
+    private readonly clock: () => Date,
+    private readonly leaseSeconds = 240,
+  ) {}
+
+  public async acquire(holder: string): Promise<boolean> {
+    const now = this.clock().getTime();
+    if (this.holder !== undefined && this.holder !== holder && this.heldUntil >= now) {
+      this.waited++;
+      return false;
+    }
+    this.holder = holder;
+    this.heldUntil = now + this.leaseSeconds * 1000;
+    this.acquired++;
+    return true;
+  }
+
+  public async release(holder: string): Promise<void> {
+    if (this.holder === holder) this.holder = undefined;
+  }
+}
+
+/** Operator requests in memory: removals' outcomes by request, refused rows by address. */
+export class FakeOperatorRequests implements OperatorRequests {
+  public readonly outcomes = new Map<string, 'removed' | 'not-listed'>();
+  public readonly refusedRows = new Map<string, string>();
+
+  public constructor(private readonly ledger: InMemorySuppressionLedger) {}
+
+  public async settleRemoval(address: string, outcome: 'removed' | 'not-listed', request: string): Promise<void> {
+    await this.ledger.forget(address);
+    this.outcomes.set(request, outcome);
+  }
+
+  public async refused(rejections: ReadonlyArray<{ readonly entry: SuppressionEntry; readonly why: string }>): Promise<void> {
+    for (const { entry, why } of rejections) this.refusedRows.set(entry.address, why);
   }
 }
 
@@ -360,7 +332,7 @@ export type FailedRecordsLayout = 'json-lines' | 'csv' | 'addresses-only';
  */
 export class FakeSuppressionImports implements SuppressionImports {
   public readonly files = new Map<string, ImportRow[]>();
-  public readonly jobs = new Map<string, { objectKey: string; polls: number; action: ImportAction }>();
+  public readonly jobs = new Map<string, { objectKey: string; polls: number }>();
   public statusCalls = 0;
   /** Looks at which a job still runs before it completes. */
   public runningPolls = 0;
@@ -388,19 +360,12 @@ export class FakeSuppressionImports implements SuppressionImports {
   /** The next `times` jobs are created at SES but their writer dies before it records their id. */
   public dieAfterCreating = 0;
 
-  public async start(rows: readonly SuppressionEntry[], action: ImportAction = 'PUT', putBack?: readonly PutBackTerms[]): Promise<ImportJobRef> {
-    const job = await this.prepare(rows, action, putBack);
-    return { ...job, jobId: await this.create(job) };
-  }
-
-  public async prepare(rows: readonly SuppressionEntry[], action: ImportAction = 'PUT', putBack?: readonly PutBackTerms[]): Promise<ImportJobRef> {
-    if (action === 'DELETE' && rows.length > 10_000) throw new Error(`SES takes at most 10,000 rows per DELETE import, got ${rows.length}`);
-    if (putBack !== undefined && (action !== 'PUT' || putBack.length !== rows.length)) throw new Error(`a put-back is a PUT job with terms for each of its ${rows.length} rows`);
+  public async prepare(rows: readonly SuppressionEntry[]): Promise<ImportJobRef> {
     const objectKey = `${IMPORT_FILES.pipelinePrefix}file-${this.files.size + 1}.jsonl`;
-    const lines = importLines(rows, action);
-    this.files.set(objectKey, rows.map((entry, i) => ({ line: lines[i] ?? '', entry, ...(putBack !== undefined ? { putBack: putBack[i] ?? {} } : {}) })));
+    const lines = importLines(rows);
+    this.files.set(objectKey, rows.map((entry, i) => ({ line: lines[i] ?? '', entry })));
     this.recorded.set(objectKey, 'pending');
-    return { jobId: '', objectKey, rows: rows.length, ...(action === 'DELETE' ? { action } : {}), ...(rows.some((r) => r.temporary) && action === 'PUT' ? { temporary: true as const } : {}), ...(putBack !== undefined ? { putBack: true as const } : {}) };
+    return { jobId: '', objectKey, rows: rows.length, ...(rows.some((r) => r.temporary) ? { temporary: true as const } : {}) };
   }
 
   /** Refuses the next `times` jobs for good, like SES for a bad request (a sandbox account, say). */
@@ -416,7 +381,7 @@ export class FakeSuppressionImports implements SuppressionImports {
       throw new SuppressionRejectedError(this.refusal);
     }
     const jobId = `job-${this.jobs.size + 1}`;
-    this.jobs.set(jobId, { objectKey: job.objectKey, polls: 0, action: job.action ?? 'PUT' });
+    this.jobs.set(jobId, { objectKey: job.objectKey, polls: 0 });
     this.ses.importCalls++;
     if (this.dieAfterCreating > 0) {
       this.dieAfterCreating--;
@@ -441,13 +406,9 @@ export class FakeSuppressionImports implements SuppressionImports {
       return { state: 'failed', errorMessage: 'Access denied to the data source' };
     }
     const rows = this.files.get(job.objectKey) ?? [];
-    await this.ses.before?.(job.action === 'PUT' ? 'suppress' : 'unsuppress');
+    await this.ses.before?.('suppress');
     const failed = rows.filter((r) => this.refuse.has(r.entry.address));
-    for (const r of rows) {
-      if (this.refuse.has(r.entry.address)) continue;
-      if (job.action === 'PUT') this.ses.list.set(r.entry.address, r.entry.reason);
-      else this.ses.list.delete(r.entry.address);
-    }
+    for (const r of rows) if (!this.refuse.has(r.entry.address)) this.ses.list.set(r.entry.address, r.entry.reason);
     return { state: 'completed', failedCount: failed.length, failedRecords: failedRecordsFile(failed, this.layout) };
   }
 
@@ -469,10 +430,9 @@ export function failedRecordsFile(failed: readonly ImportRow[], layout: FailedRe
   }
 }
 
-/** The writer's two queues in memory: what is sent is read back by the harness. */
+/** The writer's queue in memory: what is sent is read back by the harness, with its delay. */
 export class InMemorySuppressionQueues implements SuppressionQueue, SuppressionRequests {
-  public readonly requests: string[] = [];
-  public readonly importJobs: Array<{ body: string; delaySeconds: number }> = [];
+  public readonly requests: Array<{ body: string; delaySeconds: number }> = [];
   private failures = 0;
 
   /** The next `times` hand-overs from the processor fail. */
@@ -480,33 +440,46 @@ export class InMemorySuppressionQueues implements SuppressionQueue, SuppressionR
     this.failures = times;
   }
 
+  /** The bodies waiting, of one type. */
+  public bodies(type?: SuppressionMessage['type']): string[] {
+    return this.requests.map((r) => r.body).filter((body) => type === undefined || (JSON.parse(body) as SuppressionMessage).type === type);
+  }
+
   public async request(entries: readonly SuppressionEntry[]): Promise<void> {
-    if (this.failures > 0) {
-      this.failures--;
-      throw Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' });
-    }
-    this.requests.push(JSON.stringify({ type: 'suppress', entries, attempt: 1 } satisfies SuppressionMessage));
+    this.trip();
+    this.push({ type: 'suppress', entries, attempt: 1 });
   }
 
-  public async retry(entries: readonly SuppressionEntry[], attempt: number): Promise<void> {
-    this.requests.push(JSON.stringify({ type: 'suppress', entries, attempt } satisfies SuppressionMessage));
+  public async retry(entries: readonly SuppressionEntry[], attempt: number, operator = false): Promise<void> {
+    if (entries.length > 0) this.push({ type: 'suppress', entries, attempt, ...(operator ? { operator: true as const } : {}) });
   }
 
-  public async withdraw(addresses: readonly string[]): Promise<void> {
-    if (this.failures > 0) {
-      this.failures--;
-      throw Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' });
-    }
-    if (addresses.length > 0) this.requests.push(JSON.stringify({ type: 'withdraw', addresses, attempt: 1 } satisfies SuppressionMessage));
+  public async withdraw(addresses: readonly string[], attempt = 1): Promise<void> {
+    this.trip();
+    if (addresses.length > 0) this.push({ type: 'withdraw', addresses, attempt });
   }
 
-  /** Delayed looks go on the queue like the others: the harness delivers them in the next round. */
-  public async unsuppress(addresses: readonly string[], attempt: number): Promise<void> {
-    if (addresses.length > 0) this.requests.push(JSON.stringify({ type: 'unsuppress', addresses, attempt } satisfies SuppressionMessage));
+  public async restore(addresses: readonly string[]): Promise<void> {
+    if (addresses.length > 0) this.push({ type: 'restore', addresses });
   }
 
   public async followImport(job: ImportJobRef, attempt: number, polls: number, delaySeconds: number): Promise<void> {
-    this.importJobs.push({ body: JSON.stringify({ type: 'follow-import', job, attempt, polls } satisfies SuppressionMessage), delaySeconds });
+    this.push({ type: 'follow-import', job, attempt, polls }, delaySeconds);
+  }
+
+  public async requeue(messages: readonly SuppressionMessage[], delaySeconds: number): Promise<void> {
+    for (const m of messages) this.push(m, delaySeconds);
+  }
+
+  private push(message: SuppressionMessage, delaySeconds = 0): void {
+    this.requests.push({ body: JSON.stringify(message), delaySeconds });
+  }
+
+  private trip(): void {
+    if (this.failures > 0) {
+      this.failures--;
+      throw Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' });
+    }
   }
 }
 

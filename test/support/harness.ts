@@ -8,14 +8,17 @@ import { createProcessFeedbackHandler } from '../../lambdas/handlers/process-fee
 import { createWriteSuppressionsHandler } from '../../lambdas/handlers/write-suppressions-handler.js';
 import {
   FakeDeadLetters,
+  FakeOperatorRequests,
   FakeSuppressionImports,
   FakeSuppressionList,
   InMemoryFeedbackStore,
   InMemorySuppressionLedger,
   InMemorySuppressionQueues,
+  InMemoryWriterLease,
   ManualClock,
   RecordedAnnouncements,
 } from './fakes.js';
+import type { Context } from 'aws-lambda';
 import { lambdaContext, sqsEvent, sqsRecord } from './sqs.js';
 
 export const VISIBILITY_TIMEOUT_SECONDS = 360;
@@ -30,7 +33,13 @@ export interface HarnessOptions {
   readonly maxAttempts?: number;
   readonly maxLooks?: number;
   readonly temporaryForSeconds?: number;
+  readonly removalsPerTick?: number;
+  /** What each writer run has left, in ms (default: plenty). */
+  readonly timeLeft?: () => number;
 }
+
+/** The writer's run budget in the harness: a call needs 1 s, the run keeps 1 s. */
+export const RUN_BUDGET = { callMs: 1_000, reserveMs: 1_000 };
 
 /** Both real handlers (process-feedback, write-suppressions) and their domain services over fakes of every port. */
 export function createHarness(options: HarnessOptions = {}) {
@@ -42,6 +51,8 @@ export function createHarness(options: HarnessOptions = {}) {
   const deadLetters = new FakeDeadLetters();
   const announcements = new RecordedAnnouncements();
   const clock = new ManualClock();
+  const lease = new InMemoryWriterLease(clock.now);
+  const operatorRequests = new FakeOperatorRequests(ledger);
   const logger = new Logger({ serviceName: PIPELINE_METRICS.serviceName, logLevel: 'DEBUG' });
   const metrics = new Metrics({ namespace: PIPELINE_METRICS.namespace, serviceName: PIPELINE_METRICS.serviceName });
   const processor = new FeedbackProcessor({
@@ -58,22 +69,32 @@ export function createHarness(options: HarnessOptions = {}) {
     imports,
     queue: queues,
     announcements,
+    operatorRequests,
     importThreshold: options.importThreshold ?? IMPORT_THRESHOLD,
     maxRowsPerImport: 100_000,
-    maxRowsPerDelete: 10_000,
     temporaryForSeconds: options.temporaryForSeconds ?? TEMPORARY_FOR_SECONDS,
-    expiryLeaseSeconds: 3 * 86_400,
-    maxExpiryClaims: 5,
-    lookAgainAfterSeconds: 900,
+    removalsPerTick: options.removalsPerTick ?? 150,
     maxAttempts: options.maxAttempts ?? 3,
     maxLooks: options.maxLooks ?? 100,
     followDelay: { initialSeconds: 10, maxSeconds: 900 },
+    runBudget: RUN_BUDGET,
     clock: clock.now,
   });
-  const writerHandler = createWriteSuppressionsHandler({ writer, deadLetters, logger, metrics: new SuppressionWriterMetrics(metrics), maxReceiveCount: MAX_RECEIVE_COUNT });
+  const writerHandler = createWriteSuppressionsHandler({
+    writer,
+    lease,
+    queue: queues,
+    deadLetters,
+    logger,
+    metrics: new SuppressionWriterMetrics(metrics),
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+    leaseWaitSeconds: 15,
+  });
+  let runs = 0;
+  const writerContext = (): Context => ({ ...lambdaContext, functionName: 'write-suppressions', awsRequestId: `writer-run-${++runs}`, getRemainingTimeInMillis: options.timeLeft ?? (() => 180_000) });
 
   const invoke = (...records: SQSRecord[]): Promise<SQSBatchResponse> => handler(sqsEvent(...records), lambdaContext);
-  const invokeWriter = (...records: SQSRecord[]): Promise<SQSBatchResponse> => writerHandler(sqsEvent(...records));
+  const invokeWriter = (...records: SQSRecord[]): Promise<SQSBatchResponse> => writerHandler(sqsEvent(...records), writerContext());
 
   /**
    * Delivers bodies through one handler the way an SQS event source does: batches, redelivery of
@@ -112,19 +133,15 @@ export function createHarness(options: HarnessOptions = {}) {
     return { redriven, invocations };
   }
 
-  /** Runs the writer over everything on its queues until both are empty (each window: one batch of up to 10,000). */
+  /** Runs the writer over everything on its queue until it is empty (each round: batches of up to 10,000; delays pass). */
   async function settle(): Promise<{ redriven: string[]; invocations: number }> {
     const redriven: string[] = [];
     let invocations = 0;
-    while (queues.requests.length > 0 || queues.importJobs.length > 0) {
-      const requests = queues.requests.splice(0);
-      const jobs = queues.importJobs.splice(0).map((j) => j.body);
-      for (const [bodies, size] of [[requests, 10_000], [jobs, 10]] as const) {
-        if (bodies.length === 0) continue;
-        const result = await deliver(invokeWriter, bodies, size);
-        redriven.push(...result.redriven);
-        invocations += result.invocations;
-      }
+    while (queues.requests.length > 0) {
+      const bodies = queues.requests.splice(0).map((r) => r.body);
+      const result = await deliver(invokeWriter, bodies, 10_000);
+      redriven.push(...result.redriven);
+      invocations += result.invocations;
     }
     return { redriven, invocations };
   }
@@ -139,5 +156,5 @@ export function createHarness(options: HarnessOptions = {}) {
     return { ...processed, writerRedriven: written.redriven };
   }
 
-  return { store, ses, imports, ledger, queues, deadLetters, announcements, clock, handler, invoke, invokeWriter, writer, process, drain, settle };
+  return { store, ses, imports, ledger, queues, lease, operatorRequests, deadLetters, announcements, clock, handler, invoke, invokeWriter, writer, process, drain, settle };
 }

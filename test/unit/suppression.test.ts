@@ -58,10 +58,12 @@ describe('suppression requests', () => {
     [{ reason: 'COMPLAINT' }, 'BOUNCE', true, 'nothing'],
     [{ reason: 'COMPLAINT' }, 'COMPLAINT', false, 'nothing'],
     [temporary, 'BOUNCE', true, 'nothing'],
-    [temporary, 'BOUNCE', false, 'contested'],
-    [temporary, 'COMPLAINT', false, 'contested'],
-    [{ ...temporary, removing: true }, 'BOUNCE', true, 'contested'],
-    [{ reason: 'COMPLAINT', temporaryUntil: temporary.temporaryUntil, removing: true }, 'BOUNCE', false, 'contested'],
+    [temporary, 'BOUNCE', false, 'make-permanent'],
+    // The one upgrade SES must hear of: the complaint's call records it permanent.
+    [temporary, 'COMPLAINT', false, 'call'],
+    // A removal began and its run died: SES may have taken it off.
+    [{ ...temporary, removing: true }, 'BOUNCE', true, 'call'],
+    [{ reason: 'COMPLAINT', temporaryUntil: temporary.temporaryUntil, removing: true }, 'BOUNCE', false, 'call'],
   ] as const)('the ledger holds %j; %s (temporary: %s) is asked: %s', (current, reason, isTemporary, expected) => {
     expect(suppressionChange(current, isTemporary ? { address: 'a@example.com', reason, temporary: true } : { address: 'a@example.com', reason })).toBe(expected);
   });
@@ -76,6 +78,9 @@ describe('suppression requests', () => {
     expect(readSuppressionMessage('{"type":"unsuppress","addresses":["a@example.com"],"attempt":2}')).toEqual({ type: 'unsuppress', addresses: ['a@example.com'], attempt: 2 });
     // The hourly tick, exactly as the EventBridge rule puts it.
     expect(readSuppressionMessage('{"type":"expire"}')).toEqual({ type: 'expire' });
+    expect(readSuppressionMessage('{"type":"restore","addresses":["a@example.com"]}')).toEqual({ type: 'restore', addresses: ['a@example.com'] });
+    expect(readSuppressionMessage('{"type":"remove","address":"a@example.com","request":"r-1","note":"ticket 1"}')).toEqual({ type: 'remove', address: 'a@example.com', request: 'r-1', note: 'ticket 1' });
+    expect(readSuppressionMessage('{"type":"suppress","entries":[],"attempt":1,"operator":true}')).toEqual({ type: 'suppress', entries: [], attempt: 1, operator: true });
     expect(() => readSuppressionMessage('{"type":"follow-import","job":{"jobId":"j","objectKey":"k","rows":3,"action":"REPLACE"},"attempt":1,"polls":0}')).toThrow(/job\.action/);
     expect(() => readSuppressionMessage('nope')).toThrow(new MalformedMessageError('suppression message is not JSON'));
     expect(() => readSuppressionMessage('{"type":"suppress","entries":[{"address":"a@example.com"}],"attempt":1}')).toThrow(
@@ -94,12 +99,6 @@ describe('suppression requests', () => {
     expect(fromImportFile(file)).toEqual(entries.map((entry, i) => ({ entry, line: importLines(entries)[i] })));
   });
 
-  it('writes DELETE rows as the address alone (AWS\'s bulk-delete example) and reads them back as temporary BOUNCE entries', () => {
-    const file = toImportFile([{ address: 'a@example.com', reason: 'BOUNCE', temporary: true }], 'DELETE');
-    expect(file).toBe('{"emailAddress":"a@example.com"}\n');
-    expect(fromImportFile(file, 'DELETE')).toEqual([{ line: '{"emailAddress":"a@example.com"}', entry: { address: 'a@example.com', reason: 'BOUNCE', temporary: true } }]);
-  });
-
   it('keeps which PUT rows are temporary beside the file (SES\'s format has no field for it), and reads them back', () => {
     const entries = [
       { address: 'a@example.com', reason: 'BOUNCE' },
@@ -111,7 +110,7 @@ describe('suppression requests', () => {
     expect(file).not.toContain('temporary');
     const sidecar = temporaryRowsFile(entries) ?? '';
     expect(sidecar).toBe('[1,3]');
-    expect(fromImportFile(file, 'PUT', readTemporaryRows(sidecar)).map((r) => r.entry)).toEqual(entries);
+    expect(fromImportFile(file, readTemporaryRows(sidecar)).map((r) => r.entry)).toEqual(entries);
     expect(temporaryRowsFile(entries.filter((e) => !('temporary' in e)))).toBeUndefined();
     expect(() => readTemporaryRows('{"rows":1}')).toThrow('the temporary-rows file is not a list of row numbers');
   });

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
-import { addressKey, addressOfKey, dayShardKey, eventSortKey, FEEDBACK_TABLE, IMPORT_FILES, importJobKey } from '../../lambdas/contract.js';
+import { addressKey, addressOfKey, dayShardKey, eventSortKey, FEEDBACK_TABLE, IMPORT_FILES } from '../../lambdas/contract.js';
 
 describe('the feedback table keys and the import bucket prefixes', () => {
   it('are the ones deployed tables hold: another spelling would orphan every item written before', () => {
     expect(addressKey('jane@example.com')).toBe('ADDR#jane@example.com');
     expect(eventSortKey('2026-11-20T10:00:00.000Z#Bounce#m1')).toBe('EVENT#2026-11-20T10:00:00.000Z#Bounce#m1');
-    expect(importJobKey('9f86d081')).toBe('IMPORT#9f86d081');
     expect(dayShardKey('2026-11-20', 3)).toBe('DAY#2026-11-20#3');
-    expect(FEEDBACK_TABLE.sortKeys).toEqual({ state: 'STATE', suppression: 'SUPPRESSION', importJob: 'JOB' });
+    expect(FEEDBACK_TABLE.sortKeys).toEqual({ state: 'STATE', suppression: 'SUPPRESSION', refused: 'REFUSED' });
+    expect(FEEDBACK_TABLE.writerLease).toEqual({ partitionKey: 'WRITER', sortKey: 'LEASE' });
   });
 
   it('give back the address of any address key, a # in the address included', () => {

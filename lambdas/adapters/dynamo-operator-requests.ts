@@ -1,0 +1,73 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { addressKey, FEEDBACK_TABLE } from '../contract.js';
+import { chunk, redactAddresses, type OperatorRequests, type SuppressionEntry } from '../domain/index.js';
+import type { DynamoFeedbackStore } from './dynamo-feedback-store.js';
+import type { DynamoSuppressionLedger } from './dynamo-suppression-ledger.js';
+
+/** How long the outcome of an operator's request stays readable: the CLI reads it within minutes. */
+const OUTCOME_DAYS = 7;
+
+export type OperatorRemovalOutcome = 'removed' | 'not-listed';
+
+const { partitionKey: PK, sortKey: SK, timeToLiveAttribute: TTL } = FEEDBACK_TABLE;
+
+function requestKey(request: string): Record<string, string> {
+  return { [PK]: `${FEEDBACK_TABLE.operatorRequest.partitionKeyPrefix}${request}`, [SK]: FEEDBACK_TABLE.operatorRequest.sortKey };
+}
+
+function refusalKey(address: string): Record<string, string> {
+  return { [PK]: addressKey(address), [SK]: FEEDBACK_TABLE.sortKeys.refused };
+}
+
+function expiresAt(at: Date): number {
+  return Math.floor(at.getTime() / 1000) + OUTCOME_DAYS * 86_400;
+}
+
+/**
+ * {@link OperatorRequests} on the feedback table: a removal's outcome under its request id, and a
+ * refused row of an import beside its address; both read by the CLI that waits for them.
+ */
+export class DynamoOperatorRequests implements OperatorRequests {
+  private readonly doc: DynamoDBDocumentClient;
+
+  public constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly ledger: Pick<DynamoSuppressionLedger, 'forget'>,
+    private readonly store: Pick<DynamoFeedbackStore, 'recordOperatorRemoval'>,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  public async settleRemoval(address: string, outcome: OperatorRemovalOutcome, request: string, note: string | undefined, at: Date): Promise<void> {
+    await this.ledger.forget(address);
+    if (outcome === 'removed') await this.store.recordOperatorRemoval(address, note, at);
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...requestKey(request), outcome, settledAt: at.toISOString(), [TTL]: expiresAt(at) } }));
+  }
+
+  public async refused(rejections: ReadonlyArray<{ readonly entry: SuppressionEntry; readonly why: string }>, at: Date): Promise<void> {
+    for (const part of chunk(rejections, 25)) {
+      const items = part.map(({ entry, why }) => ({ PutRequest: { Item: { ...refusalKey(entry.address), why: redactAddresses(why), refusedAt: at.toISOString(), [TTL]: expiresAt(at) } } }));
+      await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: items } }));
+    }
+  }
+
+  /** The outcome the writer recorded for `request`, or undefined while it has not settled it. */
+  public async removalOutcome(request: string): Promise<OperatorRemovalOutcome | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: requestKey(request), ConsistentRead: true }));
+    return Item?.outcome as OperatorRemovalOutcome | undefined;
+  }
+
+  /** Those of these addresses SES refused since `since`, with why. */
+  public async refusals(addresses: readonly string[], since: Date): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    for (const part of chunk([...new Set(addresses)], 100)) {
+      const { Responses } = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: part.map(refusalKey), ConsistentRead: true } } }));
+      for (const item of Responses?.[this.tableName] ?? []) {
+        if ((item.refusedAt as string) >= since.toISOString()) found.set((item[PK] as string).slice(FEEDBACK_TABLE.keyPrefixes.address.length), item.why as string);
+      }
+    }
+    return found;
+  }
+}
