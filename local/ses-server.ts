@@ -17,6 +17,8 @@ export interface LocalSesOptions {
   readonly failureRate?: number;
   /** Fraction of otherwise-accepted calls answered with a 429, on top of the rate limit. @default 0 */
   readonly extraThrottleRate?: number;
+  /** How long each API call takes before SES answers it, in ms (a slow region, a slow network). @default 0 */
+  readonly callLatencyMs?: number;
   /** Seed of the fault dice, so a fault run can be replayed. @default 1 */
   readonly seed?: number;
   /**
@@ -168,6 +170,7 @@ export class LocalSes extends LocalHttpService {
     }
     const operation = route(req.method ?? 'GET', url.pathname);
     if (!operation) return send(res, 404, 'NotFoundException', { message: `no route for ${req.method} ${url.pathname}` });
+    if (this.options.callLatencyMs) await delay(this.options.callLatencyMs);
 
     if (!this.takeToken() || this.random() < (this.options.extraThrottleRate ?? 0)) {
       this.stats.throttled++;

@@ -10,7 +10,6 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  type QueryCommandOutput,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -38,7 +37,7 @@ const MAX_UNPROCESSED_ROUNDS = 10;
 /**
  * {@link SuppressionLedger} on the feedback table: one `SUPPRESSION` item per address, read 100 and
  * written 25 per call, with DynamoDB's unprocessed keys retried; and one `EXPIRY#<shard>` item per
- * temporary suppression, the schedule the hourly tick reads.
+ * temporary suppression, the schedule the tick reads.
  */
 export class DynamoSuppressionLedger implements SuppressionLedger {
   private readonly doc: DynamoDBDocumentClient;
@@ -61,53 +60,38 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
   }
 
   public async recordSuppressed(entries: readonly AcceptedSuppression[], provenance: SuppressionProvenance, at: Date): Promise<string[]> {
-    const permanent = entries.filter((e) => e.until === undefined);
-    const temporary = entries.filter((e) => e.until !== undefined);
-    // A bounce goes as a conditional write of its own (the same write units as in a batch, more
-    // calls at once): a complaint may have been recorded while its import job ran.
-    const guarded = permanent.filter((e) => e.reason === 'BOUNCE');
-    const unguarded = permanent.filter((e) => e.reason !== 'BOUNCE');
-    await this.writeAll(unguarded.map((e): WriteRequest => ({ PutRequest: { Item: ledgerItem(e, provenance, at) } })));
-    const complained: string[] = [];
+    // The schedule entry first: one without its ledger entry is dropped as stale when it comes due,
+    // while a ledger entry without one would never end.
+    await this.writeAll(entries.flatMap((e): WriteRequest[] => (e.until === undefined ? [] : [{ PutRequest: { Item: { ...expiryKey(e.address, e.until), address: e.address, until: e.until } } }])));
+    await this.writeAll(entries.flatMap((e): WriteRequest[] => (e.until === undefined && e.reason === 'COMPLAINT' ? [{ PutRequest: { Item: ledgerItem(e, provenance, at) } }] : [])));
+    // A bounce never replaces a complaint (one may have been recorded while its import job ran), and
+    // a temporary entry replaces only one being removed: a conditional write each (the same write
+    // units as in a batch, more calls at once).
+    const refused: string[] = [];
+    const conditional = entries.filter((e) => e.until !== undefined || e.reason === 'BOUNCE');
     await this.inParallel(
-      guarded,
+      conditional,
       async (e) => {
         try {
           await this.doc.send(
             new PutCommand({
               TableName: this.tableName,
               Item: ledgerItem(e, provenance, at),
-              ConditionExpression: `attribute_not_exists(${PK}) OR reason <> :complaint`,
-              ExpressionAttributeValues: { ':complaint': 'COMPLAINT' },
+              ...(e.until === undefined
+                ? { ConditionExpression: `attribute_not_exists(${PK}) OR reason <> :complaint`, ExpressionAttributeValues: { ':complaint': 'COMPLAINT' } }
+                : { ConditionExpression: `attribute_not_exists(${PK}) OR attribute_exists(removing)` }),
             }),
           );
         } catch (error) {
           if (!(error instanceof ConditionalCheckFailedException)) throw error;
-          complained.push(e.address);
+          refused.push(e.address);
         }
       },
       CONDITIONAL_WRITE_LANES,
     );
-    if (temporary.length === 0) return complained;
-    // The schedule entry first: one without its ledger entry is dropped as stale when it comes due,
-    // while a ledger entry without one would never end.
-    await this.writeAll(temporary.map((e): WriteRequest => ({ PutRequest: { Item: { ...expiryKey(e.address, e.until ?? ''), address: e.address, until: e.until } } })));
-    const held: string[] = [];
-    await this.inParallel(temporary, async (e) => {
-      try {
-        await this.doc.send(
-          new PutCommand({ TableName: this.tableName, Item: ledgerItem(e, provenance, at), ConditionExpression: `attribute_not_exists(${PK}) OR attribute_exists(removing)` }),
-        );
-      } catch (error) {
-        // On the list already (permanent, or temporary since its import job started): that entry stands.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        held.push(e.address);
-      }
-    });
-    // ... but if it is a complaint, this writer's BOUNCE may have landed at SES after it.
-    const found = held.length > 0 ? await this.suppressions(held, true) : new Map<string, LedgerEntry>();
-    for (const [address, entry] of found) if (entry.reason === 'COMPLAINT') complained.push(address);
-    return complained;
+    // The entry that stands is a complaint: this writer's BOUNCE may have landed at SES after it.
+    const found = refused.length > 0 ? await this.suppressions(refused, true) : new Map<string, LedgerEntry>();
+    return [...found].filter(([, entry]) => entry.reason === 'COMPLAINT').map(([address]) => address);
   }
 
   public async makePermanent(address: string, at: Date): Promise<void> {
@@ -125,32 +109,21 @@ export class DynamoSuppressionLedger implements SuppressionLedger {
   }
 
   public async dueExpiries(now: Date, limit: number): Promise<DueExpiry[]> {
-    const nowIso = now.toISOString();
-    // Each shard's earliest first; the earliest of all shards are taken.
+    // Each shard's earliest `limit` (one page: no filter, items of ~100 bytes), then the earliest of all.
     const perShard = await Promise.all(
       Array.from({ length: FEEDBACK_TABLE.timeShards }, async (_, shard) => {
-        const found: DueExpiry[] = [];
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const page: QueryCommandOutput = await this.doc.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              KeyConditionExpression: `${PK} = :pk AND ${SK} < :now`,
-              ExpressionAttributeValues: { ':pk': `${FEEDBACK_TABLE.expiry.partitionKeyPrefix}${shard}`, ':now': nowIso },
-              Limit: limit - found.length,
-              ExclusiveStartKey: startKey,
-            }),
-          );
-          for (const item of page.Items ?? []) found.push({ address: item.address as string, until: item.until as string });
-          startKey = page.LastEvaluatedKey;
-        } while (startKey && found.length < limit);
-        return found;
+        const { Items = [] } = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: `${PK} = :pk AND ${SK} < :now`,
+            ExpressionAttributeValues: { ':pk': `${FEEDBACK_TABLE.expiry.partitionKeyPrefix}${shard}`, ':now': now.toISOString() },
+            Limit: limit,
+          }),
+        );
+        return Items.map((item): DueExpiry => ({ address: item.address as string, until: item.until as string }));
       }),
     );
-    return perShard
-      .flat()
-      .sort((a, b) => (a.until < b.until ? -1 : a.until > b.until ? 1 : 0))
-      .slice(0, limit);
+    return perShard.flat().sort((a, b) => (a.until < b.until ? -1 : a.until > b.until ? 1 : 0)).slice(0, limit);
   }
 
   public async dropExpiries(expiries: readonly DueExpiry[]): Promise<void> {

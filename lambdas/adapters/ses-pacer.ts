@@ -26,8 +26,13 @@ export class SesPacer {
     const turn = this.tail.then(async () => {
       const wait = this.nextCallAt - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      this.nextCallAt = Date.now() + this.intervalMs;
-      return call();
+      try {
+        return await call();
+      } finally {
+        // From the answer, not the start: two requests never reach SES closer than the interval,
+        // whatever the network does to the first.
+        this.nextCallAt = Date.now() + this.intervalMs;
+      }
     });
     this.tail = turn.catch(() => undefined);
     return turn;

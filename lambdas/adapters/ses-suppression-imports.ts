@@ -19,6 +19,11 @@ import { asRejection } from './ses-suppression-list.js';
 
 export interface SesSuppressionImportsOptions {
   readonly ses: SESv2Client;
+  /**
+   * The client for CreateImportJob: one attempt, as an SDK retry of a call that timed out after SES
+   * created the job would create a second one, the first unfollowed. @default `ses`
+   */
+  readonly createWith?: SESv2Client;
   readonly s3: S3Client;
   /** The stack's import bucket: SES may read it (bucket policy) and decrypt its objects (key policy). */
   readonly bucketName: string;
@@ -56,11 +61,11 @@ export class SesSuppressionImports implements SuppressionImports {
   }
 
   public async create(job: ImportJobRef): Promise<string> {
-    const { ses, bucketName } = this.options;
+    const { ses, createWith = ses, bucketName } = this.options;
     let jobId: string | undefined;
     try {
       ({ JobId: jobId } = await this.pacer.run(() =>
-        ses.send(
+        createWith.send(
           new CreateImportJobCommand({
             ImportDestination: { SuppressionListDestination: { SuppressionListImportAction: 'PUT' } },
             ImportDataSource: { S3Url: `s3://${bucketName}/${job.objectKey}`, DataFormat: 'JSON' },

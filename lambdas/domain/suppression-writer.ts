@@ -118,13 +118,14 @@ export class SuppressionWriter {
   /**
    * Puts again at SES the reason the ledger holds for each of these addresses: an import job's
    * BOUNCE may have landed after a complaint recorded while it ran. Nothing is announced again.
-   * @returns those not reached before the run's end
+   * @returns as a removal's outcome: `removed` are those put again
    */
-  public async restore(addresses: readonly string[], timeLeft: TimeLeft): Promise<{ restored: number; rejected: Rejection[]; retryLater: string[]; unreached: string[] }> {
+  public async restore(addresses: readonly string[], timeLeft: TimeLeft): Promise<RemoveOutcome> {
     const known = await this.options.ledger.suppressions(addresses, true);
     const entries = [...known].map(([address, entry]) => ({ address, reason: entry.reason }));
     const each = await this.callEach(entries, timeLeft, (entry) => this.options.list.suppress(entry.address, entry.reason));
-    return { restored: each.done.length, rejected: each.rejected, retryLater: each.retryLater.map((e) => e.address), unreached: each.unreached.map((e) => e.address) };
+    const addressesOf = (list: readonly SuppressionEntry[]): string[] => list.map((e) => e.address);
+    return { removed: addressesOf(each.done), skipped: addresses.length - known.size, rejected: each.rejected, retryLater: addressesOf(each.retryLater), unreached: addressesOf(each.unreached) };
   }
 
   /**

@@ -50,7 +50,7 @@ type Read<T extends SuppressionMessage['type']> = { readonly record: SQSRecord; 
  * it held goes back to the queue as new messages after a short wait, so waiting never counts
  * towards the dead-letter queue. Holding it, every address of the whole batch (up to 10,000
  * messages over the batching window) is written in one go, so a flood becomes a few import jobs;
- * then the operator's removals, restores, looks at import jobs, withdrawals, and one tick.
+ * then the operator's removals, looks at import jobs, restores, withdrawals, and one tick.
  *
  * Failure handling: a message that cannot be read, and addresses SES refused for good, go to the
  * dead-letter queue with their reason; work the run had no time for goes back to the queue, not
@@ -133,40 +133,16 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
     return failed;
   };
 
-  const removeAll = async (reads: ReadonlyArray<Read<'withdraw' | 'unsuppress'>>, timeLeft: TimeLeft): Promise<Failure[]> => {
-    const failed: Failure[] = [];
-    for (const type of ['withdraw', 'unsuppress'] as const) {
-      const group = reads.filter((r) => r.message.type === type);
-      if (group.length === 0) continue;
-      const records = group.map((g) => g.record);
-      failed.push(
-        ...(await guarded(records, type === 'withdraw' ? 'withdrawals' : 'removals', async () => {
-          const addresses = group.flatMap((g) => g.message.addresses);
-          const outcome = type === 'withdraw' ? await writer.withdraw(addresses, timeLeft) : await writer.unsuppress(addresses, timeLeft);
-          metrics.add(names.suppressionsExpired, outcome.removed.length);
-          await park(outcome.rejected, 1, records[0]?.messageId ?? '', true);
-          if (outcome.unreached.length > 0) await queue.requeue(chunk(outcome.unreached, ENTRIES_PER_MESSAGE).map((part) => ({ type, addresses: part, attempt: 1 })), 0);
-          logger.info(type === 'withdraw' ? 'temporary suppressions withdrawn by a later delivery' : 'temporary suppressions ended', {
-            messages: group.length,
-            removed: outcome.removed.length,
-            skipped: outcome.skipped,
-            rejected: outcome.rejected.length,
-            retryLater: outcome.retryLater.length,
-            handedBack: outcome.unreached.length,
-          });
-          return holding(group.map((g) => ({ record: g.record, addresses: g.message.addresses })), outcome.retryLater);
-        })),
-      );
-    }
-    return failed;
-  };
-
-  const restoreAll = (reads: ReadonlyArray<Read<'restore'>>, timeLeft: TimeLeft): Promise<Failure[]> =>
-    guarded(reads.map((r) => r.record), 'restores', async () => {
-      const outcome = await writer.restore(reads.flatMap((r) => r.message.addresses), timeLeft);
-      await park(outcome.rejected, 1, reads[0]?.record.messageId ?? '');
-      if (outcome.unreached.length > 0) await queue.restore(outcome.unreached);
-      logger.info('complaints restored at SES', { restored: outcome.restored, rejected: outcome.rejected.length, handedBack: outcome.unreached.length });
+  /** One writer call over the addresses of these messages of one type; what it did not reach goes back as that type. */
+  const overAddresses = (type: 'withdraw' | 'unsuppress' | 'restore', reads: ReadonlyArray<Read<'withdraw' | 'unsuppress' | 'restore'>>, timeLeft: TimeLeft): Promise<Failure[]> =>
+    guarded(reads.map((r) => r.record), `${type} messages`, async () => {
+      const addresses = reads.flatMap((r) => r.message.addresses);
+      const outcome = await writer[type](addresses, timeLeft);
+      if (type !== 'restore') metrics.add(names.suppressionsExpired, outcome.removed.length);
+      await park(outcome.rejected, 1, reads[0]?.record.messageId ?? '', type !== 'restore');
+      const back = chunk(outcome.unreached, ENTRIES_PER_MESSAGE).map((part): SuppressionMessage => (type === 'restore' ? { type, addresses: part } : { type, addresses: part, attempt: 1 }));
+      if (back.length > 0) await queue.requeue(back, 0);
+      logger.info(`${type} messages done`, { messages: reads.length, done: outcome.removed.length, skipped: outcome.skipped, rejected: outcome.rejected.length, retryLater: outcome.retryLater.length, handedBack: outcome.unreached.length });
       return holding(reads.map((r) => ({ record: r.record, addresses: r.message.addresses })), outcome.retryLater);
     });
 
@@ -182,32 +158,21 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
     guarded([record], `a look at import job ${message.job.jobId || `for ${message.job.objectKey}`}`, async () => {
       const { job, attempt, polls } = message;
       const outcome = await writer.follow(job, attempt, polls, timeLeft);
-      switch (outcome.state) {
-        case 'unreached':
-          await queue.requeue([message], 0);
-          return [];
-        case 'running':
-          logger.info('import job still running', { ...jobOf(outcome.jobId, job), polls: polls + 1, nextLookInSeconds: outcome.nextLookInSeconds });
-          return [];
-        case 'not-created':
-          logger.info('import job not created by SES; the message that prepared it surfaced or retried its rows', { objectKey: job.objectKey });
-          return [];
-        case 'superseded':
-          logger.info('a DELETE import job of an earlier version: its rows are finished by the tick', jobOf(job.jobId, job));
-          return [];
-        case 'unrecorded': {
-          // A job SES may be running, unfollowed: the one moment a human must look.
-          const reason = `import job for ${job.objectKey} (${job.rows} rows): no job id recorded beside its rows after ${polls + 1} looks (the writer died, or S3 refused, between creating it and recording it, or before creating it); if ListImportJobs shows a job reading that file, put its id in this message's job.jobId and redrive it; its rows were retried`;
-          await deadLetters.park(JSON.stringify({ type: 'follow-import', job, attempt, polls: polls + 1 }), reason, record.messageId);
-          logger.error('import job id never recorded; parked a notice in the dead-letter queue', { objectKey: job.objectKey, reason });
-          return [];
-        }
-        default:
-          metrics.add(names.suppressions, outcome.suppressed);
-          await park(outcome.rejected, attempt, record.messageId);
-          logger.info('import job settled', { jobId: outcome.jobId, state: outcome.state, rows: job.rows, settled: outcome.suppressed, retried: outcome.retried, rejected: outcome.rejected.length });
-          return [];
+      if (outcome.state === 'unreached') await queue.requeue([message], 0);
+      else if (outcome.state === 'unrecorded') {
+        // A job SES may be running, unfollowed: the one moment a human must look.
+        const reason = `import job for ${job.objectKey} (${job.rows} rows): no job id recorded beside its rows after ${polls + 1} looks (the writer died, or S3 refused, between creating it and recording it, or before creating it); if ListImportJobs shows a job reading that file, put its id in this message's job.jobId and redrive it; its rows were retried`;
+        await deadLetters.park(JSON.stringify({ type: 'follow-import', job, attempt, polls: polls + 1 }), reason, record.messageId);
+        logger.error('import job id never recorded; parked a notice in the dead-letter queue', { objectKey: job.objectKey, reason });
+      } else if ('suppressed' in outcome) {
+        metrics.add(names.suppressions, outcome.suppressed);
+        await park(outcome.rejected, attempt, record.messageId);
+        logger.info('import job settled', { jobId: outcome.jobId, state: outcome.state, rows: job.rows, settled: outcome.suppressed, retried: outcome.retried, rejected: outcome.rejected.length });
+      } else {
+        // running (looked at again later), not-created (its rows were surfaced or retried), or superseded (an earlier version's DELETE job: the tick finishes its rows)
+        logger.info(`import job ${outcome.state}`, { ...jobOf(job.jobId, job), polls: polls + 1, ...('nextLookInSeconds' in outcome ? { nextLookInSeconds: outcome.nextLookInSeconds } : {}) });
       }
+      return [];
     });
 
   const expire = async (ticks: readonly SQSRecord[], timeLeft: TimeLeft): Promise<Failure[]> =>
@@ -281,10 +246,11 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
         const of = <T extends SuppressionMessage['type']>(...types: T[]): Array<Read<T>> => read.filter((r): r is Read<T> => (types as string[]).includes(r.message.type));
         const failed = await writeAll(of('suppress'), timeLeft);
         for (const r of of('remove')) failed.push(...(await removeForOperator(r, timeLeft)));
-        const restores = of('restore');
-        if (restores.length > 0) failed.push(...(await restoreAll(restores, timeLeft)));
         for (const r of of('follow-import')) failed.push(...(await follow(r, timeLeft)));
-        failed.push(...(await removeAll(of('withdraw', 'unsuppress'), timeLeft)));
+        for (const type of ['restore', 'withdraw', 'unsuppress'] as const) {
+          const reads = of(type);
+          if (reads.length > 0) failed.push(...(await overAddresses(type, reads, timeLeft)));
+        }
         // One tick does the work of all (SQS may hand over a late one with the next).
         const ticks = of('expire').map((r) => r.record);
         if (ticks.length > 0) failed.push(...(await expire(ticks, timeLeft)));

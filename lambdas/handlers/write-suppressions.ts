@@ -44,9 +44,8 @@ const writer = new SuppressionWriter({
   ledger,
   escalations: store,
   list: new SesSuppressionList(ses, pacer),
-  // One attempt per CreateImportJob: an SDK retry of one that timed out after SES created the job
-  // would create a second one, the first unfollowed. The message's own retry covers a failure.
-  imports: new SesSuppressionImports({ ses: new SESv2Client({ maxAttempts: 1, requestHandler }), s3: new S3Client({}), bucketName: getStringFromEnv({ key: ENV.importBucketName }), pacer }),
+  // One attempt per CreateImportJob (the message's own retry covers a failure); GetImportJob retries.
+  imports: new SesSuppressionImports({ ses, createWith: new SESv2Client({ maxAttempts: 1, requestHandler }), s3: new S3Client({}), bucketName: getStringFromEnv({ key: ENV.importBucketName }), pacer }),
   queue,
   announcements: new EventBridgeSuppressionAnnouncements(new EventBridgeClient({}), getStringFromEnv({ key: ENV.eventBusName })),
   operatorRequests: new DynamoOperatorRequests(dynamodb, tableName, ledger, store),
