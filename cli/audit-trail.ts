@@ -4,30 +4,10 @@ import { toSnapshot } from '../lambdas/adapters/dynamo-account-snapshots.js';
 import { toGuardrailEntry, type GuardrailEntry } from '../lambdas/adapters/dynamo-guardrail-log.js';
 import { addressOfKey, daysBetween, dayShardKeys, FEEDBACK_TABLE } from '../lambdas/contract.js';
 import type { AccountSnapshot } from '../lambdas/domain/index.js';
+import type { IndexedEvent, TableKey } from './audit-events.js';
 import { type BlockDetail, keyId } from './report/provider-blocks.js';
 
-/** The table key of an audit-trail entry (the index carries it), to read the rest of the entry. */
-export interface TableKey {
-  readonly pk: string;
-  readonly sk: string;
-}
-
-/** One entry of the audit trail as the time index carries it (the projected attributes). */
-export interface IndexedEvent {
-  readonly tableKey: TableKey;
-  readonly address: string;
-  readonly eventAt: string;
-  readonly eventType: string;
-  readonly action: string;
-  readonly rule: string;
-  readonly reason?: string;
-  readonly configurationSet?: string;
-  readonly campaign?: string;
-  readonly sendingDomain?: string;
-  readonly recipientDomain?: string;
-  /** Suppression-ledger entries: how SES got the address (`put`, `import`, `operator-import`). */
-  readonly via?: string;
-}
+export type { IndexedEvent, TableKey } from './audit-events.js';
 
 export type { AccountSnapshot } from '../lambdas/domain/index.js';
 

@@ -10,7 +10,7 @@ import {
 import type { MeteredService } from './call-meter.js';
 import { LOCAL_CLIENT_CONFIG } from './dynamodb-local.js';
 import type { FunctionName, LocalFunction } from './function-worker.js';
-import type { LocalPipelineOptions } from './pipeline.js';
+import type { LocalPipelineOptions } from './pipeline-options.js';
 import { localGuardrailSettings } from './reputation-alarms.js';
 import { localSeconds, type LocalResources } from './resources.js';
 import { IMPORT_JOB_START_SECONDS } from './ses-server.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { redactAddresses } from '../../lambdas/domain/index.js';
-import type { IndexedEvent, TableKey } from '../audit-trail.js';
+import type { IndexedEvent, TableKey } from '../audit-events.js';
 
 /** Provider-block events per domain whose diagnostic the report reads from the table. */
 export const BLOCK_SAMPLE_PER_DOMAIN = 20;

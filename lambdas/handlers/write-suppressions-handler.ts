@@ -170,7 +170,8 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
         logger.info('import job settled', { jobId: outcome.jobId, state: outcome.state, rows: job.rows, settled: outcome.suppressed, retried: outcome.retried, rejected: outcome.rejected.length });
       } else {
         // running (looked at again later), not-created (its rows were surfaced or retried), or superseded (an earlier version's DELETE job: the tick finishes its rows)
-        logger.info(`import job ${outcome.state}`, { ...jobOf(job.jobId, job), polls: polls + 1, ...('nextLookInSeconds' in outcome ? { nextLookInSeconds: outcome.nextLookInSeconds } : {}) });
+        const jobId = 'jobId' in outcome ? outcome.jobId : job.jobId;
+        logger.info(outcome.state === 'running' ? 'import job still running' : `import job ${outcome.state}`, { ...jobOf(jobId, job), polls: polls + 1, ...('nextLookInSeconds' in outcome ? { nextLookInSeconds: outcome.nextLookInSeconds } : {}) });
       }
       return [];
     });
