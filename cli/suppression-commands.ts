@@ -132,19 +132,23 @@ export async function importSuppressions(target: Target, text: string, reason: S
   const dynamodb = target.client('dynamodb', DynamoDBClient);
   const ledger = new DynamoSuppressionLedger(dynamodb, target.tableName);
   const requests = operatorRequests(target, dynamodb, ledger);
-  const since = new Date(Date.now() - 1000);
-  await new SqsSuppressionQueue(target.client('sqs', SQSClient), target.suppressionQueueUrl).retry(rows, 1, true);
+  // Refusals are recorded under this request: no clock of this machine's is compared with the writer's.
+  const request = randomUUID();
+  await new SqsSuppressionQueue(target.client('sqs', SQSClient), target.suppressionQueueUrl).retry(rows, 1, request);
   let pending = rows.map((r) => r.address);
   let imported = 0;
   let refused = 0;
   const deadline = Date.now() + options.timeoutSeconds * 1000;
+  const wanted = new Map(rows.map((r) => [r.address, r.reason]));
   for (;;) {
+    // Done once the ledger holds it for good with at least the reason asked for (the writer has read the row).
     const known = await ledger.suppressions(pending, true);
-    const refusals = await requests.refusals(pending.filter((a) => !known.has(a)), since);
+    const done = new Set([...known].filter(([address, e]) => e.temporaryUntil === undefined && (e.reason === 'COMPLAINT' || wanted.get(address) === 'BOUNCE')).map(([address]) => address));
+    const refusals = await requests.refusals(pending.filter((a) => !done.has(a)), request);
     for (const [address, why] of refusals) output.err(`${maskAddress(address)} refused by SES: ${why}\n`);
-    imported += known.size;
+    imported += done.size;
     refused += refusals.size;
-    pending = pending.filter((a) => !known.has(a) && !refusals.has(a));
+    pending = pending.filter((a) => !done.has(a) && !refusals.has(a));
     output.progress(bar('suppressing', imported + refused, rows.length));
     if (pending.length === 0) break;
     if (Date.now() > deadline) {
@@ -229,8 +233,9 @@ export async function removeSuppression(target: Target, address: string, note: s
   const requests = operatorRequests(target, dynamodb, new DynamoSuppressionLedger(dynamodb, target.tableName));
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   for (;;) {
-    const outcome = await requests.removalOutcome(request);
-    if (outcome !== undefined) return outcome;
+    const settled = await requests.removalOutcome(request);
+    if (settled?.outcome === 'refused') throw new CliError(`SES refused to take the address off the list: ${settled.why ?? 'no reason given'}`);
+    if (settled !== undefined) return settled.outcome;
     if (Date.now() > deadline) throw new CliError(`the writer has not taken the removal after ${options.timeoutSeconds} s; it goes on (check its logs and the dead-letter queue)`);
     await new Promise((resolve) => setTimeout(resolve, options.pollSeconds * 1000));
   }

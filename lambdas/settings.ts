@@ -122,11 +122,16 @@ export const SUPPRESSION_WRITER_SETTINGS = {
   leaseWaitInSeconds: 15,
   /**
    * Time one SES call may take from its start: its turn at the pacer (1 s), and its SDK attempts
-   * ({@link SES_CLIENT_SETTINGS}: 3 of at most 5 s each, with backoff between).
+   * ({@link SES_CLIENT_SETTINGS}: 3 of at most 1 s to connect and 4 s to answer, with backoff between).
    */
   sesCallBudgetInMs: 20_000,
   /** Time kept at the end of a run to settle what SES did (DynamoDB, EventBridge) and hand back the rest. */
   runReserveInMs: 10_000,
+  /**
+   * Time settling one row of an ended import job may take (a conditional PutItem in 32 lanes, an
+   * event in a PutEvents of 10): a 100,000-row job needs 50 s of its run, so it fits a 3-minute run.
+   */
+  settleMsPerRowOfImport: 0.5,
   /** SES's account-wide rate for non-send actions (requests per second): the writer's whole, one run at a time. */
   sesAccountRequestsPerSecond: 1,
   /** Attempts per address before it is surfaced in the dead-letter queue. */
@@ -147,8 +152,10 @@ export const SUPPRESSION_WRITER_SETTINGS = {
 /** The writer's SES client: short attempts, so a call's worst case fits {@link SUPPRESSION_WRITER_SETTINGS}.sesCallBudgetInMs. */
 export const SES_CLIENT_SETTINGS = {
   maxAttempts: 3,
-  requestTimeoutInMs: 5_000,
-  connectionTimeoutInMs: 2_000,
+  /** Standard, not adaptive: the pacer already keeps to SES's rate, and adaptive mode would add client-side waits. */
+  retryMode: 'standard',
+  requestTimeoutInMs: 4_000,
+  connectionTimeoutInMs: 1_000,
 } as const;
 
 /** How long the writer's lease is held: the function's timeout plus the margin. */

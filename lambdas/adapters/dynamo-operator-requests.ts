@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, type BatchWriteCommandInput, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { addressKey, FEEDBACK_TABLE } from '../contract.js';
 import { chunk, redactAddresses, type OperatorRequests, type SuppressionEntry } from '../domain/index.js';
 import type { DynamoFeedbackStore } from './dynamo-feedback-store.js';
@@ -8,7 +8,7 @@ import type { DynamoSuppressionLedger } from './dynamo-suppression-ledger.js';
 /** How long the outcome of an operator's request stays readable: the CLI reads it within minutes. */
 const OUTCOME_DAYS = 7;
 
-export type OperatorRemovalOutcome = 'removed' | 'not-listed';
+export type OperatorRemovalOutcome = 'removed' | 'not-listed' | 'refused';
 
 const { partitionKey: PK, sortKey: SK, timeToLiveAttribute: TTL } = FEEDBACK_TABLE;
 
@@ -41,31 +41,38 @@ export class DynamoOperatorRequests implements OperatorRequests {
   }
 
   public async settleRemoval(address: string, outcome: OperatorRemovalOutcome, request: string, note: string | undefined, at: Date): Promise<void> {
-    await this.ledger.forget(address);
+    if (outcome !== 'refused') await this.ledger.forget(address);
     if (outcome === 'removed') await this.store.recordOperatorRemoval(address, note, at);
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...requestKey(request), outcome, settledAt: at.toISOString(), [TTL]: expiresAt(at) } }));
+    const why = outcome === 'refused' && note !== undefined ? { why: redactAddresses(note) } : {};
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...requestKey(request), outcome, ...why, settledAt: at.toISOString(), [TTL]: expiresAt(at) } }));
   }
 
-  public async refused(rejections: ReadonlyArray<{ readonly entry: SuppressionEntry; readonly why: string }>, at: Date): Promise<void> {
+  public async refused(rejections: ReadonlyArray<{ readonly entry: SuppressionEntry; readonly why: string }>, request: string, at: Date): Promise<void> {
     for (const part of chunk(rejections, 25)) {
-      const items = part.map(({ entry, why }) => ({ PutRequest: { Item: { ...refusalKey(entry.address), why: redactAddresses(why), refusedAt: at.toISOString(), [TTL]: expiresAt(at) } } }));
-      await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: items } }));
+      let items: BatchWriteCommandInput['RequestItems'] = {
+        [this.tableName]: part.map(({ entry, why }) => ({ PutRequest: { Item: { ...refusalKey(entry.address), request, why: redactAddresses(why), refusedAt: at.toISOString(), [TTL]: expiresAt(at) } } })),
+      };
+      // What DynamoDB left unprocessed, again: a refusal lost would keep the CLI waiting.
+      for (let round = 0; items && Object.keys(items).length > 0; round++) {
+        if (round === 5) throw new Error('DynamoDB left refusals unprocessed after 5 rounds; retry later');
+        items = (await this.doc.send(new BatchWriteCommand({ RequestItems: items }))).UnprocessedItems;
+      }
     }
   }
 
-  /** The outcome the writer recorded for `request`, or undefined while it has not settled it. */
-  public async removalOutcome(request: string): Promise<OperatorRemovalOutcome | undefined> {
+  /** The outcome the writer recorded for `request` (with SES's reason when refused), or undefined while it has not settled it. */
+  public async removalOutcome(request: string): Promise<{ outcome: OperatorRemovalOutcome; why?: string } | undefined> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: requestKey(request), ConsistentRead: true }));
-    return Item?.outcome as OperatorRemovalOutcome | undefined;
+    return Item === undefined ? undefined : { outcome: Item.outcome as OperatorRemovalOutcome, ...(Item.why !== undefined ? { why: Item.why as string } : {}) };
   }
 
-  /** Those of these addresses SES refused since `since`, with why. */
-  public async refusals(addresses: readonly string[], since: Date): Promise<Map<string, string>> {
+  /** Those of these addresses SES refused in the operator's `request`, with why. */
+  public async refusals(addresses: readonly string[], request: string): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     for (const part of chunk([...new Set(addresses)], 100)) {
       const { Responses } = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: part.map(refusalKey), ConsistentRead: true } } }));
       for (const item of Responses?.[this.tableName] ?? []) {
-        if ((item.refusedAt as string) >= since.toISOString()) found.set((item[PK] as string).slice(FEEDBACK_TABLE.keyPrefixes.address.length), item.why as string);
+        if (item.request === request) found.set((item[PK] as string).slice(FEEDBACK_TABLE.keyPrefixes.address.length), item.why as string);
       }
     }
     return found;

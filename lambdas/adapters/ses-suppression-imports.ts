@@ -123,7 +123,7 @@ export class SesSuppressionImports implements SuppressionImports {
 }
 
 async function fetchText(url: string): Promise<string> {
-  const response = await fetch(url);
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   if (!response.ok) throw new Error(`failed-records file: HTTP ${response.status}`);
   return response.text();
 }

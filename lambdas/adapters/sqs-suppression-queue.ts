@@ -32,8 +32,8 @@ export class SqsSuppressionQueue implements SuppressionQueue, SuppressionRequest
     await this.requeue(chunk(addresses, ENTRIES_PER_MESSAGE).map((part) => ({ type: 'restore', addresses: part })), 0);
   }
 
-  public async retry(entries: readonly SuppressionEntry[], attempt: number, operator = false): Promise<void> {
-    await this.requeue(chunk(entries, ENTRIES_PER_MESSAGE).map((part) => ({ type: 'suppress', entries: part, attempt, ...(operator ? { operator: true as const } : {}) })), 0);
+  public async retry(entries: readonly SuppressionEntry[], attempt: number, request?: string): Promise<void> {
+    await this.requeue(chunk(entries, ENTRIES_PER_MESSAGE).map((part) => ({ type: 'suppress', entries: part, attempt, ...(request !== undefined ? { request } : {}) })), 0);
   }
 
   public async followImport(job: ImportJobRef, attempt: number, polls: number, delaySeconds: number): Promise<void> {

@@ -93,10 +93,14 @@ export interface WriterLease {
 
 /** What the writer did with an operator's requests (`suppression import`, `remove`), for the CLI that waits for it. */
 export interface OperatorRequests {
-  /** Forgets the address in the ledger, records the removal in the audit trail, and its outcome under `request`. */
-  settleRemoval(address: string, outcome: 'removed' | 'not-listed', request: string, note: string | undefined, at: Date): Promise<void>;
-  /** Records that SES refused these rows of an operator's import, with why. */
-  refused(rejections: ReadonlyArray<{ readonly entry: SuppressionEntry; readonly why: string }>, at: Date): Promise<void>;
+  /**
+   * Records the outcome under `request`; when SES took the address off or did not hold it, forgets
+   * it in the ledger and records the removal in the audit trail. `note`: the operator's, or SES's
+   * reason for refusing.
+   */
+  settleRemoval(address: string, outcome: 'removed' | 'not-listed' | 'refused', request: string, note: string | undefined, at: Date): Promise<void>;
+  /** Records that SES refused these rows of an operator's import `request`, with why. */
+  refused(rejections: ReadonlyArray<{ readonly entry: SuppressionEntry; readonly why: string }>, request: string, at: Date): Promise<void>;
 }
 
 /**
@@ -163,7 +167,8 @@ export interface SuppressionImports {
 /** The writer's own queue: its next look at a job, rows to retry, and work handed back for a later run. */
 export interface SuppressionQueue {
   followImport(job: ImportJobRef, attempt: number, polls: number, delaySeconds: number): Promise<void>;
-  retry(entries: readonly SuppressionEntry[], attempt: number, operator?: boolean): Promise<void>;
+  /** @param request the operator's request the rows are of */
+  retry(entries: readonly SuppressionEntry[], attempt: number, request?: string): Promise<void>;
   /** Temporary suppressions whose escalation a delivery withdrew while an import job was writing them. */
   withdraw(addresses: readonly string[], attempt?: number): Promise<void>;
   /** Addresses whose COMPLAINT an import job's BOUNCE may have overwritten at SES. */

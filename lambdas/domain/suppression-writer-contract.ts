@@ -39,7 +39,12 @@ export interface SuppressionWriterOptions {
    * time kept at the end of a run to settle what SES did and hand back the rest: no call starts
    * unless both are left.
    */
-  readonly runBudget: { readonly callMs: number; readonly reserveMs: number };
+  readonly runBudget: {
+    readonly callMs: number;
+    readonly reserveMs: number;
+    /** Time settling one row of an ended import job takes (its announcement and conditional record): a look starts only with time for all. */
+    readonly settleMsPerRow: number;
+  };
   readonly clock?: () => Date;
 }
 

@@ -33,13 +33,13 @@ export class SuppressionWriter {
   }
 
   /**
-   * Suppresses these addresses (any number; duplicates and no-ops are dropped first). An operator's
-   * entries are permanent and recorded as the operator's; none ever weakens a COMPLAINT.
+   * Suppresses these addresses (any number; duplicates and no-ops are dropped first). The entries of
+   * an operator's `request` are permanent and recorded as the operator's; none ever weakens a COMPLAINT.
    */
-  public async write(requested: readonly SuppressionEntry[], attempt: number, timeLeft: TimeLeft, operator = false): Promise<WriteOutcome> {
+  public async write(requested: readonly SuppressionEntry[], attempt: number, timeLeft: TimeLeft, request?: string): Promise<WriteOutcome> {
     const { ledger, importThreshold, temporaryForSeconds } = this.options;
     const { readable, refused } = readableEntries(requested);
-    const mergedAll = mergeEntries(temporaryForSeconds > 0 && !operator ? readable : readable.map(({ address, reason }) => ({ address, reason })));
+    const mergedAll = mergeEntries(temporaryForSeconds > 0 && request === undefined ? readable : readable.map(({ address, reason }) => ({ address, reason })));
     // A late delivery may have withdrawn an escalation since it was handed over: its history says.
     const standing = await this.standing(mergedAll.filter((e) => e.temporary === true).map((e) => e.address));
     const merged = mergedAll.filter((e) => e.temporary !== true || standing.has(e.address));
@@ -55,20 +55,20 @@ export class SuppressionWriter {
       }
     }
     const outcome = { suppressed: [], imports: [], skipped: mergedAll.length - pending.length - madePermanent, madePermanent, retryLater: [], unreached: [] };
-    if (pending.length === 0) return this.told(operator, { ...outcome, rejected: refused });
+    if (pending.length === 0) return this.told(request, { ...outcome, rejected: refused });
     if (pending.length >= importThreshold) {
-      const started = await this.startImports(pending, attempt, timeLeft, operator);
-      return this.told(operator, { ...outcome, ...started, rejected: [...refused, ...started.rejected] });
+      const started = await this.startImports(pending, attempt, timeLeft, request);
+      return this.told(request, { ...outcome, ...started, rejected: [...refused, ...started.rejected] });
     }
     const each = await this.callEach(pending, timeLeft, (entry) => this.options.list.suppress(entry.address, entry.reason));
-    const provenance: SuppressionProvenance = { via: operator ? 'operator-import' : 'put' };
+    const provenance: SuppressionProvenance = { via: request !== undefined ? 'operator-import' : 'put' };
     await this.settle(each.done, provenance);
-    return this.told(operator, { ...outcome, suppressed: each.done, rejected: [...refused, ...each.rejected], retryLater: each.retryLater, unreached: each.unreached });
+    return this.told(request, { ...outcome, suppressed: each.done, rejected: [...refused, ...each.rejected], retryLater: each.retryLater, unreached: each.unreached });
   }
 
-  /** An operator's rows SES refused are recorded for the CLI that waits for them. */
-  private async told<T extends { readonly rejected: readonly Rejection[] }>(operator: boolean, outcome: T): Promise<T> {
-    if (operator && outcome.rejected.length > 0) await this.options.operatorRequests.refused(outcome.rejected, this.clock());
+  /** The rows of an operator's request that SES refused are recorded under it, for the CLI that waits for them. */
+  private async told<T extends { readonly rejected: readonly Rejection[] }>(request: string | undefined, outcome: T): Promise<T> {
+    if (request !== undefined && outcome.rejected.length > 0) await this.options.operatorRequests.refused(outcome.rejected, request, this.clock());
     return outcome;
   }
 
@@ -131,14 +131,21 @@ export class SuppressionWriter {
   /**
    * An operator's removal (`suppression remove`): takes the address off the list whatever put it
    * there, forgets it in the ledger (the next hard bounce suppresses it again), and records the
-   * outcome, which the CLI waits for.
+   * outcome, which the CLI waits for. One SES refuses is recorded as `refused`, with SES's reason.
    * @returns `unreached` when the run has no time left for the call
    */
-  public async removeForOperator(address: string, request: string, note: string | undefined, timeLeft: TimeLeft): Promise<'removed' | 'not-listed' | 'unreached'> {
+  public async removeForOperator(address: string, request: string, note: string | undefined, timeLeft: TimeLeft): Promise<'removed' | 'not-listed' | 'refused' | 'unreached'> {
     const read = readAddress(address);
     if (read.address === undefined) throw new SuppressionRejectedError(`SES would refuse this address: ${read.problem}`);
     if (!this.canCall(timeLeft)) return 'unreached';
-    const outcome = await this.options.list.unsuppress(read.address);
+    let outcome: 'removed' | 'not-listed';
+    try {
+      outcome = await this.options.list.unsuppress(read.address);
+    } catch (error) {
+      if (!(error instanceof SuppressionRejectedError)) throw error;
+      await this.options.operatorRequests.settleRemoval(read.address, 'refused', request, error.message, this.clock());
+      return 'refused';
+    }
     if (outcome === 'removed') await this.options.announcements.announceRemoval([read.address], { via: 'operator-removal' }, this.clock());
     await this.options.operatorRequests.settleRemoval(read.address, outcome, request, note, this.clock());
     return outcome;
@@ -154,7 +161,8 @@ export class SuppressionWriter {
   public async follow(prepared: ImportJobRef, attempt: number, polls: number, timeLeft: TimeLeft): Promise<FollowOutcome> {
     const { imports, queue, maxAttempts, maxLooks, followDelay } = this.options;
     if (prepared.action === 'DELETE') return { state: 'superseded' };
-    if (!this.canCall(timeLeft)) return { state: 'unreached' };
+    // Time for its looks and, if it has ended, to settle each of its rows.
+    if (!this.canCall(timeLeft, prepared.rows * this.options.runBudget.settleMsPerRow)) return { state: 'unreached' };
     const lookAgain = async (job: ImportJobRef): Promise<FollowOutcome> => {
       const next = followDelaySeconds(polls + 1, followDelay.initialSeconds, followDelay.maxSeconds);
       await queue.followImport(job, attempt, polls + 1, next);
@@ -188,7 +196,7 @@ export class SuppressionWriter {
     }
     const done = rows.filter((_, i) => !failed.has(i)).map((r) => r.entry);
     const notDone = rows.filter((_, i) => failed.has(i)).map((r) => r.entry);
-    const complained = await this.settle(done, { via: job.operator ? 'operator-import' : 'import', jobId: job.jobId });
+    const complained = await this.settle(done, { via: job.request !== undefined ? 'operator-import' : 'import', jobId: job.jobId });
     // A complaint recorded while the job ran: the job's BOUNCE may have landed after it at SES.
     if (complained.length > 0) await queue.restore(complained);
     // A delivery that withdrew an escalation while the job ran found nothing on the ledger to take off.
@@ -197,10 +205,10 @@ export class SuppressionWriter {
     const withdrawn = temporary.filter((address) => !standing.has(address));
     if (withdrawn.length > 0) await queue.withdraw(withdrawn);
     if (attempt < maxAttempts) {
-      await queue.retry(notDone, attempt + 1, job.operator === true);
+      await queue.retry(notDone, attempt + 1, job.request);
       return { state, jobId: job.jobId, suppressed: done.length, retried: notDone.length, rejected: [] };
     }
-    return this.told(job.operator === true, { state, jobId: job.jobId, suppressed: done.length, retried: 0, rejected: notDone.map((entry) => ({ entry, why })) });
+    return this.told(job.request, { state, jobId: job.jobId, suppressed: done.length, retried: 0, rejected: notDone.map((entry) => ({ entry, why })) });
   }
 
   /** Takes off the list those of these addresses the ledger holds as temporary (or being removed) that `pick` chooses. */
@@ -259,22 +267,31 @@ export class SuppressionWriter {
   }
 
   /** One import job per chunk, each followed through the queue; a chunk SES refuses for good is rejected with SES's reason. */
-  private async startImports(pending: readonly SuppressionEntry[], attempt: number, timeLeft: TimeLeft, operator: boolean): Promise<Pick<WriteOutcome, 'imports' | 'rejected' | 'unreached'>> {
+  private async startImports(pending: readonly SuppressionEntry[], attempt: number, timeLeft: TimeLeft, request: string | undefined): Promise<Pick<WriteOutcome, 'imports' | 'rejected' | 'unreached'>> {
     const { imports, queue, followDelay, maxRowsPerImport } = this.options;
     const started: ImportJobRef[] = [];
     const rejected: Rejection[] = [];
     const chunks = chunk(pending, maxRowsPerImport);
     for (const [n, rows] of chunks.entries()) {
       if (!this.canCall(timeLeft)) return { imports: started, rejected, unreached: chunks.slice(n).flat() };
-      const job = { ...(await imports.prepare(rows)), ...(operator ? { operator: true as const } : {}) };
+      const job = { ...(await imports.prepare(rows)), ...(request !== undefined ? { request } : {}) };
       // The follow-up goes before the job is created: a job SES accepts is always followed, even if
       // this run dies (or SQS refuses) before it could say so. It finds the job's id beside its rows.
       await queue.followImport(job, attempt, 0, followDelay.initialSeconds);
       try {
         started.push({ ...job, jobId: await imports.create(job) });
       } catch (error) {
-        if (!(error instanceof SuppressionRejectedError)) throw error;
-        rejected.push(...rows.map((entry) => ({ entry, why: error.message })));
+        if (error instanceof SuppressionRejectedError) {
+          rejected.push(...rows.map((entry) => ({ entry, why: error.message })));
+          continue;
+        }
+        // Throttled or failed: the jobs started stand (their follow-ups settle them); this chunk and
+        // the rest go again as new rows, their attempts counted, never as a retry of the whole batch.
+        const rest = chunks.slice(n).flat();
+        const why = `CreateImportJob failed: ${error instanceof Error ? error.message : String(error)}`;
+        if (attempt < this.options.maxAttempts) await queue.retry(rest, attempt + 1, request);
+        else rejected.push(...rest.map((entry) => ({ entry, why })));
+        break;
       }
     }
     return { imports: started, rejected, unreached: [] };
@@ -319,10 +336,10 @@ export class SuppressionWriter {
     return addresses.length > 0 ? this.options.escalations.escalated(addresses) : new Set<string>();
   }
 
-  /** Whether the run has time to make one SES call and still settle. */
-  private canCall(timeLeft: TimeLeft): boolean {
+  /** Whether the run has time to make one SES call and still settle (`more`: settling that call's outcome takes). */
+  private canCall(timeLeft: TimeLeft, more = 0): boolean {
     const { callMs, reserveMs } = this.options.runBudget;
-    return timeLeft() >= callMs + reserveMs;
+    return timeLeft() >= callMs + reserveMs + more;
   }
 }
 

@@ -40,8 +40,8 @@ export interface ImportJobRef {
    * job's own says ({@link temporaryRowsFile}), as SES's import format has no place for it.
    */
   readonly temporary?: true;
-  /** An operator's import (`suppression import`): its rows are recorded as the operator's. */
-  readonly operator?: true;
+  /** The operator's request (`suppression import`) these rows are of: recorded as the operator's, refusals under it. */
+  readonly request?: string;
 }
 
 /**
@@ -53,7 +53,7 @@ export interface ImportJobRef {
  * EventBridge schedule).
  */
 export type SuppressionMessage =
-  | { readonly type: 'suppress'; readonly entries: readonly SuppressionEntry[]; readonly attempt: number; readonly operator?: true }
+  | { readonly type: 'suppress'; readonly entries: readonly SuppressionEntry[]; readonly attempt: number; readonly request?: string }
   | { readonly type: 'unsuppress'; readonly addresses: readonly string[]; readonly attempt: number }
   | { readonly type: 'withdraw'; readonly addresses: readonly string[]; readonly attempt: number }
   | { readonly type: 'restore'; readonly addresses: readonly string[] }
@@ -64,7 +64,7 @@ export type SuppressionMessage =
 const reasonSchema = z.enum(['BOUNCE', 'COMPLAINT']);
 const entrySchema = z.object({ address: z.string(), reason: reasonSchema, temporary: z.optional(z.literal(true)) });
 const messageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('suppress'), entries: z.array(entrySchema), attempt: z.number(), operator: z.optional(z.literal(true)) }),
+  z.object({ type: z.literal('suppress'), entries: z.array(entrySchema), attempt: z.number(), request: z.optional(z.string()) }),
   z.object({ type: z.literal('unsuppress'), addresses: z.array(z.string()), attempt: z.number() }),
   z.object({ type: z.literal('withdraw'), addresses: z.array(z.string()), attempt: z.number() }),
   z.object({ type: z.literal('restore'), addresses: z.array(z.string()) }),
@@ -77,7 +77,7 @@ const messageSchema = z.discriminatedUnion('type', [
       rows: z.number(),
       action: z.optional(z.enum(['PUT', 'DELETE'])),
       temporary: z.optional(z.literal(true)),
-      operator: z.optional(z.literal(true)),
+      request: z.optional(z.string()),
     }),
     attempt: z.number(),
     polls: z.number(),

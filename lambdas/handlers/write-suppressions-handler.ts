@@ -66,14 +66,14 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
    * whose redrive retries it (`suppress`, or `unsuppress` for a removal), with a reason that names
    * its addresses, masked.
    */
-  const park = async (entries: readonly Rejection[], attempt: number, sourceMessageId: string, removal = false): Promise<void> => {
+  const park = async (entries: readonly Rejection[], attempt: number, sourceMessageId: string, removal = false, request?: string): Promise<void> => {
     if (entries.length === 0) return;
     const byWhy = new Map<string, SuppressionEntry[]>();
     for (const { entry, why } of entries) byWhy.set(why, [...(byWhy.get(why) ?? []), entry]);
     for (const [why, group] of byWhy) {
       for (const part of chunk(group, ENTRIES_PER_MESSAGE)) {
         const reason = redactAddresses(`${part.length} address(es) not ${removal ? 'taken off the list' : 'suppressed'} (${namesOf(part)}): ${why}`);
-        const body = removal ? { type: 'unsuppress', addresses: part.map((e) => e.address), attempt } : { type: 'suppress', entries: part, attempt };
+        const body = removal ? { type: 'unsuppress', addresses: part.map((e) => e.address), attempt } : { type: 'suppress', entries: part, attempt, ...(request !== undefined ? { request } : {}) };
         await deadLetters.park(JSON.stringify(body), reason, sourceMessageId);
         logger.error('addresses parked in the dead-letter queue', { count: part.length, reason });
       }
@@ -103,18 +103,21 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
   const writeAll = async (reads: ReadonlyArray<Read<'suppress'>>, timeLeft: TimeLeft): Promise<Failure[]> => {
     const failed: Failure[] = [];
     const groups = new Map<string, Array<Read<'suppress'>>>();
-    for (const r of reads) groups.set(`${r.message.attempt}/${r.message.operator === true}`, [...(groups.get(`${r.message.attempt}/${r.message.operator === true}`) ?? []), r]);
+    for (const r of reads) {
+      const key = `${r.message.attempt}/${r.message.request ?? ''}`;
+      groups.set(key, [...(groups.get(key) ?? []), r]);
+    }
     for (const group of groups.values()) {
-      const { attempt, operator = false } = group[0]!.message;
+      const { attempt, request } = group[0]!.message;
       const records = group.map((g) => g.record);
       failed.push(
         ...(await guarded(records, 'suppression writes', async () => {
-          const outcome = await writer.write(group.flatMap((g) => g.message.entries), attempt, timeLeft, operator);
+          const outcome = await writer.write(group.flatMap((g) => g.message.entries), attempt, timeLeft, request);
           metrics.add(names.suppressions, outcome.suppressed.length);
           metrics.add(names.suppressionsSkipped, outcome.skipped);
           metrics.add(names.importJobs, outcome.imports.length);
-          await park(outcome.rejected, attempt, records[0]?.messageId ?? '');
-          if (outcome.unreached.length > 0) await queue.retry(outcome.unreached, attempt, operator);
+          await park(outcome.rejected, attempt, records[0]?.messageId ?? '', false, request);
+          if (outcome.unreached.length > 0) await queue.retry(outcome.unreached, attempt, request);
           logger.info('suppressions written', {
             messages: group.length,
             attempt,
@@ -166,7 +169,7 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
         logger.error('import job id never recorded; parked a notice in the dead-letter queue', { objectKey: job.objectKey, reason });
       } else if ('suppressed' in outcome) {
         metrics.add(names.suppressions, outcome.suppressed);
-        await park(outcome.rejected, attempt, record.messageId);
+        await park(outcome.rejected, attempt, record.messageId, false, job.request);
         logger.info('import job settled', { jobId: outcome.jobId, state: outcome.state, rows: job.rows, settled: outcome.suppressed, retried: outcome.retried, rejected: outcome.rejected.length });
       } else {
         // running (looked at again later), not-created (its rows were surfaced or retried), or superseded (an earlier version's DELETE job: the tick finishes its rows)

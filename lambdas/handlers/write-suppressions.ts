@@ -27,9 +27,9 @@ const logger = new Logger({ serviceName: PIPELINE_METRICS.serviceName });
 const metrics = new Metrics({ namespace: PIPELINE_METRICS.namespace, serviceName: PIPELINE_METRICS.serviceName });
 
 // One run at a time holds SES's whole rate through this pacer. Each SES call is short (3 attempts
-// of at most 5 s), so the run's plan (SES_CALL_BUDGET_MS per call) holds.
+// of at most 1 s to connect and 4 s to answer), so the run's plan (SES_CALL_BUDGET_MS per call) holds.
 const requestHandler = { requestTimeout: SES_CLIENT_SETTINGS.requestTimeoutInMs, connectionTimeout: SES_CLIENT_SETTINGS.connectionTimeoutInMs };
-const ses = new SESv2Client({ maxAttempts: SES_CLIENT_SETTINGS.maxAttempts, requestHandler });
+const ses = new SESv2Client({ maxAttempts: SES_CLIENT_SETTINGS.maxAttempts, retryMode: SES_CLIENT_SETTINGS.retryMode, requestHandler });
 const pacer = new SesPacer(getNumberFromEnv({ key: ENV.sesRequestsPerSecond }));
 // The queue URL names the regional endpoint already; never re-derive the endpoint from it.
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
@@ -56,7 +56,7 @@ const writer = new SuppressionWriter({
   maxAttempts: getNumberFromEnv({ key: ENV.maxAttempts }),
   maxLooks: IMPORT_JOB_MAX_LOOKS,
   followDelay: { initialSeconds: getNumberFromEnv({ key: ENV.followInitialSeconds }), maxSeconds: MAX_FOLLOW_DELAY_SECONDS },
-  runBudget: { callMs: getNumberFromEnv({ key: ENV.sesCallBudgetMs }), reserveMs: getNumberFromEnv({ key: ENV.runReserveMs }) },
+  runBudget: { callMs: getNumberFromEnv({ key: ENV.sesCallBudgetMs }), reserveMs: getNumberFromEnv({ key: ENV.runReserveMs }), settleMsPerRow: SUPPRESSION_WRITER_SETTINGS.settleMsPerRowOfImport },
 });
 
 export const handler = createWriteSuppressionsHandler({

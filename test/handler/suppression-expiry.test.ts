@@ -362,7 +362,51 @@ describe('SES import jobs run beside the writer', () => {
   });
 });
 
+describe('import jobs within a run', () => {
+  const burst = Array.from({ length: 30 }, (_, i) => hardBounce(`job${i}@example.com`));
+
+  it('retries the rows of a job SES throttled as new rows, their attempts counted, failing no message', async () => {
+    const harness = createHarness();
+    harness.imports.throttleCreates = 1;
+    await harness.process(burst);
+    const response = await harness.invokeWriter(...harness.queues.requests.splice(0).map((r) => sqsRecord(r.body)));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.queues.bodies('suppress').map((b) => (JSON.parse(b) as { attempt: number }).attempt)).toEqual([2]);
+    expect((await harness.settle()).redriven).toEqual([]);
+    expect(harness.ses.list.size).toBe(30);
+    expect(harness.imports.jobs.size).toBe(1);
+    expect(harness.deadLetters.parked).toEqual([]);
+  });
+
+  it('looks at an ended job only with time to settle each of its rows; otherwise the look goes back to the queue', async () => {
+    let left = 180_000;
+    const harness = createHarness({ timeLeft: () => left });
+    await harness.process(burst);
+    await harness.invokeWriter(...harness.queues.requests.splice(0).map((r) => sqsRecord(r.body)));
+    const [look] = harness.queues.requests.splice(0);
+    // Time for a call and the reserve, not for settling 30 rows (0.5 ms each).
+    left = RUN_BUDGET.callMs + RUN_BUDGET.reserveMs + 10;
+    expect((await harness.invokeWriter(sqsRecord(look?.body ?? ''))).batchItemFailures).toEqual([]);
+    expect(harness.imports.statusCalls).toBe(0);
+    expect(harness.queues.requests).toEqual([{ body: look?.body, delaySeconds: 0 }]);
+    left = 180_000;
+    await harness.settle();
+    expect(harness.ledger.entries.size).toBe(30);
+  });
+});
+
 describe('an operator\'s removal goes through the writer', () => {
+  it('records that SES refused the removal, with SES\'s reason, and keeps the address: no retry, no dead letter', async () => {
+    const harness = createHarness();
+    await harness.drain([hardBounce('kept@example.com')]);
+    harness.ses.failWith(new SuppressionRejectedError('SES rejected DeleteSuppressedDestination (BadRequestException): refused for test'));
+    await harness.queues.requeue([{ type: 'remove', address: 'kept@example.com', request: 'r-3' }], 0);
+    expect((await harness.settle()).redriven).toEqual([]);
+    expect(harness.operatorRequests.outcomes.get('r-3')).toBe('refused');
+    expect(harness.ledger.entries.has('kept@example.com')).toBe(true);
+    expect(harness.deadLetters.parked).toEqual([]);
+  });
+
   it('takes the address off the list whatever put it there, forgets it, announces it and records the outcome', async () => {
     const harness = createHarness();
     await harness.drain([complaint('back@example.com')]);
@@ -381,7 +425,7 @@ describe('an operator\'s removal goes through the writer', () => {
   it('never weakens a complaint with an operator\'s BOUNCE, and records the operator\'s rows as theirs', async () => {
     const harness = createHarness();
     await harness.drain([complaint('angry@example.com')]);
-    await harness.queues.retry([{ address: 'angry@example.com', reason: 'BOUNCE' }, { address: 'new@example.com', reason: 'BOUNCE' }], 1, true);
+    await harness.queues.retry([{ address: 'angry@example.com', reason: 'BOUNCE' }, { address: 'new@example.com', reason: 'BOUNCE' }], 1, 'r-import');
     await harness.settle();
     expect(harness.ses.list.get('angry@example.com')).toBe('COMPLAINT');
     expect(harness.ledger.entries.get('new@example.com')).toMatchObject({ reason: 'BOUNCE', via: 'operator-import' });

@@ -343,7 +343,7 @@ describe('one writer at a time, dying at any step, with SES import jobs running 
             else if (s.kind === 'tick') await queues.requeue([{ type: 'expire' }], 0);
             else if (s.kind === 'request') {
               const entries = s.addresses.map((a) => entryFor(a, s.cause));
-              if (s.cause.startsWith('operator')) await queues.retry(entries, 1, true);
+              if (s.cause.startsWith('operator')) await queues.retry(entries, 1, 'r-import');
               else await queues.request(entries);
               if (s.cause !== 'soft-bounces') for (const a of s.addresses) permanent.add(a);
               if (s.cause.endsWith('complaint')) for (const a of s.addresses) complained.add(a);

@@ -279,18 +279,18 @@ export class InMemoryWriterLease implements WriterLease {
 
 /** Operator requests in memory: removals' outcomes by request, refused rows by address. */
 export class FakeOperatorRequests implements OperatorRequests {
-  public readonly outcomes = new Map<string, 'removed' | 'not-listed'>();
+  public readonly outcomes = new Map<string, 'removed' | 'not-listed' | 'refused'>();
   public readonly refusedRows = new Map<string, string>();
 
   public constructor(private readonly ledger: InMemorySuppressionLedger) {}
 
-  public async settleRemoval(address: string, outcome: 'removed' | 'not-listed', request: string): Promise<void> {
-    await this.ledger.forget(address);
+  public async settleRemoval(address: string, outcome: 'removed' | 'not-listed' | 'refused', request: string): Promise<void> {
+    if (outcome !== 'refused') await this.ledger.forget(address);
     this.outcomes.set(request, outcome);
   }
 
-  public async refused(rejections: ReadonlyArray<{ readonly entry: SuppressionEntry; readonly why: string }>): Promise<void> {
-    for (const { entry, why } of rejections) this.refusedRows.set(entry.address, why);
+  public async refused(rejections: ReadonlyArray<{ readonly entry: SuppressionEntry; readonly why: string }>, request: string): Promise<void> {
+    for (const { entry, why } of rejections) this.refusedRows.set(entry.address, `${request}: ${why}`);
   }
 }
 
@@ -359,6 +359,8 @@ export class FakeSuppressionImports implements SuppressionImports {
   public readonly recorded = new Map<string, string>();
   /** The next `times` jobs are created at SES but their writer dies before it records their id. */
   public dieAfterCreating = 0;
+  /** The next `times` CreateImportJob calls are throttled: SES answered, no job created (as the adapter records a 4xx). */
+  public throttleCreates = 0;
 
   public async prepare(rows: readonly SuppressionEntry[]): Promise<ImportJobRef> {
     const objectKey = `${IMPORT_FILES.pipelinePrefix}file-${this.files.size + 1}.jsonl`;
@@ -375,6 +377,11 @@ export class FakeSuppressionImports implements SuppressionImports {
   }
 
   public async create(job: ImportJobRef): Promise<string> {
+    if (this.throttleCreates > 0) {
+      this.throttleCreates--;
+      this.recorded.set(job.objectKey, 'not-created');
+      throw throttled();
+    }
     if (this.refuseNextJobs > 0) {
       this.refuseNextJobs--;
       this.recorded.set(job.objectKey, 'not-created');
@@ -450,8 +457,8 @@ export class InMemorySuppressionQueues implements SuppressionQueue, SuppressionR
     this.push({ type: 'suppress', entries, attempt: 1 });
   }
 
-  public async retry(entries: readonly SuppressionEntry[], attempt: number, operator = false): Promise<void> {
-    if (entries.length > 0) this.push({ type: 'suppress', entries, attempt, ...(operator ? { operator: true as const } : {}) });
+  public async retry(entries: readonly SuppressionEntry[], attempt: number, request?: string): Promise<void> {
+    if (entries.length > 0) this.push({ type: 'suppress', entries, attempt, ...(request !== undefined ? { request } : {}) });
   }
 
   public async withdraw(addresses: readonly string[], attempt = 1): Promise<void> {

@@ -39,7 +39,7 @@ export interface HarnessOptions {
 }
 
 /** The writer's run budget in the harness: a call needs 1 s, the run keeps 1 s. */
-export const RUN_BUDGET = { callMs: 1_000, reserveMs: 1_000 };
+export const RUN_BUDGET = { callMs: 1_000, reserveMs: 1_000, settleMsPerRow: 0.5 };
 
 /** Both real handlers (process-feedback, write-suppressions) and their domain services over fakes of every port. */
 export function createHarness(options: HarnessOptions = {}) {

@@ -80,7 +80,7 @@ describe('suppression requests', () => {
     expect(readSuppressionMessage('{"type":"expire"}')).toEqual({ type: 'expire' });
     expect(readSuppressionMessage('{"type":"restore","addresses":["a@example.com"]}')).toEqual({ type: 'restore', addresses: ['a@example.com'] });
     expect(readSuppressionMessage('{"type":"remove","address":"a@example.com","request":"r-1","note":"ticket 1"}')).toEqual({ type: 'remove', address: 'a@example.com', request: 'r-1', note: 'ticket 1' });
-    expect(readSuppressionMessage('{"type":"suppress","entries":[],"attempt":1,"operator":true}')).toEqual({ type: 'suppress', entries: [], attempt: 1, operator: true });
+    expect(readSuppressionMessage('{"type":"suppress","entries":[],"attempt":1,"request":"r-1"}')).toEqual({ type: 'suppress', entries: [], attempt: 1, request: 'r-1' });
     expect(() => readSuppressionMessage('{"type":"follow-import","job":{"jobId":"j","objectKey":"k","rows":3,"action":"REPLACE"},"attempt":1,"polls":0}')).toThrow(/job\.action/);
     expect(() => readSuppressionMessage('nope')).toThrow(new MalformedMessageError('suppression message is not JSON'));
     expect(() => readSuppressionMessage('{"type":"suppress","entries":[{"address":"a@example.com"}],"attempt":1}')).toThrow(
