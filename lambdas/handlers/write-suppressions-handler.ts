@@ -95,9 +95,9 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
   /** The messages that hold any of these addresses (SES failed part-way before them). */
   const holding = (group: ReadonlyArray<{ record: SQSRecord; addresses: readonly string[] }>, notDone: readonly string[]): Failure[] => {
     const left = new Set(notDone.map((a) => readAddress(a).address ?? a));
-    return group
-      .filter((g) => g.addresses.some((a) => left.has(readAddress(a).address ?? a)))
-      .map(({ record }) => ({ record, reason: 'SES failed part-way (throttled or unavailable) before these addresses' }));
+    const retried = group.filter((g) => g.addresses.some((a) => left.has(readAddress(a).address ?? a)));
+    if (retried.length > 0) logger.warn('SES failed part-way; messages left on the queue for retry', { messages: retried.length, addresses: notDone.length });
+    return retried.map(({ record }) => ({ record, reason: 'SES failed part-way (throttled or unavailable) before these addresses' }));
   };
 
   const writeAll = async (reads: ReadonlyArray<Read<'suppress'>>, timeLeft: TimeLeft): Promise<Failure[]> => {

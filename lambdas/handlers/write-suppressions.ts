@@ -29,7 +29,9 @@ const metrics = new Metrics({ namespace: PIPELINE_METRICS.namespace, serviceName
 // One run at a time holds SES's whole rate through this pacer. Each SES call is short (3 attempts
 // of at most 1 s to connect and 4 s to answer), so the run's plan (SES_CALL_BUDGET_MS per call) holds.
 const requestHandler = { requestTimeout: SES_CLIENT_SETTINGS.requestTimeoutInMs, connectionTimeout: SES_CLIENT_SETTINGS.connectionTimeoutInMs };
-const ses = new SESv2Client({ maxAttempts: SES_CLIENT_SETTINGS.maxAttempts, retryMode: SES_CLIENT_SETTINGS.retryMode, requestHandler });
+// Never more attempts than AWS_MAX_ATTEMPTS allows (a local fault run lowers it to 1).
+const maxAttempts = Math.min(SES_CLIENT_SETTINGS.maxAttempts, getNumberFromEnv({ key: 'AWS_MAX_ATTEMPTS', defaultValue: SES_CLIENT_SETTINGS.maxAttempts }));
+const ses = new SESv2Client({ maxAttempts, retryMode: SES_CLIENT_SETTINGS.retryMode, requestHandler });
 const pacer = new SesPacer(getNumberFromEnv({ key: ENV.sesRequestsPerSecond }));
 // The queue URL names the regional endpoint already; never re-derive the endpoint from it.
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
