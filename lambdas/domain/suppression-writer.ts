@@ -267,13 +267,13 @@ export class SuppressionWriter {
   }
 
   /** One import job per chunk, each followed through the queue; a chunk SES refuses for good is rejected with SES's reason. */
-  private async startImports(pending: readonly SuppressionEntry[], attempt: number, timeLeft: TimeLeft, request: string | undefined): Promise<Pick<WriteOutcome, 'imports' | 'rejected' | 'unreached'>> {
+  private async startImports(pending: readonly SuppressionEntry[], attempt: number, timeLeft: TimeLeft, request: string | undefined): Promise<Pick<WriteOutcome, 'imports' | 'rejected' | 'unreached' | 'retryLater'>> {
     const { imports, queue, followDelay, maxRowsPerImport } = this.options;
     const started: ImportJobRef[] = [];
     const rejected: Rejection[] = [];
     const chunks = chunk(pending, maxRowsPerImport);
     for (const [n, rows] of chunks.entries()) {
-      if (!this.canCall(timeLeft)) return { imports: started, rejected, unreached: chunks.slice(n).flat() };
+      if (!this.canCall(timeLeft)) return { imports: started, rejected, unreached: chunks.slice(n).flat(), retryLater: [] };
       const job = { ...(await imports.prepare(rows)), ...(request !== undefined ? { request } : {}) };
       // The follow-up goes before the job is created: a job SES accepts is always followed, even if
       // this run dies (or SQS refuses) before it could say so. It finds the job's id beside its rows.
@@ -285,16 +285,12 @@ export class SuppressionWriter {
           rejected.push(...rows.map((entry) => ({ entry, why: error.message })));
           continue;
         }
-        // Throttled or failed: the jobs started stand (their follow-ups settle them); this chunk and
-        // the rest go again as new rows, their attempts counted, never as a retry of the whole batch.
-        const rest = chunks.slice(n).flat();
-        const why = `CreateImportJob failed: ${error instanceof Error ? error.message : String(error)}`;
-        if (attempt < this.options.maxAttempts) await queue.retry(rest, attempt + 1, request);
-        else rejected.push(...rest.map((entry) => ({ entry, why })));
-        break;
+        // Throttled or failed: the jobs started stand (their follow-ups settle them); the messages
+        // holding this chunk and the rest come again after SQS's visibility timeout.
+        return { imports: started, rejected, unreached: [], retryLater: chunks.slice(n).flat() };
       }
     }
-    return { imports: started, rejected, unreached: [] };
+    return { imports: started, rejected, unreached: [], retryLater: [] };
   }
 
   /**
