@@ -227,7 +227,6 @@ const BENCH_RESOURCES = {
   tableName: 'ses-feedback',
   deadLetterQueueUrl: `${QUEUE}/dlq`,
   suppressionQueueUrl: `${QUEUE}/suppressions`,
-  importJobQueueUrl: `${QUEUE}/import-jobs`,
   importBucketName: 'imports',
   eventBusName: 'default',
 };
