@@ -22,8 +22,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
-import { processFeedbackEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
-import { defaultProcessFeedbackSettings, defaultSuppressionWriterSettings } from '../lambdas/settings.js';
+import { processFeedbackEnvironment, suppressionWriterEnvironment } from '../lambdas/shared/contract.js';
+import { defaultProcessFeedbackSettings, defaultSuppressionWriterSettings } from '../lambdas/shared/settings.js';
 import { builtInScenario } from '../local/scenario.js';
 import { measureNaiveCalls, measurePipelineCalls, type PipelineCalls, type NaiveCalls } from './calls.js';
 import { BENCH_CLI_DIR, measureCli } from './cli-start.js';

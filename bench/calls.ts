@@ -10,9 +10,10 @@ import type { SNSEvent } from 'aws-lambda';
 import { CallMeter, type MeterReading } from '../local/call-meter.js';
 import { LOCAL_CLIENT_CONFIG } from '../local/dynamodb-local.js';
 import { countEventItems } from '../local/feedback-table.js';
-import { LocalPipeline, type InvocationStats, type LocalFunction } from '../local/pipeline.js';
+import { LocalPipeline } from '../local/pipeline.js';
+import { type InvocationStats, type LocalFunction } from '../local/function-worker.js';
 import { LocalSes } from '../local/ses-server.js';
-import { PROCESSING_SETTINGS } from '../lambdas/settings.js';
+import { PROCESSING_SETTINGS } from '../lambdas/shared/settings.js';
 
 export interface PipelineCalls {
   /** SNS messages published (duplicates and malformed ones included). */

@@ -8,15 +8,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { LAMBDA_BUNDLING } from '../lambdas/settings.js';
+import { LAMBDA_BUNDLING } from '../lambdas/shared/settings.js';
 
 export type Bundle = 'empty' | 'sdk-floor' | 'process-feedback' | 'write-suppressions' | 'naive' | 'cpu-run';
 
 const ENTRIES: Record<Bundle, string> = {
   empty: 'bench/handlers/empty.ts',
   'sdk-floor': 'bench/handlers/sdk-floor.ts',
-  'process-feedback': 'lambdas/handlers/process-feedback.ts',
-  'write-suppressions': 'lambdas/handlers/write-suppressions.ts',
+  'process-feedback': 'lambdas/process-feedback/index.ts',
+  'write-suppressions': 'lambdas/write-suppressions/index.ts',
   naive: 'bench/handlers/naive.ts',
   'cpu-run': 'bench/cpu-run.ts',
 };

@@ -3,8 +3,8 @@
  * dated prices of prices.ts. Per-event costs only: fixed monthly costs (alarms, the KMS key, custom
  * metrics, the event source's empty long polls) do not grow with events and are left out.
  */
-import type { LocalFunction } from '../local/pipeline.js';
-import { PROCESSING_SETTINGS, SUPPRESSION_WRITER_SETTINGS } from '../lambdas/settings.js';
+import type { LocalFunction } from '../local/function-worker.js';
+import { PROCESSING_SETTINGS, SUPPRESSION_WRITER_SETTINGS } from '../lambdas/shared/settings.js';
 import type { NaiveCalls, PipelineCalls } from './calls.js';
 import { PRICES } from './prices.js';
 

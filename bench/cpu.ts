@@ -5,13 +5,10 @@
  * calls per record (the envelope and the SES message inside it).
  */
 import type { SQSRecord } from 'aws-lambda';
-import {
-  addSoftBounce,
-  FeedbackProcessor,
-  readSqsBody,
-  type FeedbackStore,
-  type SoftBouncePolicy,
-} from '../lambdas/domain/index.js';
+import { addSoftBounce, type SoftBouncePolicy } from '../lambdas/process-feedback/soft-bounce-policy.js';
+import { FeedbackProcessor } from '../lambdas/process-feedback/feedback-processor.js';
+import { readSqsBody } from '../lambdas/process-feedback/envelope.js';
+import { type FeedbackStore } from '../lambdas/process-feedback/ports.js';
 
 export interface CpuFigures {
   readonly records: number;

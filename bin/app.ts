@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DEFAULT_STACK_NAME } from '../lambdas/contract.js';
-import { pipelinePropsFromContext, SesFeedbackStack } from '../lib/index.js';
+import { DEFAULT_STACK_NAME } from '../lambdas/shared/contract.js';
+import { pipelinePropsFromContext } from '../lib/context.js';
+import { SesFeedbackStack } from '../lib/ses-feedback-stack.js';
 
 const app = new App();
 const stackName = (app.node.tryGetContext('stackName') as string | undefined) ?? DEFAULT_STACK_NAME;

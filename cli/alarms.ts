@@ -1,5 +1,5 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { chunk } from '../lambdas/domain/index.js';
+import { chunk } from '../lambdas/shared/suppression.js';
 import type { Target } from './target.js';
 
 /** One of the stack's alarms, as `status` and the report show it. */

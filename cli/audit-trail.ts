@@ -1,15 +1,15 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { toSnapshot } from '../lambdas/adapters/dynamo-account-snapshots.js';
-import { toGuardrailEntry, type GuardrailEntry } from '../lambdas/adapters/dynamo-guardrail-log.js';
-import { addressOfKey, daysBetween, dayShardKeys, FEEDBACK_TABLE } from '../lambdas/contract.js';
-import type { AccountSnapshot } from '../lambdas/domain/index.js';
+import { toSnapshot } from '../lambdas/watch-reputation/adapters/dynamo-account-snapshots.js';
+import { toGuardrailEntry, type GuardrailEntry } from '../lambdas/pause-sending/adapters/dynamo-guardrail-log.js';
+import { addressOfKey, daysBetween, dayShardKeys, FEEDBACK_TABLE } from '../lambdas/shared/contract.js';
+import type { AccountSnapshot } from '../lambdas/watch-reputation/reputation-watcher.js';
 import type { IndexedEvent, TableKey } from './audit-events.js';
 import { type BlockDetail, keyId } from './report/provider-blocks.js';
 
 export type { IndexedEvent, TableKey } from './audit-events.js';
 
-export type { AccountSnapshot } from '../lambdas/domain/index.js';
+export type { AccountSnapshot } from '../lambdas/watch-reputation/reputation-watcher.js';
 
 /** Queries in flight at once: 8 shards of two days. */
 const PARALLEL_QUERIES = 16;

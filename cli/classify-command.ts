@@ -1,4 +1,5 @@
-import { classify, describeRefusal, readFeedback, type Decision, type FeedbackInput } from '../lambdas/domain/index.js';
+import { classify, describeRefusal, type Decision } from '../lambdas/process-feedback/classify.js';
+import { readFeedback, type FeedbackInput } from '../lambdas/process-feedback/envelope.js';
 
 /** One line of `ses-feedback classify` output. */
 export interface DecisionLine {

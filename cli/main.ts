@@ -1,11 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { addressProblem, redactAddresses } from '../lambdas/domain/address.js';
-import type { SuppressionReason } from '../lambdas/domain/classify.js';
+import { addressProblem, redactAddresses } from '../lambdas/shared/address.js';
+import type { SuppressionReason } from '../lambdas/shared/suppression.js';
 import { LOCAL_ENDPOINTS_FILE } from './local-endpoints.js';
 import type { CommandOutput } from './suppression-commands.js';
-import { CliError, DEFAULT_STACK_NAME, describeError, resolveTarget, type Target } from './target.js';
+import { CliError, describeError, resolveTarget, type Target } from './target.js';
+import { DEFAULT_STACK_NAME } from '../lambdas/shared/contract.js';
 
 // Each command's module (and the AWS SDK clients it uses) is imported when that command runs, so
 // the CLI starts by parsing only this file and what every command shares.

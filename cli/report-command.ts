@@ -1,4 +1,4 @@
-import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS } from '../lambdas/settings.js';
+import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS } from '../lambdas/shared/settings.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readAlarms } from './alarms.js';
 import { AuditTrail } from './audit-trail.js';

@@ -1,10 +1,10 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { DynamoGuardrailLog, type GuardrailEntry } from '../lambdas/adapters/dynamo-guardrail-log.js';
-import { SesConfigurationSetSending } from '../lambdas/adapters/ses-configuration-set-sending.js';
-import { SesPacer } from '../lambdas/adapters/ses-pacer.js';
-import { DEFAULT_SETTINGS } from '../lambdas/settings.js';
+import { DynamoGuardrailLog, type GuardrailEntry } from '../lambdas/pause-sending/adapters/dynamo-guardrail-log.js';
+import { SesConfigurationSetSending } from '../lambdas/pause-sending/adapters/ses-configuration-set-sending.js';
+import { SesPacer } from '../lambdas/shared/adapters/ses-pacer.js';
+import { DEFAULT_SETTINGS } from '../lambdas/shared/settings.js';
 import { CliError, type Target } from './target.js';
 
 export interface ResumeOptions {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetConfigurationSetEventDestinationsCommand, SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { addressKey, FEEDBACK_TABLE } from '../lambdas/contract.js';
+import { addressKey, FEEDBACK_TABLE } from '../lambdas/shared/contract.js';
 import { CliError, type Target } from './target.js';
 
 /**

@@ -4,13 +4,13 @@ import { stringify as toCsv } from 'csv-stringify/sync';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListSuppressedDestinationsCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoFeedbackStore } from '../lambdas/adapters/dynamo-feedback-store.js';
-import { DynamoOperatorRequests } from '../lambdas/adapters/dynamo-operator-requests.js';
-import { DynamoSuppressionLedger } from '../lambdas/adapters/dynamo-suppression-ledger.js';
-import { SesPacer } from '../lambdas/adapters/ses-pacer.js';
-import { SqsSuppressionQueue } from '../lambdas/adapters/sqs-suppression-queue.js';
-import { addressProblem, maskAddress, mergeEntries, redactAddresses, type SuppressionEntry, type SuppressionMessage, type SuppressionReason } from '../lambdas/domain/index.js';
-import { DEFAULT_SETTINGS } from '../lambdas/settings.js';
+import { DynamoOperatorRequests } from '../lambdas/write-suppressions/adapters/dynamo-operator-requests.js';
+import { DynamoSuppressionLedger } from '../lambdas/write-suppressions/adapters/dynamo-suppression-ledger.js';
+import { SesPacer } from '../lambdas/shared/adapters/ses-pacer.js';
+import { SqsSuppressionQueue } from '../lambdas/shared/adapters/sqs-suppression-queue.js';
+import { addressProblem, maskAddress, redactAddresses } from '../lambdas/shared/address.js';
+import { mergeEntries, type SuppressionEntry, type SuppressionMessage, type SuppressionReason } from '../lambdas/shared/suppression.js';
+import { DEFAULT_SETTINGS } from '../lambdas/shared/settings.js';
 import { CliError, type Target } from './target.js';
 
 /** What the commands print to; `progress` rewrites one status line (stderr). */
@@ -160,8 +160,7 @@ export async function importSuppressions(target: Target, text: string, reason: S
 }
 
 function operatorRequests(target: Target, dynamodb: DynamoDBClient, ledger: DynamoSuppressionLedger): DynamoOperatorRequests {
-  const store = new DynamoFeedbackStore({ client: dynamodb, tableName: target.tableName, eventRetentionInDays: DEFAULT_SETTINGS.eventRetentionInDays });
-  return new DynamoOperatorRequests(dynamodb, target.tableName, ledger, store);
+  return new DynamoOperatorRequests(dynamodb, target.tableName, ledger, DEFAULT_SETTINGS.eventRetentionInDays);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { DEFAULT_STACK_CONFIGURATION_SETS, DEFAULT_STACK_NAME } from '../lambdas/contract.js';
+import { DEFAULT_STACK_CONFIGURATION_SETS, DEFAULT_STACK_NAME } from '../lambdas/shared/contract.js';
 import { LOCAL_ENDPOINTS_FILE, type LocalEndpoints } from './local-endpoints.js';
 
 /** The stack's name when `--stack` is not given (bin/app.ts deploys this one). */

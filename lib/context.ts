@@ -1,7 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import { EmailSendingEvent } from 'aws-cdk-lib/aws-ses';
-import { DEFAULTS, toRemovalPolicy, type RateThresholds } from './defaults.js';
-import type { SesFeedbackPipelineProps } from './ses-feedback-pipeline.js';
+import { DEFAULTS, toRemovalPolicy } from './defaults.js';
+import { type RateThresholds } from '../lambdas/shared/settings.js';
+import type { SesFeedbackPipelineProps } from './pipeline-props.js';
 
 /**
  * Context keys the app reads (cdk.json `context`, or `-c key=value`). Lists are comma-separated.

@@ -1,23 +1,14 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { EmailSendingEvent } from 'aws-cdk-lib/aws-ses';
-import {
-  DEFAULT_SETTINGS,
-  eventSourceVisibilityTimeoutInSeconds,
-  PROCESSING_SETTINGS,
-  QUEUE_RETENTION_IN_DAYS,
-  REPUTATION_WATCHER_SETTINGS,
-  SUPPRESSION_WRITER_SETTINGS,
-  type RemovalPolicyName,
-  type SesEventType,
-} from '../lambdas/settings.js';
+import { DEFAULT_SETTINGS, eventSourceVisibilityTimeoutInSeconds, PROCESSING_SETTINGS, QUEUE_RETENTION_IN_DAYS, REPUTATION_WATCHER_SETTINGS, SUPPRESSION_WRITER_SETTINGS, type RemovalPolicyName, type SesEventType } from '../lambdas/shared/settings.js';
 
 /*
- * The values live in lambdas/settings.ts, in plain units, where code without aws-cdk-lib (the
+ * The values live in lambdas/shared/settings.ts, in plain units, where code without aws-cdk-lib (the
  * operator CLI, the local pipeline, the bench) reads them too. This module gives the construct the
  * same values in CDK types.
  */
 
-export { AWS_ENFORCEMENT_LINES, LAMBDA_BUNDLING, type RateThresholds } from '../lambdas/settings.js';
+export { AWS_ENFORCEMENT_LINES, LAMBDA_BUNDLING, type RateThresholds } from '../lambdas/shared/settings.js';
 
 /** SES's event type names as the CDK's enum spells them (the enum's values are SES's names). */
 const EMAIL_SENDING_EVENTS: Readonly<Record<SesEventType, EmailSendingEvent>> = {

@@ -7,9 +7,10 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { LAMBDA_BUNDLING, PROCESSING } from './defaults.js';
+import { LAMBDA_BUNDLING } from '../lambdas/shared/settings.js';
+import { PROCESSING } from './defaults.js';
 
-/** The pipeline's functions, by their handler's file name in `lambdas/handlers/`. */
+/** The pipeline's functions, by their folder in `lambdas/` (its `index.ts` is the entry). */
 export const PIPELINE_HANDLERS = ['process-feedback', 'write-suppressions', 'watch-reputation', 'pause-sending'] as const;
 export type PipelineHandler = (typeof PIPELINE_HANDLERS)[number];
 
@@ -24,14 +25,14 @@ export function prebuiltCodeDirectory(handler: PipelineHandler, constructDirecto
 
 /** Properties of {@link PipelineFunction}. */
 export interface PipelineFunctionProps {
-  /** Its handler, in `lambdas/handlers/`. */
+  /** Its folder in `lambdas/`, whose `index.ts` exports `handler`. */
   readonly handler: PipelineHandler;
   readonly description: string;
   /** What the function's role is for. */
   readonly roleDescription: string;
   readonly memorySizeInMb: number;
   readonly timeout: Duration;
-  /** The handler's settings, as `lambdas/contract.ts` names them. */
+  /** The handler's settings, as `lambdas/shared/contract.ts` names them. */
   readonly environment: Record<string, string>;
   /** What the function may do besides writing its logs. */
   readonly statements: iam.PolicyStatement[];
@@ -70,7 +71,7 @@ export class PipelineFunction extends nodejs.NodejsFunction {
     const prebuilt = prebuiltCodeDirectory(props.handler);
     const code: Pick<nodejs.NodejsFunctionProps, 'code' | 'handler' | 'entry' | 'bundling'> = existsSync(path.join(prebuilt, 'index.js'))
       ? { code: lambda.Code.fromAsset(prebuilt), handler: 'index.handler' }
-      : { entry: path.join(__dirname, '..', 'lambdas', 'handlers', `${props.handler}.ts`), bundling: { ...LAMBDA_BUNDLING } };
+      : { entry: path.join(__dirname, '..', 'lambdas', props.handler, 'index.ts'), bundling: { ...LAMBDA_BUNDLING } };
     super(scope, id, {
       ...code,
       description: props.description,

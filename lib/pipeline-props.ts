@@ -2,9 +2,10 @@ import { Token, type Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import { CONFIGURATION_SET_NAME_PATTERN, configurationSetName, configurationSetNamePrefix } from '../lambdas/contract.js';
-import { defaultPausableSets } from '../lambdas/settings.js';
-import { DEFAULTS, type RateThresholds } from './defaults.js';
+import { CONFIGURATION_SET_NAME_PATTERN, configurationSetName, configurationSetNamePrefix } from '../lambdas/shared/contract.js';
+import { defaultPausableSets } from '../lambdas/shared/settings.js';
+import { DEFAULTS } from './defaults.js';
+import { type RateThresholds } from '../lambdas/shared/settings.js';
 
 /** Properties of {@link SesFeedbackPipeline}; every one is optional. */
 export interface SesFeedbackPipelineProps {

@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { SesFeedbackPipeline, type SesFeedbackPipelineProps } from './ses-feedback-pipeline.js';
+import { SesFeedbackPipeline } from './ses-feedback-pipeline.js';
+import { type SesFeedbackPipelineProps } from './pipeline-props.js';
 
 export interface SesFeedbackStackProps extends StackProps {
   readonly pipeline?: SesFeedbackPipelineProps;

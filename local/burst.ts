@@ -3,7 +3,7 @@
  * pipeline; passes only if every one is accounted for: an audit record, or the dead-letter queue.
  * Prints the throughput. Mix: deliveries, soft bounces, hard bounces, complaints, 0.1 % malformed.
  */
-import { DEFAULT_STACK_CONFIGURATION_SETS } from '../lambdas/contract.js';
+import { DEFAULT_STACK_CONFIGURATION_SETS } from '../lambdas/shared/contract.js';
 import { countEventItems } from './feedback-table.js';
 import { LocalPipeline } from './pipeline.js';
 import { bounce, complaint, delivery, type MailFacts } from './ses-events.js';

@@ -1,6 +1,6 @@
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FEEDBACK_TABLE } from '../lambdas/contract.js';
+import { FEEDBACK_TABLE } from '../lambdas/shared/contract.js';
 import { authorizationsOf, callerOf, regionOf, type Authorization, type ObservedRequest } from './call-authorization.js';
 
 const TIME_INDEX_KEY = FEEDBACK_TABLE.timeIndex.partitionKey;

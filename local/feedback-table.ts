@@ -1,6 +1,6 @@
 import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { FEEDBACK_TABLE } from '../lambdas/contract.js';
+import { FEEDBACK_TABLE } from '../lambdas/shared/contract.js';
 
 /**
  * Creates the feedback table with the layout the stack declares (`FEEDBACK_TABLE`, the single

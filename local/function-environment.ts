@@ -1,12 +1,5 @@
-import { pauseSendingEnvironment, processFeedbackEnvironment, reputationWatcherEnvironment, suppressionWriterEnvironment } from '../lambdas/contract.js';
-import {
-  DEFAULT_SETTINGS,
-  eventSourceVisibilityTimeoutInSeconds,
-  defaultProcessFeedbackSettings,
-  defaultSuppressionWriterSettings,
-  PROCESSING_SETTINGS,
-  SUPPRESSION_WRITER_SETTINGS,
-} from '../lambdas/settings.js';
+import { pauseSendingEnvironment, processFeedbackEnvironment, reputationWatcherEnvironment, suppressionWriterEnvironment } from '../lambdas/shared/contract.js';
+import { DEFAULT_SETTINGS, eventSourceVisibilityTimeoutInSeconds, defaultProcessFeedbackSettings, defaultSuppressionWriterSettings, PROCESSING_SETTINGS, SUPPRESSION_WRITER_SETTINGS } from '../lambdas/shared/settings.js';
 import type { MeteredService } from './call-meter.js';
 import { LOCAL_CLIENT_CONFIG } from './dynamodb-local.js';
 import type { FunctionName, LocalFunction } from './function-worker.js';

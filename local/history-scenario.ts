@@ -1,5 +1,5 @@
-import { DEFAULT_STACK_CONFIGURATION_SETS } from '../lambdas/contract.js';
-import { DEFAULT_SETTINGS } from '../lambdas/settings.js';
+import { DEFAULT_STACK_CONFIGURATION_SETS } from '../lambdas/shared/contract.js';
+import { DEFAULT_SETTINGS } from '../lambdas/shared/settings.js';
 import { bounce, complaint, delivery, type MailFacts } from './ses-events.js';
 
 /** One recipient's event, in the time it happened. */

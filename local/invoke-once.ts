@@ -9,7 +9,7 @@ async function main(): Promise<unknown> {
   const name = process.env.LOCAL_HANDLER;
   if (!name) throw new Error('LOCAL_HANDLER is not set');
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the environment is set, as Lambda does
-  const { handler } = require(`../lambdas/handlers/${name}.js`) as { handler: EventHandler };
+  const { handler } = require(`../lambdas/${name}/index.js`) as { handler: EventHandler };
   return handler(JSON.parse(process.env.LOCAL_EVENT ?? '{}'));
 }
 

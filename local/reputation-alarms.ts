@@ -1,6 +1,6 @@
-import { DEFAULT_STACK_CONFIGURATION_SETS, DEFAULT_STACK_NAME } from '../lambdas/contract.js';
-import type { GuardedAlarm, GuardrailSettings } from '../lambdas/domain/index.js';
-import { DEFAULT_SETTINGS, defaultPausableSets } from '../lambdas/settings.js';
+import { DEFAULT_STACK_CONFIGURATION_SETS, DEFAULT_STACK_NAME } from '../lambdas/shared/contract.js';
+import type { GuardedAlarm, GuardrailSettings } from '../lambdas/pause-sending/guardrail.js';
+import { DEFAULT_SETTINGS, defaultPausableSets } from '../lambdas/shared/settings.js';
 import type { LocalAlarm } from './cloudwatch.js';
 
 /**

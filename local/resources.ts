@@ -3,7 +3,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalEndpointResources } from '../cli/local-endpoints.js';
-import { eventSourceVisibilityTimeoutInSeconds, PROCESSING_SETTINGS, QUEUE_RETENTION_IN_DAYS, SUPPRESSION_WRITER_SETTINGS } from '../lambdas/settings.js';
+import { eventSourceVisibilityTimeoutInSeconds, PROCESSING_SETTINGS, QUEUE_RETENTION_IN_DAYS, SUPPRESSION_WRITER_SETTINGS } from '../lambdas/shared/settings.js';
 import { LOCAL_CLIENT_CONFIG } from './dynamodb-local.js';
 import { createFeedbackTable } from './feedback-table.js';
 

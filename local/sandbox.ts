@@ -22,7 +22,7 @@ function main(): void {
   const name = process.env.LOCAL_HANDLER;
   if (!name) throw new Error('LOCAL_HANDLER is not set');
   // A function of the stack by name; a test's handler by its absolute path.
-  const entry = isAbsolute(name) ? name : `../lambdas/handlers/${name}.js`;
+  const entry = isAbsolute(name) ? name : `../lambdas/${name}/index.js`;
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the environment is set, as Lambda does
   const { handler } = require(entry) as { handler: SqsHandler };
   process.on('message', (message: InvokeMessage) => {

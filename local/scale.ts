@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { LocalPipeline } from './pipeline.js';
 import { bounce } from './ses-events.js';
 import { warmUpDynamoDbLocal } from './warm-up.js';
-import { DEFAULT_STACK_CONFIGURATION_SETS } from '../lambdas/contract.js';
+import { DEFAULT_STACK_CONFIGURATION_SETS } from '../lambdas/shared/contract.js';
 
 /** How long the run waits for every address before it counts what is missing. */
 const WAIT_LIMIT_S = 240;

@@ -1,4 +1,4 @@
-import { DEFAULT_STACK_CONFIGURATION_SETS } from '../lambdas/contract.js';
+import { DEFAULT_STACK_CONFIGURATION_SETS } from '../lambdas/shared/contract.js';
 import { bounce, complaint, type Dsn, type MailFacts } from './ses-events.js';
 
 /** Sends per configuration set: SES reputation rates are per message sent, so the summary needs them. */

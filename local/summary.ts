@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ListSuppressedDestinationsCommand, SESv2Client } from '@aws-sdk/client-sesv2';
-import { DynamoSuppressionLedger } from '../lambdas/adapters/dynamo-suppression-ledger.js';
-import { CONFIGURATION_SET_PAUSED_EVENT, type ConfigurationSetPausedDetail } from '../lambdas/events.js';
-import { asPercent, feedbackClassOf, type FeedbackClass } from '../lambdas/domain/index.js';
-import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS } from '../lambdas/settings.js';
+import { DynamoSuppressionLedger } from '../lambdas/write-suppressions/adapters/dynamo-suppression-ledger.js';
+import { CONFIGURATION_SET_PAUSED_EVENT, type ConfigurationSetPausedDetail } from '../lambdas/shared/events.js';
+import { asPercent } from '../lambdas/pause-sending/guardrail.js';
+import { feedbackClassOf, type FeedbackClass } from '../lambdas/process-feedback/feedback-record.js';
+import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS } from '../lambdas/shared/settings.js';
 import { LOCAL_CLIENT_CONFIG } from './dynamodb-local.js';
 import { scanEventItems } from './feedback-table.js';
 import type { LocalPipeline } from './pipeline.js';

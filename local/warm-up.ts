@@ -1,7 +1,9 @@
 import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoFeedbackStore } from '../lambdas/adapters/dynamo-feedback-store.js';
-import { DynamoSuppressionLedger } from '../lambdas/adapters/dynamo-suppression-ledger.js';
-import { classify, mailContext, readFeedback, toFeedbackRecord, type FeedbackRecord } from '../lambdas/domain/index.js';
+import { DynamoFeedbackStore } from '../lambdas/process-feedback/adapters/dynamo-feedback-store.js';
+import { DynamoSuppressionLedger } from '../lambdas/write-suppressions/adapters/dynamo-suppression-ledger.js';
+import { classify, mailContext } from '../lambdas/process-feedback/classify.js';
+import { readFeedback } from '../lambdas/process-feedback/envelope.js';
+import { toFeedbackRecord, type FeedbackRecord } from '../lambdas/process-feedback/feedback-record.js';
 import { createFeedbackTable } from './feedback-table.js';
 import { bounce } from './ses-events.js';
 

@@ -3,7 +3,7 @@
  * `dist/construct/`:
  *
  * - the construct, compiled by `tsc -p tsconfig.package.json` to CommonJS with `.d.ts` beside it
- *   (`lib/` and the two pure modules it reads, `lambdas/contract.ts` and `lambdas/settings.ts`);
+ *   (`lib/` and the two pure modules it reads, `lambdas/shared/contract.ts` and `lambdas/shared/settings.ts`);
  * - each function's bundle, `assets/<handler>/index.js`, built by esbuild exactly as
  *   NodejsFunction bundles it from a checkout (the options below are the ones it passes for
  *   {@link LAMBDA_BUNDLING}: CommonJS for Node, the AWS SDK v3 left to the Lambda runtime,
@@ -12,10 +12,10 @@
  * - and the operator CLI (`npm run build:cli`).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
-import { LAMBDA_BUNDLING } from '../lambdas/settings.js';
+import { LAMBDA_BUNDLING } from '../lambdas/shared/settings.js';
 import { PIPELINE_HANDLERS, prebuiltCodeDirectory, type PipelineHandler } from '../lib/pipeline-function.js';
 import { buildCli } from './build-cli.js';
 
@@ -38,7 +38,7 @@ const ESBUILD_OPTION: { readonly [K in keyof typeof LAMBDA_BUNDLING]: keyof Buil
 export function functionBuildOptions(handler: PipelineHandler, outdir: string): BuildOptions {
   return {
     absWorkingDir: ROOT,
-    entryPoints: [join('lambdas', 'handlers', `${handler}.ts`)],
+    entryPoints: [join('lambdas', handler, 'index.ts')],
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -57,9 +57,12 @@ export async function buildPackage(into: string = ROOT): Promise<void> {
   const outdir = join(into, 'dist', 'construct');
   rmSync(outdir, { recursive: true, force: true });
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.package.json'), '--outDir', outdir], { stdio: 'inherit' });
-  // The domain is compiled only for the types lib/ imports from it, which no declaration the
-  // package exports refers to; its JavaScript (which requires csv-parse and zod) is never loaded.
-  rmSync(join(outdir, 'lambdas', 'domain'), { recursive: true, force: true });
+  // Of lambdas/, lib/ loads the contract and the settings; anything else is compiled only for the
+  // types lib/ imports from it, which no declaration the package exports refers to, and its
+  // JavaScript (which requires csv-parse and zod) is never loaded.
+  const compiled = join(outdir, 'lambdas');
+  for (const name of readdirSync(compiled)) if (name !== 'shared') rmSync(join(compiled, name), { recursive: true, force: true });
+  for (const name of readdirSync(join(compiled, 'shared'))) if (!/^(contract|settings)\./.test(name)) rmSync(join(compiled, 'shared', name), { recursive: true, force: true });
   // Beside the compiled `lib/`, where PipelineFunction looks for them.
   const compiledLib = join(outdir, 'lib');
   await Promise.all(PIPELINE_HANDLERS.map((handler) => build(functionBuildOptions(handler, prebuiltCodeDirectory(handler, compiledLib)))));

@@ -17,7 +17,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { SesFeedbackPipeline, SesFeedbackStack, type SesFeedbackPipelineProps } from '../lib/index.js';
+import { SesFeedbackPipeline } from '../lib/ses-feedback-pipeline.js';
+import { SesFeedbackStack } from '../lib/ses-feedback-stack.js';
+import { type SesFeedbackPipelineProps } from '../lib/pipeline-props.js';
 
 const outdir = process.argv[2];
 if (!outdir) {

@@ -1,8 +1,10 @@
-import type { GuardrailEntry } from '../../lambdas/adapters/dynamo-guardrail-log.js';
-import { SUPPRESSION_EXPIRED_EVENT_TYPE } from '../../lambdas/adapters/dynamo-suppression-ledger.js';
-import { daysBetween } from '../../lambdas/contract.js';
-import { feedbackClassOf } from '../../lambdas/domain/index.js';
-import { isGuardrailEntry, type AccountSnapshot, type IndexedEvent, type TableKey } from '../audit-trail.js';
+import type { GuardrailEntry } from '../../lambdas/pause-sending/adapters/dynamo-guardrail-log.js';
+import { SUPPRESSION_EXPIRED_EVENT_TYPE } from '../../lambdas/write-suppressions/adapters/suppression-ledger-items.js';
+import { daysBetween } from '../../lambdas/shared/contract.js';
+import { feedbackClassOf } from '../../lambdas/process-feedback/feedback-record.js';
+import { isGuardrailEntry } from '../audit-trail.js';
+import { type AccountSnapshot } from '../../lambdas/watch-reputation/reputation-watcher.js';
+import { type IndexedEvent, type TableKey } from '../audit-events.js';
 import { type BlockDetail, type ProviderBlocks, ProviderBlockTally } from './provider-blocks.js';
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { redactAddresses } from '../../lambdas/domain/index.js';
+import { redactAddresses } from '../../lambdas/shared/address.js';
 import type { IndexedEvent, TableKey } from '../audit-events.js';
 
 /** Provider-block events per domain whose diagnostic the report reads from the table. */

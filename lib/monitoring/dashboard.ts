@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
-import { PIPELINE_METRICS } from '../../lambdas/contract.js';
-import { AWS_ENFORCEMENT_LINES, type RateThresholds } from '../defaults.js';
+import { PIPELINE_METRICS } from '../../lambdas/shared/contract.js';
+import { AWS_ENFORCEMENT_LINES, type RateThresholds } from '../../lambdas/shared/settings.js';
 import type { ResolvedProps } from '../pipeline-props.js';
 import type { PipelineParts } from './alarms.js';
 import { percent, processingCountOverSets, sesReputationMetric, writerCountMetric, type ReputationMetricName } from './metrics.js';

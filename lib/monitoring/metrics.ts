@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { PIPELINE_METRICS, type PipelineMetricName } from '../../lambdas/contract.js';
+import { PIPELINE_METRICS, type PipelineMetricName } from '../../lambdas/shared/contract.js';
 
 /** SES's reputation rates, as fractions. */
 export type ReputationMetricName = 'Reputation.BounceRate' | 'Reputation.ComplaintRate';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../cli/main.js';
 import { describeSendError, formatSimulation, simulate, type SimulationPorts } from '../../cli/simulate-command.js';
-import { classify, readFeedback } from '../../lambdas/domain/index.js';
+import { classify } from '../../lambdas/process-feedback/classify.js';
+import { readFeedback } from '../../lambdas/process-feedback/envelope.js';
 import { bounce, complaint, delivery, type MailFacts } from '../../local/ses-events.js';
 
 /**

@@ -2,7 +2,7 @@ import type { CloudWatchClient, DescribeAlarmsCommandOutput } from '@aws-sdk/cli
 import { readAlarms } from '../../cli/alarms.js';
 import { formatStatus, type Status } from '../../cli/status-command.js';
 import type { Target } from '../../cli/target.js';
-import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS } from '../../lambdas/settings.js';
+import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS } from '../../lambdas/shared/settings.js';
 
 /** A deployed target whose CloudWatch answers DescribeAlarms with these alarms. */
 function targetWith(alarms: NonNullable<DescribeAlarmsCommandOutput['MetricAlarms']>): Target {

@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { EmailSendingEvent } from 'aws-cdk-lib/aws-ses';
-import { pipelinePropsFromContext } from '../../lib/index.js';
+import { pipelinePropsFromContext } from '../../lib/context.js';
 
 const from = (context: Record<string, unknown>) => pipelinePropsFromContext((key) => context[key]);
 

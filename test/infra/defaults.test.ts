@@ -1,14 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { EmailSendingEvent } from 'aws-cdk-lib/aws-ses';
 import { DEFAULTS, eventSourceVisibilityTimeout, PROCESSING, QUEUE_RETENTION, REPUTATION_WATCHER, SUPPRESSION_WRITER, toEmailSendingEvent, toRemovalPolicy } from '../../lib/defaults.js';
-import {
-  DEFAULT_SETTINGS,
-  PROCESSING_SETTINGS,
-  QUEUE_RETENTION_IN_DAYS,
-  REPUTATION_WATCHER_SETTINGS,
-  SUPPRESSION_WRITER_SETTINGS,
-  type SesEventType,
-} from '../../lambdas/settings.js';
+import { DEFAULT_SETTINGS, PROCESSING_SETTINGS, QUEUE_RETENTION_IN_DAYS, REPUTATION_WATCHER_SETTINGS, SUPPRESSION_WRITER_SETTINGS, type SesEventType } from '../../lambdas/shared/settings.js';
 
 describe('the construct defaults, in CDK types', () => {
   it('maps every SES event type to the CDK enum member whose value is that name', () => {

@@ -1,7 +1,8 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { SesFeedbackPipeline, type SesFeedbackPipelineProps } from '../../lib/index.js';
+import { SesFeedbackPipeline } from '../../lib/ses-feedback-pipeline.js';
+import { type SesFeedbackPipelineProps } from '../../lib/pipeline-props.js';
 import { appWithoutBundling } from '../support/cdk-app.js';
 import { resolveTemplate, type CfnTemplate } from '../support/cfn-resolve.js';
 import { DEPLOYMENT, OTHER_ACCOUNT, StackPolicies, type AwsRequest } from '../support/iam-model.js';

@@ -1,6 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { DEFAULT_STACK_NAME } from '../../lambdas/contract.js';
-import { SesFeedbackStack, type SesFeedbackPipelineProps } from '../../lib/index.js';
+import { DEFAULT_STACK_NAME } from '../../lambdas/shared/contract.js';
+import { SesFeedbackStack } from '../../lib/ses-feedback-stack.js';
+import { type SesFeedbackPipelineProps } from '../../lib/pipeline-props.js';
 import { appWithoutBundling } from '../support/cdk-app.js';
 
 /**

@@ -7,9 +7,11 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { PROCESS_FEEDBACK_ENV as ENV, REPUTATION_WATCHER_ENV as WATCHER_ENV, SUPPRESSION_WRITER_ENV as WRITER_ENV } from '../../lambdas/contract.js';
-import { SesFeedbackPipeline, SesFeedbackStack, type SesFeedbackPipelineProps } from '../../lib/index.js';
-import { SUPPRESSION_WRITER_SETTINGS } from '../../lambdas/settings.js';
+import { PROCESS_FEEDBACK_ENV as ENV, REPUTATION_WATCHER_ENV as WATCHER_ENV, SUPPRESSION_WRITER_ENV as WRITER_ENV } from '../../lambdas/shared/contract.js';
+import { SesFeedbackPipeline } from '../../lib/ses-feedback-pipeline.js';
+import { SesFeedbackStack } from '../../lib/ses-feedback-stack.js';
+import { type SesFeedbackPipelineProps } from '../../lib/pipeline-props.js';
+import { SUPPRESSION_WRITER_SETTINGS } from '../../lambdas/shared/settings.js';
 import { appWithoutBundling } from '../support/cdk-app.js';
 
 function template(props?: SesFeedbackPipelineProps): Template {
@@ -371,10 +373,10 @@ describe('function bundles (the one test that bundles: the assets are part of th
         expect(code.length).toBeLessThan(250_000);
         expect(code).toContain('require("@aws-sdk/client-dynamodb")');
         expect(sourceMap.sourcesContent).toBeUndefined();
-        return sourceMap.sources.filter((source) => source.includes('lambdas/handlers/')).map((source) => path.basename(source)).sort();
+        return sourceMap.sources.flatMap((source) => /lambdas\/([a-z-]+\/(?:index|handler)\.ts)$/.exec(source)?.[1] ?? []).sort();
       });
       expect(handlers.sort()).toEqual(
-        ['pause-sending', 'process-feedback', 'watch-reputation', 'write-suppressions'].map((name) => [`${name}-handler.ts`, `${name}.ts`]),
+        ['pause-sending', 'process-feedback', 'watch-reputation', 'write-suppressions'].map((name) => [`${name}/handler.ts`, `${name}/index.ts`]),
       );
     } finally {
       rmSync(outdir, { recursive: true, force: true });

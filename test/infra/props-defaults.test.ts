@@ -5,7 +5,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { EmailSendingEvent } from 'aws-cdk-lib/aws-ses';
 import * as ts from 'typescript';
-import { SesFeedbackPipeline, type SesFeedbackPipelineProps } from '../../lib/index.js';
+import { SesFeedbackPipeline } from '../../lib/ses-feedback-pipeline.js';
+import { type SesFeedbackPipelineProps } from '../../lib/pipeline-props.js';
 import { resolveProps } from '../../lib/pipeline-props.js';
 import { appWithoutBundling } from '../support/cdk-app.js';
 

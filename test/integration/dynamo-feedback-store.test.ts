@@ -1,11 +1,15 @@
 import { GetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoFeedbackStore } from '../../lambdas/adapters/dynamo-feedback-store.js';
-import { DynamoSuppressionLedger } from '../../lambdas/adapters/dynamo-suppression-ledger.js';
-import { DynamoWriterLease } from '../../lambdas/adapters/dynamo-writer-lease.js';
-import { AuditTrail, type IndexedEvent } from '../../cli/audit-trail.js';
-import { addressKey, eventSortKey, FEEDBACK_TABLE } from '../../lambdas/contract.js';
-import { classify, eventKeyOf, mailContext, readFeedback, toFeedbackRecord, type FeedbackRecord } from '../../lambdas/domain/index.js';
+import { DynamoFeedbackStore } from '../../lambdas/process-feedback/adapters/dynamo-feedback-store.js';
+import { DynamoSoftBounceEscalations } from '../../lambdas/write-suppressions/adapters/dynamo-soft-bounce-escalations.js';
+import { DynamoSuppressionLedger } from '../../lambdas/write-suppressions/adapters/dynamo-suppression-ledger.js';
+import { DynamoWriterLease } from '../../lambdas/write-suppressions/adapters/dynamo-writer-lease.js';
+import { AuditTrail } from '../../cli/audit-trail.js';
+import { type IndexedEvent } from '../../cli/audit-events.js';
+import { addressKey, eventSortKey, FEEDBACK_TABLE } from '../../lambdas/shared/contract.js';
+import { classify, mailContext } from '../../lambdas/process-feedback/classify.js';
+import { eventKeyOf, toFeedbackRecord, type FeedbackRecord } from '../../lambdas/process-feedback/feedback-record.js';
+import { readFeedback } from '../../lambdas/process-feedback/envelope.js';
 import { fixture } from '../support/fixtures.js';
 import { freshFeedbackTable, localDynamoDb } from '../support/local-aws.js';
 
@@ -124,15 +128,16 @@ describe('DynamoFeedbackStore on DynamoDB Local', () => {
     expect(outcome.consecutive).toBe(1);
   });
 
-  it('keeps whether each history stands escalated, and a late delivery that cancels counted bounces withdraws it (again when applied again)', async () => {
+  it('keeps whether each history stands escalated, as the writer reads it, and a late delivery that cancels counted bounces withdraws it (again when applied again)', async () => {
+    const escalations = new DynamoSoftBounceEscalations(client, tableName);
     const day = (n: number) => new Date(Date.UTC(2026, 10, 1) + n * 86_400_000).toISOString();
     for (const d of [1, 2, 3, 5, 6, 7]) await store.addSoftBounce('late@example.com', `e${d}`, day(d), POLICY);
     await store.addSoftBounce('other@example.com', 'o1', day(1), POLICY);
-    expect([...(await store.escalated(['late@example.com', 'other@example.com', 'never@example.com']))].sort()).toEqual(['late@example.com', 'never@example.com']);
+    expect([...(await escalations.escalated(['late@example.com', 'other@example.com', 'never@example.com']))].sort()).toEqual(['late@example.com', 'never@example.com']);
     expect(await store.addDelivery('late@example.com', day(4), POLICY)).toEqual({ withdraw: true });
     expect(await store.addDelivery('late@example.com', day(4), POLICY)).toEqual({ withdraw: true }); // a retry asks again
     expect(await store.addDelivery('late@example.com', day(3.5), POLICY)).toEqual({ withdraw: false });
-    expect(await store.escalated(['late@example.com'])).toEqual(new Set());
+    expect(await escalations.escalated(['late@example.com'])).toEqual(new Set());
   });
 });
 

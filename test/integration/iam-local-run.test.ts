@@ -1,12 +1,14 @@
 import { rmSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { DEFAULT_STACK_CONFIGURATION_SETS, DEFAULT_STACK_NAME } from '../../lambdas/contract.js';
-import { SesFeedbackStack } from '../../lib/index.js';
+import { DEFAULT_STACK_CONFIGURATION_SETS, DEFAULT_STACK_NAME } from '../../lambdas/shared/contract.js';
+import { SesFeedbackStack } from '../../lib/ses-feedback-stack.js';
 import { LOCAL_ACCOUNT, queueArnOf } from '../../local/call-authorization.js';
 import type { AuthorizedCall } from '../../local/call-meter.js';
 import { LOCAL_CLIENT_CONFIG } from '../../local/dynamodb-local.js';
-import { LocalPipeline, type FunctionName, type LocalResources } from '../../local/pipeline.js';
+import { LocalPipeline } from '../../local/pipeline.js';
+import { type FunctionName } from '../../local/function-worker.js';
+import { type LocalResources } from '../../local/resources.js';
 import { bounce, complaint, type MailFacts } from '../../local/ses-events.js';
 import type { CfnTemplate } from '../support/cfn-resolve.js';
 import { DEPLOYMENT, StackPolicies, type AwsRequest, type IdentityPolicy } from '../support/iam-model.js';

@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { addressKey, FEEDBACK_TABLE } from '../../lambdas/contract.js';
-import type { AddressSuppressedDetail } from '../../lambdas/events.js';
+import { addressKey, FEEDBACK_TABLE } from '../../lambdas/shared/contract.js';
+import type { AddressSuppressedDetail } from '../../lambdas/shared/events.js';
 import { LocalPipeline } from '../../local/pipeline.js';
 import { bounce, complaint, delivery, type MailFacts } from '../../local/ses-events.js';
 import { fixture, snsEnvelope } from '../support/fixtures.js';

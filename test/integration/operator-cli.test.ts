@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { EXIT, main, type CliIo } from '../../cli/main.js';
-import { addressKey, FEEDBACK_TABLE } from '../../lambdas/contract.js';
+import { addressKey, FEEDBACK_TABLE } from '../../lambdas/shared/contract.js';
 import type { Status } from '../../cli/status-command.js';
-import { DynamoGuardrailLog } from '../../lambdas/adapters/dynamo-guardrail-log.js';
-import { DynamoSuppressionLedger } from '../../lambdas/adapters/dynamo-suppression-ledger.js';
+import { DynamoGuardrailLog } from '../../lambdas/pause-sending/adapters/dynamo-guardrail-log.js';
+import { DynamoSuppressionLedger } from '../../lambdas/write-suppressions/adapters/dynamo-suppression-ledger.js';
 import { parseSuppressionFile } from '../../cli/suppression-commands.js';
-import { DEFAULT_STACK_CONFIGURATION_SETS } from '../../lambdas/contract.js';
+import { DEFAULT_STACK_CONFIGURATION_SETS } from '../../lambdas/shared/contract.js';
 import { LocalPipeline } from '../../local/pipeline.js';
 import { bounce } from '../../local/ses-events.js';
 

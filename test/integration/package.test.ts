@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { stagePackage } from '../../scripts/build-package.js';
-import { SesFeedbackPipeline } from '../../lib/index.js';
+import { SesFeedbackPipeline } from '../../lib/ses-feedback-pipeline.js';
 
 /**
  * The npm package as a CDK user meets it: packed from the project, installed into a fresh CDK app

@@ -1,11 +1,12 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { DynamoSuppressionLedger } from '../../lambdas/adapters/dynamo-suppression-ledger.js';
-import { SesSuppressionImports } from '../../lambdas/adapters/ses-suppression-imports.js';
-import { SesSuppressionList } from '../../lambdas/adapters/ses-suppression-list.js';
+import { DynamoSuppressionLedger } from '../../lambdas/write-suppressions/adapters/dynamo-suppression-ledger.js';
+import { SesSuppressionImports } from '../../lambdas/write-suppressions/adapters/ses-suppression-imports.js';
+import { SesSuppressionList } from '../../lambdas/write-suppressions/adapters/ses-suppression-list.js';
 import { LOCAL_CLIENT_CONFIG } from '../../local/dynamodb-local.js';
-import type { AddressSuppressedDetail, AddressUnsuppressedDetail } from '../../lambdas/events.js';
-import { AuditTrail, type IndexedEvent } from '../../cli/audit-trail.js';
+import type { AddressSuppressedDetail, AddressUnsuppressedDetail } from '../../lambdas/shared/events.js';
+import { AuditTrail } from '../../cli/audit-trail.js';
+import { type IndexedEvent } from '../../cli/audit-events.js';
 import { LocalPipeline } from '../../local/pipeline.js';
 import { bounce, complaint, type MailFacts } from '../../local/ses-events.js';
 

@@ -2,7 +2,10 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { exportCsv, parseSuppressionFile } from '../../cli/suppression-commands.js';
 import { classifyText } from '../../cli/classify-command.js';
-import { eventKeyOf, readAddress, redactAddresses, SuppressionRejectedError, type SuppressionEntry } from '../../lambdas/domain/index.js';
+import { eventKeyOf } from '../../lambdas/process-feedback/feedback-record.js';
+import { readAddress, redactAddresses } from '../../lambdas/shared/address.js';
+import { SuppressionRejectedError } from '../../lambdas/shared/errors.js';
+import { type SuppressionEntry } from '../../lambdas/shared/suppression.js';
 import { captureLogs } from '../support/capture-logs.js';
 import { SimulatedCrash, throttled, type FailedRecordsLayout } from '../support/fakes.js';
 import { fixtureJson, snsEnvelope } from '../support/fixtures.js';
@@ -13,7 +16,7 @@ import { sqsRecord } from '../support/sqs.js';
  * The guarantees, tried on generated input rather than on cases picked by the hands that wrote the
  * code: addresses valid, hostile and Unicode; SES messages in both formats inside every envelope;
  * SES and import-job faults. Counterexamples found along the way are pinned as example tests
- * (test/unit/address.test.ts, test/handler/hostile-input.test.ts).
+ * (test/lambdas/shared/address.test.ts, test/lambdas/process-feedback/hostile-input.test.ts).
  */
 
 const RUNS = { numRuns: 100 };

@@ -1,37 +1,12 @@
-import { IMPORT_FILES } from '../../lambdas/contract.js';
-import {
-  addDelivery,
-  addSoftBounce,
-  isEscalated,
-  importLines,
-  SuppressionRejectedError,
-  type AcceptedSuppression,
-  type DeadLetters,
-  type DueExpiry,
-  type FeedbackRecord,
-  type FeedbackStore,
-  type ImportJobRef,
-  type ImportJobStatus,
-  type ImportRow,
-  type LedgerEntry,
-  type RecordedJob,
-  type SoftBounceHistory,
-  type SoftBounceOutcome,
-  type SoftBouncePolicy,
-  type SuppressionAnnouncements,
-  type SuppressionEntry,
-  type SuppressionImports,
-  type SuppressionLedger,
-  type SuppressionList,
-  type SuppressionMessage,
-  type SuppressionProvenance,
-  type SuppressionQueue,
-  type SuppressionReason,
-  type SuppressionRequests,
-  type SoftBounceEscalations,
-  type OperatorRequests,
-  type WriterLease,
-} from '../../lambdas/domain/index.js';
+import { IMPORT_FILES } from '../../lambdas/shared/contract.js';
+import { addDelivery, addSoftBounce, isEscalated, type SoftBounceHistory, type SoftBounceOutcome, type SoftBouncePolicy } from '../../lambdas/process-feedback/soft-bounce-policy.js';
+import { importLines, type ImportRow } from '../../lambdas/write-suppressions/import-files.js';
+import { SuppressionRejectedError } from '../../lambdas/shared/errors.js';
+import { type AcceptedSuppression, type DueExpiry, type ImportJobStatus, type LedgerEntry, type RecordedJob, type SuppressionAnnouncements, type SuppressionImports, type SuppressionLedger, type SuppressionList, type SuppressionProvenance, type SoftBounceEscalations, type OperatorRequests, type WriterLease } from '../../lambdas/write-suppressions/ports.js';
+import { type DeadLetters, type SuppressionQueue, type SuppressionRequests } from '../../lambdas/shared/ports.js';
+import { type FeedbackRecord } from '../../lambdas/process-feedback/feedback-record.js';
+import { type FeedbackStore } from '../../lambdas/process-feedback/ports.js';
+import { type ImportJobRef, type SuppressionEntry, type SuppressionMessage, type SuppressionReason } from '../../lambdas/shared/suppression.js';
 
 type StoreMethod = keyof FeedbackStore;
 

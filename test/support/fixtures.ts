@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { classify, readFeedback, type Decision } from '../../lambdas/domain/index.js';
+import { classify, type Decision } from '../../lambdas/process-feedback/classify.js';
+import { readFeedback } from '../../lambdas/process-feedback/envelope.js';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
 

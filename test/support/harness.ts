@@ -1,23 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { FeedbackMetrics, SuppressionWriterMetrics } from '../../lambdas/adapters/feedback-metrics.js';
-import { PIPELINE_METRICS } from '../../lambdas/contract.js';
-import { FeedbackProcessor, SuppressionWriter, type SoftBouncePolicy } from '../../lambdas/domain/index.js';
-import { createProcessFeedbackHandler } from '../../lambdas/handlers/process-feedback-handler.js';
-import { createWriteSuppressionsHandler } from '../../lambdas/handlers/write-suppressions-handler.js';
-import {
-  FakeDeadLetters,
-  FakeOperatorRequests,
-  FakeSuppressionImports,
-  FakeSuppressionList,
-  InMemoryFeedbackStore,
-  InMemorySuppressionLedger,
-  InMemorySuppressionQueues,
-  InMemoryWriterLease,
-  ManualClock,
-  RecordedAnnouncements,
-} from './fakes.js';
+import { FeedbackMetrics } from '../../lambdas/process-feedback/adapters/feedback-metrics.js';
+import { SuppressionWriterMetrics } from '../../lambdas/write-suppressions/adapters/writer-metrics.js';
+import { PIPELINE_METRICS } from '../../lambdas/shared/contract.js';
+import { FeedbackProcessor } from '../../lambdas/process-feedback/feedback-processor.js';
+import { SuppressionWriter } from '../../lambdas/write-suppressions/suppression-writer.js';
+import { type SoftBouncePolicy } from '../../lambdas/process-feedback/soft-bounce-policy.js';
+import { createProcessFeedbackHandler } from '../../lambdas/process-feedback/handler.js';
+import { createWriteSuppressionsHandler } from '../../lambdas/write-suppressions/handler.js';
+import { FakeDeadLetters, FakeOperatorRequests, FakeSuppressionImports, FakeSuppressionList, InMemoryFeedbackStore, InMemorySuppressionLedger, InMemorySuppressionQueues, InMemoryWriterLease, ManualClock, RecordedAnnouncements } from './fakes.js';
 import type { Context } from 'aws-lambda';
 import { lambdaContext, sqsEvent, sqsRecord } from './sqs.js';
 
