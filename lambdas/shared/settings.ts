@@ -114,7 +114,10 @@ export const SUPPRESSION_WRITER_SETTINGS = {
   maxConcurrency: 2,
   /** The lease outlasts the function's timeout by this much: clock drift and Lambda's own shutdown. */
   leaseMarginInSeconds: 60,
-  /** A batch that finds the lease held comes again after this. */
+  /** A batch that finds the lease held tries again this often, for up to `leaseRetryForInMs`... */
+  leaseRetryEveryInMs: 500,
+  leaseRetryForInMs: 10_000,
+  /** ...then comes again after this. */
   leaseWaitInSeconds: 15,
   /**
    * Time one SES call may take from its start: its turn at the pacer (1 s), and its SDK attempts

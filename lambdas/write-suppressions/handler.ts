@@ -22,6 +22,14 @@ export interface WriteSuppressionsDependencies {
   readonly maxReceiveCount: number;
   /** How long a batch that found the lease held waits before its messages come again. */
   readonly leaseWaitSeconds: number;
+  /**
+   * Before it hands its messages back, a batch that found the lease held tries again `everyMs`
+   * for up to `forMs`: a run usually holds it for a second or two (one import job, a few calls),
+   * and the two pollers' batches tend to arrive together.
+   */
+  readonly leaseRetry: { readonly everyMs: number; readonly forMs: number };
+  /** Waits between lease attempts (a test passes its own clock's). */
+  readonly sleep?: (ms: number) => Promise<void>;
   /** Called once a run holds the lease, before its first SES call (the pacer starts over). */
   readonly onRunStart?: () => void;
 }
@@ -38,7 +46,8 @@ type Read<T extends SuppressionMessage['type']> = { readonly record: SQSRecord; 
 
 /**
  * The writer's handler. It takes the writer's lease first: one run at a time. A batch that finds
- * it held goes back to the queue as new messages after a short wait, so waiting never counts
+ * it held tries again for a few seconds, then goes back to the queue as new messages after a
+ * short wait, so waiting never counts
  * towards the dead-letter queue. Holding it, every address of the whole batch (up to 10,000
  * messages over the batching window) is written in one go, so a flood becomes a few import jobs;
  * then the operator's removals, looks at import jobs, restores, withdrawals, and one tick.
@@ -50,7 +59,17 @@ type Read<T extends SuppressionMessage['type']> = { readonly record: SQSRecord; 
  * reason. Nothing is dropped, nothing is parked without a reason.
  */
 export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependencies) {
-  const { writer, lease, queue, deadLetters, logger, metrics, maxReceiveCount, leaseWaitSeconds, onRunStart } = deps;
+  const { writer, lease, queue, deadLetters, logger, metrics, maxReceiveCount, leaseWaitSeconds, leaseRetry, onRunStart } = deps;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+
+  /** Whether `holder` got the lease, trying again while the run it waits for is likely ending. */
+  const acquire = async (holder: string): Promise<boolean> => {
+    for (let waited = 0; ; waited += leaseRetry.everyMs) {
+      if (await lease.acquire(holder)) return true;
+      if (waited + leaseRetry.everyMs > leaseRetry.forMs) return false;
+      await sleep(leaseRetry.everyMs);
+    }
+  };
 
   /**
    * Parks refused addresses, grouped by why and chunked under SQS's message size, each as a message
@@ -234,7 +253,7 @@ export function createWriteSuppressionsHandler(deps: WriteSuppressionsDependenci
     try {
       const read = await readAll(event.Records, failures);
       if (read.length === 0) return respond(failures);
-      if (!(await lease.acquire(holder))) return respond([...failures, ...(await wait(read))]);
+      if (!(await acquire(holder))) return respond([...failures, ...(await wait(read))]);
       try {
         onRunStart?.();
         const timeLeft: TimeLeft = () => context.getRemainingTimeInMillis();

@@ -69,5 +69,6 @@ export const handler = createWriteSuppressionsHandler({
   metrics: new SuppressionWriterMetrics(metrics),
   maxReceiveCount: getNumberFromEnv({ key: ENV.maxReceiveCount }),
   leaseWaitSeconds: getNumberFromEnv({ key: ENV.leaseWaitSeconds }),
+  leaseRetry: { everyMs: SUPPRESSION_WRITER_SETTINGS.leaseRetryEveryInMs, forMs: SUPPRESSION_WRITER_SETTINGS.leaseRetryForInMs },
   onRunStart: () => pacer.restart(),
 });

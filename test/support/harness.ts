@@ -28,6 +28,8 @@ export interface HarnessOptions {
   readonly removalsPerTick?: number;
   /** What each writer run has left, in ms (default: plenty). */
   readonly timeLeft?: () => number;
+  /** Called at each wait of a batch that found the lease held (a test ends the other run here). */
+  readonly onLeaseRetry?: () => Promise<void> | void;
 }
 
 /** The writer's run budget in the harness: a call needs 1 s, the run keeps 1 s. */
@@ -81,6 +83,11 @@ export function createHarness(options: HarnessOptions = {}) {
     metrics: new SuppressionWriterMetrics(metrics),
     maxReceiveCount: MAX_RECEIVE_COUNT,
     leaseWaitSeconds: 15,
+    leaseRetry: { everyMs: 500, forMs: 10_000 },
+    sleep: async (ms) => {
+      clock.advanceSeconds(ms / 1000);
+      await options.onLeaseRetry?.();
+    },
   });
   let runs = 0;
   const writerContext = (): Context => ({ ...lambdaContext, functionName: 'write-suppressions', awsRequestId: `writer-run-${++runs}`, getRemainingTimeInMillis: options.timeLeft ?? (() => 180_000) });

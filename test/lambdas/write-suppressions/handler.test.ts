@@ -257,6 +257,8 @@ describe('one writer run at a time', () => {
     const response = await harness.invokeWriter(record, sqsRecord(TICK));
     expect(response.batchItemFailures).toEqual([]);
     expect(harness.ses.calls).toEqual([]);
+    // It tried again every 0.5 s for 10 s before it handed the messages back.
+    expect(harness.lease.waited).toBe(21);
     expect(harness.queues.requests).toEqual([
       { body: JSON.stringify(message), delaySeconds: 15 },
       { body: TICK, delaySeconds: 15 },
@@ -264,6 +266,23 @@ describe('one writer run at a time', () => {
     // The other run ends: the messages, back as new ones (their receives start again), are written.
     await harness.lease.release('another-run');
     await harness.settle();
+    expect(harness.ses.list.get('gone@example.com')).toBe('BOUNCE');
+    expect(harness.lease.holder).toBeUndefined();
+  });
+
+  it('makes a batch wait a moment for a run that is ending, then write, with nothing handed back', async () => {
+    let waits = 0;
+    const harness = createHarness({
+      onLeaseRetry: async () => {
+        if (++waits === 3) await harness.lease.release('another-run');
+      },
+    });
+    await harness.lease.acquire('another-run');
+    const message: SuppressionMessage = { type: 'suppress', entries: [{ address: 'gone@example.com', reason: 'BOUNCE' }], attempt: 1 };
+    const response = await harness.invokeWriter(sqsRecord(JSON.stringify(message)));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(waits).toBe(3);
+    expect(harness.queues.requests).toEqual([]);
     expect(harness.ses.list.get('gone@example.com')).toBe('BOUNCE');
     expect(harness.lease.holder).toBeUndefined();
   });
