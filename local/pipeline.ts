@@ -145,6 +145,7 @@ export class LocalPipeline {
       }
       const pipeline = new LocalPipeline({ dynamo, fauxqs }, ses, sesEndpoint, { bus, endpoint: busEndpoint }, { server: cloudwatch, endpoint: cloudwatchEndpoint }, resources, options, meter);
       clients.s3 = pipeline.s3;
+      LocalPipeline.running.add(pipeline);
       return pipeline;
     } catch (error) {
       await Promise.all(started.map((s) => s.stop().catch(() => undefined)));
@@ -331,8 +332,20 @@ export class LocalPipeline {
     return [...seen.values()];
   }
 
-  /** Stops the worker and every service, and waits until their processes have exited. */
+  /** Pipelines started and not yet stopped in this process. */
+  private static readonly running = new Set<LocalPipeline>();
+
+  /**
+   * Stops every pipeline this process started and has not stopped: the integration tests' last
+   * hook, so a test that timed out (jest goes on without it) leaves no service running.
+   */
+  public static async stopAll(): Promise<void> {
+    await Promise.all([...LocalPipeline.running].map((pipeline) => pipeline.stop()));
+  }
+
+  /** Stops the worker and every service, and waits until their processes have exited (once: a second call does nothing). */
   public async stop(): Promise<void> {
+    if (!LocalPipeline.running.delete(this)) return;
     if (this.endpointsFile) rmSync(this.endpointsFile, { force: true });
     await this.stopWorker().catch(() => undefined);
     this.sns.destroy();
