@@ -211,13 +211,12 @@ export const CONFIGURATION_SET_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Where the import files of SES suppression-list import jobs live in the stack's import bucket:
- * SES may read only under `prefix` (bucket policy); the writer writes its files under `pipeline`,
- * the operator CLI under `operator`.
+ * SES may read only under `prefix` (bucket policy); the writer, the one that starts import jobs
+ * (the operator CLI's imports included), writes its files under `pipeline`.
  */
 export const IMPORT_FILES = {
   prefix: 'imports/',
   pipelinePrefix: 'imports/pipeline/',
-  operatorPrefix: 'imports/operator/',
 } as const satisfies Record<string, `imports/${string}`>;
 
 /** SES takes at most this many addresses per object in one suppression-list import (bulk add). */

@@ -230,9 +230,9 @@ describe('SES → import bucket and its key', () => {
   const key = () => policies.arn(policies.logicalId('AWS::KMS::Key', 'PipelineKey'));
   const read = (object: string, referer: string = account) => decide({ caller: ses, action: 's3:GetObject', resource: `${bucket()}/${object}`, context: { 'aws:Referer': referer } });
 
-  it("lets SES read the pipeline's and the operator's import files on this account's behalf (aws:Referer), and decrypt them", async () => {
+  it("lets SES read the import files under imports/ on this account's behalf (aws:Referer), and decrypt them", async () => {
     expect(await read('imports/pipeline/2026-11-27/job.jsonl')).toBe('Allowed');
-    expect(await read('imports/operator/rows.csv')).toBe('Allowed');
+    expect(await read('imports/other/rows.csv')).toBe('Allowed');
     expect(await decide({ caller: ses, action: 'kms:Decrypt', resource: key() })).toBe('Allowed');
   });
 
@@ -274,7 +274,7 @@ describe('function roles', () => {
     ['the processor using the feedback topic key (SNS decrypts for it)', 'PipelineProcessFeedback', 'kms:Decrypt', () => keyArn('PipelineFeedbackTopicKey')],
     ['the watcher using the import bucket key', 'PipelineWatchReputation', 'kms:Decrypt', () => keyArn('PipelineKey')],
     ['the writer using the alert topic key', 'PipelineWriteSuppressions', 'kms:GenerateDataKey', () => keyArn('PipelineAlertTopicKey')],
-    ['the writer reading an operator import file', 'PipelineWriteSuppressions', 's3:GetObject', () => `${policies.arn(policies.logicalId('AWS::S3::Bucket', 'PipelineImportBucket'))}/imports/operator/rows.csv`],
+    ['the writer reading an import file outside its own prefix', 'PipelineWriteSuppressions', 's3:GetObject', () => `${policies.arn(policies.logicalId('AWS::S3::Bucket', 'PipelineImportBucket'))}/imports/other/rows.csv`],
     ["the writer following another account's import job", 'PipelineWriteSuppressions', 'ses:GetImportJob', () => `arn:${partition}:ses:${region}:${OTHER_ACCOUNT}:import-job/abc`],
     ['the watcher publishing to the feedback topic', 'PipelineWatchReputation', 'sns:Publish', () => policies.arn(policies.logicalId('AWS::SNS::Topic', 'PipelineFeedbackTopic'), 'TopicArn')],
   ])('rejects %s', async (_case, prefix, action, resource) => {
