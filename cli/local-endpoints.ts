@@ -27,6 +27,8 @@ export interface LocalEndpoints {
   readonly cloudwatch?: string;
   /** Names of the local reputation alarms, as a stack's outputs name its alarms. */
   readonly alarmNames?: readonly string[];
+  /** The configuration sets of the local deploy, by SES name. */
+  readonly configurationSetNames?: readonly string[];
   /** The local SES endpoint's rate (SES's 1 request/s times the time compression). */
   readonly sesRequestsPerSecond: number;
   readonly resources: LocalEndpointResources;

@@ -4,7 +4,9 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoGuardrailLog, type GuardrailEntry } from '../lambdas/pause-sending/adapters/dynamo-guardrail-log.js';
 import { SesConfigurationSetSending } from '../lambdas/pause-sending/adapters/ses-configuration-set-sending.js';
 import { SesPacer } from '../lambdas/shared/adapters/ses-pacer.js';
+import { CONFIGURATION_SET_DIMENSION } from '../lambdas/shared/contract.js';
 import { DEFAULT_SETTINGS } from '../lambdas/shared/settings.js';
+import { setsInAlarm } from './alarms.js';
 import { CliError, type Target } from './target.js';
 
 export interface ResumeOptions {
@@ -28,11 +30,11 @@ export type ResumeOutcome =
  */
 export async function resumeSending(target: Target, configurationSet: string, options: ResumeOptions): Promise<ResumeOutcome> {
   const sending = sendingOf(target);
-  if (await sending.isSending(configurationSet)) return { outcome: 'already-sending' };
+  if ((await sending.describe(configurationSet)).sending) return { outcome: 'already-sending' };
   const log = guardrailLog(target);
   const latest = await log.latest(configurationSet);
   const pausedBy = latest?.kind === 'pause' ? latest.alarmName : undefined;
-  const alarmState = pausedBy === undefined ? undefined : await alarmStateOf(target, pausedBy);
+  const alarmState = pausedBy === undefined ? undefined : await alarmStateOf(target, pausedBy, configurationSet);
   if (alarmState === 'ALARM' && !options.force) {
     throw new CliError(
       `refused: ${configurationSet} was paused by alarm ${pausedBy}, which is still in ALARM. Find and fix the cause first (ses-feedback report), ` +
@@ -51,8 +53,8 @@ export async function sendingStates(target: Target): Promise<Array<{ readonly co
   const log = guardrailLog(target);
   const states = [];
   for (const configurationSet of target.configurationSetNames) {
-    const [isSending, latest] = await Promise.all([sending.isSending(configurationSet), log.latest(configurationSet)]);
-    states.push({ configurationSet, sending: isSending, latest });
+    const [state, latest] = await Promise.all([sending.describe(configurationSet), log.latest(configurationSet)]);
+    states.push({ configurationSet, sending: state.sending, latest });
   }
   return states;
 }
@@ -65,9 +67,17 @@ function guardrailLog(target: Target): DynamoGuardrailLog {
   return new DynamoGuardrailLog(target.client('dynamodb', DynamoDBClient), target.tableName, DEFAULT_SETTINGS.eventRetentionInDays);
 }
 
-/** The alarm's state, or undefined where there is no CloudWatch to ask. */
-async function alarmStateOf(target: Target, alarmName: string): Promise<string | undefined> {
+/**
+ * The state of the alarm that paused the set, for that set: the alarm's own state, or, for an
+ * alarm with a contributor per configuration set, ALARM while the set's contributor is in ALARM.
+ * Undefined where there is no CloudWatch to ask.
+ */
+async function alarmStateOf(target: Target, alarmName: string, configurationSet: string): Promise<string | undefined> {
   if (!target.has('cloudwatch')) return undefined;
-  const { MetricAlarms = [] } = await target.client('cloudwatch', CloudWatchClient).send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] }));
-  return MetricAlarms[0]?.StateValue;
+  const cloudwatch = target.client('cloudwatch', CloudWatchClient);
+  const { MetricAlarms = [] } = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] }));
+  const alarm = MetricAlarms[0];
+  const perSet = alarm?.Metrics?.some((m) => m.Expression?.includes(`GROUP BY "${CONFIGURATION_SET_DIMENSION}"`)) ?? false;
+  if (!perSet || alarm?.StateValue !== 'ALARM') return alarm?.StateValue;
+  return (await setsInAlarm(cloudwatch, alarmName)).includes(configurationSet) ? 'ALARM' : 'OK';
 }

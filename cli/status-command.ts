@@ -156,11 +156,16 @@ export function formatStatus(status: Status): string {
   for (const p of status.pausedSets) {
     lines.push(`Paused          ${p.configurationSet}${p.since ? ` since ${p.since}, by the guardrail: ${p.why ?? ''}` : ' (not by the guardrail)'}  <-- resume with: npx ses-feedback resume ${p.configurationSet} --note "..."`);
   }
+  const setsInAlarm = [...new Set(status.alarms.flatMap((a) => a.setsInAlarm ?? []))].sort();
+  if (setsInAlarm.length > 0) lines.splice(2, 0, `Sets in ALARM   ${setsInAlarm.join(', ')}  <-- their bounce or complaint rate crossed a line: see Alarms below`);
   if (status.target.kind === 'local' && status.alarms.length === 0) lines.push('', 'Alarms and reputation rates live in CloudWatch: not available locally.');
   else if (status.alarms.length > 0) {
     lines.push('', 'Alarms');
     const width = Math.max(...status.alarms.map((a) => a.state.length));
-    for (const a of status.alarms) lines.push(`  ${a.state.padEnd(width)}  ${a.metric} >= ${a.threshold ?? '?'}  ${a.name}`);
+    for (const a of status.alarms) {
+      const sets = a.setsInAlarm === undefined || a.setsInAlarm.length === 0 ? '' : `: ${a.setsInAlarm.join(', ')}`;
+      lines.push(`  ${a.state.padEnd(width)}  ${a.metric} >= ${a.threshold ?? '?'}  ${a.name}${sets}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }

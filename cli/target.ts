@@ -109,7 +109,7 @@ function localTarget(file: string): Target {
     deadLetterQueueUrl: endpoints.resources.deadLetterQueueUrl,
     suppressionQueueUrl: endpoints.resources.suppressionQueueUrl,
     // The local pipeline stands for a default deploy: its scenarios send with these names.
-    configurationSetNames: Object.values(DEFAULT_STACK_CONFIGURATION_SETS),
+    configurationSetNames: endpoints.configurationSetNames ?? Object.values(DEFAULT_STACK_CONFIGURATION_SETS),
     sesRequestsPerSecond: endpoints.sesRequestsPerSecond,
     alarmNames: endpoints.alarmNames ?? [],
     liveSince: endpoints.startedAt ?? null,
@@ -125,7 +125,7 @@ function localTarget(file: string): Target {
 
 async function deployedTarget(stackName: string, region: string | undefined): Promise<Target> {
   const config = region ? { region } : {};
-  const { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+  const { CloudFormationClient, DescribeStacksCommand, paginateListStackResources } = await import('@aws-sdk/client-cloudformation');
   const cloudformation = new CloudFormationClient(config);
   try {
     const { Stacks = [] } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -135,7 +135,12 @@ async function deployedTarget(stackName: string, region: string | undefined): Pr
       if (!value) throw new CliError(`stack ${stackName} has no ${key} output: deploy this version of ses-feedback-pipeline first`);
       return value;
     };
-    const { StackResources = [] } = await cloudformation.send(new DescribeStackResourcesCommand({ StackName: stackName }));
+    // ListStackResources pages through every resource (DescribeStackResources stops at 100).
+    const resources: Array<{ type: string; physicalId: string }> = [];
+    for await (const page of paginateListStackResources({ client: cloudformation }, { StackName: stackName })) {
+      for (const r of page.StackResourceSummaries ?? []) if (r.ResourceType && r.PhysicalResourceId) resources.push({ type: r.ResourceType, physicalId: r.PhysicalResourceId });
+    }
+    const physicalIds = (type: string): string[] => resources.filter((r) => r.type === type).map((r) => r.physicalId);
     const facts: TargetFacts = {
       kind: 'deployed',
       name: stackName,
@@ -143,10 +148,10 @@ async function deployedTarget(stackName: string, region: string | undefined): Pr
       importBucketName: required('ImportBucketName'),
       deadLetterQueueUrl: required('DeadLetterQueueUrl'),
       suppressionQueueUrl: required('SuppressionQueueUrl'),
-      configurationSetNames: (outputs.ConfigurationSetNames ?? '').split(',').filter(Boolean),
+      configurationSetNames: physicalIds('AWS::SES::ConfigurationSet'),
       sesRequestsPerSecond: 1,
       liveSince: Stacks[0]?.CreationTime?.toISOString() ?? null,
-      alarmNames: StackResources.filter((r) => r.ResourceType === 'AWS::CloudWatch::Alarm').map((r) => r.PhysicalResourceId ?? '').filter(Boolean),
+      alarmNames: physicalIds('AWS::CloudWatch::Alarm'),
     };
     return withClients(facts, { sesv2: config, dynamodb: config, s3: config, sqs: { ...config, useQueueUrlAsEndpoint: false }, cloudwatch: config });
   } catch (error) {

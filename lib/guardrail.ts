@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { pauseSendingEnvironment } from '../lambdas/shared/contract.js';
+import { PAUSABLE_TAG_KEY, pauseSendingEnvironment } from '../lambdas/shared/contract.js';
 import type { GuardrailSettings } from '../lambdas/pause-sending/guardrail.js';
 import { PAUSE_SENDING_SETTINGS } from '../lambdas/shared/settings.js';
 import type { AlarmFactory, ReputationAlarm } from './monitoring/alarms.js';
@@ -23,10 +23,15 @@ export interface GuardrailResources {
 }
 
 /**
- * The guardrail: an EventBridge rule on CloudWatch's own "CloudWatch Alarm State Change" events of
- * the critical reputation alarms (to ALARM only), into a small function that pauses the sending of
- * the pausable configuration sets the alarm watches (every pausable set for an account-wide alarm),
- * records and announces it. Its role may read and switch the sending options of those sets only.
+ * The guardrail: an EventBridge rule on CloudWatch's own state-change events of the critical
+ * reputation alarms (to ALARM only: the account-wide alarms' changes and the per-set alarm's
+ * contributor changes), into a small function that pauses the pausable configuration sets the
+ * change names (every pausable set for an account-wide alarm), records and announces it.
+ *
+ * Nothing here grows with the number of sets: the rule names four alarms; a set is pausable when
+ * it carries the tag {@link PAUSABLE_TAG_KEY} with the stack's name (the construct tags the managed
+ * sets it may pause), and the role may switch the sending of tagged sets only. Existing sets, which
+ * the stack cannot tag, are named in the function's settings and the role's policy.
  *
  * @returns the function and the alarm on its errors, or undefined when no set is pausable (nothing to pause, nothing created)
  */
@@ -34,23 +39,19 @@ export function guardrail(
   scope: Construct,
   resources: GuardrailResources,
   alarms: readonly ReputationAlarm[],
-  managedSetNames: Readonly<Record<string, string>>,
   factory: AlarmFactory,
   config: Pick<ResolvedProps, 'pausableConfigurationSetNames' | 'existingConfigurationSetNames' | 'eventRetention'>,
 ): { readonly function: PipelineFunction; readonly errorsAlarm: cloudwatch.Alarm } | undefined {
-  // By their SES names: a managed set's short name becomes its name; an existing set's is its own.
-  const pausable = config.pausableConfigurationSetNames.map((name) => managedSetNames[name] ?? name);
-  const allSets = [...Object.values(managedSetNames), ...config.existingConfigurationSetNames];
-  if (pausable.length === 0) return undefined;
-  // The critical alarms of pausable sets, and the account-wide ones (which pause every pausable set).
-  const guarded = alarms.filter((a) => a.severity === 'critical' && (a.configurationSet === undefined || pausable.includes(a.configurationSet)));
+  if (config.pausableConfigurationSetNames.length === 0) return undefined;
+  const existingPausable = config.pausableConfigurationSetNames.filter((name) => config.existingConfigurationSetNames.includes(name));
+  const guarded = alarms.filter((a) => a.severity === 'critical');
   const stack = Stack.of(scope);
   const settings: GuardrailSettings = {
-    alarms: guarded.map((a) => ({ alarmName: a.alarm.alarmName, metric: a.metric, threshold: a.threshold, ...(a.configurationSet === undefined ? {} : { configurationSet: a.configurationSet }) })),
-    pausable,
-    allSets,
+    alarms: guarded.map((a) => ({ alarmName: a.alarm.alarmName, metric: a.metric, threshold: a.threshold, scope: a.scope })),
+    pausableTag: pausableTag(scope),
+    existingPausable,
   };
-  const sets = pausable.map((name) => stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: name }));
+  const anySet = stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: '*' });
   const fn = new PipelineFunction(scope, 'PauseSending', {
     handler: 'pause-sending',
     description: 'Guardrail: pauses a configuration set whose critical reputation alarm went to ALARM, records and announces it',
@@ -58,7 +59,23 @@ export function guardrail(
     memorySizeInMb: PAUSE_SENDING_SETTINGS.memorySizeInMb,
     timeout: Duration.seconds(PAUSE_SENDING_SETTINGS.timeoutInSeconds),
     statements: [
-      new iam.PolicyStatement({ sid: 'PausePausableSets', actions: ['ses:GetConfigurationSet', 'ses:PutConfigurationSetSendingOptions'], resources: sets }),
+      // To learn which sets exist (account-wide alarm) and whether each is pausable (its tags) and sending.
+      new iam.PolicyStatement({ sid: 'ReadConfigurationSets', actions: ['ses:ListConfigurationSets', 'ses:GetConfigurationSet'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        sid: 'PausePausableSets',
+        actions: ['ses:PutConfigurationSetSendingOptions'],
+        resources: [anySet],
+        conditions: { StringEquals: { [`aws:ResourceTag/${PAUSABLE_TAG_KEY}`]: settings.pausableTag.value } },
+      }),
+      ...(existingPausable.length === 0
+        ? []
+        : [
+            new iam.PolicyStatement({
+              sid: 'PauseExistingPausableSets',
+              actions: ['ses:PutConfigurationSetSendingOptions'],
+              resources: existingPausable.map((name) => stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: name })),
+            }),
+          ]),
       new iam.PolicyStatement({ sid: 'RecordPauses', actions: ['dynamodb:PutItem'], resources: [resources.table.tableArn] }),
       new iam.PolicyStatement({ sid: 'Alert', actions: ['sns:Publish'], resources: [resources.alertTopic.topicArn] }),
       new iam.PolicyStatement({ sid: 'AlertTopicKey', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [resources.alertTopicKey.keyArn] }),
@@ -73,13 +90,21 @@ export function guardrail(
     }),
   });
   resources.suppressionEventBus.grantPutEventsTo(fn.role);
+  Validations.of(fn.role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'ses:ListConfigurationSets has no resource type; ses:GetConfigurationSet reads any set\'s tags and sending switch, because a per-set alarm names any set of the account and only the set itself says whether it is pausable. Both read only.',
+  });
+  Validations.of(fn.role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/*]',
+    reason: `ses:PutConfigurationSetSendingOptions only on sets tagged ${PAUSABLE_TAG_KEY}=<this stack's name> (aws:ResourceTag condition): the sets this stack made pausable, however many.`,
+  });
   new events.Rule(scope, 'PauseSendingRule', {
-    description: 'Guardrail: critical reputation alarms that go to ALARM',
+    description: 'Guardrail: critical reputation alarms (or one of their configuration sets) that go to ALARM',
     eventPattern: {
       source: ['aws.cloudwatch'],
-      detailType: ['CloudWatch Alarm State Change'],
-      resources: guarded.map((a) => a.alarm.alarmArn),
-      detail: { state: { value: ['ALARM'] } },
+      detailType: ['CloudWatch Alarm State Change', 'CloudWatch Alarm Contributor State Change'],
+      detail: { alarmName: guarded.map((a) => a.alarm.alarmName), state: { value: ['ALARM'] } },
     },
     targets: [new eventTargets.LambdaFunction(fn, { retryAttempts: PAUSE_SENDING_SETTINGS.retryAttempts })],
   });
@@ -90,4 +115,9 @@ export function guardrail(
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   });
   return { function: fn, errorsAlarm };
+}
+
+/** The tag that makes a configuration set pausable by this stack's guardrail: the stack's name under {@link PAUSABLE_TAG_KEY}. */
+export function pausableTag(scope: Construct): { readonly key: string; readonly value: string } {
+  return { key: PAUSABLE_TAG_KEY, value: Stack.of(scope).stackName };
 }

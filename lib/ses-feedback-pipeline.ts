@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { configurationSetName, FEEDBACK_TABLE, IMPORT_FILES, type PipelineMetricName } from '../lambdas/shared/contract.js';
 import { eventSourceVisibilityTimeout, PROCESSING, QUEUE_RETENTION, SUPPRESSION_WRITER } from './defaults.js';
 import { processFeedbackFunction, watchReputationFunction, writeSuppressionsFunction } from './feedback-functions.js';
-import { guardrail } from './guardrail.js';
+import { guardrail, pausableTag } from './guardrail.js';
 import type { PipelineFunction } from './pipeline-function.js';
 import { AlarmFactory, pipelineHealthAlarms, reputationAlarms } from './monitoring/alarms.js';
 import { pipelineDashboard } from './monitoring/dashboard.js';
@@ -69,6 +69,7 @@ export class SesFeedbackPipeline extends Construct {
   /** Every alarm this construct creates. */
   public readonly alarms: cloudwatch.Alarm[] = [];
   public readonly dashboard: cloudwatch.Dashboard;
+  private readonly feedbackDestinations: ses.CfnConfigurationSetEventDestination[] = [];
 
   public constructor(scope: Construct, id: string, props: SesFeedbackPipelineProps = {}) {
     super(scope, id);
@@ -118,22 +119,37 @@ export class SesFeedbackPipeline extends Construct {
           sendingEnabled: true,
           suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
         });
-        set.addEventDestination('Feedback', {
-          configurationSetEventDestinationName: 'ses-feedback-pipeline',
-          destination: ses.EventDestination.snsTopic(this.feedbackTopic),
-          events: config.eventTypes,
-        });
+        // The guardrail may pause a set only while it carries this tag (its role's condition).
+        if (config.pausableConfigurationSetNames.includes(short)) {
+          const tag = pausableTag(this);
+          Tags.of(set).add(tag.key, tag.value, { includeResourceTypes: ['AWS::SES::ConfigurationSet'] });
+        }
+        this.addFeedbackDestination(set, 'Feedback', set.configurationSetName, config);
         return [short, set];
       }),
     );
-    for (const name of config.existingConfigurationSetNames) {
-      new ses.ConfigurationSetEventDestination(this, `ExistingConfigurationSet-${name}-Feedback`, {
-        configurationSet: ses.ConfigurationSet.fromConfigurationSetName(this, `ExistingConfigurationSet-${name}`, name),
-        configurationSetEventDestinationName: 'ses-feedback-pipeline',
-        destination: ses.EventDestination.snsTopic(this.feedbackTopic),
-        events: config.eventTypes,
-      });
-    }
+    for (const name of config.existingConfigurationSetNames) this.addFeedbackDestination(this, `ExistingConfigurationSet-${name}-Feedback`, name, config);
+    // One statement for every set, not one per set (as aws-cdk-lib's EventDestination.snsTopic adds):
+    // the topic policy stays within SNS's size limit with hundreds of sets.
+    const stack = Stack.of(this);
+    const publish = this.feedbackTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowSESToPublishFeedback',
+        principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.feedbackTopic.topicArn],
+        conditions: {
+          StringEquals: {
+            'AWS:SourceAccount': stack.account,
+            'AWS:SourceArn': [...Object.values(this.configurationSetNames), ...config.existingConfigurationSetNames].map((name) =>
+              stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: name }),
+            ),
+          },
+        },
+      }),
+    );
+    // SES checks that it may publish when the destination is created.
+    for (const destination of this.feedbackDestinations) if (publish.policyDependable) destination.node.addDependency(publish.policyDependable);
 
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: FEEDBACK_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -176,7 +192,6 @@ export class SesFeedbackPipeline extends Construct {
     // enforceSSL replaces SNS's default topic policy, and an alarm's SnsAction adds no statement:
     // without this one, no alarm could publish. AWS's documented statement for CloudWatch alarms,
     // with its confused-deputy conditions.
-    const stack = Stack.of(this);
     this.alertTopic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
@@ -193,9 +208,9 @@ export class SesFeedbackPipeline extends Construct {
     this.watchReputation = watchReputationFunction(this, this, config);
 
     const alarms = new AlarmFactory(this, this.alertTopic);
-    const reputation = reputationAlarms(alarms, this.configurationSetNames, config);
+    const reputation = reputationAlarms(alarms, config);
     this.alarms.push(...reputation.map((r) => r.alarm), ...pipelineHealthAlarms(alarms, this, config));
-    const guard = guardrail(this, this, reputation, this.configurationSetNames, alarms, config);
+    const guard = guardrail(this, this, reputation, alarms, config);
     if (guard) this.alarms.push(guard.errorsAlarm);
     this.pauseSending = guard?.function;
     this.dashboard = pipelineDashboard(this, this, config);
@@ -222,6 +237,20 @@ export class SesFeedbackPipeline extends Construct {
   /** A count the suppression writer publishes (suppressions, skipped, rejected, import jobs). */
   public metricWriter(name: PipelineMetricName, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return writerCountMetric(name, props);
+  }
+
+  /**
+   * The event destination that sends a set's feedback to the topic. The L1 resource, under the ID
+   * (and so the logical ID) aws-cdk-lib's L2 gave it: the topic policy's statement is added once
+   * for every set, not once per destination.
+   */
+  private addFeedbackDestination(scope: Construct, id: string, configurationSetName: string, config: ResolvedProps): void {
+    this.feedbackDestinations.push(
+      new ses.CfnConfigurationSetEventDestination(new Construct(scope, id), 'Resource', {
+        configurationSetName,
+        eventDestination: { name: 'ses-feedback-pipeline', enabled: true, matchingEventTypes: config.eventTypes, snsDestination: { topicArn: this.feedbackTopic.topicArn } },
+      }),
+    );
   }
 
   /** A rotating customer-managed key whose policy lets one AWS service use it (besides the account's own IAM policies). */

@@ -98,8 +98,8 @@ export function authorizationsOf(request: ObservedRequest): Authorization[] {
         const name = /\/v2\/email\/configuration-sets\/([^/?]+)/.exec(request.url)?.[1];
         return name ? [{ action: `ses:${operation}`, resource: arn('ses', `configuration-set/${decodeURIComponent(name)}`) }] : unmodelled();
       }
-      // The account-level suppression list and the account have no resource type.
-      const accountWide = ['PutSuppressedDestination', 'GetSuppressedDestination', 'DeleteSuppressedDestination', 'ListSuppressedDestinations', 'CreateImportJob', 'GetAccount'];
+      // The account-level suppression list, the account and the list of configuration sets have no resource type.
+      const accountWide = ['PutSuppressedDestination', 'GetSuppressedDestination', 'DeleteSuppressedDestination', 'ListSuppressedDestinations', 'CreateImportJob', 'GetAccount', 'ListConfigurationSets'];
       return accountWide.includes(operation) ? [{ action: `ses:${operation}`, resource: '*' }] : unmodelled();
     }
     case 'eventbridge': {

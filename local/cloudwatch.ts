@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CONFIGURATION_SET_DIMENSION } from '../lambdas/shared/contract.js';
 import { LocalHttpService, readBody } from './http-service.js';
 
 /** The latest account-wide reputation rates the endpoint reports (fractions); null: no data, as before any bounce. */
@@ -13,16 +14,25 @@ export interface LocalAlarm {
   state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
   readonly metricName: string;
   readonly threshold: number;
-  /** The configuration set it watches (`ses:configuration-set`), or none for an account-wide alarm. */
-  readonly configurationSet?: string;
+  /**
+   * For an alarm over every configuration set (the stack's Metrics Insights `GROUP BY` alarm): each
+   * set's contributor state. A contributor is only ever OK or ALARM (CloudWatch's rule).
+   */
+  readonly contributors?: Map<string, 'OK' | 'ALARM'>;
+}
+
+/** The Metrics Insights query of a per-set alarm, as the stack writes it. */
+export function perSetQuery(metricName: string): string {
+  const dimension = `"${CONFIGURATION_SET_DIMENSION}"`;
+  return `SELECT MAX("${metricName}") FROM SCHEMA("AWS/SES", ${dimension}) GROUP BY ${dimension} ORDER BY MAX() DESC`;
 }
 
 /**
- * A small CloudWatch endpoint for GetMetricData and DescribeAlarms, speaking the AWS JSON 1.0 wire
+ * A small CloudWatch endpoint for GetMetricData, DescribeAlarms and DescribeAlarmContributors, speaking the AWS JSON 1.0 wire
  * format the SDK uses (`X-Amz-Target: GraniteServiceVersion20100801.<Operation>`), so the real
  * clients talk to it (`AWS_ENDPOINT_URL_CLOUDWATCH`). GetMetricData answers each query whose Id is
- * `bounce` or `complaint` with {@link rates}; DescribeAlarms answers from {@link alarms}, which the
- * local pipeline keeps as the stack's reputation alarms would be.
+ * `bounce` or `complaint` with {@link rates}; DescribeAlarms and DescribeAlarmContributors answer from
+ * {@link alarms}, which the local pipeline keeps as the stack's reputation alarms would be.
  */
 export class LocalCloudWatch extends LocalHttpService {
   public readonly rates: ReputationRates = { bounce: null, complaint: null };
@@ -41,11 +51,21 @@ export class LocalCloudWatch extends LocalHttpService {
         MetricAlarms: alarms.map((a) => ({
           AlarmName: a.name,
           StateValue: a.state,
-          Namespace: 'AWS/SES',
-          MetricName: a.metricName,
           Threshold: a.threshold,
-          Dimensions: a.configurationSet === undefined ? [] : [{ Name: 'ses:configuration-set', Value: a.configurationSet }],
+          ...(a.contributors === undefined
+            ? { Namespace: 'AWS/SES', MetricName: a.metricName, Dimensions: [] }
+            : { Metrics: [{ Id: 'expr_1', Expression: perSetQuery(a.metricName), Label: `${a.metricName} by configuration set`, Period: 900, ReturnData: true }] }),
         })),
+      });
+    }
+    if (req.headers['x-amz-target'] === 'GraniteServiceVersion20100801.DescribeAlarmContributors') {
+      const { AlarmName } = JSON.parse(body) as { AlarmName?: string };
+      const alarm = AlarmName === undefined ? undefined : this.alarms.get(AlarmName);
+      if (!alarm) return reply(res, 400, { __type: 'ResourceNotFoundException', message: `alarm ${String(AlarmName)} not found` });
+      // Only contributors in ALARM, as CloudWatch answers.
+      const inAlarm = [...(alarm.contributors ?? new Map<string, string>())].filter(([, state]) => state === 'ALARM');
+      return reply(res, 200, {
+        AlarmContributors: inAlarm.map(([set], i) => ({ ContributorId: `c${i}`, ContributorAttributes: { [CONFIGURATION_SET_DIMENSION]: set }, StateReason: 'Threshold Crossed (local pipeline)' })),
       });
     }
     if (req.headers['x-amz-target'] !== 'GraniteServiceVersion20100801.GetMetricData') {

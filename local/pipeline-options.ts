@@ -33,6 +33,12 @@ export interface LocalPipelineOptions {
    * and records what IAM authorizes for each, per function. @default false
    */
   readonly meter?: boolean;
+  /**
+   * The managed configuration sets (short names) the local deploy has, each created on the local
+   * SES endpoint as `cdk deploy` leaves it: sending, and tagged pausable unless it is never paused
+   * by default. @default the stack's (`DEFAULT_MANAGED_CONFIGURATION_SETS`)
+   */
+  readonly managedConfigurationSets?: readonly string[];
   /** Faults of the local event bus. @default none */
   readonly eventBus?: LocalEventBusOptions;
 }

@@ -5,9 +5,10 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishBatchCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalEndpoints } from '../cli/local-endpoints.js';
-import { DEFAULT_STACK_CONFIGURATION_SETS } from '../lambdas/shared/contract.js';
+import { DEFAULT_MANAGED_CONFIGURATION_SETS } from '../lambdas/shared/contract.js';
 import { DEFAULT_SETTINGS, SUPPRESSION_WRITER_SETTINGS } from '../lambdas/shared/settings.js';
 import type { SuppressionMessage } from '../lambdas/shared/suppression.js';
+import { LOCAL_ACCOUNT } from './call-authorization.js';
 import { CallMeter, type MeteredService } from './call-meter.js';
 import { lambdaEventMessages } from '../lambdas/process-feedback/envelope.js';
 import { LocalCloudWatch } from './cloudwatch.js';
@@ -16,7 +17,7 @@ import { LocalEventBus } from './event-bus.js';
 import { startFauxqs } from './fauxqs.js';
 import { functionEnvironment, suppressionBatchingWindowInSeconds } from './function-environment.js';
 import { forkEntry, FunctionWorker, type InvocationStats, type LocalFunction } from './function-worker.js';
-import { alarmStateChangeEvent, localReputationAlarms } from './reputation-alarms.js';
+import { alarmStateChangeEvent, contributorStateChangeEvent, localConfigurationSets, localReputationAlarms } from './reputation-alarms.js';
 import type { LocalPipelineOptions } from './pipeline-options.js';
 import { createResources, type LocalResources } from './resources.js';
 import { LocalSes } from './ses-server.js';
@@ -86,6 +87,7 @@ export class LocalPipeline {
       sesv2: this.sesEndpoint,
       cloudwatch: this.cloudwatch.endpoint,
       alarmNames: [...this.cloudwatch.server.alarms.keys()],
+      configurationSetNames: [...this.ses.configurationSets.keys()],
       sesRequestsPerSecond: SUPPRESSION_WRITER_SETTINGS.sesAccountRequestsPerSecond * (this.options.timeCompression ?? DEFAULT_COMPRESSION),
       resources: this.resources,
       startedAt: this.startedAt.toISOString(),
@@ -114,8 +116,8 @@ export class LocalPipeline {
           return (await object?.Body?.transformToString('utf8')) ?? '';
         },
       });
-      // The configuration sets a default deploy creates exist, sending, as `cdk deploy` leaves them.
-      for (const name of Object.values(DEFAULT_STACK_CONFIGURATION_SETS)) ses.configurationSets.set(name, { sendingEnabled: true });
+      // The configuration sets the deploy creates exist, sending and tagged, as `cdk deploy` leaves them.
+      for (const [name, set] of localConfigurationSets(options.managedConfigurationSets ?? DEFAULT_MANAGED_CONFIGURATION_SETS)) ses.configurationSets.set(name, set);
       const sesEndpoint = await ses.start();
       started.push(ses);
       const bus = new LocalEventBus(options.eventBus);
@@ -200,22 +202,33 @@ export class LocalPipeline {
   }
 
   /**
-   * Plays CloudWatch evaluating the stack's reputation alarms on these rates (fractions, by
-   * configuration set, as SES's per-set `Reputation.*` metrics would read): each local alarm takes
-   * its state, and each one that goes to ALARM sends its "CloudWatch Alarm State Change" event to
-   * the guardrail, as the stack's EventBridge rule does. Resolves with what the guardrail did.
+   * Plays CloudWatch evaluating the stack's per-set reputation alarms on these rates (fractions, by
+   * configuration set, as SES's per-set `Reputation.*` metrics would read): each set's contributor
+   * of each alarm takes its state, and the alarm is in ALARM while any contributor is. Each change
+   * to ALARM sends its event to the guardrail, as the stack's EventBridge rule does: the alarm's own
+   * "CloudWatch Alarm State Change" first, then a "CloudWatch Alarm Contributor State Change" per
+   * set that crossed. Resolves with what the guardrail did, one outcome per event.
    */
   public async raiseReputationAlarms(rates: Readonly<Record<string, { readonly bounce: number; readonly complaint: number }>>, at = new Date()): Promise<unknown[]> {
-    const outcomes: unknown[] = [];
+    const events: unknown[] = [];
+    const { region } = LOCAL_CLIENT_CONFIG;
     for (const alarm of this.cloudwatch.server.alarms.values()) {
-      const rate = alarm.configurationSet === undefined ? undefined : rates[alarm.configurationSet];
-      if (rate === undefined) continue;
-      const value = alarm.metricName === 'Reputation.BounceRate' ? rate.bounce : rate.complaint;
+      if (alarm.contributors === undefined) continue;
+      const crossed: Array<[string, number]> = [];
+      for (const [set, rate] of Object.entries(rates)) {
+        const value = alarm.metricName === 'Reputation.BounceRate' ? rate.bounce : rate.complaint;
+        const state = value >= alarm.threshold ? 'ALARM' : 'OK';
+        if (state === 'ALARM' && alarm.contributors.get(set) !== 'ALARM') crossed.push([set, value]);
+        alarm.contributors.set(set, state);
+      }
       const previous = alarm.state;
-      alarm.state = value >= alarm.threshold ? 'ALARM' : 'OK';
-      if (alarm.state === previous || alarm.state !== 'ALARM') continue;
-      outcomes.push(await this.invokeOnce('pause-sending', alarmStateChangeEvent(alarm, previous, value, at, LOCAL_CLIENT_CONFIG.region, '000000000000')));
+      alarm.state = [...alarm.contributors.values()].includes('ALARM') ? 'ALARM' : 'OK';
+      const highest = Math.max(...crossed.map(([, value]) => value));
+      if (alarm.state === 'ALARM' && previous !== 'ALARM') events.push(alarmStateChangeEvent(alarm, previous, highest, at, region, LOCAL_ACCOUNT));
+      for (const [set, value] of crossed) events.push(contributorStateChangeEvent(alarm, set, value, at, region, LOCAL_ACCOUNT));
     }
+    const outcomes: unknown[] = [];
+    for (const event of events) outcomes.push(await this.invokeOnce('pause-sending', event));
     return outcomes;
   }
 

@@ -88,9 +88,10 @@ export class LocalSes extends LocalHttpService {
   public readonly refused = new Set<string>();
   /**
    * Configuration sets this endpoint knows, by name, with their sending switch (SES's default is
-   * enabled). GetConfigurationSet and PutConfigurationSetSendingOptions answer 404 for others.
+   * enabled) and tags. ListConfigurationSets lists them; GetConfigurationSet and
+   * PutConfigurationSetSendingOptions answer 404 for others.
    */
-  public readonly configurationSets = new Map<string, { sendingEnabled: boolean }>();
+  public readonly configurationSets = new Map<string, { sendingEnabled: boolean; tags?: Readonly<Record<string, string>> }>();
   /** What GetAccount answers; tests change it to play AWS putting the account under review. */
   public readonly account = { enforcementStatus: 'HEALTHY', sendingEnabled: true, productionAccess: true };
   private endpoint = '';
@@ -282,12 +283,25 @@ export class LocalSes extends LocalHttpService {
         const set = this.configurationSets.get(name);
         if (!set) return send(res, 404, 'NotFoundException', { message: `Configuration set <${name}> does not exist.` });
         if (operation === 'GetConfigurationSet') {
-          return ok({ ConfigurationSetName: name, SendingOptions: { SendingEnabled: set.sendingEnabled }, ReputationOptions: { ReputationMetricsEnabled: true }, SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] } });
+          return ok({
+            ConfigurationSetName: name,
+            SendingOptions: { SendingEnabled: set.sendingEnabled },
+            ReputationOptions: { ReputationMetricsEnabled: true },
+            SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+            Tags: Object.entries(set.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+          });
         }
         const input = JSON.parse(body || '{}') as { SendingEnabled?: unknown };
         if (input.SendingEnabled !== undefined && typeof input.SendingEnabled !== 'boolean') return send(res, 400, 'BadRequestException', { message: 'SendingEnabled must be a boolean' });
         set.sendingEnabled = input.SendingEnabled ?? false;
         return ok({});
+      }
+      case 'ListConfigurationSets': {
+        // Pages of PageSize (SES's default is not documented: 100 here), in name order.
+        const pageSize = Number(url.searchParams.get('PageSize') ?? 100);
+        const offset = Number(url.searchParams.get('NextToken') ?? 0);
+        const names = [...this.configurationSets.keys()].sort();
+        return ok({ ConfigurationSets: names.slice(offset, offset + pageSize), ...(offset + pageSize < names.length ? { NextToken: String(offset + pageSize) } : {}) });
       }
       case 'GetAccount':
         return ok({
@@ -352,6 +366,7 @@ type Operation =
   | 'DeleteSuppressedDestination'
   | 'ListSuppressedDestinations'
   | 'GetAccount'
+  | 'ListConfigurationSets'
   | 'GetConfigurationSet'
   | 'PutConfigurationSetSendingOptions'
   | 'CreateImportJob'
@@ -359,6 +374,7 @@ type Operation =
 
 function route(method: string, path: string): Operation | undefined {
   if (path === '/v2/email/account' && method === 'GET') return 'GetAccount';
+  if (path === CONFIGURATION_SETS_PATH && method === 'GET') return 'ListConfigurationSets';
   if (path.startsWith(`${CONFIGURATION_SETS_PATH}/`)) {
     if (path.endsWith('/sending') && method === 'PUT') return 'PutConfigurationSetSendingOptions';
     if (!path.slice(CONFIGURATION_SETS_PATH.length + 1).includes('/') && method === 'GET') return 'GetConfigurationSet';

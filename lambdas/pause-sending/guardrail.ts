@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { CONFIGURATION_SET_DIMENSION } from '../shared/contract.js';
 import type { AlertNotifier } from '../shared/ports.js';
 
 /**
@@ -8,24 +9,27 @@ import type { AlertNotifier } from '../shared/ports.js';
  * own systems; an operator resumes with `ses-feedback resume`.
  */
 
-/** A critical alarm the guardrail acts on, and the sets it pauses. */
+/**
+ * A critical alarm the guardrail acts on. An account-wide alarm watches SES's account rate and
+ * pauses every pausable set; a per-set alarm is one Metrics Insights alarm over every
+ * configuration set (`GROUP BY "ses:configuration-set"`), whose contributor events name the set.
+ */
 export interface GuardedAlarm {
-  /** The CloudWatch alarm's name, as the state-change event names it. */
+  /** The CloudWatch alarm's name, as the state-change events name it. */
   readonly alarmName: string;
   readonly metric: 'bounce' | 'complaint';
   /** Fraction (0.05 = 5 %). */
   readonly threshold: number;
-  /** The set the alarm watches, or undefined for an account-wide alarm (which pauses every pausable set). */
-  readonly configurationSet?: string;
+  readonly scope: 'account' | 'per-set';
 }
 
-/** What the guardrail was deployed with. */
+/** What the guardrail was deployed with: nothing here grows with the number of configuration sets but {@link existingPausable}. */
 export interface GuardrailSettings {
   readonly alarms: readonly GuardedAlarm[];
-  /** The sets it may pause, by their SES names. */
-  readonly pausable: readonly string[];
-  /** Every set the stack knows (to say which keep sending). */
-  readonly allSets: readonly string[];
+  /** A set carrying this tag with this value is pausable (the stack tags the managed sets it may pause). */
+  readonly pausableTag: { readonly key: string; readonly value: string };
+  /** Sets the stack does not own (and so cannot tag) that it may pause, by their SES names. */
+  readonly existingPausable: readonly string[];
 }
 
 const settingsSchema = z.object({
@@ -34,11 +38,11 @@ const settingsSchema = z.object({
       alarmName: z.string().check(z.minLength(1)),
       metric: z.enum(['bounce', 'complaint']),
       threshold: z.number(),
-      configurationSet: z.optional(z.string()),
+      scope: z.enum(['account', 'per-set']),
     }),
   ),
-  pausable: z.array(z.string()),
-  allSets: z.array(z.string()),
+  pausableTag: z.object({ key: z.string().check(z.minLength(1)), value: z.string().check(z.minLength(1)) }),
+  existingPausable: z.array(z.string()),
 });
 
 /**
@@ -58,15 +62,21 @@ export function readGuardrailSettings(json: string): GuardrailSettings {
   return parsed.data;
 }
 
-/** CloudWatch's "CloudWatch Alarm State Change" event, as EventBridge delivers it: the fields the guardrail reads. */
+/**
+ * CloudWatch's alarm events, as EventBridge delivers them: the fields the guardrail reads.
+ * "CloudWatch Alarm State Change" is the whole alarm's; "CloudWatch Alarm Contributor State
+ * Change" is one time series' of a multi-time-series (Metrics Insights `GROUP BY`) alarm, whose
+ * `alarmContributor.attributes` carry the series' dimensions.
+ */
 const alarmStateChangeSchema = z.object({
-  'detail-type': z.literal('CloudWatch Alarm State Change'),
+  'detail-type': z.enum(['CloudWatch Alarm State Change', 'CloudWatch Alarm Contributor State Change']),
   source: z.literal('aws.cloudwatch'),
   time: z.string(),
   detail: z.object({
     alarmName: z.string(),
-    state: z.object({ value: z.string(), reasonData: z.optional(z.string()), timestamp: z.optional(z.string()) }),
+    state: z.object({ value: z.string(), reason: z.optional(z.string()), reasonData: z.optional(z.string()), timestamp: z.optional(z.string()) }),
     previousState: z.optional(z.object({ value: z.string() })),
+    alarmContributor: z.optional(z.object({ id: z.string(), attributes: z.record(z.string(), z.string()) })),
   }),
 });
 
@@ -78,29 +88,42 @@ export interface AlarmStateChange {
   readonly at: string;
   /** The newest datapoint CloudWatch evaluated (its `reasonData`), when it says. */
   readonly value?: number;
+  /** For a contributor's change: the configuration set of the time series (undefined when its attributes name none). */
+  readonly contributor?: { readonly configurationSet?: string };
 }
 
 /**
- * Reads a "CloudWatch Alarm State Change" event.
+ * Reads a "CloudWatch Alarm State Change" or "CloudWatch Alarm Contributor State Change" event.
  *
- * @throws Error with a one-line reason when it is not one
+ * @throws Error with a one-line reason when it is neither
  */
 export function readAlarmStateChange(event: unknown): AlarmStateChange {
   const parsed = alarmStateChangeSchema.safeParse(event);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`not a CloudWatch Alarm State Change event: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+    throw new Error(`not a CloudWatch alarm state change event: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
   }
   const { detail, time } = parsed.data;
   const at = Date.parse(time);
-  if (Number.isNaN(at)) throw new Error('not a CloudWatch Alarm State Change event: time: is not a timestamp');
+  if (Number.isNaN(at)) throw new Error('not a CloudWatch alarm state change event: time: is not a timestamp');
+  const contributor = parsed.data['detail-type'] === 'CloudWatch Alarm Contributor State Change' ? { configurationSet: detail.alarmContributor?.attributes[CONFIGURATION_SET_DIMENSION] } : undefined;
   return {
     alarmName: detail.alarmName,
     state: detail.state.value,
     previousState: detail.previousState?.value,
     at: new Date(at).toISOString(),
-    value: newestDatapoint(detail.state.reasonData),
+    value: newestDatapoint(detail.state.reasonData) ?? crossingDatapoint(detail.state.reason),
+    ...(contributor ? { contributor } : {}),
   };
+}
+
+/**
+ * A contributor's event has no `reasonData`; its `reason` names the datapoint: "... The most recent
+ * datapoint which crossed the threshold: [0.061 (02/10/19 16:59:00)]."
+ */
+function crossingDatapoint(reason: string | undefined): number | undefined {
+  const match = /crossed the threshold: \[(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)/.exec(reason ?? '');
+  return match ? Number(match[1]) : undefined;
 }
 
 /** `reasonData` is JSON text: `{"recentDatapoints":[0.061], "threshold":0.05, ...}`. */
@@ -115,22 +138,31 @@ function newestDatapoint(reasonData: string | undefined): number | undefined {
   }
 }
 
-/** What to do about one alarm state change. */
+/** What to do about one alarm state change: pause one named set, or every pausable set. */
 export type GuardrailDecision =
-  | { readonly kind: 'pause'; readonly alarm: GuardedAlarm; readonly sets: readonly string[]; readonly rate?: number; readonly at: string }
+  | { readonly kind: 'pause'; readonly alarm: GuardedAlarm; readonly sets: 'every-pausable-set' | readonly [string]; readonly rate?: number; readonly at: string }
   | { readonly kind: 'ignore'; readonly why: string };
 
 /**
- * Decides, purely, which sets an alarm state change pauses: only a change to ALARM of a guarded
- * (critical) alarm; only sets the user made pausable; an account-wide alarm pauses every pausable set.
+ * Decides, purely, what an alarm state change pauses: only a change to ALARM of a guarded
+ * (critical) alarm. An account-wide alarm's change pauses every pausable set; a per-set alarm acts
+ * on its contributors' changes only, each naming its set (the whole alarm's own change names
+ * none). Whether a set is pausable is known only from the set itself: {@link applyGuardrail} asks.
  */
-export function decidePause(change: AlarmStateChange, settings: GuardrailSettings): GuardrailDecision {
+export function decidePause(change: AlarmStateChange, settings: Pick<GuardrailSettings, 'alarms'>): GuardrailDecision {
   const alarm = settings.alarms.find((a) => a.alarmName === change.alarmName);
   if (!alarm) return { kind: 'ignore', why: `alarm ${change.alarmName} is not a critical reputation alarm the guardrail acts on` };
   if (change.state !== 'ALARM') return { kind: 'ignore', why: `alarm ${change.alarmName} went to ${change.state}, not ALARM` };
-  const sets = alarm.configurationSet === undefined ? [...settings.pausable] : settings.pausable.filter((s) => s === alarm.configurationSet);
-  if (sets.length === 0) return { kind: 'ignore', why: `configuration set ${alarm.configurationSet ?? '(account)'} is not pausable` };
-  return { kind: 'pause', alarm, sets, rate: change.value, at: change.at };
+  if (alarm.scope === 'account') return { kind: 'pause', alarm, sets: 'every-pausable-set', rate: change.value, at: change.at };
+  if (change.contributor === undefined) return { kind: 'ignore', why: `alarm ${change.alarmName} watches each configuration set: its contributors' events name the set` };
+  const set = change.contributor.configurationSet;
+  if (set === undefined) return { kind: 'ignore', why: `a contributor of alarm ${change.alarmName} names no ${CONFIGURATION_SET_DIMENSION}` };
+  return { kind: 'pause', alarm, sets: [set], rate: change.value, at: change.at };
+}
+
+/** Whether the guardrail may pause a set: tagged by the stack as pausable, or an existing set named pausable. */
+export function isPausable(configurationSet: string, tags: Readonly<Record<string, string>>, settings: Pick<GuardrailSettings, 'pausableTag' | 'existingPausable'>): boolean {
+  return tags[settings.pausableTag.key] === settings.pausableTag.value || settings.existingPausable.includes(configurationSet);
 }
 
 /** One pause, as the audit trail keeps it and the announcements tell it. */
@@ -144,9 +176,17 @@ export interface PauseRecord {
   readonly at: string;
 }
 
-/** The sending switch of SES configuration sets (SESv2 GetConfigurationSet / PutConfigurationSetSendingOptions). */
+/** A configuration set as the guardrail reads it: its sending switch and its tags. */
+export interface ConfigurationSetState {
+  readonly sending: boolean;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** The sending switch of SES configuration sets (SESv2 ListConfigurationSets / GetConfigurationSet / PutConfigurationSetSendingOptions). */
 export interface ConfigurationSetSending {
-  isSending(configurationSet: string): Promise<boolean>;
+  /** Every configuration set of the account in this region, by name. */
+  listNames(): Promise<string[]>;
+  describe(configurationSet: string): Promise<ConfigurationSetState>;
   setSending(configurationSet: string, enabled: boolean): Promise<void>;
 }
 
@@ -174,24 +214,33 @@ export interface GuardrailOutcome {
   readonly paused: readonly string[];
   /** Sets that were paused already (a repeated event, or paused by hand): left as they are. */
   readonly alreadyPaused: readonly string[];
+  /** Sets the alarm named (or, account-wide, every other set) that are not pausable: they keep sending. */
+  readonly notPausable: readonly string[];
 }
 
 /**
- * Applies a decision: pauses each set that still sends, then records and announces it. Idempotent:
- * a repeated event finds the set paused and does nothing more. A set that cannot be paused makes
- * the whole call fail after a loud alert (the caller's retries try again): that is the one moment
- * the team must hear about.
+ * Applies a decision: reads each set it names (every set of the account for an account-wide
+ * alarm), pauses each pausable one that still sends, then records and announces it. Idempotent: a
+ * repeated event finds the set paused and does nothing more. A set that cannot be read or paused
+ * makes the whole call fail after a loud alert (the caller's retries try again): that is the one
+ * moment the team must hear about.
  */
 export async function applyGuardrail(change: AlarmStateChange, settings: GuardrailSettings, ports: GuardrailPorts): Promise<GuardrailOutcome> {
   const decision = decidePause(change, settings);
-  if (decision.kind === 'ignore') return { decision, paused: [], alreadyPaused: [] };
-  const paused: string[] = [];
-  const alreadyPaused: string[] = [];
+  const outcome = { decision, paused: [] as string[], alreadyPaused: [] as string[], notPausable: [] as string[] };
+  if (decision.kind === 'ignore') return outcome;
   const failed: Array<{ set: string; error: string }> = [];
-  for (const set of decision.sets) {
+  const pauses: PauseRecord[] = [];
+  const sets = decision.sets === 'every-pausable-set' ? await ports.sending.listNames() : decision.sets;
+  for (const set of sets) {
     try {
-      if (!(await ports.sending.isSending(set))) {
-        alreadyPaused.push(set);
+      const state = await ports.sending.describe(set);
+      if (!isPausable(set, state.tags, settings)) {
+        outcome.notPausable.push(set);
+        continue;
+      }
+      if (!state.sending) {
+        outcome.alreadyPaused.push(set);
         continue;
       }
       await ports.sending.setSending(set, false);
@@ -199,27 +248,19 @@ export async function applyGuardrail(change: AlarmStateChange, settings: Guardra
       failed.push({ set, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
       continue;
     }
-    const pause: PauseRecord = {
-      configurationSet: set,
-      alarmName: decision.alarm.alarmName,
-      metric: decision.alarm.metric,
-      threshold: decision.alarm.threshold,
-      rate: decision.rate,
-      at: decision.at,
-    };
+    const pause: PauseRecord = { configurationSet: set, alarmName: decision.alarm.alarmName, metric: decision.alarm.metric, threshold: decision.alarm.threshold, rate: decision.rate, at: decision.at };
     await ports.log.recordPause(pause);
     await ports.announcements.announcePause(pause);
-    await ports.alerts.notify(`SES sending paused: ${set}`, pauseMessage(pause, settings));
-    paused.push(set);
+    pauses.push(pause);
+    outcome.paused.push(set);
   }
+  // Told once all are known, so the message can say which sets keep sending.
+  for (const pause of pauses) await ports.alerts.notify(`SES sending paused: ${pause.configurationSet}`, pauseMessage(pause, decision.sets === 'every-pausable-set' ? outcome.notPausable : undefined));
   if (failed.length > 0) {
-    await ports.alerts.notify(
-      `FAILED to pause SES sending: ${failed.map((f) => f.set).join(', ')}`,
-      failureMessage(decision.alarm, failed, decision.rate),
-    );
+    await ports.alerts.notify(`FAILED to pause SES sending: ${failed.map((f) => f.set).join(', ')}`, failureMessage(decision.alarm, failed, decision.rate));
     throw new Error(`could not pause ${failed.map((f) => `${f.set} (${f.error})`).join(', ')}`);
   }
-  return { decision, paused, alreadyPaused };
+  return outcome;
 }
 
 /** A fraction as a percentage with up to 3 significant digits: 0.061 → "6.1 %". */
@@ -227,16 +268,26 @@ export function asPercent(fraction: number): string {
   return `${Number((fraction * 100).toPrecision(3))} %`;
 }
 
-/** The alert for a pause, in words a human acts on. */
-export function pauseMessage(pause: PauseRecord, settings: Pick<GuardrailSettings, 'allSets' | 'pausable'>): string {
+/**
+ * The alert for a pause, in words a human acts on.
+ *
+ * @param keepSending the sets that keep sending, when an account-wide alarm paused every pausable set; undefined when one set crossed its own line (every other set keeps sending)
+ */
+export function pauseMessage(pause: PauseRecord, keepSending?: readonly string[]): string {
   const rate = pause.rate === undefined ? `its ${pause.metric} rate` : `${asPercent(pause.rate)} ${pause.metric} rate`;
-  const keep = settings.allSets.filter((s) => s !== pause.configurationSet && !settings.pausable.includes(s));
+  const scope = keepSending === undefined ? 'its own' : "the account's";
+  const keep =
+    keepSending === undefined
+      ? 'Every other configuration set keeps sending.'
+      : keepSending.length > 0
+        ? `${keepSending.join(', ')} keep${keepSending.length === 1 ? 's' : ''} sending; every pausable set is paused.`
+        : 'Every configuration set is paused.';
   return [
-    `${pause.configurationSet} paused at ${rate} (critical ${asPercent(pause.threshold)}), at ${pause.at}, by alarm ${pause.alarmName}.`,
-    keep.length > 0 ? `${keep.join(', ')} keep${keep.length === 1 ? 's' : ''} sending.` : 'No other configuration set is exempt from pausing.',
+    `${pause.configurationSet} paused at ${scope} ${rate} (critical ${asPercent(pause.threshold)}), at ${pause.at}, by alarm ${pause.alarmName}.`,
+    keep,
     `SES accepts no mail for ${pause.configurationSet} until it is resumed: find the cause (ses-feedback report), fix it, then resume with`,
     `  npx ses-feedback resume ${pause.configurationSet} --note "what was fixed"`,
-    'The resume is refused while the alarm is still in ALARM, unless --force.',
+    'The resume is refused while the set is still in ALARM, unless --force.',
   ].join('\n');
 }
 

@@ -149,13 +149,23 @@ export function reputationWatcherEnvironment(settings: ReputationWatcherSettings
   };
 }
 
+/** The dimension SES's per-set metrics carry (and the tag SES puts on each event): a Metrics Insights alarm's contributor attribute naming the set. */
+export const CONFIGURATION_SET_DIMENSION = 'ses:configuration-set';
+
+/**
+ * The tag that makes a configuration set pausable by a stack's guardrail, with the stack's name as
+ * its value: the stack tags the managed sets it may pause; the guardrail's role may switch only
+ * tagged sets. A user may tag an existing set to make it pausable too.
+ */
+export const PAUSABLE_TAG_KEY = 'ses-feedback-pipeline:pausable';
+
 /** Environment variables the pause-sending function (the guardrail) reads (all required). */
 export const PAUSE_SENDING_ENV = {
   tableName: 'FEEDBACK_TABLE_NAME',
   alertTopicArn: 'ALERT_TOPIC_ARN',
   eventBusName: 'EVENT_BUS_NAME',
   retentionInDays: 'EVENT_RETENTION_DAYS',
-  /** JSON of the guardrail's settings: the critical alarms it acts on, the pausable sets, every set. */
+  /** JSON of the guardrail's settings: the critical alarms it acts on, the pausable tag, the existing sets it may pause. */
   settings: 'GUARDRAIL_SETTINGS',
 } as const;
 

@@ -61,7 +61,11 @@ export const PAUSE_SENDING_SETTINGS = {
    */
   neverPausedByDefault: ['transactional'],
   memorySizeInMb: 256,
-  timeoutInSeconds: 30,
+  /**
+   * An account-wide alarm reads every configuration set of the account and pauses the pausable
+   * ones, one SES call each within SES's ~1 request/s: 10 minutes cover about 500 sets.
+   */
+  timeoutInSeconds: 600,
   /** Lambda's asynchronous retries after a failed pause (the function alerts before each failure). */
   retryAttempts: 2,
 } as const;

@@ -7,7 +7,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { PROCESSING, SUPPRESSION_WRITER } from '../defaults.js';
 import type { ResolvedProps } from '../pipeline-props.js';
-import { accountUnhealthyMetric, percent, providerBlocksOverAllSets, sesReputationMetric } from './metrics.js';
+import { accountUnhealthyMetric, percent, providerBlocksOverAllSets, sesReputationBySet, sesReputationMetric, type ReputationMetricName } from './metrics.js';
 
 /** Alarm severity. */
 export type Severity = 'warning' | 'critical';
@@ -53,32 +53,29 @@ export interface ReputationAlarm {
   readonly metric: 'bounce' | 'complaint';
   readonly severity: Severity;
   readonly threshold: number;
-  /** The SES name of the set it watches; undefined for an account-wide alarm. */
-  readonly configurationSet?: string;
+  /** `account`: SES's account-wide rate; `per-set`: one Metrics Insights alarm whose contributors are the configuration sets. */
+  readonly scope: 'account' | 'per-set';
 }
 
-/** Bounce and complaint rates at each severity, account-wide and for each managed configuration set (by short name). */
-export function reputationAlarms(
-  factory: AlarmFactory,
-  configurationSetNames: Readonly<Record<string, string>>,
-  config: Pick<ResolvedProps, 'bounceRateThresholds' | 'complaintRateThresholds'>,
-): ReputationAlarm[] {
-  const scopes: Array<[label: string, configurationSetName: string | undefined]> = [
-    ['Account', undefined],
-    // Alarm IDs keep the short name: their logical IDs do not depend on the prefix.
-    ...Object.entries(configurationSetNames).map(([short, name]): [string, string] => [`ConfigurationSet-${short}`, name]),
-  ];
+/**
+ * Bounce and complaint rates at each severity: account-wide (one metric alarm each), and for every
+ * configuration set of the account with reputation metrics (one Metrics Insights alarm each, a
+ * contributor per set). Eight alarms, however many sets there are.
+ */
+export function reputationAlarms(factory: AlarmFactory, config: Pick<ResolvedProps, 'bounceRateThresholds' | 'complaintRateThresholds'>): ReputationAlarm[] {
   const alarms: ReputationAlarm[] = [];
-  for (const [label, name] of scopes) {
-    const where = name === undefined ? 'account-wide' : `configuration set ${name}`;
+  for (const scope of ['account', 'per-set'] as const) {
+    const label = scope === 'account' ? 'Account' : 'ConfigurationSets';
+    const where = scope === 'account' ? 'account-wide' : 'of a configuration set (the alarm contributor names it)';
+    const metric = (name: ReputationMetricName) => (scope === 'account' ? sesReputationMetric(name) : sesReputationBySet(name));
     for (const severity of ['warning', 'critical'] as const satisfies readonly Severity[]) {
       const bounce = config.bounceRateThresholds[severity];
       const complaint = config.complaintRateThresholds[severity];
       alarms.push(
         {
-          alarm: factory.addAlarm(`${label}-BounceRate-${severity}`, sesReputationMetric('Reputation.BounceRate', name), bounce, {
+          alarm: factory.addAlarm(`${label}-BounceRate-${severity}`, metric('Reputation.BounceRate'), bounce, {
             description:
-              `SES bounce rate (${where}) at or above ${percent(bounce)} (${severity}). ` +
+              `SES bounce rate ${where} at or above ${percent(bounce)} (${severity}). ` +
               'AWS reviews accounts at 5 % and may pause sending at 10 %. Find the list or campaign that bounces (dashboard, audit table), stop it, and clean the list.',
             // AWS's guidance for reputation alarms: missing data keeps the last state, never breaches.
             treatMissingData: cloudwatch.TreatMissingData.IGNORE,
@@ -86,19 +83,19 @@ export function reputationAlarms(
           metric: 'bounce',
           severity,
           threshold: bounce,
-          configurationSet: name,
+          scope,
         },
         {
-          alarm: factory.addAlarm(`${label}-ComplaintRate-${severity}`, sesReputationMetric('Reputation.ComplaintRate', name), complaint, {
+          alarm: factory.addAlarm(`${label}-ComplaintRate-${severity}`, metric('Reputation.ComplaintRate'), complaint, {
             description:
-              `SES complaint rate (${where}) at or above ${percent(complaint)} (${severity}). ` +
+              `SES complaint rate ${where} at or above ${percent(complaint)} (${severity}). ` +
               'AWS reviews accounts at 0.1 % and may pause sending at 0.5 %. Check opt-in, unsubscribe links and sending frequency of the campaign that draws complaints.',
             treatMissingData: cloudwatch.TreatMissingData.IGNORE,
           }),
           metric: 'complaint',
           severity,
           threshold: complaint,
-          configurationSet: name,
+          scope,
         },
       );
     }

@@ -5,12 +5,10 @@ import { PIPELINE_METRICS } from '../../lambdas/shared/contract.js';
 import { AWS_ENFORCEMENT_LINES, type RateThresholds } from '../../lambdas/shared/settings.js';
 import type { ResolvedProps } from '../pipeline-props.js';
 import type { PipelineParts } from './alarms.js';
-import { percent, processingCountOverSets, sesReputationMetric, writerCountMetric, type ReputationMetricName } from './metrics.js';
+import { percent, processingCountOverAllSets, sesReputationBySet, sesReputationMetric, writerCountMetric, type ReputationMetricName } from './metrics.js';
 
 /** What the dashboard draws besides the pipeline's own metrics. */
 export interface DashboardContent extends Pick<PipelineParts, 'queue' | 'deadLetterQueue' | 'suppressionQueue'> {
-  /** SES names of the managed configuration sets, by short name: each gets its own line on the rate graphs. */
-  readonly configurationSetNames: Readonly<Record<string, string>>;
   readonly alarms: cloudwatch.IAlarm[];
 }
 
@@ -21,15 +19,13 @@ export interface DashboardContent extends Pick<PipelineParts, 'queue' | 'deadLet
 export function pipelineDashboard(
   scope: Construct,
   content: DashboardContent,
-  config: Pick<ResolvedProps, 'existingConfigurationSetNames' | 'bounceRateThresholds' | 'complaintRateThresholds'>,
+  config: Pick<ResolvedProps, 'bounceRateThresholds' | 'complaintRateThresholds'>,
 ): cloudwatch.Dashboard {
-  const managed = Object.values(content.configurationSetNames);
-  const sets = [...managed, ...config.existingConfigurationSetNames, PIPELINE_METRICS.noConfigurationSet];
   const rateWidget = (title: string, metricName: ReputationMetricName, thresholds: RateThresholds, aws: { review: number; pause: number }): cloudwatch.GraphWidget =>
     new cloudwatch.GraphWidget({
       title,
       width: 12,
-      left: [sesReputationMetric(metricName), ...managed.map((name) => sesReputationMetric(metricName, name).with({ label: name }))],
+      left: [sesReputationMetric(metricName).with({ label: 'account' }), sesReputationBySet(metricName)],
       leftAnnotations: [
         { value: thresholds.warning, label: `warning ${percent(thresholds.warning)}`, color: '#ff7f0e' },
         { value: thresholds.critical, label: `critical ${percent(thresholds.critical)}`, color: '#d62728' },
@@ -50,16 +46,16 @@ export function pipelineDashboard(
           title: 'Feedback events by class',
           width: 12,
           stacked: true,
-          left: (['hardBounces', 'softBounces', 'complaints', 'providerBlocks'] as const).map((key) => processingCountOverSets(names[key], sets)),
+          left: (['hardBounces', 'softBounces', 'complaints', 'providerBlocks'] as const).map((key) => processingCountOverAllSets(names[key])),
         }),
         new cloudwatch.GraphWidget({
           title: 'Suppressions and duplicates',
           width: 12,
           left: [
-            processingCountOverSets(names.suppressionRequests, sets),
+            processingCountOverAllSets(names.suppressionRequests),
             ...(['suppressions', 'suppressionsSkipped', 'suppressionsRejected'] as const).map((key) => writerCountMetric(names[key])),
-            processingCountOverSets(names.duplicates, sets),
-            processingCountOverSets(names.malformed, sets),
+            processingCountOverAllSets(names.duplicates),
+            processingCountOverAllSets(names.malformed),
           ],
           right: [writerCountMetric(names.importJobs)],
         }),

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { PIPELINE_METRICS, type PipelineMetricName } from '../../lambdas/shared/contract.js';
+import { CONFIGURATION_SET_DIMENSION, PIPELINE_METRICS, type PipelineMetricName } from '../../lambdas/shared/contract.js';
 
 /** SES's reputation rates, as fractions. */
 export type ReputationMetricName = 'Reputation.BounceRate' | 'Reputation.ComplaintRate';
@@ -10,11 +10,26 @@ export function sesReputationMetric(metricName: ReputationMetricName, configurat
   return new cloudwatch.Metric({
     namespace: 'AWS/SES',
     metricName,
-    dimensionsMap: configurationSetName === undefined ? undefined : { 'ses:configuration-set': configurationSetName },
+    dimensionsMap: configurationSetName === undefined ? undefined : { [CONFIGURATION_SET_DIMENSION]: configurationSetName },
     // The highest rate seen in the period: the earliest warning.
     statistic: cloudwatch.Stats.MAXIMUM,
     period: Duration.minutes(15),
     ...props,
+  });
+}
+
+/**
+ * SES's reputation rate of every configuration set of the account, one time series per set, by a
+ * Metrics Insights query: an alarm on it has a contributor per set, and a graph a line per set.
+ * SES publishes a set's rates only when its reputation metrics are enabled. A query reads the
+ * last 3 hours and at most 500 series (the highest first: `ORDER BY ... DESC`).
+ */
+export function sesReputationBySet(metricName: ReputationMetricName, period = Duration.minutes(15)): cloudwatch.MathExpression {
+  const dimension = `"${CONFIGURATION_SET_DIMENSION}"`;
+  return new cloudwatch.MathExpression({
+    expression: `SELECT MAX("${metricName}") FROM SCHEMA("AWS/SES", ${dimension}) GROUP BY ${dimension} ORDER BY MAX() DESC`,
+    label: `${metricName} by configuration set`,
+    period,
   });
 }
 
@@ -33,30 +48,23 @@ export function processingCountMetric(name: PipelineMetricName, configurationSet
   });
 }
 
-/** A processing count summed over the given configuration sets. */
-export function processingCountOverSets(name: PipelineMetricName, configurationSetNames: string[]): cloudwatch.MathExpression {
-  const id = (i: number): string => `${name.toLowerCase()}${i}`;
+/**
+ * A processing count summed over every configuration set, by a Metrics Insights query: it also
+ * counts sets named after deployment, and costs one query however many sets there are (a math
+ * expression over one metric per set would hit an alarm's limit of 10 metrics).
+ */
+export function processingCountOverAllSets(name: PipelineMetricName, period = Duration.minutes(5)): cloudwatch.MathExpression {
+  const { namespace, configurationSetDimension } = PIPELINE_METRICS;
   return new cloudwatch.MathExpression({
-    expression: configurationSetNames.map((_, i) => id(i)).join(' + '),
-    usingMetrics: Object.fromEntries(configurationSetNames.map((set, i) => [id(i), processingCountMetric(name, set)])),
+    expression: `SELECT SUM(${name}) FROM SCHEMA("${namespace}", ${configurationSetDimension}, service)`,
     label: name,
-    period: Duration.minutes(5),
+    period,
   });
 }
 
-/**
- * Provider blocks of every configuration set in 15 minutes, summed by a Metrics Insights query.
- *
- * The query also counts sets named after deployment; a math expression over one metric per set
- * would also hit an alarm's limit of 10 metrics.
- */
+/** Provider blocks of every configuration set in 15 minutes. */
 export function providerBlocksOverAllSets(): cloudwatch.MathExpression {
-  const { namespace, configurationSetDimension, names } = PIPELINE_METRICS;
-  return new cloudwatch.MathExpression({
-    expression: `SELECT SUM(${names.providerBlocks}) FROM SCHEMA("${namespace}", ${configurationSetDimension}, service)`,
-    label: names.providerBlocks,
-    period: Duration.minutes(15),
-  });
+  return processingCountOverAllSets(PIPELINE_METRICS.names.providerBlocks, Duration.minutes(15));
 }
 
 /** A count the suppression writer publishes (suppressions, skipped, rejected, import jobs). */

@@ -23,9 +23,10 @@ describe('status: alarms', () => {
         { AlarmName: 'Pipeline-BounceRate', MetricName: 'Reputation.BounceRate', Dimensions: [{ Name: 'ses:configuration-set', Value: 'marketing' }], Threshold: 0.05, StateValue: 'OK' },
       ]),
     );
+    // ALARM first.
     expect(alarms).toEqual([
-      { name: 'Pipeline-BounceRate', state: 'OK', metric: 'Reputation.BounceRate (marketing)', threshold: 0.05 },
       { name: 'Pipeline-ProviderBlocks', state: 'ALARM', metric: 'ProviderBlocks', threshold: 25 },
+      { name: 'Pipeline-BounceRate', state: 'OK', metric: 'Reputation.BounceRate (marketing)', threshold: 0.05 },
     ]);
   });
 });

@@ -117,7 +117,7 @@ describe('CloudWatch alarms → alert topic and its key', () => {
 
   it('lets CloudWatch publish every alarm of the stack to the alert topic (aws:SourceAccount, aws:SourceArn of the alarm)', async () => {
     const alarms = policies.logicalIds('AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(21);
+    expect(alarms).toHaveLength(17);
     for (const alarm of alarms) {
       expect(policies.template.resources[alarm]?.Properties?.AlarmActions).toEqual([policies.arn(topicId(), 'TopicArn')]);
       expect([alarm, await alarmPublish(policies.arn(alarm))]).toEqual([alarm, 'Allowed']);
@@ -206,14 +206,39 @@ describe("EventBridge alarm rule → guardrail, and the guardrail's reach", () =
     expect(await invoke(`arn:${partition}:events:${region}:${account}:rule/someone-elses`)).toBe('ImplicitlyDenied');
   });
 
-  it('lets it read and switch the sending of the pausable sets only: marketing, not transactional, not another account\'s', async () => {
-    for (const action of ['ses:GetConfigurationSet', 'ses:PutConfigurationSetSendingOptions']) {
-      expect(await asGuardrail(action, configurationSetArn('Flows-marketing'))).toBe('Allowed');
-      expect(await asGuardrail(action, configurationSetArn('Flows-transactional'))).toBe('ImplicitlyDenied');
-      expect(await asGuardrail(action, configurationSetArn(EXISTING_SET))).toBe('ImplicitlyDenied');
-      expect(await asGuardrail(action, configurationSetArn('Flows-marketing', OTHER_ACCOUNT))).toBe('ImplicitlyDenied');
-    }
+  /** The `aws:ResourceTag/...` keys IAM sees for a set: the tags the template gives it (none for a set it does not own). */
+  const tagContext = (name: string): Record<string, string> => {
+    const set = Object.values(policies.template.resources).find((r) => r.Type === 'AWS::SES::ConfigurationSet' && r.Properties?.Name === name);
+    const tags = (set?.Properties?.Tags ?? []) as Array<{ Key: string; Value: string }>;
+    return Object.fromEntries(tags.map((t) => [`aws:ResourceTag/${t.Key}`, t.Value]));
+  };
+  const switchSending = (name: string, context = tagContext(name), inAccount = account) =>
+    decide({ caller: { role: policies.roleOf(guard()) }, action: 'ses:PutConfigurationSetSendingOptions', resource: configurationSetArn(name, inAccount), context });
+
+  it('lets it switch the sending of the sets tagged pausable by this stack only: marketing, not transactional, not another stack\'s or account\'s', async () => {
+    expect(tagContext('Flows-marketing')).toEqual({ 'aws:ResourceTag/ses-feedback-pipeline:pausable': 'Flows' });
+    expect(await switchSending('Flows-marketing')).toBe('Allowed');
+    expect(await switchSending('Flows-transactional')).toBe('ImplicitlyDenied');
+    expect(await switchSending(EXISTING_SET)).toBe('ImplicitlyDenied');
+    expect(await switchSending('Stage-marketing', { 'aws:ResourceTag/ses-feedback-pipeline:pausable': 'Stage' })).toBe('ImplicitlyDenied');
+    expect(await switchSending('Flows-marketing', tagContext('Flows-marketing'), OTHER_ACCOUNT)).toBe('ImplicitlyDenied');
     expect(await asGuardrail('ses:PutSuppressedDestination', '*')).toBe('ImplicitlyDenied');
+  });
+
+  it('lets it read any set of this account (its tags say whether it is pausable) and list them, and change nothing else of a set', async () => {
+    expect(await asGuardrail('ses:GetConfigurationSet', configurationSetArn('Flows-transactional'))).toBe('Allowed');
+    expect(await asGuardrail('ses:ListConfigurationSets', '*')).toBe('Allowed');
+    for (const action of ['ses:PutConfigurationSetReputationOptions', 'ses:DeleteConfigurationSet', 'ses:TagResource']) {
+      expect([action, await asGuardrail(action, configurationSetArn('Flows-marketing'))]).toEqual([action, 'ImplicitlyDenied']);
+    }
+  });
+
+  it('lets it switch an existing set named pausable by its ARN (the stack cannot tag it)', async () => {
+    const withExisting = deployed('Existing', { pausableConfigurationSetNames: ['marketing', EXISTING_SET] }).policies;
+    const fn = withExisting.logicalId('AWS::Lambda::Function', 'PipelinePauseSending');
+    const put = (name: string) => withExisting.evaluate({ caller: { role: withExisting.roleOf(fn) }, action: 'ses:PutConfigurationSetSendingOptions', resource: configurationSetArn(name) });
+    expect(await put(EXISTING_SET)).toBe('Allowed');
+    expect(await put('Existing-transactional')).toBe('ImplicitlyDenied');
   });
 
   it('lets it record, alert and announce: PutItem on the table, Publish on the alert topic with its key, PutEvents on the bus', async () => {

@@ -26,13 +26,12 @@ import { freshFeedbackTable, localDynamoDb } from '../support/local-aws.js';
  */
 jest.setTimeout(60_000);
 
+const ALARM = 'Prod-ConfigurationSets-BounceRate-critical';
+const PAUSABLE = { 'ses-feedback-pipeline:pausable': 'Prod' };
 const SETTINGS: GuardrailSettings = {
-  alarms: [
-    { alarmName: 'Prod-marketing-BounceRate-critical', metric: 'bounce', threshold: 0.05, configurationSet: 'Prod-marketing' },
-    { alarmName: 'Prod-transactional-BounceRate-critical', metric: 'bounce', threshold: 0.05, configurationSet: 'Prod-transactional' },
-  ],
-  pausable: ['Prod-marketing'],
-  allSets: ['Prod-transactional', 'Prod-marketing'],
+  alarms: [{ alarmName: ALARM, metric: 'bounce', threshold: 0.05, scope: 'per-set' }],
+  pausableTag: { key: 'ses-feedback-pipeline:pausable', value: 'Prod' },
+  existingPausable: [],
 };
 
 let dynamodb: DynamoDBClient;
@@ -57,7 +56,8 @@ beforeAll(async () => {
   alertQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'alert-inbox' }))).QueueUrl ?? '';
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: alertQueueUrl, AttributeNames: ['QueueArn'] }));
   await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn, Attributes: { RawMessageDelivery: 'false' } }));
-  for (const set of SETTINGS.allSets) ses.configurationSets.set(set, { sendingEnabled: true });
+  ses.configurationSets.set('Prod-marketing', { sendingEnabled: true, tags: PAUSABLE });
+  ses.configurationSets.set('Prod-transactional', { sendingEnabled: true, tags: {} });
   log = new DynamoGuardrailLog(dynamodb, tableName, 365);
   handler = createPauseSendingHandler({
     settings: SETTINGS,
@@ -75,12 +75,13 @@ afterAll(async () => {
   dynamodb?.destroy();
 });
 
-/** AWS's documented alarm state-change event, for one of the stack's alarms, at a bounce rate. */
-function alarmEvent(alarmName: string, state: string, rate: number): unknown {
-  const event = fixtureJson('derived/cloudwatch-alarm-state-change.json');
-  event.detail.alarmName = alarmName;
+/** CloudWatch's contributor state-change event, for one set of the stack's per-set alarm, at a bounce rate. */
+function alarmEvent(configurationSet: string, state: string, rate: number): unknown {
+  const event = fixtureJson('derived/cloudwatch-alarm-contributor-state-change.json');
+  event.detail.alarmName = ALARM;
+  event.detail.alarmContributor.attributes['ses:configuration-set'] = configurationSet;
   event.detail.state.value = state;
-  event.detail.state.reasonData = JSON.stringify({ ...JSON.parse(event.detail.state.reasonData), recentDatapoints: [rate], threshold: 0.05 });
+  event.detail.state.reason = event.detail.state.reason.replace('[0.061 ', `[${rate} `);
   event.time = '2026-11-20T10:15:00Z';
   return event;
 }
@@ -91,23 +92,23 @@ async function alertSubjects(): Promise<string[]> {
 }
 
 describe('the guardrail on the local services', () => {
-  it('pauses marketing on its critical alarm, once, records it, announces it, and leaves transactional sending', async () => {
-    await handler(alarmEvent('Prod-marketing-BounceRate-critical', 'ALARM', 0.061));
-    await handler(alarmEvent('Prod-marketing-BounceRate-critical', 'ALARM', 0.061)); // the same event again
-    await handler(alarmEvent('Prod-transactional-BounceRate-critical', 'ALARM', 0.07)); // not pausable
-    expect(Object.fromEntries(ses.configurationSets)).toEqual({ 'Prod-marketing': { sendingEnabled: false }, 'Prod-transactional': { sendingEnabled: true } });
+  it('pauses marketing when it crosses its critical line, once, records it, announces it, and leaves transactional (untagged) sending', async () => {
+    await handler(alarmEvent('Prod-marketing', 'ALARM', 0.061));
+    await handler(alarmEvent('Prod-marketing', 'ALARM', 0.061)); // the same event again
+    await handler(alarmEvent('Prod-transactional', 'ALARM', 0.07)); // not tagged pausable
+    expect(Object.fromEntries(ses.configurationSets)).toEqual({ 'Prod-marketing': { sendingEnabled: false, tags: PAUSABLE }, 'Prod-transactional': { sendingEnabled: true, tags: {} } });
     expect(ses.getStats().succeeded.PutConfigurationSetSendingOptions).toBe(1);
-    expect(await log.latest('Prod-marketing')).toMatchObject({ kind: 'pause', alarmName: 'Prod-marketing-BounceRate-critical', rate: 0.061, threshold: 0.05, at: '2026-11-20T10:15:00.000Z' });
+    expect(await log.latest('Prod-marketing')).toMatchObject({ kind: 'pause', alarmName: ALARM, rate: 0.061, threshold: 0.05, at: '2026-11-20T10:15:00.000Z' });
     expect(await log.latest('Prod-transactional')).toBeUndefined();
     expect(bus.detailsOf<ConfigurationSetPausedDetail>(CONFIGURATION_SET_PAUSED_EVENT.detailType)).toEqual([
-      { configurationSet: 'Prod-marketing', alarmName: 'Prod-marketing-BounceRate-critical', metric: 'bounce', threshold: 0.05, rate: 0.061, pausedAt: '2026-11-20T10:15:00.000Z' },
+      { configurationSet: 'Prod-marketing', alarmName: ALARM, metric: 'bounce', threshold: 0.05, rate: 0.061, pausedAt: '2026-11-20T10:15:00.000Z' },
     ]);
     expect(await alertSubjects()).toEqual(['SES sending paused: Prod-marketing']);
   });
 
   it('alerts loudly and fails, for the retry, when SES does not know the set', async () => {
     ses.configurationSets.delete('Prod-marketing');
-    await expect(handler(alarmEvent('Prod-marketing-BounceRate-critical', 'ALARM', 0.08))).rejects.toThrow(/^could not pause Prod-marketing \(NotFoundException: /);
+    await expect(handler(alarmEvent('Prod-marketing', 'ALARM', 0.08))).rejects.toThrow(/^could not pause Prod-marketing \(NotFoundException: /);
     expect(await alertSubjects()).toEqual(['FAILED to pause SES sending: Prod-marketing']);
   });
 });

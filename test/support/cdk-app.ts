@@ -8,3 +8,8 @@ import { App } from 'aws-cdk-lib';
 export function appWithoutBundling(): App {
   return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 }
+
+/** `count` configuration set names, `stream001`, `stream002`, ...: the many streams of a large sender. */
+export function streams(count: number, prefix = 'stream'): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}${String(i + 1).padStart(3, '0')}`);
+}

@@ -10,25 +10,39 @@ function alarmEvent(alarmName: string, state = 'ALARM', rate = 0.061): unknown {
   return event;
 }
 
+/** CloudWatch's "CloudWatch Alarm Contributor State Change" event: one configuration set of a per-set alarm, at a rate. */
+function contributorEvent(alarmName: string, configurationSet: string, state = 'ALARM', rate = 0.061): unknown {
+  const event = fixtureJson('derived/cloudwatch-alarm-contributor-state-change.json');
+  event.detail.alarmName = alarmName;
+  event.detail.alarmContributor.attributes['ses:configuration-set'] = configurationSet;
+  event.detail.state.value = state;
+  event.detail.state.reason = event.detail.state.reason.replace('[0.061 ', `[${rate} `);
+  return event;
+}
+
+const TAG = { key: 'ses-feedback-pipeline:pausable', value: 'Prod' };
 const SETTINGS: GuardrailSettings = {
   alarms: [
-    { alarmName: 'marketing-bounce-critical', metric: 'bounce', threshold: 0.05, configurationSet: 'Prod-marketing' },
-    { alarmName: 'transactional-bounce-critical', metric: 'bounce', threshold: 0.05, configurationSet: 'Prod-transactional' },
-    { alarmName: 'account-complaint-critical', metric: 'complaint', threshold: 0.001 },
+    { alarmName: 'sets-bounce-critical', metric: 'bounce', threshold: 0.05, scope: 'per-set' },
+    { alarmName: 'account-complaint-critical', metric: 'complaint', threshold: 0.001, scope: 'account' },
   ],
-  pausable: ['Prod-marketing', 'Prod-newsletter'],
-  allSets: ['Prod-transactional', 'Prod-marketing', 'Prod-newsletter'],
+  pausableTag: TAG,
+  existingPausable: ['legacy-newsletter'],
 };
 
-/** Fakes of the guardrail's ports that record what happened. */
-function ports(sendingNow: Record<string, boolean>, failing: string[] = []) {
-  const sending = { ...sendingNow };
+/** Fakes of the guardrail's ports that record what happened; `tagged` sets carry the stack's pausable tag. */
+function ports(sets: Record<string, { tagged: boolean; sending?: boolean }>, failing: string[] = []) {
+  const sending = Object.fromEntries(Object.entries(sets).map(([name, s]) => [name, s.sending ?? true]));
   const calls: string[] = [];
   const pauses: PauseRecord[] = [];
   const announced: PauseRecord[] = [];
   const alerts: Array<{ subject: string; message: string }> = [];
   const switcher: ConfigurationSetSending = {
-    isSending: async (set) => sending[set] ?? true,
+    listNames: async () => Object.keys(sets),
+    describe: async (set) => {
+      if (!(set in sets)) throw Object.assign(new Error(`Configuration set <${set}> does not exist.`), { name: 'NotFoundException' });
+      return { sending: sending[set] ?? true, tags: sets[set]?.tagged ? { [TAG.key]: TAG.value, team: 'growth' } : { team: 'growth' } };
+    },
     setSending: async (set, enabled) => {
       calls.push(`${set}=${enabled}`);
       if (failing.includes(set)) throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
@@ -50,6 +64,15 @@ function ports(sendingNow: Record<string, boolean>, failing: string[] = []) {
   };
 }
 
+/** A stack's sets: marketing and newsletter tagged pausable, transactional not, an existing set named pausable, another stack's set. */
+const SETS = {
+  'Prod-transactional': { tagged: false },
+  'Prod-marketing': { tagged: true },
+  'Prod-newsletter': { tagged: true },
+  'legacy-newsletter': { tagged: false },
+  'Other-marketing': { tagged: false },
+};
+
 describe('reading the alarm event', () => {
   it('reads AWS\'s documented event: name, states, time and the newest datapoint of reasonData', () => {
     expect(readAlarmStateChange(fixtureJson('derived/cloudwatch-alarm-state-change.json'))).toEqual({
@@ -61,46 +84,61 @@ describe('reading the alarm event', () => {
     });
   });
 
+  it('reads a contributor\'s event: the configuration set from its attributes', () => {
+    expect(readAlarmStateChange(contributorEvent('sets-bounce-critical', 'Prod-marketing'))).toMatchObject({
+      alarmName: 'sets-bounce-critical',
+      state: 'ALARM',
+      value: 0.061,
+      contributor: { configurationSet: 'Prod-marketing' },
+    });
+  });
+
   it('rejects an event that is not an alarm state change, with a one-line reason', () => {
-    expect(() => readAlarmStateChange({ 'detail-type': 'Scheduled Event', source: 'aws.events' })).toThrow(/^not a CloudWatch Alarm State Change event: detail-type: /);
+    expect(() => readAlarmStateChange({ 'detail-type': 'Scheduled Event', source: 'aws.events' })).toThrow(/^not a CloudWatch alarm state change event: detail-type: /);
   });
 
   it('reads the settings the stack writes, and names a bad field', () => {
     expect(readGuardrailSettings(JSON.stringify(SETTINGS))).toEqual(SETTINGS);
-    expect(() => readGuardrailSettings('{"alarms":[{"alarmName":"a","metric":"opens","threshold":1}],"pausable":[],"allSets":[]}')).toThrow(/^guardrail settings are not valid: alarms\.0\.metric/);
+    expect(() => readGuardrailSettings('{"alarms":[{"alarmName":"a","metric":"opens","threshold":1,"scope":"account"}],"pausableTag":{"key":"k","value":"v"},"existingPausable":[]}')).toThrow(
+      /^guardrail settings are not valid: alarms\.0\.metric/,
+    );
   });
 });
 
-describe('which sets an alarm pauses', () => {
+describe('what an alarm event pauses', () => {
   it.each([
-    ['pauses the set of a critical per-set alarm that went to ALARM', 'marketing-bounce-critical', 'ALARM', { kind: 'pause', sets: ['Prod-marketing'] }],
-    ['pauses every pausable set on an account-wide critical alarm', 'account-complaint-critical', 'ALARM', { kind: 'pause', sets: ['Prod-marketing', 'Prod-newsletter'] }],
-    ['ignores a set that is not pausable (transactional mail keeps flowing)', 'transactional-bounce-critical', 'ALARM', { kind: 'ignore', why: 'configuration set Prod-transactional is not pausable' }],
-    ['ignores an alarm going back to OK', 'marketing-bounce-critical', 'OK', { kind: 'ignore', why: 'alarm marketing-bounce-critical went to OK, not ALARM' }],
-    ['ignores a warning alarm (not one the guardrail acts on)', 'marketing-bounce-warning', 'ALARM', { kind: 'ignore', why: 'alarm marketing-bounce-warning is not a critical reputation alarm the guardrail acts on' }],
-  ])('%s', (_name, alarmName, state, expected) => {
-    expect(decidePause(readAlarmStateChange(alarmEvent(alarmName, state)), SETTINGS)).toMatchObject(expected);
+    ['a per-set alarm\'s contributor names its set', contributorEvent('sets-bounce-critical', 'Prod-marketing'), { kind: 'pause', sets: ['Prod-marketing'] }],
+    ['an account-wide alarm pauses every pausable set', alarmEvent('account-complaint-critical'), { kind: 'pause', sets: 'every-pausable-set' }],
+    [
+      'the per-set alarm\'s own change names no set: ignored (its contributors\' events follow)',
+      alarmEvent('sets-bounce-critical'),
+      { kind: 'ignore', why: "alarm sets-bounce-critical watches each configuration set: its contributors' events name the set" },
+    ],
+    ['a contributor going back to OK', contributorEvent('sets-bounce-critical', 'Prod-marketing', 'OK'), { kind: 'ignore', why: 'alarm sets-bounce-critical went to OK, not ALARM' }],
+    ['a warning alarm (not one the guardrail acts on)', contributorEvent('sets-bounce-warning', 'Prod-marketing'), { kind: 'ignore', why: 'alarm sets-bounce-warning is not a critical reputation alarm the guardrail acts on' }],
+  ])('%s', (_name, event, expected) => {
+    expect(decidePause(readAlarmStateChange(event), SETTINGS)).toMatchObject(expected);
   });
 });
 
 describe('applying the guardrail', () => {
   it('pauses marketing, records the pause with the rate, announces it, and tells the team in words to act on', async () => {
-    const fake = ports({});
-    const outcome = await applyGuardrail(readAlarmStateChange(alarmEvent('marketing-bounce-critical')), SETTINGS, fake.ports);
-    expect(outcome).toMatchObject({ paused: ['Prod-marketing'], alreadyPaused: [] });
+    const fake = ports(SETS);
+    const outcome = await applyGuardrail(readAlarmStateChange(contributorEvent('sets-bounce-critical', 'Prod-marketing')), SETTINGS, fake.ports);
+    expect(outcome).toMatchObject({ paused: ['Prod-marketing'], alreadyPaused: [], notPausable: [] });
     expect(fake.calls).toEqual(['Prod-marketing=false']);
-    const pause = { configurationSet: 'Prod-marketing', alarmName: 'marketing-bounce-critical', metric: 'bounce', threshold: 0.05, rate: 0.061, at: '2019-10-02T17:04:40.000Z' };
+    const pause = { configurationSet: 'Prod-marketing', alarmName: 'sets-bounce-critical', metric: 'bounce', threshold: 0.05, rate: 0.061, at: '2019-10-02T17:04:40.000Z' };
     expect(fake.pauses).toEqual([pause]);
     expect(fake.announced).toEqual([pause]);
     expect(fake.alerts).toHaveLength(1);
     expect(fake.alerts[0]?.subject).toBe('SES sending paused: Prod-marketing');
-    expect(fake.alerts[0]?.message).toMatch(/^Prod-marketing paused at 6\.1 % bounce rate \(critical 5 %\), at 2019-10-02T17:04:40\.000Z, by alarm marketing-bounce-critical\.\nProd-transactional keeps sending\./);
+    expect(fake.alerts[0]?.message).toMatch(/^Prod-marketing paused at its own 6\.1 % bounce rate \(critical 5 %\), at 2019-10-02T17:04:40\.000Z, by alarm sets-bounce-critical\.\nEvery other configuration set keeps sending\./);
     expect(fake.alerts[0]?.message).toContain('npx ses-feedback resume Prod-marketing --note "what was fixed"');
   });
 
-  it('pauses once when the same alarm event comes again (the set is paused already)', async () => {
-    const fake = ports({});
-    const change = readAlarmStateChange(alarmEvent('marketing-bounce-critical'));
+  it('pauses once when the same contributor event comes again (the set is paused already)', async () => {
+    const fake = ports(SETS);
+    const change = readAlarmStateChange(contributorEvent('sets-bounce-critical', 'Prod-marketing'));
     await applyGuardrail(change, SETTINGS, fake.ports);
     const again = await applyGuardrail(change, SETTINGS, fake.ports);
     expect(again).toMatchObject({ paused: [], alreadyPaused: ['Prod-marketing'] });
@@ -109,21 +147,54 @@ describe('applying the guardrail', () => {
     expect(fake.alerts).toHaveLength(1);
   });
 
-  it('does nothing for a warning, an OK, or a set that is not pausable', async () => {
-    const fake = ports({});
-    for (const [name, state] of [['marketing-bounce-warning', 'ALARM'], ['marketing-bounce-critical', 'OK'], ['transactional-bounce-critical', 'ALARM']] as const) {
-      await applyGuardrail(readAlarmStateChange(alarmEvent(name, state)), SETTINGS, fake.ports);
+  it('never pauses a set without the stack\'s tag: transactional, another stack\'s set, one tagged for another stack', async () => {
+    const fake = ports({ ...SETS, 'Stage-marketing': { tagged: false } });
+    for (const set of ['Prod-transactional', 'Other-marketing']) {
+      const outcome = await applyGuardrail(readAlarmStateChange(contributorEvent('sets-bounce-critical', set)), SETTINGS, fake.ports);
+      expect(outcome).toMatchObject({ paused: [], notPausable: [set] });
+    }
+    const otherStack = await applyGuardrail(readAlarmStateChange(contributorEvent('sets-bounce-critical', 'Stage-marketing')), { ...SETTINGS, pausableTag: { ...TAG, value: 'Stage' } }, {
+      ...fake.ports,
+      sending: { ...fake.ports.sending, describe: async () => ({ sending: true, tags: { [TAG.key]: 'Prod' } }) },
+    });
+    expect(otherStack).toMatchObject({ paused: [], notPausable: ['Stage-marketing'] });
+    expect([fake.calls, fake.pauses, fake.alerts]).toEqual([[], [], []]);
+  });
+
+  it('pauses an existing set named pausable, which the stack cannot tag', async () => {
+    const fake = ports(SETS);
+    const outcome = await applyGuardrail(readAlarmStateChange(contributorEvent('sets-bounce-critical', 'legacy-newsletter')), SETTINGS, fake.ports);
+    expect(outcome).toMatchObject({ paused: ['legacy-newsletter'] });
+  });
+
+  it('an account-wide alarm pauses every pausable set of the account and says which keep sending', async () => {
+    const fake = ports(SETS);
+    const outcome = await applyGuardrail(readAlarmStateChange(alarmEvent('account-complaint-critical', 'ALARM', 0.0012)), SETTINGS, fake.ports);
+    expect(outcome).toMatchObject({ paused: ['Prod-marketing', 'Prod-newsletter', 'legacy-newsletter'], notPausable: ['Prod-transactional', 'Other-marketing'] });
+    expect(fake.alerts[0]?.message).toContain("paused at the account's 0.12 % complaint rate");
+    expect(fake.alerts[0]?.message).toContain('Prod-transactional, Other-marketing keep sending; every pausable set is paused.');
+  });
+
+  it('does nothing for a warning, an OK, or the per-set alarm\'s own change', async () => {
+    const fake = ports(SETS);
+    for (const event of [contributorEvent('sets-bounce-warning', 'Prod-marketing'), contributorEvent('sets-bounce-critical', 'Prod-marketing', 'OK'), alarmEvent('sets-bounce-critical')]) {
+      await applyGuardrail(readAlarmStateChange(event), SETTINGS, fake.ports);
     }
     expect([fake.calls, fake.pauses, fake.alerts]).toEqual([[], [], []]);
   });
 
-  it('fails loudly when a set cannot be paused: an alert that says how to pause by hand, then an error for the retry; the other set is paused', async () => {
-    const fake = ports({}, ['Prod-newsletter']);
+  it('fails loudly when a set cannot be paused: an alert that says how to pause by hand, then an error for the retry; the other sets are paused', async () => {
+    const fake = ports(SETS, ['Prod-newsletter']);
     await expect(applyGuardrail(readAlarmStateChange(alarmEvent('account-complaint-critical', 'ALARM', 0.0012)), SETTINGS, fake.ports)).rejects.toThrow(
       'could not pause Prod-newsletter (TooManyRequestsException: Rate exceeded)',
     );
-    expect(fake.sending).toEqual({ 'Prod-marketing': false });
-    expect(fake.alerts.map((a) => a.subject)).toEqual(['SES sending paused: Prod-marketing', 'FAILED to pause SES sending: Prod-newsletter']);
-    expect(fake.alerts[1]?.message).toContain('aws sesv2 put-configuration-set-sending-options --configuration-set-name Prod-newsletter --no-sending-enabled');
+    expect(fake.sending).toMatchObject({ 'Prod-marketing': false, 'Prod-newsletter': true, 'legacy-newsletter': false, 'Prod-transactional': true });
+    expect(fake.alerts.map((a) => a.subject)).toEqual(['SES sending paused: Prod-marketing', 'SES sending paused: legacy-newsletter', 'FAILED to pause SES sending: Prod-newsletter']);
+    expect(fake.alerts[2]?.message).toContain('aws sesv2 put-configuration-set-sending-options --configuration-set-name Prod-newsletter --no-sending-enabled');
+  });
+
+  it('fails loudly when the set a contributor names cannot be read', async () => {
+    const fake = ports(SETS);
+    await expect(applyGuardrail(readAlarmStateChange(contributorEvent('sets-bounce-critical', 'Deleted-set')), SETTINGS, fake.ports)).rejects.toThrow(/could not pause Deleted-set \(NotFoundException/);
   });
 });
