@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import { configurationSetName, FEEDBACK_TABLE, IMPORT_FILES, type PipelineMetricName } from '../lambdas/shared/contract.js';
 import { eventSourceVisibilityTimeout, PROCESSING, QUEUE_RETENTION, SUPPRESSION_WRITER } from './defaults.js';
 import { processFeedbackFunction, watchReputationFunction, writeSuppressionsFunction } from './feedback-functions.js';
+import { deployLimitsValidation } from './deploy-limits.js';
 import { guardrail, pausableTag } from './guardrail.js';
 import type { PipelineFunction } from './pipeline-function.js';
 import { AlarmFactory, pipelineHealthAlarms, reputationAlarms } from './monitoring/alarms.js';
@@ -74,6 +75,13 @@ export class SesFeedbackPipeline extends Construct {
   public constructor(scope: Construct, id: string, props: SesFeedbackPipelineProps = {}) {
     super(scope, id);
     const config = resolveProps(props, Stack.of(this).stackName);
+    this.node.addValidation(
+      deployLimitsValidation(this, () => ({
+        managed: config.managedConfigurationSetNames.length,
+        existing: config.existingConfigurationSetNames.length,
+        existingPausable: config.pausableConfigurationSetNames.filter((name) => config.existingConfigurationSetNames.includes(name)).length,
+      })),
+    );
 
     // One key per purpose, each with the one statement AWS documents for the service that uses it.
     // The import bucket's key keeps the construct ID `Key`: it is the only key with data at rest

@@ -1,4 +1,4 @@
-import { DEFAULT_STACK_CONFIGURATION_SETS } from '../lambdas/shared/contract.js';
+import { configurationSetName, configurationSetNamePrefix, DEFAULT_STACK_CONFIGURATION_SETS, DEFAULT_STACK_NAME } from '../lambdas/shared/contract.js';
 import { bounce, complaint, type Dsn, type MailFacts } from './ses-events.js';
 
 /** Sends per configuration set: SES reputation rates are per message sent, so the summary needs them. */
@@ -9,6 +9,8 @@ export interface Scenario {
   readonly messages: string[];
   /** What a correct pipeline must end with, to check the run against. */
   readonly expected: ScenarioExpectations;
+  /** The managed configuration sets (short names) the local deploy has. @default the stack's */
+  readonly managedConfigurationSets?: readonly string[];
 }
 
 export interface ScenarioExpectations {
@@ -101,6 +103,49 @@ export function builtInScenario(): Scenario {
     sends: { [SETS.marketing]: 20_000, [SETS.transactional]: 5_000 },
     messages: shuffle(all),
     expected: { suppressed, malformed: malformed.length, providerBlocks: { domain: BLOCKED_DOMAIN, readers: blockedReaders }, paused: [SETS.marketing] },
+  };
+}
+
+/** The scenarios `npm start -- --scenario NAME` runs. */
+export const SCENARIOS = { 'spring-sale': builtInScenario, 'many-streams': manyStreamsScenario } as const;
+
+/**
+ * A sender with many streams: `transactional` and 23 product streams, 2,000 sends each. One stream
+ * (stream07) mails an old list: 8 % hard bounces, past its critical line. stream12 reaches its
+ * warning line (3.5 %) and nothing more; every other stream bounces 1 % and draws a complaint or
+ * none. Only stream07 may be paused, and the other 23 keep sending.
+ */
+export function manyStreamsScenario(): Scenario {
+  const streams = Array.from({ length: 23 }, (_, i) => `stream${String(i + 1).padStart(2, '0')}`);
+  const managed = ['transactional', ...streams];
+  const name = (short: string): string => configurationSetName(configurationSetNamePrefix(DEFAULT_STACK_NAME), short);
+  const sendsPerSet = 2_000;
+  const hardBounces: Record<string, number> = Object.fromEntries(managed.map((short) => [short, short === 'stream07' ? 160 : short === 'stream12' ? 70 : 20]));
+  const messages: string[] = [];
+  let n = 0;
+  let suppressed = 0;
+  managed.forEach((short, s) => {
+    const facts = (address: string, seconds: number): MailFacts => ({
+      address,
+      messageId: `0100019b-${short}-${String(++n).padStart(6, '0')}`,
+      at: new Date(DAY + seconds * 1000),
+      configurationSet: name(short),
+      campaign: `${short}-weekly`,
+    });
+    for (let i = 0; i < (hardBounces[short] ?? 0); i++) messages.push(bounce(facts(`gone${i}.${short}@example.net`, s * 600 + i)));
+    suppressed += hardBounces[short] ?? 0;
+    // one abuse complaint in every other stream: 0.05 %, under the 0.08 % warning line
+    if (s % 2 === 1) {
+      messages.push(complaint(facts(`reader.${short}@example.org`, s * 600 + 500)));
+      suppressed += 1;
+    }
+  });
+  return {
+    name: 'many streams, one mails an old list',
+    sends: Object.fromEntries(managed.map((short) => [name(short), sendsPerSet])),
+    messages: shuffle(messages),
+    expected: { suppressed, malformed: 0, paused: [name('stream07')] },
+    managedConfigurationSets: managed,
   };
 }
 

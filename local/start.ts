@@ -8,14 +8,17 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LOCAL_ENDPOINTS_FILE } from '../cli/local-endpoints.js';
 import { LocalPipeline } from './pipeline.js';
-import { builtInScenario } from './scenario.js';
+import { SCENARIOS } from './scenario.js';
 import { printSummary } from './summary.js';
 
-const HELP = `Usage: npm start [-- --events FILE] [--time-compression N] [--keep-running]
+const HELP = `Usage: npm start [-- --scenario NAME | --events FILE] [--time-compression N] [--keep-running]
 
 Starts DynamoDB Local, fauxqs (SNS + SQS) and a local SESv2 endpoint, wires them like the stack,
 runs the real process-feedback handler on the queue, replays SES feedback, and prints a summary.
 
+  --scenario NAME         a built-in scenario: spring-sale (default: a campaign gone wrong beside a
+                          healthy stream) or many-streams (24 configuration sets, one crosses its
+                          critical bounce line and only it is paused)
   --events FILE           replay your own SES events: JSON lines, any envelope SES feedback comes in
   --time-compression N    local clock speed-up (default 60): durations / N, SES's rate x N
   --keep-running          after the summary, keep every service up for the operator commands
@@ -25,7 +28,7 @@ runs the real process-feedback handler on the queue, replays SES feedback, and p
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { events: { type: 'string' }, 'time-compression': { type: 'string' }, 'keep-running': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { scenario: { type: 'string' }, events: { type: 'string' }, 'time-compression': { type: 'string' }, 'keep-running': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -33,13 +36,16 @@ async function main(): Promise<number> {
   }
   const compression = Number(values['time-compression'] ?? 60);
   if (!(compression >= 1)) throw new Error(`--time-compression must be a number >= 1, got '${values['time-compression']}'`);
-  const scenario = values.events ? userEvents(values.events) : builtInScenario();
+  const scenarioName = values.scenario ?? 'spring-sale';
+  if (!(scenarioName in SCENARIOS)) throw new Error(`--scenario must be one of ${Object.keys(SCENARIOS).join(', ')}, got '${scenarioName}'`);
+  const scenario = values.events ? userEvents(values.events) : SCENARIOS[scenarioName as keyof typeof SCENARIOS]();
   const logDir = join(process.cwd(), '.local', 'logs', `run-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 
   say(`Scenario: ${scenario.name} (${scenario.messages.length} SNS messages)`);
   say('Starting DynamoDB Local, fauxqs (SNS + SQS) and the local SESv2 endpoint ...');
   const started = Date.now();
-  const pipeline = await LocalPipeline.start({ timeCompression: compression, logDir });
+  const managedConfigurationSets = 'managedConfigurationSets' in scenario ? scenario.managedConfigurationSets : undefined;
+  const pipeline = await LocalPipeline.start({ timeCompression: compression, logDir, ...(managedConfigurationSets ? { managedConfigurationSets } : {}) });
   const stop = once(() => pipeline.stop());
   process.once('SIGTERM', () => void stop().finally(() => process.exit(143)));
   process.once('SIGINT', () => {

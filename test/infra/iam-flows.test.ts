@@ -212,7 +212,7 @@ describe("EventBridge alarm rule → guardrail, and the guardrail's reach", () =
     const tags = (set?.Properties?.Tags ?? []) as Array<{ Key: string; Value: string }>;
     return Object.fromEntries(tags.map((t) => [`aws:ResourceTag/${t.Key}`, t.Value]));
   };
-  const switchSending = (name: string, context = tagContext(name), inAccount = account) =>
+  const switchSending = (name: string, context = tagContext(name), inAccount: string = account) =>
     decide({ caller: { role: policies.roleOf(guard()) }, action: 'ses:PutConfigurationSetSendingOptions', resource: configurationSetArn(name, inAccount), context });
 
   it('lets it switch the sending of the sets tagged pausable by this stack only: marketing, not transactional, not another stack\'s or account\'s', async () => {
@@ -341,7 +341,7 @@ describe('the template resolver', () => {
   it.each<[string, unknown, unknown]>([
     ['a pseudo parameter', { Ref: 'AWS::AccountId' }, account],
     ['Fn::Join of pseudo parameters', { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ses:', { Ref: 'AWS::Region' }]] }, `arn:aws:ses:${region}`],
-    ['Fn::Sub with a resource attribute and a variable', { 'Fn::Sub': ['${Q.Arn}/${v}', { v: { Ref: 'AWS::Region' } }] }, `arn:aws:sqs:${region}:${account}:S-Q-GENERATED/${region}`],
+    ['Fn::Sub with a resource attribute and a variable', { 'Fn::Sub': ['${Q.Arn}/${v}', { v: { Ref: 'AWS::Region' } }] }, `arn:aws:sqs:${region}:${account}:S-Q-GENERATED0000/${region}`],
     ['Ref of a named topic', { Ref: 'T' }, `arn:aws:sns:${region}:${account}:alerts`],
     ['Fn::Select over Fn::Split', { 'Fn::Select': [1, { 'Fn::Split': ['/', { Ref: 'Q' }] }] }, ''],
     ['AWS::NoValue inside a list', ['a', { Ref: 'AWS::NoValue' }], ['a']],

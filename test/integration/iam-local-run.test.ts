@@ -99,6 +99,7 @@ describe("every call of a local run, against the functions' roles in the stack",
   let calls: AuthorizedCall[];
   let stack: StackPolicies;
   let table: Array<[string, string]>;
+  let localTags: Record<string, Readonly<Record<string, string>>>;
 
   beforeAll(async () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -138,18 +139,35 @@ describe("every call of a local run, against the functions' roles in the stack",
       expect(pipeline.ses.importJobs.size).toBeGreaterThan(0);
       // the guardrail: marketing's bounce rate crosses its critical line, its alarm's event pauses it
       await pipeline.raiseReputationAlarms({ [DEFAULT_STACK_CONFIGURATION_SETS.marketing]: { bounce: 0.08, complaint: 0 } });
-      expect(pipeline.ses.configurationSets.get(DEFAULT_STACK_CONFIGURATION_SETS.marketing)).toEqual({ sendingEnabled: false });
+      expect(pipeline.ses.configurationSets.get(DEFAULT_STACK_CONFIGURATION_SETS.marketing)).toMatchObject({ sendingEnabled: false });
+      localTags = Object.fromEntries([...pipeline.ses.configurationSets].map(([name, set]) => [name, set.tags ?? {}]));
       calls = pipeline.meter?.calls.authorizations() ?? [];
     } finally {
       await pipeline.stop();
     }
   });
 
+  /** The tags the stack gives a configuration set, as IAM sees them on a request to it (`aws:ResourceTag/...`). */
+  const tagContext = (resource: string): Record<string, string> => {
+    const name = /:configuration-set\/(.+)$/.exec(resource)?.[1];
+    const set = Object.values(stack.template.resources).find((r) => r.Type === 'AWS::SES::ConfigurationSet' && r.Properties?.Name === name);
+    const tags = (set?.Properties?.Tags ?? []) as Array<{ Key: string; Value: string }>;
+    return Object.fromEntries(tags.map((t) => [`aws:ResourceTag/${t.Key}`, t.Value]));
+  };
+
   /** What AWS decides for a request (on a resource of the stack) made with the role of the function `caller`. */
   const decide = (caller: string, request: Pick<AwsRequest, 'action' | 'resource'>, identityPolicies?: readonly IdentityPolicy[]) => {
     const role = stack.roleOf(stack.logicalId('AWS::Lambda::Function', FUNCTIONS[caller as FunctionName]));
-    return stack.evaluate({ caller: { role }, ...request }, identityPolicies ? { identityPolicies } : {});
+    return stack.evaluate({ caller: { role }, ...request, context: tagContext(request.resource) }, identityPolicies ? { identityPolicies } : {});
   };
+
+  it('tags the local configuration sets as the stack tags them (the guardrail decides by the tag)', () => {
+    const arn = (name: string) => `arn:aws:ses:${DEPLOYMENT.region}:${DEPLOYMENT.account}:configuration-set/${name}`;
+    for (const [name, tags] of Object.entries(localTags)) {
+      expect([name, Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]))]).toEqual([name, tagContext(arn(name))]);
+    }
+    expect(Object.keys(tagContext(arn(DEFAULT_STACK_CONFIGURATION_SETS.marketing)))).toHaveLength(1);
+  });
 
   it('exercised every function path: single puts, an import job, parking in the DLQ by both functions, expiry by single calls, the writer\'s lease, the watcher, the guardrail', () => {
     const seen = (caller: string, action: string, resourcePart = '') => calls.some((c) => c.caller === caller && c.action === action && c.resource.includes(resourcePart));
@@ -180,6 +198,7 @@ describe("every call of a local run, against the functions' roles in the stack",
       ['watch-reputation', 'cloudwatch:GetMetricData'],
       ['watch-reputation', 'dynamodb:PutItem'],
       ['watch-reputation', 'sns:Publish'],
+      ['pause-sending', 'ses:GetConfigurationSet', DEFAULT_STACK_CONFIGURATION_SETS.marketing],
       ['pause-sending', 'ses:PutConfigurationSetSendingOptions', DEFAULT_STACK_CONFIGURATION_SETS.marketing],
       ['pause-sending', 'dynamodb:PutItem'],
       ['pause-sending', 'sns:Publish'],

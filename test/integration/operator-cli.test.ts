@@ -8,7 +8,7 @@ import type { Status } from '../../cli/status-command.js';
 import { DynamoGuardrailLog } from '../../lambdas/pause-sending/adapters/dynamo-guardrail-log.js';
 import { DynamoSuppressionLedger } from '../../lambdas/write-suppressions/adapters/dynamo-suppression-ledger.js';
 import { parseSuppressionFile } from '../../cli/suppression-commands.js';
-import { DEFAULT_STACK_CONFIGURATION_SETS } from '../../lambdas/shared/contract.js';
+import { DEFAULT_STACK_CONFIGURATION_SETS, DEFAULT_STACK_NAME } from '../../lambdas/shared/contract.js';
 import { LocalPipeline } from '../../local/pipeline.js';
 import { bounce } from '../../local/ses-events.js';
 
@@ -264,20 +264,22 @@ describe('suppression import and export with addresses spreadsheets and regexes 
 
 describe('resume: after the guardrail paused a configuration set', () => {
   const MARKETING = DEFAULT_STACK_CONFIGURATION_SETS.marketing;
+  // The per-set alarm: one alarm over every set, whose contributor for marketing crossed.
+  const ALARM = `${DEFAULT_STACK_NAME}-ConfigurationSets-BounceRate-critical`;
 
   it('shows the pause in status, refuses to resume while the alarm is in ALARM, resumes with --force, and records who and why', async () => {
     // Prepare: the marketing set's bounce rate crosses its critical line; the real guardrail pauses it
     await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.061, complaint: 0 } });
-    expect(pipeline.ses.configurationSets.get(MARKETING)).toEqual({ sendingEnabled: false });
+    expect(pipeline.ses.configurationSets.get(MARKETING)).toMatchObject({ sendingEnabled: false });
     const status = await cli('status');
-    expect(status.stdout).toMatch(new RegExp(`Paused +${MARKETING} since \\S+, by the guardrail: alarm ${MARKETING}-BounceRate-critical at 6.1 % \\(critical 5 %\\)`));
+    expect(status.stdout).toMatch(new RegExp(`Paused +${MARKETING} since \\S+, by the guardrail: alarm ${ALARM} at 6.1 % \\(critical 5 %\\)`));
     // Act and assess: refused while the alarm is in ALARM
     const refused = await cli('resume', MARKETING, '--note', 'list cleaned');
-    expect(refused).toMatchObject({ code: EXIT.failed, stderr: `ses-feedback: refused: ${MARKETING} was paused by alarm ${MARKETING}-BounceRate-critical, which is still in ALARM. Find and fix the cause first (ses-feedback report), let the rate come down, or resume anyway with --force\n` });
-    expect(pipeline.ses.configurationSets.get(MARKETING)).toEqual({ sendingEnabled: false });
+    expect(refused).toMatchObject({ code: EXIT.failed, stderr: `ses-feedback: refused: ${MARKETING} was paused by alarm ${ALARM}, which is still in ALARM. Find and fix the cause first (ses-feedback report), let the rate come down, or resume anyway with --force\n` });
+    expect(pipeline.ses.configurationSets.get(MARKETING)).toMatchObject({ sendingEnabled: false });
     const forced = await cli('resume', MARKETING, '--note', 'ticket 42: list cleaned', '--force');
-    expect(forced).toMatchObject({ code: EXIT.ok, stderr: `${MARKETING} sends again, forced while its alarm is in ALARM (alarm ${MARKETING}-BounceRate-critical is ALARM); recorded in the audit trail\n` });
-    expect(pipeline.ses.configurationSets.get(MARKETING)).toEqual({ sendingEnabled: true });
+    expect(forced).toMatchObject({ code: EXIT.ok, stderr: `${MARKETING} sends again, forced while its alarm is in ALARM (alarm ${ALARM} is ALARM); recorded in the audit trail\n` });
+    expect(pipeline.ses.configurationSets.get(MARKETING)).toMatchObject({ sendingEnabled: true });
     const log = new DynamoGuardrailLog(pipeline.dynamodb, pipeline.resources.tableName, 365);
     expect(await log.latest(MARKETING)).toMatchObject({ kind: 'resume', note: 'ticket 42: list cleaned', forced: true, by: expect.any(String) });
   });
@@ -287,9 +289,9 @@ describe('resume: after the guardrail paused a configuration set', () => {
     // ALARM again, a second after the forced resume (alarm events carry whole seconds): paused again
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.07, complaint: 0 } });
-    expect(pipeline.ses.configurationSets.get(MARKETING)).toEqual({ sendingEnabled: false });
+    expect(pipeline.ses.configurationSets.get(MARKETING)).toMatchObject({ sendingEnabled: false });
     await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.02, complaint: 0 } }); // OK
-    expect(await cli('resume', MARKETING, '--note', 'rate is down')).toMatchObject({ code: EXIT.ok, stderr: `${MARKETING} sends again (alarm ${MARKETING}-BounceRate-critical is OK); recorded in the audit trail\n` });
+    expect(await cli('resume', MARKETING, '--note', 'rate is down')).toMatchObject({ code: EXIT.ok, stderr: `${MARKETING} sends again (alarm ${ALARM} is OK); recorded in the audit trail\n` });
     expect(await cli('resume', MARKETING, '--note', 'again')).toMatchObject({ code: EXIT.ok, stderr: `${MARKETING} is sending already; nothing to resume\n` });
     expect(await cli('resume', MARKETING)).toMatchObject({ code: EXIT.usage });
   });

@@ -37,9 +37,12 @@ export interface ResolvedTemplate {
   getAtt(logicalId: string, attribute: string): string;
 }
 
-/** A physical name as CloudFormation generates one for a resource the template leaves unnamed. */
+/**
+ * A physical name as CloudFormation generates one for a resource the template leaves unnamed:
+ * stack name, logical ID and a 13-character random suffix, so lengths are realistic.
+ */
 function generatedName(deployment: Deployment, logicalId: string): string {
-  return `${deployment.stackName}-${logicalId}-GENERATED`;
+  return `${deployment.stackName}-${logicalId}-GENERATED0000`;
 }
 
 /** Resolves every intrinsic function of `template` as a deploy into `deployment` would. */

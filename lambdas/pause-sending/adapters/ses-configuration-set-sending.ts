@@ -27,7 +27,7 @@ export class SesConfigurationSetSending implements ConfigurationSetSending {
 
   public async describe(configurationSet: string): Promise<ConfigurationSetState> {
     const set = await this.pacer.run(() => this.ses.send(new GetConfigurationSetCommand({ ConfigurationSetName: configurationSet })));
-    return { sending: set.SendingOptions?.SendingEnabled ?? true, tags: Object.fromEntries((set.Tags ?? []).map((t) => [t.Key, t.Value])) };
+    return { sending: set.SendingOptions?.SendingEnabled ?? true, tags: Object.fromEntries((set.Tags ?? []).map((t): [string, string] => [t.Key ?? '', t.Value ?? ''])) };
   }
 
   public async setSending(configurationSet: string, enabled: boolean): Promise<void> {
