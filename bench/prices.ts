@@ -23,6 +23,16 @@ export const PRICES = {
   logsPerGb: 0.5,
   /** https://aws.amazon.com/eventbridge/pricing/ (custom events published) */
   eventBridgePerEvent: 1 / 1e6,
+  /**
+   * https://aws.amazon.com/cloudwatch/pricing/ (alarms): a standard-resolution alarm, per metric it
+   * watches, per month; a Metrics Insights alarm, per metric its query analyses, per month (no
+   * free tier for these); a custom dashboard, per month. Read on 2026-12-07 as AWS's page is
+   * quoted by the Price List API notes of public projects: the alarm table of the page itself could
+   * not be read from the machine these figures were made on.
+   */
+  alarmPerMetricMonth: 0.1,
+  metricsInsightsAlarmPerMetricMonth: 0.1,
+  dashboardPerMonth: 3,
   /** SESv2 suppression-list and import-job API calls carry no charge (https://aws.amazon.com/ses/pricing/). */
   sesApiPerCall: 0,
 } as const;

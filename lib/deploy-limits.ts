@@ -17,8 +17,9 @@ export const DEPLOY_LIMITS = {
   environmentBytes: 4096,
   /** EventBridge: an event pattern, in characters (the default quota; AWS can raise it). */
   eventPatternCharacters: 2048,
-  /** SNS: a topic's access policy, in bytes. */
+  /** SNS: a topic's access policy, in bytes, and its statements. */
   topicPolicyBytes: 30 * 1024,
+  topicPolicyStatements: 100,
   /** IAM: a role's inline policies together, in characters, whitespace not counted. */
   roleInlinePolicyCharacters: 10_240,
 } as const;
@@ -99,6 +100,10 @@ export function deployLimitsValidation(scope: IConstruct, counts: () => SetCount
           const bytes = measure(node.policyDocument);
           if (bytes > DEPLOY_LIMITS.topicPolicyBytes) {
             errors.push(`topic policy ${node.node.path} would be up to ${bytes} bytes; SNS allows ${DEPLOY_LIMITS.topicPolicyBytes}. It names each of the ${sets}: deploy the sets in more than one stack.`);
+          }
+          const statements = ((stack.resolve(node.policyDocument) as { Statement?: unknown[] }).Statement ?? []).length;
+          if (statements > DEPLOY_LIMITS.topicPolicyStatements) {
+            errors.push(`topic policy ${node.node.path} would have ${statements} statements; SNS allows ${DEPLOY_LIMITS.topicPolicyStatements}.`);
           }
         }
       }

@@ -21,8 +21,9 @@ const MAY_IMPORT: Readonly<Record<Folder, readonly Folder[]>> = {
   bin: ['lib', 'cli', 'lambdas'],
   // The local pipeline runs the functions and writes the endpoints file the CLI reads.
   local: ['lambdas', 'cli'],
-  // The bench runs the local pipeline and builds the CLI as `npm run build:cli` does.
-  bench: ['lambdas', 'local', 'scripts'],
+  // The bench runs the local pipeline and builds the CLI as `npm run build:cli` does; it
+  // synthesizes the construct to count what a deploy creates (`npm run stack-size`).
+  bench: ['lambdas', 'local', 'scripts', 'lib'],
   // Build and check tools: synth-variants.ts synthesizes the stack to diff a refactor of lib/;
   // build-package.ts bundles the functions with the settings lambdas/shared/settings.ts holds.
   scripts: ['lib', 'lambdas'],

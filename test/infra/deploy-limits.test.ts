@@ -61,7 +61,8 @@ describe('100 managed and 100 existing configuration sets, as CloudFormation res
 
   it('keeps the feedback topic policy within SNS\'s limit and each role\'s inline policies within IAM\'s', () => {
     for (const [id, policy] of ofType(many.resolved, 'AWS::SNS::TopicPolicy')) {
-      expect([id, Buffer.byteLength(JSON.stringify(policy.Properties?.PolicyDocument)) <= DEPLOY_LIMITS.topicPolicyBytes]).toEqual([id, true]);
+      const document = policy.Properties?.PolicyDocument as { Statement: unknown[] };
+      expect([id, Buffer.byteLength(JSON.stringify(document)) <= DEPLOY_LIMITS.topicPolicyBytes, document.Statement.length <= DEPLOY_LIMITS.topicPolicyStatements]).toEqual([id, true, true]);
     }
     const byRole = new Map<string, number>();
     for (const [, policy] of ofType(many.resolved, 'AWS::IAM::Policy')) {
@@ -91,6 +92,11 @@ describe('a configuration past a limit fails synth, naming the limit and the pro
     expect(() => synth({ managedConfigurationSetNames: ['transactional', ...streams(180)], existingConfigurationSetNames: streams(100, 'legacy') })).toThrow(
       /would have \d+ resources; CloudFormation allows 500\. managedConfigurationSetNames \(181 sets, 2 resources each\) and existingConfigurationSetNames \(100, 1 each\)/,
     );
+  });
+
+  it('fits 220 managed sets in one stack with one alert email, and not 221 (what README says)', () => {
+    expect(() => synth({ managedConfigurationSetNames: ['transactional', ...streams(219)] })).not.toThrow();
+    expect(() => synth({ managedConfigurationSetNames: ['transactional', ...streams(220)] })).toThrow(/would have 501 resources; CloudFormation allows 500/);
   });
 
   it('too many existing sets named pausable for the guardrail\'s environment: the Lambda limit, the prop, and the tag to use instead', () => {
