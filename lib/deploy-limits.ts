@@ -32,31 +32,43 @@ export interface SetCounts {
 }
 
 /**
- * The longest each intrinsic function can resolve to (generous: names CloudFormation generates
- * are at most 64-128 characters, ARNs about 160). A value of tokens is measured by what it could
- * become, so the check errs on the side of failing.
+ * The longest each intrinsic function can resolve to. A name CloudFormation generates is the stack
+ * name, the logical ID and a 13-character suffix; a `Ref` or `Fn::GetAtt` may be an ARN or a queue
+ * URL around such a name (their prefixes are under 100 characters). A function this does not know
+ * counts as 1,024 characters: the check errs on the side of failing.
  */
-const LONGEST = { ref: 128, getAtt: 160, pseudo: { 'AWS::AccountId': 12, 'AWS::Region': 14, 'AWS::Partition': 10, 'AWS::URLSuffix': 16 } as Record<string, number> };
+const PSEUDO: Record<string, number> = { 'AWS::AccountId': 12, 'AWS::Region': 14, 'AWS::Partition': 10, 'AWS::URLSuffix': 16 };
+const AROUND_A_NAME = 100;
+const UNKNOWN = 1024;
 
 /** The length `value` (as Stack.resolve gives it) can have once CloudFormation resolves it, as JSON (`asJson`) or as a string. */
 export function longestResolvedLength(value: unknown, stackName: string, asJson = true): number {
-  const string = (v: unknown): number => longestResolvedLength(v, stackName, false);
+  const named = (logicalId: string): number => AROUND_A_NAME + stackName.length + logicalId.length + 14;
+  const inString = (v: unknown): number => (typeof v === 'string' ? (asJson ? JSON.stringify(v).length - 2 : v.length) : longestResolvedLength(v, stackName, false));
   if (typeof value === 'string') return asJson ? JSON.stringify(value).length : value.length;
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null).length;
   const quotes = asJson ? 2 : 0;
   const keys = Object.keys(value);
-  if (keys.length === 1) {
-    const [fn] = keys as [string];
+  const [fn] = keys;
+  if (keys.length === 1 && fn !== undefined && (fn === 'Ref' || fn.startsWith('Fn::'))) {
     const arg = (value as Record<string, unknown>)[fn];
-    if (fn === 'Ref') return quotes + (arg === 'AWS::StackName' ? stackName.length : (LONGEST.pseudo[arg as string] ?? LONGEST.ref));
-    if (fn === 'Fn::GetAtt') return quotes + LONGEST.getAtt;
-    if (fn === 'Fn::Join') {
-      const [separator, parts] = arg as [string, unknown[]];
-      return quotes + parts.reduce<number>((sum, p) => sum + string(p), 0) + separator.length * Math.max(0, parts.length - 1);
-    }
-    if (fn === 'Fn::Sub') {
-      const template = Array.isArray(arg) ? String(arg[0]) : String(arg);
-      return quotes + template.replace(/\$\{[^}]+\}/g, '').length + (template.match(/\$\{[^}]+\}/g)?.length ?? 0) * LONGEST.getAtt;
+    switch (fn) {
+      case 'Ref':
+        if (arg === 'AWS::StackName') return quotes + stackName.length;
+        return quotes + (PSEUDO[arg as string] ?? (String(arg).startsWith('AWS::') ? UNKNOWN : named(String(arg))));
+      case 'Fn::GetAtt':
+        return quotes + named(String((arg as unknown[])[0]));
+      case 'Fn::Join': {
+        const [separator, parts] = arg as [string, unknown[]];
+        return quotes + parts.reduce<number>((sum, p) => sum + inString(p), 0) + separator.length * Math.max(0, parts.length - 1);
+      }
+      case 'Fn::Sub': {
+        const template = Array.isArray(arg) ? String(arg[0]) : String(arg);
+        const variables = template.match(/\$\{[^}]+\}/g) ?? [];
+        return quotes + inString(template.replace(/\$\{[^}]+\}/g, '')) + variables.reduce((sum, v) => sum + named(v), 0);
+      }
+      default:
+        return quotes + UNKNOWN;
     }
   }
   if (Array.isArray(value)) return 2 + value.reduce<number>((sum, v) => sum + longestResolvedLength(v, stackName) + 1, 0);
@@ -72,6 +84,7 @@ export function deployLimitsValidation(scope: IConstruct, counts: () => SetCount
       const { managed, existing, existingPausable } = counts();
       const sets = `managedConfigurationSetNames (${managed} sets, 2 resources each) and existingConfigurationSetNames (${existing}, 1 each)`;
       const errors: string[] = [];
+      // CDK's metadata resource (version reporting, on by default) is among them.
       const resources = stack.node.findAll().filter(CfnResource.isCfnResource).length;
       if (resources > DEPLOY_LIMITS.resourcesPerStack) {
         errors.push(

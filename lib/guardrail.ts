@@ -76,7 +76,8 @@ export function guardrail(
               resources: existingPausable.map((name) => stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: name })),
             }),
           ]),
-      new iam.PolicyStatement({ sid: 'RecordPauses', actions: ['dynamodb:PutItem'], resources: [resources.table.tableArn] }),
+      // Query: whether a set found paused has its pause recorded (a run cut short records it on the retry).
+      new iam.PolicyStatement({ sid: 'RecordPauses', actions: ['dynamodb:PutItem', 'dynamodb:Query'], resources: [resources.table.tableArn] }),
       new iam.PolicyStatement({ sid: 'Alert', actions: ['sns:Publish'], resources: [resources.alertTopic.topicArn] }),
       new iam.PolicyStatement({ sid: 'AlertTopicKey', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [resources.alertTopicKey.keyArn] }),
     ],

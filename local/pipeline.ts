@@ -17,7 +17,7 @@ import { LocalEventBus } from './event-bus.js';
 import { startFauxqs } from './fauxqs.js';
 import { functionEnvironment, suppressionBatchingWindowInSeconds } from './function-environment.js';
 import { forkEntry, FunctionWorker, type InvocationStats, type LocalFunction } from './function-worker.js';
-import { alarmStateChangeEvent, contributorStateChangeEvent, localConfigurationSets, localReputationAlarms } from './reputation-alarms.js';
+import { alarmStateChangeEvent, contributorStateChangeEvent, localConfigurationSets, localGuardrailSettings, localReputationAlarms } from './reputation-alarms.js';
 import type { LocalPipelineOptions } from './pipeline-options.js';
 import { createResources, type LocalResources } from './resources.js';
 import { LocalSes } from './ses-server.js';
@@ -212,6 +212,8 @@ export class LocalPipeline {
   public async raiseReputationAlarms(rates: Readonly<Record<string, { readonly bounce: number; readonly complaint: number }>>, at = new Date()): Promise<unknown[]> {
     const events: unknown[] = [];
     const { region } = LOCAL_CLIENT_CONFIG;
+    // The stack's rule sends the guardrail the critical alarms' events only.
+    const guarded = new Set(localGuardrailSettings().alarms.map((a) => a.alarmName));
     for (const alarm of this.cloudwatch.server.alarms.values()) {
       if (alarm.contributors === undefined) continue;
       const crossed: Array<[string, number]> = [];
@@ -224,6 +226,7 @@ export class LocalPipeline {
       const previous = alarm.state;
       alarm.state = [...alarm.contributors.values()].includes('ALARM') ? 'ALARM' : 'OK';
       const highest = Math.max(...crossed.map(([, value]) => value));
+      if (!guarded.has(alarm.name)) continue;
       if (alarm.state === 'ALARM' && previous !== 'ALARM') events.push(alarmStateChangeEvent(alarm, previous, highest, at, region, LOCAL_ACCOUNT));
       for (const [set, value] of crossed) events.push(contributorStateChangeEvent(alarm, set, value, at, region, LOCAL_ACCOUNT));
     }

@@ -87,6 +87,13 @@ export interface ReportAlarm {
   readonly metric: string;
   readonly threshold: number | null;
   readonly state: string;
+  /** For an alarm over every configuration set: the sets in ALARM. */
+  readonly setsInAlarm?: readonly string[];
+}
+
+/** An alarm's state as the report writes it: `ALARM (set-a, set-b)` for the sets of a per-set alarm. */
+export function alarmStateText(alarm: ReportAlarm): string {
+  return alarm.setsInAlarm && alarm.setsInAlarm.length > 0 ? `${alarm.state} (${alarm.setsInAlarm.join(', ')})` : alarm.state;
 }
 
 export interface ReportContext {

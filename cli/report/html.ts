@@ -1,4 +1,4 @@
-import { type AppealReport, count, type DayTally, type DriverDimension, guardrailRows, isEmpty, MAX_LISTED_ADDRESSES, minute as time, percent } from './appeal-report.js';
+import { alarmStateText, type AppealReport, count, type DayTally, type DriverDimension, guardrailRows, isEmpty, MAX_LISTED_ADDRESSES, minute as time, percent } from './appeal-report.js';
 import { DIMENSION_TITLES } from './markdown.js';
 
 /** The colours of the three kinds of feedback, in every chart. */
@@ -80,7 +80,7 @@ export function toHtml(report: AppealReport): string {
   if (alarms.length > 0) {
     body.push(
       '<table><thead><tr><th>Alarm</th><th>Metric</th><th>Threshold</th><th>State</th></tr></thead><tbody>' +
-        alarms.map((a) => `<tr><td>${escape(a.name)}</td><td>${escape(a.metric)}</td><td>${a.threshold ?? '–'}</td><td>${escape(a.state)}</td></tr>`).join('') +
+        alarms.map((a) => `<tr><td>${escape(a.name)}</td><td>${escape(a.metric)}</td><td>${a.threshold ?? '–'}</td><td>${escape(alarmStateText(a))}</td></tr>`).join('') +
         '</tbody></table>',
     );
   }

@@ -1,4 +1,4 @@
-import { type AppealReport, count, type DriverDimension, guardrailRows, isEmpty, MAX_LISTED_ADDRESSES, minute as time, NONE, percent } from './appeal-report.js';
+import { alarmStateText, type AppealReport, count, type DriverDimension, guardrailRows, isEmpty, MAX_LISTED_ADDRESSES, minute as time, NONE, percent } from './appeal-report.js';
 
 export const DIMENSION_TITLES: Readonly<Record<DriverDimension, string>> = {
   configurationSet: 'Configuration set',
@@ -130,7 +130,7 @@ function protection(report: AppealReport): string[] {
   );
   if (alarms.length > 0) {
     lines.push('| Alarm | Metric | Threshold | State |', '|---|---|---:|---|');
-    for (const a of alarms) lines.push(`| ${text(a.name)} | ${text(a.metric)} | ${a.threshold ?? '–'} | ${text(a.state)} |`);
+    for (const a of alarms) lines.push(`| ${text(a.name)} | ${text(a.metric)} | ${a.threshold ?? '–'} | ${text(alarmStateText(a))} |`);
     lines.push('');
   }
   lines.push('### Enforcement status history', '');

@@ -193,6 +193,8 @@ export interface ConfigurationSetSending {
 /** Where pauses and resumptions are recorded (the audit trail). */
 export interface GuardrailLog {
   recordPause(pause: PauseRecord): Promise<void>;
+  /** Whether the set's latest entry is a pause (not a resumption, not nothing). */
+  isRecordedPaused(configurationSet: string): Promise<boolean>;
 }
 
 /** Tells the user's own systems ("Configuration Set Paused" events). */
@@ -210,28 +212,38 @@ export interface GuardrailPorts {
 /** What one alarm state change did. */
 export interface GuardrailOutcome {
   readonly decision: GuardrailDecision;
-  /** Sets paused now. */
+  /** Sets paused now (or found paused with no pause recorded: a run cut short after the switch; recorded now). */
   readonly paused: readonly string[];
-  /** Sets that were paused already (a repeated event, or paused by hand): left as they are. */
+  /** Sets that were paused and recorded already (a repeated event, or paused by hand): left as they are. */
   readonly alreadyPaused: readonly string[];
   /** Sets the alarm named (or, account-wide, every other set) that are not pausable: they keep sending. */
   readonly notPausable: readonly string[];
+  /** Sets a contributor named that SES no longer has (deleted within the 3 hours a query reads): nothing to pause. */
+  readonly gone: readonly string[];
 }
 
 /**
  * Applies a decision: reads each set it names (every set of the account for an account-wide
- * alarm), pauses each pausable one that still sends, then records and announces it. Idempotent: a
- * repeated event finds the set paused and does nothing more. A set that cannot be read or paused
- * makes the whole call fail after a loud alert (the caller's retries try again): that is the one
- * moment the team must hear about.
+ * alarm), pauses each pausable one that still sends, then records, announces and alerts it, set by
+ * set. Idempotent: a repeated event finds the set paused and recorded and does nothing more; a set
+ * found paused with no pause recorded (a run that died between the switch and the record) is
+ * recorded and told now. Anything that fails for a set makes the whole call fail after a loud alert
+ * (the caller's retries try again), once every other set had its turn: that is the one moment the
+ * team must hear about.
  */
 export async function applyGuardrail(change: AlarmStateChange, settings: GuardrailSettings, ports: GuardrailPorts): Promise<GuardrailOutcome> {
   const decision = decidePause(change, settings);
-  const outcome = { decision, paused: [] as string[], alreadyPaused: [] as string[], notPausable: [] as string[] };
+  const outcome = { decision, paused: [] as string[], alreadyPaused: [] as string[], notPausable: [] as string[], gone: [] as string[] };
   if (decision.kind === 'ignore') return outcome;
   const failed: Array<{ set: string; error: string }> = [];
-  const pauses: PauseRecord[] = [];
-  const sets = decision.sets === 'every-pausable-set' ? await ports.sending.listNames() : decision.sets;
+  const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  let sets: readonly string[] = [];
+  try {
+    sets = decision.sets === 'every-pausable-set' ? await ports.sending.listNames() : decision.sets;
+  } catch (error) {
+    failed.push({ set: '(the list of configuration sets)', error: describe(error) });
+  }
+  const accountWide = decision.sets === 'every-pausable-set';
   for (const set of sets) {
     try {
       const state = await ports.sending.describe(set);
@@ -239,23 +251,24 @@ export async function applyGuardrail(change: AlarmStateChange, settings: Guardra
         outcome.notPausable.push(set);
         continue;
       }
-      if (!state.sending) {
+      if (!state.sending && (await ports.log.isRecordedPaused(set))) {
         outcome.alreadyPaused.push(set);
         continue;
       }
-      await ports.sending.setSending(set, false);
+      if (state.sending) await ports.sending.setSending(set, false);
+      const pause: PauseRecord = { configurationSet: set, alarmName: decision.alarm.alarmName, metric: decision.alarm.metric, threshold: decision.alarm.threshold, rate: decision.rate, at: decision.at };
+      await ports.log.recordPause(pause);
+      await ports.announcements.announcePause(pause);
+      await ports.alerts.notify(`SES sending paused: ${set}`, pauseMessage(pause, accountWide));
+      outcome.paused.push(set);
     } catch (error) {
-      failed.push({ set, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
-      continue;
+      if ((error as { name?: string }).name === 'NotFoundException' && !accountWide) {
+        outcome.gone.push(set);
+        continue;
+      }
+      failed.push({ set, error: describe(error) });
     }
-    const pause: PauseRecord = { configurationSet: set, alarmName: decision.alarm.alarmName, metric: decision.alarm.metric, threshold: decision.alarm.threshold, rate: decision.rate, at: decision.at };
-    await ports.log.recordPause(pause);
-    await ports.announcements.announcePause(pause);
-    pauses.push(pause);
-    outcome.paused.push(set);
   }
-  // Told once all are known, so the message can say which sets keep sending.
-  for (const pause of pauses) await ports.alerts.notify(`SES sending paused: ${pause.configurationSet}`, pauseMessage(pause, decision.sets === 'every-pausable-set' ? outcome.notPausable : undefined));
   if (failed.length > 0) {
     await ports.alerts.notify(`FAILED to pause SES sending: ${failed.map((f) => f.set).join(', ')}`, failureMessage(decision.alarm, failed, decision.rate));
     throw new Error(`could not pause ${failed.map((f) => `${f.set} (${f.error})`).join(', ')}`);
@@ -271,20 +284,13 @@ export function asPercent(fraction: number): string {
 /**
  * The alert for a pause, in words a human acts on.
  *
- * @param keepSending the sets that keep sending, when an account-wide alarm paused every pausable set; undefined when one set crossed its own line (every other set keeps sending)
+ * @param accountWide whether the account's rate crossed (every pausable set is paused) rather than the set's own
  */
-export function pauseMessage(pause: PauseRecord, keepSending?: readonly string[]): string {
-  const rate = pause.rate === undefined ? `its ${pause.metric} rate` : `${asPercent(pause.rate)} ${pause.metric} rate`;
-  const scope = keepSending === undefined ? 'its own' : "the account's";
-  const keep =
-    keepSending === undefined
-      ? 'Every other configuration set keeps sending.'
-      : keepSending.length > 0
-        ? `${keepSending.join(', ')} keep${keepSending.length === 1 ? 's' : ''} sending; every pausable set is paused.`
-        : 'Every configuration set is paused.';
+export function pauseMessage(pause: PauseRecord, accountWide = false): string {
+  const rate = pause.rate === undefined ? `${pause.metric} rate` : `${asPercent(pause.rate)} ${pause.metric} rate`;
   return [
-    `${pause.configurationSet} paused at ${scope} ${rate} (critical ${asPercent(pause.threshold)}), at ${pause.at}, by alarm ${pause.alarmName}.`,
-    keep,
+    `${pause.configurationSet} paused at ${accountWide ? "the account's" : 'its own'} ${rate} (critical ${asPercent(pause.threshold)}), at ${pause.at}, by alarm ${pause.alarmName}.`,
+    accountWide ? 'The account crossed its line: every pausable set is paused; the sets not tagged pausable keep sending.' : 'Every other configuration set keeps sending.',
     `SES accepts no mail for ${pause.configurationSet} until it is resumed: find the cause (ses-feedback report), fix it, then resume with`,
     `  npx ses-feedback resume ${pause.configurationSet} --note "what was fixed"`,
     'The resume is refused while the set is still in ALARM, unless --force.',

@@ -7,7 +7,9 @@ import { getNumberFromEnv, getStringFromEnv } from '@aws-lambda-powertools/commo
 import { DynamoGuardrailLog } from './adapters/dynamo-guardrail-log.js';
 import { EventBridgePauseAnnouncements } from './adapters/eventbridge-pause-announcements.js';
 import { SesConfigurationSetSending } from './adapters/ses-configuration-set-sending.js';
+import { SesPacer } from '../shared/adapters/ses-pacer.js';
 import { SnsAlertNotifier } from '../shared/adapters/sns-alert-notifier.js';
+import { PAUSE_SENDING_SETTINGS } from '../shared/settings.js';
 import { PAUSE_SENDING_ENV as ENV, PIPELINE_METRICS } from '../shared/contract.js';
 import { readGuardrailSettings } from './guardrail.js';
 import { createPauseSendingHandler } from './handler.js';
@@ -16,7 +18,8 @@ import { createPauseSendingHandler } from './handler.js';
 export const handler = createPauseSendingHandler({
   settings: readGuardrailSettings(getStringFromEnv({ key: ENV.settings })),
   ports: {
-    sending: new SesConfigurationSetSending(new SESv2Client({})),
+    // Paced within SES's ~1 request/s: an account-wide alarm reads every set of the account.
+    sending: new SesConfigurationSetSending(new SESv2Client({}), new SesPacer(PAUSE_SENDING_SETTINGS.sesRequestsPerSecond)),
     log: new DynamoGuardrailLog(new DynamoDBClient({}), getStringFromEnv({ key: ENV.tableName }), getNumberFromEnv({ key: ENV.retentionInDays })),
     alerts: new SnsAlertNotifier(new SNSClient({}), getStringFromEnv({ key: ENV.alertTopicArn })),
     announcements: new EventBridgePauseAnnouncements(new EventBridgeClient({}), getStringFromEnv({ key: ENV.eventBusName })),

@@ -63,9 +63,13 @@ export const PAUSE_SENDING_SETTINGS = {
   memorySizeInMb: 256,
   /**
    * An account-wide alarm reads every configuration set of the account and pauses the pausable
-   * ones, one SES call each within SES's ~1 request/s: 10 minutes cover about 500 sets.
+   * ones: one SES call for each set and one more for each pausable set, within SES's ~1 request/s
+   * ({@link sesRequestsPerSecond}): 10 minutes cover about 300 sets that are all pausable. A run cut
+   * short is retried (twice) and goes faster, since a set found paused and recorded costs one call.
    */
   timeoutInSeconds: 600,
+  /** The guardrail's pace of SES calls: SES's account-wide rate for non-send actions. */
+  sesRequestsPerSecond: 1,
   /** Lambda's asynchronous retries after a failed pause (the function alerts before each failure). */
   retryAttempts: 2,
 } as const;

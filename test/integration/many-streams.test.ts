@@ -84,6 +84,13 @@ describe('24 configuration sets, one crossing its critical bounce line', () => {
     expect(stdout).toMatch(new RegExp(`Paused +${setName('stream07')} since \\S+, by the guardrail: alarm ${CRITICAL} at 8 % \\(critical 5 %\\)`));
   });
 
+  it('the report shows the per-set alarms with the sets in ALARM', async () => {
+    const { code, stdout } = await cli('report', '--since', new Date(Date.now() - 86_400_000).toISOString().slice(0, 10));
+    expect(code).toBe(EXIT.ok);
+    // Markdown-escaped: read it without the backslashes.
+    expect(stdout.replace(/\\/g, '')).toContain(`| ${CRITICAL} | Reputation.BounceRate by configuration set | 0.05 | ALARM (${setName('stream07')}) |`);
+  });
+
   it('refuses to resume while the set\'s own contributor is in ALARM, and resumes without --force once it is OK while another set is still in ALARM', async () => {
     const refused = await cli('resume', setName('stream07'), '--note', 'old list removed');
     expect(refused.code).toBe(EXIT.failed);

@@ -48,6 +48,10 @@ export class DynamoGuardrailLog implements GuardrailLog {
     await this.put(resume.configurationSet, `${LAYOUT.resumePrefix}${resume.at}`, LAYOUT.resumed, resume.at, { ...resume });
   }
 
+  public async isRecordedPaused(configurationSet: string): Promise<boolean> {
+    return (await this.latest(configurationSet))?.kind === 'pause';
+  }
+
   /** The newest pause or resumption of the set, or undefined when the guardrail never touched it. */
   public async latest(configurationSet: string): Promise<GuardrailEntry | undefined> {
     const { Items = [] } = await this.doc.send(

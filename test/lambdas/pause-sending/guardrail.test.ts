@@ -31,14 +31,18 @@ const SETTINGS: GuardrailSettings = {
 };
 
 /** Fakes of the guardrail's ports that record what happened; `tagged` sets carry the stack's pausable tag. */
-function ports(sets: Record<string, { tagged: boolean; sending?: boolean }>, failing: string[] = []) {
+function ports(sets: Record<string, { tagged: boolean; sending?: boolean }>, failing: string[] = [], faults: { recordFailures?: number; listFails?: boolean } = {}) {
+  let recordFailures = faults.recordFailures ?? 0;
   const sending = Object.fromEntries(Object.entries(sets).map(([name, s]) => [name, s.sending ?? true]));
   const calls: string[] = [];
   const pauses: PauseRecord[] = [];
   const announced: PauseRecord[] = [];
   const alerts: Array<{ subject: string; message: string }> = [];
   const switcher: ConfigurationSetSending = {
-    listNames: async () => Object.keys(sets),
+    listNames: async () => {
+      if (faults.listFails) throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+      return Object.keys(sets);
+    },
     describe: async (set) => {
       if (!(set in sets)) throw Object.assign(new Error(`Configuration set <${set}> does not exist.`), { name: 'NotFoundException' });
       return { sending: sending[set] ?? true, tags: sets[set]?.tagged ? { [TAG.key]: TAG.value, team: 'growth' } : { team: 'growth' } };
@@ -57,7 +61,13 @@ function ports(sets: Record<string, { tagged: boolean; sending?: boolean }>, fai
     alerts,
     ports: {
       sending: switcher,
-      log: { recordPause: async (p: PauseRecord) => void pauses.push(p) },
+      log: {
+        recordPause: async (p: PauseRecord) => {
+          if (recordFailures-- > 0) throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' });
+          pauses.push(p);
+        },
+        isRecordedPaused: async (set: string) => pauses.some((p) => p.configurationSet === set),
+      },
       announcements: { announcePause: async (p: PauseRecord) => void announced.push(p) },
       alerts: { notify: async (subject: string, message: string) => void alerts.push({ subject, message }) },
     },
@@ -172,7 +182,7 @@ describe('applying the guardrail', () => {
     const outcome = await applyGuardrail(readAlarmStateChange(alarmEvent('account-complaint-critical', 'ALARM', 0.0012)), SETTINGS, fake.ports);
     expect(outcome).toMatchObject({ paused: ['Prod-marketing', 'Prod-newsletter', 'legacy-newsletter'], notPausable: ['Prod-transactional', 'Other-marketing'] });
     expect(fake.alerts[0]?.message).toContain("paused at the account's 0.12 % complaint rate");
-    expect(fake.alerts[0]?.message).toContain('Prod-transactional, Other-marketing keep sending; every pausable set is paused.');
+    expect(fake.alerts[0]?.message).toContain('every pausable set is paused; the sets not tagged pausable keep sending');
   });
 
   it('does nothing for a warning, an OK, or the per-set alarm\'s own change', async () => {
@@ -190,11 +200,34 @@ describe('applying the guardrail', () => {
     );
     expect(fake.sending).toMatchObject({ 'Prod-marketing': false, 'Prod-newsletter': true, 'legacy-newsletter': false, 'Prod-transactional': true });
     expect(fake.alerts.map((a) => a.subject)).toEqual(['SES sending paused: Prod-marketing', 'SES sending paused: legacy-newsletter', 'FAILED to pause SES sending: Prod-newsletter']);
+    expect(fake.pauses.map((p) => p.configurationSet)).toEqual(['Prod-marketing', 'legacy-newsletter']);
     expect(fake.alerts[2]?.message).toContain('aws sesv2 put-configuration-set-sending-options --configuration-set-name Prod-newsletter --no-sending-enabled');
   });
 
-  it('fails loudly when the set a contributor names cannot be read', async () => {
+  it('does nothing, quietly, for a set SES no longer has (deleted within the 3 hours a query reads)', async () => {
     const fake = ports(SETS);
-    await expect(applyGuardrail(readAlarmStateChange(contributorEvent('sets-bounce-critical', 'Deleted-set')), SETTINGS, fake.ports)).rejects.toThrow(/could not pause Deleted-set \(NotFoundException/);
+    const outcome = await applyGuardrail(readAlarmStateChange(contributorEvent('sets-bounce-critical', 'Deleted-set')), SETTINGS, fake.ports);
+    expect(outcome).toMatchObject({ paused: [], gone: ['Deleted-set'] });
+    expect([fake.calls, fake.alerts]).toEqual([[], []]);
+  });
+
+  it('a run that paused a set but could not record it fails loudly; the retry records, announces and tells it, and switches nothing twice', async () => {
+    const fake = ports(SETS, [], { recordFailures: 1 });
+    const change = readAlarmStateChange(contributorEvent('sets-bounce-critical', 'Prod-marketing'));
+    await expect(applyGuardrail(change, SETTINGS, fake.ports)).rejects.toThrow(/could not pause Prod-marketing \(ProvisionedThroughputExceededException/);
+    expect(fake.sending['Prod-marketing']).toBe(false);
+    expect(fake.alerts.map((a) => a.subject)).toEqual(['FAILED to pause SES sending: Prod-marketing']);
+    const retry = await applyGuardrail(change, SETTINGS, fake.ports);
+    expect(retry).toMatchObject({ paused: ['Prod-marketing'], alreadyPaused: [] });
+    expect(fake.calls).toEqual(['Prod-marketing=false']);
+    expect(fake.pauses).toHaveLength(1);
+    expect(fake.announced).toHaveLength(1);
+    expect(fake.alerts.map((a) => a.subject)).toEqual(['FAILED to pause SES sending: Prod-marketing', 'SES sending paused: Prod-marketing']);
+  });
+
+  it('an account-wide alarm that cannot list the sets fails loudly, for the retry', async () => {
+    const fake = ports(SETS, [], { listFails: true });
+    await expect(applyGuardrail(readAlarmStateChange(alarmEvent('account-complaint-critical', 'ALARM', 0.0012)), SETTINGS, fake.ports)).rejects.toThrow(/could not pause \(the list of configuration sets\) \(TooManyRequestsException/);
+    expect(fake.alerts.map((a) => a.subject)).toEqual(['FAILED to pause SES sending: (the list of configuration sets)']);
   });
 });
