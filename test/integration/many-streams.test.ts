@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT, main, type CliIo } from '../../cli/main.js';
+import { EXIT } from '../../cli/main.js';
+import { runCli, type CliRun } from '../support/cli.js';
 import { DEFAULT_STACK_NAME } from '../../lambdas/shared/contract.js';
 import { feedbackClassOf } from '../../lambdas/process-feedback/feedback-record.js';
 import { scanEventItems } from '../../local/feedback-table.js';
@@ -30,13 +31,7 @@ beforeAll(async () => {
 });
 afterAll(() => pipeline?.stop());
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { stdout: (t) => out.push(t), stderr: (t) => err.push(t), readStdin: () => '', readFile: (path) => readFileSync(path, 'utf8'), env, stderrIsTTY: false };
-  const code = await main(argv, io);
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCli(env, ...argv);
 
 /** Each set's rates as the audit trail counts them over the scenario's sends (SES's reputation metrics, played). */
 async function ratesBySet(): Promise<Record<string, { bounce: number; complaint: number }>> {

@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { EXIT, main, type CliIo } from '../../cli/main.js';
+import { EXIT } from '../../cli/main.js';
+import { runCli, type CliRun } from '../support/cli.js';
 import { addressKey, FEEDBACK_TABLE } from '../../lambdas/shared/contract.js';
 import type { Status } from '../../cli/status-command.js';
 import { DynamoGuardrailLog } from '../../lambdas/pause-sending/adapters/dynamo-guardrail-log.js';
@@ -35,20 +36,7 @@ beforeAll(async () => {
 });
 afterAll(() => pipeline?.stop());
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    readStdin: () => '',
-    readFile: (path) => readFileSync(path, 'utf8'),
-    env,
-    stderrIsTTY: false,
-  };
-  const code = await main(argv, io);
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCli(env, ...argv);
 
 describe('suppression import and export: 1,200 rows, about 1 % invalid, through the writer', () => {
   /** Line numbers (1-based, the header is line 1) of the rows that are invalid, and why. */

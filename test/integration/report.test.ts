@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { EXIT, main, type CliIo } from '../../cli/main.js';
+import { EXIT } from '../../cli/main.js';
+import { runCli, type CliRun } from '../support/cli.js';
 import { readAppealReport, renderReport } from '../../cli/report-command.js';
 import type { Target } from '../../cli/target.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -85,13 +86,7 @@ beforeAll(async () => {
 });
 afterAll(() => dynamodb?.destroy());
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { stdout: (t) => out.push(t), stderr: (t) => err.push(t), readStdin: () => '', readFile: (path) => readFileSync(path, 'utf8'), env, stderrIsTTY: false };
-  const code = await main(argv, io);
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCli(env, ...argv);
 
 /** The rows of the Markdown table whose header starts with `title`. */
 function tableRows(markdown: string, title: string): string[][] {
