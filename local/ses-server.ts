@@ -169,7 +169,7 @@ export class LocalSes extends LocalHttpService {
       res.writeHead(200, { 'content-type': this.failedRecordsLayout === 'csv' ? 'text/csv' : 'application/x-ndjson' }).end(file);
       return;
     }
-    const operation = route(req.method ?? 'GET', url.pathname);
+    const operation = sesOperationOf(req.method ?? 'GET', url.pathname);
     if (!operation) return send(res, 404, 'NotFoundException', { message: `no route for ${req.method} ${url.pathname}` });
     if (this.options.callLatencyMs) await delay(this.options.callLatencyMs);
 
@@ -297,9 +297,11 @@ export class LocalSes extends LocalHttpService {
         return ok({});
       }
       case 'ListConfigurationSets': {
-        // Pages of PageSize (SES's default is not documented: 100 here), in name order.
-        const pageSize = Number(url.searchParams.get('PageSize') ?? 100);
-        const offset = Number(url.searchParams.get('NextToken') ?? 0);
+        // Pages of PageSize (SES's default is not documented: 100 here), in name order. The
+        // SDK's model sends them in a JSON body (POST /v2/email/list-configuration-sets).
+        const input = JSON.parse(body || '{}') as { PageSize?: number; NextToken?: string };
+        const pageSize = Number(input.PageSize ?? 100);
+        const offset = Number(input.NextToken ?? 0);
         const names = [...this.configurationSets.keys()].sort();
         return ok({ ConfigurationSets: names.slice(offset, offset + pageSize), ...(offset + pageSize < names.length ? { NextToken: String(offset + pageSize) } : {}) });
       }
@@ -360,21 +362,25 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-type Operation =
-  | 'PutSuppressedDestination'
-  | 'GetSuppressedDestination'
-  | 'DeleteSuppressedDestination'
-  | 'ListSuppressedDestinations'
-  | 'GetAccount'
-  | 'ListConfigurationSets'
-  | 'GetConfigurationSet'
-  | 'PutConfigurationSetSendingOptions'
-  | 'CreateImportJob'
-  | 'GetImportJob';
+/** The SESv2 operations this endpoint serves. */
+export const SES_OPERATIONS = [
+  'PutSuppressedDestination',
+  'GetSuppressedDestination',
+  'DeleteSuppressedDestination',
+  'ListSuppressedDestinations',
+  'GetAccount',
+  'ListConfigurationSets',
+  'GetConfigurationSet',
+  'PutConfigurationSetSendingOptions',
+  'CreateImportJob',
+  'GetImportJob',
+] as const;
+export type SesOperation = (typeof SES_OPERATIONS)[number];
 
-function route(method: string, path: string): Operation | undefined {
+/** The SESv2 operation a request is, by the HTTP binding of the SDK's model (`@aws-sdk/client-sesv2`). */
+export function sesOperationOf(method: string, path: string): SesOperation | undefined {
   if (path === '/v2/email/account' && method === 'GET') return 'GetAccount';
-  if (path === CONFIGURATION_SETS_PATH && method === 'GET') return 'ListConfigurationSets';
+  if (path === '/v2/email/list-configuration-sets' && method === 'POST') return 'ListConfigurationSets';
   if (path.startsWith(`${CONFIGURATION_SETS_PATH}/`)) {
     if (path.endsWith('/sending') && method === 'PUT') return 'PutConfigurationSetSendingOptions';
     if (!path.slice(CONFIGURATION_SETS_PATH.length + 1).includes('/') && method === 'GET') return 'GetConfigurationSet';
