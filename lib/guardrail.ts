@@ -109,6 +109,19 @@ export function guardrail(
     },
     targets: [new eventTargets.LambdaFunction(fn, { retryAttempts: PAUSE_SENDING_SETTINGS.retryAttempts })],
   });
+  // A deploy must never resume a paused set. The template does not set the sets' sending status,
+  // and should CloudFormation's handler re-apply SES's default (sending) to a set it updates, the
+  // guardrail switches the sets it recorded paused off again as soon as the stack's update (or its
+  // rollback) has finished.
+  new events.Rule(scope, 'ReapplyPausesRule', {
+    description: 'Guardrail: after a deploy of this stack, the sets it paused are paused again if the deploy turned them on',
+    eventPattern: {
+      source: ['aws.cloudformation'],
+      detailType: ['CloudFormation Stack Status Change'],
+      detail: { 'stack-id': [stack.stackId], 'status-details': { status: [...REDEPLOY_FINISHED] } },
+    },
+    targets: [new eventTargets.LambdaFunction(fn, { retryAttempts: PAUSE_SENDING_SETTINGS.retryAttempts })],
+  });
   const errorsAlarm = factory.addAlarm('PauseSendingErrors', fn.metricErrors({ statistic: 'Sum' }), 1, {
     description:
       'The guardrail failed to pause a configuration set (it alerts with the set and the manual command each time) or crashed. ' +
@@ -117,6 +130,9 @@ export function guardrail(
   });
   return { function: fn, errorsAlarm };
 }
+
+/** The stack statuses that end a deploy which may have updated the configuration sets. */
+export const REDEPLOY_FINISHED = ['UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'UPDATE_ROLLBACK_FAILED', 'IMPORT_COMPLETE', 'IMPORT_ROLLBACK_COMPLETE'] as const;
 
 /** The tag that makes a configuration set pausable by this stack's guardrail: the stack's name under {@link PAUSABLE_TAG_KEY}. */
 export function pausableTag(scope: Construct): { readonly key: string; readonly value: string } {

@@ -121,10 +121,11 @@ export class SesFeedbackPipeline extends Construct {
     this.configurationSets = Object.fromEntries(
       Object.entries(this.configurationSetNames).map(([short, name]) => {
         // Keyed by the short name: the construct ID (and logical ID) does not depend on the prefix.
+        // No sending status: the template does not own it, the guardrail does (SES starts a new set
+        // sending; a deploy must never turn a paused one back on, see guardrail.ts).
         const set = new ses.ConfigurationSet(this, `ConfigurationSet-${short}`, {
           configurationSetName: name,
           reputationMetrics: true,
-          sendingEnabled: true,
           suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
         });
         // The guardrail may pause a set only while it carries this tag (its role's condition).

@@ -138,6 +138,42 @@ function newestDatapoint(reasonData: string | undefined): number | undefined {
   }
 }
 
+/**
+ * CloudFormation's "CloudFormation Stack Status Change" event, as EventBridge delivers it: the
+ * fields the guardrail reads when the stack's own update (or its rollback) has finished.
+ */
+const stackStatusChangeSchema = z.object({
+  'detail-type': z.literal('CloudFormation Stack Status Change'),
+  source: z.literal('aws.cloudformation'),
+  time: z.string(),
+  detail: z.object({ 'stack-id': z.string(), 'status-details': z.object({ status: z.string() }) }),
+});
+
+/** A deploy of the stack finished: the moment to switch off again what it may have switched on. */
+export interface DeployFinished {
+  readonly stackId: string;
+  /** UPDATE_COMPLETE, UPDATE_ROLLBACK_COMPLETE, ... */
+  readonly status: string;
+  readonly at: string;
+}
+
+/** What the guardrail is woken by: an alarm's (or contributor's) state change, or a finished deploy of its stack. */
+export type GuardrailEvent = { readonly kind: 'alarm'; readonly change: AlarmStateChange } | { readonly kind: 'deploy'; readonly deploy: DeployFinished };
+
+/**
+ * Reads what woke the guardrail.
+ *
+ * @throws Error with a one-line reason when it is neither an alarm state change nor a stack status change
+ */
+export function readGuardrailEvent(event: unknown): GuardrailEvent {
+  const stack = stackStatusChangeSchema.safeParse(event);
+  if (stack.success) {
+    const at = Date.parse(stack.data.time);
+    return { kind: 'deploy', deploy: { stackId: stack.data.detail['stack-id'], status: stack.data.detail['status-details'].status, at: Number.isNaN(at) ? stack.data.time : new Date(at).toISOString() } };
+  }
+  return { kind: 'alarm', change: readAlarmStateChange(event) };
+}
+
 /** What to do about one alarm state change: pause one named set, or every pausable set. */
 export type GuardrailDecision =
   | { readonly kind: 'pause'; readonly alarm: GuardedAlarm; readonly sets: 'every-pausable-set' | readonly [string]; readonly rate?: number; readonly at: string }
@@ -274,6 +310,73 @@ export async function applyGuardrail(change: AlarmStateChange, settings: Guardra
     throw new Error(`could not pause ${failed.map((f) => `${f.set} (${f.error})`).join(', ')}`);
   }
   return outcome;
+}
+
+/** What re-applying the recorded pauses after a deploy did. */
+export interface ReapplyOutcome {
+  /** Sets whose latest entry is a pause that were sending again after the deploy: switched off again. */
+  readonly repaused: readonly string[];
+  /** Sets whose latest entry is a pause that the deploy left paused. */
+  readonly stillPaused: readonly string[];
+}
+
+/**
+ * After a deploy of the stack: every pausable set whose latest entry in the log is a pause (and
+ * not a resumption) is paused again if it sends. The template does not set the sets' sending
+ * status, so a deploy should leave a paused set paused; this holds even should CloudFormation
+ * re-apply SES's default (sending) to a set it updates. Only `ses-feedback resume` (which records
+ * the resumption) turns a paused set back on for good. Each re-pause is alerted; anything that
+ * fails alerts loudly and throws, for the retry.
+ */
+export async function reapplyPauses(deploy: DeployFinished, settings: Pick<GuardrailSettings, 'pausableTag' | 'existingPausable'>, ports: Omit<GuardrailPorts, 'announcements'>): Promise<ReapplyOutcome> {
+  const outcome = { repaused: [] as string[], stillPaused: [] as string[] };
+  const failed: Array<{ set: string; error: string }> = [];
+  const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  let sets: readonly string[] = [];
+  try {
+    sets = await ports.sending.listNames();
+  } catch (error) {
+    failed.push({ set: '(the list of configuration sets)', error: describe(error) });
+  }
+  for (const set of sets) {
+    try {
+      // The log first: a query of the table per set, no SES call for a set never paused.
+      if (!(await ports.log.isRecordedPaused(set))) continue;
+      const state = await ports.sending.describe(set);
+      // Made not pausable since (the user's choice, and the role may no longer switch it): left as it is.
+      if (!isPausable(set, state.tags, settings)) continue;
+      if (!state.sending) {
+        outcome.stillPaused.push(set);
+        continue;
+      }
+      await ports.sending.setSending(set, false);
+      await ports.alerts.notify(`SES sending paused again after a deploy: ${set}`, repauseMessage(set, deploy));
+      outcome.repaused.push(set);
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NotFoundException') continue;
+      failed.push({ set, error: describe(error) });
+    }
+  }
+  if (failed.length > 0) {
+    await ports.alerts.notify(
+      `FAILED to keep SES sending paused after a deploy: ${failed.map((f) => f.set).join(', ')}`,
+      [
+        `The deploy of ${deploy.stackId} finished (${deploy.status}) at ${deploy.at}; the guardrail could NOT check or re-pause:`,
+        ...failed.map((f) => `  ${f.set}: ${f.error}`),
+        'It will try again; check by hand now if this persists: aws sesv2 get-configuration-set --configuration-set-name <set>',
+      ].join('\n'),
+    );
+    throw new Error(`could not re-apply the pauses after a deploy: ${failed.map((f) => `${f.set} (${f.error})`).join(', ')}`);
+  }
+  return outcome;
+}
+
+function repauseMessage(set: string, deploy: DeployFinished): string {
+  return [
+    `${set} was paused by the guardrail and found sending after the deploy of ${deploy.stackId} finished (${deploy.status}) at ${deploy.at}: it is paused again.`,
+    'It may have sent for the minutes between its update and now. A set turned back on other than by ses-feedback resume (the SES console, the CLI) is paused again at each deploy: resume it with',
+    `  npx ses-feedback resume ${set} --note "what was fixed"`,
+  ].join('\n');
 }
 
 /** A fraction as a percentage with up to 3 significant digits: 0.061 → "6.1 %". */

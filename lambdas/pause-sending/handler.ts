@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { applyGuardrail, readAlarmStateChange, type GuardrailOutcome, type GuardrailPorts, type GuardrailSettings } from './guardrail.js';
+import { applyGuardrail, reapplyPauses, readGuardrailEvent, type GuardrailOutcome, type GuardrailPorts, type GuardrailSettings, type ReapplyOutcome } from './guardrail.js';
 import { redactAddresses } from '../shared/address.js';
 
 export interface PauseSendingDependencies {
@@ -9,14 +9,26 @@ export interface PauseSendingDependencies {
 }
 
 /**
- * The guardrail's EventBridge handler: one "CloudWatch Alarm State Change" event in, the
- * configuration sets its critical alarm watches paused (only pausable ones), recorded and announced.
- * A failure to pause is alerted and thrown, so Lambda's asynchronous retries try again.
+ * The guardrail's EventBridge handler. A critical alarm's (or contributor's) change to ALARM: the
+ * configuration sets it watches paused (only pausable ones), recorded and announced. A finished
+ * deploy of the stack: the sets it recorded paused are paused again should the deploy have turned
+ * them on. A failure is alerted and thrown, so Lambda's asynchronous retries try again.
  */
 export function createPauseSendingHandler(deps: PauseSendingDependencies) {
   const { settings, ports, logger } = deps;
-  return async (event: unknown): Promise<GuardrailOutcome> => {
-    const change = readAlarmStateChange(event);
+  return async (event: unknown): Promise<GuardrailOutcome | ReapplyOutcome> => {
+    const woken = readGuardrailEvent(event);
+    if (woken.kind === 'deploy') {
+      try {
+        const outcome = await reapplyPauses(woken.deploy, settings, ports);
+        logger.info('pauses re-applied after a deploy', { status: woken.deploy.status, repaused: outcome.repaused, stillPaused: outcome.stillPaused });
+        return outcome;
+      } catch (error) {
+        logger.error('re-applying the pauses failed; Lambda retries the event', { status: woken.deploy.status, reason: redactAddresses(error instanceof Error ? error.message : String(error)) });
+        throw error;
+      }
+    }
+    const change = woken.change;
     try {
       const outcome = await applyGuardrail(change, settings, ports);
       if (outcome.decision.kind === 'ignore') logger.info('alarm state change ignored', { alarmName: change.alarmName, why: outcome.decision.why });

@@ -206,6 +206,12 @@ describe("EventBridge alarm rule → guardrail, and the guardrail's reach", () =
     expect(await invoke(`arn:${partition}:events:${region}:${account}:rule/someone-elses`)).toBe('ImplicitlyDenied');
   });
 
+  it('lets the rule on the stack\'s finished deploys invoke the guardrail, so it can re-apply the pauses', async () => {
+    const rule = policies.logicalId('AWS::Events::Rule', 'PipelineReapplyPausesRule');
+    expect(policies.template.resources[rule]?.Properties?.Targets).toEqual([expect.objectContaining({ Arn: policies.arn(guard()) })]);
+    expect(await invoke(policies.arn(rule))).toBe('Allowed');
+  });
+
   /** The `aws:ResourceTag/...` keys IAM sees for a set: the tags the template gives it (none for a set it does not own). */
   const tagContext = (name: string): Record<string, string> => {
     const set = Object.values(policies.template.resources).find((r) => r.Type === 'AWS::SES::ConfigurationSet' && r.Properties?.Name === name);

@@ -664,6 +664,20 @@ describe('guardrail', () => {
     expect(settings.match(/\\"alarmName\\"/g)).toHaveLength(4);
   });
 
+  it('leaves the sets\' sending status out of the template, so a deploy never owns it, and re-applies the pauses after each deploy of this stack', () => {
+    for (const [id, set] of Object.entries(defaults.findResources('AWS::SES::ConfigurationSet'))) {
+      expect([id, set.Properties.SendingOptions]).toEqual([id, undefined]);
+    }
+    const [rule] = Object.values(defaults.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.cloudformation'] } } }));
+    expect(rule?.Properties.EventPattern).toEqual({
+      source: ['aws.cloudformation'],
+      'detail-type': ['CloudFormation Stack Status Change'],
+      detail: { 'stack-id': [{ Ref: 'AWS::StackId' }], 'status-details': { status: ['UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'UPDATE_ROLLBACK_FAILED', 'IMPORT_COMPLETE', 'IMPORT_ROLLBACK_COMPLETE'] } },
+    });
+    const guard = Object.keys(defaults.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Guardrail') } }));
+    expect(rule?.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [guard[0], 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2 } })]);
+  });
+
   it('creates nothing when no set is pausable, and fails on a name that is no set of the stack', () => {
     const off = template({ pausableConfigurationSetNames: [] });
     off.resourceCountIs('AWS::CloudWatch::Alarm', 16);

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { PutConfigurationSetSendingOptionsCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoGuardrailLog } from '../../lambdas/pause-sending/adapters/dynamo-guardrail-log.js';
 import { EventBridgePauseAnnouncements } from '../../lambdas/pause-sending/adapters/eventbridge-pause-announcements.js';
@@ -37,6 +37,7 @@ const SETTINGS: GuardrailSettings = {
 let dynamodb: DynamoDBClient;
 let fauxqs: RunningService;
 let ses: LocalSes;
+let sesClient: SESv2Client;
 let bus: LocalEventBus;
 let sqs: SQSClient;
 let alertQueueUrl: string;
@@ -59,10 +60,11 @@ beforeAll(async () => {
   ses.configurationSets.set('Prod-marketing', { sendingEnabled: true, tags: PAUSABLE });
   ses.configurationSets.set('Prod-transactional', { sendingEnabled: true, tags: {} });
   log = new DynamoGuardrailLog(dynamodb, tableName, 365);
+  sesClient = new SESv2Client({ ...LOCAL_CLIENT_CONFIG, endpoint: sesEndpoint });
   handler = createPauseSendingHandler({
     settings: SETTINGS,
     ports: {
-      sending: new SesConfigurationSetSending(new SESv2Client({ ...LOCAL_CLIENT_CONFIG, endpoint: sesEndpoint })),
+      sending: new SesConfigurationSetSending(sesClient),
       log,
       alerts: new SnsAlertNotifier(sns, TopicArn ?? ''),
       announcements: new EventBridgePauseAnnouncements(new EventBridgeClient({ ...LOCAL_CLIENT_CONFIG, endpoint: busEndpoint }), 'default'),
@@ -104,6 +106,16 @@ describe('the guardrail on the local services', () => {
       { configurationSet: 'Prod-marketing', alarmName: ALARM, metric: 'bounce', threshold: 0.05, rate: 0.061, pausedAt: '2026-11-20T10:15:00.000Z' },
     ]);
     expect(await alertSubjects()).toEqual(['SES sending paused: Prod-marketing']);
+  });
+
+  it('keeps marketing paused through a deploy that turns it back on (a handler re-applying SES\'s default): paused again when the update finishes', async () => {
+    await sesClient.send(new PutConfigurationSetSendingOptionsCommand({ ConfigurationSetName: 'Prod-marketing', SendingEnabled: true }));
+    const deploy = fixtureJson('derived/cloudformation-stack-status-change.json');
+    await expect(handler(deploy)).resolves.toEqual({ repaused: ['Prod-marketing'], stillPaused: [] });
+    expect(Object.fromEntries(ses.configurationSets)).toEqual({ 'Prod-marketing': { sendingEnabled: false, tags: PAUSABLE }, 'Prod-transactional': { sendingEnabled: true, tags: {} } });
+    expect(await alertSubjects()).toEqual(['SES sending paused again after a deploy: Prod-marketing']);
+    await expect(handler(deploy)).resolves.toEqual({ repaused: [], stillPaused: ['Prod-marketing'] });
+    expect(await alertSubjects()).toEqual([]);
   });
 
   it('does nothing, and alerts nothing, for a set SES no longer has (its series lingers 3 hours in a query)', async () => {

@@ -71,6 +71,7 @@ export function resolveTemplate(template: CfnTemplate, deployment: Deployment): 
       'AWS::Partition': partition,
       'AWS::URLSuffix': 'amazonaws.com',
       'AWS::StackName': deployment.stackName,
+      'AWS::StackId': arn('cloudformation', `stack/${deployment.stackName}/00000000-0000-0000-0000-000000000000`),
     };
     if (logicalId in pseudo) return pseudo[logicalId] as string;
     const { Type } = resourceOf(logicalId);

@@ -1,4 +1,4 @@
-import { applyGuardrail, decidePause, readAlarmStateChange, readGuardrailSettings, type ConfigurationSetSending, type GuardrailSettings, type PauseRecord } from '../../../lambdas/pause-sending/guardrail.js';
+import { applyGuardrail, decidePause, reapplyPauses, readAlarmStateChange, readGuardrailEvent, readGuardrailSettings, type ConfigurationSetSending, type GuardrailSettings, type PauseRecord } from '../../../lambdas/pause-sending/guardrail.js';
 import { fixtureJson } from '../../support/fixtures.js';
 
 /** AWS's documented "CloudWatch Alarm State Change" event, for one of our alarms, at a rate. */
@@ -31,7 +31,7 @@ const SETTINGS: GuardrailSettings = {
 };
 
 /** Fakes of the guardrail's ports that record what happened; `tagged` sets carry the stack's pausable tag. */
-function ports(sets: Record<string, { tagged: boolean; sending?: boolean }>, failing: string[] = [], faults: { recordFailures?: number; listFails?: boolean } = {}) {
+function ports(sets: Record<string, { tagged: boolean; sending?: boolean }>, failing: string[] = [], faults: { recordFailures?: number; listFails?: boolean; resumed?: string[] } = {}) {
   let recordFailures = faults.recordFailures ?? 0;
   const sending = Object.fromEntries(Object.entries(sets).map(([name, s]) => [name, s.sending ?? true]));
   const calls: string[] = [];
@@ -66,7 +66,7 @@ function ports(sets: Record<string, { tagged: boolean; sending?: boolean }>, fai
           if (recordFailures-- > 0) throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' });
           pauses.push(p);
         },
-        isRecordedPaused: async (set: string) => pauses.some((p) => p.configurationSet === set),
+        isRecordedPaused: async (set: string) => pauses.some((p) => p.configurationSet === set) && !(faults.resumed ?? []).includes(set),
       },
       announcements: { announcePause: async (p: PauseRecord) => void announced.push(p) },
       alerts: { notify: async (subject: string, message: string) => void alerts.push({ subject, message }) },
@@ -229,5 +229,71 @@ describe('applying the guardrail', () => {
     const fake = ports(SETS, [], { listFails: true });
     await expect(applyGuardrail(readAlarmStateChange(alarmEvent('account-complaint-critical', 'ALARM', 0.0012)), SETTINGS, fake.ports)).rejects.toThrow(/could not pause \(the list of configuration sets\) \(TooManyRequestsException/);
     expect(fake.alerts.map((a) => a.subject)).toEqual(['FAILED to pause SES sending: (the list of configuration sets)']);
+  });
+});
+
+/** CloudFormation's "CloudFormation Stack Status Change" event for the stack, at a status. */
+function deployEvent(status = 'UPDATE_COMPLETE'): unknown {
+  const event = fixtureJson('derived/cloudformation-stack-status-change.json');
+  event.detail['status-details'].status = status;
+  return event;
+}
+
+describe('after a deploy: a paused set stays paused', () => {
+  /** The fake after the guardrail paused marketing and newsletter, and an operator resumed newsletter with `ses-feedback resume`. */
+  async function pausedThenRedeployed(turnedOn: string[]) {
+    const fake = ports(SETS, [], { resumed: ['Prod-newsletter'] });
+    for (const set of ['Prod-marketing', 'Prod-newsletter']) await applyGuardrail(readAlarmStateChange(contributorEvent('sets-bounce-critical', set)), SETTINGS, fake.ports);
+    fake.sending['Prod-newsletter'] = true; // resumed
+    for (const set of turnedOn) fake.sending[set] = true; // what a deploy re-applying SES's default would do
+    fake.calls.length = 0;
+    fake.alerts.length = 0;
+    return fake;
+  }
+
+  it('reads the stack status change and tells it from an alarm event', () => {
+    expect(readGuardrailEvent(deployEvent())).toEqual({
+      kind: 'deploy',
+      deploy: { stackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Prod/07f20e50-1d88-11ee-8d7d-0e6c58bb5b0d', status: 'UPDATE_COMPLETE', at: '2026-11-21T09:30:00.000Z' },
+    });
+    expect(readGuardrailEvent(contributorEvent('sets-bounce-critical', 'Prod-marketing'))).toMatchObject({ kind: 'alarm', change: { contributor: { configurationSet: 'Prod-marketing' } } });
+    expect(() => readGuardrailEvent({ 'detail-type': 'CloudFormation Stack Status Change', source: 'aws.cloudformation' })).toThrow(/^not a CloudWatch alarm state change event: /);
+  });
+
+  it('pauses again a set the guardrail paused that the deploy turned on, alerts it, and leaves the resumed and the never-paused sets sending', async () => {
+    const fake = await pausedThenRedeployed(['Prod-marketing']);
+    const deploy = readGuardrailEvent(deployEvent());
+    if (deploy.kind !== 'deploy') throw new Error('not a deploy');
+    expect(await reapplyPauses(deploy.deploy, SETTINGS, fake.ports)).toEqual({ repaused: ['Prod-marketing'], stillPaused: [] });
+    expect(fake.calls).toEqual(['Prod-marketing=false']);
+    expect(fake.sending).toMatchObject({ 'Prod-marketing': false, 'Prod-newsletter': true, 'Prod-transactional': true });
+    expect(fake.alerts.map((a) => a.subject)).toEqual(['SES sending paused again after a deploy: Prod-marketing']);
+    expect(fake.alerts[0]?.message).toContain('npx ses-feedback resume Prod-marketing --note');
+  });
+
+  it('switches nothing and alerts nothing when the deploy left the pauses alone', async () => {
+    const fake = await pausedThenRedeployed([]);
+    expect(await reapplyPauses({ stackId: 'Prod', status: 'UPDATE_ROLLBACK_COMPLETE', at: '2026-11-21T09:30:00.000Z' }, SETTINGS, fake.ports)).toEqual({ repaused: [], stillPaused: ['Prod-marketing'] });
+    expect([fake.calls, fake.alerts]).toEqual([[], []]);
+  });
+
+  it('leaves a set that is no longer pausable (its tag removed) as it is', async () => {
+    const fake = await pausedThenRedeployed(['Prod-marketing']);
+    const untagged = { ...fake.ports, sending: { ...fake.ports.sending, describe: async (set: string) => ({ ...(await fake.ports.sending.describe(set)), tags: {} }) } };
+    expect(await reapplyPauses({ stackId: 'Prod', status: 'UPDATE_COMPLETE', at: '2026-11-21T09:30:00.000Z' }, SETTINGS, untagged)).toEqual({ repaused: [], stillPaused: [] });
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('fails loudly, for the retry, when a set cannot be paused again; the other sets had their turn', async () => {
+    const fake = await pausedThenRedeployed(['Prod-marketing', 'Prod-newsletter']);
+    const failing = { ...fake.ports, sending: { ...fake.ports.sending, setSending: async (set: string, enabled: boolean) => {
+      if (set === 'Prod-marketing') throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+      await fake.ports.sending.setSending(set, enabled);
+    } } };
+    await expect(reapplyPauses({ stackId: 'Prod', status: 'UPDATE_COMPLETE', at: '2026-11-21T09:30:00.000Z' }, SETTINGS, failing)).rejects.toThrow(
+      /could not re-apply the pauses after a deploy: Prod-marketing \(TooManyRequestsException: Rate exceeded\)/,
+    );
+    expect(fake.alerts.map((a) => a.subject)).toEqual(['FAILED to keep SES sending paused after a deploy: Prod-marketing']);
+    expect(fake.sending['Prod-newsletter']).toBe(true); // resumed by an operator: not touched
   });
 });
