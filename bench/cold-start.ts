@@ -1,44 +1,45 @@
 /**
- * Cold start: the processing function bundled as the stack deploys it (esbuild, minified, AWS SDK
- * left to the Lambda runtime), its size, and the time a fresh Node process takes to start and load
- * and initialise it, against the same for an empty handler and for the SDK floor (only the two
- * clients the work needs), all bundled the same way.
+ * Cold start: the pipeline's functions bundled as the stack deploys them (esbuild, minified, the
+ * AWS SDK inside: {@link lambdaBuildOptions}), their size, and the time a fresh Node process takes
+ * to start and load and initialise one, against the same for an empty handler and for the SDK floor
+ * (only the two clients the work needs), all bundled the same way.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { LAMBDA_BUNDLING } from '../lambdas/shared/settings.js';
+import { lambdaBuildOptions } from '../scripts/build-package.js';
 
-export type Bundle = 'empty' | 'sdk-floor' | 'process-feedback' | 'write-suppressions' | 'naive' | 'cpu-run';
+export type Bundle = 'empty' | 'sdk-floor' | 'process-feedback' | 'write-suppressions' | 'watch-reputation' | 'pause-sending' | 'naive' | 'cpu-run';
 
 const ENTRIES: Record<Bundle, string> = {
   empty: 'bench/handlers/empty.ts',
   'sdk-floor': 'bench/handlers/sdk-floor.ts',
   'process-feedback': 'lambdas/process-feedback/index.ts',
   'write-suppressions': 'lambdas/write-suppressions/index.ts',
+  'watch-reputation': 'lambdas/watch-reputation/index.ts',
+  'pause-sending': 'lambdas/pause-sending/index.ts',
   naive: 'bench/handlers/naive.ts',
   'cpu-run': 'bench/cpu-run.ts',
 };
 
-/** Where the bundles go: inside the project, so the runtime-provided SDK resolves from node_modules. */
+/** Where the bundles go (each bundle holds its SDK, so the place is the bench's own). */
 export const BUNDLE_DIR = join('.local', 'bench', 'bundles');
 
-/** Bundles one handler; the naive baseline with the SDK inside and not minified, as hand-written functions ship. */
+/**
+ * Bundles one handler as the stack deploys its functions; the naive baseline with the SDK inside
+ * from its CommonJS builds and not minified, as hand-written functions ship.
+ */
 export function bundle(name: Bundle): { file: string; bytes: number } {
-  const file = join(BUNDLE_DIR, name, 'index.js');
-  const naive = name === 'naive';
-  buildSync({
-    entryPoints: [ENTRIES[name]],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: LAMBDA_BUNDLING.target,
-    minify: naive ? false : LAMBDA_BUNDLING.minify,
-    external: naive ? [] : ['@aws-sdk/*'],
-    outfile: file,
-    logLevel: 'warning',
-  });
+  const dir = join(BUNDLE_DIR, name);
+  const options = lambdaBuildOptions(ENTRIES[name], dir);
+  buildSync(
+    name === 'naive'
+      ? { entryPoints: options.entryPoints, absWorkingDir: options.absWorkingDir, bundle: true, platform: 'node', format: 'cjs', target: LAMBDA_BUNDLING.target, outfile: options.outfile, logLevel: 'warning' }
+      : options,
+  );
+  const file = join(dir, 'index.js');
   return { file, bytes: statSync(file).size };
 }
 

@@ -71,7 +71,7 @@ export class PipelineFunction extends nodejs.NodejsFunction {
     const prebuilt = prebuiltCodeDirectory(props.handler);
     const code: Pick<nodejs.NodejsFunctionProps, 'code' | 'handler' | 'entry' | 'bundling'> = existsSync(path.join(prebuilt, 'index.js'))
       ? { code: lambda.Code.fromAsset(prebuilt), handler: 'index.handler' }
-      : { entry: path.join(__dirname, '..', 'lambdas', props.handler, 'index.ts'), bundling: { ...LAMBDA_BUNDLING } };
+      : { entry: path.join(__dirname, '..', 'lambdas', props.handler, 'index.ts'), bundling: { ...LAMBDA_BUNDLING, mainFields: [...LAMBDA_BUNDLING.mainFields] } };
     super(scope, id, {
       ...code,
       description: props.description,

@@ -6,9 +6,8 @@
  *   (`lib/` and the two pure modules it reads, `lambdas/shared/contract.ts` and `lambdas/shared/settings.ts`);
  * - each function's bundle, `assets/<handler>/index.js`, built by esbuild exactly as
  *   NodejsFunction bundles it from a checkout (the options below are the ones it passes for
- *   {@link LAMBDA_BUNDLING}: CommonJS for Node, the AWS SDK v3 left to the Lambda runtime,
- *   minified, a linked source map without sources), so a consumer's synth needs neither esbuild
- *   nor Docker nor our sources;
+ *   {@link LAMBDA_BUNDLING}: CommonJS for Node, the AWS SDK v3 bundled, minified, a linked source
+ *   map without sources), so a consumer's synth needs neither esbuild nor Docker nor our sources;
  * - and the operator CLI (`npm run build:cli`).
  */
 import { execFileSync } from 'node:child_process';
@@ -21,32 +20,49 @@ import { buildCli } from './build-cli.js';
 
 const ROOT = join(__dirname, '..');
 
-/** esbuild's option for each key of {@link LAMBDA_BUNDLING}: a key added there fails to compile here until it is mapped. */
-const ESBUILD_OPTION: { readonly [K in keyof typeof LAMBDA_BUNDLING]: keyof BuildOptions } = {
-  minify: 'minify',
-  sourceMap: 'sourcemap',
-  sourcesContent: 'sourcesContent',
-  target: 'target',
-};
+type LambdaBundling = typeof LAMBDA_BUNDLING;
 
 /**
- * The esbuild options NodejsFunction uses for one function with {@link LAMBDA_BUNDLING} and this
- * project's cdk.json (`sdkV3ExcludeSmithyPackages`: the SDK's `@smithy/*` packages also come from
- * the runtime). `test/integration/package.test.ts` checks the bundles are byte for byte the ones a
+ * esbuild's options for each key of {@link LAMBDA_BUNDLING}, as NodejsFunction passes them: a key
+ * added there fails to compile here until it is mapped.
+ */
+const ESBUILD_OPTIONS: { readonly [K in keyof LambdaBundling]: (value: LambdaBundling[K]) => BuildOptions } = {
+  minify: (minify) => ({ minify }),
+  sourceMap: (sourcemap) => ({ sourcemap }),
+  sourcesContent: (sourcesContent) => ({ sourcesContent }),
+  target: (target) => ({ target }),
+  // NodejsFunction leaves nothing external when the SDK is bundled, and otherwise `@aws-sdk/*`
+  // (`@smithy/*` too under the `sdkV3ExcludeSmithyPackages` flag, which cdk.json does not set).
+  bundleAwsSDK: (bundled) => ({ external: bundled ? [] : ['@aws-sdk/*'] }),
+  mainFields: (fields) => ({ mainFields: [...fields] }),
+};
+
+function esbuildOption<K extends keyof LambdaBundling>(key: K): BuildOptions {
+  return ESBUILD_OPTIONS[key](LAMBDA_BUNDLING[key]);
+}
+
+/**
+ * The esbuild options NodejsFunction uses with {@link LAMBDA_BUNDLING} for a handler module
+ * (`entry`, relative to the project), into `outdir/index.js`: the package's bundles, and the
+ * bench's. `test/integration/package.test.ts` checks the package's are byte for byte the ones a
  * synth from the checkout makes.
  */
-export function functionBuildOptions(handler: PipelineHandler, outdir: string): BuildOptions {
+export function lambdaBuildOptions(entry: string, outdir: string): BuildOptions {
   return {
     absWorkingDir: ROOT,
-    entryPoints: [join('lambdas', handler, 'index.ts')],
+    entryPoints: [entry],
     bundle: true,
     platform: 'node',
     format: 'cjs',
-    ...Object.fromEntries(Object.entries(ESBUILD_OPTION).map(([setting, option]) => [option, LAMBDA_BUNDLING[setting as keyof typeof LAMBDA_BUNDLING]])),
-    external: ['@aws-sdk/*', '@smithy/*'],
+    ...(Object.keys(ESBUILD_OPTIONS) as Array<keyof LambdaBundling>).reduce<BuildOptions>((options, key) => ({ ...options, ...esbuildOption(key) }), {}),
     outfile: join(outdir, 'index.js'),
     logLevel: 'warning',
   };
+}
+
+/** The esbuild options of one of the pipeline's functions (see {@link lambdaBuildOptions}). */
+export function functionBuildOptions(handler: PipelineHandler, outdir: string): BuildOptions {
+  return lambdaBuildOptions(join('lambdas', handler, 'index.ts'), outdir);
 }
 
 /**

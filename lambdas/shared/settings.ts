@@ -86,14 +86,22 @@ export const AWS_ENFORCEMENT_LINES = {
 } as const;
 
 /**
- * How every function is bundled (esbuild through NodejsFunction; the AWS SDK v3 is left to the
- * Lambda runtime, NodejsFunction's default). `npm run bench` bundles the same way to measure size and start.
+ * How every function is bundled: esbuild, minified, a linked source map without sources, and the
+ * AWS SDK v3 inside the bundle at the versions of package-lock.json, the ones the tests ran (the
+ * Lambda runtime's SDK differs by region and date). `mainFields` takes the SDK's ES modules:
+ * esbuild tree-shakes them (a third smaller than the CommonJS builds), and each client reports its
+ * own version in its user agent (the CommonJS builds of these releases carry the one before).
+ *
+ * NodejsFunction reads it from a checkout (`lib/pipeline-function.ts`); `scripts/build-package.ts`
+ * turns it into esbuild's options for the package's prebuilt bundles and for `npm run bench`.
  */
 export const LAMBDA_BUNDLING = {
   minify: true,
   sourceMap: true,
   sourcesContent: false,
   target: 'node22',
+  bundleAwsSDK: true,
+  mainFields: ['module', 'main'],
 } as const;
 
 /** Sizing of the processing function and its queue, fixed by design (see README, "Throughput"). */

@@ -371,7 +371,7 @@ describe('feedback table', () => {
 });
 
 describe('function bundles (the one test that bundles: the assets are part of the product)', () => {
-  it('bundles each function as cdk synth does: its own handler, minified, a source map without sources, the AWS SDK left to the runtime', () => {
+  it('bundles each function as cdk synth does: its own handler, minified, a source map without sources, the AWS SDK inside', () => {
     const outdir = mkdtempSync(path.join(tmpdir(), 'bundles-'));
     try {
       const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
@@ -382,9 +382,12 @@ describe('function bundles (the one test that bundles: the assets are part of th
         const sourceMap = JSON.parse(readFileSync(path.join(bundle, 'index.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: unknown };
         expect(fn.Properties.Handler).toBe('index.handler');
         expect(code).toMatch(/\bhandler:\(\)=>/);
-        expect(code.split('\n').length).toBeLessThan(50);
-        expect(code.length).toBeLessThan(250_000);
-        expect(code).toContain('require("@aws-sdk/client-dynamodb")');
+        // Minified: long lines (the SDK's template literals keep their line breaks); the bench guards each size.
+        expect(code.length / code.split('\n').length).toBeGreaterThan(2_000);
+        expect(code.length).toBeLessThan(1_000_000);
+        // The SDK bundled (test/scripts/function-bundles.test.ts checks its versions), not required from the runtime.
+        expect(code).toContain('name:"@aws-sdk/client-dynamodb"');
+        expect(code).not.toContain('require("@aws-sdk/client-');
         expect(sourceMap.sourcesContent).toBeUndefined();
         return sourceMap.sources.flatMap((source) => /lambdas\/([a-z-]+\/(?:index|handler)\.ts)$/.exec(source)?.[1] ?? []).sort();
       });
