@@ -11,9 +11,13 @@ export const LOCAL_ENDPOINTS_FILE = join('.local', 'endpoints.json');
 export interface LocalEndpointResources {
   readonly tableName: string;
   readonly importBucketName: string;
+  /** The feedback queue and its dead letters. */
+  readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
   /** The suppression writer's queue: `suppression import` and `remove` go through the writer. */
   readonly suppressionQueueUrl: string;
+  /** The suppression queue's dead letters. */
+  readonly suppressionDeadLetterQueueUrl: string;
 }
 
 /** The content of {@link LOCAL_ENDPOINTS_FILE}: where the local services listen. */

@@ -57,6 +57,8 @@ Commands:
   status                         SES enforcement status, sending, suppression settings, reputation
                                  rates against the alarm thresholds, alarm states, dead letters,
                                  events of the last 24 h, configuration sets paused by the guardrail.
+  dead-letters redrive           Move the dead letters back to the queue each came from (SQS's
+                                 message move task), once their cause is fixed; waits until done.
   resume <set> --note TEXT       Turn sending back on for a configuration set the guardrail paused,
                                  recorded in the audit trail with who and why. Refused while the
                                  alarm that paused it is still in ALARM, unless --force.
@@ -82,6 +84,8 @@ Options:
   --note TEXT         remove, resume: why, kept in the audit trail.
   --force             resume: even while the alarm that paused the set is in ALARM.
   --json              status: print JSON instead of a table.
+  --queue Q           dead-letters redrive: only feedback or suppressions (default: both).
+  --rate N            dead-letters redrive: at most N messages a second (SQS allows up to 500).
   --poll-seconds N    import, remove: seconds between looks at the writer's progress (default 5).
   -h, --help          Show this help.
 
@@ -92,6 +96,7 @@ Examples:
   npx ses-feedback suppression export --since 2026-11-01 --reason COMPLAINT > complaints.csv
   npx ses-feedback suppression remove jane@example.com --note "ticket 4711: mailbox restored"
   npx ses-feedback status --json
+  npx ses-feedback dead-letters redrive --queue feedback
   npx ses-feedback status --local
   npx ses-feedback report --since 2026-11-01 --format html --out appeal.html
   npx ses-feedback report --local --since 2026-11-20
@@ -118,6 +123,8 @@ const OPTIONS = {
   'show-addresses': { type: 'boolean' },
   from: { type: 'string' },
   timeout: { type: 'string' },
+  queue: { type: 'string' },
+  rate: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>>['values'];
@@ -147,6 +154,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return simulateCommand(rest, parsed.values, io);
     case 'resume':
       return resumeCommand(rest, parsed.values, io);
+    case 'dead-letters':
+      return deadLettersCommand(rest, parsed.values, io);
     default:
       io.stderr(`ses-feedback: unknown command '${command}' (try --help)\n`);
       return EXIT.usage;
@@ -313,6 +322,30 @@ async function resumeCommand(args: string[], values: Values, io: CliIo): Promise
     const alarm = result.pausedBy === undefined ? '' : result.alarmState === undefined ? ` (alarm ${result.pausedBy} not checked: no CloudWatch here)` : ` (alarm ${result.pausedBy} is ${result.alarmState})`;
     io.stderr(`${set} sends again${result.forced ? ', forced while its alarm is in ALARM' : ''}${alarm}; recorded in the audit trail\n`);
     return EXIT.ok;
+  });
+}
+
+async function deadLettersCommand(args: string[], values: Values, io: CliIo): Promise<number> {
+  const usage = (message: string): number => {
+    io.stderr(`ses-feedback dead-letters: ${message} (try --help)\n`);
+    return EXIT.usage;
+  };
+  if (args.length !== 1 || args[0] !== 'redrive') return usage(`unknown subcommand '${args.join(' ')}': use redrive`);
+  const source = values.queue;
+  if (source !== undefined && source !== 'feedback' && source !== 'suppressions') return usage(`--queue must be feedback or suppressions, got '${source}'`);
+  const rate = values.rate === undefined ? undefined : Number(values.rate);
+  if (rate !== undefined && !(Number.isInteger(rate) && rate >= 1 && rate <= 500)) return usage(`--rate must be a whole number from 1 to 500, got '${values.rate}'`);
+  const pollSeconds = Number(values['poll-seconds'] ?? 5);
+  if (!(pollSeconds > 0)) return usage(`--poll-seconds must be a number above 0, got '${values['poll-seconds']}'`);
+  const timeoutSeconds = Number(values.timeout ?? 3600);
+  if (!(timeoutSeconds > 0)) return usage(`--timeout must be a number of seconds above 0, got '${values.timeout}'`);
+  const output = commandOutput(io);
+  return withTarget(values, io, output, async (target) => {
+    const { formatRedrive, redriveDeadLetters } = await import('./dead-letters-command.js');
+    const results = await redriveDeadLetters(target, { source, messagesPerSecond: rate, pollSeconds, timeoutSeconds, progress: output.progress });
+    output.done();
+    io.stdout(formatRedrive(results));
+    return results.every((r) => r.status === 'empty' || r.status === 'COMPLETED') ? EXIT.ok : EXIT.failed;
   });
 }
 

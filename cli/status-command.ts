@@ -10,7 +10,7 @@ import { AWS_ENFORCEMENT_LINES, DEFAULT_SETTINGS, type RateThresholds } from '..
 import { readAlarms, type StackAlarm } from './alarms.js';
 import { AuditTrail, isGuardrailEntry } from './audit-trail.js';
 import { sendingStates } from './resume-command.js';
-import type { Target } from './target.js';
+import type { DeadLetterRoute, Target } from './target.js';
 
 
 /** What `ses-feedback status` reports (also its `--json` form). */
@@ -32,7 +32,8 @@ export interface Status {
   readonly alarms: readonly StackAlarm[];
   /** The stack's configuration sets that do not send, with the guardrail's pause when it paused them. */
   readonly pausedSets: ReadonlyArray<{ readonly configurationSet: string; readonly since?: string; readonly why?: string }>;
-  readonly deadLetterQueueDepth: number;
+  /** Messages waiting in each dead-letter queue, by the source queue they came from. */
+  readonly deadLetters: Readonly<Record<DeadLetterRoute['source'], number>>;
   readonly last24Hours: {
     readonly events: number;
     readonly hardBounces: number;
@@ -53,11 +54,11 @@ export interface Status {
 export const STATUS_BLOCKED_DOMAINS = 5;
 
 export async function readStatus(target: Target, now = new Date()): Promise<Status> {
-  const [account, reputation, alarms, dlq, last24Hours, sets] = await Promise.all([
+  const [account, reputation, alarms, deadLetters, last24Hours, sets] = await Promise.all([
     target.client('sesv2', SESv2Client).send(new GetAccountCommand({})),
     readReputation(target, now),
     readAlarms(target),
-    target.client('sqs', SQSClient).send(new GetQueueAttributesCommand({ QueueUrl: target.deadLetterQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] })),
+    deadLettersWaiting(target),
     countLastDay(target, now),
     sendingStates(target),
   ]);
@@ -79,9 +80,29 @@ export async function readStatus(target: Target, now = new Date()): Promise<Stat
     reputation: { ...reputation, thresholds: { bounce: DEFAULT_SETTINGS.bounceRateThresholds, complaint: DEFAULT_SETTINGS.complaintRateThresholds }, aws: AWS_ENFORCEMENT_LINES },
     alarms,
     pausedSets,
-    deadLetterQueueDepth: Number(dlq.Attributes?.ApproximateNumberOfMessages ?? 0),
+    deadLetters,
     last24Hours,
   };
+}
+
+/** Messages waiting in each dead-letter queue. */
+async function deadLettersWaiting(target: Target): Promise<Readonly<Record<DeadLetterRoute['source'], number>>> {
+  const sqs = target.client('sqs', SQSClient);
+  const depths = await Promise.all(
+    target.deadLetterQueues.map(async (route) => {
+      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: route.deadLetterQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      return [route.source, Number(Attributes?.ApproximateNumberOfMessages ?? 0)] as const;
+    }),
+  );
+  const waiting = { feedback: 0, suppressions: 0 };
+  for (const [source, depth] of depths) waiting[source] = depth;
+  return waiting;
+}
+
+function deadLetterLine(waiting: Readonly<Record<DeadLetterRoute['source'], number>>): string {
+  const total = waiting.feedback + waiting.suppressions;
+  const counts = `${total} (feedback ${waiting.feedback}, suppressions ${waiting.suppressions})`;
+  return total > 0 ? `${counts}  <-- read the failureReason of each, fix the cause, then: ses-feedback dead-letters redrive` : counts;
 }
 
 async function readReputation(target: Target, now: Date): Promise<{ bounceRate: number | null; complaintRate: number | null }> {
@@ -146,7 +167,7 @@ export function formatStatus(status: Status): string {
     `Suppression     account-level list adds ${account.suppressedReasons.length > 0 ? account.suppressedReasons.join(' and ') : 'nothing (off!)'}`,
     `Bounce rate     ${pct(reputation.bounceRate)}   (warning ${pct(reputation.thresholds.bounce.warning)}, critical ${pct(reputation.thresholds.bounce.critical)}; AWS reviews at ${pct(reputation.aws.bounceRate.review)}, may pause at ${pct(reputation.aws.bounceRate.pause)})`,
     `Complaint rate  ${pct(reputation.complaintRate)}   (warning ${pct(reputation.thresholds.complaint.warning)}, critical ${pct(reputation.thresholds.complaint.critical)}; AWS reviews at ${pct(reputation.aws.complaintRate.review)}, may pause at ${pct(reputation.aws.complaintRate.pause)})`,
-    `Dead letters    ${status.deadLetterQueueDepth}${status.deadLetterQueueDepth > 0 ? '  <-- inspect them (README, "Dead-letter queue")' : ''}`,
+    `Dead letters    ${deadLetterLine(status.deadLetters)}`,
     `Last 24 h       ${day.events} events: ${day.hardBounces} hard bounces, ${day.softBounces} soft bounces, ${day.complaints} complaints, ${day.providerBlocks} provider blocks; ${day.suppressions} suppressions; ${day.suppressionsEnded} temporary suppressions ended; ${day.operatorRemovals} operator removals`,
   ];
   if (day.providerBlocks > 0) {

@@ -20,6 +20,13 @@ export interface TargetClientConfig {
 /** An AWS SDK v3 client class, such as `SESv2Client`. */
 export type SdkClientClass<C extends { destroy(): void }> = new (config: TargetClientConfig) => C;
 
+/** A dead-letter queue and the one source queue whose messages it holds. */
+export interface DeadLetterRoute {
+  readonly source: 'feedback' | 'suppressions';
+  readonly deadLetterQueueUrl: string;
+  readonly sourceQueueUrl: string;
+}
+
 /** What the operator commands act on: the deployed stack, or the local pipeline. */
 export interface Target {
   readonly kind: 'deployed' | 'local';
@@ -27,7 +34,8 @@ export interface Target {
   readonly name: string;
   readonly tableName: string;
   readonly importBucketName: string;
-  readonly deadLetterQueueUrl: string;
+  /** Each dead-letter queue with the source queue its messages go back to: the feedback queue's, then the suppression queue's. */
+  readonly deadLetterQueues: readonly DeadLetterRoute[];
   /** The writer's queue: every change to the SES list goes through the writer. */
   readonly suppressionQueueUrl: string;
   readonly configurationSetNames: readonly string[];
@@ -106,7 +114,10 @@ function localTarget(file: string): Target {
     name: file,
     tableName: endpoints.resources.tableName,
     importBucketName: endpoints.resources.importBucketName,
-    deadLetterQueueUrl: endpoints.resources.deadLetterQueueUrl,
+    deadLetterQueues: [
+      { source: 'feedback', deadLetterQueueUrl: endpoints.resources.deadLetterQueueUrl, sourceQueueUrl: endpoints.resources.queueUrl },
+      { source: 'suppressions', deadLetterQueueUrl: endpoints.resources.suppressionDeadLetterQueueUrl, sourceQueueUrl: endpoints.resources.suppressionQueueUrl },
+    ],
     suppressionQueueUrl: endpoints.resources.suppressionQueueUrl,
     // The local pipeline stands for a default deploy: its scenarios send with these names.
     configurationSetNames: endpoints.configurationSetNames ?? Object.values(DEFAULT_STACK_CONFIGURATION_SETS),
@@ -146,7 +157,10 @@ async function deployedTarget(stackName: string, region: string | undefined): Pr
       name: stackName,
       tableName: required('TableName'),
       importBucketName: required('ImportBucketName'),
-      deadLetterQueueUrl: required('DeadLetterQueueUrl'),
+      deadLetterQueues: [
+        { source: 'feedback', deadLetterQueueUrl: required('DeadLetterQueueUrl'), sourceQueueUrl: required('QueueUrl') },
+        { source: 'suppressions', deadLetterQueueUrl: required('SuppressionDeadLetterQueueUrl'), sourceQueueUrl: required('SuppressionQueueUrl') },
+      ],
       suppressionQueueUrl: required('SuppressionQueueUrl'),
       configurationSetNames: physicalIds('AWS::SES::ConfigurationSet'),
       sesRequestsPerSecond: 1,

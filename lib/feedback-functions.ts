@@ -19,8 +19,11 @@ import type { ResolvedProps } from './pipeline-props.js';
 export interface FunctionResources {
   readonly table: dynamodb.ITable;
   readonly queue: sqs.IQueue;
+  /** The feedback queue's dead letters: the processing function parks bad records here. */
   readonly deadLetterQueue: sqs.IQueue;
   readonly suppressionQueue: sqs.IQueue;
+  /** The suppression queue's dead letters: the writer parks what SES refused for good here. */
+  readonly suppressionDeadLetterQueue: sqs.IQueue;
   readonly importBucket: s3.IBucket;
   readonly importBucketKey: kms.IKey;
   readonly suppressionEventBus: events.IEventBus;
@@ -69,7 +72,7 @@ export function processFeedbackFunction(
 /** Puts addresses on the SES suppression list, follows its import jobs and announces each address; reads its one queue, one run at a time. */
 export function writeSuppressionsFunction(
   scope: Construct,
-  resources: Omit<FunctionResources, 'queue' | 'alertTopic' | 'alertTopicKey'>,
+  resources: Omit<FunctionResources, 'queue' | 'deadLetterQueue' | 'alertTopic' | 'alertTopicKey'>,
   config: ResolvedProps,
 ): PipelineFunction {
   const importJobs = Stack.of(scope).formatArn({ service: 'ses', resource: 'import-job', resourceName: '*' });
@@ -98,13 +101,13 @@ export function writeSuppressionsFunction(
       new iam.PolicyStatement({
         sid: 'FollowJobsAndParkRejected',
         actions: ['sqs:SendMessage'],
-        resources: [resources.suppressionQueue.queueArn, resources.deadLetterQueue.queueArn],
+        resources: [resources.suppressionQueue.queueArn, resources.suppressionDeadLetterQueue.queueArn],
       }),
     ],
     environment: suppressionWriterEnvironment({
       ...defaultSuppressionWriterSettings({
         tableName: resources.table.tableName,
-        deadLetterQueueUrl: resources.deadLetterQueue.queueUrl,
+        deadLetterQueueUrl: resources.suppressionDeadLetterQueue.queueUrl,
         suppressionQueueUrl: resources.suppressionQueue.queueUrl,
         importBucketName: resources.importBucket.bucketName,
         eventBusName: resources.suppressionEventBus.eventBusName,

@@ -10,7 +10,7 @@ import type { Construct } from 'constructs';
 import { PAUSABLE_TAG_KEY, pauseSendingEnvironment } from '../lambdas/shared/contract.js';
 import type { GuardrailSettings } from '../lambdas/pause-sending/guardrail.js';
 import { PAUSE_SENDING_SETTINGS } from '../lambdas/shared/settings.js';
-import type { AlarmFactory, ReputationAlarm } from './monitoring/alarms.js';
+import { failedAfterRetries, type AlarmFactory, type ReputationAlarm } from './monitoring/alarms.js';
 import { PipelineFunction } from './pipeline-function.js';
 import type { ResolvedProps } from './pipeline-props.js';
 
@@ -122,9 +122,11 @@ export function guardrail(
     },
     targets: [new eventTargets.LambdaFunction(fn, { retryAttempts: PAUSE_SENDING_SETTINGS.retryAttempts })],
   });
-  const errorsAlarm = factory.addAlarm('PauseSendingErrors', fn.metricErrors({ statistic: 'Sum' }), 1, {
+  // Each failed attempt already alerts with the set and the manual command; Lambda retries it twice.
+  // The alarm says the guardrail gave up: no retry is left.
+  const errorsAlarm = factory.addAlarm('PauseSendingErrors', failedAfterRetries(fn), 1, {
     description:
-      'The guardrail failed to pause a configuration set (it alerts with the set and the manual command each time) or crashed. ' +
+      'The guardrail gave up on an alarm or a deploy after Lambda\'s retries (AsyncEventsDropped): a set it should pause may still be sending (each failed attempt alerted with the set). ' +
       'Pause the set by hand: aws sesv2 put-configuration-set-sending-options --configuration-set-name <set> --no-sending-enabled; then read the function\'s logs.',
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   });

@@ -40,8 +40,18 @@ export class SesFeedbackPipeline extends Construct {
   public readonly feedbackTopic: sns.Topic;
   /** SQS queue the processing function reads. */
   public readonly queue: sqs.Queue;
-  /** Records that could not be processed: malformed (with a reason attribute) or failed maxReceiveCount times. */
+  /**
+   * The feedback queue's dead letters: records that could not be processed, malformed (with a
+   * reason attribute) or failed maxReceiveCount times. `ses-feedback dead-letters redrive` moves
+   * them back to {@link queue}.
+   */
   public readonly deadLetterQueue: sqs.Queue;
+  /**
+   * The suppression queue's dead letters: requests the writer could not complete (SES refused an
+   * address for good, with a reason attribute) or that failed maxReceiveCount times.
+   * `ses-feedback dead-letters redrive` moves them back to {@link suppressionQueue}.
+   */
+  public readonly suppressionDeadLetterQueue: sqs.Queue;
   /** The audit trail and per-address state. */
   public readonly table: dynamodb.Table;
   /** The processing function. */
@@ -108,12 +118,12 @@ export class SesFeedbackPipeline extends Construct {
       enforceSSL: true,
     });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: QUEUE_RETENTION.deadLetter,
-    });
-    this.queue = this.createSourceQueue('Queue', eventSourceVisibilityTimeout(PROCESSING.timeout, PROCESSING.maxBatchingWindow), config);
+    // A dead-letter queue per source queue, so a redrive returns every message, whether SQS moved
+    // it there or a function parked it, to the one queue it came from. The feedback queue's keeps
+    // the construct ID of the one queue there was (and so its messages).
+    this.deadLetterQueue = this.createDeadLetterQueue('DeadLetterQueue');
+    this.suppressionDeadLetterQueue = this.createDeadLetterQueue('SuppressionDeadLetterQueue');
+    this.queue = this.createSourceQueue('Queue', eventSourceVisibilityTimeout(PROCESSING.timeout, PROCESSING.maxBatchingWindow), this.deadLetterQueue, config);
     this.feedbackTopic.addSubscription(new subscriptions.SqsSubscription(this.queue));
     config.additionalFeedbackTopics.forEach((topic) => topic.addSubscription(new subscriptions.SqsSubscription(this.queue)));
 
@@ -178,7 +188,12 @@ export class SesFeedbackPipeline extends Construct {
       nonKeyAttributes: [...FEEDBACK_TABLE.timeIndex.projectedAttributes],
     });
 
-    this.suppressionQueue = this.createSourceQueue('SuppressionQueue', eventSourceVisibilityTimeout(SUPPRESSION_WRITER.timeout, config.suppressionBatchingWindow), config);
+    this.suppressionQueue = this.createSourceQueue(
+      'SuppressionQueue',
+      eventSourceVisibilityTimeout(SUPPRESSION_WRITER.timeout, config.suppressionBatchingWindow),
+      this.suppressionDeadLetterQueue,
+      config,
+    );
     this.importBucket = this.createImportBucket(config);
     this.suppressionEventBus = props.suppressionEventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     this.processFeedback = processFeedbackFunction(this, this, config);
@@ -271,14 +286,19 @@ export class SesFeedbackPipeline extends Construct {
     return key;
   }
 
-  /** A queue that feeds a function: encrypted, TLS only, kept shorter than the dead-letter queue it moves messages to. */
-  private createSourceQueue(id: string, visibilityTimeout: Duration, config: ResolvedProps): sqs.Queue {
+  /** A dead-letter queue: encrypted, TLS only, kept longer than its source queue. */
+  private createDeadLetterQueue(id: string): sqs.Queue {
+    return new sqs.Queue(this, id, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: QUEUE_RETENTION.deadLetter });
+  }
+
+  /** A queue that feeds a function: encrypted, TLS only, kept shorter than the dead-letter queue of its own it moves messages to. */
+  private createSourceQueue(id: string, visibilityTimeout: Duration, deadLetterQueue: sqs.IQueue, config: ResolvedProps): sqs.Queue {
     return new sqs.Queue(this, id, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout,
       retentionPeriod: QUEUE_RETENTION.source,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: config.maxReceiveCount },
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: config.maxReceiveCount },
     });
   }
 

@@ -20,7 +20,8 @@ export class SesFeedbackStack extends Stack {
     const output = (id: string, value: string, description: string): CfnOutput => new CfnOutput(this, id, { value, description });
     output('FeedbackTopicArn', this.pipeline.feedbackTopic.topicArn, 'SNS topic the configuration sets publish feedback to');
     output('QueueUrl', this.pipeline.queue.queueUrl, 'Queue the processing function reads');
-    output('DeadLetterQueueUrl', this.pipeline.deadLetterQueue.queueUrl, 'Records that could not be processed');
+    output('DeadLetterQueueUrl', this.pipeline.deadLetterQueue.queueUrl, 'Feedback records that could not be processed');
+    output('SuppressionDeadLetterQueueUrl', this.pipeline.suppressionDeadLetterQueue.queueUrl, 'Suppression requests the writer could not complete');
     output('TableName', this.pipeline.table.tableName, 'Audit trail and per-address state');
     output('AlertTopicArn', this.pipeline.alertTopic.topicArn, 'Every alarm publishes here');
     output('ConfigurationSetNames', Object.values(this.pipeline.configurationSetNames).join(','), 'Send through these configuration sets (SES names)');

@@ -81,7 +81,8 @@ export function functionEnvironment(fn: LocalFunction | 'watch-reputation' | 'pa
       LOCAL_BATCH_SIZE: String(PROCESSING_SETTINGS.batchSize),
     };
   }
-  const writer = defaultSuppressionWriterSettings({ ...resources, eventBusName: 'default' });
+  // The writer parks in the suppression queue's own dead-letter queue.
+  const writer = defaultSuppressionWriterSettings({ ...resources, deadLetterQueueUrl: resources.suppressionDeadLetterQueueUrl, eventBusName: 'default' });
   const writerTimeoutInSeconds = SUPPRESSION_WRITER_SETTINGS.timeoutInMinutes * 60;
   const timeoutMs = localFunctionTimeoutMs(writerTimeoutInSeconds, eventSourceVisibilityTimeoutInSeconds(writerTimeoutInSeconds, suppressionBatchingWindowInSeconds(options)), compression);
   return {

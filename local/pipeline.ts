@@ -14,6 +14,7 @@ import { lambdaEventMessages } from '../lambdas/process-feedback/envelope.js';
 import { LocalCloudWatch } from './cloudwatch.js';
 import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal, type RunningService } from './dynamodb-local.js';
 import { LocalEventBus } from './event-bus.js';
+import { LocalSqsWithMoveTasks } from './sqs-move-tasks.js';
 import { startFauxqs } from './fauxqs.js';
 import { functionEnvironment, suppressionBatchingWindowInSeconds } from './function-environment.js';
 import { forkEntry, FunctionWorker, type InvocationStats, type LocalFunction } from './function-worker.js';
@@ -51,7 +52,8 @@ export class LocalPipeline {
   private readonly startedAt = new Date();
 
   private constructor(
-    private readonly services: { dynamo: RunningService; fauxqs: RunningService },
+    /** `sqsWithMoveTasks`: fauxqs behind the endpoint that adds SQS's message move tasks, for the operator CLI's redrive. */
+    private readonly services: { dynamo: RunningService; fauxqs: RunningService; sqsWithMoveTasks: { readonly server: LocalSqsWithMoveTasks; readonly endpoint: string } },
     public readonly ses: LocalSes,
     public readonly sesEndpoint: string,
     /** The account's default event bus: "Address Suppressed" events land here. */
@@ -82,7 +84,8 @@ export class LocalPipeline {
     return {
       region: LOCAL_CLIENT_CONFIG.region,
       dynamodb: this.services.dynamo.endpoint,
-      sqs: this.services.fauxqs.endpoint,
+      // With message move tasks: `dead-letters redrive --local` starts one.
+      sqs: this.services.sqsWithMoveTasks.endpoint,
       s3: this.services.fauxqs.endpoint,
       sesv2: this.sesEndpoint,
       cloudwatch: this.cloudwatch.endpoint,
@@ -133,6 +136,9 @@ export class LocalPipeline {
       if (dynamoResult.status === 'rejected') throw dynamoResult.reason;
       if (fauxqsResult.status === 'rejected') throw fauxqsResult.reason;
       const [dynamo, fauxqs] = [dynamoResult.value, fauxqsResult.value];
+      const moveTasks = new LocalSqsWithMoveTasks(fauxqs.endpoint);
+      const sqsWithMoveTasks = { server: moveTasks, endpoint: await moveTasks.start() };
+      started.push(moveTasks);
       const resources = await createResources(fauxqs.endpoint, dynamo.endpoint, {
         compression,
         maxReceiveCount: options.maxReceiveCount ?? DEFAULT_SETTINGS.maxReceiveCount,
@@ -145,7 +151,7 @@ export class LocalPipeline {
         const targets = { dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint, sesv2: sesEndpoint, eventbridge: busEndpoint, sns: fauxqs.endpoint, cloudwatch: cloudwatchEndpoint };
         meter = { calls, endpoints: await calls.start(targets) };
       }
-      const pipeline = new LocalPipeline({ dynamo, fauxqs }, ses, sesEndpoint, { bus, endpoint: busEndpoint }, { server: cloudwatch, endpoint: cloudwatchEndpoint }, resources, options, meter);
+      const pipeline = new LocalPipeline({ dynamo, fauxqs, sqsWithMoveTasks }, ses, sesEndpoint, { bus, endpoint: busEndpoint }, { server: cloudwatch, endpoint: cloudwatchEndpoint }, resources, options, meter);
       clients.s3 = pipeline.s3;
       LocalPipeline.running.add(pipeline);
       return pipeline;
@@ -159,7 +165,8 @@ export class LocalPipeline {
   public handlerEnvironment(fn: LocalFunction | 'watch-reputation' | 'pause-sending' = 'process-feedback'): Record<string, string> {
     const direct: Record<MeteredService, string> = {
       dynamodb: this.services.dynamo.endpoint,
-      sqs: this.services.fauxqs.endpoint,
+      // With message move tasks: `dead-letters redrive --local` starts one.
+      sqs: this.services.sqsWithMoveTasks.endpoint,
       s3: this.services.fauxqs.endpoint,
       sesv2: this.sesEndpoint,
       eventbridge: this.events.endpoint,
@@ -335,15 +342,19 @@ export class LocalPipeline {
     }
   }
 
-  /** Every message in the dead-letter queue, with its failure reason when the handler parked it. */
-  public async deadLetters(): Promise<Array<{ body: string; reason?: string }>> {
-    const seen = new Map<string, { body: string; reason?: string }>();
-    for (let empty = 0; empty < 2; ) {
-      const { Messages = [] } = await this.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: this.resources.deadLetterQueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60, MessageAttributeNames: ['All'] }),
-      );
-      if (Messages.length === 0) empty++;
-      for (const m of Messages) seen.set(m.MessageId ?? '', { body: m.Body ?? '', reason: m.MessageAttributes?.failureReason?.StringValue });
+  /**
+   * Every message in both dead-letter queues (the feedback queue's, then the suppression queue's),
+   * with its failure reason when a handler parked it. Read with a visibility timeout of a minute:
+   * they are back in their queue after that.
+   */
+  public async deadLetters(): Promise<Array<{ body: string; reason?: string; queue: 'feedback' | 'suppressions' }>> {
+    const seen = new Map<string, { body: string; reason?: string; queue: 'feedback' | 'suppressions' }>();
+    for (const [queue, url] of [['feedback', this.resources.deadLetterQueueUrl], ['suppressions', this.resources.suppressionDeadLetterQueueUrl]] as const) {
+      for (let empty = 0; empty < 2; ) {
+        const { Messages = [] } = await this.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 60, MessageAttributeNames: ['All'] }));
+        if (Messages.length === 0) empty++;
+        for (const m of Messages) seen.set(m.MessageId ?? '', { body: m.Body ?? '', reason: m.MessageAttributes?.failureReason?.StringValue, queue });
+      }
     }
     return [...seen.values()];
   }
@@ -368,6 +379,7 @@ export class LocalPipeline {
     this.sqs.destroy();
     this.dynamodb.destroy();
     this.s3.destroy();
+    await this.services.sqsWithMoveTasks.server.stop();
     await Promise.all([this.ses.stop(), this.events.bus.stop(), this.cloudwatch.server.stop(), this.services.dynamo.stop(), this.services.fauxqs.stop(), this.meter?.calls.stop()]);
   }
 }

@@ -10,9 +10,7 @@ import { createFeedbackTable } from './feedback-table.js';
 /** What the local pipeline created: the stack's resources, by their local names. */
 export interface LocalResources extends LocalEndpointResources {
   readonly topicArn: string;
-  readonly queueUrl: string;
   readonly queueArn: string;
-  readonly suppressionQueueUrl: string;
   readonly suppressionQueueArn: string;
   /** Where the reputation watcher alerts. */
   readonly alertTopicArn: string;
@@ -40,21 +38,22 @@ export async function createResources(fauxqsEndpoint: string, dynamoEndpoint: st
   try {
     const seconds = (stackSeconds: number): string => String(localSeconds(stackSeconds, compression));
     const days = (n: number): number => n * 86_400;
-    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'ses-feedback-dlq', Attributes: { MessageRetentionPeriod: seconds(days(QUEUE_RETENTION_IN_DAYS.deadLetter)) } }))).QueueUrl ?? '';
-    const dlqArn = await queueArn(sqs, dlqUrl);
-    // Work queues as the stack makes them: visibility timeout (compressed) and redrive to the DLQ.
-    const workQueue = async (name: string, visibilityInSeconds: number): Promise<{ url: string; arn: string }> => {
+    // Work queues as the stack makes them: visibility timeout (compressed) and redrive to a
+    // dead-letter queue of their own.
+    const workQueue = async (name: string, visibilityInSeconds: number): Promise<{ url: string; arn: string; deadLetterQueueUrl: string }> => {
+      const deadLetterQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq`, Attributes: { MessageRetentionPeriod: seconds(days(QUEUE_RETENTION_IN_DAYS.deadLetter)) } }))).QueueUrl ?? '';
       const attributes = {
         VisibilityTimeout: seconds(visibilityInSeconds),
         MessageRetentionPeriod: seconds(days(QUEUE_RETENTION_IN_DAYS.source)),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(sqs, deadLetterQueueUrl), maxReceiveCount }),
       };
       const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl ?? '';
-      return { url, arn: await queueArn(sqs, url) };
+      return { url, arn: await queueArn(sqs, url), deadLetterQueueUrl };
     };
     const writerTimeoutInSeconds = SUPPRESSION_WRITER_SETTINGS.timeoutInMinutes * 60;
-    const { url: queueUrl, arn } = await workQueue('ses-feedback', eventSourceVisibilityTimeoutInSeconds(PROCESSING_SETTINGS.timeoutInSeconds, PROCESSING_SETTINGS.maxBatchingWindowInSeconds));
+    const feedback = await workQueue('ses-feedback', eventSourceVisibilityTimeoutInSeconds(PROCESSING_SETTINGS.timeoutInSeconds, PROCESSING_SETTINGS.maxBatchingWindowInSeconds));
     const suppressions = await workQueue('ses-feedback-suppressions', eventSourceVisibilityTimeoutInSeconds(writerTimeoutInSeconds, settings.suppressionBatchingWindowInSeconds));
+    const { url: queueUrl, arn } = feedback;
     const importBucketName = 'ses-feedback-imports';
     await s3.send(new CreateBucketCommand({ Bucket: importBucketName }));
     const topic = await sns.send(new CreateTopicCommand({ Name: 'ses-feedback' }));
@@ -62,8 +61,14 @@ export async function createResources(fauxqsEndpoint: string, dynamoEndpoint: st
     const alerts = await sns.send(new CreateTopicCommand({ Name: 'ses-feedback-alerts' }));
     const tableName = 'ses-feedback';
     await createFeedbackTable(dynamodb, tableName);
-    return { topicArn: topic.TopicArn ?? '', queueUrl, queueArn: arn, deadLetterQueueUrl: dlqUrl, suppressionQueueUrl: suppressions.url,
+    return {
+      topicArn: topic.TopicArn ?? '',
+      queueUrl,
+      queueArn: arn,
+      deadLetterQueueUrl: feedback.deadLetterQueueUrl,
+      suppressionQueueUrl: suppressions.url,
       suppressionQueueArn: suppressions.arn,
+      suppressionDeadLetterQueueUrl: suppressions.deadLetterQueueUrl,
       tableName,
       importBucketName,
       alertTopicArn: alerts.TopicArn ?? '',

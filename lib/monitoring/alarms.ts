@@ -5,7 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { PROCESSING, SUPPRESSION_WRITER } from '../defaults.js';
+import { eventSourceVisibilityTimeout, PROCESSING, SUPPRESSION_WRITER } from '../defaults.js';
 import type { ResolvedProps } from '../pipeline-props.js';
 import { accountUnhealthyMetric, percent, providerBlocksOverAllSets, sesReputationBySet, sesReputationMetric, type ReputationMetricName } from './metrics.js';
 
@@ -17,11 +17,18 @@ export interface AlarmRunbook {
   /** What happened and what to do, in the words of a runbook. */
   readonly description: string;
   readonly treatMissingData: cloudwatch.TreatMissingData;
+  /**
+   * Periods in a row that must breach: more than 1 for a failure that is retried and ends well
+   * on its own, so the alarm means it keeps failing.
+   * @default 1
+   */
+  readonly periodsInARow?: number;
 }
 
 /**
- * Makes the pipeline's alarms: each fires when its metric reaches its threshold in one period, and
- * tells the alert topic when it fires and when it recovers.
+ * Makes the pipeline's alarms: each fires when its metric reaches its threshold in one period (or
+ * in {@link AlarmRunbook.periodsInARow} in a row), and tells the alert topic when it fires and when
+ * it recovers.
  *
  * Each alarm is created in the given scope as `Alarm-<id>`, where a deployed stack has it.
  */
@@ -35,7 +42,8 @@ export class AlarmFactory {
     const alarm = new cloudwatch.Alarm(this.scope, `Alarm-${id}`, {
       metric,
       threshold,
-      evaluationPeriods: 1,
+      evaluationPeriods: runbook.periodsInARow ?? 1,
+      datapointsToAlarm: runbook.periodsInARow ?? 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       alarmDescription: runbook.description,
       treatMissingData: runbook.treatMissingData,
@@ -108,30 +116,70 @@ export interface PipelineParts {
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly suppressionQueue: sqs.IQueue;
+  readonly suppressionDeadLetterQueue: sqs.IQueue;
   readonly processFeedback: lambda.IFunction;
   readonly writeSuppressions: lambda.IFunction;
   readonly watchReputation: lambda.IFunction;
+}
+
+/** A function fed by a queue alarms when it crashed in this many periods in a row of {@link crashPeriod}. */
+const CRASH_PERIODS_IN_A_ROW = 2;
+
+/**
+ * The period of a queue-fed function's crash alarm: a minute more than the queue's visibility
+ * timeout, so a batch that crashes on every receive crashes in every period, while one crash that
+ * its retry recovers from breaches a single period only.
+ */
+export function crashPeriod(visibilityTimeout: Duration): Duration {
+  return Duration.minutes(Math.ceil(visibilityTimeout.toSeconds() / 60) + 1);
+}
+
+/**
+ * Asynchronous invocations (a schedule's, a rule's) that Lambda dropped after its retries or past
+ * their maximum age: runs that failed for good, unlike `Errors`, which counts every attempt.
+ */
+export function failedAfterRetries(fn: lambda.IFunction, period: Duration = Duration.minutes(5)): cloudwatch.IMetric {
+  return fn.metric('AsyncEventsDropped', { statistic: 'Sum', period });
+}
+
+/** Messages visible in both dead-letter queues together: one alarm, whichever queue they wait in. */
+function deadLettersWaiting(parts: Pick<PipelineParts, 'deadLetterQueue' | 'suppressionDeadLetterQueue'>): cloudwatch.IMetric {
+  return new cloudwatch.MathExpression({
+    expression: 'feedback + suppressions',
+    label: 'dead letters',
+    usingMetrics: {
+      feedback: parts.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' }),
+      suppressions: parts.suppressionDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' }),
+    },
+  });
 }
 
 /** The pipeline's own health: work waiting too long or parked, functions failing, the account's enforcement status, provider blocks. */
 export function pipelineHealthAlarms(
   factory: AlarmFactory,
   parts: PipelineParts,
-  config: Pick<ResolvedProps, 'providerBlockAlarmThreshold' | 'reputationWatchInterval'>,
+  config: Pick<ResolvedProps, 'providerBlockAlarmThreshold' | 'reputationWatchInterval' | 'suppressionBatchingWindow'>,
 ): cloudwatch.Alarm[] {
+  const feedbackCrashPeriod = crashPeriod(eventSourceVisibilityTimeout(PROCESSING.timeout, PROCESSING.maxBatchingWindow));
+  const writerCrashPeriod = crashPeriod(eventSourceVisibilityTimeout(SUPPRESSION_WRITER.timeout, config.suppressionBatchingWindow));
   return [
-    factory.addAlarm('DeadLetterQueueNotEmpty', parts.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' }), 1, {
+    factory.addAlarm('DeadLetterQueueNotEmpty', deadLettersWaiting(parts), 1, {
       description:
-        'Feedback records wait in the dead-letter queue: malformed (see the failureReason attribute) or failed 5 times. Inspect them, fix the cause, then redrive them to the queue.',
+        'Messages wait in a dead-letter queue: feedback records that are malformed or failed 5 times, or suppression requests SES refused for good (each with a failureReason attribute). ' +
+        'See which with `ses-feedback status`, fix the cause, then `ses-feedback dead-letters redrive` moves each back to the queue it came from.',
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }),
     factory.addAlarm('QueueOldestMessageAge', parts.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum' }), PROCESSING.oldestMessageAlarmAge.toSeconds(), {
       description: `Feedback has waited more than ${PROCESSING.oldestMessageAlarmAge.toMinutes()} minutes: suppression is falling behind. Check the function's errors and throttles, and SES TooManyRequests in its logs.`,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }),
-    factory.addAlarm('ProcessFeedbackErrors', parts.processFeedback.metricErrors({ statistic: 'Sum' }), 1, {
-      description: 'The process-feedback function crashed or timed out (record-level failures are retried, not counted here). Read its logs.',
+    // SQS hands a failed batch over again: one crash whose retry succeeds is not worth a page. A
+    // batch that keeps failing ends in the dead-letter queue (alarmed) and makes feedback wait
+    // (alarmed); this one says the function itself keeps crashing.
+    factory.addAlarm('ProcessFeedbackErrors', parts.processFeedback.metricErrors({ statistic: 'Sum', period: feedbackCrashPeriod }), 1, {
+      description: `The process-feedback function crashed or timed out in ${CRASH_PERIODS_IN_A_ROW} periods of ${feedbackCrashPeriod.toMinutes()} minutes in a row (record-level failures are retried, not counted here; a crash its retry recovers from is not alarmed). Read its logs.`,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      periodsInARow: CRASH_PERIODS_IN_A_ROW,
     }),
     factory.addAlarm(
       'SuppressionQueueOldestMessageAge',
@@ -149,8 +197,11 @@ export function pipelineHealthAlarms(
       // Missing data means the watcher did not run: its Errors alarm covers that, not this one.
       treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     }),
-    factory.addAlarm('WatchReputationErrors', parts.watchReputation.metricErrors({ statistic: 'Sum', period: Duration.hours(1) }), 2, {
-      description: 'The reputation watcher failed twice in an hour: enforcement changes may go unnoticed. Read its logs (GetAccount permission, throttling).',
+    // Lambda retries a failed scheduled run twice: Errors counts every attempt, so a run whose
+    // third attempt succeeds would read as failures. A run dropped after its retries is a check missed.
+    factory.addAlarm('WatchReputationErrors', failedAfterRetries(parts.watchReputation, Duration.hours(1)), 1, {
+      description:
+        'A scheduled run of the reputation watcher failed after Lambda\'s retries (AsyncEventsDropped): an enforcement change may go unnoticed until a run succeeds. Read its logs (GetAccount permission, throttling).',
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }),
     factory.addAlarm('ProviderBlocks', providerBlocksOverAllSets(), config.providerBlockAlarmThreshold, {
@@ -161,9 +212,10 @@ export function pipelineHealthAlarms(
         'slow down sending to that provider; look at the campaign that was going out (list source, content, complaints).',
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }),
-    factory.addAlarm('WriteSuppressionsErrors', parts.writeSuppressions.metricErrors({ statistic: 'Sum' }), 1, {
-      description: 'The write-suppressions function crashed or timed out; its batch is retried. Read its logs.',
+    factory.addAlarm('WriteSuppressionsErrors', parts.writeSuppressions.metricErrors({ statistic: 'Sum', period: writerCrashPeriod }), 1, {
+      description: `The write-suppressions function crashed or timed out in ${CRASH_PERIODS_IN_A_ROW} periods of ${writerCrashPeriod.toMinutes()} minutes in a row (its batch is retried; a crash its retry recovers from is not alarmed). Read its logs.`,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      periodsInARow: CRASH_PERIODS_IN_A_ROW,
     }),
   ];
 }

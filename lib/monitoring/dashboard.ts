@@ -8,7 +8,7 @@ import type { PipelineParts } from './alarms.js';
 import { percent, processingCountOverAllSets, sesReputationBySet, sesReputationMetric, writerCountMetric, type ReputationMetricName } from './metrics.js';
 
 /** What the dashboard draws besides the pipeline's own metrics. */
-export interface DashboardContent extends Pick<PipelineParts, 'queue' | 'deadLetterQueue' | 'suppressionQueue'> {
+export interface DashboardContent extends Pick<PipelineParts, 'queue' | 'deadLetterQueue' | 'suppressionQueue' | 'suppressionDeadLetterQueue'> {
   readonly alarms: cloudwatch.IAlarm[];
 }
 
@@ -64,7 +64,10 @@ export function pipelineDashboard(
         new cloudwatch.GraphWidget({
           title: 'Queue health',
           width: 12,
-          left: [content.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'DLQ depth', statistic: 'Maximum' })],
+          left: [
+            content.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'feedback dead letters', statistic: 'Maximum' }),
+            content.suppressionDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'suppression dead letters', statistic: 'Maximum' }),
+          ],
           right: [
             content.queue.metricApproximateAgeOfOldestMessage({ label: 'oldest feedback (s)', statistic: 'Maximum' }),
             content.suppressionQueue.metricApproximateAgeOfOldestMessage({ label: 'oldest suppression request (s)', statistic: 'Maximum' }),

@@ -38,7 +38,7 @@ describe('status: the human form', () => {
     reputation: { bounceRate: null, complaintRate: null, thresholds: { bounce: DEFAULT_SETTINGS.bounceRateThresholds, complaint: DEFAULT_SETTINGS.complaintRateThresholds }, aws: AWS_ENFORCEMENT_LINES },
     alarms: [],
     pausedSets: [],
-    deadLetterQueueDepth: 0,
+    deadLetters: { feedback: 0, suppressions: 0 },
     last24Hours: {
       events: 12,
       hardBounces: 2,

@@ -104,8 +104,22 @@ describe('SNS → feedback queue', () => {
 
   it('rejects anyone of another account sending to any queue of the stack', async () => {
     const queues = policies.logicalIds('AWS::SQS::Queue');
-    expect(queues).toHaveLength(3);
+    expect(queues).toHaveLength(4);
     for (const id of queues) expect(await decide({ caller: intruder, action: 'sqs:SendMessage', resource: policies.arn(id) })).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('each function parks what it cannot complete in its own source queue\'s dead-letter queue, and no other', () => {
+  const queue = (id: string) => policies.arn(policies.logicalId('AWS::SQS::Queue', id));
+  const park = (fn: string, dlq: string) => decide({ caller: { role: policies.roleOf(policies.logicalId('AWS::Lambda::Function', fn)) }, action: 'sqs:SendMessage', resource: queue(dlq) });
+
+  it.each([
+    ['PipelineProcessFeedback', 'PipelineDeadLetterQueue', 'Allowed'],
+    ['PipelineProcessFeedback', 'PipelineSuppressionDeadLetterQueue', 'ImplicitlyDenied'],
+    ['PipelineWriteSuppressions', 'PipelineSuppressionDeadLetterQueue', 'Allowed'],
+    ['PipelineWriteSuppressions', 'PipelineDeadLetterQueue', 'ImplicitlyDenied'],
+  ])('%s → %s: %s', async (fn, dlq, decision) => {
+    expect(await park(fn, dlq)).toBe(decision);
   });
 });
 

@@ -36,8 +36,8 @@ describe('logical IDs of stateful resources (a change replaces the resource in a
     ['AWS::S3::Bucket', 'the import bucket', ['PipelineImportBucket332A0A4D']],
     [
       'AWS::SQS::Queue',
-      'the feedback, suppression and dead-letter queues',
-      ['PipelineDeadLetterQueueF08023D6', 'PipelineQueueC13966F5', 'PipelineSuppressionQueueB0403834'],
+      'the feedback and suppression queues and their dead-letter queues (the feedback one keeps the ID of the one queue there was)',
+      ['PipelineDeadLetterQueueF08023D6', 'PipelineQueueC13966F5', 'PipelineSuppressionDeadLetterQueue191929D0', 'PipelineSuppressionQueueB0403834'],
     ],
     ['AWS::SNS::Topic', 'the feedback topic and the alert topic', ['PipelineAlertTopic0173397D', 'PipelineFeedbackTopic05216B6D']],
     [

@@ -64,18 +64,31 @@ describe('alarms', () => {
     many.resourceCountIs('AWS::CloudWatch::Alarm', 17);
   });
 
-  it('alarms on pipeline health: DLQ not empty, feedback waiting 15 min, suppressions waiting 30 min, a function failing, the enforcement status', () => {
+  it('alarms on pipeline health: dead letters, feedback waiting 15 min, suppressions waiting 30 min, a function failing for good, the enforcement status', () => {
     const health = alarms().filter((a) => a.Namespace !== 'AWS/SES' && a.Metrics === undefined);
-    expect(health.map((a) => [a.Namespace, a.MetricName, a.Threshold, a.TreatMissingData]).sort()).toEqual([
-      ['AWS/Lambda', 'Errors', 1, 'notBreaching'],
-      ['AWS/Lambda', 'Errors', 1, 'notBreaching'],
-      ['AWS/Lambda', 'Errors', 1, 'notBreaching'],
-      ['AWS/Lambda', 'Errors', 2, 'notBreaching'],
-      ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 1800, 'notBreaching'],
-      ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 900, 'notBreaching'],
-      ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 1, 'notBreaching'],
-      ['SesFeedbackPipeline', 'AccountUnhealthy', 1, 'ignore'],
+    expect(health.map((a) => [a.Namespace, a.MetricName, a.Period, a.Threshold, a.EvaluationPeriods, a.DatapointsToAlarm, a.TreatMissingData]).sort()).toEqual([
+      // Queue-fed functions: a crash in 2 periods in a row, each a minute longer than the queue's visibility timeout (6 min 5 s; 18 min 20 s).
+      ['AWS/Lambda', 'AsyncEventsDropped', 300, 1, 1, 1, 'notBreaching'],
+      ['AWS/Lambda', 'AsyncEventsDropped', 3600, 1, 1, 1, 'notBreaching'],
+      ['AWS/Lambda', 'Errors', 1200, 1, 2, 2, 'notBreaching'],
+      ['AWS/Lambda', 'Errors', 480, 1, 2, 2, 'notBreaching'],
+      ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 300, 1800, 1, 1, 'notBreaching'],
+      ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 300, 900, 1, 1, 'notBreaching'],
+      ['SesFeedbackPipeline', 'AccountUnhealthy', 900, 1, 1, 1, 'ignore'],
     ]);
+    const visibility = Object.entries(defaults.findResources('AWS::SQS::Queue')).filter(([, q]) => q.Properties.RedrivePolicy).map(([, q]) => q.Properties.VisibilityTimeout as number).sort((a, b) => a - b);
+    const crashPeriods = health.filter((a) => a.MetricName === 'Errors').map((a) => a.Period as number).sort((a, b) => a - b);
+    expect(crashPeriods.map((period, i) => period > (visibility[i] ?? Infinity))).toEqual([true, true]);
+  });
+
+  it('alarms on a dead letter in either dead-letter queue, with one alarm over both', () => {
+    const [alarm, ...more] = alarms().filter((a) => a.Metrics?.some((m: { MetricStat?: { Metric: { MetricName: string } } }) => m.MetricStat?.Metric.MetricName === 'ApproximateNumberOfMessagesVisible'));
+    expect(more).toEqual([]);
+    expect(alarm?.Threshold).toBe(1);
+    expect(alarm?.Metrics.find((m: { Expression?: string }) => m.Expression)).toMatchObject({ Expression: 'feedback + suppressions', ReturnData: true });
+    const queues = alarm?.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat).map((m: { MetricStat: { Metric: { Dimensions: Array<{ Value: { 'Fn::GetAtt': string[] } }> } } }) => m.MetricStat.Metric.Dimensions[0]?.Value['Fn::GetAtt'][0]);
+    expect(queues.map((id: string) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['PipelineDeadLetterQueue', 'PipelineSuppressionDeadLetterQueue']);
+    expect(alarm?.AlarmDescription).toContain('ses-feedback dead-letters redrive');
   });
 
   it('alarms on 25 provider blocks in 15 minutes summed over every configuration set (a Metrics Insights query), with a runbook', () => {
@@ -177,17 +190,19 @@ describe('feedback topic, key and queues', () => {
     expect(keyOf('PipelineAlertTopic')).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^PipelineAlertTopicKey/), 'Arn'] });
   });
 
-  it('encrypts every queue, enforces TLS, and moves a message to the DLQ after 5 receives', () => {
-    defaults.resourceCountIs('AWS::SQS::Queue', 3);
+  it('encrypts every queue, enforces TLS, and moves a message to its own source queue\'s DLQ after 5 receives', () => {
+    defaults.resourceCountIs('AWS::SQS::Queue', 4);
     for (const queue of Object.values(defaults.findResources('AWS::SQS::Queue'))) {
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     }
     const queuePolicies = JSON.stringify(defaults.findResources('AWS::SQS::QueuePolicy'));
-    expect(queuePolicies.match(/"aws:SecureTransport":"false"/g)).toHaveLength(3);
-    const redrives = Object.values(defaults.findResources('AWS::SQS::Queue')).filter((q) => q.Properties.RedrivePolicy);
-    expect(redrives.map((q) => q.Properties.RedrivePolicy)).toEqual(
-      Array(2).fill({ deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^PipelineDeadLetterQueue/), 'Arn'] }, maxReceiveCount: 5 }),
-    );
+    expect(queuePolicies.match(/"aws:SecureTransport":"false"/g)).toHaveLength(4);
+    const redrives = Object.entries(defaults.findResources('AWS::SQS::Queue')).filter(([, q]) => q.Properties.RedrivePolicy);
+    // A dead-letter queue per source: a redrive returns every message to the one queue it came from.
+    expect(Object.fromEntries(redrives.map(([id, q]) => [id.replace(/[0-9A-F]{8}$/, ''), q.Properties.RedrivePolicy]))).toEqual({
+      PipelineQueue: { deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^PipelineDeadLetterQueue[0-9A-F]{8}$/), 'Arn'] }, maxReceiveCount: 5 },
+      PipelineSuppressionQueue: { deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^PipelineSuppressionDeadLetterQueue[0-9A-F]{8}$/), 'Arn'] }, maxReceiveCount: 5 },
+    });
   });
 
   it('gives each queue that feeds a function a visibility timeout computed from it: feedback 6 x 60 s + 5 s, suppressions 6 x 180 s + 20 s', () => {
@@ -478,7 +493,7 @@ describe('suppression writer', () => {
         ['ses:CreateImportJob,ses:DeleteSuppressedDestination,ses:PutSuppressedDestination', '"*"'],
         ['ses:GetImportJob', expect.stringMatching(/:ses:.*:import-job\/\*"/)],
         ['sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage', expect.stringMatching(/"PipelineSuppressionQueue.*Arn/)],
-        ['sqs:SendMessage', expect.stringMatching(/SuppressionQueue.*DeadLetterQueue/)],
+        ['sqs:SendMessage', expect.stringMatching(/PipelineSuppressionQueue.*PipelineSuppressionDeadLetterQueue/)],
       ].sort(),
     );
   });
@@ -629,11 +644,14 @@ describe('reputation watcher', () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       AlarmActions: [{ Ref: Match.stringLikeRegexp('AlertTopic') }],
     });
+    // A run that fails for good (dropped after Lambda's two retries), not every failed attempt.
     defaults.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'AsyncEventsDropped',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('WatchReputation') } }],
+      Statistic: 'Sum',
       Period: 3600,
-      Threshold: 2,
+      Threshold: 1,
     });
   });
 });

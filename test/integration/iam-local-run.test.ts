@@ -43,6 +43,7 @@ function resourceTable(local: LocalResources, stack: StackPolicies): Array<[stri
     [queue(local.queueUrl), arn('AWS::SQS::Queue', 'PipelineQueue')],
     [queue(local.deadLetterQueueUrl), arn('AWS::SQS::Queue', 'PipelineDeadLetterQueue')],
     [queue(local.suppressionQueueUrl), arn('AWS::SQS::Queue', 'PipelineSuppressionQueue')],
+    [queue(local.suppressionDeadLetterQueueUrl), arn('AWS::SQS::Queue', 'PipelineSuppressionDeadLetterQueue')],
     [`arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${local.tableName}`, arn('AWS::DynamoDB::Table', 'PipelineTable')],
     [`arn:aws:s3:::${local.importBucketName}`, arn('AWS::S3::Bucket', 'PipelineImportBucket')],
     [local.topicArn, arn('AWS::SNS::Topic', 'PipelineFeedbackTopic', 'TopicArn')],

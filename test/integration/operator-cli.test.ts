@@ -177,7 +177,7 @@ describe('status', () => {
     expect(code).toBe(EXIT.ok);
     const status = JSON.parse(stdout) as Status;
     expect(status.account).toEqual({ enforcementStatus: 'HEALTHY', sendingEnabled: true, productionAccess: true, suppressedReasons: ['BOUNCE', 'COMPLAINT'] });
-    expect(status.deadLetterQueueDepth).toBe(0);
+    expect(status.deadLetters).toEqual({ feedback: 0, suppressions: 0 });
     // Suppressions: everything SES accepted today: the 3 hard bounces and the imported rows, less the one removed
     expect(pipeline.ses.list.size).toBe(1_176 - 1 + 3);
     expect(status.last24Hours).toMatchObject({
