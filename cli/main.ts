@@ -60,8 +60,10 @@ Commands:
   dead-letters redrive           Move the dead letters back to the queue each came from (SQS's
                                  message move task), once their cause is fixed; waits until done.
   resume <set> --note TEXT       Turn sending back on for a configuration set the guardrail paused,
-                                 recorded in the audit trail with who and why. Refused while the
-                                 alarm that paused it is still in ALARM, unless --force.
+                                 on probation, recorded in the audit trail with who and why. Refused
+                                 while addresses still wait for the writer or in a dead-letter
+                                 queue, unless --force. On probation, its rates since the resume
+                                 judge it: new mail as bad as the old pauses it again.
 
 Target (every command but classify):
   --stack NAME        The deployed stack, found through its CloudFormation outputs (default ${DEFAULT_STACK_NAME}).
@@ -82,7 +84,8 @@ Options:
   --show-addresses    report: list the suppressed addresses (left out by default: the report
                       is meant to be shared).
   --note TEXT         remove, resume: why, kept in the audit trail.
-  --force             resume: even while the alarm that paused the set is in ALARM.
+  --force             resume: even while addresses still wait for the writer or as dead letters
+                      (the set still sends on probation).
   --json              status: print JSON instead of a table.
   --queue Q           dead-letters redrive: only feedback or suppressions (default: both).
   --rate N            dead-letters redrive: at most N messages a second (SQS allows up to 500).
@@ -319,8 +322,16 @@ async function resumeCommand(args: string[], values: Values, io: CliIo): Promise
       io.stderr(`${set} is sending already; nothing to resume\n`);
       return EXIT.ok;
     }
-    const alarm = result.pausedBy === undefined ? '' : result.alarmState === undefined ? ` (alarm ${result.pausedBy} not checked: no CloudWatch here)` : ` (alarm ${result.pausedBy} is ${result.alarmState})`;
-    io.stderr(`${set} sends again${result.forced ? ', forced while its alarm is in ALARM' : ''}${alarm}; recorded in the audit trail\n`);
+    const forced = result.forced ? ', without the evidence (--force)' : '';
+    if (result.probation === undefined) {
+      io.stderr(`${set} sends again${forced}; recorded in the audit trail\n`);
+      return EXIT.ok;
+    }
+    const alarm = result.alarmState === undefined ? '' : `; alarm ${result.pausedBy} is ${result.alarmState} for it, from the mail that paused it`;
+    io.stderr(
+      `${set} sends again on probation until ${result.probation.until.slice(0, 10)}${forced}${alarm}. ` +
+        'Its rates since now judge it: new mail as bad as the mail that paused it pauses it again. Recorded in the audit trail\n',
+    );
     return EXIT.ok;
   });
 }

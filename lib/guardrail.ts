@@ -8,7 +8,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { PAUSABLE_TAG_KEY, pauseSendingEnvironment } from '../lambdas/shared/contract.js';
-import type { GuardrailSettings } from '../lambdas/pause-sending/guardrail.js';
+import { PROBATION_CHECK_EVENT, type GuardrailSettings } from '../lambdas/pause-sending/guardrail.js';
 import { PAUSE_SENDING_SETTINGS } from '../lambdas/shared/settings.js';
 import { failedAfterRetries, type AlarmFactory, type ReputationAlarm } from './monitoring/alarms.js';
 import { PipelineFunction } from './pipeline-function.js';
@@ -76,8 +76,11 @@ export function guardrail(
               resources: existingPausable.map((name) => stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: name })),
             }),
           ]),
-      // Query: whether a set found paused has its pause recorded (a run cut short records it on the retry).
-      new iam.PolicyStatement({ sid: 'RecordPauses', actions: ['dynamodb:PutItem', 'dynamodb:Query'], resources: [resources.table.tableArn] }),
+      // Query: whether a set found paused has its pause recorded (a run cut short records it on the retry),
+      // and the sets on probation; DeleteItem: a probation that ended.
+      new iam.PolicyStatement({ sid: 'RecordPauses', actions: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem'], resources: [resources.table.tableArn] }),
+      // A set on probation is judged on its own rates since the resume (GetMetricData has no resource type).
+      new iam.PolicyStatement({ sid: 'ReadSetRates', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
       new iam.PolicyStatement({ sid: 'Alert', actions: ['sns:Publish'], resources: [resources.alertTopic.topicArn] }),
       new iam.PolicyStatement({ sid: 'AlertTopicKey', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [resources.alertTopicKey.keyArn] }),
     ],
@@ -94,7 +97,7 @@ export function guardrail(
   Validations.of(fn.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'ses:ListConfigurationSets has no resource type; ses:GetConfigurationSet reads any set\'s tags and sending switch, because a per-set alarm names any set of the account and only the set itself says whether it is pausable. Both read only.',
+      'ses:ListConfigurationSets and cloudwatch:GetMetricData have no resource type; ses:GetConfigurationSet reads any set\'s tags and sending switch, because a per-set alarm names any set of the account and only the set itself says whether it is pausable. All three read only.',
   });
   Validations.of(fn.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/*]',
@@ -124,6 +127,12 @@ export function guardrail(
   });
   // Each failed attempt already alerts with the set and the manual command; Lambda retries it twice.
   // The alarm says the guardrail gave up: no retry is left.
+  // A set resumed on probation is judged on its own rates since the resume (probation.ts).
+  new events.Rule(scope, 'ProbationCheckSchedule', {
+    description: 'Guardrail: judge the configuration sets resumed on probation on their rates since the resume',
+    schedule: events.Schedule.rate(Duration.minutes(PAUSE_SENDING_SETTINGS.probationCheckIntervalInMinutes)),
+    targets: [new eventTargets.LambdaFunction(fn, { event: events.RuleTargetInput.fromObject(PROBATION_CHECK_EVENT), retryAttempts: PAUSE_SENDING_SETTINGS.retryAttempts })],
+  });
   const errorsAlarm = factory.addAlarm('PauseSendingErrors', failedAfterRetries(fn), 1, {
     description:
       'The guardrail gave up on an alarm or a deploy after Lambda\'s retries (AsyncEventsDropped): a set it should pause may still be sending (each failed attempt alerted with the set). ' +

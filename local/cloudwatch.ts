@@ -31,11 +31,14 @@ export function perSetQuery(metricName: string): string {
  * A small CloudWatch endpoint for GetMetricData, DescribeAlarms and DescribeAlarmContributors, speaking the AWS JSON 1.0 wire
  * format the SDK uses (`X-Amz-Target: GraniteServiceVersion20100801.<Operation>`), so the real
  * clients talk to it (`AWS_ENDPOINT_URL_CLOUDWATCH`). GetMetricData answers each query whose Id is
- * `bounce` or `complaint` with {@link rates}; DescribeAlarms and DescribeAlarmContributors answer from
+ * `bounce` or `complaint` with {@link rates}, or, for a query with a `ses:configuration-set`
+ * dimension, with that set's {@link setRates} (timestamped now: SES measured them since); DescribeAlarms and DescribeAlarmContributors answer from
  * {@link alarms}, which the local pipeline keeps as the stack's reputation alarms would be.
  */
 export class LocalCloudWatch extends LocalHttpService {
   public readonly rates: ReputationRates = { bounce: null, complaint: null };
+  /** Each configuration set's own latest rates (fractions), as SES's per-set `Reputation.*` metrics read. */
+  public readonly setRates = new Map<string, { readonly bounce: number; readonly complaint: number }>();
   public readonly alarms = new Map<string, LocalAlarm>();
 
   protected fail(res: ServerResponse, error: unknown): void {
@@ -71,10 +74,15 @@ export class LocalCloudWatch extends LocalHttpService {
     if (req.headers['x-amz-target'] !== 'GraniteServiceVersion20100801.GetMetricData') {
       return reply(res, 400, { __type: 'InvalidAction', message: `not supported here: ${String(req.headers['x-amz-target'])}` });
     }
-    const { MetricDataQueries = [] } = JSON.parse(body) as { MetricDataQueries?: Array<{ Id: string }> };
+    const { MetricDataQueries = [] } = JSON.parse(body) as {
+      MetricDataQueries?: Array<{ Id: string; MetricStat?: { Metric?: { MetricName?: string; Dimensions?: Array<{ Name: string; Value: string }> } } }>;
+    };
     const now = Date.now() / 1000;
-    const results = MetricDataQueries.map(({ Id }) => {
-      const value = Id === 'bounce' ? this.rates.bounce : Id === 'complaint' ? this.rates.complaint : null;
+    const results = MetricDataQueries.map(({ Id, MetricStat }) => {
+      const set = MetricStat?.Metric?.Dimensions?.find((d) => d.Name === CONFIGURATION_SET_DIMENSION)?.Value;
+      const ofSet = set === undefined ? undefined : this.setRates.get(set);
+      const metric = MetricStat?.Metric?.MetricName === 'Reputation.ComplaintRate' ? 'complaint' : 'bounce';
+      const value = set !== undefined ? (ofSet?.[metric] ?? null) : Id === 'bounce' ? this.rates.bounce : Id === 'complaint' ? this.rates.complaint : null;
       return { Id, Values: value === null ? [] : [value], Timestamps: value === null ? [] : [now], StatusCode: 'Complete' };
     });
     reply(res, 200, { MetricDataResults: results });

@@ -15,6 +15,7 @@ import { LocalCloudWatch } from './cloudwatch.js';
 import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal, type RunningService } from './dynamodb-local.js';
 import { LocalEventBus } from './event-bus.js';
 import { LocalSqsWithMoveTasks } from './sqs-move-tasks.js';
+import { PROBATION_CHECK_EVENT } from '../lambdas/pause-sending/guardrail.js';
 import { startFauxqs } from './fauxqs.js';
 import { functionEnvironment, suppressionBatchingWindowInSeconds } from './function-environment.js';
 import { forkEntry, FunctionWorker, type InvocationStats, type LocalFunction } from './function-worker.js';
@@ -165,8 +166,7 @@ export class LocalPipeline {
   public handlerEnvironment(fn: LocalFunction | 'watch-reputation' | 'pause-sending' = 'process-feedback'): Record<string, string> {
     const direct: Record<MeteredService, string> = {
       dynamodb: this.services.dynamo.endpoint,
-      // With message move tasks: `dead-letters redrive --local` starts one.
-      sqs: this.services.sqsWithMoveTasks.endpoint,
+      sqs: this.services.fauxqs.endpoint,
       s3: this.services.fauxqs.endpoint,
       sesv2: this.sesEndpoint,
       eventbridge: this.events.endpoint,
@@ -221,6 +221,7 @@ export class LocalPipeline {
     const { region } = LOCAL_CLIENT_CONFIG;
     // The stack's rule sends the guardrail the critical alarms' events only.
     const guarded = new Set(localGuardrailSettings().alarms.map((a) => a.alarmName));
+    for (const [set, rate] of Object.entries(rates)) this.cloudwatch.server.setRates.set(set, rate);
     for (const alarm of this.cloudwatch.server.alarms.values()) {
       if (alarm.contributors === undefined) continue;
       const crossed: Array<[string, number]> = [];
@@ -240,6 +241,15 @@ export class LocalPipeline {
     const outcomes: unknown[] = [];
     for (const event of events) outcomes.push(await this.invokeOnce('pause-sending', event));
     return outcomes;
+  }
+
+  /**
+   * The guardrail's look at the sets on probation, as the stack's 15-minute schedule makes it: each
+   * judged on its rates since the resume (the local CloudWatch's per-set rates, which
+   * {@link raiseReputationAlarms} sets). Resolves with what it did.
+   */
+  public async checkProbations(): Promise<unknown> {
+    return this.invokeOnce('pause-sending', PROBATION_CHECK_EVENT);
   }
 
   /** Runs a function's real entry once on `event`, in a process of its own with the stack's environment. */

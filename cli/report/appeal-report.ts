@@ -1,4 +1,5 @@
 import type { GuardrailEntry } from '../../lambdas/pause-sending/adapters/dynamo-guardrail-log.js';
+import { PROBATION_PAUSE } from '../../lambdas/pause-sending/probation.js';
 import { SUPPRESSION_EXPIRED_EVENT_TYPE } from '../../lambdas/write-suppressions/adapters/suppression-ledger-items.js';
 import { daysBetween } from '../../lambdas/shared/contract.js';
 import { feedbackClassOf } from '../../lambdas/process-feedback/feedback-record.js';
@@ -307,9 +308,14 @@ export function minute(iso: string | null): string {
  * happened, and the facts (the alarm and rate of a pause; who resumed it and why).
  */
 export function guardrailRows(report: AppealReport): Array<[when: string, configurationSet: string, what: string, details: string]> {
-  return report.guardrail.map((entry) =>
-    entry.kind === 'pause'
-      ? [minute(entry.at), entry.configurationSet, 'paused by the guardrail', `alarm ${entry.alarmName}${entry.rate === undefined ? '' : ` at ${percent(entry.rate)}`} ${entry.metric} rate (critical ${percent(entry.threshold)})`]
-      : [minute(entry.at), entry.configurationSet, entry.forced ? 'resumed (forced, alarm still in ALARM)' : 'resumed', `by ${entry.by}: ${entry.note}`],
-  );
+  const rate = (entry: { rate?: number; metric: string; threshold: number }) => `${entry.rate === undefined ? '' : ` at ${percent(entry.rate)}`} ${entry.metric} rate (critical ${percent(entry.threshold)})`;
+  return report.guardrail.map((entry) => {
+    if (entry.kind === 'pause') {
+      return entry.alarmName === PROBATION_PAUSE
+        ? [minute(entry.at), entry.configurationSet, 'paused again on probation', `its mail since the resume${rate(entry)}`]
+        : [minute(entry.at), entry.configurationSet, 'paused by the guardrail', `alarm ${entry.alarmName}${rate(entry)}`];
+    }
+    const how = entry.probation ? 'resumed on probation' : 'resumed';
+    return [minute(entry.at), entry.configurationSet, entry.forced ? `${how} (forced: work still waited for the list)` : how, `by ${entry.by}: ${entry.note}`];
+  });
 }

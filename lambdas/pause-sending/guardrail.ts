@@ -157,8 +157,14 @@ export interface DeployFinished {
   readonly at: string;
 }
 
-/** What the guardrail is woken by: an alarm's (or contributor's) state change, or a finished deploy of its stack. */
-export type GuardrailEvent = { readonly kind: 'alarm'; readonly change: AlarmStateChange } | { readonly kind: 'deploy'; readonly deploy: DeployFinished };
+/** What the guardrail is woken by: an alarm's (or contributor's) state change, a finished deploy of its stack, or its schedule's look at the sets on probation. */
+export type GuardrailEvent =
+  | { readonly kind: 'alarm'; readonly change: AlarmStateChange }
+  | { readonly kind: 'deploy'; readonly deploy: DeployFinished }
+  | { readonly kind: 'probation-check' };
+
+/** The input the stack's schedule gives the guardrail: look at the sets on probation. */
+export const PROBATION_CHECK_EVENT = { type: 'probation-check' } as const;
 
 /**
  * Reads what woke the guardrail.
@@ -166,6 +172,7 @@ export type GuardrailEvent = { readonly kind: 'alarm'; readonly change: AlarmSta
  * @throws Error with a one-line reason when it is neither an alarm state change nor a stack status change
  */
 export function readGuardrailEvent(event: unknown): GuardrailEvent {
+  if ((event as { type?: unknown } | null)?.type === PROBATION_CHECK_EVENT.type) return { kind: 'probation-check' };
   const stack = stackStatusChangeSchema.safeParse(event);
   if (stack.success) {
     const at = Date.parse(stack.data.time);
@@ -231,6 +238,8 @@ export interface GuardrailLog {
   recordPause(pause: PauseRecord): Promise<void>;
   /** Whether the set's latest entry is a pause (not a resumption, not nothing). */
   isRecordedPaused(configurationSet: string): Promise<boolean>;
+  /** Whether the set was resumed on probation that has not ended (see probation.ts): its own rates judge it, not its alarms. */
+  isOnProbation(configurationSet: string): Promise<boolean>;
 }
 
 /** Tells the user's own systems ("Configuration Set Paused" events). */
@@ -256,6 +265,8 @@ export interface GuardrailOutcome {
   readonly notPausable: readonly string[];
   /** Sets a contributor named that SES no longer has (deleted within the 3 hours a query reads): nothing to pause. */
   readonly gone: readonly string[];
+  /** Sets on probation: their alarms carry the mail that paused them, so their rates since the resume judge them (probation.ts). */
+  readonly onProbation: readonly string[];
 }
 
 /**
@@ -269,7 +280,7 @@ export interface GuardrailOutcome {
  */
 export async function applyGuardrail(change: AlarmStateChange, settings: GuardrailSettings, ports: GuardrailPorts): Promise<GuardrailOutcome> {
   const decision = decidePause(change, settings);
-  const outcome = { decision, paused: [] as string[], alreadyPaused: [] as string[], notPausable: [] as string[], gone: [] as string[] };
+  const outcome = { decision, paused: [] as string[], alreadyPaused: [] as string[], notPausable: [] as string[], gone: [] as string[], onProbation: [] as string[] };
   if (decision.kind === 'ignore') return outcome;
   const failed: Array<{ set: string; error: string }> = [];
   const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
@@ -289,6 +300,10 @@ export async function applyGuardrail(change: AlarmStateChange, settings: Guardra
       }
       if (!state.sending && (await ports.log.isRecordedPaused(set))) {
         outcome.alreadyPaused.push(set);
+        continue;
+      }
+      if (state.sending && (await ports.log.isOnProbation(set))) {
+        outcome.onProbation.push(set);
         continue;
       }
       if (state.sending) await ports.sending.setSending(set, false);
@@ -396,7 +411,7 @@ export function pauseMessage(pause: PauseRecord, accountWide = false): string {
     accountWide ? 'The account crossed its line: every pausable set is paused; the sets not tagged pausable keep sending.' : 'Every other configuration set keeps sending.',
     `SES accepts no mail for ${pause.configurationSet} until it is resumed: find the cause (ses-feedback report), fix it, then resume with`,
     `  npx ses-feedback resume ${pause.configurationSet} --note "what was fixed"`,
-    'The resume is refused while the set is still in ALARM, unless --force.',
+    'The resume asks that every address that bounced or complained is on the list first; the set then sends on probation.',
   ].join('\n');
 }
 

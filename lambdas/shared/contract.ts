@@ -323,6 +323,8 @@ export const FEEDBACK_TABLE = {
    * `RESUME#<at>`, time-indexed as events `ConfigurationSetPaused` / `ConfigurationSetResumed`.
    */
   configurationSet: { partitionKeyPrefix: 'CONFIGSET#', pausePrefix: 'PAUSE#', resumePrefix: 'RESUME#', paused: 'ConfigurationSetPaused', resumed: 'ConfigurationSetResumed' },
+  /** The sets on probation after a resume: `pk = PROBATION`, `sk = <set>`, one item per set, deleted when the probation ends. */
+  probation: { partitionKey: 'PROBATION' },
   /**
    * When temporary suppressions end: `pk = EXPIRY#<shard>`, `sk = <until>#<address>`, one item per
    * temporary suppression (sparse: only soft-bounce escalations have one), so the hourly tick

@@ -68,6 +68,10 @@ export const PAUSE_SENDING_SETTINGS = {
    * short is retried (twice) and goes faster, since a set found paused and recorded costs one call.
    */
   timeoutInSeconds: 600,
+  /** How often the sets resumed on probation are judged on their rates since the resume (SES's rates are 15-minute datapoints here). */
+  probationCheckIntervalInMinutes: 15,
+  /** How long a resumed set is judged on probation at most; past it, a set still above its critical line and falling is judged by its alarms again. */
+  probationMaxDays: 14,
   /** The guardrail's pace of SES calls: SES's account-wide rate for non-send actions. */
   sesRequestsPerSecond: 1,
   /** Lambda's asynchronous retries after a failed pause (the function alerts before each failure). */

@@ -78,7 +78,7 @@ describe('the operator CLI bundle', () => {
     ['cli/suppression-commands.ts', ['client-dynamodb', 'client-sesv2', 'client-sqs']],
     ['cli/report-command.ts', ['client-cloudwatch', 'client-dynamodb']],
     ['cli/simulate-command.ts', ['client-dynamodb', 'client-sesv2']],
-    ['cli/resume-command.ts', ['client-cloudwatch', 'client-dynamodb', 'client-sesv2']],
+    ['cli/resume-command.ts', ['client-cloudwatch', 'client-dynamodb', 'client-sesv2', 'client-sqs']],
   ])('loads %s with exactly the SDK clients it uses: %j', (command, clients) => {
     const loaded = loadedInputs(meta, outputOf(meta, command));
     expect(loaded).toContain(command);

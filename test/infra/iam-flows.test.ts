@@ -265,7 +265,9 @@ describe("EventBridge alarm rule → guardrail, and the guardrail's reach", () =
     expect(await asGuardrail('dynamodb:PutItem', policies.arn(policies.logicalId('AWS::DynamoDB::Table', 'PipelineTable')))).toBe('Allowed');
     // Query: whether a set found paused has its pause recorded.
     expect(await asGuardrail('dynamodb:Query', policies.arn(policies.logicalId('AWS::DynamoDB::Table', 'PipelineTable')))).toBe('Allowed');
-    expect(await asGuardrail('dynamodb:DeleteItem', policies.arn(policies.logicalId('AWS::DynamoDB::Table', 'PipelineTable')))).toBe('ImplicitlyDenied');
+    // DeleteItem: a probation that ended; nothing on another table.
+    expect(await asGuardrail('dynamodb:DeleteItem', policies.arn(policies.logicalId('AWS::DynamoDB::Table', 'PipelineTable')))).toBe('Allowed');
+    expect(await asGuardrail('dynamodb:DeleteItem', `arn:${partition}:dynamodb:${region}:${account}:table/another`)).toBe('ImplicitlyDenied');
     expect(await asGuardrail('sns:Publish', policies.arn(policies.logicalId('AWS::SNS::Topic', 'PipelineAlertTopic'), 'TopicArn'))).toBe('Allowed');
     expect(await asGuardrail('kms:GenerateDataKey', policies.arn(policies.logicalId('AWS::KMS::Key', 'PipelineAlertTopicKey')))).toBe('Allowed');
     expect(await asGuardrail('events:PutEvents', `arn:${partition}:events:${region}:${account}:event-bus/default`)).toBe('Allowed');

@@ -727,10 +727,11 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => synthWithNag((stack) => new sqs.Queue(stack, 'PlainQueue'))).toThrow(/AwsSolutions-SQS3[\s\S]*AwsSolutions-SQS4/);
   });
 
-  it('has Resource::* on three statements only: the three SES suppression-list actions, the watcher\'s two reads, the guardrail\'s two reads of configuration sets', () => {
+  it('has Resource::* on four statements only: the three SES suppression-list actions, the watcher\'s two reads, the guardrail\'s two reads of configuration sets and its read of the sets\' rates', () => {
     const statements: Statement[] = Object.values(defaults.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const wildcard = statements.filter((s) => s.Resource === '*');
     expect(wildcard.map((s) => actionsOf(s).sort().join(',')).sort()).toEqual([
+      'cloudwatch:GetMetricData',
       'cloudwatch:GetMetricData,ses:GetAccount',
       'ses:CreateImportJob,ses:DeleteSuppressedDestination,ses:PutSuppressedDestination',
       'ses:GetConfigurationSet,ses:ListConfigurationSets',

@@ -66,6 +66,8 @@ beforeAll(async () => {
     ports: {
       sending: new SesConfigurationSetSending(sesClient),
       log,
+      roster: log,
+      reputation: { newest: async () => ({}) },
       alerts: new SnsAlertNotifier(sns, TopicArn ?? ''),
       announcements: new EventBridgePauseAnnouncements(new EventBridgeClient({ ...LOCAL_CLIENT_CONFIG, endpoint: busEndpoint }), 'default'),
     },

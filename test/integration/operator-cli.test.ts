@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { EXIT } from '../../cli/main.js';
+import { PurgeQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SuppressionMessage } from '../../lambdas/shared/suppression.js';
 import { runCli, type CliRun } from '../support/cli.js';
 import { addressKey, FEEDBACK_TABLE } from '../../lambdas/shared/contract.js';
 import type { Status } from '../../cli/status-command.js';
@@ -255,31 +257,53 @@ describe('resume: after the guardrail paused a configuration set', () => {
   // The per-set alarm: one alarm over every set, whose contributor for marketing crossed.
   const ALARM = `${DEFAULT_STACK_NAME}-ConfigurationSets-BounceRate-critical`;
 
-  it('shows the pause in status, refuses to resume while the alarm is in ALARM, resumes with --force, and records who and why', async () => {
+  it('shows the pause in status, refuses to resume while an address waits as a dead letter, resumes on probation once all is on the list, and records who and why', async () => {
     // Prepare: the marketing set's bounce rate crosses its critical line; the real guardrail pauses it
     await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.061, complaint: 0 } });
     expect(pipeline.ses.configurationSets.get(MARKETING)).toMatchObject({ sendingEnabled: false });
     const status = await cli('status');
     expect(status.stdout).toMatch(new RegExp(`Paused +${MARKETING} since \\S+, by the guardrail: alarm ${ALARM} at 6.1 % \\(critical 5 %\\)`));
-    // Act and assess: refused while the alarm is in ALARM
+    // The earlier tests' dead letters are theirs: start from empty queues. Then a suppression
+    // request SQS gave up on: an address that bounced is not on the list yet.
+    for (const route of [pipeline.resources.deadLetterQueueUrl, pipeline.resources.suppressionDeadLetterQueueUrl]) await pipeline.sqs.send(new PurgeQueueCommand({ QueueUrl: route }));
+    const request: SuppressionMessage = { type: 'suppress', entries: [{ address: 'late-bounce@example.com', reason: 'BOUNCE' }], attempt: 0 };
+    await pipeline.sqs.send(new SendMessageCommand({ QueueUrl: pipeline.resources.suppressionDeadLetterQueueUrl, MessageBody: JSON.stringify(request) }));
+    // Act and assess: refused, naming what is missing, while the set's alarm is still in ALARM (it cannot fall while paused)
     const refused = await cli('resume', MARKETING, '--note', 'list cleaned');
-    expect(refused).toMatchObject({ code: EXIT.failed, stderr: `ses-feedback: refused: ${MARKETING} was paused by alarm ${ALARM}, which is still in ALARM. Find and fix the cause first (ses-feedback report), let the rate come down, or resume anyway with --force\n` });
+    expect(refused).toMatchObject({
+      code: EXIT.failed,
+      stderr: 'ses-feedback: refused: 1 dead letters wait (ses-feedback status; fix their cause, then ses-feedback dead-letters redrive). Resume once every address that bounced or complained is on the list, or anyway with --force\n',
+    });
     expect(pipeline.ses.configurationSets.get(MARKETING)).toMatchObject({ sendingEnabled: false });
-    const forced = await cli('resume', MARKETING, '--note', 'ticket 42: list cleaned', '--force');
-    expect(forced).toMatchObject({ code: EXIT.ok, stderr: `${MARKETING} sends again, forced while its alarm is in ALARM (alarm ${ALARM} is ALARM); recorded in the audit trail\n` });
+    // The dead letter goes back to the writer, which puts the address on the list; then the resume is accepted
+    expect((await cli('dead-letters', 'redrive', '--poll-seconds', '0.2')).code).toBe(EXIT.ok);
+    await pipeline.drain(60_000);
+    expect(pipeline.ses.list.has('late-bounce@example.com')).toBe(true);
+    const resumed = await cli('resume', MARKETING, '--note', 'ticket 42: list cleaned');
+    expect(resumed.code).toBe(EXIT.ok);
+    expect(resumed.stderr).toMatch(new RegExp(`^${MARKETING} sends again on probation until \\d{4}-\\d{2}-\\d{2}; alarm ${ALARM} is ALARM for it, from the mail that paused it\\. `));
     expect(pipeline.ses.configurationSets.get(MARKETING)).toMatchObject({ sendingEnabled: true });
     const log = new DynamoGuardrailLog(pipeline.dynamodb, pipeline.resources.tableName, 365);
-    expect(await log.latest(MARKETING)).toMatchObject({ kind: 'resume', note: 'ticket 42: list cleaned', forced: true, by: expect.any(String) });
+    expect(await log.latest(MARKETING)).toMatchObject({ kind: 'resume', note: 'ticket 42: list cleaned', forced: false, by: expect.any(String), probation: { atResume: { bounce: 0.061, complaint: 0 } } });
+    expect((await log.list()).map((p) => p.configurationSet)).toEqual([MARKETING]);
   });
 
-  it('resumes without --force once the alarm is back to OK, and says so when the set is sending already', async () => {
-    await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.01, complaint: 0 } }); // back to OK
-    // ALARM again, a second after the forced resume (alarm events carry whole seconds): paused again
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.07, complaint: 0 } });
+  it('on probation: a new crossing is left to the probation, new mail worse than the old pauses it again, clean mail ends the probation', async () => {
+    const log = new DynamoGuardrailLog(pipeline.dynamodb, pipeline.resources.tableName, 365);
+    // The alarm's contributor goes OK and ALARM again: the guardrail leaves a set on probation alone
+    await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.01, complaint: 0 } });
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // alarm events carry whole seconds
+    expect(await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.07, complaint: 0 } })).toContainEqual(expect.objectContaining({ paused: [], onProbation: [MARKETING] }));
+    expect(pipeline.ses.configurationSets.get(MARKETING)).toMatchObject({ sendingEnabled: true });
+    // The schedule's look: 7 % since the resume, above the 6.1 % it was paused at: paused again
+    expect(await pipeline.checkProbations()).toEqual({ paused: [MARKETING], ended: [], waiting: [] });
     expect(pipeline.ses.configurationSets.get(MARKETING)).toMatchObject({ sendingEnabled: false });
-    await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.02, complaint: 0 } }); // OK
-    expect(await cli('resume', MARKETING, '--note', 'rate is down')).toMatchObject({ code: EXIT.ok, stderr: `${MARKETING} sends again (alarm ${ALARM} is OK); recorded in the audit trail\n` });
+    expect(await log.latest(MARKETING)).toMatchObject({ kind: 'pause', alarmName: 'probation', rate: 0.07, threshold: 0.05 });
+    // Resumed again; clean mail brings the rate below the line: the probation ends, the set keeps sending
+    expect((await cli('resume', MARKETING, '--note', 'old segment removed')).code).toBe(EXIT.ok);
+    await pipeline.raiseReputationAlarms({ [MARKETING]: { bounce: 0.02, complaint: 0 } });
+    expect(await pipeline.checkProbations()).toEqual({ paused: [], ended: [MARKETING], waiting: [] });
+    expect([pipeline.ses.configurationSets.get(MARKETING)?.sendingEnabled, await log.list()]).toEqual([true, []]);
     expect(await cli('resume', MARKETING, '--note', 'again')).toMatchObject({ code: EXIT.ok, stderr: `${MARKETING} is sending already; nothing to resume\n` });
     expect(await cli('resume', MARKETING)).toMatchObject({ code: EXIT.usage });
   });
@@ -288,6 +312,6 @@ describe('resume: after the guardrail paused a configuration set', () => {
     const { code, stdout } = await cli('report', '--since', new Date(Date.now() - 86_400_000).toISOString().slice(0, 10));
     expect(code).toBe(EXIT.ok);
     const rows = stdout.split('\n').filter((line) => line.includes(`\`${MARKETING}\``));
-    expect(rows.map((row) => row.split(' | ')[2])).toEqual(['paused by the guardrail', 'resumed (forced, alarm still in ALARM)', 'paused by the guardrail', 'resumed']);
+    expect(rows.map((row) => row.split(' | ')[2])).toEqual(['paused by the guardrail', 'resumed on probation', 'paused again on probation', 'resumed on probation']);
   });
 });

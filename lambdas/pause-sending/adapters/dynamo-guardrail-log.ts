@@ -1,10 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dayShardKey, FEEDBACK_TABLE } from '../../shared/contract.js';
 import type { GuardrailLog, PauseRecord } from '../guardrail.js';
+import type { Probation, ProbationRoster } from '../probation.js';
 import { shardOf } from '../../shared/contract.js';
 
-const { partitionKey: PK, sortKey: SK, timeIndex, timeSortKey, timeToLiveAttribute, configurationSet: LAYOUT } = FEEDBACK_TABLE;
+const { partitionKey: PK, sortKey: SK, timeIndex, timeSortKey, timeToLiveAttribute, configurationSet: LAYOUT, probation: PROBATION } = FEEDBACK_TABLE;
 
 /** An operator's resumption of a paused set. */
 export interface ResumeRecord {
@@ -13,8 +14,10 @@ export interface ResumeRecord {
   /** Who resumed it (the caller's identity) and why. */
   readonly by: string;
   readonly note: string;
-  /** Resumed while its alarm was still in ALARM (`--force`). */
+  /** Resumed without the evidence the resume asks for (`--force`). */
   readonly forced: boolean;
+  /** The probation it was resumed on (every resume of a set the guardrail paused has one). */
+  readonly probation?: Probation;
 }
 
 /** The newest pause or resumption of a set. */
@@ -27,9 +30,10 @@ export function toGuardrailEntry(item: Record<string, unknown>): GuardrailEntry 
 
 /**
  * {@link GuardrailLog} on the feedback table ({@link FEEDBACK_TABLE}.configurationSet): a set's
- * pauses and resumptions under its own partition, and on the time index for the report.
+ * pauses and resumptions under its own partition, and on the time index for the report; and the
+ * {@link ProbationRoster}: one item per set on probation under one partition.
  */
-export class DynamoGuardrailLog implements GuardrailLog {
+export class DynamoGuardrailLog implements GuardrailLog, ProbationRoster {
   private readonly doc: DynamoDBDocumentClient;
 
   public constructor(
@@ -50,6 +54,42 @@ export class DynamoGuardrailLog implements GuardrailLog {
 
   public async isRecordedPaused(configurationSet: string): Promise<boolean> {
     return (await this.latest(configurationSet))?.kind === 'pause';
+  }
+
+  public async isOnProbation(configurationSet: string): Promise<boolean> {
+    return (await this.probations(configurationSet)).length > 0;
+  }
+
+  public async list(): Promise<Probation[]> {
+    return this.probations();
+  }
+
+  public async start(probation: Probation): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...probation, [PK]: PROBATION.partitionKey, [SK]: probation.configurationSet } }));
+  }
+
+  public async end(configurationSet: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { [PK]: PROBATION.partitionKey, [SK]: configurationSet } }));
+  }
+
+  /** The sets on probation (or the one named). */
+  private async probations(configurationSet?: string): Promise<Probation[]> {
+    const items: Probation[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: configurationSet === undefined ? '#pk = :pk' : '#pk = :pk AND #sk = :sk',
+          ExpressionAttributeNames: { '#pk': PK, ...(configurationSet === undefined ? {} : { '#sk': SK }) },
+          ExpressionAttributeValues: { ':pk': PROBATION.partitionKey, ...(configurationSet === undefined ? {} : { ':sk': configurationSet }) },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) items.push({ configurationSet: String(item.configurationSet), since: String(item.since), until: String(item.until), atResume: (item.atResume ?? {}) as Probation['atResume'] });
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
   }
 
   /** The newest pause or resumption of the set, or undefined when the guardrail never touched it. */

@@ -31,7 +31,7 @@ const SETTINGS: GuardrailSettings = {
 };
 
 /** Fakes of the guardrail's ports that record what happened; `tagged` sets carry the stack's pausable tag. */
-function ports(sets: Record<string, { tagged: boolean; sending?: boolean }>, failing: string[] = [], faults: { recordFailures?: number; listFails?: boolean; resumed?: string[] } = {}) {
+function ports(sets: Record<string, { tagged: boolean; sending?: boolean }>, failing: string[] = [], faults: { recordFailures?: number; listFails?: boolean; resumed?: string[]; onProbation?: string[] } = {}) {
   let recordFailures = faults.recordFailures ?? 0;
   const sending = Object.fromEntries(Object.entries(sets).map(([name, s]) => [name, s.sending ?? true]));
   const calls: string[] = [];
@@ -67,6 +67,7 @@ function ports(sets: Record<string, { tagged: boolean; sending?: boolean }>, fai
           pauses.push(p);
         },
         isRecordedPaused: async (set: string) => pauses.some((p) => p.configurationSet === set) && !(faults.resumed ?? []).includes(set),
+        isOnProbation: async (set: string) => (faults.onProbation ?? []).includes(set),
       },
       announcements: { announcePause: async (p: PauseRecord) => void announced.push(p) },
       alerts: { notify: async (subject: string, message: string) => void alerts.push({ subject, message }) },
@@ -238,6 +239,17 @@ function deployEvent(status = 'UPDATE_COMPLETE'): unknown {
   event.detail['status-details'].status = status;
   return event;
 }
+
+describe('a set on probation', () => {
+  it('is left to the probation\'s judgement: its alarm still carries the mail that paused it', async () => {
+    const fake = ports(SETS, [], { onProbation: ['Prod-marketing'] });
+    const outcome = await applyGuardrail(readAlarmStateChange(contributorEvent('sets-bounce-critical', 'Prod-marketing')), SETTINGS, fake.ports);
+    expect(outcome).toMatchObject({ paused: [], onProbation: ['Prod-marketing'] });
+    expect([fake.calls, fake.alerts]).toEqual([[], []]);
+    const others = await applyGuardrail(readAlarmStateChange(contributorEvent('sets-bounce-critical', 'Prod-newsletter')), SETTINGS, fake.ports);
+    expect(others.paused).toEqual(['Prod-newsletter']);
+  });
+});
 
 describe('after a deploy: a paused set stays paused', () => {
   /** The fake after the guardrail paused marketing and newsletter, and an operator resumed newsletter with `ses-feedback resume`. */
