@@ -118,7 +118,14 @@ export interface SesFeedbackPipelineProps {
   readonly removalPolicy?: RemovalPolicy;
   /**
    * Existing SNS topics (identity feedback notifications) whose messages the pipeline also processes.
-   * For an encrypted topic, its key must let SNS deliver to an SQS queue.
+   *
+   * A topic may be in another account or region (`sns.Topic.fromTopicArn`): the queue policy lets
+   * SNS deliver from each topic's ARN, with the regional SNS principal an opt-in region needs when
+   * the stack has an env, and the subscription is made in the topic's region. A topic of another
+   * account needs {@link feedbackTopicSubscribePolicy} on its policy first, in its owner's stack
+   * (docs/deploy.md). An encrypted topic needs nothing from the pipeline: SNS decrypts before it
+   * delivers. Synth fails on a topic listed twice, or one in an opt-in region in a stack without
+   * a region.
    *
    * @default []
    */

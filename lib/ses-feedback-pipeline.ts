@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import { configurationSetName, FEEDBACK_TABLE, IMPORT_FILES, type PipelineMetricName } from '../lambdas/shared/contract.js';
 import { eventSourceVisibilityTimeout, PROCESSING, QUEUE_RETENTION, SUPPRESSION_WRITER } from './defaults.js';
 import { processFeedbackFunction, watchReputationFunction, writeSuppressionsFunction } from './feedback-functions.js';
+import { subscribeToFeedbackTopics } from './feedback-subscriptions.js';
 import { deployLimitsValidation } from './deploy-limits.js';
 import { guardrail, pausableTag } from './guardrail.js';
 import type { PipelineFunction } from './pipeline-function.js';
@@ -22,6 +23,7 @@ import { pipelineDashboard } from './monitoring/dashboard.js';
 import { processingCountMetric, sesReputationMetric, writerCountMetric } from './monitoring/metrics.js';
 import { resolveProps, type ResolvedProps, type SesFeedbackPipelineProps } from './pipeline-props.js';
 
+export { feedbackTopicSubscribePolicy, type FeedbackTopicSubscribePolicyProps } from './feedback-subscriptions.js';
 export type { Severity } from './monitoring/alarms.js';
 export type { SesFeedbackPipelineProps } from './pipeline-props.js';
 
@@ -125,7 +127,8 @@ export class SesFeedbackPipeline extends Construct {
     this.suppressionDeadLetterQueue = this.createDeadLetterQueue('SuppressionDeadLetterQueue');
     this.queue = this.createSourceQueue('Queue', eventSourceVisibilityTimeout(PROCESSING.timeout, PROCESSING.maxBatchingWindow), this.deadLetterQueue, config);
     this.feedbackTopic.addSubscription(new subscriptions.SqsSubscription(this.queue));
-    config.additionalFeedbackTopics.forEach((topic) => topic.addSubscription(new subscriptions.SqsSubscription(this.queue)));
+    // Identity notification topics, in this account and region or another (the topic owner's side: docs/deploy.md).
+    subscribeToFeedbackTopics(this.queue, config.additionalFeedbackTopics);
 
     this.configurationSetNames = Object.fromEntries(config.managedConfigurationSetNames.map((short) => [short, configurationSetName(config.configurationSetNamePrefix, short)]));
     this.configurationSets = Object.fromEntries(

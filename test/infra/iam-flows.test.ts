@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { SesFeedbackPipeline } from '../../lib/ses-feedback-pipeline.js';
+import { feedbackTopicSubscribePolicy, SesFeedbackPipeline } from '../../lib/ses-feedback-pipeline.js';
 import { type SesFeedbackPipelineProps } from '../../lib/pipeline-props.js';
 import { appWithoutBundling } from '../support/cdk-app.js';
 import { resolveTemplate, type CfnTemplate } from '../support/cfn-resolve.js';
@@ -106,6 +109,133 @@ describe('SNS → feedback queue', () => {
     const queues = policies.logicalIds('AWS::SQS::Queue');
     expect(queues).toHaveLength(4);
     for (const id of queues) expect(await decide({ caller: intruder, action: 'sqs:SendMessage', resource: policies.arn(id) })).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('SNS → feedback queue from a topic in another account or region (the pipeline\'s side)', () => {
+  const CROSS_ACCOUNT_TOPIC = `arn:${partition}:sns:${region}:${OTHER_ACCOUNT}:identity-feedback`;
+  const CROSS_REGION_TOPIC = `arn:${partition}:sns:us-east-1:${account}:identity-feedback`;
+  const OPT_IN_TOPIC = `arn:${partition}:sns:af-south-1:${account}:identity-feedback`;
+
+  /** The pipeline in a stack with an env (both regions known at synth), deployed there, subscribed to `topicArns`. */
+  function subscribedTo(into: { account: string; region: string }, topicArns: string[]): StackPolicies {
+    const stack = new Stack(appWithoutBundling(), 'Remote', { env: into });
+    const topics = topicArns.map((arn, i) => sns.Topic.fromTopicArn(stack, `Topic${i}`, arn));
+    new SesFeedbackPipeline(stack, 'Pipeline', { additionalFeedbackTopics: topics });
+    return new StackPolicies(Template.fromStack(stack).toJSON() as CfnTemplate, 'Remote', { ...into, partition });
+  }
+  /** SNS delivering a message of `topicArn` as `principal`, with the keys SNS sends (the topic's ARN and account). */
+  const deliver = (p: StackPolicies, topicArn: string, principal = 'sns.amazonaws.com') =>
+    p.evaluate({
+      caller: { service: principal },
+      action: 'sqs:SendMessage',
+      resource: p.arn(p.logicalId('AWS::SQS::Queue', 'PipelineQueue')),
+      context: { 'aws:SourceArn': topicArn, 'aws:SourceAccount': topicArn.split(':')[4] as string },
+    });
+
+  let remote: StackPolicies;
+  beforeAll(() => {
+    remote = subscribedTo({ account, region }, [CROSS_ACCOUNT_TOPIC, CROSS_REGION_TOPIC, OPT_IN_TOPIC]);
+  });
+
+  it("subscribes the queue in each topic's region (Region of the subscription), one queue-policy statement per topic", () => {
+    const queue = remote.arn(remote.logicalId('AWS::SQS::Queue', 'PipelineQueue'));
+    const subscriptions = remote.logicalIds('AWS::SNS::Subscription').map((id) => remote.template.resources[id]?.Properties);
+    for (const topicArn of [CROSS_ACCOUNT_TOPIC, CROSS_REGION_TOPIC, OPT_IN_TOPIC]) {
+      expect(subscriptions).toContainEqual({ Protocol: 'sqs', Endpoint: queue, TopicArn: topicArn, Region: topicArn.split(':')[3] });
+    }
+    const statements = remote.resourcePolicy(queue)?.Statement ?? [];
+    expect(statements.filter((s) => s.Action === 'sqs:SendMessage')).toHaveLength(4);
+  });
+
+  it('lets SNS deliver from a topic of another account and from a topic of another region (aws:SourceArn of the topic)', async () => {
+    expect(await deliver(remote, CROSS_ACCOUNT_TOPIC)).toBe('Allowed');
+    expect(await deliver(remote, CROSS_REGION_TOPIC)).toBe('Allowed');
+  });
+
+  it.each([
+    ['a topic of the same name in a third account', `arn:${partition}:sns:${region}:777788889999:identity-feedback`],
+    ["another topic of the topic owner's account", `arn:${partition}:sns:${region}:${OTHER_ACCOUNT}:other`],
+    ["the topic owner's topic of the same name in another region", `arn:${partition}:sns:us-west-2:${OTHER_ACCOUNT}:identity-feedback`],
+  ])('rejects SNS delivering from %s', async (_case, topicArn) => {
+    expect(await deliver(remote, topicArn)).toBe('ImplicitlyDenied');
+  });
+
+  it('lets SNS deliver from a topic in an opt-in region as sns.<topic region>.amazonaws.com only, as SNS requires', async () => {
+    expect(await deliver(remote, OPT_IN_TOPIC, 'sns.af-south-1.amazonaws.com')).toBe('Allowed');
+    expect(await deliver(remote, OPT_IN_TOPIC, 'sns.amazonaws.com')).toBe('ImplicitlyDenied');
+    // The regional principal admits that topic only.
+    expect(await deliver(remote, CROSS_REGION_TOPIC, 'sns.af-south-1.amazonaws.com')).toBe('ImplicitlyDenied');
+  });
+
+  it('lets SNS deliver to a queue in an opt-in region from another region as sns.<queue region>.amazonaws.com only', async () => {
+    const optIn = subscribedTo({ account, region: 'af-south-1' }, [CROSS_REGION_TOPIC]);
+    expect(await deliver(optIn, CROSS_REGION_TOPIC, 'sns.af-south-1.amazonaws.com')).toBe('Allowed');
+    expect(await deliver(optIn, CROSS_REGION_TOPIC, 'sns.amazonaws.com')).toBe('ImplicitlyDenied');
+    expect(await deliver(optIn, CROSS_REGION_TOPIC, 'sns.us-east-1.amazonaws.com')).toBe('ImplicitlyDenied');
+  });
+});
+
+describe("the topic owner's side: feedbackTopicSubscribePolicy on a topic of another account", () => {
+  const TOPIC = `arn:${partition}:sns:${region}:${OTHER_ACCOUNT}:identity-feedback`;
+  const QUEUE = `arn:${partition}:sqs:${region}:${account}:Flows-PipelineQueue-GENERATED0000`;
+
+  /** The topic in its owner's stack, deployed into the owner's account, with `statement` added to its policy. */
+  function topicOwner(statement?: (topic: sns.Topic) => iam.PolicyStatement): StackPolicies {
+    const stack = new Stack(appWithoutBundling(), 'TopicOwner', { env: { account: OTHER_ACCOUNT, region } });
+    const topic = new sns.Topic(stack, 'IdentityFeedback', { topicName: 'identity-feedback' });
+    if (statement) topic.addToResourcePolicy(statement(topic));
+    return new StackPolicies(Template.fromStack(stack).toJSON() as CfnTemplate, 'TopicOwner', { account: OTHER_ACCOUNT, region, partition });
+  }
+  /** CloudFormation in `inAccount` (its execution role may do anything there), subscribing `endpoint`. */
+  const subscribe = (p: StackPolicies, inAccount: string, endpoint = QUEUE, protocol = 'sqs') =>
+    p.evaluate({
+      caller: { arn: `arn:${partition}:sts::${inAccount}:assumed-role/cdk-hnb659fds-cfn-exec-role-${inAccount}-${region}/AWSCloudFormation`, policies: intruder.policies },
+      action: 'sns:Subscribe',
+      resource: TOPIC,
+      context: { 'sns:Protocol': protocol, 'sns:Endpoint': endpoint },
+    });
+
+  let granted: StackPolicies;
+  beforeAll(() => {
+    granted = topicOwner((topic) => feedbackTopicSubscribePolicy({ topicArn: topic.topicArn, pipelineAccount: account }));
+  });
+
+  it("lets the pipeline's account subscribe its queue, in this region or another, when the statement is on the topic", async () => {
+    expect(granted.resourcePolicy(TOPIC)?.Statement).toHaveLength(1);
+    expect(await subscribe(granted, account)).toBe('Allowed');
+    expect(await subscribe(granted, account, `arn:${partition}:sqs:us-east-1:${account}:Remote-PipelineQueue-GENERATED0000`)).toBe('Allowed');
+  });
+
+  it("fails the pipeline's subscription without the statement (the check is live)", async () => {
+    expect(await subscribe(topicOwner(), account)).toBe('ImplicitlyDenied');
+  });
+
+  it.each([
+    ['a third account subscribing its own queue', '777788889999', `arn:${partition}:sqs:${region}:777788889999:q`, 'sqs'],
+    ["the pipeline's account subscribing a queue of a third account", account, `arn:${partition}:sqs:${region}:777788889999:q`, 'sqs'],
+    ["the pipeline's account subscribing an HTTPS endpoint", account, 'https://example.com/hook', 'https'],
+    ["the pipeline's account subscribing an email address", account, 'ops@example.com', 'email'],
+    ["the pipeline's account subscribing its queue by another protocol", account, QUEUE, 'https'],
+  ])('rejects %s', async (_case, inAccount, endpoint, protocol) => {
+    expect(await subscribe(granted, inAccount, endpoint, protocol)).toBe('ImplicitlyDenied');
+  });
+
+  it('lets only the named queue subscribe when queueArn is given', async () => {
+    const one = topicOwner((topic) => feedbackTopicSubscribePolicy({ topicArn: topic.topicArn, pipelineAccount: account, queueArn: QUEUE }));
+    expect(await subscribe(one, account)).toBe('Allowed');
+    expect(await subscribe(one, account, `arn:${partition}:sqs:${region}:${account}:another`)).toBe('ImplicitlyDenied');
+  });
+
+  it('is the statement docs/deploy.md shows the topic owner', () => {
+    const deployMd = readFileSync(path.join(__dirname, '../../docs/deploy.md'), 'utf8');
+    const shown = /<!-- feedbackTopicSubscribePolicy -->\s*```json\n([\s\S]*?)```/.exec(deployMd)?.[1];
+    expect(shown).toBeDefined();
+    expect(JSON.parse(shown as string)).toEqual(granted.resourcePolicy(TOPIC)?.Statement[0]);
+  });
+
+  it('fails on a pipeline account that is not an account ID', () => {
+    expect(() => feedbackTopicSubscribePolicy({ topicArn: TOPIC, pipelineAccount: 'pipeline' })).toThrow("pipelineAccount must be a 12-digit account ID, got 'pipeline'");
   });
 });
 

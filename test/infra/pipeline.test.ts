@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -242,6 +242,76 @@ describe('feedback topic, key and queues', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'sqs',
       TopicArn: 'arn:aws:sns:us-east-1:123456789012:identity-feedback',
+    });
+  });
+
+  describe('additional feedback topics in another account or region', () => {
+    const CROSS_ACCOUNT = 'arn:aws:sns:eu-west-1:444455556666:identity-feedback';
+    const CROSS_REGION = 'arn:aws:sns:us-east-1:111122223333:identity-feedback';
+    /** The pipeline in `stack`, subscribed to topics made by `topics` in it. */
+    function subscribed(stack: Stack, topics: (stack: Stack) => sns.ITopic[]): Template {
+      new SesFeedbackPipeline(stack, 'P', { additionalFeedbackTopics: topics(stack) });
+      return Template.fromStack(stack);
+    }
+    const envStack = (region = 'eu-west-1') => new Stack(appWithoutBundling(), 'S', { env: { account: '111122223333', region } });
+    const imported = (...arns: string[]) => (stack: Stack) => arns.map((arn, i) => sns.Topic.fromTopicArn(stack, `T${i}`, arn));
+    const sendStatements = (t: Template): Statement[] =>
+      Object.values(t.findResources('AWS::SQS::QueuePolicy'))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+        .filter((s) => s.Action === 'sqs:SendMessage');
+
+    it("subscribes each topic in its own region, with one queue-policy statement per topic on the topic's ARN", () => {
+      const t = subscribed(envStack(), imported(CROSS_ACCOUNT, CROSS_REGION));
+      for (const arn of [CROSS_ACCOUNT, CROSS_REGION]) {
+        t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sqs', TopicArn: arn, Region: arn.split(':')[3] });
+      }
+      expect(sendStatements(t).map((s) => [s.Principal, s.Condition])).toEqual([
+        [{ Service: 'sns.amazonaws.com' }, { ArnEquals: { 'aws:SourceArn': { Ref: expect.stringMatching(/^PFeedbackTopic/) } } }],
+        [{ Service: 'sns.amazonaws.com' }, { ArnEquals: { 'aws:SourceArn': CROSS_ACCOUNT } }],
+        [{ Service: 'sns.amazonaws.com' }, { ArnEquals: { 'aws:SourceArn': CROSS_REGION } }],
+      ]);
+    });
+
+    it.each([
+      ['a topic in an opt-in region, to a queue in a region enabled by default', 'eu-west-1', 'arn:aws:sns:af-south-1:111122223333:t', 'sns.af-south-1.amazonaws.com'],
+      ['a topic in a region enabled by default, to a queue in an opt-in region', 'af-south-1', CROSS_REGION, 'sns.af-south-1.amazonaws.com'],
+      ['a topic in an opt-in region, to a queue in another opt-in region', 'me-south-1', 'arn:aws:sns:af-south-1:111122223333:t', 'sns.me-south-1.amazonaws.com'],
+      ['a topic in the same opt-in region', 'af-south-1', 'arn:aws:sns:af-south-1:444455556666:t', 'sns.amazonaws.com'],
+    ])('lets SNS deliver from %s as the principal SNS requires', (_case, queueRegion, topicArn, principal) => {
+      const statement = sendStatements(subscribed(envStack(queueRegion), imported(topicArn))).find((s) => JSON.stringify(s.Condition).includes(topicArn));
+      expect(statement?.Principal).toEqual({ Service: principal });
+    });
+
+    it('subscribes a topic whose ARN is a token in the region its ARN names at deploy time, as sns.amazonaws.com', () => {
+      const t = subscribed(envStack(), (stack) => [sns.Topic.fromTopicArn(stack, 'T', new CfnParameter(stack, 'TopicArn').valueAsString)]);
+      t.hasResourceProperties('AWS::SNS::Subscription', { TopicArn: { Ref: 'TopicArn' }, Region: { 'Fn::Select': [3, { 'Fn::Split': [':', { Ref: 'TopicArn' }] }] } });
+      expect(sendStatements(t).at(-1)).toMatchObject({ Principal: { Service: 'sns.amazonaws.com' }, Condition: { ArnEquals: { 'aws:SourceArn': { Ref: 'TopicArn' } } } });
+    });
+
+    it("subscribes a topic of another stack in another region in the topic's region, with crossRegionReferences", () => {
+      const app = appWithoutBundling();
+      const owner = new Stack(app, 'Owner', { env: { account: '111122223333', region: 'us-east-1' }, crossRegionReferences: true });
+      const topic = new sns.Topic(owner, 'T');
+      const stack = new Stack(app, 'S', { env: { account: '111122223333', region: 'eu-west-1' }, crossRegionReferences: true });
+      subscribed(stack, () => [topic]).hasResourceProperties('AWS::SNS::Subscription', { Region: 'us-east-1' });
+    });
+
+    it('fails the synth for a topic of another stack in another region without crossRegionReferences (aws-cdk-lib)', () => {
+      const app = appWithoutBundling();
+      const topic = new sns.Topic(new Stack(app, 'Owner', { env: { account: '111122223333', region: 'us-east-1' } }), 'T');
+      expect(() => subscribed(new Stack(app, 'S', { env: { account: '111122223333', region: 'eu-west-1' } }), () => [topic])).toThrow(/cross-environment/);
+    });
+
+    it('fails on a topic listed twice', () => {
+      expect(() => subscribed(envStack(), imported(CROSS_ACCOUNT, CROSS_ACCOUNT))).toThrow(`additionalFeedbackTopics: topic ${CROSS_ACCOUNT} is listed twice`);
+    });
+
+    it('fails on a topic in an opt-in region in a stack without a region, and takes it once the stack has one', () => {
+      const optIn = imported('arn:aws:sns:af-south-1:111122223333:t');
+      expect(() => subscribed(new Stack(appWithoutBundling(), 'S'), optIn)).toThrow(
+        'additionalFeedbackTopics: topic arn:aws:sns:af-south-1:111122223333:t is in af-south-1, an opt-in region, and the stack has no region (no env)',
+      );
+      expect(() => subscribed(envStack(), optIn)).not.toThrow();
     });
   });
 });
@@ -721,6 +791,15 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('finds nothing unacknowledged in the stack', () => {
     expect(() => synthWithNag()).not.toThrow();
+  });
+
+  it('finds nothing unacknowledged with feedback topics of another account and another region', () => {
+    const app = appWithoutBundling();
+    const stack = new Stack(app, 'NagTopics');
+    const topics = ['arn:aws:sns:eu-west-1:444455556666:identity-feedback', 'arn:aws:sns:us-east-1:111122223333:identity-feedback'];
+    new SesFeedbackPipeline(stack, 'Pipeline', { alertEmails: ['ops@example.com'], additionalFeedbackTopics: topics.map((arn, i) => sns.Topic.fromTopicArn(stack, `Topic${i}`, arn)) });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
   });
 
   it('fails the synth on a finding (the check is live)', () => {

@@ -42,7 +42,8 @@ const MANAGED_POLICIES: Record<string, PolicyDocument> = {
 };
 
 /**
- * Every policy of a synthesized stack, deployed into {@link DEPLOYMENT}: role (identity) policies,
+ * Every policy of a synthesized stack, deployed into {@link DEPLOYMENT} (or another account and
+ * region, for a stack on the other side of a cross-account flow): role (identity) policies,
  * and the resource policies of its topics, queues, bucket, keys and functions. `evaluate` asks
  * iam-simulate what AWS would decide for a request, with the policies that apply to it.
  */
@@ -50,8 +51,11 @@ export class StackPolicies {
   public readonly template: ResolvedTemplate;
   private readonly resourcePolicies = new Map<string, PolicyDocument>();
 
-  public constructor(template: CfnTemplate, stackName: string) {
-    const deployment: Deployment = { ...DEPLOYMENT, stackName };
+  private readonly deployment: Deployment;
+
+  public constructor(template: CfnTemplate, stackName: string, into: Omit<Deployment, 'stackName'> = DEPLOYMENT) {
+    const deployment: Deployment = { ...into, stackName };
+    this.deployment = deployment;
     this.template = resolveTemplate(template, deployment);
     for (const [id, resource] of Object.entries(this.template.resources)) {
       const p = resource.Properties ?? {};
@@ -60,10 +64,10 @@ export class StackPolicies {
           for (const topic of p.Topics as string[]) this.addResourcePolicy(topic, p.PolicyDocument as PolicyDocument);
           break;
         case 'AWS::SQS::QueuePolicy':
-          for (const url of p.Queues as string[]) this.addResourcePolicy(queueArnOf(url, DEPLOYMENT.region) ?? url, p.PolicyDocument as PolicyDocument);
+          for (const url of p.Queues as string[]) this.addResourcePolicy(queueArnOf(url, deployment.region) ?? url, p.PolicyDocument as PolicyDocument);
           break;
         case 'AWS::S3::BucketPolicy':
-          this.addResourcePolicy(`arn:${DEPLOYMENT.partition}:s3:::${p.Bucket as string}`, p.PolicyDocument as PolicyDocument);
+          this.addResourcePolicy(`arn:${deployment.partition}:s3:::${p.Bucket as string}`, p.PolicyDocument as PolicyDocument);
           break;
         case 'AWS::KMS::Key':
           this.addResourcePolicy(this.template.getAtt(id, 'Arn'), p.KeyPolicy as PolicyDocument);
@@ -120,7 +124,7 @@ export class StackPolicies {
   /** The resource policy that governs `resource` (an object's is its bucket's), if any. */
   public resourcePolicy(resource: string): PolicyDocument | undefined {
     const bucket = /^arn:[^:]+:s3:::([^/]+)/.exec(resource)?.[1];
-    return this.resourcePolicies.get(bucket ? `arn:${DEPLOYMENT.partition}:s3:::${bucket}` : resource);
+    return this.resourcePolicies.get(bucket ? `arn:${this.deployment.partition}:s3:::${bucket}` : resource);
   }
 
   /**
@@ -132,7 +136,7 @@ export class StackPolicies {
     let principal: string | AnonymousRequestPrincipal;
     let identityPolicies: readonly IdentityPolicy[] = [];
     if ('role' in caller) {
-      principal = `arn:${DEPLOYMENT.partition}:sts::${DEPLOYMENT.account}:assumed-role/${this.template.ref(caller.role)}/session`;
+      principal = `arn:${this.deployment.partition}:sts::${this.deployment.account}:assumed-role/${this.template.ref(caller.role)}/session`;
       identityPolicies = overrides.identityPolicies ?? this.identityPolicies(caller.role);
     } else if ('service' in caller) {
       principal = caller.service;
@@ -147,7 +151,7 @@ export class StackPolicies {
       request: {
         principal,
         action: request.action,
-        resource: { resource: request.resource, accountId: accountOf(request.resource) },
+        resource: { resource: request.resource, accountId: accountOf(request.resource, this.deployment.account) },
         contextVariables: { 'aws:SecureTransport': 'true', ...request.context },
       },
       identityPolicies: identityPolicies.map((p) => ({ name: p.name, policy: p.policy })),
@@ -184,8 +188,8 @@ function lambdaPermissionStatement(id: string, p: Record<string, unknown>): Reco
   };
 }
 
-/** The account that owns a resource: from its ARN, or ours for S3 (bucket ARNs carry none). */
-function accountOf(arn: string): string {
+/** The account that owns a resource: from its ARN, or the deployment's for S3 (bucket ARNs carry none). */
+function accountOf(arn: string, deploymentAccount: string): string {
   const account = arn.split(':')[4];
-  return account && /^\d{12}$/.test(account) ? account : DEPLOYMENT.account;
+  return account && /^\d{12}$/.test(account) ? account : deploymentAccount;
 }
