@@ -15,7 +15,7 @@ import { LocalCloudWatch } from './cloudwatch.js';
 import { LOCAL_CLIENT_CONFIG, startDynamoDbLocal, type RunningService } from './dynamodb-local.js';
 import { LocalEventBus } from './event-bus.js';
 import { LocalSqsWithMoveTasks } from './sqs-move-tasks.js';
-import { PROBATION_CHECK_EVENT } from '../lambdas/pause-sending/guardrail.js';
+import { PROBATION_CHECK_EVENT } from '../lambdas/shared/contract.js';
 import { startFauxqs } from './fauxqs.js';
 import { functionEnvironment, suppressionBatchingWindowInSeconds } from './function-environment.js';
 import { forkEntry, FunctionWorker, type InvocationStats, type LocalFunction } from './function-worker.js';

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { CONFIGURATION_SET_DIMENSION } from '../shared/contract.js';
+import { CONFIGURATION_SET_DIMENSION, PROBATION_CHECK_EVENT } from '../shared/contract.js';
 import type { AlertNotifier } from '../shared/ports.js';
 
 /**
@@ -163,8 +163,7 @@ export type GuardrailEvent =
   | { readonly kind: 'deploy'; readonly deploy: DeployFinished }
   | { readonly kind: 'probation-check' };
 
-/** The input the stack's schedule gives the guardrail: look at the sets on probation. */
-export const PROBATION_CHECK_EVENT = { type: 'probation-check' } as const;
+
 
 /**
  * Reads what woke the guardrail.

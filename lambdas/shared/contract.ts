@@ -392,3 +392,6 @@ export function daysBetween(from: Date, until: Date): string[] {
   }
   return days;
 }
+
+/** The input the stack's schedule gives the guardrail: look at the sets on probation. */
+export const PROBATION_CHECK_EVENT = { type: 'probation-check' } as const;
